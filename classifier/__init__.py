@@ -1,0 +1,1 @@
+"""The frame genre classifier (see issue: Label)."""

@@ -1,0 +1,1 @@
+"""The Dash market website (see issue: Show)."""

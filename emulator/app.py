@@ -1,0 +1,62 @@
+"""The emulator's Flask application: OAuth, Helix, IGDB, the CDN, and a control API.
+
+Control endpoints (not part of Twitch) live under `/_emulator/`:
+`GET stats`, `POST stats/reset`, `GET clock`, `POST replay/next`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, Response, jsonify
+
+from emulator import cdn, helix, igdb
+from emulator.config import EmulatorSettings
+from emulator.market import Market
+from emulator.replay import ReplaySource
+from emulator.state import EmulatorState, StreamSource
+from settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
+
+
+def create_app(settings: EmulatorSettings, source: StreamSource | None = None) -> Flask:
+    if source is None:
+        source = ReplaySource(settings.replay_file) if settings.replay_file else Market(settings)
+    state = EmulatorState(settings, source, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET)
+    app = Flask("twitch-emulator")
+    app.extensions["emulator"] = state
+    helix.register(app, state)
+    igdb.register(app, state)
+    cdn.register(app, state)
+
+    @app.get("/_emulator/stats")
+    def stats() -> Response:
+        with state.lock:
+            return jsonify(
+                {"counters": dict(state.counters), "malformed_served": dict(state.malformed_served)}
+            )
+
+    @app.post("/_emulator/stats/reset")
+    def reset_stats() -> Response:
+        state.reset_stats()
+        return jsonify({"ok": True})
+
+    @app.get("/_emulator/clock")
+    def clock() -> Response:
+        body: dict[str, object] = {"now": datetime.fromtimestamp(source.now(), UTC).isoformat()}
+        if isinstance(source, ReplaySource):
+            body["replay"] = {
+                "index": source.index,
+                "count": len(source.snapshots),
+                "observed_at": source.observed_at().isoformat(),
+            }
+        return jsonify(body)
+
+    @app.post("/_emulator/replay/next")
+    def replay_next() -> Response:
+        if not isinstance(source, ReplaySource):
+            return Response("not in replay mode", status=400)
+        if not source.advance():
+            return Response("recording exhausted", status=409)
+        return jsonify({"index": source.index, "observed_at": source.observed_at().isoformat()})
+
+    return app

@@ -1,0 +1,111 @@
+"""The thumbnail CDN: stream previews (JPEG), box art, and the offline placeholder.
+
+Live logins get a JPEG frame; anything else is redirected (302) to the grey
+`404_preview` placeholder, as on Twitch, so clients must look at the final URL.
+Frames come from `EMULATOR_FRAMES_DIR/<genre>/<game>/*` when set, else they are drawn.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, Response, redirect
+from PIL import Image, ImageDraw
+from werkzeug.wrappers import Response as BaseResponse
+
+from emulator.state import EmulatorState
+
+_PREVIEW = re.compile(r"^live_user_(?P<login>[a-z0-9_]+)-(?P<w>\d{1,4})x(?P<h>\d{1,4})\.jpg$")
+_SIZE = re.compile(r"^(?P<name>[\w]+)-(?P<w>\d{1,4})x(?P<h>\d{1,4})\.jpg$")
+MAX_SIDE = 1920
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=512)
+def drawn_frame(seed_text: str, width: int, height: int) -> bytes:
+    """A deterministic synthetic 'game frame': coloured shapes on a per-game palette."""
+    seed = zlib.crc32(seed_text.encode())
+    palette = [
+        ((seed >> s) & 0xFF, (seed >> (s + 5)) & 0xFF, (seed >> (s + 11)) & 0xFF) for s in (0, 3, 7)
+    ]
+    image = Image.new("RGB", (width, height), palette[0])
+    draw = ImageDraw.Draw(image)
+    for i in range(12):
+        x = (seed * (i + 3)) % max(width, 1)
+        y = (seed * (i + 7)) % max(height, 1)
+        size = max(4, width // (4 + i))
+        draw.rectangle((x, y, x + size, y + size // 2), fill=palette[1 + i % 2])
+    return _jpeg(image)
+
+
+@lru_cache(maxsize=64)
+def placeholder(width: int, height: int) -> bytes:
+    return _jpeg(Image.new("RGB", (width, height), (100, 100, 100)))
+
+
+@lru_cache(maxsize=256)
+def frame_from_dir(path: Path, width: int, height: int) -> bytes:
+    with Image.open(path) as image:
+        return _jpeg(image.convert("RGB").resize((width, height)))
+
+
+def register(app: Flask, state: EmulatorState) -> None:
+    frames_dir = state.settings.frames_dir
+
+    def frame_files(game_name: str) -> list[Path]:
+        if frames_dir is None or not frames_dir.is_dir():
+            return []
+        return sorted(
+            p
+            for p in frames_dir.glob("*/*/*")
+            if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+            and zlib.crc32(p.parent.name.encode()) % 7 == zlib.crc32(game_name.encode()) % 7
+        )
+
+    @app.get("/cdn/previews-ttv/<name>")
+    def preview(name: str) -> BaseResponse:
+        match = _PREVIEW.match(name)
+        if not match:
+            return Response("not found", status=404)
+        width, height = min(int(match["w"]), MAX_SIDE), min(int(match["h"]), MAX_SIDE)
+        login = match["login"]
+        live = next((r for r in state.source.table().records if r["user_login"] == login), None)
+        if live is None or width < 1 or height < 1:
+            return redirect(
+                f"/cdn/ttv-static/404_preview-{max(width, 1)}x{max(height, 1)}.jpg", code=302
+            )
+        state.count("thumbnails")
+        files = frame_files(live["game_name"])
+        if files:
+            body = frame_from_dir(files[zlib.crc32(login.encode()) % len(files)], width, height)
+        else:
+            body = drawn_frame(f"{live['game_id']}:{login}", width, height)
+        return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "max-age=300"})
+
+    @app.get("/cdn/ttv-static/<name>")
+    def static_placeholder(name: str) -> Response:
+        match = _SIZE.match(name)
+        if not match or match["name"] != "404_preview":
+            return Response("not found", status=404)
+        width, height = min(int(match["w"]), MAX_SIDE), min(int(match["h"]), MAX_SIDE)
+        return Response(placeholder(max(width, 1), max(height, 1)), mimetype="image/jpeg")
+
+    @app.get("/cdn/ttv-boxart/<name>")
+    def box_art(name: str) -> Response:
+        match = _SIZE.match(name)
+        if not match:
+            return Response("not found", status=404)
+        width, height = min(int(match["w"]), MAX_SIDE), min(int(match["h"]), MAX_SIDE)
+        return Response(
+            drawn_frame(f"boxart:{match['name']}", max(width, 1), max(height, 1)),
+            mimetype="image/jpeg",
+        )

@@ -1,0 +1,275 @@
+"""OAuth (`/oauth2/...`) and Helix (`/helix/...`) endpoints of the emulator."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from emulator import cursors
+from emulator.errors import cdn_503, helix_error, oauth_error
+from emulator.state import Bucket, EmulatorState
+from emulator.table import StreamTable
+
+MAX_VALUES = 100
+_CORRUPTIONS = ["viewer_count", "started_at", "user_login", "id", "not_an_object"]
+_BROKEN_VALUES: dict[str, Any] = {
+    "viewer_count": "lots",
+    "started_at": "yesterday",
+    "user_login": None,
+}
+
+
+def _form_or_query(name: str) -> str | None:
+    # Docs send the token request form-encoded; many clients use the query string. Form wins.
+    return request.form.get(name) or request.args.get(name)
+
+
+def register(app: Flask, state: EmulatorState) -> None:
+    settings = state.settings
+
+    @app.post("/oauth2/token")
+    def token() -> Response:
+        client_id = _form_or_query("client_id")
+        if client_id != state.client_id:
+            return oauth_error(400, "invalid client")
+        if _form_or_query("client_secret") != state.client_secret:
+            return oauth_error(403, "invalid client secret")
+        if _form_or_query("grant_type") != "client_credentials":
+            return oauth_error(400, "unsupported grant type")
+        access_token, expires_in = state.mint(client_id)
+        return jsonify(
+            {
+                "access_token": access_token,
+                "expires_in": expires_in,
+                "token_type": "bearer",
+                "refresh_token": "",
+                "scope": [],
+            }
+        )
+
+    @app.get("/oauth2/validate")
+    def validate() -> Response:
+        header = request.headers.get("Authorization", "")
+        value = header.split(" ", 1)[1] if " " in header else ""
+        found = state.tokens.get(value)
+        if found is None or found.expires_at < time.time():
+            return oauth_error(401, "invalid access token")
+        return jsonify(
+            {
+                "client_id": found.client_id,
+                "scopes": [],
+                "expires_in": int(found.expires_at - time.time()),
+            }
+        )
+
+    @app.post("/oauth2/revoke")
+    def revoke() -> Response:
+        with state.lock:
+            state.tokens.pop(_form_or_query("token") or "", None)
+        return Response(status=200)
+
+    def guard() -> tuple[Response | None, dict[str, str]]:
+        """Auth, the rate-limit bucket and injected faults, in Helix's order."""
+        if settings.latency_ms:
+            time.sleep(settings.latency_ms / 1000.0)
+        state.count("helix_requests")
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not header[7:]:
+            return helix_error(401, "OAuth token is missing"), {}
+        now = time.time()
+        with state.lock:
+            found = state.tokens.get(header[7:])
+            if found is not None:
+                found.uses += 1
+                ttl = settings.token_ttl_requests
+                if found.expires_at < now or (ttl and found.uses > ttl):
+                    del state.tokens[header[7:]]
+                    state.counters["tokens_died"] += 1
+                    found = None
+        if found is None:
+            return helix_error(401, "Invalid OAuth token"), {}
+        if request.headers.get("Client-Id") != found.client_id:
+            return helix_error(401, "Client ID and OAuth token do not match"), {}
+        with state.lock:
+            bucket = state.buckets.setdefault(
+                found.client_id,
+                Bucket(settings.helix_points_per_minute, settings.helix_points_per_minute),
+            )
+            allowed = bucket.take(now)
+            headers = bucket.headers(now)
+        if not allowed:
+            state.count("rate_limited")
+            return helix_error(429, "Too Many Requests"), headers
+        if state.roll(settings.error_rate):
+            kind = state.choose(["429", "500", "503"])
+            state.count(f"injected_{kind}")
+            if kind == "429":
+                headers = {
+                    **headers,
+                    "Ratelimit-Remaining": "0",
+                    "Ratelimit-Reset": str(int(now + settings.fault_429_wait_seconds + 0.999)),
+                }
+                return helix_error(429, "Too Many Requests"), headers
+            if kind == "500":
+                return helix_error(500, "Internal Server Error"), headers
+            return cdn_503(), headers
+        return None, headers
+
+    def respond(body: Any, headers: dict[str, str]) -> Response:
+        response = jsonify(body)
+        response.headers.update(headers)
+        return response
+
+    def fail(response: Response, headers: dict[str, str]) -> Response:
+        response.headers.update(headers)
+        return response
+
+    def corrupt(record: dict[str, Any]) -> Any:
+        """A broken copy of `record` (which field breaks depends on the stream id)."""
+        kind = _CORRUPTIONS[int(record["id"]) % len(_CORRUPTIONS)]
+        with state.lock:
+            state.malformed_served[record["id"]] = kind
+        if kind == "not_an_object":
+            return [record["id"], record["user_login"]]
+        bad = dict(record)
+        bad[kind] = f"x{record['id']}" if kind == "id" else _BROKEN_VALUES[kind]
+        return bad
+
+    @app.get("/helix/streams")
+    def streams() -> Response:
+        error, headers = guard()
+        if error is not None:
+            return fail(error, headers)
+        args = request.args
+        lists = {
+            name: args.getlist(name) for name in ("user_id", "user_login", "game_id", "language")
+        }
+        for name, values in lists.items():
+            if len(values) > MAX_VALUES:
+                return fail(
+                    helix_error(400, f'The parameter "{name}" was malformed: too many values'),
+                    headers,
+                )
+        if args.get("type", "all") not in ("all", "live"):
+            return fail(helix_error(400, 'The parameter "type" was malformed'), headers)
+        try:
+            first = int(args.get("first", "20"))
+        except ValueError:
+            first = 0
+        if not 1 <= first <= 100:
+            return fail(
+                helix_error(400, 'The parameter "first" was malformed: must be 1..100'), headers
+            )
+        table = state.source.table().filter(
+            user_ids=set(lists["user_id"]),
+            logins=set(lists["user_login"]),
+            game_ids=set(lists["game_id"]),
+            languages=set(lists["language"]),
+        )
+        try:
+            page, cursor = _page(state, table, first, args.get("after"), args.get("before"))
+        except ValueError:
+            state.count("invalid_cursor")
+            return fail(helix_error(400, "invalid cursor"), headers)
+        data = [corrupt(r) if state.is_malformed(r["id"]) else r for r in page]
+        state.count("stream_pages")
+        return respond({"data": data, "pagination": {"cursor": cursor} if cursor else {}}, headers)
+
+    @app.get("/helix/games")
+    def games() -> Response:
+        error, headers = guard()
+        if error is not None:
+            return fail(error, headers)
+        ids, names, igdb_ids = (request.args.getlist(k) for k in ("id", "name", "igdb_id"))
+        if not (ids or names or igdb_ids):
+            return fail(
+                helix_error(400, 'Missing required parameter "id", "name" or "igdb_id"'), headers
+            )
+        if len(ids) + len(names) + len(igdb_ids) > MAX_VALUES:
+            return fail(
+                helix_error(400, "Too many values: at most 100 ids, names and igdb_ids"), headers
+            )
+        found = [
+            game_record(settings.base_url, g)
+            for g in state_games(state)
+            if g["id"] in ids or g["name"] in names or (g["igdb_id"] and g["igdb_id"] in igdb_ids)
+        ]
+        return respond({"data": found}, headers)
+
+    @app.get("/helix/games/top")
+    def top_games() -> Response:
+        error, headers = guard()
+        if error is not None:
+            return fail(error, headers)
+        try:
+            first = int(request.args.get("first", "20"))
+            offset = cursors.decode(request.args["after"]).offset if "after" in request.args else 0
+        except ValueError:
+            return fail(helix_error(400, "invalid cursor or first"), headers)
+        if not 1 <= first <= 100:
+            return fail(helix_error(400, 'The parameter "first" was malformed'), headers)
+        viewers: dict[str, int] = {}
+        for record in state.source.table().records:
+            viewers[record["game_id"]] = viewers.get(record["game_id"], 0) + record["viewer_count"]
+        ranked = sorted(
+            (g for g in state_games(state) if g["id"] in viewers), key=lambda g: -viewers[g["id"]]
+        )
+        page = ranked[offset : offset + first]
+        more = offset + first < len(ranked)
+        body = {
+            "data": [game_record(settings.base_url, g) for g in page],
+            "pagination": {"cursor": cursors.encode_offset(offset + first)} if more else {},
+        }
+        return respond(body, headers)
+
+
+def state_games(state: EmulatorState) -> list[dict[str, str]]:
+    """Every category the source knows (id, name, igdb_id)."""
+    games: list[dict[str, str]] = state.source.games()
+    return games
+
+
+def game_record(base_url: str, game: dict[str, str]) -> dict[str, str]:
+    return {
+        "id": game["id"],
+        "name": game["name"],
+        "igdb_id": game["igdb_id"],
+        "box_art_url": f"{base_url}/cdn/ttv-boxart/{game['id']}-{{width}}x{{height}}.jpg",
+    }
+
+
+def _page(
+    state: EmulatorState, table: StreamTable, first: int, after: str | None, before: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of `table` and the cursor to hand out, with the real API's quirks."""
+    settings = state.settings
+    start, stop = 0, first
+    if after:
+        if state.roll(settings.quirk_invalid_cursor):
+            raise ValueError("intermittent invalid cursor")
+        position = cursors.decode(after)
+        if position.kind in ("degenerate", "end"):
+            return [], cursors.DEGENERATE if position.kind == "degenerate" else None
+        if position.kind == "key":
+            start = table.after(position.viewers, position.stream_id)
+        stop = start + first
+    elif before:
+        position = cursors.decode(before)
+        if position.kind != "key":
+            return [], None
+        stop = table.before(position.viewers, position.stream_id)
+        start = max(0, stop - first)
+    if state.roll(settings.quirk_short_page):
+        state.count("short_pages")
+        stop = start + max(1, int(first * (0.4 + 0.2 * state.dice.random())))
+    page = table.records[start:stop]
+    if stop < len(table.records) and page:
+        last = page[-1]
+        return page, cursors.encode_key(last["viewer_count"], last["id"])
+    if state.roll(settings.quirk_last_page_cursor):
+        kind = state.choose(["loop", "loop", "end", "degenerate"])
+        state.count(f"last_page_cursor_{kind}")
+        return page, cursors.encode_special(kind)
+    return page, None

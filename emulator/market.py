@@ -1,0 +1,258 @@
+"""The simulated Twitch market the emulator serves.
+
+Deterministic from a seed: thousands of channels with heavy-tailed (Pareto) audiences,
+each with a language, a usual game and a habit of going live in its local evening, so
+the live set follows a daily cycle and channels come and go. Viewer counts wobble every
+`drift_seconds`, so a client paging slowly sees streams move between pages, as on Twitch.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from emulator.catalogue import IGDB_GENRES, LANGUAGES, Category, named_categories
+from emulator.config import EmulatorSettings
+from emulator.table import StreamTable
+
+_U64 = np.uint64
+_LANGUAGE_TAGS = {
+    "en": "English",
+    "es": "Español",
+    "pt": "Português",
+    "de": "Deutsch",
+    "fr": "Français",
+    "ru": "Русский",
+    "ja": "日本語",
+    "ko": "한국어",
+}
+_TITLES = [
+    "{game} grind | !discord",
+    "chill {game} with chat",
+    "RANKED {game} until I win",
+    "first time playing {game}!",
+    "{game} | day {n} | !socials",
+    "",
+    "🔴 LIVE {game} 24/7?",
+    "road to top 500 — {game}",
+    "late night {game} vibes",
+]
+_PREFIXES = [
+    "dark",
+    "pixel",
+    "shadow",
+    "lucky",
+    "night",
+    "frost",
+    "iron",
+    "neo",
+    "mega",
+    "sly",
+    "tiny",
+    "big",
+    "lazy",
+    "hyper",
+    "zen",
+    "void",
+    "star",
+    "moon",
+    "red",
+    "blue",
+]
+_SUFFIXES = [
+    "gamer",
+    "tv",
+    "plays",
+    "live",
+    "bear",
+    "fox",
+    "wolf",
+    "cat",
+    "ninja",
+    "wizard",
+    "_gg",
+    "stream",
+    "dude",
+    "queen",
+    "king",
+    "bot",
+    "og",
+    "pro",
+    "x",
+    "z",
+]
+_GAME_WORDS = (
+    ["Neon", "Iron", "Hollow", "Crystal", "Last", "Wild", "Silent", "Broken", "Star"],
+    ["Frontier", "Legends", "Kingdom", "Protocol", "Rift", "Harvest", "Arena", "Tactics"],
+)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a fast, well-spread hash of uint64 arrays."""
+    x = x.astype(_U64, copy=True)
+    x ^= x >> _U64(30)
+    x *= _U64(0xBF58476D1CE4E5B9)
+    x ^= x >> _U64(27)
+    x *= _U64(0x94D049BB133111EB)
+    x ^= x >> _U64(31)
+    return x
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    """Hash to floats uniform in [0, 1)."""
+    return (_mix(x) >> _U64(11)).astype(np.float64) * 2.0**-53
+
+
+def _synthetic_categories(rng: np.random.Generator, count: int) -> list[Category]:
+    genre_ids = sorted(IGDB_GENRES)
+    rows = []
+    for i in range(count):
+        first, second = _GAME_WORDS
+        name = f"{first[i % len(first)]} {second[(i // len(first)) % len(second)]} {i // 72 + 1}"
+        genres = tuple(sorted({int(g) for g in rng.choice(genre_ids, size=rng.integers(1, 3))}))
+        rows.append(
+            Category(str(700_000 + 37 * i), name, str(400_000 + i), genres, 0.9 / (i + 1) ** 0.6)
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class _Channels:
+    user_id: np.ndarray
+    login: list[str]
+    display: list[str]
+    language: np.ndarray  # index into LANGUAGES
+    utc_offset: np.ndarray  # hours
+    main_game: np.ndarray  # index into categories
+    second_game: np.ndarray
+    popularity: np.ndarray
+    start_hour: np.ndarray  # local
+    duration_hours: np.ndarray
+    live_probability: np.ndarray
+
+
+class Market:
+    """Live streams of a simulated Twitch at any instant."""
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self.settings = settings
+        rng = np.random.default_rng(settings.seed)
+        named = named_categories()
+        self.categories = named + _synthetic_categories(rng, settings.games - len(named))
+        self._channels = self._make_channels(rng, settings.channels)
+        self._lock = threading.Lock()
+        self._cache: tuple[int, StreamTable] | None = None
+
+    def _make_channels(self, rng: np.random.Generator, n: int) -> _Channels:
+        weights = np.array([c.weight for c in self.categories])
+        language_weights = np.array([lang.weight for lang in LANGUAGES])
+        language = rng.choice(len(LANGUAGES), size=n, p=language_weights / language_weights.sum())
+        offsets = np.array([lang.utc_offset_hours for lang in LANGUAGES])[language]
+        logins = [
+            f"{_PREFIXES[i % 20]}{_SUFFIXES[(i // 20) % 20]}{i // 400 or ''}"
+            for i in rng.permutation(n)
+        ]
+        return _Channels(
+            user_id=(
+                10_000_000 + np.arange(n, dtype=np.int64) * 7919 + settings_salt(self.settings)
+            ),
+            login=logins,
+            display=[
+                login.capitalize() if j % 3 else login.upper() for j, login in enumerate(logins)
+            ],
+            language=language,
+            utc_offset=offsets + rng.integers(-1, 2, size=n),
+            main_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
+            second_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
+            popularity=2.0 * (1.0 - rng.random(n)) ** (-1 / 1.05),
+            start_hour=rng.normal(17.0, 4.0, size=n) % 24,
+            duration_hours=rng.uniform(1.5, 8.0, size=n),
+            live_probability=rng.uniform(0.35, 0.95, size=n),
+        )
+
+    def games(self) -> list[dict[str, str]]:
+        """Every category (Helix game fields without box art)."""
+        return [{"id": c.twitch_id, "name": c.name, "igdb_id": c.igdb_id} for c in self.categories]
+
+    def igdb_games(self) -> list[Category]:
+        return [c for c in self.categories if c.is_game]
+
+    def now(self) -> float:
+        """Seconds since the epoch on the simulated clock."""
+        return datetime.now(UTC).timestamp() + self.settings.clock_offset_seconds
+
+    def table(self, at: float | None = None) -> StreamTable:
+        """The live streams at `at` (default: now), cached for one drift period."""
+        t = self.now() if at is None else at
+        quantum = math.floor(t / self.settings.drift_seconds)
+        with self._lock:
+            if self._cache is None or self._cache[0] != quantum:
+                self._cache = (quantum, StreamTable(self._live_records(t, quantum)))
+            return self._cache[1]
+
+    def _live_records(self, t: float, quantum: int) -> list[dict[str, Any]]:
+        ch = self._channels
+        n = len(ch.login)
+        index = np.arange(n, dtype=np.uint64)
+        salt = _U64(self.settings.seed)
+        local = t + ch.utc_offset * 3600.0 - ch.start_hour * 3600.0
+        day = np.floor(local / 86_400.0)
+        into = local - day * 86_400.0
+        session = _mix(
+            index * _U64(1_000_003) + day.astype(np.int64).astype(np.uint64) * _U64(7) + salt
+        )
+        if self.settings.always_live:
+            into = _unit(session ^ _U64(99)) * 6 * 3600.0 + 60.0
+            live = np.ones(n, dtype=bool)
+        else:
+            live = (into < ch.duration_hours * 3600.0) & (_unit(session) < ch.live_probability)
+        hour = ((t + ch.utc_offset * 3600.0) % 86_400.0) / 3600.0
+        cycle = 0.55 + 0.45 * np.cos((hour - 21.0) / 24.0 * 2 * math.pi)
+        ramp = np.minimum(1.0, 0.4 + into / 1800.0)
+        noise = np.exp(0.25 * (_unit(session ^ _U64(quantum & 0xFFFFFFFF)) - 0.5))
+        viewers = np.floor(ch.popularity * cycle * ramp * noise).astype(np.int64)
+        plays_second = _unit(session ^ _U64(12345)) < 0.25
+        game = np.where(plays_second, ch.second_game, ch.main_game)
+        stream_id = 40_000_000_000 + (session % _U64(9_000_000_000)).astype(np.int64)
+        records = []
+        for i in np.flatnonzero(live):
+            category = self.categories[game[i]]
+            language = LANGUAGES[ch.language[i]].code
+            started = datetime.fromtimestamp(t - float(into[i]), UTC).replace(microsecond=0)
+            title = _TITLES[int(stream_id[i]) % len(_TITLES)]
+            login = ch.login[i]
+            records.append(
+                {
+                    "id": str(stream_id[i]),
+                    "user_id": str(ch.user_id[i]),
+                    "user_login": login,
+                    "user_name": ch.display[i],
+                    "game_id": category.twitch_id,
+                    "game_name": category.name,
+                    "type": "live",
+                    "title": title.format(game=category.name, n=int(stream_id[i]) % 300),
+                    "tags": [_LANGUAGE_TAGS[language]] if language in _LANGUAGE_TAGS else [],
+                    "viewer_count": int(viewers[i]),
+                    "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "language": language,
+                    "thumbnail_url": thumbnail_template(self.settings.base_url, login),
+                    "tag_ids": [],
+                    "is_mature": False,
+                }
+            )
+        return records
+
+
+def thumbnail_template(base_url: str, login: str) -> str:
+    """Helix's thumbnail URL template, on the emulator's own CDN path."""
+    return f"{base_url}/cdn/previews-ttv/live_user_{login}-{{width}}x{{height}}.jpg"
+
+
+def settings_salt(settings: EmulatorSettings) -> int:
+    """A per-seed offset for user ids, so two markets with different seeds do not collide."""
+    return (settings.seed * 104_729) % 7919

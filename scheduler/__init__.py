@@ -1,0 +1,1 @@
+"""The collector: an APScheduler daemon that snapshots the top Twitch streams into MongoDB."""

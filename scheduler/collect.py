@@ -1,0 +1,190 @@
+"""The snapshot job: list the top streams, look up new games, roll up, store (or spool)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from scheduler.games import look_up_games
+from store import SnapshotBatch, Spool, Store, StoreError, StoreUnavailable, schema
+from store.rollups import compute_rollups
+from twitch_client import StreamListing, TwitchClient
+from twitch_client.errors import TwitchError
+from twitch_client.models import utc_now
+
+log = logging.getLogger(__name__)
+summary_log = logging.getLogger("scheduler.summary")
+
+
+@dataclass
+class RunSummary:
+    """What one run did: logged as one JSON line, returned to callers and tests."""
+
+    slot: str
+    mode: str
+    outcome: str  # stored | spooled | skipped | failed
+    streams: int = 0
+    pages: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    quarantined: int = 0
+    new_games: int = 0
+    spool_flushed: int = 0
+    end_reason: str = ""
+    seconds: float = 0.0
+    error: str = ""
+
+    def line(self) -> str:
+        return "snapshot " + json.dumps(asdict(self), separators=(",", ":"))
+
+
+class Collector:
+    """Takes snapshots with a Twitch client and writes them to the store (or the spool)."""
+
+    def __init__(
+        self,
+        client: TwitchClient,
+        store: Store,
+        spool: Spool,
+        *,
+        top_n: int,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.spool = spool
+        self.top_n = top_n
+        self._clock = clock
+
+    def flush_spool(self) -> int:
+        """Write spooled snapshots (oldest first); stop at the first that still fails."""
+        written = 0
+        for path in self.spool.pending():
+            try:
+                self.store.write_snapshot(self.spool.load(path))
+            except StoreUnavailable:
+                log.warning(
+                    "store still unavailable; %d spooled snapshot(s) wait",
+                    len(self.spool.pending()),
+                )
+                break
+            self.spool.remove(path)
+            written += 1
+        if written:
+            log.info("wrote %d spooled snapshot(s) to the store", written)
+        return written
+
+    def collect(self, slot: datetime, *, mode: str = "top", limit: int | None = None) -> RunSummary:
+        """Take the snapshot of `slot` unless it is stored already. `mode`: top | all | replay."""
+        began = time.monotonic()
+        self.client.reset_stats()
+        summary = RunSummary(slot=schema.slot_key(slot), mode=mode, outcome="failed")
+        summary.spool_flushed = self._flush_quietly()
+        try:
+            if self._already_stored(slot):
+                summary.outcome = "skipped"
+                return self._finish(summary, began)
+            started_at = self._clock()
+            listing = self._list(mode, limit)
+            batch = self._batch(slot, mode, limit, listing, started_at)
+        except TwitchError as error:
+            summary.error = f"{type(error).__name__}: {error}"
+            self._count(summary)
+            return self._finish(summary, began)
+        self._count(summary)
+        summary.streams, summary.pages = len(batch.streams), listing.pages
+        summary.quarantined, summary.end_reason = len(batch.quarantine), listing.end_reason
+        summary.new_games = len(batch.games)
+        try:
+            self.store.write_snapshot(batch)
+            summary.outcome = "stored"
+        except StoreUnavailable as error:
+            log.warning("%s; spooling the snapshot", error)
+            self.spool.put(batch)
+            summary.outcome = "spooled"
+        return self._finish(summary, began)
+
+    def _flush_quietly(self) -> int:
+        try:
+            return self.flush_spool()
+        except StoreError as error:
+            log.error("could not write a spooled snapshot: %s", error)
+            return 0
+
+    def _already_stored(self, slot: datetime) -> bool:
+        try:
+            return self.store.is_collected(slot)
+        except StoreUnavailable:
+            return False  # collect anyway; the write will be spooled
+
+    def _list(self, mode: str, limit: int | None) -> StreamListing:
+        if mode == "all":
+            return self.client.all_streams()
+        return self.client.top_streams(limit if mode == "replay" else (limit or self.top_n))
+
+    def _batch(
+        self,
+        slot: datetime,
+        mode: str,
+        limit: int | None,
+        listing: StreamListing,
+        started_at: datetime,
+    ) -> SnapshotBatch:
+        finished_at = self._clock()
+        streams = [
+            schema.stream_document(slot, s, rank) for rank, s in enumerate(listing.streams, 1)
+        ]
+        try:
+            known = self.store.games(s["game_id"] for s in streams)
+        except StoreUnavailable:
+            known = {}
+        new_games, bad_games = look_up_games(
+            self.client, known, (s["game_id"] for s in streams), finished_at
+        )
+        catalogue: dict[str, Any] = {**known, **{g["_id"]: g for g in new_games}}
+        quarantined = [*listing.quarantined, *bad_games]
+        snapshot = {
+            "_id": slot,
+            "slot": slot,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "status": "partial" if listing.end_reason == "invalid cursor" else "complete",
+            "mode": mode,
+            "top_n": None if mode in ("all", "replay") and limit is None else (limit or self.top_n),
+            "stream_count": len(streams),
+            "viewer_count": sum(s["viewer_count"] for s in streams),
+            "pages": listing.pages,
+            "requests": self.client.stats.requests,
+            "retries": self.client.stats.retries,
+            "quarantined": len(quarantined),
+            "end_reason": listing.end_reason,
+            "schema_version": schema.SCHEMA_VERSION,
+        }
+        return SnapshotBatch(
+            slot=slot,
+            snapshot=snapshot,
+            streams=streams,
+            quarantine=[schema.quarantine_document(slot, q, finished_at) for q in quarantined],
+            rollups=compute_rollups(slot, streams, lambda g: schema.genre_of(catalogue.get(g))),
+            games=new_games,
+        )
+
+    def _count(self, summary: RunSummary) -> None:
+        stats = self.client.stats
+        summary.requests, summary.retries, summary.rate_limited = (
+            stats.requests,
+            stats.retries,
+            stats.rate_limited,
+        )
+
+    @staticmethod
+    def _finish(summary: RunSummary, began: float) -> RunSummary:
+        summary.seconds = round(time.monotonic() - began, 3)
+        (summary_log.info if summary.outcome != "failed" else summary_log.error)(summary.line())
+        return summary

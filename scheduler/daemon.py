@@ -1,0 +1,87 @@
+"""The APScheduler daemon: a snapshot at every slot, one at a time, stopping cleanly."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from scheduler.collect import Collector
+from scheduler.slots import current_slot, parse_minutes
+from twitch_client.models import utc_now
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def hold_lock(path: Path) -> int:
+    """Keep a second daemon from collecting the same slots (released when the process ends)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise AlreadyRunning(f"another scheduler holds {path}") from None
+    return descriptor  # left open for the life of the process
+
+
+def build_scheduler(
+    collector: Collector,
+    *,
+    minutes: str,
+    misfire_grace_seconds: int,
+    run_now: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> BlockingScheduler:
+    slot_minutes = parse_minutes(minutes)
+    if misfire_grace_seconds >= 60 * min(
+        (b - a) % 60 or 60
+        for a, b in zip(slot_minutes, (*slot_minutes[1:], slot_minutes[0]), strict=True)
+    ):
+        raise ValueError("the misfire grace time must be shorter than the interval between slots")
+
+    def snapshot_job() -> None:
+        collector.collect(current_slot(clock(), slot_minutes))
+
+    # Leaving next_run_time out lets the trigger compute it; passing None would pause the job.
+    first_run = {"next_run_time": datetime.now(UTC)} if run_now else {}
+    scheduler = BlockingScheduler(timezone=UTC)
+    scheduler.add_job(
+        snapshot_job,
+        CronTrigger(minute=minutes, timezone=UTC),
+        id="snapshot",
+        name="top-streams snapshot",
+        max_instances=1,  # never two snapshots at once
+        coalesce=True,  # several missed runs become one
+        misfire_grace_time=misfire_grace_seconds,
+        **first_run,
+    )
+    return scheduler
+
+
+def run_forever(scheduler: BlockingScheduler) -> None:
+    """Run until SIGTERM or SIGINT, then let a running snapshot finish and stop."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; stopping after the running snapshot", signal.Signals(signum).name)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info(
+        "scheduler starting (snapshots at minutes %s UTC)", scheduler.get_job("snapshot").trigger
+    )
+    scheduler.start()
+    log.info("scheduler stopped")

@@ -1,0 +1,55 @@
+"""Game metadata for the snapshot: Helix game fields plus IGDB genres for new games.
+
+Games already in the store are not fetched again, except games that still have no genre,
+which are retried after `RETRY_UNKNOWN_AFTER` (IGDB may learn them, or it failed before).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from store import schema
+from twitch_client import QuarantinedRecord, TwitchClient
+from twitch_client.errors import TwitchError
+
+log = logging.getLogger(__name__)
+
+RETRY_UNKNOWN_AFTER = timedelta(hours=6)
+
+
+def needs_lookup(game: Mapping[str, Any] | None, now: datetime) -> bool:
+    if game is None:
+        return True
+    if game.get("primary_genre") is not None:
+        return False
+    updated = game.get("updated_at")
+    return not isinstance(updated, datetime) or now - updated >= RETRY_UNKNOWN_AFTER
+
+
+def look_up_games(
+    client: TwitchClient,
+    known: Mapping[str, Mapping[str, Any]],
+    game_ids: Iterable[str],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[QuarantinedRecord]]:
+    """Documents for the games of this snapshot that are new (or still without a genre)."""
+    wanted = sorted({g for g in game_ids if g and needs_lookup(known.get(g), now)})
+    if not wanted:
+        return [], []
+    try:
+        games, quarantined = client.games(wanted)
+    except TwitchError as error:
+        log.warning("game metadata unavailable this run (%s); will retry next run", error)
+        return [], []
+    try:
+        genres = client.igdb_genres(g.igdb_id for g in games if g.igdb_id)
+    except TwitchError as error:
+        log.warning(
+            "IGDB genres unavailable this run (%s); games stay without genre for now", error
+        )
+        genres = {}
+    documents = [schema.game_document(g, genres.get(g.igdb_id, []), now) for g in games]
+    return documents, quarantined

@@ -1,0 +1,32 @@
+"""Snapshot slots: the nominal :00 / :30 UTC instants a snapshot stands for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+def parse_minutes(text: str) -> tuple[int, ...]:
+    """`"0,30"` → (0, 30); raise ValueError for anything else."""
+    minutes = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    if not minutes or any(not 0 <= m < 60 for m in minutes):
+        raise ValueError(f"snapshot minutes must be 0..59, comma separated: {text!r}")
+    return minutes
+
+
+def current_slot(now: datetime, minutes: tuple[int, ...] = (0, 30)) -> datetime:
+    """The latest slot at or before `now` (UTC, seconds zeroed)."""
+    if now.tzinfo is None:
+        raise ValueError("current_slot needs an aware datetime")
+    now = now.astimezone(UTC).replace(second=0, microsecond=0)
+    earlier = [m for m in minutes if m <= now.minute]
+    if earlier:
+        return now.replace(minute=max(earlier))
+    return (now - timedelta(hours=1)).replace(minute=max(minutes))
+
+
+def parse_slot(text: str) -> datetime:
+    """An ISO 8601 time with a zone (or `Z`), as UTC."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"slot needs a time zone (e.g. 2026-11-22T08:00Z): {text!r}")
+    return value.astimezone(UTC).replace(microsecond=0)

@@ -1,0 +1,43 @@
+"""Everything one snapshot writes, as one unit that can be spooled to disk and replayed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bson import json_util
+
+_JSON_OPTIONS = json_util.JSONOptions(
+    json_mode=json_util.JSONMode.CANONICAL, tz_aware=True, tzinfo=None
+)
+
+
+@dataclass
+class SnapshotBatch:
+    """The documents of one snapshot; written together, snapshot document last."""
+
+    slot: datetime
+    snapshot: dict[str, Any]
+    streams: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    rollups: list[dict[str, Any]] = field(default_factory=list)
+    games: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json_util.dumps(
+            {
+                "slot": self.slot,
+                "snapshot": self.snapshot,
+                "streams": self.streams,
+                "quarantine": self.quarantine,
+                "rollups": self.rollups,
+                "games": self.games,
+            },
+            json_options=_JSON_OPTIONS,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> SnapshotBatch:
+        data = json_util.loads(text, json_options=_JSON_OPTIONS)
+        return cls(**data)

@@ -1,0 +1,128 @@
+"""The MongoDB store: the only code that talks to the database.
+
+Writes are idempotent (deterministic `_id`s, a unique index on slot + stream id, upserts),
+so a snapshot can be written again after a failure — from the spool, or by re-running a
+slot — without duplicating anything. Only operations that both MongoDB and FerretDB v1
+serve are used.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pymongo
+from bson.codec_options import CodecOptions
+from pymongo import errors as mongo_errors
+from pymongo.database import Database
+
+from store import schema
+from store.batch import SnapshotBatch
+from store.errors import StoreError, StoreUnavailable
+from store.rollups import compute_rollups
+
+log = logging.getLogger(__name__)
+
+_UNREACHABLE = (
+    mongo_errors.ConnectionFailure,  # includes AutoReconnect, NetworkTimeout
+    mongo_errors.ServerSelectionTimeoutError,
+    mongo_errors.ExecutionTimeout,
+    mongo_errors.WTimeoutError,
+)
+DUPLICATE_KEY = 11000
+
+
+@contextmanager
+def translate_errors(action: str) -> Iterator[None]:
+    """Turn pymongo's exceptions into the store's."""
+    try:
+        yield
+    except _UNREACHABLE as error:
+        raise StoreUnavailable(f"{action}: MongoDB unreachable ({type(error).__name__})") from error
+    except mongo_errors.PyMongoError as error:
+        raise StoreError(f"{action}: {error}") from error
+
+
+class Store:
+    """Reads and writes Genre Radar's collections."""
+
+    def __init__(self, uri: str, database: str, *, timeout_ms: int = 5000) -> None:
+        self._client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            uri,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=max(timeout_ms, 30_000),
+            retryWrites=False,  # FerretDB v1 has no sessions/transactions to retry in
+        )
+        options: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=UTC)
+        self.db: Database[dict[str, Any]] = self._client.get_database(
+            database, codec_options=options
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def ensure_indexes(self) -> None:
+        """Create every index of the schema; a no-op when they already exist."""
+        # Only the missing ones, one per command: FerretDB v1.24 drops the connection when a
+        # multi-index createIndexes names an index that already exists.
+        with translate_errors("creating indexes"):
+            for collection, indexes in schema.INDEXES.items():
+                existing = set(self.db[collection].index_information())
+                for index in indexes:
+                    if index.document["name"] not in existing:
+                        self.db[collection].create_indexes([index])
+
+    def is_collected(self, slot: datetime) -> bool:
+        with translate_errors("reading snapshots"):
+            return (
+                self.db[schema.SNAPSHOTS].find_one({"_id": slot, "status": "complete"}, {"_id": 1})
+                is not None
+            )
+
+    def games(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        with translate_errors("reading games"):
+            return {
+                g["_id"]: g for g in self.db[schema.GAMES].find({"_id": {"$in": sorted(set(ids))}})
+            }
+
+    def write_snapshot(self, batch: SnapshotBatch) -> None:
+        """Write one snapshot's documents idempotently, the snapshot document last."""
+        with translate_errors(f"writing snapshot {schema.slot_key(batch.slot)}"):
+            for game in batch.games:
+                self.db[schema.GAMES].update_one(
+                    {"_id": game["_id"]},
+                    {"$set": {k: v for k, v in game.items() if k != "_id"}},
+                    upsert=True,
+                )
+            self._insert_new(schema.STREAMS, batch.streams)
+            self._insert_new(schema.QUARANTINE, batch.quarantine)
+            for rollup in batch.rollups:
+                self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
+            self.db[schema.SNAPSHOTS].replace_one({"_id": batch.slot}, batch.snapshot, upsert=True)
+
+    def _insert_new(self, collection: str, documents: list[dict[str, Any]]) -> None:
+        """Insert documents, ignoring those already stored (same `_id` or unique key)."""
+        if not documents:
+            return
+        try:
+            self.db[collection].insert_many(documents, ordered=False)
+        except mongo_errors.BulkWriteError as error:
+            others = [
+                e for e in error.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY
+            ]
+            if others:
+                raise StoreError(f"{collection}: {others[0].get('errmsg')}") from error
+
+    def rebuild_rollups(self, slot: datetime) -> list[dict[str, Any]]:
+        """Recompute a stored snapshot's rollups from its streams and today's genres."""
+        with translate_errors(f"rebuilding rollups of {schema.slot_key(slot)}"):
+            streams = list(self.db[schema.STREAMS].find({"slot": slot}))
+            catalogue = self.games(s["game_id"] for s in streams)
+            rollups = compute_rollups(slot, streams, lambda g: schema.genre_of(catalogue.get(g)))
+            for rollup in rollups:
+                self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
+            return rollups

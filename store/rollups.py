@@ -1,0 +1,54 @@
+"""Per-snapshot rollups by game, genre and language, computed in Python at write time.
+
+FerretDB v1 lacks most aggregation accumulators, and the dashboard must never scan raw
+streams, so every snapshot gets one rollup document per dimension, holding for each
+group the number of distinct channels and the sum of their viewers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from store.schema import SCHEMA_VERSION, slot_key
+
+DIMENSIONS = ("game", "genre", "language")
+
+
+def compute_rollups(
+    slot: datetime, streams: Iterable[Mapping[str, Any]], genre_of_game: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """Rollup documents (one per dimension) of one snapshot's stream documents."""
+    groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
+    seen: set[str] = set()
+    total_viewers = 0
+    for stream in streams:
+        if stream["stream_id"] in seen:  # each stream counts once per snapshot
+            continue
+        seen.add(stream["stream_id"])
+        viewers = int(stream["viewer_count"])
+        total_viewers += viewers
+        keys = {
+            "game": (stream["game_id"], stream["game_name"]),
+            "genre": (genre_of_game(stream["game_id"]), None),
+            "language": (stream["language"], None),
+        }
+        for dimension, (key, name) in keys.items():
+            group = groups[dimension].setdefault(key, {"key": key, "channels": 0, "viewers": 0})
+            if name is not None:
+                group.setdefault("name", name)
+            group["channels"] += 1
+            group["viewers"] += viewers
+    return [
+        {
+            "_id": f"{slot_key(slot)}/{dimension}",
+            "slot": slot,
+            "dimension": dimension,
+            "total_viewers": total_viewers,
+            "total_channels": len(seen),
+            "groups": sorted(groups[dimension].values(), key=lambda g: (-g["viewers"], g["key"])),
+            "schema_version": SCHEMA_VERSION,
+        }
+        for dimension in DIMENSIONS
+    ]

@@ -1,0 +1,117 @@
+"""The MongoDB schema: collection names, indexes and document builders.
+
+This is a public interface (notebooks read these collections); `docs/schema.md` documents
+every field. Change it only with a new SCHEMA_VERSION and a note in that document.
+All times are timezone-aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from twitch_client.models import Game, QuarantinedRecord, Stream
+
+SCHEMA_VERSION = 1
+
+SNAPSHOTS = "snapshots"
+STREAMS = "streams"
+GAMES = "games"
+QUARANTINE = "quarantine"
+ROLLUPS = "rollups"
+
+UNKNOWN_GENRE = "Unknown"
+NON_GAME_GENRE = "Non-game"
+NO_CATEGORY = ""
+UNKNOWN_LANGUAGE = "unknown"
+
+INDEXES: dict[str, list[IndexModel]] = {
+    STREAMS: [
+        IndexModel(
+            [("slot", ASCENDING), ("stream_id", ASCENDING)], unique=True, name="slot_stream_unique"
+        ),
+        IndexModel([("user_login", ASCENDING), ("slot", ASCENDING)], name="login_slot"),
+        IndexModel([("game_id", ASCENDING), ("slot", ASCENDING)], name="game_slot"),
+    ],
+    SNAPSHOTS: [IndexModel([("status", ASCENDING), ("slot", DESCENDING)], name="status_slot")],
+    ROLLUPS: [
+        IndexModel(
+            [("dimension", ASCENDING), ("slot", ASCENDING)],
+            unique=True,
+            name="dimension_slot_unique",
+        )
+    ],
+    QUARANTINE: [IndexModel([("slot", ASCENDING)], name="slot")],
+    GAMES: [
+        IndexModel([("igdb_id", ASCENDING)], name="igdb_id"),
+        IndexModel([("name", ASCENDING)], name="name"),
+    ],
+}
+
+
+def slot_key(slot: datetime) -> str:
+    """The slot as it appears inside string ids: `2026-11-22T08:00:00Z`."""
+    return slot.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stream_document(slot: datetime, stream: Stream, rank: int) -> dict[str, Any]:
+    return {
+        "_id": f"{slot_key(slot)}/{stream.id}",
+        "slot": slot,
+        "stream_id": stream.id,
+        "rank": rank,
+        "user_id": stream.user_id,
+        "user_login": stream.user_login,
+        "user_name": stream.user_name,
+        "game_id": stream.game_id,
+        "game_name": stream.game_name,
+        "language": stream.language or UNKNOWN_LANGUAGE,
+        "title": stream.title,
+        "viewer_count": stream.viewer_count,
+        "started_at": stream.started_at,
+        "tags": list(stream.tags or []),
+        "is_mature": stream.is_mature,
+        "thumbnail_url": stream.thumbnail_url,
+    }
+
+
+def quarantine_document(
+    slot: datetime, item: QuarantinedRecord, received_at: datetime
+) -> dict[str, Any]:
+    digest = hashlib.sha1(
+        f"{slot_key(slot)}|{item.endpoint}|{item.fingerprint}".encode()
+    ).hexdigest()
+    return {
+        "_id": digest[:24],
+        "slot": slot,
+        "endpoint": item.endpoint,
+        "reason": item.reason,
+        "record": item.record,
+        "received_at": received_at,
+    }
+
+
+def game_document(game: Game, genres: list[str], seen_at: datetime) -> dict[str, Any]:
+    """A `games` document from Helix metadata and IGDB genres (first genre is primary)."""
+    is_game = bool(game.igdb_id)
+    return {
+        "_id": game.id,
+        "name": game.name,
+        "box_art_url": game.box_art_url,
+        "igdb_id": game.igdb_id,
+        "is_game": is_game,
+        "genres": [{"name": g, "source": "igdb", "fetched_at": seen_at} for g in genres],
+        "primary_genre": genres[0] if genres else (None if is_game else NON_GAME_GENRE),
+        "updated_at": seen_at,
+    }
+
+
+def genre_of(game: Mapping[str, Any] | None) -> str:
+    """The genre a stream of this game counts under in the genre rollups."""
+    if game is None:
+        return UNKNOWN_GENRE
+    return str(game.get("primary_genre") or UNKNOWN_GENRE)

@@ -1,0 +1,117 @@
+"""Client of the Twitch APIs the collector uses: OAuth, Helix streams and games, IGDB.
+
+:class:`TwitchClient` is the composition root: it owns the HTTP session, the token
+provider, the rate limiters and the retry policy, and exposes the few calls the
+scheduler needs. Base URLs come from :class:`settings.Settings`, so the same code talks to
+Twitch, to the local emulator, or to any faithful mock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import requests
+
+from settings import TWITCH_LANGUAGES, Settings
+from twitch_client.auth import AppTokenProvider
+from twitch_client.games import get_games
+from twitch_client.igdb import game_genres
+from twitch_client.models import Game, QuarantinedRecord, Stream
+from twitch_client.ratelimit import FixedRateLimiter, HelixBucket
+from twitch_client.streams import StreamListing, list_all_streams, list_streams
+from twitch_client.transport import RequestStats, RetryPolicy, Transport
+
+__all__ = ["Game", "QuarantinedRecord", "Stream", "StreamListing", "TwitchClient"]
+
+IGDB_REQUESTS_PER_SECOND = 4.0
+
+
+class TwitchClient:
+    """The calls the collector makes to Twitch and IGDB."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._settings = settings
+        self._session = session or requests.Session()
+        self._session.headers["User-Agent"] = "genre-radar/0.1 (+https://github.com/genre-radar)"
+        self.tokens = AppTokenProvider(
+            settings.oauth_url,
+            settings.client_id,
+            settings.client_secret,
+            self._session,
+            timeout=settings.http_timeout_seconds,
+        )
+        self.helix_bucket = HelixBucket(sleep=sleep)
+        self._igdb_limiter = FixedRateLimiter(IGDB_REQUESTS_PER_SECOND, sleep=sleep)
+        self.transport = Transport(
+            self._session,
+            self.tokens,
+            policy=policy
+            or RetryPolicy(
+                max_attempts=settings.http_max_attempts,
+                initial_backoff=settings.backoff_initial_seconds,
+                max_backoff=settings.backoff_max_seconds,
+            ),
+            timeout=settings.http_timeout_seconds,
+            sleep=sleep,
+        )
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.transport.stats
+
+    def reset_stats(self) -> None:
+        self.transport.stats = RequestStats()
+
+    def _helix_get(self, path: str) -> Callable[[list[tuple[str, Any]]], Any]:
+        url = self._settings.helix_url + path
+
+        def fetch(params: list[tuple[str, Any]]) -> Any:
+            return self.transport.send(
+                "GET",
+                url,
+                params=params,
+                limiter=self.helix_bucket,
+                on_headers=self.helix_bucket.update,
+                on_rate_limited=self.helix_bucket.exhaust,
+            )
+
+        return fetch
+
+    def top_streams(self, limit: int | None) -> StreamListing:
+        """The `limit` most watched live streams (all of them if None), most viewed first."""
+        return list_streams(self._helix_get("/streams"), limit=limit)
+
+    def all_streams(self, languages: list[str] | None = None) -> StreamListing:
+        """Every live stream, listed per language with several cursor chains at once."""
+        return list_all_streams(
+            self._helix_get("/streams"),
+            languages=languages or list(TWITCH_LANGUAGES),
+            concurrency=self._settings.all_streams_concurrency,
+        )
+
+    def games(self, ids: Iterable[str]) -> tuple[list[Game], list[QuarantinedRecord]]:
+        """Helix game metadata for these Twitch game ids."""
+        return get_games(self._helix_get("/games"), ids)
+
+    def igdb_genres(self, igdb_ids: Iterable[str]) -> dict[str, list[str]]:
+        """IGDB genre names for these IGDB game ids (IGDB's 4 requests/s respected)."""
+        base = self._settings.igdb_base_url
+
+        def post(endpoint: str, query: str) -> Any:
+            return self.transport.send(
+                "POST", f"{base}/{endpoint}", data=query, limiter=self._igdb_limiter
+            )
+
+        return game_genres(post, igdb_ids)
+
+    def close(self) -> None:
+        self._session.close()

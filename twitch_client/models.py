@@ -1,0 +1,95 @@
+"""Typed records of the Helix API, validated where they arrive.
+
+A record that does not validate is not dropped: it becomes a :class:`QuarantinedRecord`
+with the reason, and the collector stores it in the quarantine collection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+NumericId = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]+$")]
+OptionalNumericId = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]*$")]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Stream(BaseModel):
+    """One live stream of `GET /helix/streams`. Unknown extra fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: NumericId
+    user_id: NumericId
+    user_login: Annotated[str, StringConstraints(strict=True, min_length=1)]
+    user_name: Annotated[str, Field(strict=True)]
+    game_id: OptionalNumericId = ""
+    game_name: Annotated[str, Field(strict=True)] = ""
+    type: Annotated[str, Field(strict=True)] = "live"
+    title: Annotated[str, Field(strict=True)] = ""
+    viewer_count: Annotated[int, Field(strict=True, ge=0)]
+    started_at: AwareDatetime
+    language: Annotated[str, Field(strict=True)] = ""
+    thumbnail_url: Annotated[str, Field(strict=True)] = ""
+    tags: list[str] | None = None
+    is_mature: bool = False
+
+
+class Game(BaseModel):
+    """One category of `GET /helix/games` (a game, or a non-game like Just Chatting)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: NumericId
+    name: Annotated[str, StringConstraints(strict=True, min_length=1)]
+    box_art_url: str = ""
+    igdb_id: OptionalNumericId = ""
+
+
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    """A record the API sent that failed validation, kept with the reason."""
+
+    endpoint: str
+    reason: str
+    record: Any
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable text form of the raw record (to deduplicate repeats of the same record)."""
+        return json.dumps(self.record, sort_keys=True, default=str)
+
+
+def _reason(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "record"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_records(
+    model: type[M], records: list[Any], endpoint: str
+) -> tuple[list[M], list[QuarantinedRecord]]:
+    """Validate each raw record; return the good ones and the quarantined rest, in order."""
+    good: list[M] = []
+    bad: list[QuarantinedRecord] = []
+    for record in records:
+        if not isinstance(record, dict):
+            bad.append(QuarantinedRecord(endpoint, "record is not a JSON object", record))
+            continue
+        try:
+            good.append(model.model_validate(record))
+        except ValidationError as error:
+            bad.append(QuarantinedRecord(endpoint, _reason(error), record))
+    return good, bad
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)

@@ -1,0 +1,157 @@
+"""Listing live streams from `GET /helix/streams`, robust to every paging quirk of the API.
+
+Quirks handled (see `../shared/docs/twitch-api-contract.md` §2):
+- duplicates across pages (counts drift while we page): deduplicated by stream id;
+- a cursor on the last page that leads to an empty page, or back to page 1: an empty page,
+  a page with nothing new, or a mostly-duplicate page whose viewers jump back up ends
+  the chain;
+- degenerate cursors ("IA", half cursors) that always give empty pages: same;
+- short pages that still carry a cursor: paging goes on (a short page is never the end);
+- intermittent `400 invalid cursor`: the same cursor is tried again, then the chain
+  restarts from the top (deduplication makes that safe).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from twitch_client.errors import InvalidCursor, SchemaError
+from twitch_client.models import QuarantinedRecord, Stream, parse_records
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+CURSOR_RETRIES = 3
+CHAIN_RESTARTS = 1
+# A page is a loop back to the top when at least this share of it was already seen...
+LOOP_DUPLICATE_SHARE = 0.5
+# ...and its biggest stream has at least this many times the viewers of the last page's smallest.
+LOOP_VIEWER_JUMP = 2.0
+
+FetchPage = Callable[[list[tuple[str, Any]]], Any]
+
+
+@dataclass
+class StreamListing:
+    """The distinct streams a listing found (most viewed first) and what it quarantined."""
+
+    streams: list[Stream] = field(default_factory=list)
+    quarantined: list[QuarantinedRecord] = field(default_factory=list)
+    pages: int = 0
+    end_reason: str = ""
+
+    def merge(self, other: StreamListing) -> None:
+        known = {stream.id for stream in self.streams}
+        self.streams.extend(s for s in other.streams if s.id not in known)
+        self.streams.sort(key=lambda s: (-s.viewer_count, s.id))
+        self.quarantined.extend(other.quarantined)
+        self.pages += other.pages
+
+
+def _page_data(body: Any) -> tuple[list[Any], str | None]:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise SchemaError("streams response has no `data` list")
+    pagination = body.get("pagination") or {}
+    cursor = pagination.get("cursor") if isinstance(pagination, dict) else None
+    return body["data"], (cursor if isinstance(cursor, str) and cursor else None)
+
+
+def _is_loop_back(page: list[Stream], new: int, previous_min_viewers: int | None) -> bool:
+    if not page or previous_min_viewers is None:
+        return False
+    duplicate_share = 1 - new / len(page)
+    biggest = max(s.viewer_count for s in page)
+    return duplicate_share >= LOOP_DUPLICATE_SHARE and biggest > max(
+        1, previous_min_viewers * LOOP_VIEWER_JUMP
+    )
+
+
+def list_streams(
+    fetch_page: FetchPage,
+    *,
+    limit: int | None,
+    filters: list[tuple[str, str]] | None = None,
+) -> StreamListing:
+    """Page through the streams matching `filters` until `limit` distinct ones (None: all)."""
+    listing = StreamListing()
+    seen: dict[str, Stream] = {}
+    cursor: str | None = None
+    used_cursors: set[str] = set()
+    cursor_failures = restarts = 0
+    previous_min: int | None = None
+
+    while limit is None or len(seen) < limit:
+        params: list[tuple[str, Any]] = [*(filters or []), ("first", PAGE_SIZE)]
+        if cursor:
+            params.append(("after", cursor))
+        try:
+            body = fetch_page(params)
+        except InvalidCursor:
+            cursor_failures += 1
+            if cursor_failures <= CURSOR_RETRIES:
+                continue
+            if restarts < CHAIN_RESTARTS:
+                log.warning(
+                    "cursor rejected %d times; restarting the listing from the top", cursor_failures
+                )
+                restarts += 1
+                cursor, cursor_failures, previous_min = None, 0, None
+                used_cursors.clear()
+                continue
+            listing.end_reason = "invalid cursor"
+            break
+        cursor_failures = 0
+        records, next_cursor = _page_data(body)
+        listing.pages += 1
+        page, bad = parse_records(Stream, records, "helix/streams")
+        listing.quarantined.extend(bad)
+        new = 0
+        for stream in page:
+            if stream.id not in seen:
+                seen[stream.id] = stream
+                new += 1
+        if not records:
+            listing.end_reason = "empty page"
+            break
+        if _is_loop_back(page, new, previous_min):
+            listing.end_reason = "cursor looped back to the top"
+            break
+        if page and new == 0:
+            listing.end_reason = "page with nothing new"
+            break
+        if next_cursor is None:
+            listing.end_reason = "last page"
+            break
+        if next_cursor in used_cursors:
+            listing.end_reason = "repeated cursor"
+            break
+        used_cursors.add(next_cursor)
+        cursor = next_cursor
+        if page:
+            previous_min = min(s.viewer_count for s in page)
+    else:
+        listing.end_reason = "limit reached"
+
+    ranked = sorted(seen.values(), key=lambda s: (-s.viewer_count, s.id))
+    listing.streams = ranked if limit is None else ranked[:limit]
+    return listing
+
+
+def list_all_streams(
+    fetch_page: FetchPage, *, languages: list[str], concurrency: int
+) -> StreamListing:
+    """Every live stream: one cursor chain per language, several chains at once."""
+    total = StreamListing()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="helix-language") as pool:
+        chains = pool.map(
+            lambda language: list_streams(fetch_page, limit=None, filters=[("language", language)]),
+            languages,
+        )
+        for chain in chains:
+            total.merge(chain)
+    total.end_reason = "all languages listed"
+    return total
