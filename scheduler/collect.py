@@ -62,6 +62,10 @@ class Collector:
         self.top_n = top_n
         self._clock = clock
 
+    def close(self) -> None:
+        self.client.close()
+        self.store.close()
+
     def flush_spool(self) -> int:
         """Write spooled snapshots (oldest first); stop at the first that still fails."""
         written = 0

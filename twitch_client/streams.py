@@ -83,6 +83,7 @@ def list_streams(
     used_cursors: set[str] = set()
     cursor_failures = restarts = 0
     previous_min: int | None = None
+    rewalking = False  # after a restart, pages we already saw are expected, not the end
 
     while limit is None or len(seen) < limit:
         params: list[tuple[str, Any]] = [*(filters or []), ("first", PAGE_SIZE)]
@@ -99,7 +100,7 @@ def list_streams(
                     "cursor rejected %d times; restarting the listing from the top", cursor_failures
                 )
                 restarts += 1
-                cursor, cursor_failures, previous_min = None, 0, None
+                cursor, cursor_failures, previous_min, rewalking = None, 0, None, True
                 used_cursors.clear()
                 continue
             listing.end_reason = "invalid cursor"
@@ -117,10 +118,11 @@ def list_streams(
         if not records:
             listing.end_reason = "empty page"
             break
-        if _is_loop_back(page, new, previous_min):
+        rewalking = rewalking and new == 0
+        if not rewalking and _is_loop_back(page, new, previous_min):
             listing.end_reason = "cursor looped back to the top"
             break
-        if page and new == 0:
+        if not rewalking and page and new == 0:
             listing.end_reason = "page with nothing new"
             break
         if next_cursor is None:

@@ -93,7 +93,7 @@ class _WaitForServer(tenacity.wait.wait_base):
         self._policy = policy
         self._wall_clock = wall_clock
         self._backoff = tenacity.wait_exponential_jitter(
-            initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.jitter
+            multiplier=policy.initial_backoff, max=policy.max_backoff, jitter=policy.jitter
         )
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:

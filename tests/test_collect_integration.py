@@ -1,0 +1,260 @@
+"""Acceptance of the collector: emulator over HTTP → collector → FerretDB over the wire."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import EmulatorFactory, FerretDB, collector_settings, free_port
+
+from emulator.recordings import convert
+from scheduler.app import build_collector
+from scheduler.collect import Collector
+from scheduler.replay import replay_recording
+from store import Store, schema
+
+pytestmark = pytest.mark.integration
+SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+CollectorFactory = Callable[..., Collector]
+
+
+@pytest.fixture
+def collector() -> Iterator[CollectorFactory]:
+    """Build collectors for a test emulator and database; close them afterwards."""
+    built: list[Collector] = []
+
+    def build(emulator_url: str, uri: str, database: str, spool: Path, **extra: Any) -> Collector:
+        built.append(
+            build_collector(collector_settings(emulator_url, uri, database, spool, **extra))
+        )
+        return built[-1]
+
+    yield build
+    for job in built:
+        job.close()
+
+
+def counts(store: Store) -> dict[str, int]:
+    return {
+        name: store.db[name].count_documents({})
+        for name in (
+            schema.SNAPSHOTS,
+            schema.STREAMS,
+            schema.ROLLUPS,
+            schema.QUARANTINE,
+            schema.GAMES,
+        )
+    }
+
+
+def test_once_stores_a_snapshot_of_1000_distinct_streams_and_its_rollups(
+    collector: CollectorFactory,
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+) -> None:
+    emulator = make_emulator()
+    job = collector(emulator.url, ferretdb.uri, database_name, tmp_path / "spool")
+    summary = job.collect(SLOT)
+    assert summary.outcome == "stored" and summary.streams == 1000 and summary.pages == 10
+
+    snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": SLOT})
+    assert (
+        snapshot is not None
+        and snapshot["status"] == "complete"
+        and snapshot["stream_count"] == 1000
+    )
+    streams = list(store.db[schema.STREAMS].find({"slot": SLOT}))
+    assert len(streams) == 1000 and len({s["stream_id"] for s in streams}) == 1000
+    assert sorted(s["rank"] for s in streams) == list(range(1, 1001))
+    assert snapshot["viewer_count"] == sum(s["viewer_count"] for s in streams)
+
+    rollups = {r["dimension"]: r for r in store.db[schema.ROLLUPS].find({"slot": SLOT})}
+    assert set(rollups) == {"game", "genre", "language"}
+    frame = pd.DataFrame(streams)
+    for dimension, column in (("game", "game_id"), ("language", "language")):
+        want = frame.groupby(column)["viewer_count"].agg(["count", "sum"])
+        got = {g["key"]: (g["channels"], g["viewers"]) for g in rollups[dimension]["groups"]}
+        assert got == {k: (int(r["count"]), int(r["sum"])) for k, r in want.iterrows()}
+    # genres came from the emulator's IGDB through the games step
+    games = {g["_id"]: g for g in store.db[schema.GAMES].find()}
+    assert set(frame["game_id"]) <= set(games)
+    assert games["509658"]["primary_genre"] == schema.NON_GAME_GENRE  # Just Chatting
+    assert games["32982"]["primary_genre"] == "Shooter"  # GTA V per the emulator's IGDB
+    genre_viewers = {g["key"]: g["viewers"] for g in rollups["genre"]["groups"]}
+    assert sum(genre_viewers.values()) == snapshot["viewer_count"]
+
+    before = counts(store)
+    again = job.collect(SLOT)
+    assert again.outcome == "skipped" and counts(store) == before
+    # even a forced rewrite of the same slot duplicates nothing
+    job.store.db[schema.SNAPSHOTS].delete_one({"_id": SLOT})
+    assert job.collect(SLOT).outcome == "stored"
+    assert counts(store) == before
+
+
+def test_faults_tokens_dying_and_malformed_records_still_give_a_complete_snapshot(
+    collector: CollectorFactory,
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+) -> None:
+    emulator = make_emulator(
+        error_rate=0.10,
+        fault_429_wait_seconds=0.0,
+        token_ttl_requests=4,
+        malformed_rate=0.02,
+        quirk_last_page_cursor=1.0,
+        quirk_short_page=0.2,
+        quirk_invalid_cursor=0.05,
+    )
+    job = collector(
+        emulator.url, ferretdb.uri, database_name, tmp_path / "spool", http_max_attempts=10
+    )
+    summary = job.collect(SLOT)
+    stats = emulator.state.counters
+    assert summary.outcome == "stored", summary
+    assert summary.streams == 1000
+    assert stats["tokens_died"] >= 2 and summary.retries > 0
+    assert sum(stats[f"injected_{k}"] for k in ("429", "500", "503")) > 0
+
+    streams = list(store.db[schema.STREAMS].find({"slot": SLOT}))
+    assert len({s["stream_id"] for s in streams}) == 1000
+    served_bad = set(emulator.state.malformed_served)
+    assert served_bad, "the emulator should have served malformed records"
+    quarantined = list(store.db[schema.QUARANTINE].find({"slot": SLOT}))
+
+    def original_id(record: Any) -> str:
+        raw = record[0] if isinstance(record, list) else record["id"]
+        return str(raw).removeprefix("x")
+
+    assert sorted(original_id(q["record"]) for q in quarantined) == sorted(served_bad)
+    assert all(q["reason"] for q in quarantined)
+    assert not served_bad & {s["stream_id"] for s in streams}
+
+
+@pytest.fixture
+def private_ferretdb(tmp_path: Path) -> Iterator[FerretDB]:
+    server = FerretDB(tmp_path / "ferretdb", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_snapshot_taken_while_mongodb_is_down_is_spooled_and_written_after_restart(
+    collector: CollectorFactory,
+    make_emulator: EmulatorFactory,
+    private_ferretdb: FerretDB,
+    tmp_path: Path,
+) -> None:
+    emulator = make_emulator()
+    spool = tmp_path / "spool"
+    job = collector(emulator.url, private_ferretdb.uri, "outage", spool)
+    listing_then_outage = job.client.top_streams
+
+    def list_and_stop_mongodb(limit: int | None) -> Any:
+        listing = listing_then_outage(limit)
+        private_ferretdb.stop()  # MongoDB dies in the middle of the run
+        return listing
+
+    job.client.top_streams = list_and_stop_mongodb  # type: ignore[method-assign]
+    first = job.collect(SLOT)
+    assert first.outcome == "spooled" and len(list(spool.glob("*.json"))) == 1
+
+    private_ferretdb.start()
+    job.client.top_streams = listing_then_outage  # type: ignore[method-assign]
+    second = job.collect(SLOT + timedelta(minutes=30))
+    assert second.outcome == "stored" and second.spool_flushed == 1
+    assert list(spool.glob("*.json")) == []
+    db = job.store.db
+    assert {s["_id"] for s in db[schema.SNAPSHOTS].find()} == {SLOT, SLOT + timedelta(minutes=30)}
+    assert db[schema.STREAMS].count_documents({"slot": SLOT}) == 1000
+    assert db[schema.ROLLUPS].count_documents({"slot": SLOT}) == 3
+
+
+def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(
+    collector: CollectorFactory,
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+    shared_data: Path,
+) -> None:
+    recording = tmp_path / "zfreedman.jsonl"
+    convert("zfreedman", shared_data / "recorded", recording)
+    emulator = make_emulator(
+        replay_file=recording, quirk_short_page=0.1, quirk_last_page_cursor=1.0
+    )
+    job = collector(emulator.url, ferretdb.uri, database_name, tmp_path / "spool")
+    summaries = replay_recording(job, emulator.url)
+    assert len(summaries) == 8 and all(s.outcome == "stored" for s in summaries)
+
+    # Independently from the CSV: group rows into crawls (< 2 min apart), keep each
+    # channel's highest count per crawl.
+    raw = pd.read_csv(
+        shared_data / "recorded" / "zfreedman_2018_streams.csv", parse_dates=["created_at"]
+    )
+    raw = raw.sort_values(["created_at", "id"])
+    raw["crawl"] = (raw["created_at"].diff() >= pd.Timedelta(minutes=2)).cumsum()
+    raw["observed_at"] = raw.groupby("crawl")["created_at"].transform("min").dt.tz_localize("UTC")
+    expected = raw.groupby(["observed_at", "streamer_id"])["current_viewers"].max()
+
+    stored = pd.DataFrame(
+        list(store.db[schema.STREAMS].find({}, {"slot": 1, "user_id": 1, "viewer_count": 1}))
+    )
+    stored["streamer_id"] = stored["user_id"].astype(int)
+    got = stored.set_index(["slot", "streamer_id"])["viewer_count"].sort_index()
+    got.index = got.index.set_names(["observed_at", "streamer_id"])
+    pd.testing.assert_series_equal(got, expected.sort_index(), check_names=False, check_dtype=False)
+    snapshots = {s["_id"]: s["stream_count"] for s in store.db[schema.SNAPSHOTS].find()}
+    assert snapshots == expected.groupby(level=0).size().to_dict()
+
+
+def test_all_mode_lists_every_live_stream(
+    collector: CollectorFactory,
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+) -> None:
+    emulator = make_emulator(
+        channels=2500, always_live=True, quirk_short_page=0.1, quirk_last_page_cursor=1.0
+    )
+    job = collector(
+        emulator.url, ferretdb.uri, database_name, tmp_path / "spool", all_streams_concurrency=4
+    )
+    summary = job.collect(SLOT, mode="all")
+    assert summary.outcome == "stored"
+    live = {r["id"] for r in emulator.app.extensions["emulator"].source.table().records}
+    stored = {
+        s["stream_id"] for s in store.db[schema.STREAMS].find({"slot": SLOT}, {"stream_id": 1})
+    }
+    assert stored == live and len(stored) == 2500
+
+
+def test_summary_line_is_json(
+    collector: CollectorFactory,
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+) -> None:
+    job = collector(make_emulator().url, ferretdb.uri, database_name, tmp_path / "spool")
+    line = job.collect(SLOT, limit=50).line()
+    fields = json.loads(line.removeprefix("snapshot "))
+    assert {"streams", "pages", "requests", "retries", "quarantined", "seconds"} <= set(fields)
+    assert fields["streams"] == 50

@@ -1,0 +1,81 @@
+"""Rollups against an independent pandas computation over the same raw stream documents."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from store.rollups import compute_rollups
+
+SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+GENRES = {"1": "Shooter", "2": "Shooter", "3": "Role-playing (RPG)", "4": "Non-game"}
+
+
+def random_streams(seed: int, n: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    streams = []
+    for i in range(n):
+        game = rng.choice(["1", "2", "3", "4", "99"])
+        streams.append(
+            {
+                "stream_id": str(rng.randrange(n * 2)),
+                "game_id": game,
+                "game_name": f"game {game}",
+                "language": rng.choice(["en", "es", "de", "unknown"]),
+                "viewer_count": int(rng.paretovariate(1.2) * 10),
+            }
+        )
+    return streams
+
+
+def expected(streams: list[dict[str, Any]], column: str) -> dict[str, tuple[int, int]]:
+    frame = pd.DataFrame(streams).drop_duplicates("stream_id", keep="first")
+    frame["genre"] = frame["game_id"].map(GENRES).fillna("Unknown")
+    grouped = frame.groupby(column).agg(
+        channels=("stream_id", "nunique"), viewers=("viewer_count", "sum")
+    )
+    return {str(k): (int(r.channels), int(r.viewers)) for k, r in grouped.iterrows()}
+
+
+def test_rollups_match_pandas_for_every_dimension() -> None:
+    for seed in range(5):
+        streams = random_streams(seed, 400)
+        rollups = {
+            r["dimension"]: r
+            for r in compute_rollups(SLOT, streams, lambda g: GENRES.get(g, "Unknown"))
+        }
+        for dimension, column in (
+            ("game", "game_id"),
+            ("genre", "genre"),
+            ("language", "language"),
+        ):
+            got = {g["key"]: (g["channels"], g["viewers"]) for g in rollups[dimension]["groups"]}
+            assert got == expected(streams, column), (seed, dimension)
+        distinct = pd.DataFrame(streams).drop_duplicates("stream_id")
+        assert rollups["genre"]["total_viewers"] == int(distinct["viewer_count"].sum())
+        assert rollups["genre"]["total_channels"] == len(distinct)
+
+
+def test_groups_are_sorted_by_viewers_and_carry_game_names() -> None:
+    streams = [
+        {"stream_id": "a", "game_id": "1", "game_name": "One", "language": "en", "viewer_count": 5},
+        {
+            "stream_id": "b",
+            "game_id": "3",
+            "game_name": "Three",
+            "language": "en",
+            "viewer_count": 50,
+        },
+    ]
+    game = next(r for r in compute_rollups(SLOT, streams, GENRES.get) if r["dimension"] == "game")
+    assert [(g["key"], g["name"]) for g in game["groups"]] == [("3", "Three"), ("1", "One")]
+    assert game["_id"] == "2026-11-22T08:00:00Z/game" and game["slot"] == SLOT
+
+
+def test_an_empty_snapshot_has_empty_rollups() -> None:
+    rollups = compute_rollups(SLOT, [], GENRES.get)
+    assert [r["groups"] for r in rollups] == [[], [], []]
+    assert all(r["total_viewers"] == 0 for r in rollups)

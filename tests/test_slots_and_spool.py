@@ -1,0 +1,61 @@
+"""Slot arithmetic and the spool's round trip."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from scheduler.slots import current_slot, parse_minutes, parse_slot
+from store import SnapshotBatch, Spool
+
+
+@pytest.mark.parametrize(
+    ("now", "slot"),
+    [
+        ("2026-11-22T08:00:00+00:00", "2026-11-22T08:00:00+00:00"),
+        ("2026-11-22T08:29:59+00:00", "2026-11-22T08:00:00+00:00"),
+        ("2026-11-22T08:30:00+00:00", "2026-11-22T08:30:00+00:00"),
+        ("2026-11-22T00:10:00+01:00", "2026-11-21T23:00:00+00:00"),
+    ],
+)
+def test_current_slot(now: str, slot: str) -> None:
+    assert current_slot(datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
+
+
+def test_current_slot_before_the_first_minute_of_the_hour_goes_back_an_hour() -> None:
+    assert current_slot(datetime(2026, 1, 1, 5, 10, tzinfo=UTC), (15, 45)) == datetime(
+        2026, 1, 1, 4, 45, tzinfo=UTC
+    )
+
+
+def test_parse_minutes_and_slot_reject_nonsense() -> None:
+    assert parse_minutes("30, 0") == (0, 30)
+    with pytest.raises(ValueError):
+        parse_minutes("61")
+    with pytest.raises(ValueError):
+        parse_slot("2026-11-22T08:00")  # no zone
+    assert parse_slot("2026-11-22T09:00+01:00") == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def test_spool_round_trip_keeps_aware_datetimes_and_orders_by_slot(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    later = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
+    earlier = later - timedelta(minutes=30)
+    for slot in (later, earlier):
+        spool.put(
+            SnapshotBatch(
+                slot=slot,
+                snapshot={"_id": slot, "n": 1},
+                streams=[{"_id": "x", "started_at": slot.astimezone(timezone(timedelta(hours=2)))}],
+            )
+        )
+    pending = spool.pending()
+    assert [p.name for p in pending] == ["2026-11-22T080000Z.json", "2026-11-22T083000Z.json"]
+    batch = spool.load(pending[0])
+    assert batch.slot == earlier and batch.slot.tzinfo is not None
+    assert batch.streams[0]["started_at"] == earlier
+    assert list((tmp_path / "spool").glob("*.partial")) == []
+    spool.remove(pending[0])
+    assert len(spool.pending()) == 1
