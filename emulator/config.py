@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class EmulatorSettings(BaseSettings):
     """The simulated market, its faults and quirks; every rate is a probability per request."""
 
-    model_config = SettingsConfigDict(env_prefix="EMULATOR_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="EMULATOR_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     host: str = "127.0.0.1"
     port: int = 8780

@@ -36,7 +36,9 @@ def parse_views(text: str) -> int:
     if not match:
         raise ValueError(f"unparsable viewer count: {text!r}")
     number, unit = match.group(1), match.group(2)
-    value = float(number.replace(",", "")) if unit else float(number.replace(",", "").replace(".", ""))
+    # Without a unit, "." and "," can only be thousands separators ("1.234 viewers").
+    digits = number.replace(",", "") if unit else number.replace(",", "").replace(".", "")
+    value = float(digits)
     return round(value * _MULTIPLIER[unit.lower() if unit else None])
 
 
@@ -45,8 +47,15 @@ def _iso(moment: datetime) -> str:
 
 
 def _record(**fields: Any) -> dict[str, Any]:
-    base = {"type": "live", "title": "", "tags": [], "language": "", "tag_ids": [], "is_mature": False,
-            "thumbnail_url": ""}
+    base = {
+        "type": "live",
+        "title": "",
+        "tags": [],
+        "language": "",
+        "tag_ids": [],
+        "is_mature": False,
+        "thumbnail_url": "",
+    }
     return {**base, **fields}
 
 
@@ -75,9 +84,14 @@ def zfreedman(source: Path) -> Iterator[dict[str, Any]]:
         name = streamers.get(row["streamer_id"], f"streamer{row['streamer_id']}")
         stream_id = f"{int(row['streamer_id']):07d}{crawl_start:%Y%m%d}"
         record = _record(
-            observed_at=_iso(crawl_start), id=stream_id, user_id=row["streamer_id"],
-            user_login=name.lower(), user_name=name, game_id=row["category_id"],
-            game_name=categories.get(row["category_id"], ""), viewer_count=int(row["current_viewers"]),
+            observed_at=_iso(crawl_start),
+            id=stream_id,
+            user_id=row["streamer_id"],
+            user_login=name.lower(),
+            user_name=name,
+            game_id=row["category_id"],
+            game_name=categories.get(row["category_id"], ""),
+            viewer_count=int(row["current_viewers"]),
             started_at=_iso(crawl_start),
         )
         if stream_id not in best or record["viewer_count"] > best[stream_id]["viewer_count"]:
@@ -98,9 +112,15 @@ def michaelnich(source: Path) -> Iterator[dict[str, Any]]:
             name = row["NAME"]
             key = zlib.crc32(name.encode("utf-8"))
             record = _record(
-                observed_at=_iso(seen), id=str(10**10 + key), user_id=str(10**9 + key),
-                user_login=_slug(name), user_name=name, game_id=str(key), game_name=name,
-                viewer_count=parse_views(row["VIEWS"]), started_at=_iso(seen.replace(hour=0, minute=0)),
+                observed_at=_iso(seen),
+                id=str(10**10 + key),
+                user_id=str(10**9 + key),
+                user_login=_slug(name),
+                user_name=name,
+                game_id=str(key),
+                game_name=name,
+                viewer_count=parse_views(row["VIEWS"]),
+                started_at=_iso(seen.replace(hour=0, minute=0)),
             )
             slot = (record["observed_at"], record["id"])
             if slot not in best or record["viewer_count"] > best[slot]["viewer_count"]:
@@ -122,8 +142,11 @@ def convert(kind: str, source: Path, target: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m emulator.recordings", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator.recordings",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("kind", choices=sorted(CONVERTERS))
     parser.add_argument("source", type=Path, help="the folder holding the recorded CSV files")
     parser.add_argument("target", type=Path, help="the JSON-lines replay file to write")

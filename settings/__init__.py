@@ -70,7 +70,7 @@ TWITCH_LANGUAGES = (
 class Settings(BaseSettings):
     """Every setting of the product; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # Twitch / IGDB
     twitch_client_id: str = ""

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import EmulatorFactory, FerretDB, collector_settings, free_port
 
+from conftest import EmulatorFactory, FerretDB, collector_settings, free_port
 from emulator.recordings import convert
 from scheduler.app import build_collector
 from scheduler.collect import Collector

@@ -17,7 +17,7 @@ GENRES = {"1": "Shooter", "2": "Shooter", "3": "Role-playing (RPG)", "4": "Non-g
 def random_streams(seed: int, n: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     streams = []
-    for i in range(n):
+    for _ in range(n):
         game = rng.choice(["1", "2", "3", "4", "99"])
         streams.append(
             {
