@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from emulator.config import EmulatorSettings
 from emulator.server import EmulatorServer
 from settings import Settings
 from store import Store
+from store.localdb import LocalFerretDB, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -48,62 +46,13 @@ def _no_internet() -> Iterator[None]:
     socket.socket.connect = original  # type: ignore[method-assign]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class FerretDB:
-    """One FerretDB process on loopback; can be stopped and restarted on the same port."""
-
-    data_dir: Path
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/"
-
-    def start(self) -> None:
-        if not FERRETDB_BIN.exists():
-            pytest.fail(f"{FERRETDB_BIN} is missing: run scripts/setup first")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with (self.data_dir / "ferretdb.log").open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(FERRETDB_BIN),
-                    "--handler=sqlite",
-                    f"--sqlite-url=file:{self.data_dir}/",
-                    f"--listen-addr=127.0.0.1:{self.port}",
-                    f"--state-dir={self.data_dir}",
-                    "--telemetry=disable",
-                    "--debug-addr=-",
-                    "--log-level=error",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"FerretDB did not listen on {self.port}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
+FerretDB = LocalFerretDB  # re-exported for the tests
+__all__ = ["FerretDB", "free_port"]
 
 
 @pytest.fixture(scope="session")
 def ferretdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FerretDB]:
-    server = FerretDB(tmp_path_factory.mktemp("ferretdb"), free_port())
+    server = LocalFerretDB(tmp_path_factory.mktemp("ferretdb"), binary=FERRETDB_BIN)
     server.start()
     yield server
     server.stop()

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from conftest import EmulatorFactory, FerretDB, collector_settings, free_port
+from conftest import FERRETDB_BIN, EmulatorFactory, FerretDB, collector_settings, free_port
 from emulator.recordings import convert
 from scheduler.app import build_collector
 from scheduler.collect import Collector
@@ -146,7 +146,7 @@ def test_faults_tokens_dying_and_malformed_records_still_give_a_complete_snapsho
 
 @pytest.fixture
 def private_ferretdb(tmp_path: Path) -> Iterator[FerretDB]:
-    server = FerretDB(tmp_path / "ferretdb", free_port())
+    server = FerretDB(tmp_path / "ferretdb", free_port(), binary=FERRETDB_BIN)
     server.start()
     yield server
     server.stop()
