@@ -175,7 +175,9 @@ class Collector:
             snapshot=snapshot,
             streams=streams,
             quarantine=[schema.quarantine_document(slot, q, finished_at) for q in quarantined],
-            rollups=compute_rollups(slot, streams, lambda g: schema.genre_of(catalogue.get(g))),
+            rollups=compute_rollups(
+                slot, streams, lambda g: schema.genre_of(catalogue.get(g)), written_at=finished_at
+            ),
             games=new_games,
         )
 

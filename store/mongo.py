@@ -122,7 +122,12 @@ class Store:
         with translate_errors(f"rebuilding rollups of {schema.slot_key(slot)}"):
             streams = list(self.db[schema.STREAMS].find({"slot": slot}))
             catalogue = self.games(s["game_id"] for s in streams)
-            rollups = compute_rollups(slot, streams, lambda g: schema.genre_of(catalogue.get(g)))
+            rollups = compute_rollups(
+                slot,
+                streams,
+                lambda g: schema.genre_of(catalogue.get(g)),
+                written_at=datetime.now(UTC),
+            )
             for rollup in rollups:
                 self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
             return rollups

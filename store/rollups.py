@@ -2,7 +2,9 @@
 
 FerretDB v1 lacks most aggregation accumulators, and the dashboard must never scan raw
 streams, so every snapshot gets one rollup document per dimension, holding for each
-group the number of distinct channels and the sum of their viewers.
+group the number of distinct channels and the sum of their viewers. `written_at` tells
+readers which rollups changed since they last looked (rollups are rebuilt when genres
+are learned later).
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from typing import Any
 
 from store.schema import SCHEMA_VERSION, slot_key
 
-DIMENSIONS = ("game", "genre", "language")
+DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language")
+# Cross dimensions let the dashboard filter one dimension by another (genres within a
+# language, say) without raw streams; their keys join the two parts with this separator.
+KEY_SEPARATOR = "|"
 
 
 def compute_rollups(
-    slot: datetime, streams: Iterable[Mapping[str, Any]], genre_of_game: Callable[[str], str]
+    slot: datetime,
+    streams: Iterable[Mapping[str, Any]],
+    genre_of_game: Callable[[str], str],
+    written_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Rollup documents (one per dimension) of one snapshot's stream documents."""
     groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
@@ -29,10 +37,17 @@ def compute_rollups(
         seen.add(stream["stream_id"])
         viewers = int(stream["viewer_count"])
         total_viewers += viewers
+        genre, language, game = (
+            genre_of_game(stream["game_id"]),
+            stream["language"],
+            stream["game_id"],
+        )
         keys = {
-            "game": (stream["game_id"], stream["game_name"]),
-            "genre": (genre_of_game(stream["game_id"]), None),
-            "language": (stream["language"], None),
+            "game": (game, stream["game_name"]),
+            "genre": (genre, None),
+            "language": (language, None),
+            "genre_language": (f"{genre}{KEY_SEPARATOR}{language}", None),
+            "game_language": (f"{game}{KEY_SEPARATOR}{language}", stream["game_name"]),
         }
         for dimension, (key, name) in keys.items():
             group = groups[dimension].setdefault(key, {"key": key, "channels": 0, "viewers": 0})
@@ -48,6 +63,7 @@ def compute_rollups(
             "total_viewers": total_viewers,
             "total_channels": len(seen),
             "groups": sorted(groups[dimension].values(), key=lambda g: (-g["viewers"], g["key"])),
+            "written_at": written_at or slot,
             "schema_version": SCHEMA_VERSION,
         }
         for dimension in DIMENSIONS

@@ -47,14 +47,22 @@ def test_rollups_match_pandas_for_every_dimension() -> None:
             r["dimension"]: r
             for r in compute_rollups(SLOT, streams, lambda g: GENRES.get(g, "Unknown"))
         }
+        frame = pd.DataFrame(streams)
+        frame["genre_language"] = (
+            frame["game_id"].map(GENRES).fillna("Unknown") + "|" + frame["language"]
+        )
+        frame["game_language"] = frame["game_id"] + "|" + frame["language"]
+        crossed = frame.to_dict("records")
         for dimension, column in (
             ("game", "game_id"),
             ("genre", "genre"),
             ("language", "language"),
+            ("genre_language", "genre_language"),
+            ("game_language", "game_language"),
         ):
             got = {g["key"]: (g["channels"], g["viewers"]) for g in rollups[dimension]["groups"]}
-            assert got == expected(streams, column), (seed, dimension)
-        distinct = pd.DataFrame(streams).drop_duplicates("stream_id")
+            assert got == expected(crossed, column), (seed, dimension)
+        distinct = frame.drop_duplicates("stream_id")
         assert rollups["genre"]["total_viewers"] == int(distinct["viewer_count"].sum())
         assert rollups["genre"]["total_channels"] == len(distinct)
 
@@ -77,5 +85,5 @@ def test_groups_are_sorted_by_viewers_and_carry_game_names() -> None:
 
 def test_an_empty_snapshot_has_empty_rollups() -> None:
     rollups = compute_rollups(SLOT, [], GENRES.get)
-    assert [r["groups"] for r in rollups] == [[], [], []]
+    assert [r["groups"] for r in rollups] == [[]] * 5
     assert all(r["total_viewers"] == 0 for r in rollups)
