@@ -162,7 +162,7 @@ def bench_insert(db: LocalFerretDB, repeats: int) -> str:
     p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
     return (
         "### Insert time per snapshot into FerretDB\n"
-        f"`Store.write_snapshot` of 1,000 stream documents + 3 rollups + the snapshot document, "
+        f"`Store.write_snapshot` of 1,000 stream documents + 5 rollup documents + the snapshot document, "
         f"{repeats} consecutive slots into one database (FerretDB v1.24.2, SQLite, loopback).\n\n"
         f"| median (ms) | p95 (ms) | min (ms) | max (ms) |\n| --- | --- | --- | --- |\n"
         f"| {statistics.median(timings) * 1000:.0f} | {p95 * 1000:.0f} | {timings[0] * 1000:.0f} | "

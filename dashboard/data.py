@@ -1,0 +1,168 @@
+"""The dashboard's view of the market: rollups held in memory, refreshed incrementally.
+
+Rollups never change once written (except when rebuilt, which bumps `written_at`), so the
+dashboard loads each one once and afterwards only asks for rollups written since. Every
+page computes from these frames, never from raw streams; the streamer page and a game's
+channel concentration use indexed queries. Results are memoised per data version (the
+newest `written_at`), so repeated views cost nothing and a new snapshot invalidates them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from store import schema
+from store.reader import StoreReader
+from store.rollups import KEY_SEPARATOR
+
+T = TypeVar("T")
+CROSS_DIMENSIONS = ["genre_language", "game_language"]
+_COLUMNS = ["slot", "dimension", "key", "language", "name", "channels", "viewers"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open time window [start, end) in UTC."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> Window:
+        return Window(self.start - self.length, self.start)
+
+
+def _explode(documents: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = []
+    for doc in documents:
+        for group in doc["groups"]:
+            first, _, language = group["key"].rpartition(KEY_SEPARATOR)
+            rows.append(
+                (
+                    doc["slot"],
+                    doc["dimension"],
+                    first,
+                    language,
+                    group.get("name", ""),
+                    group["channels"],
+                    group["viewers"],
+                )
+            )
+    frame = pd.DataFrame(rows, columns=_COLUMNS)
+    frame["slot"] = pd.to_datetime(frame["slot"], utc=True)
+    return frame
+
+
+class MarketData:
+    """In-memory rollups of the cross dimensions, plus the snapshot slots and the game catalogue."""
+
+    def __init__(self, reader: StoreReader, *, refresh_seconds: float = 10.0) -> None:
+        self.reader = reader
+        self._refresh_seconds = refresh_seconds
+        self._lock = threading.RLock()
+        self._checked_at = -float("inf")
+        self._loaded_until: datetime | None = None
+        self.frames: dict[str, pd.DataFrame] = {d: _explode([]) for d in CROSS_DIMENSIONS}
+        self.slots = pd.DatetimeIndex([], tz="UTC")
+        self.games: dict[str, dict[str, Any]] = {}
+        self._memo: dict[Hashable, Any] = {}
+
+    @property
+    def version(self) -> datetime | None:
+        return self._loaded_until
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Load rollups written since the last refresh (at most every `refresh_seconds`)."""
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self._checked_at < self._refresh_seconds:
+                return
+            self._checked_at = now
+            newest = self.reader.newest_rollup_write()
+            if newest is None or newest == self._loaded_until:
+                return
+            documents = list(
+                self.reader.rollups_written_since(CROSS_DIMENSIONS, self._loaded_until)
+            )
+            fresh = _explode(documents)
+            for dimension in CROSS_DIMENSIONS:
+                old = self.frames[dimension]
+                update = fresh[fresh["dimension"] == dimension]
+                keep = old[~old["slot"].isin(update["slot"])]
+                self.frames[dimension] = pd.concat([keep, update], ignore_index=True).sort_values(
+                    "slot", kind="stable"
+                )
+            self.slots = pd.DatetimeIndex(sorted(self.reader.snapshot_slots())).tz_convert("UTC")
+            self.games = {g["_id"]: g for g in self.reader.games()}
+            self._loaded_until = max(d["written_at"] for d in documents) if documents else newest
+            self._memo.clear()
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` once per data version and key."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._memo[key] = value
+        return value
+
+    def newest_slot(self) -> pd.Timestamp | None:
+        return self.slots[-1] if len(self.slots) else None
+
+    def window_slots(self, window: Window) -> pd.DatetimeIndex:
+        return self.slots[
+            (self.slots >= pd.Timestamp(window.start)) & (self.slots < pd.Timestamp(window.end))
+        ]
+
+    def genre_of_game(self, game_id: str) -> str:
+        return schema.genre_of(self.games.get(game_id))
+
+    def game_name(self, game_id: str) -> str:
+        game = self.games.get(game_id)
+        return str(game["name"]) if game else (game_id or "(no category)")
+
+    def group_frame(
+        self, by: str, window: Window, *, language: str = "", genre: str = ""
+    ) -> pd.DataFrame:
+        """Per-snapshot viewers and channels by `by` (genre | game | language) in `window`,
+        restricted to one language and/or genre when given."""
+        return self.memo(
+            ("group_frame", by, window, language, genre),
+            lambda: self._group_frame(by, window, language, genre),
+        )
+
+    def _group_frame(self, by: str, window: Window, language: str, genre: str) -> pd.DataFrame:
+        source = self.frames["game_language" if by == "game" else "genre_language"]
+        rows = source[
+            (source["slot"] >= pd.Timestamp(window.start))
+            & (source["slot"] < pd.Timestamp(window.end))
+        ]
+        if language:
+            rows = rows[rows["language"] == language]
+        if genre:
+            genres = rows["key"] if by != "game" else rows["key"].map(self.genre_of_game)
+            rows = rows[genres == genre]
+        column = "language" if by == "language" else "key"
+        grouped = rows.groupby(["slot", column], observed=True, sort=False)[
+            ["viewers", "channels"]
+        ].sum()
+        return grouped.reset_index().rename(columns={column: "key"})
+
+    def languages(self) -> list[str]:
+        frame = self.frames["genre_language"]
+        return sorted(frame["language"].unique().tolist()) if not frame.empty else []
+
+    def genres(self) -> list[str]:
+        frame = self.frames["genre_language"]
+        return sorted(frame["key"].unique().tolist()) if not frame.empty else []

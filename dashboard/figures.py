@@ -1,0 +1,192 @@
+"""Figure builders: data in, Plotly figure out (plain functions tests can call).
+
+Built with `graph_objects` (plotly.express is ~40× slower per figure). Every axis is
+labelled with its unit, numbers use thousands separators, and each genre keeps one colour
+on every page.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.metrics import OTHER
+
+PALETTE = [
+    "#4C78A8",
+    "#F58518",
+    "#54A24B",
+    "#E45756",
+    "#72B7B2",
+    "#EECA3B",
+    "#B279A2",
+    "#FF9DA6",
+    "#9D755D",
+    "#BAB0AC",
+    "#1F77B4",
+    "#D62728",
+    "#2CA02C",
+    "#9467BD",
+    "#8C564B",
+    "#17BECF",
+]
+FIXED = {
+    "Shooter": "#E45756",
+    "Non-game": "#9D755D",
+    "Role-playing (RPG)": "#54A24B",
+    "MOBA": "#B279A2",
+    "Adventure": "#4C78A8",
+    "Sport": "#72B7B2",
+    "Strategy": "#EECA3B",
+    "Simulator": "#F58518",
+    "Racing": "#17BECF",
+    "Fighting": "#D62728",
+    "Card & Board Game": "#8C564B",
+    "Platform": "#9467BD",
+    "Unknown": "#BAB0AC",
+    OTHER: "#D0D0D0",
+}
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+LAYOUT = dict(
+    margin=dict(l=60, r=20, t=50, b=50),
+    template="plotly_white",
+    legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
+    separators=".,",
+    font=dict(family="system-ui, sans-serif", size=13),
+)
+
+
+def colour(name: str) -> str:
+    """The same colour for the same genre (or language, game) everywhere."""
+    return FIXED.get(name) or PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
+def share_pie(labels: Sequence[str], hours: Sequence[float], title: str) -> go.Figure:
+    figure = go.Figure(
+        go.Pie(
+            labels=list(labels),
+            values=list(hours),
+            sort=False,
+            hole=0.45,
+            marker=dict(colors=[colour(label) for label in labels]),
+            textinfo="percent",
+            textposition="inside",
+            hovertemplate="%{label}<br>%{value:,.0f} hours watched<br>%{percent} of viewers"
+            "<extra></extra>",
+        )
+    )
+    figure.update_layout(**LAYOUT, title=title, uniformtext=dict(minsize=11, mode="hide"))
+    return figure
+
+
+def stacked_area(
+    series: pd.DataFrame, title: str, names: dict[str, str] | None = None
+) -> go.Figure:
+    """Stacked viewers over time; slots without a snapshot are shaded and labelled 'no data'."""
+    names = names or {}
+    figure = go.Figure()
+    for column in series.columns:
+        label = names.get(column, column)
+        figure.add_trace(
+            go.Scatter(
+                x=series.index,
+                y=series[column],
+                name=label,
+                stackgroup="viewers",
+                mode="lines",
+                line=dict(width=0.5, color=colour(label)),
+                connectgaps=False,
+                hovertemplate=f"{label}: %{{y:,.0f}} viewers<extra></extra>",
+            )
+        )
+    for start, end in gaps(series):
+        figure.add_vrect(
+            x0=start,
+            x1=end,
+            fillcolor="#888",
+            opacity=0.15,
+            line_width=0,
+            annotation_text="no data",
+            annotation_position="top left",
+        )
+    figure.update_layout(**LAYOUT, title=title, hovermode="x unified")
+    figure.update_xaxes(title_text="Time")
+    figure.update_yaxes(title_text="Concurrent viewers", tickformat=",")
+    return figure
+
+
+def gaps(series: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Runs of slots where no snapshot exists (every column NaN)."""
+    if series.empty:
+        return []
+    missing = series.isna().all(axis=1)
+    runs, start = [], None
+    for slot, absent in missing.items():
+        if absent and start is None:
+            start = slot
+        if not absent and start is not None:
+            runs.append((start, slot))
+            start = None
+    if start is not None:
+        runs.append((start, series.index[-1]))
+    return runs
+
+
+def line(
+    x: Sequence[object], ys: dict[str, Sequence[float]], title: str, y_title: str
+) -> go.Figure:
+    figure = go.Figure()
+    for name, values in ys.items():
+        figure.add_trace(
+            go.Scatter(
+                x=list(x),
+                y=list(values),
+                name=name,
+                mode="lines+markers",
+                line=dict(color=colour(name)),
+                marker=dict(size=4),
+                connectgaps=False,
+                hovertemplate=f"{name}: %{{y:,.0f}}<extra></extra>",
+            )
+        )
+    figure.update_layout(**LAYOUT, title=title, hovermode="x unified")
+    figure.update_xaxes(title_text="Time")
+    figure.update_yaxes(title_text=y_title, tickformat=",")
+    return figure
+
+
+def bar(labels: Sequence[str], values: Sequence[float], title: str, x_title: str) -> go.Figure:
+    figure = go.Figure(
+        go.Bar(
+            x=list(values),
+            y=list(labels),
+            orientation="h",
+            marker=dict(color=[colour(label) for label in labels]),
+            hovertemplate="%{y}: %{x:,.1f}<extra></extra>",
+        )
+    )
+    figure.update_layout(**LAYOUT, title=title, height=max(300, 28 * len(labels) + 120))
+    figure.update_xaxes(title_text=x_title, tickformat=",")
+    figure.update_yaxes(autorange="reversed", title_text=None)
+    return figure
+
+
+def heatmap(matrix: pd.DataFrame, title: str, timezone: str) -> go.Figure:
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=[f"{h:02d}:00" for h in matrix.columns],
+            y=[WEEKDAYS[d] for d in matrix.index],
+            colorscale="Viridis",
+            colorbar=dict(title="viewers<br>per channel"),
+            hoverongaps=False,
+            hovertemplate="%{y} %{x}: %{z:,.1f} viewers per channel<extra></extra>",
+        )
+    )
+    figure.update_layout(**LAYOUT, title=title)
+    figure.update_xaxes(title_text=f"Hour of day ({timezone})")
+    figure.update_yaxes(title_text="Weekday", autorange="reversed")
+    return figure

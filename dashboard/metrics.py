@@ -1,0 +1,166 @@
+"""The market metrics of `../shared/docs/metrics.md`, as plain pandas functions.
+
+Inputs are per-snapshot group totals: a frame with columns `slot`, `key`, `viewers`,
+`channels` (one row per snapshot and group), plus the snapshot slots of the window.
+Every snapshot stands for the time until the next one, capped at `MAX_GAP`; the last
+stands for the nominal cadence. All averages are time-weighted; nothing sums snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+CADENCE = pd.Timedelta(minutes=30)
+MAX_GAP = 2 * CADENCE
+HOUR = pd.Timedelta(hours=1)
+OTHER = "Other"
+
+METRIC_COLUMNS = [
+    "hours_watched",
+    "hours_streamed",
+    "avg_viewers",
+    "peak_viewers",
+    "peak_at",
+    "avg_channels",
+    "peak_channels",
+    "viewers_per_channel",
+    "share",
+]
+
+
+def snapshot_weights(
+    slots: Sequence[datetime] | pd.DatetimeIndex,
+    cadence: pd.Timedelta = CADENCE,
+    max_gap: pd.Timedelta = MAX_GAP,
+) -> pd.Series:
+    """Hours each snapshot stands for, indexed by slot (sorted, duplicates dropped)."""
+    index = pd.DatetimeIndex(sorted(set(slots)))
+    if len(index) == 0:
+        return pd.Series(dtype=float, index=index, name="weight")
+    following = np.append(np.diff(index.asi8), cadence.value)  # ns until the next snapshot
+    weights = np.minimum(following, max_gap.value) / HOUR.value
+    return pd.Series(weights, index=index, name="weight")
+
+
+def group_metrics(frame: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
+    """One row per group key with every metric of the definitions table, biggest first."""
+    if frame.empty or weights.empty:
+        return pd.DataFrame(columns=METRIC_COLUMNS, index=pd.Index([], name="key"))
+    total_hours = float(weights.sum())
+    w = frame["slot"].map(weights).to_numpy(dtype=float)
+    data = frame.assign(
+        viewer_hours=frame["viewers"].to_numpy() * w, channel_hours=frame["channels"].to_numpy() * w
+    )
+    grouped = data.groupby("key", sort=False, observed=True)
+    result = pd.DataFrame(
+        {
+            "hours_watched": grouped["viewer_hours"].sum(),
+            "hours_streamed": grouped["channel_hours"].sum(),
+        }
+    )
+    result["avg_viewers"] = result["hours_watched"] / total_hours
+    result["avg_channels"] = result["hours_streamed"] / total_hours
+    peaks = data.loc[grouped["viewers"].idxmax()].set_index("key")
+    result["peak_viewers"] = peaks["viewers"]
+    result["peak_at"] = peaks["slot"]
+    result["peak_channels"] = grouped["channels"].max()
+    result["viewers_per_channel"] = result["avg_viewers"] / result["avg_channels"].replace(
+        0, np.nan
+    )
+    all_hours = float(result["hours_watched"].sum())
+    result["share"] = result["hours_watched"] / all_hours if all_hours else 0.0
+    result.index.name = "key"
+    return result[METRIC_COLUMNS].sort_values("hours_watched", ascending=False)
+
+
+def growth(current: pd.Series, previous: pd.Series) -> pd.Series:
+    """(average viewers now − in the previous window) / previous; NaN where there was none."""
+    before = previous.reindex(current.index)
+    return (current - before) / before.where(before > 0)
+
+
+def totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Viewers and channels of all groups together, per snapshot (key 'all')."""
+    summed = frame.groupby("slot", observed=True)[["viewers", "channels"]].sum().reset_index()
+    return summed.assign(key="all")
+
+
+def slot_grid(start: datetime, end: datetime, cadence: pd.Timedelta = CADENCE) -> pd.DatetimeIndex:
+    """Every nominal slot in [start, end): where no snapshot exists, charts show a gap."""
+    first = pd.Timestamp(start).ceil(cadence)
+    return pd.date_range(first, pd.Timestamp(end) - pd.Timedelta(1, "ns"), freq=cadence)
+
+
+def viewer_series(
+    frame: pd.DataFrame, slots: pd.DatetimeIndex, grid: pd.DatetimeIndex, keys: Sequence[str]
+) -> pd.DataFrame:
+    """Viewers per slot (rows: `grid`) for `keys`, the rest summed into 'Other'.
+
+    A slot with a snapshot but no stream of a group is 0; a slot without a snapshot is NaN
+    (a gap), never interpolated.
+    """
+    if frame.empty:
+        return pd.DataFrame(index=grid)
+    keyed = frame.assign(group=frame["key"].where(frame["key"].isin(keys), OTHER).astype(str))
+    table = keyed.pivot_table(
+        index="slot", columns="group", values="viewers", aggfunc="sum", fill_value=0
+    )
+    columns = [k for k in keys if k in table.columns] + ([OTHER] if OTHER in table.columns else [])
+    table = table.reindex(index=slots, columns=columns, fill_value=0)
+    return table.reindex(grid.union(slots))
+
+
+def top_keys(metrics: pd.DataFrame, count: int) -> list[str]:
+    return [str(k) for k in metrics.index[:count]]
+
+
+def weekday_hour(frame: pd.DataFrame, weights: pd.Series, timezone: str) -> pd.DataFrame:
+    """Time-weighted viewers per channel by weekday (rows 0=Mon) × hour (columns) in `timezone`.
+
+    `frame` holds one group's viewers and channels per snapshot; snapshots where the group
+    had no stream count as 0 viewers and 0 channels.
+    """
+    per_slot = (
+        frame.groupby("slot")[["viewers", "channels"]].sum().reindex(weights.index, fill_value=0)
+    )
+    local = weights.index.tz_convert(timezone)
+    data = per_slot.assign(w=weights.to_numpy(), weekday=local.weekday, hour=local.hour)
+    data["vw"] = data["viewers"] * data["w"]
+    data["cw"] = data["channels"] * data["w"]
+    sums = data.groupby(["weekday", "hour"])[["vw", "cw"]].sum()
+    ratio = (sums["vw"] / sums["cw"].replace(0, np.nan)).unstack("hour")
+    return ratio.reindex(index=range(7), columns=range(24))
+
+
+def channel_concentration(
+    streams: pd.DataFrame, weights: pd.Series, tops: Sequence[int] = (1, 3, 5, 10)
+) -> dict[str, float]:
+    """Share of a group's hours watched taken by its N biggest channels in the window, and
+    what the channels outside the top 5 drew on average (time-weighted viewers per channel).
+
+    `streams`: one row per observation with `slot`, `user_login`, `viewer_count`.
+    """
+    if streams.empty:
+        return {}
+    w = streams["slot"].map(weights).fillna(0.0).to_numpy()
+    per_channel = (
+        streams.assign(vh=streams["viewer_count"].to_numpy() * w, ch=w)
+        .groupby("user_login")[["vh", "ch"]]
+        .sum()
+        .sort_values("vh", ascending=False)
+    )
+    total = float(per_channel["vh"].sum())
+    result = {
+        f"top_{n}_share": float(per_channel["vh"].iloc[:n].sum()) / total if total else 0.0
+        for n in tops
+    }
+    rest = per_channel.iloc[5:]
+    result["rest_viewers_per_channel"] = (
+        float(rest["vh"].sum() / rest["ch"].sum()) if rest["ch"].sum() else 0.0
+    )
+    result["channels"] = float(len(per_channel))
+    return result
