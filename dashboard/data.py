@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from dashboard.metrics import CADENCE
 from store import schema
 from store.reader import StoreReader
 from store.rollups import KEY_SEPARATOR
@@ -71,47 +72,77 @@ class MarketData:
         self._refresh_seconds = refresh_seconds
         self._lock = threading.RLock()
         self._checked_at = -float("inf")
-        self._loaded_until: datetime | None = None
+        self._state: tuple[Any, Any] | None = None  # (newest_slot, rebuilt_at) loaded
         self.frames: dict[str, pd.DataFrame] = {d: _explode([]) for d in CROSS_DIMENSIONS}
         self.slots = pd.DatetimeIndex([], tz="UTC")
         self.games: dict[str, dict[str, Any]] = {}
         self._memo: dict[Hashable, Any] = {}
 
     @property
-    def version(self) -> datetime | None:
-        return self._loaded_until
+    def version(self) -> tuple[Any, Any] | None:
+        return self._state
 
     def refresh(self, *, force: bool = False) -> None:
-        """Load rollups written since the last refresh (at most every `refresh_seconds`)."""
+        """Catch up with the store (at most every `refresh_seconds`).
+
+        One small `meta` read tells whether anything changed; new snapshots' rollups are
+        then fetched by `_id`, and only a rebuild of old rollups triggers a full reload.
+        """
         with self._lock:
             now = time.monotonic()
             if not force and now - self._checked_at < self._refresh_seconds:
                 return
             self._checked_at = now
-            newest = self.reader.newest_rollup_write()
-            if newest is None or newest == self._loaded_until:
+            state = self.reader.rollup_state()
+            if state is None:
                 return
-            documents = list(
-                self.reader.rollups_written_since(CROSS_DIMENSIONS, self._loaded_until)
-            )
-            fresh = _explode(documents)
-            for dimension in CROSS_DIMENSIONS:
-                old = self.frames[dimension]
-                update = fresh[fresh["dimension"] == dimension]
-                keep = old[~old["slot"].isin(update["slot"])]
-                self.frames[dimension] = pd.concat([keep, update], ignore_index=True).sort_values(
-                    "slot", kind="stable"
-                )
-            self.slots = pd.DatetimeIndex(sorted(self.reader.snapshot_slots())).tz_convert("UTC")
+            wanted = (state.get("newest_slot"), state.get("rebuilt_at"))
+            if wanted == self._state:
+                return
+            newest = pd.Timestamp(wanted[0])
+            if self._state is None or wanted[1] != self._state[1] or not self._catch_up(newest):
+                self._load_everything()
             self.games = {g["_id"]: g for g in self.reader.games()}
-            self._loaded_until = max(d["written_at"] for d in documents) if documents else newest
+            self._state = wanted
             self._memo.clear()
+
+    def _load_everything(self) -> None:
+        documents = list(self.reader.rollups(CROSS_DIMENSIONS))
+        fresh = _explode(documents)
+        for dimension in CROSS_DIMENSIONS:
+            self.frames[dimension] = fresh[fresh["dimension"] == dimension].sort_values(
+                "slot", kind="stable"
+            )
+        self.slots = pd.DatetimeIndex(sorted({d["slot"] for d in documents})).tz_convert("UTC")
+
+    def _catch_up(self, newest: pd.Timestamp) -> bool:
+        """Fetch the slots after the loaded ones, up to `newest`; False if that is not a
+        plain run of half-hour slots (then the caller reloads everything)."""
+        if not len(self.slots) or newest <= self.slots[-1] or (newest - self.slots[-1]) % CADENCE:
+            return False
+        candidates = pd.date_range(self.slots[-1] + CADENCE, newest, freq=CADENCE)
+        if len(candidates) > 96:  # more than two days behind: one full read is cheaper
+            return False
+        documents = [
+            doc
+            for slot in candidates
+            for dimension in CROSS_DIMENSIONS
+            if (doc := self.reader.rollup(slot.to_pydatetime(), dimension)) is not None
+        ]
+        fresh = _explode(documents)
+        for dimension in CROSS_DIMENSIONS:
+            update = fresh[fresh["dimension"] == dimension]
+            self.frames[dimension] = pd.concat([self.frames[dimension], update], ignore_index=True)
+        self.slots = self.slots.union(
+            pd.DatetimeIndex([d["slot"] for d in documents]).tz_convert("UTC")
+        )
+        return True
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()` once per data version and key."""
         with self._lock:
             if key in self._memo:
-                return self._memo[key]  # type: ignore[no-any-return]
+                return self._memo[key]
         value = compute()
         with self._lock:
             self._memo[key] = value

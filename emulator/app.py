@@ -1,14 +1,15 @@
 """The emulator's Flask application: OAuth, Helix, IGDB, the CDN, and a control API.
 
 Control endpoints (not part of Twitch) live under `/_emulator/`:
-`GET stats`, `POST stats/reset`, `GET clock`, `POST replay/next`.
+`GET stats`, `POST stats/reset`, `GET clock`, `POST clock` (move the simulated clock),
+`POST replay/next`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 
 from emulator import cdn, helix, igdb
 from emulator.config import EmulatorSettings
@@ -50,6 +51,20 @@ def create_app(settings: EmulatorSettings, source: StreamSource | None = None) -
                 "observed_at": source.observed_at().isoformat(),
             }
         return jsonify(body)
+
+    @app.post("/_emulator/clock")
+    def set_clock() -> Response:
+        """Move the simulated clock to `at` (ISO 8601 with zone): backfills and demos."""
+        if not isinstance(source, Market):
+            return Response("only the simulated market has a settable clock", status=400)
+        try:
+            at = datetime.fromisoformat(str((request.get_json(silent=True) or {})["at"]))
+            if at.tzinfo is None:
+                raise ValueError
+        except (KeyError, ValueError):
+            return Response('expected {"at": "<ISO 8601 time with zone>"}', status=400)
+        settings.clock_offset_seconds = at.timestamp() - datetime.now(UTC).timestamp()
+        return jsonify({"now": datetime.fromtimestamp(source.now(), UTC).isoformat()})
 
     @app.post("/_emulator/replay/next")
     def replay_next() -> Response:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from scheduler.app import build_collector
+from scheduler.backfill import backfill
 from scheduler.daemon import AlreadyRunning, build_scheduler, hold_lock, run_forever
 from scheduler.replay import replay_recording
 from scheduler.slots import current_slot, parse_minutes, parse_slot
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--emulator-url", help="the replaying emulator (default EMULATOR_URL)")
     commands.add_parser("flush-spool", help="write spooled snapshots to MongoDB now")
+    back = commands.add_parser("backfill", help="collect past slots from the emulator (demo data)")
+    back.add_argument("--days", type=float, default=2.0, help="how many days back (default 2)")
+    back.add_argument("--emulator-url", help="the emulator (default EMULATOR_URL)")
     return parser
 
 
@@ -65,6 +69,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if summary.outcome == "failed" else 0
     if command == "replay":
         replay_recording(collector, args.emulator_url or settings.emulator_url)
+        return 0
+    if command == "backfill":
+        if not settings.uses_emulator:
+            logging.getLogger("scheduler").error(
+                "backfill needs the emulator (Twitch has no history)"
+            )
+            return 1
+        minutes = parse_minutes(settings.snapshot_minutes)
+        backfill(
+            collector,
+            args.emulator_url or settings.emulator_url,
+            end=current_slot(utc_now(), minutes),
+            days=args.days,
+            minutes=minutes,
+        )
         return 0
     if command == "flush-spool":
         collector.flush_spool()

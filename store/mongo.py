@@ -103,6 +103,22 @@ class Store:
             for rollup in batch.rollups:
                 self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
             self.db[schema.SNAPSHOTS].replace_one({"_id": batch.slot}, batch.snapshot, upsert=True)
+            self._announce(batch.slot)
+
+    def _announce(self, slot: datetime) -> None:
+        """Tell readers (the dashboard) what changed: a newer slot, or an older one arriving
+        late (from the spool), which counts as a rebuild so that they reload."""
+        now = datetime.now(UTC)
+        state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
+        newest = state.get("newest_slot")
+        changes: dict[str, Any] = {"written_at": now}
+        if newest is None or slot > newest:
+            changes["newest_slot"] = slot
+        elif slot < newest:
+            changes["rebuilt_at"] = now
+        self.db[schema.META].update_one(
+            {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
+        )
 
     def _insert_new(self, collection: str, documents: list[dict[str, Any]]) -> None:
         """Insert documents, ignoring those already stored (same `_id` or unique key)."""
@@ -130,4 +146,9 @@ class Store:
             )
             for rollup in rollups:
                 self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
+            self.db[schema.META].update_one(
+                {"_id": schema.ROLLUP_STATE_ID},
+                {"$set": {"rebuilt_at": datetime.now(UTC)}},
+                upsert=True,
+            )
             return rollups

@@ -39,29 +39,23 @@ class StoreReader:
                 {"status": "complete"}, {"slot": 1, "finished_at": 1}, sort=[("slot", -1)]
             )
 
-    def newest_rollup_write(self) -> datetime | None:
-        with translate_errors("reading rollups"):
-            newest = self._db[schema.ROLLUPS].find_one(
-                {}, {"written_at": 1}, sort=[("written_at", -1)]
-            )
-        return None if newest is None else newest.get("written_at")
+    def rollup_state(self) -> dict[str, Any] | None:
+        """`{newest_slot, written_at, rebuilt_at?}`: what changed since a reader last looked."""
+        with translate_errors("reading the rollup state"):
+            return self._db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
 
-    def snapshot_slots(self) -> list[datetime]:
-        with translate_errors("reading snapshots"):
-            return [
-                d["slot"]
-                for d in self._db[schema.SNAPSHOTS].find({"status": "complete"}, {"slot": 1})
-            ]
-
-    def rollups_written_since(
-        self, dimensions: list[str], since: datetime | None
-    ) -> Iterator[dict[str, Any]]:
-        query: dict[str, Any] = {"dimension": {"$in": dimensions}}
-        if since is not None:
-            query["written_at"] = {"$gt": since}
+    def rollups(self, dimensions: list[str]) -> Iterator[dict[str, Any]]:
+        """Every rollup of these dimensions (a full read: at start, or after a rebuild)."""
         with translate_errors("reading rollups"):
             yield from self._db[schema.ROLLUPS].find(
-                query, {"slot": 1, "dimension": 1, "groups": 1, "written_at": 1}
+                {"dimension": {"$in": dimensions}}, {"written_at": 0}
+            )
+
+    def rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
+        """One rollup by `_id` (the lookup every MongoDB-compatible server serves fastest)."""
+        with translate_errors("reading a rollup"):
+            return self._db[schema.ROLLUPS].find_one(
+                {"_id": f"{schema.slot_key(slot)}/{dimension}"}
             )
 
     def games(self) -> list[dict[str, Any]]:

@@ -23,6 +23,9 @@ STREAMS = "streams"
 GAMES = "games"
 QUARANTINE = "quarantine"
 ROLLUPS = "rollups"
+META = "meta"
+# `meta` document that tells readers what changed, so they need not scan `rollups`.
+ROLLUP_STATE_ID = "rollups"
 
 UNKNOWN_GENRE = "Unknown"
 NON_GAME_GENRE = "Non-game"

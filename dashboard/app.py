@@ -1,0 +1,135 @@
+"""The Dash market website. `gunicorn dashboard.app:server` serves it (see Procfile).
+
+Reads MongoDB through MONGODB_URI_READONLY (falling back to the local default) with
+:class:`store.reader.StoreReader`, which has no write method: the site has no write path.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dash
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from flask import Response, jsonify
+
+from dashboard.components import STALE_AFTER
+from dashboard.data import MarketData
+from dashboard.filters import Filters
+from dashboard.state import set_market
+from settings import Settings
+from store import StoreError
+from store.reader import StoreReader
+
+HERE = Path(__file__).resolve().parent
+NAV = [
+    ("Overview", "/"),
+    ("Games", "/games"),
+    ("Languages", "/languages"),
+    ("When to stream", "/when"),
+    ("Streamer", "/streamer"),
+]
+
+
+def create_app(settings: Settings | None = None, reader: StoreReader | None = None) -> Dash:
+    settings = settings or Settings()
+    reader = reader or StoreReader(
+        settings.dashboard_mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms
+    )
+    set_market(MarketData(reader))
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        suppress_callback_exceptions=True,
+        title="Genre Radar",
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = html.Div(
+        [
+            html.Header(
+                [
+                    html.Span("Genre Radar", className="brand"),
+                    html.Nav(
+                        [
+                            dcc.Link(label, href=path, id=f"nav-{i}", className="nav-link")
+                            for i, (label, path) in enumerate(NAV)
+                        ]
+                    ),
+                ],
+                className="topbar",
+            ),
+            dash.page_container,
+        ]
+    )
+
+    @app.callback(
+        Output("_pages_location", "search"),
+        Input("f-window", "value"),
+        Input("f-range", "start_date"),
+        Input("f-range", "end_date"),
+        Input("f-language", "value"),
+        Input("f-genre", "value"),
+        Input("f-tz", "value"),
+        State("_pages_location", "search"),
+        prevent_initial_call=True,
+    )
+    def filters_to_url(
+        window: str,
+        start: str | None,
+        end: str | None,
+        language: str | None,
+        genre: str | None,
+        tz: str,
+        search: str | None,
+    ) -> str:
+        if window == "custom" and not (start and end):
+            return no_update  # wait until both dates are picked
+        chosen = Filters.from_query(
+            {
+                "window": window,
+                "start": (start or "")[:10],
+                "end": (end or "")[:10],
+                "language": language or "",
+                "genre": genre or "",
+                "tz": tz,
+            }
+        )
+        wanted = chosen.to_search()
+        return no_update if wanted == (search or "") else wanted
+
+    @app.callback(
+        [Output(f"nav-{i}", "href") for i in range(len(NAV))], Input("_pages_location", "search")
+    )
+    def nav_keeps_filters(search: str | None) -> list[str]:
+        return [path + (search or "") for _, path in NAV]
+
+    @app.server.route("/healthz")
+    def healthz() -> Response:
+        try:
+            newest = reader.newest_snapshot()
+        except StoreError as error:
+            response = jsonify({"status": "error", "error": str(error)})
+            response.status_code = 503
+            return response
+        if newest is None:
+            return jsonify({"status": "empty", "newest_snapshot": None, "age_seconds": None})
+        age = (datetime.now(UTC) - newest["slot"]).total_seconds()
+        status = "stale" if age > STALE_AFTER.total_seconds() else "ok"
+        return jsonify(
+            {
+                "status": status,
+                "newest_snapshot": newest["slot"].isoformat(),
+                "age_seconds": round(age),
+            }
+        )
+
+    return app
+
+
+def __getattr__(name: str) -> object:
+    # `gunicorn dashboard.app:server` builds the app on first access, not at import time.
+    if name == "server":
+        return create_app().server
+    raise AttributeError(name)

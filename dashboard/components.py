@@ -1,0 +1,164 @@
+"""Pieces every page uses: the filter bar, notices, KPI cards, and the page context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from dash import dcc, html
+
+from dashboard.data import MarketData, Window
+from dashboard.filters import TIMEZONES, WINDOW_LABELS, Filters
+from dashboard.state import market
+from store import StoreError
+
+STALE_AFTER = timedelta(minutes=75)  # two missed slots and a bit
+COVERAGE = "of the top 1,000 live streams"
+
+
+@dataclass
+class PageContext:
+    filters: Filters
+    data: MarketData
+    window: Window
+    slots: pd.DatetimeIndex
+
+
+def notice(text: str, kind: str = "info") -> html.Div:
+    return html.Div(text, className=f"notice notice-{kind}", role="status")
+
+
+def kpi(label: str, value: str, note: str = "") -> html.Div:
+    return html.Div(
+        [
+            html.Div(label, className="kpi-label"),
+            html.Div(value, className="kpi-value"),
+            html.Div(note, className="kpi-note"),
+        ],
+        className="kpi",
+    )
+
+
+def number(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def filter_bar(filters: Filters, data: MarketData) -> html.Div:
+    start = filters.start or None
+    end = filters.end or None
+    return html.Div(
+        [
+            html.Label(
+                [
+                    "Window",
+                    dcc.Dropdown(
+                        id="f-window",
+                        value=filters.window,
+                        clearable=False,
+                        options=[{"label": v, "value": k} for k, v in WINDOW_LABELS.items()],
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Dates",
+                    dcc.DatePickerRange(
+                        id="f-range",
+                        start_date=start,
+                        end_date=end,
+                        display_format="YYYY-MM-DD",
+                        disabled=filters.window != "custom",
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Language",
+                    dcc.Dropdown(
+                        id="f-language",
+                        value=filters.language or None,
+                        placeholder="All languages",
+                        options=data.languages(),
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Genre",
+                    dcc.Dropdown(
+                        id="f-genre",
+                        value=filters.genre or None,
+                        placeholder="All genres",
+                        options=data.genres(),
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Time zone",
+                    dcc.Dropdown(id="f-tz", value=filters.tz, clearable=False, options=TIMEZONES),
+                ]
+            ),
+        ],
+        className="filters",
+    )
+
+
+def status_notices(ctx: PageContext) -> list[html.Div]:
+    notes = [notice(f"Ignored a bad link parameter: {p}.", "warning") for p in ctx.filters.problems]
+    newest = ctx.data.newest_slot()
+    if newest is not None:
+        age = datetime.now(UTC) - newest.to_pydatetime()
+        if age > STALE_AFTER:
+            hours = age.total_seconds() / 3600
+            notes.append(
+                notice(
+                    f"Data is stale: the newest snapshot is {hours:,.1f} hours old "
+                    f"({newest:%Y-%m-%d %H:%M} UTC). Is the collector running?",
+                    "warning",
+                )
+            )
+    return notes
+
+
+def page(
+    title: str, query: Mapping[str, Any], body: Callable[[PageContext], list[Any]]
+) -> html.Div:
+    """A page: its title, filters and notices, then `body(ctx)`; never a traceback."""
+    filters = Filters.from_query(query)
+    try:
+        data = market()
+        data.refresh()
+        window = filters.window_for(data.newest_slot())
+        ctx = PageContext(filters, data, window, data.window_slots(window))
+        header = [html.H1(title), filter_bar(filters, data), *status_notices(ctx)]
+        if data.newest_slot() is None:
+            content: list[Any] = [
+                notice(
+                    "No data yet: the collector has not stored any snapshot. "
+                    "It takes one every 30 minutes (:00 and :30 UTC).",
+                    "empty",
+                )
+            ]
+        elif len(ctx.slots) == 0:
+            content = [
+                notice(
+                    f"No snapshots in this window ({filters.describe()}). "
+                    "Choose a longer or another window.",
+                    "empty",
+                )
+            ]
+        else:
+            content = body(ctx)
+    except StoreError as error:
+        header = [html.H1(title)]
+        content = [
+            notice(
+                f"The database cannot be reached right now ({error}). Try again in a minute.",
+                "error",
+            )
+        ]
+    return html.Div([*header, html.Div(content, className="page-body")], className="page")

@@ -1,0 +1,84 @@
+"""Languages: share of viewers, viewers over time, and crowdedness (viewers per channel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import dcc, html
+
+from dashboard import figures
+from dashboard.components import COVERAGE, PageContext, notice, page
+from dashboard.metrics import group_metrics, slot_grid, snapshot_weights, top_keys, viewer_series
+
+dash.register_page(
+    __name__, path="/languages", name="Languages", title="Genre Radar — Languages", order=2
+)
+
+TOP = 10
+
+
+def layout(**query: Any) -> html.Div:
+    return page("Languages", query, body)
+
+
+def body(ctx: PageContext) -> list[Any]:
+    data, window, filters = ctx.data, ctx.window, ctx.filters
+    frame = data.group_frame("language", window, genre=filters.genre)
+    if frame.empty:
+        return [notice(f"No streams match {filters.describe()}.", "empty")]
+
+    def build() -> list[Any]:
+        metrics = group_metrics(frame, snapshot_weights(ctx.slots))
+        head, rest = metrics.iloc[:TOP], metrics.iloc[TOP:]
+        labels, hours = [str(k) for k in head.index], head["hours_watched"].tolist()
+        if len(rest):
+            labels.append("Other")
+            hours.append(float(rest["hours_watched"].sum()))
+        series = viewer_series(
+            frame, ctx.slots, slot_grid(window.start, window.end), top_keys(metrics, TOP)
+        )
+        crowded = metrics.sort_values("viewers_per_channel", ascending=False)
+        return [
+            html.Div(
+                [
+                    html.Div(
+                        dcc.Graph(
+                            figure=figures.share_pie(
+                                labels, hours, f"Share of viewers by language ({COVERAGE})"
+                            ),
+                            config={"displaylogo": False},
+                        ),
+                        className="card",
+                    ),
+                    html.Div(
+                        dcc.Graph(
+                            figure=figures.stacked_area(
+                                series, f"Viewers by language ({COVERAGE})"
+                            ),
+                            config={"displaylogo": False},
+                        ),
+                        className="card wide",
+                    ),
+                ],
+                className="grid",
+            ),
+            html.Div(
+                dcc.Graph(
+                    figure=figures.bar(
+                        [str(k) for k in crowded.index],
+                        crowded["viewers_per_channel"].tolist(),
+                        "Viewers per channel by language (higher = less crowded)",
+                        "Average viewers per channel",
+                    ),
+                    config={"displaylogo": False},
+                ),
+                className="card",
+            ),
+            html.P(
+                "The language filter does not apply on this page (it splits by language).",
+                className="footnote",
+            ),
+        ]
+
+    return data.memo(("languages", window, filters.genre), build)

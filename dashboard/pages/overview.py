@@ -1,0 +1,137 @@
+"""Overview: KPIs, viewer share by genre (or game), viewers by genre over time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import figures
+from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
+from dashboard.data import MarketData, Window
+from dashboard.filters import Filters
+from dashboard.metrics import group_metrics, slot_grid, snapshot_weights, top_keys, viewer_series
+from dashboard.state import market
+
+dash.register_page(__name__, path="/", name="Overview", title="Genre Radar — Overview", order=0)
+
+TOP_SLICES = 10
+TOP_SERIES = 8
+
+
+def layout(**query: Any) -> html.Div:
+    return page("Market overview", query, body)
+
+
+def share_figure(data: MarketData, window: Window, filters: Filters, split: str) -> go.Figure:
+    def build() -> go.Figure:
+        frame = data.group_frame(split, window, language=filters.language, genre=filters.genre)
+        metrics = group_metrics(frame, snapshot_weights(data.window_slots(window)))
+        head, rest = metrics.iloc[:TOP_SLICES], metrics.iloc[TOP_SLICES:]
+        labels = [data.game_name(k) if split == "game" else str(k) for k in head.index]
+        hours = head["hours_watched"].tolist()
+        if len(rest):
+            labels.append("Other")
+            hours.append(float(rest["hours_watched"].sum()))
+        return figures.share_pie(
+            labels, hours, f"Share of viewers by {split} (hours watched, {COVERAGE})"
+        )
+
+    return data.memo(("overview-pie", window, filters, split), build)
+
+
+def body(ctx: PageContext) -> list[Any]:
+    data, window, filters = ctx.data, ctx.window, ctx.filters
+    frame = data.group_frame("genre", window, language=filters.language, genre=filters.genre)
+    if frame.empty:
+        return [notice(f"No streams match {filters.describe()}.", "empty")]
+    weights = snapshot_weights(ctx.slots)
+    metrics = group_metrics(frame, weights)
+    latest = ctx.slots[-1]
+    now = frame[frame["slot"] == latest]
+    keys = top_keys(metrics, TOP_SERIES)
+    series = data.memo(
+        ("overview-series", window, filters),
+        lambda: viewer_series(frame, ctx.slots, slot_grid(window.start, window.end), keys),
+    )
+    return [
+        html.Div(
+            [
+                kpi(
+                    "Viewers now",
+                    number(now["viewers"].sum()),
+                    f"at {latest:%Y-%m-%d %H:%M} UTC, {COVERAGE}",
+                ),
+                kpi("Channels live now", number(now["channels"].sum()), COVERAGE),
+                kpi(
+                    "Hours watched",
+                    number(metrics["hours_watched"].sum()),
+                    f"{filters.describe()}, {COVERAGE}",
+                ),
+                kpi(
+                    "Viewers per channel",
+                    f"{metrics['avg_viewers'].sum() / metrics['avg_channels'].sum():,.1f}",
+                    "time-weighted average over the window",
+                ),
+            ],
+            className="kpis",
+        ),
+        html.Div(
+            [
+                html.Div(
+                    [
+                        dcc.RadioItems(
+                            id="overview-split",
+                            value="genre",
+                            inline=True,
+                            className="toggle",
+                            options=[
+                                {"label": "by genre", "value": "genre"},
+                                {"label": "by game", "value": "game"},
+                            ],
+                        ),
+                        dcc.Graph(
+                            id="overview-pie",
+                            figure=share_figure(data, window, filters, "genre"),
+                            config={"displaylogo": False},
+                        ),
+                    ],
+                    className="card",
+                ),
+                html.Div(
+                    dcc.Graph(
+                        id="overview-area",
+                        config={"displaylogo": False},
+                        figure=figures.stacked_area(series, f"Viewers by genre ({COVERAGE})"),
+                    ),
+                    className="card wide",
+                ),
+            ],
+            className="grid",
+        ),
+        html.P(
+            f"Figures are time-weighted over {len(ctx.slots):,} snapshots; genres come from the "
+            'IGDB catalogue ("Unknown" until a game\'s genre is known).',
+            className="footnote",
+        ),
+    ]
+
+
+@callback(
+    Output("overview-pie", "figure"),
+    Input("overview-split", "value"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def update_share(split: str, search: str | None) -> go.Figure:
+    filters = Filters.from_search(search)
+    data = market()
+    data.refresh()
+    return share_figure(
+        data,
+        filters.window_for(data.newest_slot()),
+        filters,
+        "game" if split == "game" else "genre",
+    )

@@ -1,0 +1,142 @@
+"""Streamer: look up one channel: viewers over time, games played, rank."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from dashboard import figures
+from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
+from dashboard.data import MarketData, Window
+from dashboard.filters import Filters
+from dashboard.metrics import slot_grid, snapshot_weights
+from dashboard.state import market
+
+dash.register_page(
+    __name__, path="/streamer", name="Streamer", title="Genre Radar — Streamer", order=4
+)
+
+LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")
+
+
+def layout(**query: Any) -> html.Div:
+    return page("Streamer", query, lambda ctx: body(ctx, str(query.get("channel", ""))))
+
+
+def body(ctx: PageContext, channel: str) -> list[Any]:
+    return [
+        html.Div(
+            [
+                dcc.Input(
+                    id="streamer-login",
+                    value=channel,
+                    placeholder="channel login, e.g. shroud",
+                    debounce=True,
+                    type="text",
+                    className="login",
+                ),
+                html.Button("Look up", id="streamer-go", n_clicks=0),
+            ],
+            className="lookup",
+        ),
+        dcc.Loading(
+            html.Div(
+                id="streamer-result",
+                children=lookup(ctx.data, ctx.window, channel) if channel else [],
+            )
+        ),
+    ]
+
+
+def lookup(data: MarketData, window: Window, login: str) -> list[Any]:
+    login = login.strip().lower()
+    if not LOGIN.match(login):
+        return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
+    rows = pd.DataFrame(data.reader.channel_streams(login, window.start, window.end))
+    if rows.empty:
+        return [notice(f"{login} was not among the top live streams in this window.", "empty")]
+    rows["slot"] = pd.to_datetime(rows["slot"], utc=True)
+    slots = data.window_slots(window)
+    weights = snapshot_weights(slots)
+    rows["w"] = rows["slot"].map(weights).fillna(0.0)
+    per_slot = rows.groupby("slot")[["viewer_count", "rank"]].max()
+    series = per_slot.reindex(slots).reindex(slot_grid(window.start, window.end).union(slots))
+    live_hours = float(rows.drop_duplicates("slot")["w"].sum())
+    watched = float((rows["viewer_count"] * rows["w"]).sum())
+    games = (
+        rows.assign(vh=rows["viewer_count"] * rows["w"])
+        .groupby("game_name")
+        .agg(hours_live=("w", "sum"), hours_watched=("vh", "sum"))
+        .sort_values("hours_live", ascending=False)
+    )
+    games["avg_viewers"] = games["hours_watched"] / games["hours_live"].where(
+        games["hours_live"] > 0
+    )
+    name = rows["user_name"].iloc[-1]
+    return [
+        html.H2(name),
+        html.Div(
+            [
+                kpi("Hours live", f"{live_hours:,.1f}", f"while in the top streams, {COVERAGE}"),
+                kpi(
+                    "Average viewers",
+                    number(watched / live_hours if live_hours else 0),
+                    "time-weighted, while live",
+                ),
+                kpi("Peak viewers", number(rows["viewer_count"].max()), ""),
+                kpi("Best rank", number(rows["rank"].min()), "1 = most watched stream"),
+            ],
+            className="kpis",
+        ),
+        dcc.Graph(
+            figure=figures.line(
+                series.index,
+                {"Viewers": series["viewer_count"]},
+                f"{name}: viewers while live",
+                "Concurrent viewers",
+            ),
+            config={"displaylogo": False},
+        ),
+        dcc.Graph(
+            figure=figures.line(
+                series.index,
+                {"Rank": series["rank"]},
+                f"{name}: rank among live streams",
+                "Rank (1 = top)",
+            ).update_yaxes(autorange="reversed"),
+            config={"displaylogo": False},
+        ),
+        dash_table.DataTable(
+            data=games.reset_index().round(1).to_dict("records"),
+            columns=[
+                {"id": "game_name", "name": "Game"},
+                {"id": "hours_live", "name": "Hours live"},
+                {"id": "hours_watched", "name": "Hours watched"},
+                {"id": "avg_viewers", "name": "Avg viewers"},
+            ],
+            style_cell={"fontFamily": "system-ui, sans-serif"},
+        ),
+    ]
+
+
+@callback(
+    Output("streamer-result", "children"),
+    Input("streamer-go", "n_clicks"),
+    Input("streamer-login", "value"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def show_streamer(_clicks: int, login: str | None, search: str | None) -> list[Any]:
+    if not login:
+        return []
+    filters = Filters.from_search(search)
+    data = market()
+    data.refresh()
+    window = filters.window_for(data.newest_slot())
+    return data.memo(
+        ("streamer", window, login.strip().lower()), lambda: lookup(data, window, login)
+    )

@@ -1,0 +1,108 @@
+"""When to stream: viewers per channel by weekday and hour, in the chosen time zone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import figures
+from dashboard.components import COVERAGE, PageContext, page
+from dashboard.data import MarketData, Window
+from dashboard.filters import Filters
+from dashboard.metrics import snapshot_weights, weekday_hour
+from dashboard.state import market
+
+dash.register_page(
+    __name__, path="/when", name="When to stream", title="Genre Radar — When to stream", order=3
+)
+
+ALL = "all:"
+
+
+def layout(**query: Any) -> html.Div:
+    return page("When to stream", query, body)
+
+
+def subjects(data: MarketData) -> list[dict[str, str]]:
+    options = [{"label": "The whole market", "value": ALL}]
+    options += [{"label": f"Genre: {g}", "value": f"genre:{g}"} for g in data.genres()]
+    options += [
+        {"label": f"Language: {lang}", "value": f"language:{lang}"} for lang in data.languages()
+    ]
+    games = (
+        data.frames["game_language"]
+        .groupby("key")["viewers"]
+        .sum()
+        .sort_values(ascending=False)
+        .index[:200]
+    )
+    options += [{"label": f"Game: {data.game_name(g)}", "value": f"game:{g}"} for g in games]
+    return options
+
+
+def heatmap_figure(data: MarketData, window: Window, filters: Filters, subject: str) -> go.Figure:
+    def build() -> go.Figure:
+        kind, _, value = subject.partition(":")
+        slots = data.window_slots(window)
+        if kind == "game":
+            frame = data.group_frame("game", window, language=filters.language)
+            frame = frame[frame["key"] == value]
+        elif kind == "language":
+            frame = data.group_frame("language", window, genre=filters.genre)
+            frame = frame[frame["key"] == value]
+        else:
+            genre = value if kind == "genre" else filters.genre
+            frame = data.group_frame("genre", window, language=filters.language, genre=genre)
+        matrix = weekday_hour(frame, snapshot_weights(slots), filters.tz)
+        label = (
+            "the whole market"
+            if kind == "all"
+            else f"{kind} {data.game_name(value) if kind == 'game' else value}"
+        )
+        return figures.heatmap(matrix, f"Viewers per channel, {label} ({COVERAGE})", filters.tz)
+
+    return data.memo(("heatmap", window, filters, subject), build)
+
+
+def body(ctx: PageContext) -> list[Any]:
+    subject = f"genre:{ctx.filters.genre}" if ctx.filters.genre else ALL
+    return [
+        html.Label(
+            [
+                "Show",
+                dcc.Dropdown(
+                    id="when-subject", value=subject, clearable=False, options=subjects(ctx.data)
+                ),
+            ],
+            className="subject",
+        ),
+        html.Div(
+            dcc.Graph(
+                id="when-heatmap",
+                figure=heatmap_figure(ctx.data, ctx.window, ctx.filters, subject),
+                config={"displaylogo": False},
+            ),
+            className="card",
+        ),
+        html.P(
+            "Brighter cells are hours when the average channel draws more viewers: less crowded. "
+            "Empty cells had no snapshot in the window. Each cell is a time-weighted mean.",
+            className="footnote",
+        ),
+    ]
+
+
+@callback(
+    Output("when-heatmap", "figure"),
+    Input("when-subject", "value"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def update_heatmap(subject: str, search: str | None) -> go.Figure:
+    filters = Filters.from_search(search)
+    data = market()
+    data.refresh()
+    return heatmap_figure(data, filters.window_for(data.newest_slot()), filters, subject or ALL)
