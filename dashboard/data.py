@@ -133,9 +133,8 @@ class MarketData:
         for dimension in CROSS_DIMENSIONS:
             update = fresh[fresh["dimension"] == dimension]
             self.frames[dimension] = pd.concat([self.frames[dimension], update], ignore_index=True)
-        self.slots = self.slots.union(
-            pd.DatetimeIndex([d["slot"] for d in documents]).tz_convert("UTC")
-        )
+        arrived = pd.DatetimeIndex(sorted({d["slot"] for d in documents})).tz_convert("UTC")
+        self.slots = self.slots.union(arrived)
         return True
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:

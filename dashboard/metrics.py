@@ -38,7 +38,8 @@ def snapshot_weights(
     max_gap: pd.Timedelta = MAX_GAP,
 ) -> pd.Series:
     """Hours each snapshot stands for, indexed by slot (sorted, duplicates dropped)."""
-    index = pd.DatetimeIndex(sorted(set(slots)))
+    # as_unit: pandas 3 keeps datetimes in µs; the arithmetic below is in ns.
+    index = pd.DatetimeIndex(sorted(set(slots))).as_unit("ns")
     if len(index) == 0:
         return pd.Series(dtype=float, index=index, name="weight")
     following = np.append(np.diff(index.asi8), cadence.value)  # ns until the next snapshot
@@ -128,7 +129,7 @@ def weekday_hour(frame: pd.DataFrame, weights: pd.Series, timezone: str) -> pd.D
         frame.groupby("slot")[["viewers", "channels"]].sum().reindex(weights.index, fill_value=0)
     )
     local = weights.index.tz_convert(timezone)
-    data = per_slot.assign(w=weights.to_numpy(), weekday=local.weekday, hour=local.hour)
+    data = per_slot.assign(w=weights.to_numpy(), weekday=local.day_of_week, hour=local.hour)
     data["vw"] = data["viewers"] * data["w"]
     data["cw"] = data["channels"] * data["w"]
     sums = data.groupby(["weekday", "hour"])[["vw", "cw"]].sum()

@@ -1,0 +1,130 @@
+"""The dashboard's data layer over FerretDB: what it shows equals a computation from the raw
+streams stored in the same database; new snapshots and rebuilt rollups are picked up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import pytest
+from test_dashboard_metrics import GENRE, SLOTS, raw_streams, reference_per_slot, reference_weights
+
+from conftest import FerretDB
+from dashboard.data import MarketData, Window
+from dashboard.metrics import group_metrics, snapshot_weights
+from store import SnapshotBatch, Store, schema
+from store.reader import StoreReader
+from store.rollups import compute_rollups
+
+pytestmark = pytest.mark.integration
+
+
+def write(store: Store, docs: list[dict[str, Any]], slots: list[datetime]) -> None:
+    for game, genre in GENRE.items():
+        store.db[schema.GAMES].update_one(
+            {"_id": game}, {"$set": {"name": f"Game {game}", "primary_genre": genre}}, upsert=True
+        )
+    for slot in slots:
+        streams = [
+            {**d, "_id": f"{schema.slot_key(slot)}/{d['stream_id']}"}
+            for d in docs
+            if d["slot"] == slot
+        ]
+        unique = list({s["_id"]: s for s in streams}.values())
+        store.write_snapshot(
+            SnapshotBatch(
+                slot=slot,
+                snapshot={"_id": slot, "slot": slot, "status": "complete"},
+                streams=unique,
+                rollups=compute_rollups(slot, unique, GENRE.__getitem__),
+            )
+        )
+
+
+def market(ferretdb: FerretDB, database_name: str) -> MarketData:
+    data = MarketData(StoreReader(ferretdb.uri, database_name), refresh_seconds=0)
+    data.refresh()
+    return data
+
+
+def test_figures_equal_a_computation_from_the_stored_raw_streams(
+    ferretdb: FerretDB, store: Store, database_name: str
+) -> None:
+    write(store, raw_streams(), SLOTS)
+    data = market(ferretdb, database_name)
+    window = Window(SLOTS[0], SLOTS[-1] + timedelta(minutes=30))
+    assert list(data.window_slots(window).to_pydatetime()) == SLOTS
+
+    stored = list(store.db[schema.STREAMS].find({}, {"_id": 0}))  # the raw streams, read back
+    weights = reference_weights(SLOTS)
+    for by, key in (("genre", "genre"), ("game", "game_id"), ("language", "language")):
+        metrics = group_metrics(
+            data.group_frame(by, window), snapshot_weights(data.window_slots(window))
+        )
+        per_slot = reference_per_slot(stored, key)
+        for group in {g for _, g in per_slot}:
+            watched = sum(per_slot.get((s, group), (0, 0))[0] * weights[s] for s in SLOTS)
+            assert metrics.loc[group, "hours_watched"] == pytest.approx(watched), (by, group)
+
+    # filters: Shooter streams in Spanish only
+    spanish = [d for d in stored if d["language"] == "es" and GENRE[d["game_id"]] == "Shooter"]
+    per_slot = reference_per_slot(spanish, "game_id")
+    games = group_metrics(
+        data.group_frame("game", window, language="es", genre="Shooter"), snapshot_weights(SLOTS)
+    )
+    assert set(games.index) == {g for _, g in per_slot}
+    for game in games.index:
+        assert games.loc[game, "avg_viewers"] == pytest.approx(
+            sum(per_slot.get((s, game), (0, 0))[0] * weights[s] for s in SLOTS)
+            / sum(weights.values())
+        )
+    data.reader.close()
+
+
+def test_new_snapshots_are_fetched_incrementally_and_rebuilds_reload(
+    ferretdb: FerretDB, store: Store, database_name: str
+) -> None:
+    docs = raw_streams()
+    write(store, docs, SLOTS[:-2])
+    data = market(ferretdb, database_name)
+    assert len(data.slots) == len(SLOTS) - 2
+    calls: list[str] = []
+    original = data.reader.rollups
+    data.reader.rollups = lambda dims: (calls.append("full"), original(dims))[1]  # type: ignore[method-assign]
+
+    write(store, docs, SLOTS[-2:])  # two more half-hour slots
+    data.refresh()
+    assert list(data.slots.to_pydatetime()) == SLOTS and calls == []  # fetched by _id, no full read
+    frame = data.group_frame("genre", Window(SLOTS[-1], SLOTS[-1] + timedelta(minutes=30)))
+    latest = reference_per_slot([d for d in docs if d["slot"] == SLOTS[-1]], "genre")
+    assert dict(zip(frame["key"], frame["viewers"], strict=True)) == {
+        g: v for (_, g), (v, _) in latest.items()
+    }
+
+    # genres learned later: rebuilt rollups make readers reload everything
+    store.db[schema.GAMES].update_one({"_id": "g3"}, {"$set": {"primary_genre": "Strategy"}})
+    store.rebuild_rollups(SLOTS[0])
+    data.refresh()
+    assert calls == ["full"]
+    first = data.group_frame("genre", Window(SLOTS[0], SLOTS[0] + timedelta(minutes=30)))
+    assert "Strategy" in set(first["key"]) and "Puzzle" not in set(first["key"])
+    data.reader.close()
+
+
+def test_an_empty_database_has_no_data_and_no_error(
+    ferretdb: FerretDB, store: Store, database_name: str
+) -> None:
+    data = market(ferretdb, database_name)
+    assert data.newest_slot() is None and data.version is None
+    now = datetime.now(UTC)
+    assert data.group_frame("genre", Window(now - timedelta(days=1), now)).empty
+    data.reader.close()
+
+
+def test_pandas_frames_use_utc(ferretdb: FerretDB, store: Store, database_name: str) -> None:
+    write(store, raw_streams(), SLOTS[:3])
+    data = market(ferretdb, database_name)
+    assert str(data.frames["genre_language"]["slot"].dt.tz) == "UTC"
+    assert isinstance(data.newest_slot(), pd.Timestamp)
+    data.reader.close()
