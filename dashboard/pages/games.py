@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, dcc, html
-from dash.dash_table.Format import Format, Group, Scheme
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
 from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
@@ -24,20 +24,32 @@ from dashboard.state import market
 
 dash.register_page(__name__, path="/games", name="Games", title="Genre Radar — Games", order=1)
 
-INTEGER = Format(precision=0, scheme=Scheme.fixed, group=Group.yes)
-DECIMAL = Format(precision=1, scheme=Scheme.fixed, group=Group.yes)
-PERCENT = Format(precision=1, scheme=Scheme.percentage)
+INTEGER = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
+DECIMAL = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
+PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
+GROWTH = {"function": "params.value == null ? 'new' : d3.format('+.0%')(params.value)"}
 COLUMNS = [
-    ("game", "Game", "text", None),
-    ("genre", "Genre", "text", None),
-    ("hours_watched", "Hours watched", "numeric", INTEGER),
-    ("avg_viewers", "Avg viewers", "numeric", INTEGER),
-    ("peak_viewers", "Peak viewers", "numeric", INTEGER),
-    ("avg_channels", "Avg channels", "numeric", DECIMAL),
-    ("viewers_per_channel", "Viewers / channel", "numeric", DECIMAL),
-    ("share", "Share", "numeric", PERCENT),
-    ("growth", "Growth", "numeric", PERCENT),
+    ("game", "Game", None),
+    ("genre", "Genre", None),
+    ("hours_watched", "Hours watched", INTEGER),
+    ("avg_viewers", "Avg viewers", INTEGER),
+    ("peak_viewers", "Peak viewers", INTEGER),
+    ("avg_channels", "Avg channels", DECIMAL),
+    ("viewers_per_channel", "Viewers / channel", DECIMAL),
+    ("share", "Share", PERCENT),
+    ("growth", "Growth", GROWTH),
 ]
+
+
+def column(field: str, header: str, formatter: dict[str, str] | None) -> dict[str, Any]:
+    definition: dict[str, Any] = {"field": field, "headerName": header}
+    if formatter:
+        definition.update(
+            valueFormatter=formatter, type="rightAligned", filter="agNumberColumnFilter"
+        )
+    if field == "hours_watched":
+        definition["sort"] = "desc"
+    return definition
 
 
 def layout(**query: Any) -> html.Div:
@@ -67,29 +79,31 @@ def body(ctx: PageContext) -> list[Any]:
     table = game_table(ctx.data, ctx.window, ctx.filters)
     if table.empty:
         return [notice(f"No streams match {ctx.filters.describe()}.", "empty")]
-    records = table[["id"] + [c for c, *_ in COLUMNS]].to_dict("records")
+    fields = ["id"] + [c for c, *_ in COLUMNS]
+    records = table[fields].astype(object).where(table[fields].notna(), None).to_dict("records")
     return [
         html.P(
             f"{len(table):,} games, {ctx.filters.describe()}, {COVERAGE}. Growth compares average "
             "viewers with the previous window of equal length. Click a row for the game's detail.",
             className="footnote",
         ),
-        dash_table.DataTable(
+        dcc.Input(
+            id="games-search",
+            type="search",
+            placeholder="Search games or genres…",
+            className="search",
+            debounce=False,
+        ),
+        dag.AgGrid(
             id="games-table",
-            data=records,
-            row_selectable=False,
-            page_size=20,
-            sort_action="native",
-            filter_action="native",
-            sort_by=[{"column_id": "hours_watched", "direction": "desc"}],
-            columns=[
-                {"id": c, "name": n, "type": t, **({"format": f} if f else {})}
-                for c, n, t, f in COLUMNS
-            ],
-            style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": "system-ui, sans-serif", "padding": "4px 8px"},
-            style_header={"fontWeight": "600"},
-            filter_options={"case": "insensitive"},
+            rowData=records,
+            getRowId="params.data.id",
+            className="ag-theme-alpine",
+            columnDefs=[column(c, n, f) for c, n, f in COLUMNS],
+            defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
+            columnSize="responsiveSizeToFit",
+            dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
+            style={"height": "640px"},
         ),
         dcc.Loading(html.Div(id="game-detail", className="detail")),
     ]
@@ -156,22 +170,29 @@ def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str
 
 
 @callback(
+    Output("games-table", "dashGridOptions"),
+    Input("games-search", "value"),
+    State("games-table", "dashGridOptions"),
+    prevent_initial_call=True,
+)
+def search_games(text: str | None, options: dict[str, Any] | None) -> dict[str, Any]:
+    return {**(options or {}), "quickFilterText": text or ""}
+
+
+@callback(
     Output("game-detail", "children"),
-    Input("games-table", "active_cell"),
-    State("games-table", "derived_viewport_data"),
+    Input("games-table", "cellClicked"),
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
-def show_game(
-    active: dict[str, Any] | None, rows: list[dict[str, Any]] | None, search: str | None
-) -> list[Any]:
-    if not active or not rows or active.get("row", -1) >= len(rows):
+def show_game(clicked: dict[str, Any] | None, search: str | None) -> list[Any]:
+    if not clicked or not clicked.get("rowId"):
         return []
     filters = Filters.from_search(search)
     data = market()
     data.refresh()
     window = filters.window_for(data.newest_slot())
-    game_id = str(rows[active["row"]]["id"])
+    game_id = str(clicked["rowId"])
     return data.memo(
         ("game-detail", window, filters, game_id),
         lambda: game_detail(data, window, filters, game_id),

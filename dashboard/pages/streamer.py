@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 import dash
+import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
 from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
@@ -110,15 +111,18 @@ def lookup(data: MarketData, window: Window, login: str) -> list[Any]:
             ).update_yaxes(autorange="reversed"),
             config={"displaylogo": False},
         ),
-        dash_table.DataTable(
-            data=games.reset_index().round(1).to_dict("records"),
-            columns=[
-                {"id": "game_name", "name": "Game"},
-                {"id": "hours_live", "name": "Hours live"},
-                {"id": "hours_watched", "name": "Hours watched"},
-                {"id": "avg_viewers", "name": "Avg viewers"},
+        dag.AgGrid(
+            rowData=games.reset_index().round(1).to_dict("records"),
+            className="ag-theme-alpine",
+            columnDefs=[
+                {"field": "game_name", "headerName": "Game"},
+                {"field": "hours_live", "headerName": "Hours live"},
+                {"field": "hours_watched", "headerName": "Hours watched"},
+                {"field": "avg_viewers", "headerName": "Avg viewers"},
             ],
-            style_cell={"fontFamily": "system-ui, sans-serif"},
+            defaultColDef={"sortable": True, "resizable": True},
+            columnSize="responsiveSizeToFit",
+            dashGridOptions={"domLayout": "autoHeight"},
         ),
     ]
 

@@ -1,0 +1,220 @@
+"""The dashboard in headless Chromium: every page, filters, interactions, no console errors.
+
+One app for the session over a FerretDB database seeded with two days of market history
+(with gaps); drawn numbers are checked against the raw streams in that database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from dash import Dash
+from dash.testing.wait import until
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+
+from conftest import FerretDB
+from dashboard.data import MarketData
+from emulator.history import slots_between, write_history
+from scheduler.slots import current_slot
+from settings import Settings
+from store import Store, schema
+from store.reader import StoreReader
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+os.environ.setdefault("SE_OFFLINE", "true")
+os.environ.setdefault("SE_AVOID_STATS", "true")
+TIMEOUT = 20
+
+
+@pytest.fixture(scope="session")
+def seeded(ferretdb: FerretDB) -> Iterator[Store]:
+    store = Store(ferretdb.uri, "browser_market")
+    store.ensure_indexes()
+    end = current_slot(datetime.now(UTC))
+    slots = list(
+        slots_between(end - timedelta(days=2), end + timedelta(minutes=30), skip={20, 21, 22, 60})
+    )
+    write_history(store, slots, top_n=150)
+    yield store
+    store.db.client.drop_database("browser_market")
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def app(seeded: Store, ferretdb: FerretDB) -> Dash:
+    from dashboard.app import create_app
+
+    settings = Settings(_env_file=None, mongodb_uri=ferretdb.uri, mongodb_db="browser_market")  # type: ignore[call-arg]
+    return create_app(settings)
+
+
+def newest(store: Store) -> tuple[datetime, list[dict[str, Any]]]:
+    slot = store.db[schema.SNAPSHOTS].find_one({}, sort=[("slot", -1)])["slot"]  # type: ignore[index]
+    return slot, list(store.db[schema.STREAMS].find({"slot": slot}))
+
+
+def text_of(dash_duo: Any, selector: str, index: int = 0) -> str:
+    """The text of the index-th match, or "" while the page is re-rendering."""
+    try:
+        return str(dash_duo.find_elements(selector)[index].text)
+    except (IndexError, StaleElementReferenceException):
+        return ""
+
+
+def choose(dash_duo: Any, dropdown: str, label: str) -> None:
+    """Pick `label` in a Dash 4 dropdown (a button that opens a listbox of options)."""
+    until(lambda: text_of(dash_duo, dropdown) != "", timeout=TIMEOUT)
+    dash_duo.find_element(dropdown).click()
+    options = dash_duo.wait_for_element("[role='listbox']", timeout=TIMEOUT).find_elements(
+        By.CSS_SELECTOR, "[role='option']"
+    )
+    next(o for o in options if o.text == label).click()
+
+
+def console_errors(dash_duo: Any) -> list[dict[str, Any]]:
+    return [entry for entry in dash_duo.get_logs() or [] if entry.get("level") == "SEVERE"]
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/", "Market overview"),
+        ("/games", "Games"),
+        ("/languages", "Languages"),
+        ("/when", "When to stream"),
+        ("/streamer", "Streamer"),
+    ],
+)
+def test_every_page_renders_without_console_errors(
+    dash_duo: Any, app: Dash, path: str, title: str
+) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + path, timeout=TIMEOUT)
+    dash_duo.wait_for_text_to_equal("h1", title, timeout=TIMEOUT)
+    ready = {"/games": "#games-table .ag-row", "/streamer": "#streamer-login"}.get(
+        path, ".js-plotly-plot"
+    )
+    dash_duo.wait_for_element(ready, timeout=TIMEOUT)
+    assert "Traceback" not in dash_duo.driver.page_source
+    assert console_errors(dash_duo) == []
+
+
+def test_overview_numbers_equal_the_stored_streams(dash_duo: Any, app: Dash, seeded: Store) -> None:
+    slot, streams = newest(seeded)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element(".kpi-value", timeout=TIMEOUT)
+    values = [e.text for e in dash_duo.find_elements(".kpi-value")]
+    assert values[0] == f"{sum(s['viewer_count'] for s in streams):,}"
+    assert values[1] == f"{len(streams):,}"
+    assert f"{slot:%Y-%m-%d %H:%M}" in dash_duo.find_element(".kpi-note").text
+    pie = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#overview-pie .js-plotly-plot'); "
+        "return {labels: g._fullData[0].labels, values: g._fullData[0].values};"
+    )
+    assert "Non-game" in pie["labels"] and len(pie["labels"]) == len(pie["values"])
+    assert console_errors(dash_duo) == []
+
+
+def test_filters_come_from_the_url_and_a_bad_parameter_is_explained(
+    dash_duo: Any, app: Dash
+) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?window=24h&language=en", timeout=TIMEOUT)
+    dash_duo.wait_for_element(".kpi-note", timeout=TIMEOUT)
+    assert "Last 24 hours, language en" in dash_duo.find_elements(".kpi-note")[2].text
+    nav = dash_duo.find_element("#nav-1").get_attribute("href")
+    assert nav.endswith("/games?window=24h&language=en")  # navigation keeps the filters
+    dash_duo.wait_for_page(
+        url=dash_duo.server_url + "/?window=forever&tz=Mars/Base", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_contains_text(".notice-warning", "unknown window", timeout=TIMEOUT)
+    assert "Traceback" not in dash_duo.driver.page_source
+
+
+def test_changing_a_filter_rewrites_the_url(dash_duo: Any, app: Dash) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#f-window", timeout=TIMEOUT)
+    choose(dash_duo, "#f-window", "Last 24 hours")
+    until(lambda: "window=24h" in dash_duo.driver.current_url, timeout=TIMEOUT)
+    until(lambda: "Last 24 hours" in text_of(dash_duo, ".kpi-note", 2), timeout=TIMEOUT)
+    choose(dash_duo, "#f-language", "es")
+    until(lambda: "language=es" in dash_duo.driver.current_url, timeout=TIMEOUT)
+    until(lambda: "language es" in text_of(dash_duo, ".kpi-note", 2), timeout=TIMEOUT)
+    assert console_errors(dash_duo) == []
+
+
+def test_pie_switches_to_games(dash_duo: Any, app: Dash, seeded: Store) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#overview-split", timeout=TIMEOUT)
+    dash_duo.find_elements("#overview-split input")[1].click()
+    names = {g["name"] for g in seeded.db[schema.GAMES].find({}, {"name": 1})}
+    dash_duo.wait_for_contains_text("#overview-pie", "game", timeout=TIMEOUT)
+    labels = dash_duo.driver.execute_script(
+        "return document.querySelector('#overview-pie .js-plotly-plot')._fullData[0].labels;"
+    )
+    assert set(labels) - {"Other"} <= names and "Just Chatting" in labels
+
+
+def test_games_table_opens_a_game(dash_duo: Any, app: Dash) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/games", timeout=TIMEOUT)
+    cell = dash_duo.wait_for_element(
+        "#games-table .ag-center-cols-container [col-id='game']", timeout=TIMEOUT
+    )
+    name = cell.text
+    cell.click()
+    dash_duo.wait_for_text_to_equal("#game-detail h2", name, timeout=TIMEOUT)
+    dash_duo.wait_for_element("#game-detail .js-plotly-plot", timeout=TIMEOUT)
+    assert "Top 5 channels" in dash_duo.find_element("#game-detail").text
+    assert console_errors(dash_duo) == []
+
+
+def test_streamer_lookup(dash_duo: Any, app: Dash, seeded: Store) -> None:
+    _, streams = newest(seeded)
+    top = min(streams, key=lambda s: s["rank"])
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(
+        url=dash_duo.server_url + f"/streamer?channel={top['user_login']}", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_text_to_equal("#streamer-result h2", top["user_name"], timeout=TIMEOUT)
+    assert "Best rank" in dash_duo.find_element("#streamer-result").text
+    box = dash_duo.find_element("#streamer-login")
+    box.clear()
+    box.send_keys("nobody_like_this\n")
+    dash_duo.wait_for_contains_text(
+        "#streamer-result", "was not among the top live streams", timeout=TIMEOUT
+    )
+
+
+def test_heat_map_subject_can_change(dash_duo: Any, app: Dash) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/when?tz=Europe/Berlin", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#when-heatmap .js-plotly-plot", timeout=TIMEOUT)
+    title = dash_duo.driver.execute_script(
+        "return document.querySelector('#when-heatmap .js-plotly-plot').layout.title.text;"
+    )
+    assert "whole market" in title
+    axis = dash_duo.driver.execute_script(
+        "return document.querySelector('#when-heatmap .js-plotly-plot').layout.xaxis.title.text;"
+    )
+    assert axis == "Hour of day (Europe/Berlin)"
+
+
+def test_an_empty_database_says_so(dash_duo: Any, app: Dash, ferretdb: FerretDB) -> None:
+    from dashboard import state
+
+    previous = state.market()
+    empty = StoreReader(ferretdb.uri, "browser_empty")
+    state.set_market(MarketData(empty))
+    try:
+        dash_duo.start_server(app)
+        dash_duo.wait_for_contains_text(".notice-empty", "No data yet", timeout=TIMEOUT)
+        assert dash_duo.find_elements(".js-plotly-plot") == []
+    finally:
+        state.set_market(previous)
+        empty.close()
