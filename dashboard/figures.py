@@ -51,9 +51,9 @@ FIXED = {
 }
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LAYOUT = dict(
-    margin=dict(l=60, r=20, t=50, b=50),
+    margin=dict(l=60, r=20, t=50, b=40),
     template="plotly_white",
-    legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
+    legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
     separators=".,",
     font=dict(family="system-ui, sans-serif", size=13),
 )
@@ -82,14 +82,12 @@ def share_pie(labels: Sequence[str], hours: Sequence[float], title: str) -> go.F
     return figure
 
 
-def stacked_area(
-    series: pd.DataFrame, title: str, names: dict[str, str] | None = None
-) -> go.Figure:
+def stacked_area(series: pd.DataFrame, title: str, timezone: str = "UTC") -> go.Figure:
     """Stacked viewers over time; slots without a snapshot are shaded and labelled 'no data'."""
-    names = names or {}
+    series = series.set_axis(local_times(series.index, timezone))
     figure = go.Figure()
     for column in series.columns:
-        label = names.get(column, column)
+        label = str(column)
         figure.add_trace(
             go.Scatter(
                 x=series.index,
@@ -113,7 +111,7 @@ def stacked_area(
             annotation_position="top left",
         )
     figure.update_layout(**LAYOUT, title=title, hovermode="x unified")
-    figure.update_xaxes(title_text="Time")
+    figure.update_xaxes(title_text=f"Time ({timezone})", title_standoff=4)
     figure.update_yaxes(title_text="Concurrent viewers", tickformat=",")
     return figure
 
@@ -135,9 +133,17 @@ def gaps(series: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     return runs
 
 
+def local_times(index: pd.Index, timezone: str) -> pd.Index:
+    """Times in the chosen zone as wall-clock times (what Plotly draws)."""
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
+        return index.tz_convert(timezone).tz_localize(None)
+    return index
+
+
 def line(
-    x: Sequence[object], ys: dict[str, Sequence[float]], title: str, y_title: str
+    x: pd.Index, ys: dict[str, Sequence[float]], title: str, y_title: str, timezone: str = "UTC"
 ) -> go.Figure:
+    x = local_times(x, timezone)
     figure = go.Figure()
     for name, values in ys.items():
         figure.add_trace(
@@ -153,7 +159,7 @@ def line(
             )
         )
     figure.update_layout(**LAYOUT, title=title, hovermode="x unified")
-    figure.update_xaxes(title_text="Time")
+    figure.update_xaxes(title_text=f"Time ({timezone})")
     figure.update_yaxes(title_text=y_title, tickformat=",")
     return figure
 

@@ -169,7 +169,9 @@ class Market:
             utc_offset=offsets + rng.integers(-1, 2, size=n),
             main_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
             second_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
-            popularity=2.0 * (1.0 - rng.random(n)) ** (-1 / 1.05),
+            # Pareto audiences: a median channel of a few dozen viewers, the biggest tens of
+            # thousands (alpha 1.3 keeps one star from outweighing the rest of the market).
+            popularity=np.minimum(20.0 * (1.0 - rng.random(n)) ** (-1 / 1.3), 250_000.0),
             start_hour=rng.normal(17.0, 4.0, size=n) % 24,
             duration_hours=rng.uniform(1.5, 8.0, size=n),
             live_probability=rng.uniform(0.35, 0.95, size=n),

@@ -136,6 +136,7 @@ def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str
                 {"Viewers": series["viewers"], "Channels": series["channels"]},
                 f"{name}: viewers and channels ({COVERAGE})",
                 "Viewers / channels",
+                filters.tz,
             ),
             config={"displaylogo": False},
         ),

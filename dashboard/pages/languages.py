@@ -44,9 +44,7 @@ def body(ctx: PageContext) -> list[Any]:
                 [
                     html.Div(
                         dcc.Graph(
-                            figure=figures.share_pie(
-                                labels, hours, f"Share of viewers by language ({COVERAGE})"
-                            ),
+                            figure=figures.share_pie(labels, hours, "Viewer share by language"),
                             config={"displaylogo": False},
                         ),
                         className="card",
@@ -54,7 +52,7 @@ def body(ctx: PageContext) -> list[Any]:
                     html.Div(
                         dcc.Graph(
                             figure=figures.stacked_area(
-                                series, f"Viewers by language ({COVERAGE})"
+                                series, f"Viewers by language ({COVERAGE}, filters.tz)"
                             ),
                             config={"displaylogo": False},
                         ),

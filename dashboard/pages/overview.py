@@ -35,9 +35,7 @@ def share_figure(data: MarketData, window: Window, filters: Filters, split: str)
         if len(rest):
             labels.append("Other")
             hours.append(float(rest["hours_watched"].sum()))
-        return figures.share_pie(
-            labels, hours, f"Share of viewers by {split} (hours watched, {COVERAGE})"
-        )
+        return figures.share_pie(labels, hours, f"Viewer share by {split} (hours watched)")
 
     return data.memo(("overview-pie", window, filters, split), build)
 
@@ -104,7 +102,9 @@ def body(ctx: PageContext) -> list[Any]:
                     dcc.Graph(
                         id="overview-area",
                         config={"displaylogo": False},
-                        figure=figures.stacked_area(series, f"Viewers by genre ({COVERAGE})"),
+                        figure=figures.stacked_area(
+                            series, f"Viewers by genre ({COVERAGE})", filters.tz
+                        ),
                     ),
                     className="card wide",
                 ),

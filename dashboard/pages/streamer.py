@@ -47,13 +47,13 @@ def body(ctx: PageContext, channel: str) -> list[Any]:
         dcc.Loading(
             html.Div(
                 id="streamer-result",
-                children=lookup(ctx.data, ctx.window, channel) if channel else [],
+                children=lookup(ctx.data, ctx.window, channel, ctx.filters.tz) if channel else [],
             )
         ),
     ]
 
 
-def lookup(data: MarketData, window: Window, login: str) -> list[Any]:
+def lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC") -> list[Any]:
     login = login.strip().lower()
     if not LOGIN.match(login):
         return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
@@ -99,6 +99,7 @@ def lookup(data: MarketData, window: Window, login: str) -> list[Any]:
                 {"Viewers": series["viewer_count"]},
                 f"{name}: viewers while live",
                 "Concurrent viewers",
+                timezone,
             ),
             config={"displaylogo": False},
         ),
@@ -108,6 +109,7 @@ def lookup(data: MarketData, window: Window, login: str) -> list[Any]:
                 {"Rank": series["rank"]},
                 f"{name}: rank among live streams",
                 "Rank (1 = top)",
+                timezone,
             ).update_yaxes(autorange="reversed"),
             config={"displaylogo": False},
         ),
@@ -142,5 +144,6 @@ def show_streamer(_clicks: int, login: str | None, search: str | None) -> list[A
     data.refresh()
     window = filters.window_for(data.newest_slot())
     return data.memo(
-        ("streamer", window, login.strip().lower()), lambda: lookup(data, window, login)
+        ("streamer", window, login.strip().lower(), filters.tz),
+        lambda: lookup(data, window, login, filters.tz),
     )
