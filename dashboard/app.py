@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     reader = reader or StoreReader(
         settings.dashboard_mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms
     )
-    set_market(MarketData(reader))
+    data = MarketData(reader)
+    set_market(data)
+    data.start_loading()  # read the history now, before the first visitor asks
     app = Dash(
         __name__,
         use_pages=True,
@@ -104,6 +106,15 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     )
     def nav_keeps_filters(search: str | None) -> list[str]:
         return [path + (search or "") for _, path in NAV]
+
+    # While the history loads, the loading page reloads itself.
+    app.clientside_callback(
+        "function(n) { if (n) { window.location.reload(); }"
+        " return window.dash_clientside.no_update; }",
+        Output("loading-timer", "disabled"),
+        Input("loading-timer", "n_intervals"),
+        prevent_initial_call=True,
+    )
 
     @app.server.route("/healthz")
     def healthz() -> Response:

@@ -16,6 +16,7 @@ from dashboard.state import market
 from store import StoreError
 
 STALE_AFTER = timedelta(minutes=75)  # two missed slots and a bit
+LOAD_WAIT_SECONDS = 8.0
 COVERAGE = "of the top 1,000 live streams"
 
 
@@ -124,6 +125,23 @@ def status_notices(ctx: PageContext) -> list[html.Div]:
     return notes
 
 
+def loading_page(title: str, error: str) -> html.Div:
+    """Shown while the market history is read at start; the page reloads itself."""
+    text = (
+        "Loading the market history from the database… this page reloads by itself."
+        if not error
+        else f"Could not read the market history yet ({error}); retrying…"
+    )
+    return html.Div(
+        [
+            html.H1(title),
+            notice(text, "info" if not error else "error"),
+            dcc.Interval(id="loading-timer", interval=5000),
+        ],
+        className="page",
+    )
+
+
 def page(
     title: str, query: Mapping[str, Any], body: Callable[[PageContext], list[Any]]
 ) -> html.Div:
@@ -131,6 +149,10 @@ def page(
     filters = Filters.from_query(query)
     try:
         data = market()
+        if not data.loaded:
+            data.start_loading().join(timeout=LOAD_WAIT_SECONDS)
+        if not data.loaded:
+            return loading_page(title, data.load_error)
         data.refresh()
         window = filters.window_for(data.newest_slot())
         ctx = PageContext(filters, data, window, data.window_slots(window))

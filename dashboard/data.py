@@ -25,7 +25,10 @@ from store.rollups import KEY_SEPARATOR
 
 T = TypeVar("T")
 CROSS_DIMENSIONS = ["genre_language", "game_language"]
+CHANNELS = "channel"
+LOADED_DIMENSIONS = [*CROSS_DIMENSIONS, CHANNELS]
 _COLUMNS = ["slot", "dimension", "key", "language", "name", "channels", "viewers"]
+_CHANNEL_COLUMNS = ["slot", "login", "name", "game_id", "language", "viewers", "rank"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,30 @@ class Window:
         return Window(self.start - self.length, self.start)
 
 
+def _explode_channels(documents: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        (
+            doc["slot"],
+            g["key"],
+            g.get("name", ""),
+            g.get("game_id", ""),
+            g.get("language", ""),
+            g["viewers"],
+            g.get("rank", 0),
+        )
+        for doc in documents
+        if doc["dimension"] == CHANNELS
+        for g in doc["groups"]
+    ]
+    # Categoricals: 90 days are ~4 million rows; codes keep them around 100 MB.
+    return _categorise(pd.DataFrame(rows, columns=_CHANNEL_COLUMNS))
+
+
 def _explode(documents: list[dict[str, Any]]) -> pd.DataFrame:
     rows = []
     for doc in documents:
+        if doc["dimension"] == CHANNELS:
+            continue
         for group in doc["groups"]:
             first, _, language = group["key"].rpartition(KEY_SEPARATOR)
             rows.append(
@@ -64,6 +88,13 @@ def _explode(documents: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def _categorise(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["slot"] = pd.to_datetime(frame["slot"], utc=True)
+    for column in ("login", "name", "game_id", "language"):
+        frame[column] = frame[column].astype("category")
+    return frame.astype({"viewers": "int32", "rank": "int32"})
+
+
 class MarketData:
     """In-memory rollups of the cross dimensions, plus the snapshot slots and the game catalogue."""
 
@@ -74,13 +105,35 @@ class MarketData:
         self._checked_at = -float("inf")
         self._state: tuple[Any, Any] | None = None  # (newest_slot, rebuilt_at) loaded
         self.frames: dict[str, pd.DataFrame] = {d: _explode([]) for d in CROSS_DIMENSIONS}
+        self.channels = _explode_channels([])
         self.slots = pd.DatetimeIndex([], tz="UTC")
+        self.loaded = False
+        self.load_error: str = ""
+        self._loader: threading.Thread | None = None
         self.games: dict[str, dict[str, Any]] = {}
         self._memo: dict[Hashable, Any] = {}
 
     @property
     def version(self) -> tuple[Any, Any] | None:
         return self._state
+
+    def start_loading(self) -> threading.Thread:
+        """Read the history in the background (the first full read can take minutes on a
+        slow server); pages say "loading" until it is done."""
+        with self._lock:
+            if self._loader is None or (not self._loader.is_alive() and not self.loaded):
+                self._loader = threading.Thread(
+                    target=self._initial_load, name="market-load", daemon=True
+                )
+                self._loader.start()
+            return self._loader
+
+    def _initial_load(self) -> None:
+        try:
+            self.refresh(force=True)
+            self.loaded, self.load_error = True, ""
+        except Exception as error:  # reported on the pages; the next page view retries
+            self.load_error = f"{type(error).__name__}: {error}"
 
     def refresh(self, *, force: bool = False) -> None:
         """Catch up with the store (at most every `refresh_seconds`).
@@ -107,12 +160,13 @@ class MarketData:
             self._memo.clear()
 
     def _load_everything(self) -> None:
-        documents = list(self.reader.rollups(CROSS_DIMENSIONS))
+        documents = list(self.reader.rollups(LOADED_DIMENSIONS))
         fresh = _explode(documents)
         for dimension in CROSS_DIMENSIONS:
             self.frames[dimension] = fresh[fresh["dimension"] == dimension].sort_values(
                 "slot", kind="stable"
             )
+        self.channels = _explode_channels(documents).sort_values("slot", kind="stable")
         self.slots = pd.DatetimeIndex(sorted({d["slot"] for d in documents})).tz_convert("UTC")
 
     def _catch_up(self, newest: pd.Timestamp) -> bool:
@@ -126,13 +180,16 @@ class MarketData:
         documents = [
             doc
             for slot in candidates
-            for dimension in CROSS_DIMENSIONS
+            for dimension in LOADED_DIMENSIONS
             if (doc := self.reader.rollup(slot.to_pydatetime(), dimension)) is not None
         ]
         fresh = _explode(documents)
         for dimension in CROSS_DIMENSIONS:
             update = fresh[fresh["dimension"] == dimension]
             self.frames[dimension] = pd.concat([self.frames[dimension], update], ignore_index=True)
+        self.channels = _categorise(
+            pd.concat([self.channels, _explode_channels(documents)], ignore_index=True)
+        )
         arrived = pd.DatetimeIndex(sorted({d["slot"] for d in documents})).tz_convert("UTC")
         self.slots = self.slots.union(arrived)
         return True
@@ -188,6 +245,22 @@ class MarketData:
             ["viewers", "channels"]
         ].sum()
         return grouped.reset_index().rename(columns={column: "key"})
+
+    def channel_rows(
+        self, window: Window, *, login: str = "", game_id: str = "", language: str = ""
+    ) -> pd.DataFrame:
+        """Per-channel observations in `window` for one channel and/or one game."""
+        rows = self.channels
+        rows = rows[
+            (rows["slot"] >= pd.Timestamp(window.start)) & (rows["slot"] < pd.Timestamp(window.end))
+        ]
+        if login:
+            rows = rows[rows["login"] == login]
+        if game_id:
+            rows = rows[rows["game_id"] == game_id]
+        if language:
+            rows = rows[rows["language"] == language]
+        return rows
 
     def languages(self) -> list[str]:
         frame = self.frames["genre_language"]

@@ -63,33 +63,3 @@ class StoreReader:
             return list(
                 self._db[schema.GAMES].find({}, {"name": 1, "primary_genre": 1, "is_game": 1})
             )
-
-    def game_streams(self, game_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """One game's stream observations in [start, end) (index `game_slot`)."""
-        with translate_errors("reading a game's streams"):
-            return list(
-                self._db[schema.STREAMS].find(
-                    {"game_id": game_id, "slot": {"$gte": start, "$lt": end}},
-                    {"_id": 0, "slot": 1, "user_login": 1, "viewer_count": 1},
-                )
-            )
-
-    def channel_streams(self, login: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """One channel's observations in [start, end) (index `login_slot`)."""
-        with translate_errors("reading a channel's streams"):
-            return list(
-                self._db[schema.STREAMS].find(
-                    {"user_login": login, "slot": {"$gte": start, "$lt": end}},
-                    {
-                        "_id": 0,
-                        "slot": 1,
-                        "user_name": 1,
-                        "game_id": 1,
-                        "game_name": 1,
-                        "viewer_count": 1,
-                        "rank": 1,
-                        "title": 1,
-                        "language": 1,
-                    },
-                )
-            )

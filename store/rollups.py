@@ -15,7 +15,7 @@ from typing import Any
 
 from store.schema import SCHEMA_VERSION, slot_key
 
-DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language")
+DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
 # Cross dimensions let the dashboard filter one dimension by another (genres within a
 # language, say) without raw streams; their keys join the two parts with this separator.
 KEY_SEPARATOR = "|"
@@ -55,6 +55,22 @@ def compute_rollups(
                 group.setdefault("name", name)
             group["channels"] += 1
             group["viewers"] += viewers
+        # Per channel: what the streamer page and a game's concentration need, so that the
+        # dashboard never reads raw streams.
+        channel = groups["channel"].setdefault(
+            stream["user_login"],
+            {
+                "key": stream["user_login"],
+                "name": stream.get("user_name", ""),
+                "channels": 0,
+                "viewers": 0,
+                "game_id": game,
+                "language": language,
+                "rank": stream.get("rank", 0),
+            },
+        )
+        channel["channels"] += 1
+        channel["viewers"] += viewers
     return [
         {
             "_id": f"{slot_key(slot)}/{dimension}",

@@ -82,7 +82,14 @@ def test_once_stores_a_snapshot_of_1000_distinct_streams_and_its_rollups(
     assert snapshot["viewer_count"] == sum(s["viewer_count"] for s in streams)
 
     rollups = {r["dimension"]: r for r in store.db[schema.ROLLUPS].find({"slot": SLOT})}
-    assert set(rollups) == {"game", "genre", "language", "genre_language", "game_language"}
+    assert set(rollups) == {
+        "game",
+        "genre",
+        "language",
+        "genre_language",
+        "game_language",
+        "channel",
+    }
     frame = pd.DataFrame(streams)
     for dimension, column in (("game", "game_id"), ("language", "language")):
         want = frame.groupby(column)["viewer_count"].agg(["count", "sum"])
@@ -182,7 +189,7 @@ def test_a_snapshot_taken_while_mongodb_is_down_is_spooled_and_written_after_res
     db = job.store.db
     assert {s["_id"] for s in db[schema.SNAPSHOTS].find()} == {SLOT, SLOT + timedelta(minutes=30)}
     assert db[schema.STREAMS].count_documents({"slot": SLOT}) == 1000
-    assert db[schema.ROLLUPS].count_documents({"slot": SLOT}) == 5
+    assert db[schema.ROLLUPS].count_documents({"slot": SLOT}) == 6
 
 
 def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(

@@ -67,6 +67,12 @@ def test_figures_equal_a_computation_from_the_stored_raw_streams(
             watched = sum(per_slot.get((s, group), (0, 0))[0] * weights[s] for s in SLOTS)
             assert metrics.loc[group, "hours_watched"] == pytest.approx(watched), (by, group)
 
+    # per-channel rows (streamer page, concentration) equal the stored streams
+    login = stored[0]["user_login"]
+    mine = {(d["slot"], d["viewer_count"]) for d in stored if d["user_login"] == login}
+    rows = data.channel_rows(window, login=login)
+    assert {(r.slot.to_pydatetime(), r.viewers) for r in rows.itertuples()} == mine
+
     # filters: Shooter streams in Spanish only
     spanish = [d for d in stored if d["language"] == "es" and GENRE[d["game_id"]] == "Shooter"]
     per_slot = reference_per_slot(spanish, "game_id")

@@ -23,6 +23,7 @@ def random_streams(seed: int, n: int) -> list[dict[str, Any]]:
             {
                 "stream_id": str(rng.randrange(n * 2)),
                 "game_id": game,
+                "user_login": f"user{rng.randrange(50)}",
                 "game_name": f"game {game}",
                 "language": rng.choice(["en", "es", "de", "unknown"]),
                 "viewer_count": int(rng.paretovariate(1.2) * 10),
@@ -59,6 +60,7 @@ def test_rollups_match_pandas_for_every_dimension() -> None:
             ("language", "language"),
             ("genre_language", "genre_language"),
             ("game_language", "game_language"),
+            ("channel", "user_login"),
         ):
             got = {g["key"]: (g["channels"], g["viewers"]) for g in rollups[dimension]["groups"]}
             assert got == expected(crossed, column), (seed, dimension)
@@ -69,21 +71,38 @@ def test_rollups_match_pandas_for_every_dimension() -> None:
 
 def test_groups_are_sorted_by_viewers_and_carry_game_names() -> None:
     streams = [
-        {"stream_id": "a", "game_id": "1", "game_name": "One", "language": "en", "viewer_count": 5},
+        {
+            "stream_id": "a",
+            "game_id": "1",
+            "game_name": "One",
+            "language": "en",
+            "viewer_count": 5,
+            "user_login": "x",
+            "rank": 2,
+        },
         {
             "stream_id": "b",
             "game_id": "3",
             "game_name": "Three",
             "language": "en",
             "viewer_count": 50,
+            "user_login": "y",
+            "rank": 1,
         },
     ]
     game = next(r for r in compute_rollups(SLOT, streams, GENRES.get) if r["dimension"] == "game")
     assert [(g["key"], g["name"]) for g in game["groups"]] == [("3", "Three"), ("1", "One")]
     assert game["_id"] == "2026-11-22T08:00:00Z/game" and game["slot"] == SLOT
+    channel = next(
+        r for r in compute_rollups(SLOT, streams, GENRES.get) if r["dimension"] == "channel"
+    )
+    assert [(g["key"], g["game_id"], g["rank"], g["viewers"]) for g in channel["groups"]] == [
+        ("y", "3", 1, 50),
+        ("x", "1", 2, 5),
+    ]
 
 
 def test_an_empty_snapshot_has_empty_rollups() -> None:
     rollups = compute_rollups(SLOT, [], GENRES.get)
-    assert [r["groups"] for r in rollups] == [[]] * 5
+    assert [r["groups"] for r in rollups] == [[]] * 6
     assert all(r["total_viewers"] == 0 for r in rollups)

@@ -117,17 +117,15 @@ def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str
     grid = slot_grid(window.start, window.end)
     series = mine.reindex(grid.union(slots))
     name = data.game_name(game_id)
-    streams = pd.DataFrame(data.reader.game_streams(game_id, window.start, window.end))
-    if filters.language and not streams.empty:
-        streams = streams.iloc[
-            0:0
-        ]  # per-channel languages are not in this projection; say so below
-    shares = channel_concentration(
-        streams.assign(slot=pd.to_datetime(streams["slot"], utc=True))
-        if not streams.empty
-        else streams,
-        weights,
+    rows = data.channel_rows(window, game_id=game_id, language=filters.language)
+    streams = pd.DataFrame(
+        {
+            "slot": rows["slot"],
+            "user_login": rows["login"].astype(str),
+            "viewer_count": rows["viewers"],
+        }
     )
+    shares = channel_concentration(streams, weights)
     parts: list[Any] = [
         html.H2(name),
         dcc.Graph(
@@ -165,8 +163,6 @@ def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str
                 className="kpis",
             )
         )
-    elif filters.language:
-        parts.append(notice("Channel concentration is shown for all languages only.", "info"))
     return parts
 
 

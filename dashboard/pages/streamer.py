@@ -57,10 +57,18 @@ def lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC") 
     login = login.strip().lower()
     if not LOGIN.match(login):
         return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
-    rows = pd.DataFrame(data.reader.channel_streams(login, window.start, window.end))
-    if rows.empty:
+    found = data.channel_rows(window, login=login)
+    if found.empty:
         return [notice(f"{login} was not among the top live streams in this window.", "empty")]
-    rows["slot"] = pd.to_datetime(rows["slot"], utc=True)
+    rows = pd.DataFrame(
+        {
+            "slot": found["slot"],
+            "viewer_count": found["viewers"],
+            "rank": found["rank"],
+            "user_name": found["name"].astype(str),
+            "game_name": [data.game_name(g) for g in found["game_id"].astype(str)],
+        }
+    )
     slots = data.window_slots(window)
     weights = snapshot_weights(slots)
     rows["w"] = rows["slot"].map(weights).fillna(0.0)
