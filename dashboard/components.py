@@ -143,7 +143,10 @@ def loading_page(title: str, error: str) -> html.Div:
 
 
 def page(
-    title: str, query: Mapping[str, Any], body: Callable[[PageContext], list[Any]]
+    title: str,
+    query: Mapping[str, Any],
+    body: Callable[[PageContext], list[Any]],
+    *extra_key: object,
 ) -> html.Div:
     """A page: its title, filters and notices, then `body(ctx)`; never a traceback."""
     filters = Filters.from_query(query)
@@ -174,7 +177,8 @@ def page(
                 )
             ]
         else:
-            content = body(ctx)
+            # Pages are pure functions of (filters, data version): cache them per version.
+            content = data.memo(("page", title, filters, window, *extra_key), lambda: body(ctx))
     except StoreError as error:
         header = [html.H1(title)]
         content = [

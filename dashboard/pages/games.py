@@ -110,6 +110,14 @@ def body(ctx: PageContext) -> list[Any]:
 
 
 def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str) -> list[Any]:
+    """One game's time series and channel concentration (cached per data version)."""
+    return data.memo(
+        ("game-detail", window, filters, game_id),
+        lambda: _game_detail(data, window, filters, game_id),
+    )
+
+
+def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: str) -> list[Any]:
     slots = data.window_slots(window)
     weights = snapshot_weights(slots)
     frame = data.group_frame("game", window, language=filters.language)
@@ -190,7 +198,4 @@ def show_game(clicked: dict[str, Any] | None, search: str | None) -> list[Any]:
     data.refresh()
     window = filters.window_for(data.newest_slot())
     game_id = str(clicked["rowId"])
-    return data.memo(
-        ("game-detail", window, filters, game_id),
-        lambda: game_detail(data, window, filters, game_id),
-    )
+    return game_detail(data, window, filters, game_id)

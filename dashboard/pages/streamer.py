@@ -25,7 +25,8 @@ LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")
 
 
 def layout(**query: Any) -> html.Div:
-    return page("Streamer", query, lambda ctx: body(ctx, str(query.get("channel", ""))))
+    channel = str(query.get("channel", ""))
+    return page("Streamer", query, lambda ctx: body(ctx, channel), channel)
 
 
 def body(ctx: PageContext, channel: str) -> list[Any]:
@@ -54,6 +55,12 @@ def body(ctx: PageContext, channel: str) -> list[Any]:
 
 
 def lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC") -> list[Any]:
+    """The channel's page (cached per data version)."""
+    key = ("streamer", window, login.strip().lower(), timezone)
+    return data.memo(key, lambda: _lookup(data, window, login, timezone))
+
+
+def _lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC") -> list[Any]:
     login = login.strip().lower()
     if not LOGIN.match(login):
         return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
@@ -151,7 +158,4 @@ def show_streamer(_clicks: int, login: str | None, search: str | None) -> list[A
     data = market()
     data.refresh()
     window = filters.window_for(data.newest_slot())
-    return data.memo(
-        ("streamer", window, login.strip().lower(), filters.tz),
-        lambda: lookup(data, window, login, filters.tz),
-    )
+    return lookup(data, window, login, filters.tz)
