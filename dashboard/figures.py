@@ -49,6 +49,11 @@ FIXED = {
     "Unknown": "#BAB0AC",
     OTHER: "#D0D0D0",
 }
+# AG Grid value formatters (d3-format in the browser): thousands separators, percentages.
+INTEGER = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
+DECIMAL = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
+PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
+GROWTH = {"function": "params.value == null ? 'new' : d3.format('+.0%')(params.value)"}
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LAYOUT = dict(
     margin=dict(l=60, r=20, t=50, b=40),

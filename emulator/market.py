@@ -220,7 +220,10 @@ class Market:
         viewers = np.floor(ch.popularity * cycle * ramp * noise).astype(np.int64)
         plays_second = _unit(session ^ _U64(12345)) < 0.25
         game = np.where(plays_second, ch.second_game, ch.main_game)
-        stream_id = 40_000_000_000 + (session % _U64(9_000_000_000)).astype(np.int64)
+        # One broadcast per channel and (local) day: unique by construction, like Helix ids.
+        stream_id = (
+            40_000_000_000 + (day.astype(np.int64) % 40_000) * 1_000_000 + index.astype(np.int64)
+        )
         records = []
         for i in np.flatnonzero(live):
             category = self.categories[game[i]]

@@ -66,8 +66,9 @@ def test_channels_come_and_go_and_viewers_drift() -> None:
     assert any(soon.get(r["id"]) not in (None, r["viewer_count"]) for r in now)
 
 
-def test_always_live_market_has_every_channel_live() -> None:
-    assert len(market(channels=3000, always_live=True).table(0.0).records) == 3000
+def test_always_live_market_has_every_channel_live_with_unique_stream_ids() -> None:
+    records = market(channels=50_000, always_live=True).table(0.0).records
+    assert len(records) == 50_000 and len({r["id"] for r in records}) == 50_000
 
 
 @pytest.mark.parametrize(

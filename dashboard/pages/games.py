@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import figures
 from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
 from dashboard.data import MarketData, Window
+from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import Filters
 from dashboard.metrics import (
     channel_concentration,
@@ -24,10 +25,6 @@ from dashboard.state import market
 
 dash.register_page(__name__, path="/games", name="Games", title="Genre Radar — Games", order=1)
 
-INTEGER = {"function": "params.value == null ? '' : d3.format(',.0f')(params.value)"}
-DECIMAL = {"function": "params.value == null ? '' : d3.format(',.1f')(params.value)"}
-PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.value)"}
-GROWTH = {"function": "params.value == null ? 'new' : d3.format('+.0%')(params.value)"}
 COLUMNS = [
     ("game", "Game", None),
     ("genre", "Genre", None),

@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import figures
 from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
 from dashboard.data import MarketData, Window
+from dashboard.figures import DECIMAL, INTEGER
 from dashboard.filters import Filters
 from dashboard.metrics import slot_grid, snapshot_weights
 from dashboard.state import market
@@ -133,9 +134,13 @@ def _lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC")
             className="ag-theme-alpine",
             columnDefs=[
                 {"field": "game_name", "headerName": "Game"},
-                {"field": "hours_live", "headerName": "Hours live"},
-                {"field": "hours_watched", "headerName": "Hours watched"},
-                {"field": "avg_viewers", "headerName": "Avg viewers"},
+                {"field": "hours_live", "headerName": "Hours live", "valueFormatter": DECIMAL},
+                {
+                    "field": "hours_watched",
+                    "headerName": "Hours watched",
+                    "valueFormatter": INTEGER,
+                },
+                {"field": "avg_viewers", "headerName": "Avg viewers", "valueFormatter": INTEGER},
             ],
             defaultColDef={"sortable": True, "resizable": True},
             columnSize="responsiveSizeToFit",
