@@ -28,6 +28,14 @@ class PageContext:
     slots: pd.DatetimeIndex
 
 
+def from_url(search: str | None) -> tuple[Filters, MarketData, Window]:
+    """What a callback works on: the URL's filters, the (refreshed) market and the window."""
+    filters = Filters.from_search(search)
+    data = market()
+    data.refresh()
+    return filters, data, filters.window_for(data.newest_slot())
+
+
 def notice(text: str, kind: str = "info") -> html.Div:
     return html.Div(text, className=f"notice notice-{kind}", role="status")
 

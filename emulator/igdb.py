@@ -98,15 +98,21 @@ def register(app: Flask, state: EmulatorState) -> None:
             state.igdb_calls.append(now)
         return None
 
-    @app.post("/v4/games")
-    def igdb_games() -> Response:
+    def authorised_query() -> Response | Query:
+        """The request's Apicalypse query, or the error response to send instead."""
         refused = guard()
         if refused is not None:
             return refused
         try:
-            query = parse_query(request.get_data(as_text=True))
+            return parse_query(request.get_data(as_text=True))
         except ApicalypseError as error:
             return igdb_error(400, "Syntax Error", str(error))
+
+    @app.post("/v4/games")
+    def igdb_games() -> Response:
+        query = authorised_query()
+        if isinstance(query, Response):
+            return query
         # Only the simulated market knows IGDB ids; a replayed recording has none.
         catalogue: list[Category] = getattr(state.source, "igdb_games", list)()
         wanted = None if query.ids is None else set(query.ids)
@@ -116,13 +122,9 @@ def register(app: Flask, state: EmulatorState) -> None:
 
     @app.post("/v4/genres")
     def igdb_genres() -> Response:
-        refused = guard()
-        if refused is not None:
-            return refused
-        try:
-            query = parse_query(request.get_data(as_text=True))
-        except ApicalypseError as error:
-            return igdb_error(400, "Syntax Error", str(error))
+        query = authorised_query()
+        if isinstance(query, Response):
+            return query
         rows = [
             {"id": i, "name": n, "slug": n.lower().replace(" ", "-")}
             for i, n in IGDB_GENRES.items()

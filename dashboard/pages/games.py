@@ -10,7 +10,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
+from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
 from dashboard.data import MarketData, Window
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import Filters
@@ -21,7 +21,6 @@ from dashboard.metrics import (
     slot_grid,
     snapshot_weights,
 )
-from dashboard.state import market
 
 dash.register_page(__name__, path="/games", name="Games", title="Genre Radar — Games", order=1)
 
@@ -190,9 +189,6 @@ def search_games(text: str | None, options: dict[str, Any] | None) -> dict[str, 
 def show_game(clicked: dict[str, Any] | None, search: str | None) -> list[Any]:
     if not clicked or not clicked.get("rowId"):
         return []
-    filters = Filters.from_search(search)
-    data = market()
-    data.refresh()
-    window = filters.window_for(data.newest_slot())
+    filters, data, window = from_url(search)
     game_id = str(clicked["rowId"])
     return game_detail(data, window, filters, game_id)

@@ -9,11 +9,10 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
+from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
 from dashboard.data import MarketData, Window
 from dashboard.filters import Filters
 from dashboard.metrics import group_metrics, slot_grid, snapshot_weights, top_keys, viewer_series
-from dashboard.state import market
 
 dash.register_page(__name__, path="/", name="Overview", title="Genre Radar — Overview", order=0)
 
@@ -126,12 +125,10 @@ def body(ctx: PageContext) -> list[Any]:
     prevent_initial_call=True,
 )
 def update_share(split: str, search: str | None) -> go.Figure:
-    filters = Filters.from_search(search)
-    data = market()
-    data.refresh()
+    filters, data, window = from_url(search)
     return share_figure(
         data,
-        filters.window_for(data.newest_slot()),
+        window,
         filters,
         "game" if split == "game" else "genre",
     )

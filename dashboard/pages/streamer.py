@@ -11,12 +11,10 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, kpi, notice, number, page
+from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
 from dashboard.data import MarketData, Window
 from dashboard.figures import DECIMAL, INTEGER
-from dashboard.filters import Filters
 from dashboard.metrics import slot_grid, snapshot_weights
-from dashboard.state import market
 
 dash.register_page(
     __name__, path="/streamer", name="Streamer", title="Genre Radar — Streamer", order=4
@@ -159,8 +157,5 @@ def _lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC")
 def show_streamer(_clicks: int, login: str | None, search: str | None) -> list[Any]:
     if not login:
         return []
-    filters = Filters.from_search(search)
-    data = market()
-    data.refresh()
-    window = filters.window_for(data.newest_slot())
+    filters, data, window = from_url(search)
     return lookup(data, window, login, filters.tz)

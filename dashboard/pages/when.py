@@ -9,11 +9,10 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, page
+from dashboard.components import COVERAGE, PageContext, from_url, page
 from dashboard.data import MarketData, Window
 from dashboard.filters import Filters
 from dashboard.metrics import snapshot_weights, weekday_hour
-from dashboard.state import market
 
 dash.register_page(
     __name__, path="/when", name="When to stream", title="Genre Radar — When to stream", order=3
@@ -102,7 +101,5 @@ def body(ctx: PageContext) -> list[Any]:
     prevent_initial_call=True,
 )
 def update_heatmap(subject: str, search: str | None) -> go.Figure:
-    filters = Filters.from_search(search)
-    data = market()
-    data.refresh()
-    return heatmap_figure(data, filters.window_for(data.newest_slot()), filters, subject or ALL)
+    filters, data, window = from_url(search)
+    return heatmap_figure(data, window, filters, subject or ALL)
