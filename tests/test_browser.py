@@ -218,3 +218,13 @@ def test_an_empty_database_says_so(dash_duo: Any, app: Dash, ferretdb: FerretDB)
     finally:
         state.set_market(previous)
         empty.close()
+
+
+def test_healthz_reports_the_newest_snapshot_and_its_age(app: Dash, seeded: Store) -> None:
+    slot, _ = newest(seeded)
+    answer = app.server.test_client().get("/healthz")
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["status"] in ("ok", "stale")
+    assert datetime.fromisoformat(body["newest_snapshot"]) == slot
+    age = (datetime.now(UTC) - slot).total_seconds()
+    assert abs(body["age_seconds"] - age) < 120

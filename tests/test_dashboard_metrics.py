@@ -220,3 +220,20 @@ def test_channel_concentration_matches_a_direct_count() -> None:
         sum(v[0] for v in rest) / sum(v[1] for v in rest)
     )
     assert result["channels"] == len(ranked)
+
+
+def test_a_single_snapshot_weighs_the_cadence_and_has_no_growth_baseline() -> None:
+    frame = pd.DataFrame(
+        {
+            "slot": pd.to_datetime([SLOTS[0]] * 2),
+            "key": ["a", "b"],
+            "viewers": [30, 10],
+            "channels": [3, 1],
+        }
+    )
+    metrics = group_metrics(frame, snapshot_weights(SLOTS[:1]))
+    assert metrics.loc["a", "hours_watched"] == pytest.approx(15.0)  # 30 viewers × 0.5 h
+    assert metrics.loc["a", "avg_viewers"] == pytest.approx(30.0)
+    assert metrics.loc["a", "viewers_per_channel"] == pytest.approx(10.0)
+    assert metrics["share"].to_dict() == pytest.approx({"a": 0.75, "b": 0.25})
+    assert growth(metrics["avg_viewers"], pd.Series(dtype=float)).isna().all()
