@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from array import array
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from dashboard.metrics import CADENCE
 from store import schema
@@ -27,8 +30,6 @@ T = TypeVar("T")
 CROSS_DIMENSIONS = ["genre_language", "game_language"]
 CHANNELS = "channel"
 LOADED_DIMENSIONS = [*CROSS_DIMENSIONS, CHANNELS]
-_COLUMNS = ["slot", "dimension", "key", "language", "name", "channels", "viewers"]
-_CHANNEL_COLUMNS = ["slot", "login", "name", "game_id", "language", "viewers", "rank"]
 
 
 @dataclass(frozen=True)
@@ -46,53 +47,77 @@ class Window:
         return Window(self.start - self.length, self.start)
 
 
-def _explode_channels(documents: list[dict[str, Any]]) -> pd.DataFrame:
-    rows = [
-        (
-            doc["slot"],
-            g["key"],
-            g.get("name", ""),
-            g.get("game_id", ""),
-            g.get("language", ""),
-            g["viewers"],
-            g.get("rank", 0),
-        )
-        for doc in documents
-        if doc["dimension"] == CHANNELS
-        for g in doc["groups"]
-    ]
-    # Categoricals: 90 days are ~4 million rows; codes keep them around 100 MB.
-    return _categorise(pd.DataFrame(rows, columns=_CHANNEL_COLUMNS))
+class _Columns:
+    """Rows accumulated column by column while documents stream in: strings as categorical
+    codes, numbers in typed arrays. 90 days are ~4 million channel rows; held as Python
+    objects they took several GB, as codes they take ~100 MB."""
 
+    def __init__(self, text: list[str], numbers: list[str]) -> None:
+        self._codes: dict[str, tuple[dict[str, int], array[int]]] = {
+            c: ({}, array("i")) for c in text
+        }
+        self._numbers: dict[str, array[int]] = {c: array("q") for c in numbers}
+        self._slots: array[int] = array("q")
 
-def _explode(documents: list[dict[str, Any]]) -> pd.DataFrame:
-    rows = []
-    for doc in documents:
-        if doc["dimension"] == CHANNELS:
-            continue
-        for group in doc["groups"]:
-            first, _, language = group["key"].rpartition(KEY_SEPARATOR)
-            rows.append(
-                (
-                    doc["slot"],
-                    doc["dimension"],
-                    first,
-                    language,
-                    group.get("name", ""),
-                    group["channels"],
-                    group["viewers"],
-                )
+    def add(self, slot_ns: int, texts: tuple[str, ...], numbers: tuple[int, ...]) -> None:
+        self._slots.append(slot_ns)
+        for (lookup, codes), text in zip(self._codes.values(), texts, strict=True):
+            codes.append(lookup.setdefault(text, len(lookup)))
+        for column, number in zip(self._numbers.values(), numbers, strict=True):
+            column.append(number)
+
+    def frame(self) -> pd.DataFrame:
+        data: dict[str, Any] = {
+            "slot": pd.to_datetime(np.frombuffer(self._slots, dtype=np.int64), utc=True)
+        }
+        for name, (lookup, codes) in self._codes.items():
+            data[name] = pd.Categorical.from_codes(
+                np.frombuffer(codes, dtype=np.int32), categories=list(lookup)
             )
-    frame = pd.DataFrame(rows, columns=_COLUMNS)
-    frame["slot"] = pd.to_datetime(frame["slot"], utc=True)
-    return frame
+        for name, values in self._numbers.items():
+            data[name] = np.frombuffer(values, dtype=np.int64)
+        return pd.DataFrame(data)
 
 
-def _categorise(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["slot"] = pd.to_datetime(frame["slot"], utc=True)
-    for column in ("login", "name", "game_id", "language"):
-        frame[column] = frame[column].astype("category")
-    return frame.astype({"viewers": "int32", "rank": "int32"})
+def _read(
+    documents: Iterable[dict[str, Any]],
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, set[datetime]]:
+    """Stream rollup documents into frames: one per cross dimension, and the channels."""
+    cross = {
+        d: _Columns(["key", "language", "name"], ["channels", "viewers"]) for d in CROSS_DIMENSIONS
+    }
+    channels = _Columns(["login", "name", "game_id", "language"], ["viewers", "rank"])
+    slots: set[datetime] = set()
+    for doc in documents:
+        slots.add(doc["slot"])
+        slot_ns = int(doc["slot"].timestamp()) * 1_000_000_000
+        if doc["dimension"] == CHANNELS:
+            for g in doc["groups"]:
+                texts = (g["key"], g.get("name", ""), g.get("game_id", ""), g.get("language", ""))
+                channels.add(slot_ns, texts, (g["viewers"], g.get("rank", 0)))
+        else:
+            columns = cross[doc["dimension"]]
+            for g in doc["groups"]:
+                first, _, language = g["key"].rpartition(KEY_SEPARATOR)
+                columns.add(
+                    slot_ns, (first, language, g.get("name", "")), (g["channels"], g["viewers"])
+                )
+    return {d: c.frame() for d, c in cross.items()}, channels.frame(), slots
+
+
+def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate two frames of the same columns, keeping categoricals categorical."""
+    if old.empty:
+        return new
+    if new.empty:
+        return old
+    data = {}
+    for column in old.columns:
+        if isinstance(old[column].dtype, pd.CategoricalDtype):
+            data[column] = union_categoricals([old[column], new[column]], ignore_order=True)
+        else:
+            data[column] = np.concatenate([old[column].to_numpy(), new[column].to_numpy()])
+    return pd.DataFrame(data)
 
 
 class MarketData:
@@ -104,8 +129,9 @@ class MarketData:
         self._lock = threading.RLock()
         self._checked_at = -float("inf")
         self._state: tuple[Any, Any] | None = None  # (newest_slot, rebuilt_at) loaded
-        self.frames: dict[str, pd.DataFrame] = {d: _explode([]) for d in CROSS_DIMENSIONS}
-        self.channels = _explode_channels([])
+        frames, channels, _ = _read([])
+        self.frames: dict[str, pd.DataFrame] = frames
+        self.channels = channels
         self.slots = pd.DatetimeIndex([], tz="UTC")
         self.loaded = False
         self.load_error: str = ""
@@ -160,14 +186,8 @@ class MarketData:
             self._memo.clear()
 
     def _load_everything(self) -> None:
-        documents = list(self.reader.rollups(LOADED_DIMENSIONS))
-        fresh = _explode(documents)
-        for dimension in CROSS_DIMENSIONS:
-            self.frames[dimension] = fresh[fresh["dimension"] == dimension].sort_values(
-                "slot", kind="stable"
-            )
-        self.channels = _explode_channels(documents).sort_values("slot", kind="stable")
-        self.slots = pd.DatetimeIndex(sorted({d["slot"] for d in documents})).tz_convert("UTC")
+        self.frames, self.channels, slots = _read(self.reader.rollups(LOADED_DIMENSIONS))
+        self.slots = pd.DatetimeIndex(sorted(slots)).tz_convert("UTC")
 
     def _catch_up(self, newest: pd.Timestamp) -> bool:
         """Fetch the slots after the loaded ones, up to `newest`; False if that is not a
@@ -183,15 +203,11 @@ class MarketData:
             for dimension in LOADED_DIMENSIONS
             if (doc := self.reader.rollup(slot.to_pydatetime(), dimension)) is not None
         ]
-        fresh = _explode(documents)
+        frames, channels, slots = _read(documents)
         for dimension in CROSS_DIMENSIONS:
-            update = fresh[fresh["dimension"] == dimension]
-            self.frames[dimension] = pd.concat([self.frames[dimension], update], ignore_index=True)
-        self.channels = _categorise(
-            pd.concat([self.channels, _explode_channels(documents)], ignore_index=True)
-        )
-        arrived = pd.DatetimeIndex(sorted({d["slot"] for d in documents})).tz_convert("UTC")
-        self.slots = self.slots.union(arrived)
+            self.frames[dimension] = _append(self.frames[dimension], frames[dimension])
+        self.channels = _append(self.channels, channels)
+        self.slots = self.slots.union(pd.DatetimeIndex(sorted(slots)).tz_convert("UTC"))
         return True
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
