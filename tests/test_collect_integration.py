@@ -26,14 +26,20 @@ CollectorFactory = Callable[..., Collector]
 
 
 @pytest.fixture
-def collector() -> Iterator[CollectorFactory]:
-    """Build collectors for a test emulator and database; close them afterwards."""
+def collector(ferretdb: FerretDB, database_name: str, tmp_path: Path) -> Iterator[CollectorFactory]:
+    """Build collectors for a test emulator (by default on the test's database, spooling to
+    the test's folder); close them afterwards."""
     built: list[Collector] = []
 
-    def build(emulator_url: str, uri: str, database: str, spool: Path, **extra: Any) -> Collector:
-        built.append(
-            build_collector(collector_settings(emulator_url, uri, database, spool, **extra))
+    def build(emulator_url: str, *, uri: str = "", database: str = "", **extra: Any) -> Collector:
+        settings = collector_settings(
+            emulator_url,
+            uri or ferretdb.uri,
+            database or database_name,
+            tmp_path / "spool",
+            **extra,
         )
+        built.append(build_collector(settings))
         return built[-1]
 
     yield build
@@ -63,7 +69,7 @@ def test_once_stores_a_snapshot_of_1000_distinct_streams_and_its_rollups(
     tmp_path: Path,
 ) -> None:
     emulator = make_emulator()
-    job = collector(emulator.url, ferretdb.uri, database_name, tmp_path / "spool")
+    job = collector(emulator.url)
     written: list[SnapshotBatch] = []
     write = job.store.write_snapshot
     job.store.write_snapshot = lambda batch: (written.append(batch), write(batch))[1]  # type: ignore[method-assign]
@@ -128,9 +134,7 @@ def test_faults_tokens_dying_and_malformed_records_still_give_a_complete_snapsho
         quirk_short_page=0.2,
         quirk_invalid_cursor=0.05,
     )
-    job = collector(
-        emulator.url, ferretdb.uri, database_name, tmp_path / "spool", http_max_attempts=10
-    )
+    job = collector(emulator.url, http_max_attempts=10)
     summary = job.collect(SLOT)
     stats = emulator.state.counters
     assert summary.outcome == "stored", summary
@@ -168,8 +172,8 @@ def test_a_snapshot_taken_while_mongodb_is_down_is_spooled_and_written_after_res
     tmp_path: Path,
 ) -> None:
     emulator = make_emulator()
-    spool = tmp_path / "spool"
-    job = collector(emulator.url, private_ferretdb.uri, "outage", spool)
+    spool = tmp_path / "spool"  # where the collector fixture spools
+    job = collector(emulator.url, uri=private_ferretdb.uri, database="outage")
     listing_then_outage = job.client.top_streams
 
     def list_and_stop_mongodb(limit: int | None) -> Any:
@@ -206,7 +210,7 @@ def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(
     emulator = make_emulator(
         replay_file=recording, quirk_short_page=0.1, quirk_last_page_cursor=1.0
     )
-    job = collector(emulator.url, ferretdb.uri, database_name, tmp_path / "spool")
+    job = collector(emulator.url)
     summaries = replay_recording(job, emulator.url)
     assert len(summaries) == 8 and all(s.outcome == "stored" for s in summaries)
 
@@ -242,9 +246,7 @@ def test_all_mode_lists_every_live_stream(
     emulator = make_emulator(
         channels=2500, always_live=True, quirk_short_page=0.1, quirk_last_page_cursor=1.0
     )
-    job = collector(
-        emulator.url, ferretdb.uri, database_name, tmp_path / "spool", all_streams_concurrency=4
-    )
+    job = collector(emulator.url, all_streams_concurrency=4)
     summary = job.collect(SLOT, mode="all")
     assert summary.outcome == "stored"
     live = {r["id"] for r in emulator.app.extensions["emulator"].source.table().records}
@@ -262,7 +264,7 @@ def test_summary_line_is_json(
     database_name: str,
     tmp_path: Path,
 ) -> None:
-    job = collector(make_emulator().url, ferretdb.uri, database_name, tmp_path / "spool")
+    job = collector(make_emulator().url)
     line = job.collect(SLOT, limit=50).line()
     fields = json.loads(line.removeprefix("snapshot "))
     assert {"streams", "pages", "requests", "retries", "quarantined", "seconds"} <= set(fields)
