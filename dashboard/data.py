@@ -260,7 +260,9 @@ class MarketData:
         grouped = rows.groupby(["slot", column], observed=True, sort=False)[
             ["viewers", "channels"]
         ].sum()
-        return grouped.reset_index().rename(columns={column: "key"})
+        result = grouped.reset_index().rename(columns={column: "key"})
+        # Plain keys out: the frames store categorical codes, callers add labels like "Other".
+        return result.astype({"key": object})
 
     def channel_rows(
         self, window: Window, *, login: str = "", game_id: str = "", language: str = ""

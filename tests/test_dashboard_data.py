@@ -12,7 +12,7 @@ from test_dashboard_metrics import GENRE, SLOTS, raw_streams, reference_per_slot
 
 from conftest import FerretDB
 from dashboard.data import MarketData, Window
-from dashboard.metrics import group_metrics, snapshot_weights
+from dashboard.metrics import group_metrics, slot_grid, snapshot_weights, viewer_series
 from store import SnapshotBatch, Store, schema
 from store.reader import StoreReader
 from store.rollups import compute_rollups
@@ -66,6 +66,15 @@ def test_figures_equal_a_computation_from_the_stored_raw_streams(
         for group in {g for _, g in per_slot}:
             watched = sum(per_slot.get((s, group), (0, 0))[0] * weights[s] for s in SLOTS)
             assert metrics.loc[group, "hours_watched"] == pytest.approx(watched), (by, group)
+
+    # frames from the loader feed the charts (categorical storage must not leak out)
+    series = viewer_series(
+        data.group_frame("game", window),
+        data.window_slots(window),
+        slot_grid(window.start, window.end),
+        ["g1"],
+    )
+    assert list(series.columns) == ["g1", "Other"]
 
     # per-channel rows (streamer page, concentration) equal the stored streams
     login = stored[0]["user_login"]
