@@ -47,6 +47,19 @@ FIXED = {
     "Card & Board Game": "#8C564B",
     "Platform": "#9467BD",
     "Unknown": "#BAB0AC",
+    # the biggest languages, so that they never share a colour
+    "en": "#4C78A8",
+    "es": "#F58518",
+    "pt": "#54A24B",
+    "ru": "#E45756",
+    "de": "#72B7B2",
+    "fr": "#EECA3B",
+    "ja": "#B279A2",
+    "ko": "#FF9DA6",
+    "it": "#9D755D",
+    "zh": "#17BECF",
+    "pl": "#9467BD",
+    "tr": "#8C564B",
     OTHER: "#D0D0D0",
 }
 # AG Grid value formatters (d3-format in the browser): thousands separators, percentages.

@@ -127,6 +127,17 @@ def test_filters_come_from_the_url_and_a_bad_parameter_is_explained(
     dash_duo.wait_for_page(url=dash_duo.server_url + "/?window=24h&language=en", timeout=TIMEOUT)
     dash_duo.wait_for_element(".kpi-note", timeout=TIMEOUT)
     assert "Last 24 hours, language en" in dash_duo.find_elements(".kpi-note")[2].text
+    dash_duo.wait_for_page(
+        url=dash_duo.server_url + "/languages?window=24h&tz=Asia/Tokyo", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_element(".js-plotly-plot", timeout=TIMEOUT)
+    titles = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('.js-plotly-plot')].map(g => [g.layout.title.text, "
+        "g.layout.xaxis && g.layout.xaxis.title ? g.layout.xaxis.title.text : null]);"
+    )
+    assert ["Viewers by language (of the top 1,000 live streams)", "Time (Asia/Tokyo)"] in titles
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?window=24h&language=en", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#nav-1", timeout=TIMEOUT)
     nav = dash_duo.find_element("#nav-1").get_attribute("href")
     assert nav.endswith("/games?window=24h&language=en")  # navigation keeps the filters
     dash_duo.wait_for_page(

@@ -52,7 +52,7 @@ def body(ctx: PageContext) -> list[Any]:
                     html.Div(
                         dcc.Graph(
                             figure=figures.stacked_area(
-                                series, f"Viewers by language ({COVERAGE}, filters.tz)"
+                                series, f"Viewers by language ({COVERAGE})", filters.tz
                             ),
                             config={"displaylogo": False},
                         ),
