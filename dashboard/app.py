@@ -6,6 +6,7 @@ Reads MongoDB through MONGODB_URI_READONLY (falling back to the local default) w
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,29 +119,34 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
 
     @app.server.route("/healthz")
     def healthz() -> Response:
+        # The `meta` document (one `_id` read) rather than a sorted query over snapshots:
+        # uptime monitors call this every minute.
         try:
-            newest = reader.newest_snapshot()
+            state = reader.rollup_state()
         except StoreError as error:
             response = jsonify({"status": "error", "error": str(error)})
             response.status_code = 503
             return response
+        newest = (state or {}).get("newest_slot")
         if newest is None:
             return jsonify({"status": "empty", "newest_snapshot": None, "age_seconds": None})
-        age = (datetime.now(UTC) - newest["slot"]).total_seconds()
+        age = (datetime.now(UTC) - newest).total_seconds()
         status = "stale" if age > STALE_AFTER.total_seconds() else "ok"
         return jsonify(
-            {
-                "status": status,
-                "newest_snapshot": newest["slot"].isoformat(),
-                "age_seconds": round(age),
-            }
+            {"status": status, "newest_snapshot": newest.isoformat(), "age_seconds": round(age)}
         )
 
     return app
 
 
+@functools.cache
+def _default_app() -> Dash:
+    return create_app()
+
+
 def __getattr__(name: str) -> object:
-    # `gunicorn dashboard.app:server` builds the app on first access, not at import time.
+    # `gunicorn dashboard.app:server` builds the app on first access, not at import time
+    # (and once: Dash pages register globally).
     if name == "server":
-        return create_app().server
+        return _default_app().server
     raise AttributeError(name)

@@ -193,7 +193,7 @@ def register(app: Flask, state: EmulatorState) -> None:
             )
         found = [
             game_record(settings.base_url, g)
-            for g in state_games(state)
+            for g in state.source.games()
             if g["id"] in ids or g["name"] in names or (g["igdb_id"] and g["igdb_id"] in igdb_ids)
         ]
         return respond({"data": found}, headers)
@@ -214,7 +214,7 @@ def register(app: Flask, state: EmulatorState) -> None:
         for record in state.source.table().records:
             viewers[record["game_id"]] = viewers.get(record["game_id"], 0) + record["viewer_count"]
         ranked = sorted(
-            (g for g in state_games(state) if g["id"] in viewers), key=lambda g: -viewers[g["id"]]
+            (g for g in state.source.games() if g["id"] in viewers), key=lambda g: -viewers[g["id"]]
         )
         page = ranked[offset : offset + first]
         more = offset + first < len(ranked)
@@ -223,12 +223,6 @@ def register(app: Flask, state: EmulatorState) -> None:
             "pagination": {"cursor": cursors.encode_offset(offset + first)} if more else {},
         }
         return respond(body, headers)
-
-
-def state_games(state: EmulatorState) -> list[dict[str, str]]:
-    """Every category the source knows (id, name, igdb_id)."""
-    games: list[dict[str, str]] = state.source.games()
-    return games
 
 
 def game_record(base_url: str, game: dict[str, str]) -> dict[str, str]:

@@ -33,12 +33,6 @@ class StoreReader:
     def close(self) -> None:
         self._client.close()
 
-    def newest_snapshot(self) -> dict[str, Any] | None:
-        with translate_errors("reading the newest snapshot"):
-            return self._db[schema.SNAPSHOTS].find_one(
-                {"status": "complete"}, {"slot": 1, "finished_at": 1}, sort=[("slot", -1)]
-            )
-
     def rollup_state(self) -> dict[str, Any] | None:
         """`{newest_slot, written_at, rebuilt_at?}`: what changed since a reader last looked."""
         with translate_errors("reading the rollup state"):

@@ -29,7 +29,6 @@ ROLLUP_STATE_ID = "rollups"
 
 UNKNOWN_GENRE = "Unknown"
 NON_GAME_GENRE = "Non-game"
-NO_CATEGORY = ""
 UNKNOWN_LANGUAGE = "unknown"
 
 INDEXES: dict[str, list[IndexModel]] = {
