@@ -31,6 +31,7 @@ import pandas as pd
 from pymongo.errors import ExecutionTimeout
 
 from bench.common import ROOT, machine, write_section
+from catalogue import Catalogue
 from emulator.catalogue import IGDB_GENRES
 from emulator.config import EmulatorSettings
 from emulator.market import Market
@@ -49,10 +50,13 @@ def fill(store: Store, days: int) -> float:
     """Bulk-write `days` of history; return seconds taken."""
     began = time.perf_counter()
     market = Market(EmulatorSettings(_env_file=None))  # type: ignore[call-arg]
+    genre_catalogue = Catalogue.load()
     games = [
         schema.game_document(
             Game(id=c.twitch_id, name=c.name, igdb_id=c.igdb_id),
-            [IGDB_GENRES[g] for g in c.genre_ids],
+            genre_catalogue.resolve(
+                c.twitch_id, c.name, c.igdb_id, [IGDB_GENRES[g] for g in c.igdb_genre_ids], END
+            ),
             END,
         )
         for c in market.categories

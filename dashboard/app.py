@@ -29,6 +29,7 @@ NAV = [
     ("Languages", "/languages"),
     ("When to stream", "/when"),
     ("Streamer", "/streamer"),
+    ("Frames", "/frames"),
 ]
 
 

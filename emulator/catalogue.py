@@ -44,10 +44,18 @@ class Category:
     igdb_id: str  # "" for non-game categories
     genre_ids: tuple[int, ...]
     weight: float  # relative share of channels
+    # IGDB lists a fresh game before anyone files its genres: then `genre_ids` is only the
+    # truth its frames show (the classifier's job), and IGDB answers without genres.
+    igdb_knows_genres: bool = True
 
     @property
     def is_game(self) -> bool:
         return bool(self.igdb_id)
+
+    @property
+    def igdb_genre_ids(self) -> tuple[int, ...]:
+        """The genres IGDB answers with."""
+        return self.genre_ids if self.igdb_knows_genres else ()
 
 
 # twitch id | name | igdb id | genre ids | weight

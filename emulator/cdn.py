@@ -2,7 +2,8 @@
 
 Live logins get a JPEG frame; anything else is redirected (302) to the grey
 `404_preview` placeholder, as on Twitch, so clients must look at the final URL.
-Frames come from `EMULATOR_FRAMES_DIR/<genre>/<game>/*` when set, else they are drawn.
+Frames come from `EMULATOR_FRAMES_DIR/<genre>/<game>/*` when set (see `FrameLibrary`),
+else they are drawn.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import Flask, Response, redirect
 from PIL import Image, ImageDraw
 from werkzeug.wrappers import Response as BaseResponse
 
+from emulator.catalogue import IGDB_GENRES
 from emulator.state import EmulatorState
 
 _PREVIEW = re.compile(r"^live_user_(?P<login>[a-z0-9_]+)-(?P<w>\d{1,4})x(?P<h>\d{1,4})\.jpg$")
@@ -58,18 +60,44 @@ def frame_from_dir(path: Path, width: int, height: int) -> bytes:
         return _jpeg(image.convert("RGB").resize((width, height)))
 
 
-def register(app: Flask, state: EmulatorState) -> None:
-    frames_dir = state.settings.frames_dir
+class FrameLibrary:
+    """Real frames for thumbnails, from `<frames_dir>/<genre>/<game>/*.jpg|png`.
 
-    def frame_files(game_name: str) -> list[Path]:
-        if frames_dir is None or not frames_dir.is_dir():
-            return []
-        return sorted(
-            p
-            for p in frames_dir.glob("*/*/*")
-            if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-            and zlib.crc32(p.parent.name.encode()) % 7 == zlib.crc32(game_name.encode()) % 7
-        )
+    A category plays like its first true genre, so its channels show frames of games of
+    that genre when the library has some (each channel sticks to one game). Channels of a
+    non-game category show a drawn "camera" frame, except every fifth, which plays a game
+    under it — the disagreement the classifier's page points out.
+    """
+
+    def __init__(self, frames_dir: Path | None, genre_of_game: dict[str, str | None]) -> None:
+        self.genre_of_game = genre_of_game
+        self.games: dict[str, list[list[Path]]] = {}  # genre -> games -> frames
+        if frames_dir is not None and frames_dir.is_dir():
+            for game_dir in sorted(p for p in frames_dir.glob("*/*") if p.is_dir()):
+                frames = sorted(
+                    p for p in game_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+                )
+                if frames:
+                    self.games.setdefault(game_dir.parent.name, []).append(frames)
+
+    def frame(self, game_id: str, login: str) -> Path | None:
+        if not self.games:
+            return None
+        genre = self.genre_of_game.get(game_id)
+        channel = zlib.crc32(login.encode())
+        if genre is None and channel % 5:  # a non-game category, most channels on camera
+            return None
+        pool = self.games.get(genre or "") or [g for games in self.games.values() for g in games]
+        frames = pool[channel % len(pool)]
+        return frames[(channel // 7) % len(frames)]
+
+
+def register(app: Flask, state: EmulatorState) -> None:
+    categories = getattr(state.source, "categories", [])
+    library = FrameLibrary(
+        state.settings.frames_dir,
+        {c.twitch_id: (IGDB_GENRES[c.genre_ids[0]] if c.genre_ids else None) for c in categories},
+    )
 
     @app.get("/cdn/previews-ttv/<name>")
     def preview(name: str) -> BaseResponse:
@@ -84,9 +112,9 @@ def register(app: Flask, state: EmulatorState) -> None:
                 f"/cdn/ttv-static/404_preview-{max(width, 1)}x{max(height, 1)}.jpg", code=302
             )
         state.count("thumbnails")
-        files = frame_files(live["game_name"])
-        if files:
-            body = frame_from_dir(files[zlib.crc32(login.encode()) % len(files)], width, height)
+        path = library.frame(live["game_id"], login)
+        if path is not None:
+            body = frame_from_dir(path, width, height)
         else:
             body = drawn_frame(f"{live['game_id']}:{login}", width, height)
         return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "max-age=300"})

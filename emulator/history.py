@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from catalogue import Catalogue
 from emulator.catalogue import IGDB_GENRES
 from emulator.config import EmulatorSettings
 from emulator.market import Market
@@ -40,12 +41,13 @@ def write_history(
     """Store one snapshot per slot from the market; return the number of stream documents."""
     market = Market(settings or EmulatorSettings(_env_file=None))
     games = []
+    genre_catalogue = Catalogue.load()
+    seen_at = slots[0] if slots else datetime.now().astimezone()
     for category in market.categories:
-        genres = [IGDB_GENRES[g] for g in category.genre_ids]
+        genres = [IGDB_GENRES[g] for g in category.igdb_genre_ids]
         game = Game(id=category.twitch_id, name=category.name, igdb_id=category.igdb_id)
-        games.append(
-            schema.game_document(game, genres, slots[0] if slots else datetime.now().astimezone())
-        )
+        resolution = genre_catalogue.resolve(game.id, game.name, game.igdb_id, genres, seen_at)
+        games.append(schema.game_document(game, resolution, seen_at))
     catalogue = {g["_id"]: g for g in games}
     written = 0
     for number, slot in enumerate(slots):

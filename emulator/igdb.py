@@ -59,11 +59,11 @@ def _game_object(category: Category, fields: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {"id": int(category.igdb_id)}
     if everything or "name" in fields:
         result["name"] = category.name
-    if category.genre_ids and (everything or "genres" in fields or expanded):
+    if category.igdb_genre_ids and (everything or "genres" in fields or expanded):
         result["genres"] = (
-            [{"id": g, "name": IGDB_GENRES[g]} for g in category.genre_ids]
+            [{"id": g, "name": IGDB_GENRES[g]} for g in category.igdb_genre_ids]
             if expanded
-            else list(category.genre_ids)
+            else list(category.igdb_genre_ids)
         )
     return result
 

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from scheduler.collect import Collector
+from scheduler.frames import FramePolicy
 from settings import Settings
-from store import Spool, Store, StoreUnavailable
+from store import Spool, StoreUnavailable
+from store.frames import FrameStore
 from twitch_client import TwitchClient
 
 log = logging.getLogger(__name__)
 
 
+def frame_policy(settings: Settings) -> FramePolicy:
+    return FramePolicy(
+        top=settings.frames_top,
+        random=settings.frames_random,
+        non_game=settings.frames_non_game,
+        width=settings.frame_width,
+        height=settings.frame_height,
+        max_age=timedelta(days=settings.frames_max_age_days),
+        max_count=settings.frames_max_count,
+    )
+
+
 def build_collector(settings: Settings) -> Collector:
-    store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
+    store = FrameStore(
+        settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms
+    )
     try:
         store.ensure_indexes()
     except StoreUnavailable as error:
@@ -25,4 +42,10 @@ def build_collector(settings: Settings) -> Collector:
         "emulator" if settings.uses_emulator else "Twitch",
         settings.mongodb_db,
     )
-    return Collector(client, store, Spool(settings.spool_dir), top_n=settings.snapshot_top_n)
+    return Collector(
+        client,
+        store,
+        Spool(settings.spool_dir),
+        top_n=settings.snapshot_top_n,
+        frame_policy=frame_policy(settings),
+    )

@@ -10,8 +10,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from catalogue import Catalogue
+from scheduler.frames import FramePolicy, sample_frames
 from scheduler.games import look_up_games
 from store import SnapshotBatch, Spool, Store, StoreError, StoreUnavailable, schema
+from store.frames import FrameStore
 from store.rollups import compute_rollups
 from twitch_client import StreamListing, TwitchClient
 from twitch_client.errors import TwitchError
@@ -36,6 +39,8 @@ class RunSummary:
     quarantined: int = 0
     new_games: int = 0
     spool_flushed: int = 0
+    frames: int = 0
+    frame_failures: int = 0
     end_reason: str = ""
     seconds: float = 0.0
     error: str = ""
@@ -55,8 +60,12 @@ class Collector:
         *,
         top_n: int,
         clock: Callable[[], datetime] = utc_now,
+        catalogue: Catalogue | None = None,
+        frame_policy: FramePolicy | None = None,
     ) -> None:
         self.client = client
+        self.catalogue = catalogue or Catalogue.load()
+        self.frame_policy = frame_policy
         self.store = store
         self.spool = spool
         self.top_n = top_n
@@ -112,7 +121,22 @@ class Collector:
             log.warning("%s; spooling the snapshot", error)
             self.spool.put(batch)
             summary.outcome = "spooled"
+            return self._finish(summary, began)
+        self._sample_frames(batch, summary)
         return self._finish(summary, began)
+
+    def _sample_frames(self, batch: SnapshotBatch, summary: RunSummary) -> None:
+        """Thumbnails of this snapshot's sample; a failure here never fails the snapshot."""
+        if self.frame_policy is None or not isinstance(self.store, FrameStore):
+            return
+        try:
+            frames = sample_frames(
+                self.client, self.store, batch.slot, batch.streams, self.frame_policy, self._clock()
+            )
+        except (StoreError, TwitchError) as error:
+            log.warning("frame sampling skipped for this snapshot: %s", error)
+            return
+        summary.frames, summary.frame_failures = frames.stored, sum(frames.failed.values())
 
     def _flush_quietly(self) -> int:
         try:
@@ -149,7 +173,7 @@ class Collector:
         except StoreUnavailable:
             known = {}
         new_games, bad_games = look_up_games(
-            self.client, known, (s["game_id"] for s in streams), finished_at
+            self.client, self.catalogue, known, (s["game_id"] for s in streams), finished_at
         )
         catalogue: dict[str, Any] = {**known, **{g["_id"]: g for g in new_games}}
         quarantined = [*listing.quarantined, *bad_games]

@@ -1,7 +1,10 @@
-"""Game metadata for the snapshot: Helix game fields plus IGDB genres for new games.
+"""Game metadata for the snapshot: Helix game fields plus genres from the catalogue.
 
-Games already in the store are not fetched again, except games that still have no genre,
-which are retried after `RETRY_UNKNOWN_AFTER` (IGDB may learn them, or it failed before).
+New games are looked up on Helix, their genres asked of IGDB (through `igdb_id`), and the
+catalogue resolves those with the curated and override files into genres with sources and
+a primary genre. Games already in the store are not fetched again, except games that
+still have no genre, which are retried after `RETRY_UNKNOWN_AFTER` (IGDB may learn them,
+or it failed before).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from catalogue import Catalogue
 from store import schema
 from twitch_client import QuarantinedRecord, TwitchClient
 from twitch_client.errors import TwitchError
@@ -31,6 +35,7 @@ def needs_lookup(game: Mapping[str, Any] | None, now: datetime) -> bool:
 
 def look_up_games(
     client: TwitchClient,
+    catalogue: Catalogue,
     known: Mapping[str, Mapping[str, Any]],
     game_ids: Iterable[str],
     now: datetime,
@@ -47,9 +52,22 @@ def look_up_games(
     try:
         genres = client.igdb_genres(g.igdb_id for g in games if g.igdb_id)
     except TwitchError as error:
-        log.warning(
-            "IGDB genres unavailable this run (%s); games stay without genre for now", error
-        )
+        # The curated file still answers for the games it knows; the rest retry later.
+        log.warning("IGDB genres unavailable this run (%s); curated genres only", error)
         genres = {}
-    documents = [schema.game_document(g, genres.get(g.igdb_id, []), now) for g in games]
+    documents = [
+        schema.game_document(
+            game,
+            catalogue.resolve(
+                game.id,
+                game.name,
+                game.igdb_id,
+                genres.get(game.igdb_id, []),
+                now,
+                known=known.get(game.id),
+            ),
+            now,
+        )
+        for game in games
+    ]
     return documents, quarantined

@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     spool_dir: Path = Path(".local/spool")
     all_streams_concurrency: int = Field(default=6, ge=1, le=32)
 
+    # Frames: thumbnails sampled after each snapshot (0 everywhere turns sampling off)
+    frames_top: int = Field(default=12, ge=0)
+    frames_random: int = Field(default=12, ge=0)
+    frames_non_game: int = Field(default=12, ge=0)
+    frame_width: int = Field(default=320, ge=16, le=1920)
+    frame_height: int = Field(default=180, ge=16, le=1080)
+    frames_max_age_days: float = Field(default=7.0, gt=0)
+    frames_max_count: int = Field(default=5000, ge=0)
+    classifier_model_dir: Path = Path("models/genre")
+
     # HTTP behaviour
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     http_max_attempts: int = Field(default=8, ge=1)

@@ -134,15 +134,23 @@ class Store:
                 raise StoreError(f"{collection}: {others[0].get('errmsg')}") from error
 
     def rebuild_rollups(self, slot: datetime) -> list[dict[str, Any]]:
-        """Recompute a stored snapshot's rollups from its streams and today's genres."""
+        """Recompute a stored snapshot's rollups from its streams and today's genres: the
+        catalogue's, and the classifier's for streams of games the catalogue cannot place."""
         with translate_errors(f"rebuilding rollups of {schema.slot_key(slot)}"):
             streams = list(self.db[schema.STREAMS].find({"slot": slot}))
             catalogue = self.games(s["game_id"] for s in streams)
+            predicted = {
+                d["stream_id"]: d["genre"]
+                for d in self.db[schema.STREAM_GENRES].find(
+                    {"slot": slot}, {"stream_id": 1, "genre": 1}
+                )
+            }
             rollups = compute_rollups(
                 slot,
                 streams,
                 lambda g: schema.genre_of(catalogue.get(g)),
                 written_at=datetime.now(UTC),
+                predicted=predicted,
             )
             for rollup in rollups:
                 self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)

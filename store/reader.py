@@ -6,7 +6,7 @@ production) and imports this module alone from the store, so it has no write pat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +16,23 @@ from pymongo.database import Database
 
 from store import schema
 from store.mongo import translate_errors
+
+Document = dict[str, Any]
+
+
+def read_frames(db: Database[Document], ids: Sequence[str]) -> dict[str, bytes]:
+    """The bytes of these GridFS frames (missing ones are absent), with one chunks query:
+    FerretDB v1 filters `frames.chunks` without an index, so one query per batch is far
+    cheaper than one per frame."""
+    if not ids:
+        return {}
+    parts: dict[str, list[tuple[int, bytes]]] = {}
+    chunks = db[f"{schema.FRAMES_BUCKET}.chunks"].find(
+        {"files_id": {"$in": list(ids)}}, {"files_id": 1, "n": 1, "data": 1}
+    )
+    for chunk in chunks:
+        parts.setdefault(chunk["files_id"], []).append((chunk["n"], bytes(chunk["data"])))
+    return {i: b"".join(data for _, data in sorted(p)) for i, p in parts.items()}
 
 
 class StoreReader:
@@ -57,3 +74,30 @@ class StoreReader:
             return list(
                 self._db[schema.GAMES].find({}, {"name": 1, "primary_genre": 1, "is_game": 1})
             )
+
+    def frames(self, start: datetime, end: datetime) -> list[Document]:
+        """GridFS documents (metadata, no bytes) of the frames of slots in [start, end)."""
+        with translate_errors("reading frames"):
+            return list(
+                self._db[schema.FRAME_FILES].find(
+                    {"metadata.slot": {"$gte": start, "$lt": end}},
+                    {"length": 1, "metadata": 1},
+                )
+            )
+
+    def frame_bytes(self, ids: Sequence[str]) -> dict[str, bytes]:
+        with translate_errors("reading frame images"):
+            return read_frames(self._db, ids)
+
+    def frame_labels(self, frame_ids: Sequence[str]) -> list[Document]:
+        with translate_errors("reading frame labels"):
+            return list(
+                self._db[schema.FRAME_LABELS].find(
+                    {"frame_id": {"$in": list(frame_ids)}}, {"probabilities": 0}
+                )
+            )
+
+    def stream_genres(self, start: datetime, end: datetime) -> list[Document]:
+        """The classifier's genre of each stream with labelled frames in [start, end)."""
+        with translate_errors("reading stream genres"):
+            return list(self._db[schema.STREAM_GENRES].find({"slot": {"$gte": start, "$lt": end}}))

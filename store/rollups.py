@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from store.schema import SCHEMA_VERSION, slot_key
+from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE, classifier_genre, slot_key
 
 DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
 # Cross dimensions let the dashboard filter one dimension by another (genres within a
@@ -26,8 +26,14 @@ def compute_rollups(
     streams: Iterable[Mapping[str, Any]],
     genre_of_game: Callable[[str], str],
     written_at: datetime | None = None,
+    predicted: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rollup documents (one per dimension) of one snapshot's stream documents."""
+    """Rollup documents (one per dimension) of one snapshot's stream documents.
+
+    `predicted` maps stream ids to the genre the frame classifier gave them; it counts only
+    for streams whose game has no catalogue genre, under a key marked as classifier-based.
+    """
+    predicted = predicted or {}
     groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
     seen: set[str] = set()
     total_viewers = 0
@@ -42,6 +48,8 @@ def compute_rollups(
             stream["language"],
             stream["game_id"],
         )
+        if genre == UNKNOWN_GENRE and stream["stream_id"] in predicted:
+            genre = classifier_genre(predicted[stream["stream_id"]])
         keys = {
             "game": (game, stream["game_name"]),
             "genre": (genre, None),

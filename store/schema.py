@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from catalogue import NON_GAME, Resolution
 from twitch_client.models import Game, QuarantinedRecord, Stream
 
 SCHEMA_VERSION = 1
@@ -24,11 +25,18 @@ GAMES = "games"
 QUARANTINE = "quarantine"
 ROLLUPS = "rollups"
 META = "meta"
+# Frames: a GridFS bucket (`frames.files` + `frames.chunks`), what could not be captured,
+# the classifier's label of each frame, and its genre for each stream.
+FRAMES_BUCKET = "frames"
+FRAME_FILES = f"{FRAMES_BUCKET}.files"
+FRAME_FAILURES = "frame_failures"
+FRAME_LABELS = "frame_labels"
+STREAM_GENRES = "stream_genres"
 # `meta` document that tells readers what changed, so they need not scan `rollups`.
 ROLLUP_STATE_ID = "rollups"
 
 UNKNOWN_GENRE = "Unknown"
-NON_GAME_GENRE = "Non-game"
+NON_GAME_GENRE = NON_GAME
 UNKNOWN_LANGUAGE = "unknown"
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -48,6 +56,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         )
     ],
     QUARANTINE: [IndexModel([("slot", ASCENDING)], name="slot")],
+    FRAME_FILES: [IndexModel([("metadata.slot", DESCENDING)], name="slot")],
+    FRAME_FAILURES: [IndexModel([("slot", DESCENDING)], name="slot")],
+    FRAME_LABELS: [IndexModel([("model_version", ASCENDING)], name="model_version")],
+    STREAM_GENRES: [IndexModel([("slot", ASCENDING)], name="slot")],
     GAMES: [
         IndexModel([("igdb_id", ASCENDING)], name="igdb_id"),
         IndexModel([("name", ASCENDING)], name="name"),
@@ -81,6 +93,11 @@ def stream_document(slot: datetime, stream: Stream, rank: int) -> dict[str, Any]
     }
 
 
+def frame_id(slot: datetime, stream_id: str, source: str, index: int = 0) -> str:
+    """A frame's deterministic GridFS id, so a re-run stores nothing twice."""
+    return f"{slot_key(slot)}/{stream_id}/{source}{index}"
+
+
 def quarantine_document(
     slot: datetime, item: QuarantinedRecord, received_at: datetime
 ) -> dict[str, Any]:
@@ -97,19 +114,27 @@ def quarantine_document(
     }
 
 
-def game_document(game: Game, genres: list[str], seen_at: datetime) -> dict[str, Any]:
-    """A `games` document from Helix metadata and IGDB genres (first genre is primary)."""
-    is_game = bool(game.igdb_id)
+def game_document(game: Game, resolution: Resolution, seen_at: datetime) -> dict[str, Any]:
+    """A `games` document from Helix metadata and the catalogue's resolution of its genres."""
     return {
         "_id": game.id,
         "name": game.name,
         "box_art_url": game.box_art_url,
         "igdb_id": game.igdb_id,
-        "is_game": is_game,
-        "genres": [{"name": g, "source": "igdb", "fetched_at": seen_at} for g in genres],
-        "primary_genre": genres[0] if genres else (None if is_game else NON_GAME_GENRE),
+        "is_game": resolution.is_game,
+        "genres": resolution.genres,
+        "primary_genre": resolution.primary_genre,
+        "primary_source": resolution.primary_source,
         "updated_at": seen_at,
     }
+
+
+CLASSIFIER_SUFFIX = " (classifier)"
+
+
+def classifier_genre(genre: str) -> str:
+    """The genre-rollup key of streams whose genre only the frame classifier gives."""
+    return f"{genre}{CLASSIFIER_SUFFIX}"
 
 
 def genre_of(game: Mapping[str, Any] | None) -> str:

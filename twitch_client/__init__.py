@@ -21,9 +21,17 @@ from twitch_client.igdb import game_genres
 from twitch_client.models import Game, QuarantinedRecord, Stream
 from twitch_client.ratelimit import FixedRateLimiter, HelixBucket
 from twitch_client.streams import StreamListing, list_all_streams, list_streams
+from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail
 from twitch_client.transport import RequestStats, RetryPolicy, Transport
 
-__all__ = ["Game", "QuarantinedRecord", "Stream", "StreamListing", "TwitchClient"]
+__all__ = [
+    "Game",
+    "QuarantinedRecord",
+    "Stream",
+    "StreamListing",
+    "ThumbnailUnavailable",
+    "TwitchClient",
+]
 
 IGDB_REQUESTS_PER_SECOND = 4.0
 
@@ -112,6 +120,12 @@ class TwitchClient:
             )
 
         return game_genres(post, igdb_ids)
+
+    def thumbnail(self, template: str, width: int, height: int) -> bytes:
+        """One stream's preview JPEG; `ThumbnailUnavailable` says why there is none."""
+        return fetch_thumbnail(
+            self._session, template, width, height, timeout=self._settings.http_timeout_seconds
+        )
 
     def close(self) -> None:
         self._session.close()

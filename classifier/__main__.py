@@ -1,0 +1,168 @@
+"""`python -m classifier train | evaluate | label`: the frame classifier's batch jobs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from classifier.dataset import DatasetError, SplitBy
+from classifier.model import ModelError
+
+DEFAULT_MODEL = Path("models/genre")  # Settings.classifier_model_dir
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, help="a folder of <genre>/<game>/*.jpg|png frames")
+    source.add_argument(
+        "--store",
+        action="store_true",
+        help="stored stream frames, labelled by their game's catalogue genre (MONGODB_URI)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m classifier", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser(
+        "train", help="train a model and export it (.keras, .tflite, model card)"
+    )
+    _data_arguments(train)
+    train.add_argument("--out", type=Path, default=DEFAULT_MODEL, help="model folder to write")
+    train.add_argument("--target", choices=["genre", "game"], default="genre")
+    train.add_argument(
+        "--split-by",
+        choices=["game", "group"],
+        default=None,
+        help="hold out whole games, or whole groups (episodes / channels); "
+        "default: game for --target genre, group for --target game",
+    )
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--image-size", type=int, default=128)
+    train.add_argument("--learning-rate", type=float, default=2e-3)
+    train.add_argument("--patience", type=int, default=5, help="early-stopping patience")
+    train.add_argument("--seed", type=int, default=2026)
+    train.add_argument("--max-per-game", type=int, default=0, help="cap frames per game")
+    train.add_argument("--weights", type=Path, help="start from this backbone weights file")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score a model on its held-out split; write figures and model card"
+    )
+    _data_arguments(evaluate)
+    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    evaluate.add_argument("--out", type=Path, help="where to write (default: the model folder)")
+    evaluate.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
+
+    label = commands.add_parser(
+        "label", help="label the stored frames no model version has labelled yet"
+    )
+    label.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    label.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
+    label.add_argument("--batch-size", type=int, default=256)
+    label.add_argument("--limit", type=int, default=0, help="at most this many frames (0: all)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "train":
+            return _train(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
+        return _label(args)
+    except (DatasetError, ModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _examples(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from classifier.dataset import examples_from_dir
+
+    if args.data is not None:
+        return examples_from_dir(args.data), f"frames from {args.data}", None
+    from classifier.stored import examples_from_store
+    from settings import Settings
+    from store.frames import FrameStore
+
+    settings = Settings()
+    frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
+    examples = examples_from_store(frames)
+    return examples, "stored stream frames labelled by catalogue genre", frames.read_frame
+
+
+def _train(args: argparse.Namespace) -> int:
+    from classifier.train import TrainConfig, train
+
+    examples, description, read = _examples(args)
+    split_by: SplitBy = args.split_by or ("game" if args.target == "genre" else "group")
+    config = TrainConfig(
+        target=args.target,
+        split_by=split_by,
+        image_size=args.image_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.patience,
+        seed=args.seed,
+        weights=args.weights,
+        max_per_key=args.max_per_game,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    card = train(examples, args.out, config, data_description=description, read=read)
+    print(
+        json.dumps(
+            {
+                "model": str(args.out),
+                "version": card.version,
+                "epochs": card.epochs,
+                "epoch_seconds": card.epoch_seconds,
+                "counts": card.counts,
+            }
+        )
+    )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from classifier.evaluate import evaluate
+    from classifier.predict import predictor
+
+    examples, _, read = _examples(args)
+    run = predictor(args.model, args.runtime)
+    result = evaluate(examples, run.card, run, args.out or args.model, read=read)
+    print(json.dumps({"model": run.card.version, **result.overall}))
+    return 0
+
+
+def _label(args: argparse.Namespace) -> int:
+    from classifier.label import label_stored_frames
+    from classifier.predict import predictor
+    from settings import Settings
+    from store.frames import FrameStore
+
+    run = predictor(args.model, args.runtime)
+    settings = Settings()
+    frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
+    try:
+        summary = label_stored_frames(
+            frames, run, batch_size=args.batch_size, limit=args.limit, progress=True
+        )
+    finally:
+        frames.close()
+    print(json.dumps(summary.as_dict()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""`label`: genres for stored frames, then for their streams, then rebuilt rollups.
+
+Each frame the model version has not labelled yet gets a label (its class probabilities);
+a frame that cannot be decoded gets a label saying so, so it is reported once and never
+retried in a loop, and its bytes stay in GridFS. A stream's genre is the class with the
+highest sum of its frames' log-probabilities (independent frames, uniform prior), and its
+confidence that class's posterior. Slots whose streams got a genre have their rollups
+rebuilt, so streams of games without a catalogue genre count under the predicted genre.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+from catalogue.genres import IGDB_GENRES
+from classifier.dataset import decode
+from classifier.model import ModelCard, ModelError
+from store import schema
+from store.frames import FrameStore
+
+log = logging.getLogger(__name__)
+
+# A stream "disagrees" with its category when the frames say another genre at least this
+# surely (a game played under Just Chatting, say).
+DISAGREEMENT_CONFIDENCE = 0.6
+_FLOOR = 1e-7  # log(0) guard: one frame's zero must not veto a genre outright
+
+
+class Predictor(Protocol):
+    card: ModelCard
+    on_gpu: bool
+
+    def __call__(self, images: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class LabelSummary:
+    model_version: str
+    frames: int = 0
+    unreadable: int = 0
+    streams: int = 0
+    disagreements: int = 0
+    slots_rebuilt: int = 0
+    seconds: float = 0.0
+    frames_per_second: float = 0.0
+    device: str = "cpu"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_classes(card: ModelCard) -> None:
+    """The model must name catalogue genres, or its labels would mean nothing here."""
+    if card.target != "genre":
+        raise ModelError(f"model {card.version} recognises {card.target}s, not genres")
+    allowed = set(IGDB_GENRES) | {schema.NON_GAME_GENRE}
+    unknown = sorted(set(card.classes) - allowed)
+    if unknown:
+        raise ModelError(
+            f"model {card.version} has classes the catalogue does not know: {unknown}; "
+            "retrain it on catalogue genres"
+        )
+
+
+def stream_key(meta: Mapping[str, Any]) -> str:
+    return f"{schema.slot_key(meta['slot'])}/{meta['stream_id']}"
+
+
+def aggregate(probabilities: Sequence[Mapping[str, float]]) -> tuple[str, float]:
+    """(genre, confidence) of a stream from its frames' class probabilities."""
+    classes = sorted(probabilities[0])
+    log_sum = np.zeros(len(classes))
+    for frame in probabilities:
+        log_sum += np.log(np.maximum([frame[c] for c in classes], _FLOOR))
+    posterior = np.exp(log_sum - log_sum.max())
+    posterior /= posterior.sum()
+    best = int(posterior.argmax())
+    return classes[best], float(posterior[best])
+
+
+def label_stored_frames(
+    frames: FrameStore,
+    predict: Predictor,
+    *,
+    batch_size: int = 256,
+    limit: int = 0,
+    progress: bool = False,
+    clock: Any = None,
+) -> LabelSummary:
+    """Label every frame this model version has not labelled; update streams and rollups."""
+    card = predict.card
+    check_classes(card)
+    now: datetime = clock() if clock else datetime.now(UTC)
+    summary = LabelSummary(card.version, device="gpu" if predict.on_gpu else "cpu")
+    done = frames.labelled_frame_ids(card.version)
+    todo = sorted(
+        (d for d in frames.frame_documents() if d["_id"] not in done),
+        key=lambda d: (d["metadata"]["slot"], d["_id"]),
+    )
+    if limit:
+        todo = todo[:limit]
+    started = datetime.now(UTC)
+    bar = tqdm(total=len(todo), unit="frame", disable=not progress, desc="label")
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        labels = _label_batch(frames, predict, batch, now)
+        frames.write_labels(labels)
+        summary.frames += len(labels)
+        summary.unreadable += sum(1 for label in labels if label["status"] != "ok")
+        bar.update(len(batch))
+    bar.close()
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    summary.seconds = round(seconds, 3)
+    summary.frames_per_second = round(summary.frames / seconds, 1) if seconds else 0.0
+    streams = _stream_genres(frames, card, todo, now)
+    slots = frames.write_stream_genres(streams)
+    summary.streams = len(streams)
+    summary.disagreements = sum(1 for s in streams if s["disagrees"])
+    for slot in sorted(slots):
+        frames.rebuild_rollups(slot)
+    summary.slots_rebuilt = len(slots)
+    log.info("labelled %s", summary.as_dict())
+    return summary
+
+
+def _label_batch(
+    frames: FrameStore, predict: Predictor, batch: Sequence[Mapping[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    card = predict.card
+    data = frames.read_frames([d["_id"] for d in batch])
+    images, readable, labels = [], [], []
+    for document in batch:
+        base = {
+            "_id": f"{document['_id']}@{card.version}",
+            "frame_id": document["_id"],
+            "model_version": card.version,
+            "stream_key": stream_key(document["metadata"]),
+            "slot": document["metadata"]["slot"],
+            "stream_id": document["metadata"]["stream_id"],
+            "labelled_at": now,
+        }
+        try:
+            images.append(decode(data.get(document["_id"], b""), card.image_size))
+        except ValueError as error:
+            labels.append({**base, "status": "unreadable", "error": str(error)})
+            continue
+        readable.append(base)
+    if images:
+        probabilities = predict(np.stack(images))
+        for base, row in zip(readable, probabilities, strict=True):
+            best = int(row.argmax())
+            labels.append(
+                {
+                    **base,
+                    "status": "ok",
+                    "genre": card.classes[best],
+                    "confidence": round(float(row[best]), 4),
+                    "probabilities": {
+                        c: round(float(p), 5) for c, p in zip(card.classes, row, strict=True)
+                    },
+                }
+            )
+    return labels
+
+
+def _stream_genres(
+    frames: FrameStore, card: ModelCard, labelled: Iterable[Mapping[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """One document per stream that got a new frame label, from all its frames' labels."""
+    metas = {stream_key(d["metadata"]): d["metadata"] for d in labelled}
+    if not metas:
+        return []
+    by_stream: dict[str, list[Mapping[str, float]]] = defaultdict(list)
+    for label in frames.labels_of_streams(card.version, metas):
+        if label.get("status") == "ok":
+            by_stream[label["stream_key"]].append(label["probabilities"])
+    games = frames.games({m["game_id"] for m in metas.values()})
+    documents = []
+    for key, probabilities in by_stream.items():
+        meta = metas[key]
+        genre, confidence = aggregate(probabilities)
+        category_genre = schema.genre_of(games.get(meta["game_id"]))
+        documents.append(
+            {
+                "_id": key,
+                "slot": meta["slot"],
+                "stream_id": meta["stream_id"],
+                "user_login": meta["user_login"],
+                "user_name": meta.get("user_name", ""),
+                "game_id": meta["game_id"],
+                "game_name": meta.get("game_name", ""),
+                "category_genre": category_genre,
+                "genre": genre,
+                "confidence": round(confidence, 4),
+                "frames": len(probabilities),
+                "model_version": card.version,
+                "disagrees": _disagrees(category_genre, genre, confidence),
+                "labelled_at": now,
+            }
+        )
+    return documents
+
+
+def _disagrees(category_genre: str, genre: str, confidence: float) -> bool:
+    if category_genre == schema.UNKNOWN_GENRE or confidence < DISAGREEMENT_CONFIDENCE:
+        return False  # nothing to disagree with, or not sure enough to say so
+    return genre != category_genre and not math.isnan(confidence)

@@ -1,0 +1,117 @@
+"""The network, its model card, and loading a trained model with its classes.
+
+A MobileNetV3-Small backbone (trained from scratch, or from a weights file given by path:
+no download is possible here) with a fresh softmax head. Augmentation layers sit inside the
+model, so they act during `fit` only and the saved model needs no separate preprocessing:
+it takes uint8-range RGB frames of `image_size`² as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+
+MODEL_FILE = "model.keras"
+TFLITE_FILE = "model.tflite"
+CARD_FILE = "model.json"
+
+
+class ModelError(RuntimeError):
+    """A model that cannot be used: missing file, unreadable, or the wrong classes."""
+
+
+@dataclass
+class ModelCard:
+    """What a trained model is: its classes, its input, and how it was made."""
+
+    version: str
+    target: str  # "genre" or "game"
+    classes: list[str]
+    image_size: int
+    split_by: str
+    seed: int
+    trained_at: str
+    backend: str
+    data: str
+    weights_from: str | None
+    counts: dict[str, int] = field(default_factory=dict)  # frames per split
+    test_keys: list[str] = field(default_factory=list)  # the games/groups held out for test
+    validation_keys: list[str] = field(default_factory=list)
+    epochs: int = 0
+    epoch_seconds: list[float] = field(default_factory=list)
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    def save(self, folder: Path) -> None:
+        (folder / CARD_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> ModelCard:
+        path = folder / CARD_FILE
+        if not path.is_file():
+            raise ModelError(f"{path} is missing: is {folder} a folder written by `train`?")
+        try:
+            return cls(**json.loads(path.read_text()))
+        except (ValueError, TypeError) as error:
+            raise ModelError(f"{path} is not a model card ({error})") from error
+
+
+def build(
+    num_classes: int, image_size: int, *, weights: Path | None = None, seed: int = 0
+) -> keras.Model:
+    """MobileNetV3-Small with augmentation, for `num_classes` classes."""
+    if weights is not None and not weights.is_file():
+        raise ModelError(f"weights file {weights} does not exist")
+    inputs = keras.Input((image_size, image_size, 3), name="frame")
+    x = keras.layers.RandomTranslation(0.06, 0.06, fill_mode="nearest", seed=seed)(inputs)
+    x = keras.layers.RandomZoom((-0.15, 0.1), fill_mode="nearest", seed=seed)(x)
+    x = keras.layers.RandomContrast(0.25, seed=seed)(x)
+    x = keras.layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed)(x)
+    backbone = keras.applications.MobileNetV3Small(
+        input_shape=(image_size, image_size, 3),
+        include_top=False,
+        weights=str(weights) if weights else None,
+        pooling="avg",
+        include_preprocessing=True,  # rescales 0..255 inside the model
+    )
+    # Keras' MobileNetV3 keeps BatchNorm moving statistics with momentum 0.999: from
+    # scratch, a few thousand steps leave them near their initial values and inference
+    # collapses to one class. 0.9 tracks the training statistics within tens of steps.
+    for layer in backbone.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = 0.9
+    x = backbone(x)
+    x = keras.layers.Dropout(0.3, seed=seed)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="frame_classifier")
+
+
+def file_version(path: Path, prefix: str) -> str:
+    """A model version that names its exact weights: `<prefix>-<sha1 of the file>`."""
+    return f"{prefix}-{hashlib.sha1(path.read_bytes()).hexdigest()[:10]}"
+
+
+def load(folder: Path) -> tuple[keras.Model, ModelCard]:
+    """A trained model and its card; `ModelError` with the reason when it cannot be used."""
+    card = ModelCard.load(folder)
+    path = folder / MODEL_FILE
+    if not path.is_file():
+        raise ModelError(f"{path} is missing")
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as error:  # Keras raises ValueError, OSError, zipfile errors …
+        raise ModelError(f"{path} cannot be loaded ({type(error).__name__}: {error})") from error
+    outputs = int(model.output_shape[-1])
+    if outputs != len(card.classes):
+        raise ModelError(
+            f"{path} has {outputs} outputs but its card lists {len(card.classes)} classes"
+        )
+    return model, card
+
+
+def summary(card: ModelCard) -> dict[str, Any]:
+    return {"version": card.version, "target": card.target, "classes": card.classes}

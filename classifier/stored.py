@@ -1,0 +1,28 @@
+"""Training examples from the frames the scheduler stored, labelled by catalogue genre.
+
+Stream frames are grouped by channel (a channel's frames look alike: same overlay, same
+camera), so `--split-by group` holds out whole channels and `--split-by game` whole games.
+Frames of games the catalogue cannot place are left out: they are what `label` is for.
+"""
+
+from __future__ import annotations
+
+from classifier.dataset import DatasetError, Example
+from store import schema
+from store.frames import FrameStore
+
+
+def examples_from_store(frames: FrameStore) -> list[Example]:
+    documents = frames.frame_documents()
+    games = frames.games({d["metadata"]["game_id"] for d in documents})
+    examples = []
+    for document in documents:
+        meta = document["metadata"]
+        genre = schema.genre_of(games.get(meta["game_id"]))
+        if genre == schema.UNKNOWN_GENRE:
+            continue
+        game = meta.get("game_name") or meta["game_id"]
+        examples.append(Example(document["_id"], genre, game, meta["user_login"], "twitch"))
+    if not examples:
+        raise DatasetError("no stored frames of games with a catalogue genre yet")
+    return examples

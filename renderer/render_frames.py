@@ -1,0 +1,310 @@
+"""Render a labelled set of real game frames: `<out>/<genre>/<package>-<game>/ep<E>_<N>.png`.
+
+Runs in its own virtual environment (`.venv-frames`, see `scripts/render-frames`): the game
+packages pin NumPy and gymnasium versions that conflict with TensorFlow. The genre table is
+`../shared/docs/game-frames.md`'s, in IGDB genre names.
+
+Frames vary: random warm-up, random actions held for several frames, several episodes (the
+file name carries the episode, so game recognition can be split by episode), random Doom
+maps. Atari sprites flicker, so each Atari frame is the element-wise max of two consecutive
+frames. Near-uniform frames and exact duplicates are dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+warnings.filterwarnings("ignore")
+
+GENRES: dict[str, dict[str, list[str]]] = {
+    "Shooter": {
+        "vizdoom": ["freedoom1"],
+        "procgen": ["bossfight", "caveflyer", "plunder", "starpilot"],
+        "atari": [
+            "airraid",
+            "assault",
+            "asteroids",
+            "atlantis",
+            "atlantis2",
+            "battlezone",
+            "beamrider",
+            "berzerk",
+            "carnival",
+            "centipede",
+            "choppercommand",
+            "crossbow",
+            "defender",
+            "demonattack",
+            "galaxian",
+            "gravitar",
+            "jamesbond",
+            "lasergates",
+            "namethisgame",
+            "phoenix",
+            "pooyan",
+            "riverraid",
+            "robotank",
+            "seaquest",
+            "solaris",
+            "spaceinvaders",
+            "spacewar",
+            "stargunner",
+            "timepilot",
+            "trondead",
+            "turmoil",
+            "yarsrevenge",
+            "zaxxon",
+        ],
+    },
+    "Arcade": {
+        "procgen": ["bigfish", "chaser", "dodgeball", "fruitbot", "leaper", "maze"],
+        "atari": [
+            "alien",
+            "amidar",
+            "asterix",
+            "bankheist",
+            "breakout",
+            "entombed",
+            "flagcapture",
+            "freeway",
+            "frogger",
+            "gopher",
+            "humancannonball",
+            "journeyescape",
+            "kaboom",
+            "koolaid",
+            "lostluggage",
+            "mrdo",
+            "mspacman",
+            "pacman",
+            "qbert",
+            "roadrunner",
+            "sirlancelot",
+            "surround",
+            "tutankham",
+            "venture",
+            "videopinball",
+            "wizardofwor",
+        ],
+    },
+    "Platform": {
+        "procgen": ["climber", "coinrun", "jumper", "ninja"],
+        "atari": [
+            "crazyclimber",
+            "donkeykong",
+            "elevatoraction",
+            "frostbite",
+            "hero",
+            "kangaroo",
+            "keystonekapers",
+            "kingkong",
+            "mariobros",
+            "montezumarevenge",
+            "pitfall",
+            "pitfall2",
+        ],
+    },
+    "Adventure": {
+        "atari": [
+            "adventure",
+            "darkchambers",
+            "earthworld",
+            "et",
+            "hauntedhouse",
+            "krull",
+            "privateeye",
+            "superman",
+        ]
+    },
+    "Card & Board Game": {
+        "atari": [
+            "backgammon",
+            "blackjack",
+            "casino",
+            "othello",
+            "tictactoe3d",
+            "videocheckers",
+            "videochess",
+        ]
+    },
+    "Puzzle": {
+        "procgen": ["heist", "miner"],
+        "atari": ["basicmath", "hangman", "klax", "tetris", "videocube", "wordzapper"],
+    },
+    "Sport": {
+        "atari": [
+            "bowling",
+            "doubledunk",
+            "fishingderby",
+            "icehockey",
+            "miniaturegolf",
+            "pong",
+            "skiing",
+            "tennis",
+        ]
+    },
+    "Racing": {"atari": ["enduro", "upndown"]},
+    "Fighting": {"atari": ["boxing", "kungfumaster"]},
+}
+
+MAX_SIDE = 256  # the classifier reads 128 px; keep some margin for crops
+UNIFORM_STD = 6.0  # a frame whose pixel standard deviation is below this is near-uniform
+
+Frames = Iterator[tuple[int, np.ndarray]]  # (episode, RGB frame)
+
+
+def atari_frames(game: str, rng: np.random.Generator) -> Frames:
+    import ale_py
+    import gymnasium as gym
+
+    gym.register_envs(ale_py)
+    env_id = next(e for e in gym.registry if e.lower() == f"ale/{game}-v5")
+    env = gym.make(env_id, frameskip=1, repeat_action_probability=0.0, render_mode=None)
+    episode = 0
+    while True:
+        env.reset(seed=int(rng.integers(1 << 30)))
+        steps = int(rng.integers(60, 400))  # random warm-up
+        action, previous = env.action_space.sample(), None
+        for step in range(100_000):
+            if step % int(rng.integers(4, 16)) == 0:  # random actions held for a while
+                action = int(rng.integers(env.action_space.n))
+            observation, _, terminated, truncated, _ = env.step(action)
+            if step >= steps and previous is not None and step % 37 == 0:
+                yield episode, np.maximum(previous, observation)  # flicker: max of two frames
+            previous = observation
+            if terminated or truncated or step > steps + 1500:
+                break
+        episode += 1
+
+
+def procgen_frames(game: str, rng: np.random.Generator) -> Frames:
+    from procgen import ProcgenGym3Env
+
+    episode = 0
+    while True:
+        env = ProcgenGym3Env(
+            num=1,
+            env_name=game,
+            render_mode="rgb_array",
+            distribution_mode="easy",
+            start_level=int(rng.integers(1 << 20)),
+            num_levels=1,
+            rand_seed=int(rng.integers(1 << 30)),
+        )
+        action = 0
+        for step in range(int(rng.integers(150, 400))):
+            if step % int(rng.integers(3, 10)) == 0:
+                action = int(rng.integers(15))
+            env.act(np.array([action]))
+            if step >= 20 and step % 23 == 0:
+                yield episode, env.get_info()[0]["rgb"]
+        episode += 1
+
+
+def doom_frames(game: str, rng: np.random.Generator) -> Frames:
+    import vizdoom as vzd
+
+    doom = vzd.DoomGame()
+    doom.set_doom_game_path(os.path.join(os.path.dirname(vzd.__file__), f"{game}.wad"))
+    doom.set_screen_resolution(vzd.ScreenResolution.RES_320X240)
+    doom.set_screen_format(vzd.ScreenFormat.RGB24)
+    doom.set_window_visible(False)
+    doom.set_render_hud(True)
+    doom.set_episode_timeout(1_000_000)
+    buttons = [vzd.Button.MOVE_FORWARD, vzd.Button.TURN_LEFT, vzd.Button.TURN_RIGHT]
+    buttons += [vzd.Button.ATTACK, vzd.Button.MOVE_BACKWARD]
+    doom.set_available_buttons(buttons)
+    doom.set_seed(int(rng.integers(1 << 30)))
+    doom.init()
+    episode = 0
+    while True:
+        doom.set_doom_map(f"E{rng.integers(1, 5)}M{rng.integers(1, 10)}")  # random maps
+        doom.new_episode()
+        for step in range(int(rng.integers(40, 120))):
+            action = [int(b) for b in rng.integers(0, 2, size=len(buttons))]
+            doom.make_action(action, int(rng.integers(2, 8)))
+            if doom.is_episode_finished():
+                break
+            state = doom.get_state()
+            if step >= 5 and step % 6 == 0 and state is not None:
+                yield episode, state.screen_buffer
+        episode += 1
+
+
+SOURCES: dict[str, Callable[[str, np.random.Generator], Frames]] = {
+    "atari": atari_frames,
+    "procgen": procgen_frames,
+    "vizdoom": doom_frames,
+}
+
+
+def render_game(job: tuple[str, str, str, Path, int, int]) -> tuple[str, int, int, float]:
+    """Write `per_game` distinct frames of one game; (game dir, written, dropped, seconds)."""
+    genre, package, game, out, per_game, seed = job
+    started = time.perf_counter()
+    rng = np.random.default_rng([seed, int(hashlib.sha1(game.encode()).hexdigest()[:8], 16)])
+    target = out / genre / f"{package}-{game}"
+    target.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    written = dropped = 0
+    per_episode: dict[int, int] = {}
+    cap = max(1, per_game // 5)  # at least five episodes, so recognition can split by episode
+    for episode, frame in SOURCES[package](game, rng):
+        if written >= per_game or dropped > 20 * per_game:
+            break
+        if per_episode.get(episode, 0) >= cap:
+            continue
+        digest = hashlib.sha1(frame.tobytes()).hexdigest()
+        if digest in seen or float(frame.std()) < UNIFORM_STD:
+            dropped += 1
+            continue
+        seen.add(digest)
+        image = Image.fromarray(frame)
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+        image.save(target / f"ep{episode:02d}_{written:03d}.png", optimize=True)
+        written += 1
+        per_episode[episode] = per_episode.get(episode, 0) + 1
+    return str(target.relative_to(out)), written, dropped, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("data/frames"), help="output folder")
+    parser.add_argument("--per-game", type=int, default=60, help="frames per game")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--games", nargs="*", help="only these games (e.g. pong coinrun)")
+    args = parser.parse_args(argv)
+    jobs = [
+        (genre, package, game, args.out, args.per_game, args.seed)
+        for genre, packages in GENRES.items()
+        for package, games in packages.items()
+        for game in games
+        if not args.games or game in args.games
+    ]
+    started = time.perf_counter()
+    total = 0
+    with ProcessPoolExecutor(args.workers) as pool:
+        for name, written, dropped, seconds in pool.map(render_game, jobs):
+            total += written
+            print(f"{name}: {written} frames ({dropped} dropped) in {seconds:.1f} s", flush=True)
+            if written < args.per_game:
+                print(f"warning: {name} gave only {written} distinct frames", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    print(f"{total} frames of {len(jobs)} games in {elapsed:.0f} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

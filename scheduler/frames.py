@@ -1,0 +1,136 @@
+"""Frame sampling after each snapshot: thumbnails of a sample of streams into GridFS.
+
+The sample: the top streams (what most viewers see), a random sample of the rest (the
+long tail the classifier must also know), and every stream of a non-game category up to a
+budget (where a game may be played under "Just Chatting"). A frame that cannot be had
+(offline channel → placeholder, HTTP error, not a JPEG) is recorded in `frame_failures`
+and skipped; nothing stops the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from store import StoreError, schema
+from store.frames import FrameStore
+from twitch_client import ThumbnailUnavailable, TwitchClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FramePolicy:
+    top: int = 12
+    random: int = 12
+    non_game: int = 12
+    width: int = 320
+    height: int = 180
+    max_age: timedelta = timedelta(days=7)
+    max_count: int = 5000
+
+    @property
+    def enabled(self) -> bool:
+        return self.top + self.random + self.non_game > 0
+
+
+@dataclass
+class FrameSummary:
+    stored: int = 0
+    already: int = 0
+    failed: Counter[str] = field(default_factory=Counter)  # reason → count
+    deleted: int = 0
+
+
+def choose_streams(
+    streams: Sequence[Mapping[str, Any]],
+    games: Mapping[str, Mapping[str, Any]],
+    policy: FramePolicy,
+    rng: random.Random,
+) -> list[tuple[Mapping[str, Any], str]]:
+    """(stream, why) pairs: `top`, `non-game`, then `random`; each stream at most once."""
+    ranked = sorted(streams, key=lambda s: s.get("rank", 0))
+    chosen: list[tuple[Mapping[str, Any], str]] = [(s, "top") for s in ranked[: policy.top]]
+    taken = {s["stream_id"] for s, _ in chosen}
+    non_game = [
+        s
+        for s in ranked
+        if s["stream_id"] not in taken
+        and schema.genre_of(games.get(s["game_id"])) == schema.NON_GAME_GENRE
+    ][: policy.non_game]
+    chosen += [(s, "non-game") for s in non_game]
+    taken |= {s["stream_id"] for s in non_game}
+    rest = [s for s in ranked if s["stream_id"] not in taken]
+    chosen += [(s, "random") for s in rng.sample(rest, min(policy.random, len(rest)))]
+    return chosen
+
+
+def frame_metadata(
+    slot: datetime, stream: Mapping[str, Any], why: str, policy: FramePolicy, size: int
+) -> dict[str, Any]:
+    return {
+        "slot": slot,
+        "stream_id": stream["stream_id"],
+        "user_login": stream["user_login"],
+        "user_name": stream.get("user_name", ""),
+        "game_id": stream["game_id"],
+        "game_name": stream.get("game_name", ""),
+        "language": stream.get("language", ""),
+        "viewer_count": stream.get("viewer_count", 0),
+        "rank": stream.get("rank", 0),
+        "source": "thumbnail",
+        "sampled_as": why,
+        "width": policy.width,
+        "height": policy.height,
+        "bytes": size,
+    }
+
+
+def sample_frames(
+    client: TwitchClient,
+    frames: FrameStore,
+    slot: datetime,
+    streams: Sequence[Mapping[str, Any]],
+    policy: FramePolicy,
+    now: datetime,
+) -> FrameSummary:
+    """Fetch and store this snapshot's sample of thumbnails, then apply retention."""
+    summary = FrameSummary()
+    if not policy.enabled:
+        return summary
+    games = frames.games(s["game_id"] for s in streams)
+    rng = random.Random(schema.slot_key(slot))  # the same slot samples the same streams
+    for stream, why in choose_streams(streams, games, policy, rng):
+        frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")
+        if frames.has_frame(frame_id):
+            summary.already += 1
+            continue
+        try:
+            data = client.thumbnail(stream["thumbnail_url"], policy.width, policy.height)
+        except ThumbnailUnavailable as error:
+            summary.failed[error.reason] += 1
+            frames.record_failure(
+                {
+                    "_id": frame_id,
+                    "slot": slot,
+                    "stream_id": stream["stream_id"],
+                    "user_login": stream["user_login"],
+                    "game_id": stream["game_id"],
+                    "reason": error.reason,
+                    "detail": str(error),
+                    "at": now,
+                }
+            )
+            continue
+        frames.put_frame(frame_id, data, frame_metadata(slot, stream, why, policy, len(data)))
+        summary.stored += 1
+    try:
+        summary.deleted = frames.apply_retention(policy.max_age, policy.max_count, now)
+    except StoreError as error:
+        log.warning("frame retention skipped this run: %s", error)
+    return summary

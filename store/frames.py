@@ -1,0 +1,126 @@
+"""Stream frames in GridFS, their capture failures, and the classifier's labels.
+
+Frames are GridFS files (bucket `frames`) with deterministic ids (`schema.frame_id`), so a
+re-run stores nothing twice; their metadata says which stream, channel, game and slot they
+show. Reading many frames fetches their chunks in one query (`store.reader.read_frames`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import gridfs
+
+from store import schema
+from store.mongo import Store, translate_errors
+from store.reader import read_frames
+
+Document = dict[str, Any]
+
+
+class FrameStore(Store):
+    """Writes and reads frames, capture failures, frame labels and stream genres."""
+
+    @property
+    def bucket(self) -> gridfs.GridFSBucket:
+        return gridfs.GridFSBucket(self.db, bucket_name=schema.FRAMES_BUCKET)
+
+    def has_frame(self, frame_id: str) -> bool:
+        with translate_errors("reading frames"):
+            return self.db[schema.FRAME_FILES].find_one({"_id": frame_id}, {"_id": 1}) is not None
+
+    def put_frame(self, frame_id: str, data: bytes, metadata: Mapping[str, Any]) -> bool:
+        """Store one frame; False when it is already stored."""
+        if self.has_frame(frame_id):
+            return False
+        with translate_errors(f"storing frame {frame_id}"):
+            self.bucket.upload_from_stream_with_id(
+                frame_id, frame_id, data, metadata=dict(metadata)
+            )
+        return True
+
+    def record_failure(self, document: Mapping[str, Any]) -> None:
+        with translate_errors("recording a frame failure"):
+            self.db[schema.FRAME_FAILURES].replace_one(
+                {"_id": document["_id"]}, dict(document), upsert=True
+            )
+
+    def read_frame(self, frame_id: str) -> bytes:
+        with translate_errors(f"reading frame {frame_id}"):
+            try:
+                return self.bucket.open_download_stream(frame_id).read()
+            except gridfs.errors.NoFile as error:
+                raise KeyError(frame_id) from error
+
+    def read_frames(self, ids: Sequence[str]) -> dict[str, bytes]:
+        with translate_errors("reading frames"):
+            return read_frames(self.db, ids)
+
+    def frame_documents(self) -> list[Document]:
+        """Every stored frame's GridFS document (no bytes)."""
+        with translate_errors("listing frames"):
+            return list(
+                self.db[schema.FRAME_FILES].find({}, {"length": 1, "uploadDate": 1, "metadata": 1})
+            )
+
+    def apply_retention(self, max_age: timedelta, max_count: int, now: datetime) -> int:
+        """Delete frames older than `max_age`, then the oldest beyond `max_count` (with their
+        labels); return how many were deleted. Stream genres stay: the rollups use them."""
+        documents = sorted(
+            self.frame_documents(),
+            key=lambda d: (d["metadata"]["slot"], d["_id"]),
+            reverse=True,
+        )
+        cutoff = now - max_age
+        doomed = [
+            d["_id"]
+            for position, d in enumerate(documents)
+            if position >= max_count or d["metadata"]["slot"] < cutoff
+        ]
+        with translate_errors("deleting old frames"):
+            for frame_id in doomed:
+                self.bucket.delete(frame_id)
+            if doomed:
+                self.db[schema.FRAME_LABELS].delete_many({"frame_id": {"$in": doomed}})
+        return len(doomed)
+
+    def labelled_frame_ids(self, model_version: str) -> set[str]:
+        with translate_errors("reading frame labels"):
+            return {
+                d["frame_id"]
+                for d in self.db[schema.FRAME_LABELS].find(
+                    {"model_version": model_version}, {"frame_id": 1}
+                )
+            }
+
+    def labels_of_streams(self, model_version: str, stream_keys: Iterable[str]) -> list[Document]:
+        """Every label this model gave to frames of these streams (`<slot>/<stream id>`)."""
+        with translate_errors("reading frame labels"):
+            return list(
+                self.db[schema.FRAME_LABELS].find(
+                    {
+                        "model_version": model_version,
+                        "stream_key": {"$in": sorted(set(stream_keys))},
+                    }
+                )
+            )
+
+    def write_labels(self, labels: Iterable[Mapping[str, Any]]) -> None:
+        with translate_errors("writing frame labels"):
+            for label in labels:
+                self.db[schema.FRAME_LABELS].replace_one(
+                    {"_id": label["_id"]}, dict(label), upsert=True
+                )
+
+    def write_stream_genres(self, documents: Iterable[Mapping[str, Any]]) -> set[datetime]:
+        """Store per-stream predictions; return the slots they touch."""
+        slots = set()
+        with translate_errors("writing stream genres"):
+            for document in documents:
+                self.db[schema.STREAM_GENRES].replace_one(
+                    {"_id": document["_id"]}, dict(document), upsert=True
+                )
+                slots.add(document["slot"])
+        return slots

@@ -1,0 +1,272 @@
+"""End to end: emulator snapshot → frames in GridFS → train → label → predicted genres in the
+rollups. Real parts only: the emulator over HTTP (serving the checked-in real game frames),
+FerretDB over the wire, Keras on CPU."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from classifier.dataset import examples_from_dir
+from classifier.label import aggregate, label_stored_frames
+from classifier.model import ModelCard, ModelError
+from classifier.predict import KerasPredictor, TFLitePredictor, predictor
+from classifier.train import TrainConfig, train
+from conftest import ROOT as REPO
+from conftest import EmulatorFactory, FerretDB, collector_settings
+from scheduler.app import build_collector
+from store import schema
+from store.frames import FrameStore
+
+pytestmark = pytest.mark.integration
+SAMPLE = REPO / "data" / "sample-frames"
+SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A genre model trained on the checked-in sample in seconds (accuracy is not the point)."""
+    out = tmp_path_factory.mktemp("model")
+    config = TrainConfig(image_size=64, epochs=3, batch_size=32, patience=3, verbose=0)
+    train(examples_from_dir(SAMPLE), out, config, data_description="checked-in sample")
+    return out
+
+
+@pytest.fixture
+def frames(ferretdb: FerretDB, database_name: str) -> FrameStore:
+    store = FrameStore(ferretdb.uri, database_name, timeout_ms=3000)
+    store.ensure_indexes()
+    yield store  # type: ignore[misc]
+    store.db.client.drop_database(database_name)
+    store.close()
+
+
+def collect_with_frames(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    database: str,
+    tmp_path: Path,
+    **extra: object,
+):  # type: ignore[no-untyped-def]
+    emulator = make_emulator(frames_dir=SAMPLE)
+    settings = collector_settings(emulator.url, ferretdb.uri, database, tmp_path / "spool", **extra)
+    return build_collector(settings)
+
+
+def test_a_snapshot_stores_a_sample_of_real_frames_with_metadata_once(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    database_name: str,
+    frames: FrameStore,
+    tmp_path: Path,
+) -> None:
+    job = collect_with_frames(
+        make_emulator,
+        ferretdb,
+        database_name,
+        tmp_path,
+        frames_top=5,
+        frames_random=5,
+        frames_non_game=4,
+    )
+    summary = job.collect(SLOT)
+    assert summary.outcome == "stored" and summary.frames == 14 and summary.frame_failures == 0
+    stored = frames.frame_documents()
+    assert len(stored) == 14
+    streams = {s["stream_id"]: s for s in frames.db[schema.STREAMS].find({"slot": SLOT})}
+    games = frames.games({s["game_id"] for s in streams.values()})
+    why = Counter(d["metadata"]["sampled_as"] for d in stored)
+    assert why == {"top": 5, "random": 5, "non-game": 4}
+    for document in stored:
+        meta = document["metadata"]
+        stream = streams[meta["stream_id"]]
+        assert (meta["user_login"], meta["game_id"], meta["slot"]) == (
+            stream["user_login"],
+            stream["game_id"],
+            SLOT,
+        )
+        if meta["sampled_as"] == "top":
+            assert meta["rank"] <= 5
+        if meta["sampled_as"] == "non-game":
+            assert schema.genre_of(games[meta["game_id"]]) == schema.NON_GAME_GENRE
+        data = frames.read_frame(document["_id"])
+        assert len(data) == meta["bytes"] and Image.open(io.BytesIO(data)).size == (320, 180)
+    # Bulk read equals single reads.
+    ids = [d["_id"] for d in stored]
+    assert frames.read_frames(ids) == {i: frames.read_frame(i) for i in ids}
+    # Same slot again: the snapshot is skipped and no frame is stored twice.
+    assert job.collect(SLOT).outcome == "skipped"
+    assert len(frames.frame_documents()) == 14
+    job.close()
+
+
+def test_retention_deletes_by_age_then_by_count_with_their_labels(frames: FrameStore) -> None:
+    now = SLOT
+    for hours in range(6):
+        slot = now - timedelta(hours=hours * 24)
+        frame_id = schema.frame_id(slot, f"s{hours}", "thumbnail")
+        frames.put_frame(frame_id, b"\xff\xd8jpeg", {"slot": slot, "stream_id": f"s{hours}"})
+        frames.write_labels([{"_id": f"{frame_id}@v", "frame_id": frame_id, "model_version": "v"}])
+    deleted = frames.apply_retention(timedelta(days=3, hours=1), max_count=2, now=now)
+    left = sorted(d["metadata"]["stream_id"] for d in frames.frame_documents())
+    assert deleted == 4 and left == ["s0", "s1"]
+    assert frames.labelled_frame_ids("v") == {
+        schema.frame_id(now, "s0", "thumbnail"),
+        schema.frame_id(now - timedelta(days=1), "s1", "thumbnail"),
+    }
+    assert frames.db[f"{schema.FRAMES_BUCKET}.chunks"].count_documents({}) == 2
+
+
+def test_label_puts_predicted_genres_into_the_rollups(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    database_name: str,
+    frames: FrameStore,
+    tmp_path: Path,
+    tiny_model: Path,
+) -> None:
+    job = collect_with_frames(
+        make_emulator,
+        ferretdb,
+        database_name,
+        tmp_path,
+        frames_top=20,
+        frames_random=40,
+        frames_non_game=10,
+    )
+    assert job.collect(SLOT).frames == 70
+    job.close()
+    # One stored frame is corrupt: it must be reported, kept, and never crash the run.
+    frames.put_frame(
+        "corrupt",
+        b"\xff\xd8 not really a jpeg",
+        {**frames.frame_documents()[0]["metadata"], "stream_id": "corrupt-stream"},
+    )
+
+    run = KerasPredictor(tiny_model)
+    summary = label_stored_frames(frames, run, batch_size=16)
+    assert summary.frames == 71 and summary.unreadable == 1
+    assert frames.read_frame("corrupt").startswith(b"\xff\xd8")  # nothing lost
+    assert label_stored_frames(frames, run).frames == 0  # labelled once per model version
+
+    labels = list(frames.db[schema.FRAME_LABELS].find({"status": "ok"}))
+    assert len(labels) == 70 and {lb["genre"] for lb in labels} <= set(run.card.classes)
+    for label in labels:
+        assert abs(sum(label["probabilities"].values()) - 1) < 1e-3
+        assert label["genre"] == max(label["probabilities"], key=label["probabilities"].get)
+
+    predicted = {p["stream_id"]: p for p in frames.db[schema.STREAM_GENRES].find({"slot": SLOT})}
+    assert summary.streams == len(predicted) == 70
+    by_stream = {lb["stream_id"]: lb for lb in labels}
+    for stream_id, prediction in predicted.items():  # one frame each: its label is the genre
+        assert prediction["genre"] == by_stream[stream_id]["genre"]
+        assert prediction["model_version"] == run.card.version
+
+    # Independent computation of the genre rollup from raw streams, games and predictions.
+    streams = list(frames.db[schema.STREAMS].find({"slot": SLOT}))
+    games = frames.games({s["game_id"] for s in streams})
+    want: Counter[str] = Counter()
+    for stream in streams:
+        genre = schema.genre_of(games.get(stream["game_id"]))
+        if genre == schema.UNKNOWN_GENRE and stream["stream_id"] in predicted:
+            genre = f"{predicted[stream['stream_id']]['genre']} (classifier)"
+        want[genre] += stream["viewer_count"]
+    rollup = frames.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/genre"})
+    assert rollup is not None
+    got = {g["key"]: g["viewers"] for g in rollup["groups"]}
+    assert got == dict(want)
+    assert any(k.endswith("(classifier)") for k in got), "some sampled games lack IGDB genres"
+    # Disagreements: confident, and a genre other than the category's.
+    for prediction in predicted.values():
+        if prediction["disagrees"]:
+            assert prediction["confidence"] >= 0.6
+            assert prediction["genre"] != prediction["category_genre"]
+
+
+def test_stream_genre_is_the_sum_of_frame_log_probabilities() -> None:
+    frames = [{"A": 0.6, "B": 0.4}, {"A": 0.3, "B": 0.7}, {"A": 0.45, "B": 0.55}]
+    product = {g: np.prod([f[g] for f in frames]) for g in ("A", "B")}
+    genre, confidence = aggregate(frames)
+    assert genre == "B" and confidence == pytest.approx(product["B"] / sum(product.values()))
+
+
+def test_tflite_agrees_with_keras(tiny_model: Path) -> None:
+    images = np.stack(
+        [
+            np.asarray(Image.open(e.ref).convert("RGB").resize((64, 64)))
+            for e in examples_from_dir(SAMPLE)[::10]
+        ]
+    )
+    keras_probabilities = KerasPredictor(tiny_model)(images)
+    lite_probabilities = TFLitePredictor(tiny_model)(images)
+    assert lite_probabilities.shape == keras_probabilities.shape
+    np.testing.assert_allclose(lite_probabilities, keras_probabilities, atol=2e-3)
+
+
+def test_bad_models_give_clear_errors_and_change_nothing(
+    tiny_model: Path, frames: FrameStore, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        predictor(tmp_path / "nowhere", "keras")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match=r"model\.json is missing"):
+        predictor(tmp_path / "empty", "keras")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.json").write_text((tiny_model / "model.json").read_text())
+    (broken / "model.keras").write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        predictor(broken, "keras")
+    # A model whose classes the catalogue does not know.
+    alien = tmp_path / "alien"
+    alien.mkdir()
+    card = json.loads((tiny_model / "model.json").read_text())
+    card["classes"] = ["Dance", *card["classes"][1:]]
+    (alien / "model.json").write_text(json.dumps(card))
+    (alien / "model.keras").write_bytes((tiny_model / "model.keras").read_bytes())
+    frames.put_frame("f", b"x", {"slot": SLOT, "stream_id": "s"})
+    with pytest.raises(ModelError, match="Dance"):
+        label_stored_frames(frames, KerasPredictor(alien))
+    assert frames.db[schema.FRAME_LABELS].count_documents({}) == 0
+    assert ModelCard.load(tiny_model).target == "genre"
+
+
+def test_command_line_train_evaluate_and_help(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "classifier", *args],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=240,
+        )
+
+    for command in ([], ["train"], ["evaluate"], ["label"]):
+        helped = run(*command, "--help")
+        assert helped.returncode == 0 and "usage:" in helped.stdout
+    model = tmp_path / "m"
+    trained = run(
+        "train", "--data", str(SAMPLE), "--out", str(model), "--epochs", "1", "--image-size", "48"
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert json.loads(trained.stdout.strip().splitlines()[-1])["epochs"] == 1
+    evaluated = run("evaluate", "--data", str(SAMPLE), "--model", str(model))
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    figures = json.loads((model / "evaluation.json").read_text())
+    assert (
+        json.loads(evaluated.stdout.strip().splitlines()[-1])["macro_f1"]
+        == figures["overall"]["macro_f1"]
+    )
+    assert (model / "confusion.png").stat().st_size > 1000
+    assert "Model card" in (model / "MODEL_CARD.md").read_text()
+    missing = run("label", "--model", str(tmp_path / "missing"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
