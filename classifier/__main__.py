@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from classifier.dataset import DatasetError, SplitBy
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
     label.add_argument("--batch-size", type=int, default=256)
     label.add_argument("--limit", type=int, default=0, help="at most this many frames (0: all)")
+    label.add_argument(
+        "--every",
+        type=float,
+        default=0,
+        help="keep running: label new frames every this many seconds (0: once)",
+    )
     return parser
 
 
@@ -149,19 +156,28 @@ def _label(args: argparse.Namespace) -> int:
     from classifier.label import label_stored_frames
     from classifier.predict import predictor
     from settings import Settings
+    from store import StoreError
     from store.frames import FrameStore
 
     run = predictor(args.model, args.runtime)
     settings = Settings()
     frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
     try:
-        summary = label_stored_frames(
-            frames, run, batch_size=args.batch_size, limit=args.limit, progress=True
-        )
+        while True:
+            try:
+                summary = label_stored_frames(
+                    frames, run, batch_size=args.batch_size, limit=args.limit, progress=True
+                )
+                print(json.dumps(summary.as_dict()), flush=True)
+            except StoreError as error:
+                if not args.every:
+                    raise
+                logging.getLogger("classifier").warning("labelling skipped: %s", error)
+            if not args.every:
+                return 0
+            time.sleep(args.every)
     finally:
         frames.close()
-    print(json.dumps(summary.as_dict()))
-    return 0
 
 
 if __name__ == "__main__":

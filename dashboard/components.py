@@ -155,8 +155,12 @@ def page(
     query: Mapping[str, Any],
     body: Callable[[PageContext], list[Any]],
     *extra_key: object,
+    memo: bool = True,
 ) -> html.Div:
-    """A page: its title, filters and notices, then `body(ctx)`; never a traceback."""
+    """A page: its title, filters and notices, then `body(ctx)`; never a traceback.
+
+    `memo=False` for pages whose data can change without a new data version (frames are
+    sampled and labelled after the snapshot that announced the version)."""
     filters = Filters.from_query(query)
     try:
         data = market()
@@ -186,7 +190,11 @@ def page(
             ]
         else:
             # Pages are pure functions of (filters, data version): cache them per version.
-            content = data.memo(("page", title, filters, window, *extra_key), lambda: body(ctx))
+            content = (
+                data.memo(("page", title, filters, window, *extra_key), lambda: body(ctx))
+                if memo
+                else body(ctx)
+            )
     except StoreError as error:
         header = [html.H1(title)]
         content = [

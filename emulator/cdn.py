@@ -49,6 +49,33 @@ def drawn_frame(seed_text: str, width: int, height: int) -> bytes:
     return _jpeg(image)
 
 
+CLIP_SEGMENTS = 3
+CLIP_FPS = 4
+
+
+@lru_cache(maxsize=64)
+def clip_segment(still_jpeg: bytes, number: int) -> bytes:
+    """Two seconds of H.264 in MPEG-TS: the still frame panning, a keyframe every second."""
+    import av  # optional: only the clip endpoints need PyAV
+    import numpy as np
+
+    with Image.open(io.BytesIO(still_jpeg)) as image:
+        still = np.asarray(image.convert("RGB"))
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mpegts") as container:
+        stream = container.add_stream("libx264", rate=CLIP_FPS)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        stream.options = {"preset": "ultrafast", "g": str(CLIP_FPS)}
+        for i in range(2 * CLIP_FPS):
+            offset = (number * 2 * CLIP_FPS + i) % 16
+            frame = still[offset : offset + 180, offset * 2 : offset * 2 + 320]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame.copy(), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
 @lru_cache(maxsize=64)
 def placeholder(width: int, height: int) -> bytes:
     return _jpeg(Image.new("RGB", (width, height), (100, 100, 100)))
@@ -118,6 +145,32 @@ def register(app: Flask, state: EmulatorState) -> None:
         else:
             body = drawn_frame(f"{live['game_id']}:{login}", width, height)
         return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "max-age=300"})
+
+    @app.get("/hls/<login>/index.m3u8")
+    def hls_playlist(login: str) -> Response:
+        """A short HLS clip of a live channel (its frame, gently panning), for the
+        scheduler's optional streamlink + PyAV sampling: `hls://<emulator>/hls/<login>/…`."""
+        if not any(r["user_login"] == login for r in state.source.table().records):
+            return Response("offline", status=404)
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2"]
+        lines += ["#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
+        for number in range(CLIP_SEGMENTS):
+            lines += ["#EXTINF:2.0,", f"seg{number}.ts"]
+        lines.append("#EXT-X-ENDLIST")
+        return Response("\n".join(lines) + "\n", mimetype="application/vnd.apple.mpegurl")
+
+    @app.get("/hls/<login>/seg<int:number>.ts")
+    def hls_segment(login: str, number: int) -> Response:
+        live = next((r for r in state.source.table().records if r["user_login"] == login), None)
+        if live is None or not 0 <= number < CLIP_SEGMENTS:
+            return Response("not found", status=404)
+        path = library.frame(live["game_id"], login)
+        still = (
+            frame_from_dir(path, 352, 198)
+            if path is not None
+            else drawn_frame(f"{live['game_id']}:{login}", 352, 198)
+        )
+        return Response(clip_segment(still, number), mimetype="video/mp2t")
 
     @app.get("/cdn/ttv-static/<name>")
     def static_placeholder(name: str) -> Response:

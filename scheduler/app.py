@@ -24,6 +24,10 @@ def frame_policy(settings: Settings) -> FramePolicy:
         height=settings.frame_height,
         max_age=timedelta(days=settings.frames_max_age_days),
         max_count=settings.frames_max_count,
+        clip_frames=settings.clip_frames,
+        clip_streams=settings.clip_streams,
+        clip_seconds=settings.clip_seconds,
+        clip_url=settings.clip_url,
     )
 
 

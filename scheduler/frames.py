@@ -33,6 +33,12 @@ class FramePolicy:
     height: int = 180
     max_age: timedelta = timedelta(days=7)
     max_count: int = 5000
+    # Optional live clips (streamlink + PyAV): `clip_frames` frames from `clip_seconds` of
+    # each of the top `clip_streams` streams; `clip_url` has a `{login}` placeholder.
+    clip_frames: int = 0
+    clip_streams: int = 3
+    clip_seconds: float = 6.0
+    clip_url: str = "https://www.twitch.tv/{login}"
 
     @property
     def enabled(self) -> bool:
@@ -71,7 +77,12 @@ def choose_streams(
 
 
 def frame_metadata(
-    slot: datetime, stream: Mapping[str, Any], why: str, policy: FramePolicy, size: int
+    slot: datetime,
+    stream: Mapping[str, Any],
+    why: str,
+    policy: FramePolicy,
+    size: int,
+    source: str = "thumbnail",
 ) -> dict[str, Any]:
     return {
         "slot": slot,
@@ -83,7 +94,7 @@ def frame_metadata(
         "language": stream.get("language", ""),
         "viewer_count": stream.get("viewer_count", 0),
         "rank": stream.get("rank", 0),
-        "source": "thumbnail",
+        "source": source,
         "sampled_as": why,
         "width": policy.width,
         "height": policy.height,
@@ -105,7 +116,8 @@ def sample_frames(
         return summary
     games = frames.games(s["game_id"] for s in streams)
     rng = random.Random(schema.slot_key(slot))  # the same slot samples the same streams
-    for stream, why in choose_streams(streams, games, policy, rng):
+    chosen = choose_streams(streams, games, policy, rng)
+    for stream, why in chosen:
         frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")
         if frames.has_frame(frame_id):
             summary.already += 1
@@ -113,24 +125,72 @@ def sample_frames(
         try:
             data = client.thumbnail(stream["thumbnail_url"], policy.width, policy.height)
         except ThumbnailUnavailable as error:
-            summary.failed[error.reason] += 1
-            frames.record_failure(
-                {
-                    "_id": frame_id,
-                    "slot": slot,
-                    "stream_id": stream["stream_id"],
-                    "user_login": stream["user_login"],
-                    "game_id": stream["game_id"],
-                    "reason": error.reason,
-                    "detail": str(error),
-                    "at": now,
-                }
-            )
+            _record_failure(frames, summary, frame_id, slot, stream, error.reason, str(error), now)
             continue
         frames.put_frame(frame_id, data, frame_metadata(slot, stream, why, policy, len(data)))
         summary.stored += 1
+    if policy.clip_frames:
+        for stream, why in [c for c in chosen if c[1] == "top"][: policy.clip_streams]:
+            _sample_clip(frames, summary, slot, stream, why, policy, now)
     try:
         summary.deleted = frames.apply_retention(policy.max_age, policy.max_count, now)
     except StoreError as error:
         log.warning("frame retention skipped this run: %s", error)
     return summary
+
+
+def _sample_clip(
+    frames: FrameStore,
+    summary: FrameSummary,
+    slot: datetime,
+    stream: Mapping[str, Any],
+    why: str,
+    policy: FramePolicy,
+    now: datetime,
+) -> None:
+    from scheduler.clips import ClipUnavailable, frames_from_clip, read_clip
+
+    first = schema.frame_id(slot, stream["stream_id"], "clip")
+    if frames.has_frame(first):
+        summary.already += policy.clip_frames
+        return
+    try:
+        clip = read_clip(policy.clip_url.format(login=stream["user_login"]), policy.clip_seconds)
+        images = frames_from_clip(clip, policy.clip_frames, policy.width, policy.height)
+    except ClipUnavailable as error:
+        _record_failure(
+            frames, summary, first, slot, stream, f"clip {error.reason}", str(error), now
+        )
+        return
+    for index, data in enumerate(images):
+        frames.put_frame(
+            schema.frame_id(slot, stream["stream_id"], "clip", index),
+            data,
+            {**frame_metadata(slot, stream, why, policy, len(data), "clip"), "clip_index": index},
+        )
+        summary.stored += 1
+
+
+def _record_failure(
+    frames: FrameStore,
+    summary: FrameSummary,
+    frame_id: str,
+    slot: datetime,
+    stream: Mapping[str, Any],
+    reason: str,
+    detail: str,
+    now: datetime,
+) -> None:
+    summary.failed[reason] += 1
+    frames.record_failure(
+        {
+            "_id": frame_id,
+            "slot": slot,
+            "stream_id": stream["stream_id"],
+            "user_login": stream["user_login"],
+            "game_id": stream["game_id"],
+            "reason": reason,
+            "detail": detail,
+            "at": now,
+        }
+    )

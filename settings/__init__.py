@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     frame_height: int = Field(default=180, ge=16, le=1080)
     frames_max_age_days: float = Field(default=7.0, gt=0)
     frames_max_count: int = Field(default=5000, ge=0)
+    clip_frames: int = Field(default=0, ge=0, le=30)
+    clip_streams: int = Field(default=3, ge=0)
+    clip_seconds: float = Field(default=6.0, gt=0, le=60)
+    clip_url_template: str = ""
     classifier_model_dir: Path = Path("models/genre")
 
     # HTTP behaviour
@@ -143,6 +147,15 @@ class Settings(BaseSettings):
     @property
     def igdb_base_url(self) -> str:
         return self._url(self.igdb_url, "igdb", "/v4")
+
+    @property
+    def clip_url(self) -> str:
+        """Where streamlink reads a channel's live clip (`{login}` is replaced)."""
+        if self.clip_url_template:
+            return self.clip_url_template
+        if self.uses_emulator:
+            return "hls://" + self.emulator_url.rstrip("/") + "/hls/{login}/index.m3u8"
+        return "https://www.twitch.tv/{login}"
 
     @property
     def cdn_url(self) -> str:

@@ -88,6 +88,7 @@ def console_errors(dash_duo: Any) -> list[dict[str, Any]]:
         ("/languages", "Languages"),
         ("/when", "When to stream"),
         ("/streamer", "Streamer"),
+        ("/frames", "Frames"),
     ],
 )
 def test_every_page_renders_without_console_errors(
@@ -96,9 +97,11 @@ def test_every_page_renders_without_console_errors(
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=dash_duo.server_url + path, timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal("h1", title, timeout=TIMEOUT)
-    ready = {"/games": "#games-table .ag-row", "/streamer": "#streamer-login"}.get(
-        path, ".js-plotly-plot"
-    )
+    ready = {
+        "/games": "#games-table .ag-row",
+        "/streamer": "#streamer-login",
+        "/frames": ".notice",
+    }.get(path, ".js-plotly-plot")
     dash_duo.wait_for_element(ready, timeout=TIMEOUT)
     assert "Traceback" not in dash_duo.driver.page_source
     assert console_errors(dash_duo) == []
@@ -112,6 +115,7 @@ def test_overview_numbers_equal_the_stored_streams(dash_duo: Any, app: Dash, see
     assert values[0] == f"{sum(s['viewer_count'] for s in streams):,}"
     assert values[1] == f"{len(streams):,}"
     assert f"{slot:%Y-%m-%d %H:%M}" in dash_duo.find_element(".kpi-note").text
+    dash_duo.wait_for_element("#overview-pie .js-plotly-plot", timeout=TIMEOUT)
     pie = dash_duo.driver.execute_script(
         "const g = document.querySelector('#overview-pie .js-plotly-plot'); "
         "return {labels: g._fullData[0].labels, values: g._fullData[0].values};"
@@ -239,3 +243,100 @@ def test_healthz_reports_the_newest_snapshot_and_its_age(app: Dash, seeded: Stor
     assert datetime.fromisoformat(body["newest_snapshot"]) == slot
     age = (datetime.now(UTC) - slot).total_seconds()
     assert abs(body["age_seconds"] - age) < 120
+
+
+def test_frames_page_shows_frames_their_genres_and_disagreements(
+    dash_duo: Any, app: Dash, seeded: Store, ferretdb: FerretDB
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from store.frames import FrameStore
+
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/frames?window=24h", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text(".notice-empty", "No frames in this window", timeout=TIMEOUT)
+
+    slot, streams = newest(seeded)
+    frames = FrameStore(ferretdb.uri, "browser_market")
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 18), (0, 120, 200)).save(buffer, format="JPEG")
+    chosen = sorted(streams, key=lambda s: s["rank"])[:6]
+    for stream in chosen:
+        frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")
+        frames.put_frame(
+            frame_id,
+            buffer.getvalue(),
+            {
+                "slot": slot,
+                "stream_id": stream["stream_id"],
+                "user_login": stream["user_login"],
+                "user_name": stream["user_name"],
+                "game_id": stream["game_id"],
+                "game_name": stream["game_name"],
+                "language": stream["language"],
+                "viewer_count": stream["viewer_count"],
+                "rank": stream["rank"],
+            },
+        )
+        frames.write_labels(
+            [
+                {
+                    "_id": f"{frame_id}@v1",
+                    "frame_id": frame_id,
+                    "model_version": "genre-v1",
+                    "status": "ok",
+                    "genre": "Puzzle",
+                    "confidence": 0.9,
+                    "labelled_at": slot,
+                }
+            ]
+        )
+    frames.write_stream_genres(
+        [
+            {
+                "_id": f"{schema.slot_key(slot)}/{s['stream_id']}",
+                "slot": slot,
+                "stream_id": s["stream_id"],
+                "user_login": s["user_login"],
+                "user_name": s["user_name"],
+                "game_id": s["game_id"],
+                "game_name": s["game_name"],
+                "category_genre": "Non-game" if n < 2 else "Unknown",
+                "genre": "Puzzle",
+                "confidence": 0.9,
+                "frames": 1,
+                "model_version": "genre-v1",
+                "disagrees": n < 2,
+            }
+            for n, s in enumerate(chosen)
+        ]
+    )
+    try:
+        dash_duo.wait_for_page(url=dash_duo.server_url + "/frames?window=24h", timeout=TIMEOUT)
+        dash_duo.wait_for_element("#frame-gallery figure img", timeout=TIMEOUT)
+        figures = dash_duo.find_elements("#frame-gallery figure")
+        assert len(figures) == 6
+        assert all("Puzzle (90%)" in f.text for f in figures)
+        assert (
+            figures[0]
+            .find_element(By.TAG_NAME, "img")
+            .get_attribute("src")
+            .startswith("data:image/jpeg;base64,")
+        )
+        kpis = [e.text for e in dash_duo.find_elements(".kpi-value")]
+        assert kpis == ["6", "6", "4", "2"]
+        dash_duo.wait_for_element("#frames-disagreements .ag-row", timeout=TIMEOUT)
+        rows = dash_duo.find_elements("#frames-disagreements .ag-center-cols-container .ag-row")
+        assert len(rows) == 2
+        assert console_errors(dash_duo) == []
+    finally:
+        for name in (
+            schema.FRAME_FILES,
+            f"{schema.FRAMES_BUCKET}.chunks",
+            schema.FRAME_LABELS,
+            schema.STREAM_GENRES,
+        ):
+            frames.db[name].delete_many({})
+        frames.close()

@@ -4,7 +4,7 @@ whose frames disagree with their category (a game played under Just Chatting, sa
 from __future__ import annotations
 
 import base64
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +15,7 @@ from dash import html
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL
 from store import schema
+from store.reader import StoreReader
 
 dash.register_page(__name__, path="/frames", name="Frames", title="Genre Radar — Frames", order=5)
 
@@ -23,7 +24,7 @@ TABLE_ROWS = 200
 
 
 def layout(**query: Any) -> html.Div:
-    return page("Frames", query, body)
+    return page("Frames", query, body, memo=False)
 
 
 def body(ctx: PageContext) -> list[Any]:
@@ -51,7 +52,7 @@ def body(ctx: PageContext) -> list[Any]:
     newest = sorted(frames, key=lambda f: (f["metadata"]["slot"], -f["metadata"]["viewer_count"]))
     gallery = list(reversed(newest))[:GALLERY_SIZE]
     labels = newest_labels(reader.frame_labels([f["_id"] for f in gallery]))
-    images = reader.frame_bytes([f["_id"] for f in gallery])
+    images = frame_images(reader, [f["_id"] for f in gallery])
     disagreeing = [p for p in predictions if p.get("disagrees")]
     classified = [p for p in predictions if p.get("category_genre") == schema.UNKNOWN_GENRE]
     content: list[Any] = [
@@ -99,6 +100,19 @@ def body(ctx: PageContext) -> list[Any]:
         ),
     ]
     return content
+
+
+_images: OrderedDict[str, bytes] = OrderedDict()  # frames never change: cache their bytes
+
+
+def frame_images(reader: StoreReader, ids: Sequence[str]) -> dict[str, bytes]:
+    """The frames' bytes, fetching only those not cached (one query for all of them)."""
+    missing = [i for i in ids if i not in _images]
+    for frame_id, data in reader.frame_bytes(missing).items():
+        _images[frame_id] = data
+    while len(_images) > 4 * GALLERY_SIZE:
+        _images.popitem(last=False)
+    return {i: _images[i] for i in ids if i in _images}
 
 
 def newest_labels(labels: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:

@@ -1,0 +1,72 @@
+"""Optional live-clip frames: streamlink reads the emulator's HLS clip over HTTP, PyAV
+decodes it, frames land in GridFS beside the thumbnails."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import ROOT, EmulatorFactory, FerretDB, collector_settings
+from scheduler.app import build_collector
+from scheduler.clips import ClipUnavailable, frames_from_clip, read_clip
+from store import schema
+from store.frames import FrameStore
+
+pytestmark = pytest.mark.integration
+SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+SAMPLE = ROOT / "data" / "sample-frames"
+
+
+def test_a_clip_gives_k_frames_spread_over_it(make_emulator: EmulatorFactory) -> None:
+    emulator = make_emulator(frames_dir=SAMPLE)
+    login = emulator.state.source.table().records[0]["user_login"]
+    clip = read_clip(f"hls://{emulator.url}/hls/{login}/index.m3u8", seconds=10)
+    frames = frames_from_clip(clip, 4, 160, 90)
+    assert len(frames) == 4
+    sizes = {Image.open(io.BytesIO(f)).size for f in frames}
+    assert sizes == {(160, 90)}
+    assert len(set(frames)) > 1  # spread over the clip, not one frame four times
+    with pytest.raises(ClipUnavailable) as offline:
+        read_clip(f"hls://{emulator.url}/hls/nobody_live_here/index.m3u8", seconds=2)
+    # Twitch's plugin answers an offline channel with no streams; the generic HLS plugin
+    # raises on the 404 playlist.
+    assert offline.value.reason in {"offline", "plugin error"}
+    with pytest.raises(ClipUnavailable, match=r"undecodable|no video"):
+        frames_from_clip(b"\x47" * 5000, 3, 160, 90)
+
+
+def test_the_collector_stores_clip_frames_when_configured(
+    make_emulator: EmulatorFactory, ferretdb: FerretDB, database_name: str, tmp_path: Path
+) -> None:
+    emulator = make_emulator(frames_dir=SAMPLE)
+    settings = collector_settings(
+        emulator.url,
+        ferretdb.uri,
+        database_name,
+        tmp_path / "spool",
+        frames_top=2,
+        frames_random=0,
+        frames_non_game=0,
+        clip_frames=3,
+        clip_streams=2,
+        clip_seconds=10,
+    )
+    job = build_collector(settings)
+    summary = job.collect(SLOT)
+    job.close()
+    assert summary.frames == 2 + 2 * 3 and summary.frame_failures == 0
+    frames = FrameStore(ferretdb.uri, database_name)
+    documents = frames.frame_documents()
+    assert Counter(d["metadata"]["source"] for d in documents) == {"thumbnail": 2, "clip": 6}
+    for document in documents:
+        if document["metadata"]["source"] == "clip":
+            assert document["_id"] == schema.frame_id(
+                SLOT, document["metadata"]["stream_id"], "clip", document["metadata"]["clip_index"]
+            )
+    frames.db.client.drop_database(database_name)
+    frames.close()

@@ -1,0 +1,196 @@
+"""Frames without TensorFlow: sampling choices, thumbnail failures, dataset splits and
+decoding, and predicted genres in the rollups."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from PIL import Image
+
+from classifier.dataset import (
+    DatasetError,
+    Example,
+    decode,
+    decode_examples,
+    examples_from_dir,
+    split,
+)
+from conftest import ROOT
+from scheduler.frames import FramePolicy, choose_streams
+from store import schema
+from store.rollups import compute_rollups
+from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail
+
+SAMPLE = ROOT / "data" / "sample-frames"
+SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def jpeg(size: tuple[int, int] = (32, 18), kind: str = "JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+def stream(i: int, game: str) -> dict[str, Any]:
+    return {
+        "stream_id": f"s{i}",
+        "rank": i,
+        "game_id": game,
+        "user_login": f"u{i}",
+        "viewer_count": 1000 - i,
+        "language": "en",
+        "game_name": game,
+    }
+
+
+def test_sample_takes_top_then_non_game_budget_then_random_without_repeats() -> None:
+    streams = [stream(i, "chat" if i % 3 == 0 else "game") for i in range(1, 61)]
+    games = {"chat": {"primary_genre": schema.NON_GAME_GENRE}, "game": {"primary_genre": "Shooter"}}
+    policy = FramePolicy(top=5, random=7, non_game=4)
+    chosen = choose_streams(streams, games, policy, random.Random(1))
+    ids = [s["stream_id"] for s, _ in chosen]
+    assert len(ids) == len(set(ids)) == 16
+    assert [s["rank"] for s, why in chosen if why == "top"] == [1, 2, 3, 4, 5]
+    non_game = [s for s, why in chosen if why == "non-game"]
+    assert len(non_game) == 4 and all(s["game_id"] == "chat" for s in non_game)
+    assert [s["rank"] for s in non_game] == [6, 9, 12, 15]  # by rank, after the top
+    # The same seed (slot) samples the same streams; a tiny snapshot gives what it has.
+    assert chosen == choose_streams(streams, games, policy, random.Random(1))
+    assert len(choose_streams(streams[:3], games, policy, random.Random(1))) == 3
+
+
+class FakeResponse:
+    def __init__(self, url: str, status: int, content: bytes) -> None:
+        self.url, self.status_code, self.content = url, status, content
+
+
+class FakeSession:
+    def __init__(self, response: FakeResponse | Exception) -> None:
+        self.response = response
+
+    def get(self, url: str, **_: Any) -> FakeResponse:
+        if isinstance(self.response, Exception):
+            raise self.response
+        return self.response
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"),
+    [
+        (FakeResponse("https://cdn/ttv-static/404_preview-320x180.jpg", 200, jpeg()), "offline"),
+        (
+            FakeResponse("https://cdn/previews-ttv/live_user_a-320x180.jpg", 404, b"nope"),
+            "http 404",
+        ),
+        (FakeResponse("https://cdn/previews-ttv/live_user_a-320x180.jpg", 200, b""), "empty"),
+        (
+            FakeResponse("https://cdn/previews-ttv/live_user_a-320x180.jpg", 200, b"<html>"),
+            "not a jpeg",
+        ),
+        (
+            FakeResponse("https://cdn/previews-ttv/live_user_a-320x180.jpg", 200, jpeg(kind="PNG")),
+            "not a jpeg",
+        ),
+        (
+            FakeResponse("https://cdn/previews-ttv/live_user_a-320x180.jpg", 200, jpeg()[:40]),
+            "not a jpeg",
+        ),
+        (requests.ConnectionError("refused"), "network"),
+    ],
+)
+def test_thumbnail_failures_have_a_reason(response: Any, reason: str) -> None:
+    session: Any = FakeSession(response)
+    template = "https://cdn/previews-ttv/live_user_a-{width}x{height}.jpg"
+    with pytest.raises(ThumbnailUnavailable) as caught:
+        fetch_thumbnail(session, template, 320, 180, timeout=1)
+    assert caught.value.reason == reason
+
+
+def test_a_live_thumbnail_is_returned_as_is() -> None:
+    body = jpeg((320, 180))
+    session: Any = FakeSession(
+        FakeResponse("https://cdn/previews-ttv/live_user_a-320x180.jpg", 200, body)
+    )
+    assert (
+        fetch_thumbnail(session, "https://cdn/x-{width}x{height}.jpg", 320, 180, timeout=1) == body
+    )
+
+
+def test_examples_from_a_folder_know_genre_game_package_and_episode() -> None:
+    examples = examples_from_dir(SAMPLE)
+    assert len(examples) == len(list(SAMPLE.glob("*/*/*.jpg")))
+    doom = [e for e in examples if e.game == "vizdoom-freedoom1"]
+    assert doom and all(e.genre == "Shooter" and e.package == "vizdoom" for e in doom)
+    assert all(e.group.startswith(f"{e.game}/ep") for e in examples)
+    with pytest.raises(DatasetError, match=r"no \.jpg/\.png"):
+        examples_from_dir(ROOT / "docs")
+
+
+def test_splits_never_share_a_game_or_group_and_cover_each_genre_with_enough_games() -> None:
+    examples = examples_from_dir(SAMPLE)
+    for by, key in (("game", lambda e: e.game), ("group", lambda e: e.group)):
+        parts = split(examples, by, seed=7)  # type: ignore[arg-type]
+        keys = [{key(e) for e in part} for part in (parts.train, parts.validation, parts.test)]
+        assert not (keys[0] & keys[1]) and not (keys[0] & keys[2]) and not (keys[1] & keys[2])
+        assert sum(map(len, (parts.train, parts.validation, parts.test))) == len(examples)
+    parts = split(examples, "game", seed=7)
+    games_per_genre: dict[str, set[str]] = {}
+    for e in examples:
+        games_per_genre.setdefault(e.genre, set()).add(e.game)
+    tested = {e.genre for e in parts.test}
+    assert tested == {g for g, games in games_per_genre.items() if len(games) >= 2}
+    assert split(examples, "game", seed=7) == parts  # reproducible
+
+
+def test_decoding_reports_unreadable_images_and_keeps_going(tmp_path: Path) -> None:
+    good = tmp_path / "good.png"
+    good.write_bytes(jpeg((40, 30), "PNG"))
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "truncated.jpg").write_bytes(jpeg((64, 64))[:100])
+    (tmp_path / "text.jpg").write_text("hello")
+    examples = [
+        Example(str(tmp_path / n), "Shooter", "g", "g/1", "local")
+        for n in ("good.png", "empty.jpg", "truncated.jpg", "text.jpg", "missing.jpg")
+    ]
+    decoded = decode_examples(examples, 16)
+    assert decoded.images.shape == (1, 16, 16, 3) and decoded.examples == examples[:1]
+    assert [Path(ref).name for ref, _ in decoded.failures] == [
+        "empty.jpg",
+        "truncated.jpg",
+        "text.jpg",
+        "missing.jpg",
+    ]
+    with pytest.raises(ValueError, match="empty image"):
+        decode(b"", 16)
+
+
+def test_predicted_genres_count_only_for_games_without_a_catalogue_genre() -> None:
+    streams = [
+        {**stream(1, "known"), "viewer_count": 100},
+        {**stream(2, "new"), "viewer_count": 40},
+        {**stream(3, "new"), "viewer_count": 10},
+        {**stream(4, "new"), "viewer_count": 5},
+    ]
+    genres = {"known": "Shooter"}
+    predicted = {"s1": "Puzzle", "s2": "Racing", "s3": "Racing"}  # s4: no frame labelled
+    rollups = compute_rollups(
+        SLOT, streams, lambda g: genres.get(g, schema.UNKNOWN_GENRE), predicted=predicted
+    )
+    genre = next(r for r in rollups if r["dimension"] == "genre")
+    assert {g["key"]: (g["channels"], g["viewers"]) for g in genre["groups"]} == {
+        "Shooter": (1, 100),
+        "Racing (classifier)": (2, 50),
+        "Unknown": (1, 5),
+    }
+    cross = next(r for r in rollups if r["dimension"] == "genre_language")
+    assert {g["key"] for g in cross["groups"]} == {
+        "Shooter|en",
+        "Racing (classifier)|en",
+        "Unknown|en",
+    }
