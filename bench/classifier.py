@@ -57,7 +57,9 @@ def train_models() -> None:
             "--epochs",
             "40",
             "--patience",
-            "6",
+            "8",
+            "--image-size",
+            "96",
         )
 
 

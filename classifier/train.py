@@ -132,22 +132,33 @@ def train(
     network.compile(
         optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
         loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        weighted_metrics=["accuracy"],  # with sample weights: balanced accuracy
     )
     timer = EpochTimer()
+    # Validation frames weighted like the training classes: the weighted `val_accuracy` is
+    # then the balanced accuracy, which early stopping follows (plain accuracy and loss
+    # favour the big genres, and the loss punishes confident mistakes on unseen games more
+    # than it rewards getting more of them right).
+    weights = class_weights(train_labels, len(classes))
+    validation_weights = np.array([weights[int(y)] for y in validation_labels], np.float32)
     history = network.fit(
         train_data.images,
         train_labels,
-        validation_data=(validation_data.images, validation_labels),
+        validation_data=(validation_data.images, validation_labels, validation_weights),
         epochs=config.epochs,
         batch_size=config.batch_size,
-        class_weight=class_weights(train_labels, len(classes)),
+        class_weight=weights,
         callbacks=[
             timer,
             keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=True
+                monitor="val_accuracy",
+                mode="max",
+                patience=config.patience,
+                restore_best_weights=True,
             ),
-            keras.callbacks.ModelCheckpoint(out / "checkpoint.keras", save_best_only=True),
+            keras.callbacks.ModelCheckpoint(
+                out / "checkpoint.keras", monitor="val_accuracy", mode="max", save_best_only=True
+            ),
         ],
         verbose=config.verbose,
     )
