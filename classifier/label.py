@@ -50,8 +50,9 @@ class LabelSummary:
     streams: int = 0
     disagreements: int = 0
     slots_rebuilt: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # reading, decoding and classifying frames, writing their labels
     frames_per_second: float = 0.0
+    total_seconds: float = 0.0  # also stream genres and the rollup rebuilds
     device: str = "cpu"
 
     def as_dict(self) -> dict[str, Any]:
@@ -128,6 +129,7 @@ def label_stored_frames(
     for slot in sorted(slots):
         frames.rebuild_rollups(slot)
     summary.slots_rebuilt = len(slots)
+    summary.total_seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
     log.info("labelled %s", summary.as_dict())
     return summary
 
