@@ -194,3 +194,18 @@ def test_predicted_genres_count_only_for_games_without_a_catalogue_genre() -> No
         "Racing (classifier)|en",
         "Unknown|en",
     }
+
+
+def test_scheduler_and_dashboard_imports_stay_free_of_tensorflow() -> None:
+    """Import TensorFlow costs 3-4 s and 550 MB: only `classifier` training and labelling
+    may pay it (checked in a fresh interpreter, as the daemons start)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scheduler.__main__, scheduler.app, dashboard.app, classifier.stored; "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn', 'av') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
