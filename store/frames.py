@@ -32,13 +32,14 @@ class FrameStore(Store):
             return self.db[schema.FRAME_FILES].find_one({"_id": frame_id}, {"_id": 1}) is not None
 
     def put_frame(self, frame_id: str, data: bytes, metadata: Mapping[str, Any]) -> bool:
-        """Store one frame; False when it is already stored."""
-        if self.has_frame(frame_id):
-            return False
+        """Store one frame; False when it is already stored (the stored one is kept)."""
         with translate_errors(f"storing frame {frame_id}"):
-            self.bucket.upload_from_stream_with_id(
-                frame_id, frame_id, data, metadata=dict(metadata)
-            )
+            try:
+                self.bucket.upload_from_stream_with_id(
+                    frame_id, frame_id, data, metadata=dict(metadata)
+                )
+            except gridfs.errors.FileExists:
+                return False
         return True
 
     def record_failure(self, document: Mapping[str, Any]) -> None:

@@ -17,12 +17,16 @@ import pytest
 
 from emulator.config import EmulatorSettings
 from emulator.server import EmulatorServer
+from scheduler.app import build_collector
+from scheduler.collect import Collector
 from settings import Settings
 from store import Store
+from store.frames import FrameStore
 from store.localdb import LocalFerretDB, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+SAMPLE_FRAMES = ROOT / "data" / "sample-frames"  # checked-in real game frames
 FERRETDB_BIN = Path(os.environ.get("FERRETDB_BIN", ROOT / ".local" / "bin" / "ferretdb"))
 
 
@@ -118,3 +122,26 @@ def shared_data() -> Path:
             f"{SHARED / 'data'} is missing: the shared folder must sit beside the repository"
         )
     return SHARED / "data"
+
+
+@pytest.fixture
+def frames(ferretdb: FerretDB, database_name: str) -> Iterator[FrameStore]:
+    """A frame store on the test's throwaway database."""
+    store = FrameStore(ferretdb.uri, database_name, timeout_ms=3000)
+    store.ensure_indexes()
+    yield store
+    store.db.client.drop_database(database_name)
+    store.close()
+
+
+def collect_with_frames(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    database: str,
+    tmp_path: Path,
+    **extra: object,
+) -> Collector:
+    """A collector for an emulator whose thumbnails are the checked-in real game frames."""
+    emulator = make_emulator(frames_dir=SAMPLE_FRAMES)
+    settings = collector_settings(emulator.url, ferretdb.uri, database, tmp_path / "spool", **extra)
+    return build_collector(settings)

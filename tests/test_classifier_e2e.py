@@ -4,12 +4,11 @@ FerretDB over the wire, Keras on CPU."""
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +21,12 @@ from classifier.model import ModelCard, ModelError
 from classifier.predict import KerasPredictor, TFLitePredictor, predictor
 from classifier.train import TrainConfig, train
 from conftest import ROOT as REPO
-from conftest import EmulatorFactory, FerretDB, collector_settings
-from scheduler.app import build_collector
+from conftest import SAMPLE_FRAMES as SAMPLE
+from conftest import EmulatorFactory, FerretDB, collect_with_frames
 from store import schema
 from store.frames import FrameStore
 
 pytestmark = pytest.mark.integration
-SAMPLE = REPO / "data" / "sample-frames"
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
@@ -39,91 +37,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = TrainConfig(image_size=64, epochs=3, batch_size=32, patience=3, verbose=0)
     train(examples_from_dir(SAMPLE), out, config, data_description="checked-in sample")
     return out
-
-
-@pytest.fixture
-def frames(ferretdb: FerretDB, database_name: str) -> FrameStore:
-    store = FrameStore(ferretdb.uri, database_name, timeout_ms=3000)
-    store.ensure_indexes()
-    yield store  # type: ignore[misc]
-    store.db.client.drop_database(database_name)
-    store.close()
-
-
-def collect_with_frames(
-    make_emulator: EmulatorFactory,
-    ferretdb: FerretDB,
-    database: str,
-    tmp_path: Path,
-    **extra: object,
-):  # type: ignore[no-untyped-def]
-    emulator = make_emulator(frames_dir=SAMPLE)
-    settings = collector_settings(emulator.url, ferretdb.uri, database, tmp_path / "spool", **extra)
-    return build_collector(settings)
-
-
-def test_a_snapshot_stores_a_sample_of_real_frames_with_metadata_once(
-    make_emulator: EmulatorFactory,
-    ferretdb: FerretDB,
-    database_name: str,
-    frames: FrameStore,
-    tmp_path: Path,
-) -> None:
-    job = collect_with_frames(
-        make_emulator,
-        ferretdb,
-        database_name,
-        tmp_path,
-        frames_top=5,
-        frames_random=5,
-        frames_non_game=4,
-    )
-    summary = job.collect(SLOT)
-    assert summary.outcome == "stored" and summary.frames == 14 and summary.frame_failures == 0
-    stored = frames.frame_documents()
-    assert len(stored) == 14
-    streams = {s["stream_id"]: s for s in frames.db[schema.STREAMS].find({"slot": SLOT})}
-    games = frames.games({s["game_id"] for s in streams.values()})
-    why = Counter(d["metadata"]["sampled_as"] for d in stored)
-    assert why == {"top": 5, "random": 5, "non-game": 4}
-    for document in stored:
-        meta = document["metadata"]
-        stream = streams[meta["stream_id"]]
-        assert (meta["user_login"], meta["game_id"], meta["slot"]) == (
-            stream["user_login"],
-            stream["game_id"],
-            SLOT,
-        )
-        if meta["sampled_as"] == "top":
-            assert meta["rank"] <= 5
-        if meta["sampled_as"] == "non-game":
-            assert schema.genre_of(games[meta["game_id"]]) == schema.NON_GAME_GENRE
-        data = frames.read_frame(document["_id"])
-        assert len(data) == meta["bytes"] and Image.open(io.BytesIO(data)).size == (320, 180)
-    # Bulk read equals single reads.
-    ids = [d["_id"] for d in stored]
-    assert frames.read_frames(ids) == {i: frames.read_frame(i) for i in ids}
-    # Same slot again: the snapshot is skipped and no frame is stored twice.
-    assert job.collect(SLOT).outcome == "skipped"
-    assert len(frames.frame_documents()) == 14
-    job.close()
-
-
-def test_retention_deletes_by_age_then_by_count_with_their_labels(frames: FrameStore) -> None:
-    now = SLOT
-    for hours in range(6):
-        slot = now - timedelta(hours=hours * 24)
-        frame_id = schema.frame_id(slot, f"s{hours}", "thumbnail")
-        frames.put_frame(frame_id, b"\xff\xd8jpeg", {"slot": slot, "stream_id": f"s{hours}"})
-        frames.write_labels([{"_id": f"{frame_id}@v", "frame_id": frame_id, "model_version": "v"}])
-    deleted = frames.apply_retention(timedelta(days=3, hours=1), max_count=2, now=now)
-    left = sorted(d["metadata"]["stream_id"] for d in frames.frame_documents())
-    assert deleted == 4 and left == ["s0", "s1"]
-    assert frames.labelled_frame_ids("v") == {
-        schema.frame_id(now, "s0", "thumbnail"),
-        schema.frame_id(now - timedelta(days=1), "s1", "thumbnail"),
-    }
-    assert frames.db[f"{schema.FRAMES_BUCKET}.chunks"].count_documents({}) == 2
 
 
 def test_label_puts_predicted_genres_into_the_rollups(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import ROOT, EmulatorFactory, FerretDB, collector_settings
+from conftest import SAMPLE_FRAMES, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from scheduler.clips import ClipUnavailable, frames_from_clip, read_clip
 from store import schema
@@ -19,11 +19,10 @@ from store.frames import FrameStore
 
 pytestmark = pytest.mark.integration
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-SAMPLE = ROOT / "data" / "sample-frames"
 
 
 def test_a_clip_gives_k_frames_spread_over_it(make_emulator: EmulatorFactory) -> None:
-    emulator = make_emulator(frames_dir=SAMPLE)
+    emulator = make_emulator(frames_dir=SAMPLE_FRAMES)
     login = emulator.state.source.table().records[0]["user_login"]
     clip = read_clip(f"hls://{emulator.url}/hls/{login}/index.m3u8", seconds=10)
     frames = frames_from_clip(clip, 4, 160, 90)
@@ -43,7 +42,7 @@ def test_a_clip_gives_k_frames_spread_over_it(make_emulator: EmulatorFactory) ->
 def test_the_collector_stores_clip_frames_when_configured(
     make_emulator: EmulatorFactory, ferretdb: FerretDB, database_name: str, tmp_path: Path
 ) -> None:
-    emulator = make_emulator(frames_dir=SAMPLE)
+    emulator = make_emulator(frames_dir=SAMPLE_FRAMES)
     settings = collector_settings(
         emulator.url,
         ferretdb.uri,

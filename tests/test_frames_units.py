@@ -21,13 +21,13 @@ from classifier.dataset import (
     examples_from_dir,
     split,
 )
-from conftest import ROOT
+from conftest import ROOT, SAMPLE_FRAMES
 from scheduler.frames import FramePolicy, choose_streams
 from store import schema
 from store.rollups import compute_rollups
 from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail
 
-SAMPLE = ROOT / "data" / "sample-frames"
+SAMPLE = SAMPLE_FRAMES
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
