@@ -126,8 +126,7 @@ def label_stored_frames(
     slots = frames.write_stream_genres(streams)
     summary.streams = len(streams)
     summary.disagreements = sum(1 for s in streams if s["disagrees"])
-    for slot in sorted(slots):
-        frames.rebuild_rollups(slot)
+    frames.rebuild_rollups(*sorted(slots))
     summary.slots_rebuilt = len(slots)
     summary.total_seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
     log.info("labelled %s", summary.as_dict())

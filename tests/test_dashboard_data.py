@@ -119,11 +119,14 @@ def test_new_snapshots_are_fetched_incrementally_and_rebuilds_reload(
 
     # genres learned later: rebuilt rollups make readers reload everything
     store.db[schema.GAMES].update_one({"_id": "g3"}, {"$set": {"primary_genre": "Strategy"}})
-    store.rebuild_rollups(SLOTS[0])
+    store.rebuild_rollups(SLOTS[0], SLOTS[1])  # several slots in one pass
     data.refresh()
     assert calls == ["full"]
-    first = data.group_frame("genre", Window(SLOTS[0], SLOTS[0] + timedelta(minutes=30)))
-    assert "Strategy" in set(first["key"]) and "Puzzle" not in set(first["key"])
+    for slot in SLOTS[:2]:
+        rebuilt = data.group_frame("genre", Window(slot, slot + timedelta(minutes=30)))
+        assert "Strategy" in set(rebuilt["key"]) and "Puzzle" not in set(rebuilt["key"])
+        want = reference_per_slot([d for d in docs if d["slot"] == slot], "genre")
+        assert sum(rebuilt["viewers"]) == sum(v for (_, _), (v, _) in want.items())
     data.reader.close()
 
 
