@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=2026)
     train.add_argument("--max-per-game", type=int, default=0, help="cap frames per game")
     train.add_argument("--weights", type=Path, help="start from this backbone weights file")
+    train.add_argument(
+        "--augment",
+        choices=["basic", "strong"],
+        default="basic",
+        help="strong adds hue, saturation, grayscale and mirroring",
+    )
 
     evaluate = commands.add_parser(
         "evaluate", help="score a model on its held-out split; write figures and model card"
@@ -124,6 +130,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         weights=args.weights,
         max_per_key=args.max_per_game,
+        augmentation=args.augment,
         verbose=1 if sys.stdout.isatty() else 2,
     )
     card = train(examples, args.out, config, data_description=description, read=read)

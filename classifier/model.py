@@ -39,6 +39,7 @@ class ModelCard:
     backend: str
     data: str
     weights_from: str | None
+    augmentation: str = "basic"
     counts: dict[str, int] = field(default_factory=dict)  # frames per split
     test_keys: list[str] = field(default_factory=list)  # the games/groups held out for test
     validation_keys: list[str] = field(default_factory=list)
@@ -60,10 +61,19 @@ class ModelCard:
             raise ModelError(f"{path} is not a model card ({error})") from error
 
 
+AUGMENTATIONS = ("basic", "strong")
+
+
 def build(
-    num_classes: int, image_size: int, *, weights: Path | None = None, seed: int = 0
+    num_classes: int,
+    image_size: int,
+    *,
+    weights: Path | None = None,
+    seed: int = 0,
+    augmentation: str = "basic",
 ) -> keras.Model:
-    """MobileNetV3-Small with augmentation, for `num_classes` classes."""
+    """MobileNetV3-Small with augmentation, for `num_classes` classes. `strong` adds
+    colour changes and mirroring: a genre should not hinge on one game's palette."""
     if weights is not None and not weights.is_file():
         raise ModelError(f"weights file {weights} does not exist")
     inputs = keras.Input((image_size, image_size, 3), name="frame")
@@ -71,6 +81,11 @@ def build(
     x = keras.layers.RandomZoom((-0.15, 0.1), fill_mode="nearest", seed=seed)(x)
     x = keras.layers.RandomContrast(0.25, seed=seed)(x)
     x = keras.layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed)(x)
+    if augmentation == "strong":
+        x = keras.layers.RandomFlip("horizontal", seed=seed)(x)
+        x = keras.layers.RandomHue(0.5, value_range=(0, 255), seed=seed)(x)
+        x = keras.layers.RandomSaturation((0.2, 0.8), value_range=(0, 255), seed=seed)(x)
+        x = keras.layers.RandomGrayscale(0.2, seed=seed)(x)
     backbone = keras.applications.MobileNetV3Small(
         input_shape=(image_size, image_size, 3),
         include_top=False,

@@ -44,6 +44,7 @@ class TrainConfig:
     patience: int = 5
     seed: int = 2026
     weights: Path | None = None
+    augmentation: str = "basic"
     max_per_key: int = 0  # cap frames per game (0: all), so big games do not dominate
     verbose: int = 1  # Keras: 1 = progress bar, 2 = a line per epoch, 0 = silent
 
@@ -127,7 +128,11 @@ def train(
 
     out.mkdir(parents=True, exist_ok=True)
     network = model_lib.build(
-        len(classes), config.image_size, weights=config.weights, seed=config.seed
+        len(classes),
+        config.image_size,
+        weights=config.weights,
+        seed=config.seed,
+        augmentation=config.augmentation,
     )
     network.compile(
         optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
@@ -179,6 +184,7 @@ def train(
         backend=keras.backend.backend(),
         data=data_description,
         weights_from=str(config.weights) if config.weights else None,
+        augmentation=config.augmentation,
         counts={
             "train": len(train_labels),
             "validation": len(validation_labels),

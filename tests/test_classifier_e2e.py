@@ -19,6 +19,7 @@ from classifier.dataset import examples_from_dir
 from classifier.label import aggregate, label_stored_frames
 from classifier.model import ModelCard, ModelError
 from classifier.predict import KerasPredictor, TFLitePredictor, predictor
+from classifier.stored import examples_from_store
 from classifier.train import TrainConfig, train
 from conftest import ROOT as REPO
 from conftest import SAMPLE_FRAMES as SAMPLE
@@ -103,6 +104,26 @@ def test_label_puts_predicted_genres_into_the_rollups(
         if prediction["disagrees"]:
             assert prediction["confidence"] >= 0.6
             assert prediction["genre"] != prediction["category_genre"]
+
+    # The production training set: stored frames labelled by their catalogue genre, grouped
+    # by channel; frames of games without a genre are left out.
+    examples = examples_from_store(frames)
+    by_id = {d["_id"]: d["metadata"] for d in frames.frame_documents()}
+    assert len(examples) == sum(
+        1
+        for m in by_id.values()
+        if schema.genre_of(games.get(m["game_id"])) != schema.UNKNOWN_GENRE
+    )
+    for example in examples:
+        meta = by_id[example.ref]
+        assert example.genre == schema.genre_of(games[meta["game_id"]])
+        assert (example.group, example.package) == (meta["user_login"], "twitch")
+    config = TrainConfig(image_size=32, epochs=1, split_by="group", verbose=0)
+    card = train(
+        examples, tmp_path / "from-store", config, data_description="stored", read=frames.read_frame
+    )
+    # Non-game categories are a class of their own; the corrupt frame is skipped and counted.
+    assert schema.NON_GAME_GENRE in card.classes and card.counts["unreadable"] == 1
 
 
 def test_stream_genre_is_the_sum_of_frame_log_probabilities() -> None:
