@@ -111,7 +111,15 @@ def _examples(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     settings = Settings()
     frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
     examples = examples_from_store(frames)
-    return examples, "stored stream frames labelled by catalogue genre", frames.read_frame
+    # One query for every frame's bytes: per-frame GridFS reads each scan `frames.chunks`
+    # on FerretDB v1.
+    stored = frames.read_frames([e.ref for e in examples])
+    frames.close()
+
+    def read(ref: str) -> bytes:
+        return stored.get(ref, b"")  # a frame deleted meanwhile decodes as "empty image"
+
+    return examples, "stored stream frames labelled by catalogue genre", read
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -204,14 +204,16 @@ def _stream_genres(
                 "confidence": round(confidence, 4),
                 "frames": len(probabilities),
                 "model_version": card.version,
-                "disagrees": _disagrees(category_genre, genre, confidence),
+                "disagrees": _disagrees(category_genre, genre, confidence, card.classes),
                 "labelled_at": now,
             }
         )
     return documents
 
 
-def _disagrees(category_genre: str, genre: str, confidence: float) -> bool:
-    if category_genre == schema.UNKNOWN_GENRE or confidence < DISAGREEMENT_CONFIDENCE:
-        return False  # nothing to disagree with, or not sure enough to say so
+def _disagrees(category_genre: str, genre: str, confidence: float, classes: list[str]) -> bool:
+    """Only a model that knows the category's genre can contradict it: one trained without a
+    Non-game class calls every camera frame some game genre."""
+    if category_genre not in classes or confidence < DISAGREEMENT_CONFIDENCE:
+        return False  # nothing it could have said instead, or not sure enough to say so
     return genre != category_genre and not math.isnan(confidence)
