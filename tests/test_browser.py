@@ -254,12 +254,15 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
 
     from store.frames import FrameStore
 
+    # Connect before the server starts: dash_duo's teardown raises SystemExit in every thread
+    # started after it, pymongo's monitor threads included.
+    frames = FrameStore(ferretdb.uri, "browser_market")
+    frames.db.command("ping")
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/frames?window=24h", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text(".notice-empty", "No frames in this window", timeout=TIMEOUT)
 
     slot, streams = newest(seeded)
-    frames = FrameStore(ferretdb.uri, "browser_market")
     buffer = io.BytesIO()
     Image.new("RGB", (32, 18), (0, 120, 200)).save(buffer, format="JPEG")
     chosen = sorted(streams, key=lambda s: s["rank"])[:6]
