@@ -12,7 +12,6 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import keras
 
@@ -126,7 +125,3 @@ def load(folder: Path) -> tuple[keras.Model, ModelCard]:
             f"{path} has {outputs} outputs but its card lists {len(card.classes)} classes"
         )
     return model, card
-
-
-def summary(card: ModelCard) -> dict[str, Any]:
-    return {"version": card.version, "target": card.target, "classes": card.classes}
