@@ -188,7 +188,8 @@ def _stream_genres(
     documents = []
     for key, probabilities in by_stream.items():
         meta = metas[key]
-        genre, confidence = aggregate(probabilities)
+        genre, exact = aggregate(probabilities)
+        confidence = round(exact, 4)  # decide on the value that is stored
         category_genre = schema.genre_of(games.get(meta["game_id"]))
         documents.append(
             {
@@ -201,7 +202,7 @@ def _stream_genres(
                 "game_name": meta.get("game_name", ""),
                 "category_genre": category_genre,
                 "genre": genre,
-                "confidence": round(confidence, 4),
+                "confidence": confidence,
                 "frames": len(probabilities),
                 "model_version": card.version,
                 "disagrees": _disagrees(category_genre, genre, confidence, card.classes),

@@ -109,19 +109,28 @@ class FrameStore(Store):
             )
 
     def write_labels(self, labels: Iterable[Mapping[str, Any]]) -> None:
-        with translate_errors("writing frame labels"):
-            for label in labels:
-                self.db[schema.FRAME_LABELS].replace_one(
-                    {"_id": label["_id"]}, dict(label), upsert=True
-                )
+        self._upsert_all(schema.FRAME_LABELS, labels, "writing frame labels")
 
     def write_stream_genres(self, documents: Iterable[Mapping[str, Any]]) -> set[datetime]:
         """Store per-stream predictions; return the slots they touch."""
-        slots = set()
-        with translate_errors("writing stream genres"):
-            for document in documents:
-                self.db[schema.STREAM_GENRES].replace_one(
-                    {"_id": document["_id"]}, dict(document), upsert=True
-                )
-                slots.add(document["slot"])
-        return slots
+        documents = list(documents)
+        self._upsert_all(schema.STREAM_GENRES, documents, "writing stream genres")
+        return {d["slot"] for d in documents}
+
+    def _upsert_all(
+        self, collection: str, documents: Iterable[Mapping[str, Any]], action: str
+    ) -> None:
+        """Replace-or-insert by `_id`: new documents in one `insert_many`, the others one by
+        one. On FerretDB v1 an upsert that inserts costs ~13 ms, `insert_many` ~0.07 ms a
+        document, and a bulk of upserts is slower still (measured with 1,800 labels)."""
+        by_id = {d["_id"]: dict(d) for d in documents}
+        if not by_id:
+            return
+        with translate_errors(action):
+            existing = {
+                d["_id"]
+                for d in self.db[collection].find({"_id": {"$in": list(by_id)}}, {"_id": 1})
+            }
+            self._insert_new(collection, [d for i, d in by_id.items() if i not in existing])
+            for document_id in existing:
+                self.db[collection].replace_one({"_id": document_id}, by_id[document_id])

@@ -142,6 +142,8 @@ def collect_with_frames(
     **extra: object,
 ) -> Collector:
     """A collector for an emulator whose thumbnails are the checked-in real game frames."""
-    emulator = make_emulator(frames_dir=SAMPLE_FRAMES)
+    # Every channel stays live, so no sampled channel goes offline before its thumbnail is
+    # fetched (a drift boundary can pass in between); offline handling has its own tests.
+    emulator = make_emulator(frames_dir=SAMPLE_FRAMES, always_live=True)
     settings = collector_settings(emulator.url, ferretdb.uri, database, tmp_path / "spool", **extra)
     return build_collector(settings)
