@@ -11,9 +11,8 @@ rebuilt, so streams of games without a catalogue genre count under the predicted
 from __future__ import annotations
 
 import logging
-import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -95,7 +94,7 @@ def label_stored_frames(
     batch_size: int = 256,
     limit: int = 0,
     progress: bool = False,
-    clock: Any = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> LabelSummary:
     """Label every frame this model version has not labelled; update streams and rollups."""
     card = predict.card
@@ -217,4 +216,4 @@ def _disagrees(category_genre: str, genre: str, confidence: float, classes: list
     Non-game class calls every camera frame some game genre."""
     if category_genre not in classes or confidence < DISAGREEMENT_CONFIDENCE:
         return False  # nothing it could have said instead, or not sure enough to say so
-    return genre != category_genre and not math.isnan(confidence)
+    return genre != category_genre
