@@ -63,7 +63,10 @@ def create_app(settings: EmulatorSettings, source: StreamSource | None = None) -
                 raise ValueError
         except (KeyError, ValueError):
             return Response('expected {"at": "<ISO 8601 time with zone>"}', status=400)
-        settings.clock_offset_seconds = at.timestamp() - datetime.now(UTC).timestamp()
+        if settings.frozen_at is not None:
+            settings.frozen_at = at
+        else:
+            settings.clock_offset_seconds = at.timestamp() - datetime.now(UTC).timestamp()
         return jsonify({"now": datetime.fromtimestamp(source.now(), UTC).isoformat()})
 
     @app.post("/_emulator/replay/next")

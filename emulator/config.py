@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -26,6 +27,8 @@ class EmulatorSettings(BaseSettings):
     always_live: bool = False  # every channel live all the time (for `--all` benchmarks)
     drift_seconds: float = Field(default=10.0, gt=0)  # viewer counts change this often
     clock_offset_seconds: float = 0.0  # shift the simulated clock (backfills, demos)
+    # Stop the simulated clock here: the market never moves (tests that need one market)
+    frozen_at: datetime | None = None
 
     # Replay instead of simulation: a JSON-lines file of Helix stream records with `observed_at`
     replay_file: Path | None = None

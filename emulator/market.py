@@ -187,6 +187,8 @@ class Market:
 
     def now(self) -> float:
         """Seconds since the epoch on the simulated clock."""
+        if self.settings.frozen_at is not None:
+            return self.settings.frozen_at.timestamp()
         return datetime.now(UTC).timestamp() + self.settings.clock_offset_seconds
 
     def table(self, at: float | None = None) -> StreamTable:

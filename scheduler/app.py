@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from scheduler.collect import Collector
 from scheduler.frames import FramePolicy
@@ -11,6 +12,7 @@ from settings import Settings
 from store import Spool, StoreUnavailable
 from store.frames import FrameStore
 from twitch_client import TwitchClient
+from twitch_client.models import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,17 @@ def frame_policy(settings: Settings) -> FramePolicy:
     )
 
 
-def build_collector(settings: Settings) -> Collector:
+def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Collector:
+    """The collector of these settings; StoreUnavailable when the database cannot be
+    reached (checked here, at start, so a wrong URI never looks like an outage)."""
     store = FrameStore(
         settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms
     )
     try:
-        store.ensure_indexes()
-    except StoreUnavailable as error:
-        log.warning("%s; indexes will be created on a later start", error)
+        store.ensure_indexes()  # also the first contact: StoreUnavailable if unreachable
+    except StoreUnavailable:
+        store.close()
+        raise
     client = TwitchClient(settings)
     log.info(
         "collecting from %s (%s) into database %r",
@@ -51,5 +56,7 @@ def build_collector(settings: Settings) -> Collector:
         store,
         Spool(settings.spool_dir),
         top_n=settings.snapshot_top_n,
+        degraded_share=settings.degraded_quarantine_share,
         frame_policy=frame_policy(settings),
+        clock=clock,
     )

@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def store(ferretdb: FerretDB, database_name: str) -> Iterator[Store]:
 
 
 EmulatorFactory = Callable[..., EmulatorServer]
+FROZEN_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # the tests' usual slot
 
 
 @pytest.fixture
@@ -144,6 +146,10 @@ def collect_with_frames(
     """A collector for an emulator whose thumbnails are the checked-in real game frames."""
     # Every channel stays live, so no sampled channel goes offline before its thumbnail is
     # fetched (a drift boundary can pass in between); offline handling has its own tests.
-    emulator = make_emulator(frames_dir=SAMPLE_FRAMES, always_live=True)
+    # The clock stands still, so every run sees the same market (the same top streams,
+    # channels and splits), whatever the time of day and however slow the machine.
+    # The collector's clock stands there too: frame retention ages frames by that clock,
+    # and on the real one the tests' slot would some day be too old to keep.
+    emulator = make_emulator(frames_dir=SAMPLE_FRAMES, always_live=True, frozen_at=FROZEN_AT)
     settings = collector_settings(emulator.url, ferretdb.uri, database, tmp_path / "spool", **extra)
-    return build_collector(settings)
+    return build_collector(settings, clock=lambda: FROZEN_AT)

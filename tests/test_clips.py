@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from conftest import SAMPLE_FRAMES, EmulatorFactory, FerretDB, collector_settings
+from conftest import FROZEN_AT, SAMPLE_FRAMES, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from scheduler.clips import ClipUnavailable, frames_from_clip, read_clip
 from store import schema
 from store.frames import FrameStore
 
 pytestmark = pytest.mark.integration
-SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+SLOT = FROZEN_AT
 
 
 def test_a_clip_gives_k_frames_spread_over_it(make_emulator: EmulatorFactory) -> None:
@@ -42,7 +41,7 @@ def test_a_clip_gives_k_frames_spread_over_it(make_emulator: EmulatorFactory) ->
 def test_the_collector_stores_clip_frames_when_configured(
     make_emulator: EmulatorFactory, ferretdb: FerretDB, database_name: str, tmp_path: Path
 ) -> None:
-    emulator = make_emulator(frames_dir=SAMPLE_FRAMES)
+    emulator = make_emulator(frames_dir=SAMPLE_FRAMES, frozen_at=FROZEN_AT)
     settings = collector_settings(
         emulator.url,
         ferretdb.uri,
@@ -55,7 +54,7 @@ def test_the_collector_stores_clip_frames_when_configured(
         clip_streams=2,
         clip_seconds=10,
     )
-    job = build_collector(settings)
+    job = build_collector(settings, clock=lambda: FROZEN_AT)  # frame retention ages by it
     summary = job.collect(SLOT)
     job.close()
     assert summary.frames == 2 + 2 * 3 and summary.frame_failures == 0
