@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from scheduler.app import build_collector
 from scheduler.backfill import backfill
-from scheduler.daemon import AlreadyRunning, build_scheduler, hold_lock, run_forever
+from scheduler.daemon import build_scheduler, run_forever
+from scheduler.lock import AlreadyRunning, database_lock, lock_path
 from scheduler.replay import replay_recording
 from scheduler.slots import current_slot, parse_minutes, parse_slot
-from settings import Settings
+from settings import Settings, SettingsError, load_settings
+from store import StoreUnavailable
 from twitch_client.models import utc_now
 
 DESCRIPTION = """\
@@ -21,7 +22,16 @@ streams from the Twitch Helix API (or the local emulator when no TWITCH_CLIENT_I
 into MongoDB (MONGODB_URI, default the local FerretDB), with per-snapshot rollups by game,
 genre and language. A snapshot that cannot be written is spooled to SPOOL_DIR and written
 on the next run. Each run logs one JSON summary line. Settings: see .env.example.
+
+Every command holds the database's collector lock while it writes (a second one waits up
+to a minute, then fails). Exit status: 0 done; 1 failed (including a database that cannot
+be reached at start, or a lock that stays taken); 2 bad settings (one line per problem);
+3 `once` stored a degraded snapshot (too many records quarantined).
 """
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DEGRADED = 0, 1, 2, 3
+LOCK_WAIT_SECONDS = 60.0
+log = logging.getLogger("scheduler")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,9 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = commands.add_parser("run", help="run the daemon (the default command)")
     run.add_argument(
-        "--now", action="store_true", help="also take the current slot's snapshot at start"
+        "--no-catch-up",
+        action="store_true",
+        help="do not take the current slot at start when it is missing (the default does)",
     )
-    once = commands.add_parser("once", help="take one snapshot now and exit (exit 1 if it failed)")
+    once = commands.add_parser(
+        "once", help="take one snapshot now and exit (exit 1 if it failed, 3 if degraded)"
+    )
     once.add_argument(
         "--slot", type=parse_slot, help="slot time to file it under (default: the current slot)"
     )
@@ -56,51 +70,70 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"scheduler: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("urllib3").setLevel(logging.WARNING)
-    collector = build_collector(settings)
-    command = args.command or "run"
-    if command == "once":
-        slot = args.slot or current_slot(utc_now(), parse_minutes(settings.snapshot_minutes))
-        summary = collector.collect(slot, mode="all" if args.all else "top", limit=args.top)
-        return 1 if summary.outcome == "failed" else 0
-    if command == "replay":
-        replay_recording(collector, args.emulator_url or settings.emulator_url)
-        return 0
-    if command == "backfill":
-        if not settings.uses_emulator:
-            logging.getLogger("scheduler").error(
-                "backfill needs the emulator (Twitch has no history)"
-            )
-            return 1
-        minutes = parse_minutes(settings.snapshot_minutes)
-        backfill(
-            collector,
-            args.emulator_url or settings.emulator_url,
-            end=current_slot(utc_now(), minutes),
-            days=args.days,
-            minutes=minutes,
-        )
-        return 0
-    if command == "flush-spool":
-        collector.flush_spool()
-        return 1 if collector.spool.pending() else 0
+    if command == "backfill" and not settings.uses_emulator:
+        log.error("backfill needs the emulator (Twitch has no history)")
+        return EXIT_CONFIG
     try:
-        hold_lock(Path(settings.spool_dir).parent / "scheduler.lock")
+        with database_lock(
+            lock_path(settings.mongodb_uri, settings.mongodb_db),
+            holder=f"scheduler {command}",
+            wait_seconds=LOCK_WAIT_SECONDS,
+        ):
+            return _run(command, args, settings)
     except AlreadyRunning as error:
-        logging.getLogger("scheduler").error("%s", error)
-        return 1
-    scheduler = build_scheduler(
-        collector,
-        minutes=settings.snapshot_minutes,
-        misfire_grace_seconds=settings.snapshot_misfire_grace_seconds,
-        run_now=getattr(args, "now", False),
-    )
-    run_forever(scheduler)
-    return 0
+        log.error("%s", error)
+        return EXIT_FAILED
+
+
+def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    """The command, with the database lock held."""
+    try:
+        # An unreachable database at start is a setup error, not an outage to spool for.
+        collector = build_collector(settings)
+    except StoreUnavailable as error:
+        log.error("cannot start: %s (is MONGODB_URI right and the server up?)", error)
+        return EXIT_FAILED
+    collector.spool.clean_partials()
+    minutes = parse_minutes(settings.snapshot_minutes)
+    try:
+        if command == "once":
+            slot = args.slot or current_slot(utc_now(), minutes)
+            summary = collector.collect(slot, mode="all" if args.all else "top", limit=args.top)
+            if summary.outcome == "failed":
+                return EXIT_FAILED
+            return EXIT_DEGRADED if summary.degraded else EXIT_OK
+        if command == "replay":
+            replay_recording(collector, args.emulator_url or settings.emulator_url)
+            return EXIT_OK
+        if command == "backfill":
+            end = current_slot(utc_now(), minutes)
+            url = args.emulator_url or settings.emulator_url
+            backfill(collector, url, end=end, days=args.days, minutes=minutes)
+            return EXIT_OK
+        if command == "flush-spool":
+            collector.flush_spool()
+            return EXIT_FAILED if collector.spool.pending() else EXIT_OK
+        scheduler = build_scheduler(
+            collector,
+            minutes=settings.snapshot_minutes,
+            misfire_grace_seconds=settings.snapshot_misfire_grace_seconds,
+            catch_up=not args.no_catch_up,
+        )
+        run_forever(scheduler)
+        return EXIT_OK
+    finally:
+        collector.close()
 
 
 if __name__ == "__main__":

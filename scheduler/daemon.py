@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -16,25 +13,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from scheduler.collect import Collector
 from scheduler.slots import current_slot, parse_minutes
+from settings import shortest_interval_minutes
 from twitch_client.models import utc_now
 
 log = logging.getLogger(__name__)
-
-
-class AlreadyRunning(RuntimeError):
-    pass
-
-
-def hold_lock(path: Path) -> int:
-    """Keep a second daemon from collecting the same slots (released when the process ends)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(descriptor)
-        raise AlreadyRunning(f"another scheduler holds {path}") from None
-    return descriptor  # left open for the life of the process
 
 
 def build_scheduler(
@@ -42,21 +24,21 @@ def build_scheduler(
     *,
     minutes: str,
     misfire_grace_seconds: int,
-    run_now: bool = False,
+    catch_up: bool = True,
     clock: Callable[[], datetime] = utc_now,
 ) -> BlockingScheduler:
     slot_minutes = parse_minutes(minutes)
-    if misfire_grace_seconds >= 60 * min(
-        (b - a) % 60 or 60
-        for a, b in zip(slot_minutes, (*slot_minutes[1:], slot_minutes[0]), strict=True)
-    ):
+    if misfire_grace_seconds >= 60 * shortest_interval_minutes(slot_minutes):
         raise ValueError("the misfire grace time must be shorter than the interval between slots")
 
     def snapshot_job() -> None:
         collector.collect(current_slot(clock(), slot_minutes))
 
+    # Catching up takes the current slot at start when it is missing (a crash or a deploy
+    # must not lose it; `collect` skips a stored slot). Earlier slots are not taken: a
+    # listing made now, filed under a past slot, would be a false observation of it.
     # Leaving next_run_time out lets the trigger compute it; passing None would pause the job.
-    first_run = {"next_run_time": datetime.now(UTC)} if run_now else {}
+    first_run = {"next_run_time": datetime.now(UTC)} if catch_up else {}
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
         snapshot_job,

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from settings import parse_snapshot_minutes as parse_minutes
 
-def parse_minutes(text: str) -> tuple[int, ...]:
-    """`"0,30"` → (0, 30); raise ValueError for anything else."""
-    minutes = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
-    if not minutes or any(not 0 <= m < 60 for m in minutes):
-        raise ValueError(f"snapshot minutes must be 0..59, comma separated: {text!r}")
-    return minutes
+__all__ = ["current_slot", "parse_minutes", "parse_slot"]
 
 
 def current_slot(now: datetime, minutes: tuple[int, ...] = (0, 30)) -> datetime:

@@ -9,9 +9,12 @@ still be overridden one by one (for another mock, a proxy, or a staging host).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo.errors import ConfigurationError, InvalidURI
+from pymongo.uri_parser import parse_uri
 
 # Credentials the emulator accepts; they are not secrets (they only open the local fake).
 EMULATOR_CLIENT_ID = "genreradarlocalclient0000000000"
@@ -21,7 +24,6 @@ REAL_URLS = {
     "oauth": "https://id.twitch.tv/oauth2",
     "helix": "https://api.twitch.tv/helix",
     "igdb": "https://api.igdb.com/v4",
-    "cdn": "https://static-cdn.jtvnw.net",
 }
 
 LOCAL_MONGODB_URI = "mongodb://127.0.0.1:27017/"
@@ -91,6 +93,9 @@ class Settings(BaseSettings):
     snapshot_top_n: int = Field(default=1000, ge=1)
     snapshot_minutes: str = "0,30"
     snapshot_misfire_grace_seconds: int = Field(default=600, ge=1)
+    # A snapshot with more quarantined records than this share of all it received is
+    # stored but marked degraded (a broken API or a changed record shape).
+    degraded_quarantine_share: float = Field(default=0.05, ge=0, le=1)
     spool_dir: Path = Path(".local/spool")
     all_streams_concurrency: int = Field(default=6, ge=1, le=32)
 
@@ -115,6 +120,46 @@ class Settings(BaseSettings):
     backoff_max_seconds: float = Field(default=30.0, ge=0)
 
     log_level: str = "INFO"
+
+    @field_validator("snapshot_minutes")
+    @classmethod
+    def _minutes(cls, value: str) -> str:
+        parse_snapshot_minutes(value)
+        return value
+
+    @field_validator("mongodb_uri", "mongodb_uri_readonly")
+    @classmethod
+    def _mongodb_uri(cls, value: str) -> str:
+        if value:
+            try:
+                parse_uri(value, validate=True, connect_timeout=None)
+            except (InvalidURI, ConfigurationError, ValueError) as error:
+                # The message of pymongo never repeats the password; the URI itself is
+                # left out for the same reason.
+                raise ValueError(f"not a MongoDB connection string ({error})") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        secret = self.twitch_client_secret.get_secret_value()
+        if self.twitch_client_id and not secret:
+            raise ValueError("TWITCH_CLIENT_ID is set but TWITCH_CLIENT_SECRET is not")
+        if secret and not self.twitch_client_id:
+            raise ValueError("TWITCH_CLIENT_SECRET is set but TWITCH_CLIENT_ID is not")
+        minutes = parse_snapshot_minutes(self.snapshot_minutes)
+        if self.snapshot_misfire_grace_seconds >= 60 * shortest_interval_minutes(minutes):
+            raise ValueError(
+                "SNAPSHOT_MISFIRE_GRACE_SECONDS must be shorter than the interval between "
+                f"snapshot minutes {self.snapshot_minutes!r}"
+            )
+        return self
 
     @property
     def uses_emulator(self) -> bool:
@@ -158,15 +203,45 @@ class Settings(BaseSettings):
         return "https://www.twitch.tv/{login}"
 
     @property
-    def cdn_url(self) -> str:
-        return self._url(self.twitch_cdn_url, "cdn", "/cdn")
-
-    @property
     def dashboard_mongodb_uri(self) -> str:
         """The dashboard's (read-only) connection string, falling back to the local default."""
         return self.mongodb_uri_readonly or self.mongodb_uri
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build the settings from the environment, with explicit overrides (tests, CLI flags)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+class SettingsError(ValueError):
+    """The environment holds settings that cannot work; `problems` has one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def parse_snapshot_minutes(text: str) -> tuple[int, ...]:
+    """`"0,30"` → (0, 30); ValueError for anything else."""
+    try:
+        minutes = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        minutes = ()
+    if not minutes or any(not 0 <= m < 60 for m in minutes):
+        raise ValueError(f"snapshot minutes must be 0..59, comma separated: {text!r}")
+    return minutes
+
+
+def shortest_interval_minutes(minutes: tuple[int, ...]) -> int:
+    """The shortest gap between consecutive snapshot minutes, wrapping round the hour."""
+    following = (*minutes[1:], minutes[0])
+    return min((b - a) % 60 or 60 for a, b in zip(minutes, following, strict=True))
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or :class:`SettingsError` naming every problem
+    on its own line (the variable and why), never a traceback and never a secret value."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False, include_input=False):
+            name = "_".join(str(part) for part in item["loc"]).upper()
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if name else message)
+        raise SettingsError(problems) from None

@@ -38,7 +38,7 @@ def environment(emulator_url: str, mongo_uri: str, database: str, tmp: Path) -> 
     return env
 
 
-def test_daemon_snapshots_at_start_and_stops_cleanly_on_sigterm(
+def test_daemon_catches_up_the_current_slot_at_start_and_stops_cleanly_on_sigterm(
     make_emulator: EmulatorFactory,
     ferretdb: FerretDB,
     store: Store,
@@ -46,8 +46,9 @@ def test_daemon_snapshots_at_start_and_stops_cleanly_on_sigterm(
     tmp_path: Path,
 ) -> None:
     emulator = make_emulator()
+    # No flag: a daemon that starts (after a crash or a deploy) takes the current slot.
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "run", "--now"],
+        [sys.executable, "-m", "scheduler", "run"],
         cwd=tmp_path,
         env=environment(emulator.url, ferretdb.uri, database_name, tmp_path),
         stderr=subprocess.PIPE,

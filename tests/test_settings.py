@@ -52,6 +52,9 @@ def test_credentials_switch_to_the_real_api_and_urls_can_be_overridden() -> None
     )
     assert "s3cret" not in repr(real)
     proxied = Settings(
-        _env_file=None, twitch_client_id="abc", twitch_helix_url="http://mock/helix/"
+        _env_file=None,
+        twitch_client_id="abc",
+        twitch_client_secret="s3cret",
+        twitch_helix_url="http://mock/helix/",
     )  # type: ignore[call-arg]
     assert proxied.helix_url == "http://mock/helix"
