@@ -137,6 +137,8 @@ class MarketData:
         self.load_error: str = ""
         self._loader: threading.Thread | None = None
         self.games: dict[str, dict[str, Any]] = {}
+        self.newest_degraded = False  # the newest snapshot quarantined too many records
+        self.backfill: dict[str, Any] = {}  # `{running, until, heartbeat}` while one runs
         self._memo: dict[Hashable, Any] = {}
 
     @property
@@ -175,6 +177,7 @@ class MarketData:
             state = self.reader.rollup_state()
             if state is None:
                 return
+            self.backfill = state.get("backfill") or {}
             wanted = (state.get("newest_slot"), state.get("rebuilt_at"))
             if wanted == self._state:
                 return
@@ -183,10 +186,13 @@ class MarketData:
                 self._load_everything()
             self.games = {g["_id"]: g for g in self.reader.games()}
             self._state = wanted
+            self.newest_degraded = bool(state.get("newest_degraded"))
             self._memo.clear()
 
     def _load_everything(self) -> None:
-        self.frames, self.channels, slots = _read(self.reader.rollups(LOADED_DIMENSIONS))
+        published = self.reader.published_slots()
+        rollups = self.reader.rollups(LOADED_DIMENSIONS)
+        self.frames, self.channels, slots = _read(d for d in rollups if d["slot"] in published)
         self.slots = pd.DatetimeIndex(sorted(slots)).tz_convert("UTC")
 
     def _catch_up(self, newest: pd.Timestamp) -> bool:
@@ -199,9 +205,10 @@ class MarketData:
             return False
         documents = [
             doc
-            for slot in candidates
+            for slot in (c.to_pydatetime() for c in candidates)
+            if self.reader.is_published(slot)
             for dimension in LOADED_DIMENSIONS
-            if (doc := self.reader.rollup(slot.to_pydatetime(), dimension)) is not None
+            if (doc := self.reader.rollup(slot, dimension)) is not None
         ]
         frames, channels, slots = _read(documents)
         for dimension in CROSS_DIMENSIONS:
@@ -222,6 +229,9 @@ class MarketData:
 
     def newest_slot(self) -> pd.Timestamp | None:
         return self.slots[-1] if len(self.slots) else None
+
+    def oldest_slot(self) -> pd.Timestamp | None:
+        return self.slots[0] if len(self.slots) else None
 
     def window_slots(self, window: Window) -> pd.DatetimeIndex:
         return self.slots[

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import requests
 
 from scheduler.collect import Collector, RunSummary
+from store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +37,31 @@ def backfill(
         slot += timedelta(minutes=1)
     summaries = []
     with requests.Session() as http:
-        for number, slot in enumerate(slots, 1):
-            if skip_every and number % skip_every == 0:
-                continue
-            http.post(
-                f"{emulator_url.rstrip('/')}/_emulator/clock",
-                json={"at": slot.isoformat()},
-                timeout=10,
-            )
-            summaries.append(collector.collect(slot))
+        try:
+            for number, slot in enumerate(slots, 1):
+                _mark(collector, running=True, until=end)  # also the heartbeat readers watch
+                if skip_every and number % skip_every == 0:
+                    continue
+                http.post(
+                    f"{emulator_url.rstrip('/')}/_emulator/clock",
+                    json={"at": slot.isoformat()},
+                    timeout=10,
+                )
+                summaries.append(collector.collect(slot))
+        finally:
+            _mark(collector, running=False, until=end)
         http.post(
             f"{emulator_url.rstrip('/')}/_emulator/clock", json={"at": end.isoformat()}, timeout=10
         )
     stored = sum(s.outcome == "stored" for s in summaries)
     log.info("backfilled %d of %d slots", stored, len(slots))
     return summaries
+
+
+def _mark(collector: Collector, *, running: bool, until: datetime) -> None:
+    """Readers say "backfilling", not "stale", while this runs; the mark is advisory, so
+    an outage here never stops the backfill (its snapshots are spooled as usual)."""
+    try:
+        collector.store.mark_backfill(running=running, until=until)
+    except StoreError as error:
+        log.warning("could not record the backfill's progress: %s", error)

@@ -31,6 +31,7 @@ class RunSummary:
     slot: str
     mode: str
     outcome: str  # stored | spooled | skipped | failed
+    degraded: bool = False
     streams: int = 0
     pages: int = 0
     requests: int = 0
@@ -59,6 +60,7 @@ class Collector:
         spool: Spool,
         *,
         top_n: int,
+        degraded_share: float = 0.05,
         clock: Callable[[], datetime] = utc_now,
         catalogue: Catalogue | None = None,
         frame_policy: FramePolicy | None = None,
@@ -69,6 +71,7 @@ class Collector:
         self.store = store
         self.spool = spool
         self.top_n = top_n
+        self.degraded_share = degraded_share
         self._clock = clock
 
     def close(self) -> None:
@@ -76,11 +79,17 @@ class Collector:
         self.store.close()
 
     def flush_spool(self) -> int:
-        """Write spooled snapshots (oldest first); stop at the first that still fails."""
+        """Write spooled snapshots (oldest first); stop at the first that still fails.
+
+        A spooled slot that has a complete snapshot by now is dropped (the stored one
+        wins); a spool file that cannot be read is moved aside by the spool, not retried."""
         written = 0
         for path in self.spool.pending():
+            batch = self.spool.load(path)
+            if batch is None:
+                continue
             try:
-                self.store.write_snapshot(self.spool.load(path))
+                stored = self.store.write_snapshot(batch)
             except StoreUnavailable:
                 log.warning(
                     "store still unavailable; %d spooled snapshot(s) wait",
@@ -88,7 +97,7 @@ class Collector:
                 )
                 break
             self.spool.remove(path)
-            written += 1
+            written += stored
         if written:
             log.info("wrote %d spooled snapshot(s) to the store", written)
         return written
@@ -114,15 +123,25 @@ class Collector:
         summary.streams, summary.pages = len(batch.streams), listing.pages
         summary.quarantined, summary.end_reason = len(batch.quarantine), listing.end_reason
         summary.new_games = len(batch.games)
+        summary.degraded = bool(batch.snapshot["degraded"])
+        if summary.degraded:
+            log.warning(
+                "snapshot %s is degraded: %d of %d records quarantined (see the quarantine "
+                "collection for the reasons)",
+                summary.slot,
+                summary.quarantined,
+                summary.quarantined + summary.streams,
+            )
         try:
-            self.store.write_snapshot(batch)
-            summary.outcome = "stored"
+            stored = self.store.write_snapshot(batch)
+            summary.outcome = "stored" if stored else "skipped"
         except StoreUnavailable as error:
             log.warning("%s; spooling the snapshot", error)
             self.spool.put(batch)
             summary.outcome = "spooled"
             return self._finish(summary, began)
-        self._sample_frames(batch, summary)
+        if stored and mode != "replay":  # a recording has no thumbnails to fetch
+            self._sample_frames(batch, summary)
         return self._finish(summary, began)
 
     def _sample_frames(self, batch: SnapshotBatch, summary: RunSummary) -> None:
@@ -176,13 +195,23 @@ class Collector:
             self.client, self.catalogue, known, (s["game_id"] for s in streams), finished_at
         )
         catalogue: dict[str, Any] = {**known, **{g["_id"]: g for g in new_games}}
-        quarantined = [*listing.quarantined, *bad_games]
+        # The same bad record can arrive twice (pages overlap while counts drift): its
+        # quarantine document is keyed by its content, so repeats are one record.
+        quarantine = {
+            doc["_id"]: doc
+            for doc in (
+                schema.quarantine_document(slot, q, finished_at)
+                for q in [*listing.quarantined, *bad_games]
+            )
+        }
+        received = len(streams) + len(quarantine)
+        share = len(quarantine) / received if received else 0.0
         snapshot = {
             "_id": slot,
             "slot": slot,
             "started_at": started_at,
             "finished_at": finished_at,
-            "status": "partial" if listing.end_reason == "invalid cursor" else "complete",
+            "status": schema.PARTIAL if listing.end_reason == "invalid cursor" else schema.COMPLETE,
             "mode": mode,
             "top_n": None if mode in ("all", "replay") and limit is None else (limit or self.top_n),
             "stream_count": len(streams),
@@ -190,7 +219,9 @@ class Collector:
             "pages": listing.pages,
             "requests": self.client.stats.requests,
             "retries": self.client.stats.retries,
-            "quarantined": len(quarantined),
+            "quarantined": len(quarantine),
+            "quarantine_share": round(share, 4),
+            "degraded": share > self.degraded_share,
             "end_reason": listing.end_reason,
             "schema_version": schema.SCHEMA_VERSION,
         }
@@ -198,7 +229,7 @@ class Collector:
             slot=slot,
             snapshot=snapshot,
             streams=streams,
-            quarantine=[schema.quarantine_document(slot, q, finished_at) for q in quarantined],
+            quarantine=list(quarantine.values()),
             rollups=compute_rollups(
                 slot, streams, lambda g: schema.genre_of(catalogue.get(g)), written_at=finished_at
             ),

@@ -39,5 +39,15 @@ class SnapshotBatch:
 
     @classmethod
     def from_json(cls, text: str) -> SnapshotBatch:
+        """The batch `to_json` wrote; ValueError for anything else (JSON of another shape)."""
         data = json_util.loads(text, json_options=_JSON_OPTIONS)
+        if not isinstance(data, dict) or not isinstance(data.get("slot"), datetime):
+            raise ValueError("not a spooled snapshot (no slot)")
+        if not isinstance(data.get("snapshot"), dict):
+            raise ValueError("not a spooled snapshot (no snapshot document)")
+        lists = ("streams", "quarantine", "rollups", "games")
+        if set(data) - {"slot", "snapshot", *lists} or not all(
+            isinstance(data.get(k, []), list) for k in lists
+        ):
+            raise ValueError("not a spooled snapshot (unexpected fields)")
         return cls(**data)

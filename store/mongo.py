@@ -9,7 +9,7 @@ serve are used.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +33,17 @@ _UNREACHABLE = (
     mongo_errors.WTimeoutError,
 )
 DUPLICATE_KEY = 11000
+
+PhaseHook = Callable[[str, datetime], None]
+_phase_hook: PhaseHook | None = None
+
+
+def set_phase_hook(hook: PhaseHook | None) -> None:
+    """Have `hook(step, slot)` called before each step of every snapshot write (steps:
+    `begin`, `streams`, `rollup:<dimension>`, `publish`, `announce`). Fault drills and
+    tests use it to stop a write midway; production never sets one."""
+    global _phase_hook
+    _phase_hook = hook
 
 
 @contextmanager
@@ -77,11 +88,14 @@ class Store:
                         self.db[collection].create_indexes([index])
 
     def is_collected(self, slot: datetime) -> bool:
+        """Whether the slot has a complete snapshot. If so, readers are told of it should
+        they not know it yet (its writer died between publishing and announcing)."""
         with translate_errors("reading snapshots"):
-            return (
-                self.db[schema.SNAPSHOTS].find_one({"_id": slot, "status": "complete"}, {"_id": 1})
-                is not None
-            )
+            found = self.db[schema.SNAPSHOTS].find_one({"_id": slot}, {"status": 1, "degraded": 1})
+            if found is None or found.get("status") != schema.COMPLETE:
+                return False
+            self._announce_if_missed(slot, degraded=bool(found.get("degraded")))
+            return True
 
     def games(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         with translate_errors("reading games"):
@@ -89,23 +103,80 @@ class Store:
                 g["_id"]: g for g in self.db[schema.GAMES].find({"_id": {"$in": sorted(set(ids))}})
             }
 
-    def write_snapshot(self, batch: SnapshotBatch) -> None:
-        """Write one snapshot's documents idempotently, the snapshot document last."""
-        with translate_errors(f"writing snapshot {schema.slot_key(batch.slot)}"):
+    def write_snapshot(self, batch: SnapshotBatch) -> bool:
+        """Write one snapshot, all or nothing from a reader's view; False (nothing written)
+        when the slot already has a complete snapshot: the first complete observation wins.
+
+        The snapshot document is the slot's publication mark. It goes in first with status
+        `writing`, so readers (who use only `complete` slots) ignore the slot meanwhile; then
+        the streams, quarantine and rollups; then the document's final status. A slot that
+        had a document before (an attempt that crashed, or a `partial` listing) loses that
+        attempt's streams and quarantine first, so two observations never mix.
+        """
+        slot = batch.slot
+        with translate_errors(f"writing snapshot {schema.slot_key(slot)}"):
+            snapshots = self.db[schema.SNAPSHOTS]
+            earlier = snapshots.find_one({"_id": slot}, {"status": 1, "degraded": 1})
+            if earlier is not None and earlier.get("status") == schema.COMPLETE:
+                log.info("snapshot %s is stored already; keeping it", schema.slot_key(slot))
+                self._announce_if_missed(slot, degraded=bool(earlier.get("degraded")))
+                return False
+            self._phase("begin", slot)
+            snapshots.replace_one(
+                {"_id": slot}, {**batch.snapshot, "status": schema.WRITING}, upsert=True
+            )
+            if earlier is not None:
+                # Rare (after a crash or a partial listing): on FerretDB v1 these are scans.
+                self.db[schema.STREAMS].delete_many({"slot": slot})
+                self.db[schema.QUARANTINE].delete_many({"slot": slot})
             for game in batch.games:
                 self.db[schema.GAMES].update_one(
                     {"_id": game["_id"]},
                     {"$set": {k: v for k, v in game.items() if k != "_id"}},
                     upsert=True,
                 )
+            self._phase("streams", slot)
             self._insert_new(schema.STREAMS, batch.streams)
             self._insert_new(schema.QUARANTINE, batch.quarantine)
             for rollup in batch.rollups:
+                self._phase(f"rollup:{rollup['dimension']}", slot)
                 self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
-            self.db[schema.SNAPSHOTS].replace_one({"_id": batch.slot}, batch.snapshot, upsert=True)
-            self._announce(batch.slot)
+            self._phase("publish", slot)
+            snapshots.replace_one({"_id": slot}, batch.snapshot, upsert=True)
+            self._phase("announce", slot)
+            if batch.snapshot.get("status") == schema.COMPLETE:
+                self._announce(slot, degraded=bool(batch.snapshot.get("degraded")))
+        return True
 
-    def _announce(self, slot: datetime) -> None:
+    @staticmethod
+    def _phase(name: str, slot: datetime) -> None:
+        if _phase_hook is not None:
+            _phase_hook(name, slot)
+
+    def mark_backfill(self, *, running: bool, until: datetime | None = None) -> None:
+        """Tell readers that a backfill is writing past slots (so old data is not stale)."""
+        with translate_errors("recording the backfill"):
+            changes: dict[str, Any] = {
+                "backfill": {"running": running, "until": until, "heartbeat": datetime.now(UTC)}
+            }
+            self.db[schema.META].update_one(
+                {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
+            )
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the server answers now."""
+        with translate_errors("connecting"):
+            self.db.command("ping")
+
+    def _announce_if_missed(self, slot: datetime, *, degraded: bool) -> None:
+        """Announce a published slot that readers were never told of (the writer died
+        between publishing and announcing)."""
+        state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
+        newest = state.get("newest_slot")
+        if newest is None or newest < slot:
+            self._announce(slot, degraded=degraded)
+
+    def _announce(self, slot: datetime, *, degraded: bool) -> None:
         """Tell readers (the dashboard) what changed: a newer slot, or an older one arriving
         late (from the spool), which counts as a rebuild so that they reload."""
         now = datetime.now(UTC)
@@ -114,7 +185,8 @@ class Store:
         changes: dict[str, Any] = {"written_at": now}
         if newest is None or slot > newest:
             changes["newest_slot"] = slot
-        elif slot < newest:
+            changes["newest_degraded"] = degraded
+        else:
             changes["rebuilt_at"] = now
         self.db[schema.META].update_one(
             {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True

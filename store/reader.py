@@ -51,9 +51,24 @@ class StoreReader:
         self._client.close()
 
     def rollup_state(self) -> dict[str, Any] | None:
-        """`{newest_slot, written_at, rebuilt_at?}`: what changed since a reader last looked."""
+        """`{newest_slot, newest_degraded, written_at, rebuilt_at?, backfill?}`: what changed
+        since a reader last looked."""
         with translate_errors("reading the rollup state"):
             return self._db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
+
+    def published_slots(self) -> set[datetime]:
+        """The slots whose snapshot is complete: the only ones readers may use (a slot being
+        written, or whose write crashed, has rollups that are not to be trusted)."""
+        with translate_errors("reading snapshots"):
+            return {
+                doc["_id"]
+                for doc in self._db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"_id": 1})
+            }
+
+    def is_published(self, slot: datetime) -> bool:
+        with translate_errors("reading a snapshot"):
+            found = self._db[schema.SNAPSHOTS].find_one({"_id": slot}, {"status": 1})
+            return found is not None and found.get("status") == schema.COMPLETE
 
     def rollups(self, dimensions: list[str]) -> Iterator[dict[str, Any]]:
         """Every rollup of these dimensions (a full read: at start, or after a rebuild)."""

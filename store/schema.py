@@ -35,6 +35,12 @@ STREAM_GENRES = "stream_genres"
 # `meta` document that tells readers what changed, so they need not scan `rollups`.
 ROLLUP_STATE_ID = "rollups"
 
+# `snapshots.status`: readers use only complete slots. `writing` marks a write in progress
+# (or one that crashed), `partial` a listing Helix cut short; neither is published.
+COMPLETE = "complete"
+PARTIAL = "partial"
+WRITING = "writing"
+
 UNKNOWN_GENRE = "Unknown"
 NON_GAME_GENRE = NON_GAME
 UNKNOWN_LANGUAGE = "unknown"

@@ -1,7 +1,9 @@
 """A local spool of snapshots that could not be written, replayed on the next run.
 
-One file per slot, written atomically (temporary file + rename), so a crash mid-write
-never leaves a half file that would be mistaken for a snapshot.
+One file per slot, written atomically (temporary `.partial` file + rename), so a crash
+mid-write never leaves a half file that would be mistaken for a snapshot. A file that
+cannot be read all the same (truncated by a full disk, edited by hand) is moved into
+`rejected/` beside a note of the reason, so one bad file never blocks the others.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from bson.errors import BSONError
+
 from store.batch import SnapshotBatch
 from store.schema import slot_key
 
 log = logging.getLogger(__name__)
+
+REJECTED = "rejected"
 
 
 class Spool:
@@ -39,9 +45,40 @@ class Spool:
             return []
         return sorted(self.directory.glob("*.json"))
 
-    @staticmethod
-    def load(path: Path) -> SnapshotBatch:
-        return SnapshotBatch.from_json(path.read_text(encoding="utf-8"))
+    def clean_partials(self) -> int:
+        """Delete `.partial` files a crashed writer left. Only safe while holding the
+        collector lock (no other writer can be midway through `put`)."""
+        removed = 0
+        if self.directory.is_dir():
+            for partial in self.directory.glob("*.partial"):
+                partial.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.warning("removed %d unfinished spool file(s) left by a crash", removed)
+        return removed
+
+    def load(self, path: Path) -> SnapshotBatch | None:
+        """The spooled batch, or None when the file is unreadable (it is then rejected)."""
+        try:
+            return SnapshotBatch.from_json(path.read_text(encoding="utf-8"))
+        except (ValueError, TypeError, KeyError, BSONError, UnicodeDecodeError) as error:
+            # json.JSONDecodeError is a ValueError; a valid JSON of the wrong shape gives
+            # TypeError or KeyError.
+            self.reject(path, f"{type(error).__name__}: {error}")
+            return None
+
+    def reject(self, path: Path, reason: str) -> Path:
+        """Move a bad spool file into `rejected/`, with `<name>.reason` saying why."""
+        rejected = self.directory / REJECTED
+        rejected.mkdir(parents=True, exist_ok=True)
+        target = rejected / path.name
+        os.replace(path, target)
+        target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")
+        log.error("spool file %s is unreadable (%s); moved it to %s", path.name, reason, target)
+        return target
+
+    def rejected(self) -> list[Path]:
+        return sorted((self.directory / REJECTED).glob("*.json"))
 
     @staticmethod
     def remove(path: Path) -> None:
