@@ -134,7 +134,9 @@ def register(app: Flask, state: EmulatorState) -> None:
         if kind == "not_an_object":
             return [record["id"], record["user_login"]]
         bad = dict(record)
-        bad[kind] = f"x{record['id']}" if kind == "id" else _BROKEN_VALUES[kind]
+        # A broken id is the id as a number: Helix ids are strings, and being opaque, any
+        # other string would be a valid one.
+        bad[kind] = int(record["id"]) if kind == "id" else _BROKEN_VALUES[kind]
         return bad
 
     @app.get("/helix/streams")

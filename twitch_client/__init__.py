@@ -21,7 +21,7 @@ from twitch_client.igdb import game_genres
 from twitch_client.models import Game, QuarantinedRecord, Stream
 from twitch_client.ratelimit import FixedRateLimiter, HelixBucket
 from twitch_client.streams import StreamListing, list_all_streams, list_streams
-from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail
+from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail, on_cdn
 from twitch_client.transport import RequestStats, RetryPolicy, Transport
 
 __all__ = [
@@ -122,7 +122,10 @@ class TwitchClient:
         return game_genres(post, igdb_ids)
 
     def thumbnail(self, template: str, width: int, height: int) -> bytes:
-        """One stream's preview JPEG; `ThumbnailUnavailable` says why there is none."""
+        """One stream's preview JPEG; `ThumbnailUnavailable` says why there is none.
+        TWITCH_CDN_URL, when set, replaces the CDN the template names."""
+        if self._settings.twitch_cdn_url:
+            template = on_cdn(template, self._settings.twitch_cdn_url)
         return fetch_thumbnail(
             self._session, template, width, height, timeout=self._settings.http_timeout_seconds
         )

@@ -13,7 +13,11 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-NumericId = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]+$")]
+# Ids are opaque to the client: Twitch sends digits, but nothing here computes with them,
+# so any non-empty string is accepted (mocks and proxies use UUIDs). Only `igdb_id` goes
+# into IGDB's numeric `where id = (…)` and stays digits-only.
+OpaqueId = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=200)]
+OptionalOpaqueId = Annotated[str, StringConstraints(strict=True, max_length=200)]
 OptionalNumericId = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]*$")]
 
 M = TypeVar("M", bound=BaseModel)
@@ -24,11 +28,11 @@ class Stream(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: NumericId
-    user_id: NumericId
+    id: OpaqueId
+    user_id: OpaqueId
     user_login: Annotated[str, StringConstraints(strict=True, min_length=1)]
     user_name: Annotated[str, Field(strict=True)]
-    game_id: OptionalNumericId = ""
+    game_id: OptionalOpaqueId = ""
     game_name: Annotated[str, Field(strict=True)] = ""
     type: Annotated[str, Field(strict=True)] = "live"
     title: Annotated[str, Field(strict=True)] = ""
@@ -45,7 +49,7 @@ class Game(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: NumericId
+    id: OpaqueId
     name: Annotated[str, StringConstraints(strict=True, min_length=1)]
     box_art_url: str = ""
     igdb_id: OptionalNumericId = ""

@@ -9,6 +9,7 @@ against no Helix bucket.
 from __future__ import annotations
 
 import io
+from urllib.parse import urlsplit
 
 import requests
 from PIL import Image, UnidentifiedImageError
@@ -16,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from twitch_client.errors import TwitchError
 
 PLACEHOLDER_MARK = "/ttv-static/404_preview"
+PREVIEW_PATH = "/previews-ttv/"
 
 
 class ThumbnailUnavailable(TwitchError):
@@ -28,6 +30,19 @@ class ThumbnailUnavailable(TwitchError):
 
 def thumbnail_url(template: str, width: int, height: int) -> str:
     return template.replace("{width}", str(width)).replace("{height}", str(height))
+
+
+def on_cdn(template: str, cdn_url: str) -> str:
+    """The thumbnail template served from another CDN base (a mirror, proxy or mock).
+
+    Helix templates look like `https://static-cdn.jtvnw.net/previews-ttv/live_user_x-…`;
+    the part from `/previews-ttv/` on is kept under `cdn_url`. Any other shape keeps its
+    path and query, and only its scheme and host change."""
+    parts = urlsplit(template)
+    base = cdn_url.rstrip("/")
+    marker = parts.path.find(PREVIEW_PATH)
+    path = parts.path[marker:] if marker >= 0 else parts.path
+    return base + path + (f"?{parts.query}" if parts.query else "")
 
 
 def fetch_thumbnail(
