@@ -14,7 +14,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, jsonify
 
-from dashboard.components import STALE_AFTER
+from dashboard.components import data_health
 from dashboard.data import MarketData
 from dashboard.filters import Filters
 from dashboard.state import set_market
@@ -128,14 +128,8 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
             response = jsonify({"status": "error", "error": str(error)})
             response.status_code = 503
             return response
-        newest = (state or {}).get("newest_slot")
-        if newest is None:
-            return jsonify({"status": "empty", "newest_snapshot": None, "age_seconds": None})
-        age = (datetime.now(UTC) - newest).total_seconds()
-        status = "stale" if age > STALE_AFTER.total_seconds() else "ok"
-        return jsonify(
-            {"status": status, "newest_snapshot": newest.isoformat(), "age_seconds": round(age)}
-        )
+        health = data_health(state, datetime.now(UTC))
+        return jsonify(health)
 
     return app
 

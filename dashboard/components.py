@@ -16,6 +16,7 @@ from dashboard.state import market
 from store import StoreError
 
 STALE_AFTER = timedelta(minutes=75)  # two missed slots and a bit
+BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died
 LOAD_WAIT_SECONDS = 8.0
 COVERAGE = "of the top 1,000 live streams"
 
@@ -33,7 +34,7 @@ def from_url(search: str | None) -> tuple[Filters, MarketData, Window]:
     filters = Filters.from_search(search)
     data = market()
     data.refresh()
-    return filters, data, filters.window_for(data.newest_slot())
+    return filters, data, filters.window_for(data.newest_slot(), data.oldest_slot())
 
 
 def notice(text: str, kind: str = "info") -> html.Div:
@@ -116,20 +117,67 @@ def filter_bar(filters: Filters, data: MarketData) -> html.Div:
     )
 
 
+def data_health(state: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """What `/healthz` and the banner say of the data: `empty`, `ok`, `stale` (the newest
+    snapshot is old), `backfilling` (old, but a backfill is writing history now) or
+    `degraded` (the newest snapshot quarantined too many records)."""
+    state = state or {}
+    newest = state.get("newest_slot")
+    if newest is None:
+        return {"status": "empty", "newest_snapshot": None, "age_seconds": None}
+    age = now - newest
+    backfill = state.get("backfill") or {}
+    heartbeat = backfill.get("heartbeat")
+    if state.get("newest_degraded"):
+        status = "degraded"
+    elif age <= STALE_AFTER:
+        status = "ok"
+    elif backfill.get("running") and heartbeat is not None and now - heartbeat < BACKFILL_ALIVE:
+        status = "backfilling"
+    else:
+        status = "stale"
+    return {
+        "status": status,
+        "newest_snapshot": newest.isoformat(),
+        "age_seconds": round(age.total_seconds()),
+    }
+
+
 def status_notices(ctx: PageContext) -> list[html.Div]:
     notes = [notice(f"Ignored a bad link parameter: {p}.", "warning") for p in ctx.filters.problems]
+    if clamped := ctx.filters.clamp_note(ctx.window):
+        notes.append(notice(clamped, "info"))
     newest = ctx.data.newest_slot()
-    if newest is not None:
-        age = datetime.now(UTC) - newest.to_pydatetime()
-        if age > STALE_AFTER:
-            hours = age.total_seconds() / 3600
-            notes.append(
-                notice(
-                    f"Data is stale: the newest snapshot is {hours:,.1f} hours old "
-                    f"({newest:%Y-%m-%d %H:%M} UTC). Is the collector running?",
-                    "warning",
-                )
+    if newest is None:
+        return notes
+    state = {
+        "newest_slot": newest.to_pydatetime(),
+        "newest_degraded": ctx.data.newest_degraded,
+        "backfill": ctx.data.backfill,
+    }
+    health = data_health(state, datetime.now(UTC))
+    hours = health["age_seconds"] / 3600
+    when = f"{newest:%Y-%m-%d %H:%M} UTC"
+    if health["status"] == "degraded":
+        notes.append(
+            notice(
+                f"The newest snapshot ({when}) is degraded: the collector had to quarantine "
+                "many of the records Twitch sent, so its figures are incomplete.",
+                "warning",
             )
+        )
+    elif health["status"] == "backfilling":
+        notes.append(
+            notice(f"Backfilling history: the newest snapshot so far is from {when}.", "info")
+        )
+    elif health["status"] == "stale":
+        notes.append(
+            notice(
+                f"Data is stale: the newest snapshot is {hours:,.1f} hours old "
+                f"({when}). Is the collector running?",
+                "warning",
+            )
+        )
     return notes
 
 
@@ -169,7 +217,7 @@ def page(
         if not data.loaded:
             return loading_page(title, data.load_error)
         data.refresh()
-        window = filters.window_for(data.newest_slot())
+        window = filters.window_for(data.newest_slot(), data.oldest_slot())
         ctx = PageContext(filters, data, window, data.window_slots(window))
         header = [html.H1(title), filter_bar(filters, data), *status_notices(ctx)]
         if data.newest_slot() is None:

@@ -2,11 +2,13 @@
 
 Built with `graph_objects` (plotly.express is ~40× slower per figure). Every axis is
 labelled with its unit, numbers use thousands separators, and each genre keeps one colour
-on every page.
+on every page. Plotly renders titles, labels, legends and hover text as a subset of HTML
+(links included), so every string that can come from data passes through `plain` here.
 """
 
 from __future__ import annotations
 
+import html
 import zlib
 from collections.abc import Sequence
 
@@ -77,6 +79,12 @@ LAYOUT = dict(
 )
 
 
+def plain(text: object) -> str:
+    """Text that Plotly shows as written: `<`, `>` and `&` as entities, so a stream or game
+    name can never become markup (a link, say) in a chart."""
+    return html.escape(str(text), quote=False)
+
+
 def colour(name: str) -> str:
     """The same colour for the same genre (or language, game) everywhere."""
     return FIXED.get(name) or PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
@@ -85,7 +93,7 @@ def colour(name: str) -> str:
 def share_pie(labels: Sequence[str], hours: Sequence[float], title: str) -> go.Figure:
     figure = go.Figure(
         go.Pie(
-            labels=list(labels),
+            labels=[plain(label) for label in labels],
             values=list(hours),
             sort=False,
             hole=0.45,
@@ -96,7 +104,7 @@ def share_pie(labels: Sequence[str], hours: Sequence[float], title: str) -> go.F
             "<extra></extra>",
         )
     )
-    figure.update_layout(**LAYOUT, title=title, uniformtext=dict(minsize=11, mode="hide"))
+    figure.update_layout(**LAYOUT, title=plain(title), uniformtext=dict(minsize=11, mode="hide"))
     return figure
 
 
@@ -110,12 +118,13 @@ def stacked_area(series: pd.DataFrame, title: str, timezone: str = "UTC") -> go.
             go.Scatter(
                 x=series.index,
                 y=series[column],
-                name=label,
+                name=plain(label),
                 stackgroup="viewers",
                 mode="lines",
                 line=dict(width=0.5, color=colour(label)),
                 connectgaps=False,
-                hovertemplate=f"{label}: %{{y:,.0f}} viewers<extra></extra>",
+                # The name by reference: put into the template, it would be parsed as one.
+                hovertemplate="%{fullData.name}: %{y:,.0f} viewers<extra></extra>",
             )
         )
     for start, end in gaps(series):
@@ -128,7 +137,7 @@ def stacked_area(series: pd.DataFrame, title: str, timezone: str = "UTC") -> go.
             annotation_text="no data",
             annotation_position="top left",
         )
-    figure.update_layout(**LAYOUT, title=title, hovermode="x unified")
+    figure.update_layout(**LAYOUT, title=plain(title), hovermode="x unified")
     figure.update_xaxes(title_text=f"Time ({timezone})", title_standoff=4)
     figure.update_yaxes(title_text="Concurrent viewers", tickformat=",")
     return figure
@@ -168,15 +177,15 @@ def line(
             go.Scatter(
                 x=list(x),
                 y=list(values),
-                name=name,
+                name=plain(name),
                 mode="lines+markers",
                 line=dict(color=colour(name)),
                 marker=dict(size=4),
                 connectgaps=False,
-                hovertemplate=f"{name}: %{{y:,.0f}}<extra></extra>",
+                hovertemplate="%{fullData.name}: %{y:,.0f}<extra></extra>",
             )
         )
-    figure.update_layout(**LAYOUT, title=title, hovermode="x unified")
+    figure.update_layout(**LAYOUT, title=plain(title), hovermode="x unified")
     figure.update_xaxes(title_text=f"Time ({timezone})")
     figure.update_yaxes(title_text=y_title, tickformat=",")
     return figure
@@ -186,13 +195,13 @@ def bar(labels: Sequence[str], values: Sequence[float], title: str, x_title: str
     figure = go.Figure(
         go.Bar(
             x=list(values),
-            y=list(labels),
+            y=[plain(label) for label in labels],
             orientation="h",
             marker=dict(color=[colour(label) for label in labels]),
             hovertemplate="%{y}: %{x:,.1f}<extra></extra>",
         )
     )
-    figure.update_layout(**LAYOUT, title=title, height=max(300, 28 * len(labels) + 120))
+    figure.update_layout(**LAYOUT, title=plain(title), height=max(300, 28 * len(labels) + 120))
     figure.update_xaxes(title_text=x_title, tickformat=",")
     figure.update_yaxes(autorange="reversed", title_text=None)
     return figure
@@ -210,7 +219,7 @@ def heatmap(matrix: pd.DataFrame, title: str, timezone: str) -> go.Figure:
             hovertemplate="%{y} %{x}: %{z:,.1f} viewers per channel<extra></extra>",
         )
     )
-    figure.update_layout(**LAYOUT, title=title)
+    figure.update_layout(**LAYOUT, title=plain(title))
     figure.update_xaxes(title_text=f"Hour of day ({timezone})")
     figure.update_yaxes(title_text="Weekday", autorange="reversed")
     return figure

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 import pandas as pd
 
@@ -29,6 +29,11 @@ WINDOW_LABELS = {
     "custom": "Custom dates",
 }
 TIMEZONES = sorted(available_timezones())
+_KNOWN_ZONES = frozenset(TIMEZONES)
+# Bounds of any window (pandas timestamps end in 2262; Twitch began in 2011).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_VALUE_LENGTH = 100  # longer parameters are nobody's language, genre or zone
 DEFAULTS = {"window": "7d", "start": "", "end": "", "language": "", "genre": "", "tz": "UTC"}
 
 
@@ -46,6 +51,10 @@ class Filters:
     def from_query(cls, query: Mapping[str, object]) -> Filters:
         values = {k: str(query.get(k, "") or "") for k in DEFAULTS}
         problems: list[str] = []
+        for name, value in values.items():
+            if len(value) > MAX_VALUE_LENGTH:
+                problems.append(f"{name} is too long; ignored")
+                values[name] = DEFAULTS[name]
         if values["window"] not in WINDOWS:
             if values["window"]:
                 problems.append(f"unknown window {values['window']!r}; showing the last 7 days")
@@ -62,9 +71,8 @@ class Filters:
                 values.update(window="7d", start="", end="")
         else:
             values.update(start="", end="")
-        try:
-            ZoneInfo(values["tz"] or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
+        # Only zones of the list are accepted: ZoneInfo would also try odd paths as files.
+        if values["tz"] and values["tz"] not in _KNOWN_ZONES:
             problems.append(f"unknown time zone {values['tz']!r}; showing UTC")
             values["tz"] = "UTC"
         values["tz"] = values["tz"] or "UTC"
@@ -82,14 +90,37 @@ class Filters:
         }
         return "?" + urlencode(pairs) if pairs else ""
 
-    def window_for(self, newest: pd.Timestamp | None) -> Window:
-        """The window, ending just after the newest snapshot (so stale data still shows)."""
+    def window_for(self, newest: pd.Timestamp | None, oldest: pd.Timestamp | None = None) -> Window:
+        """The window, ending just after the newest snapshot (so stale data still shows).
+        Custom dates are clamped to the stored history [oldest, newest], so no date typed
+        into a link can make a page compute over centuries."""
         if self.window == "custom":
-            return Window(_day(self.start), _day(self.end) + timedelta(days=1))
+            start = max(_day(self.start), EARLIEST)
+            end = min(_day(self.end), LATEST) + timedelta(days=1)
+            if newest is not None:
+                end = min(end, (newest + CADENCE).to_pydatetime())
+            if oldest is not None:
+                start = max(start, oldest.floor("D").to_pydatetime())
+            return Window(start, max(start, end))
         end = (newest + CADENCE).to_pydatetime() if newest is not None else datetime.now(UTC)
         length = WINDOWS[self.window]
         assert length is not None
         return Window(end - length, end)
+
+    def clamp_note(self, window: Window) -> str:
+        """What a custom window lost to clamping, or "" when it kept the dates asked."""
+        if self.window != "custom":
+            return ""
+        asked_start, asked_last = _day(self.start), _day(self.end)
+        shown_last = window.end - timedelta(microseconds=1)
+        if asked_start >= window.start and asked_last.date() <= shown_last.date():
+            return ""
+        if window.end <= window.start:
+            return f"No data is stored between {self.start} and {self.end}."
+        return (
+            f"Showing {window.start:%Y-%m-%d %H:%M} to {shown_last:%Y-%m-%d %H:%M} UTC: "
+            "the stored history does not reach further."
+        )
 
     def describe(self) -> str:
         parts = [

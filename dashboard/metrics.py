@@ -40,8 +40,8 @@ def snapshot_weights(
     """Hours each snapshot stands for, indexed by slot (sorted, duplicates dropped)."""
     # as_unit: pandas 3 keeps datetimes in µs; the arithmetic below is in ns.
     index = pd.DatetimeIndex(sorted(set(slots))).as_unit("ns")
-    if len(index) == 0:
-        return pd.Series(dtype=float, index=index, name="weight")
+    if len(index) == 0:  # an empty window: still a UTC index, so callers can convert zones
+        return pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"), name="weight")
     following = np.append(np.diff(index.asi8), cadence.value)  # ns until the next snapshot
     weights = np.minimum(following, max_gap.value) / HOUR.value
     return pd.Series(weights, index=index, name="weight")
