@@ -6,14 +6,20 @@ One app for the session over a FerretDB database seeded with two days of market 
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from dash import Dash
 from dash.testing.wait import until
+from plotly.utils import PlotlyJSONEncoder
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
@@ -29,6 +35,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 os.environ.setdefault("SE_OFFLINE", "true")
 os.environ.setdefault("SE_AVOID_STATS", "true")
 TIMEOUT = 20
+EVIL = '<a href="https://evil.example/">Evil</a> & co'
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +47,14 @@ def seeded(ferretdb: FerretDB) -> Iterator[Store]:
         slots_between(end - timedelta(days=2), end + timedelta(minutes=30), skip={20, 21, 22, 60})
     )
     write_history(store, slots, top_n=150)
+    # A game whose name is markup: every page must show it as text, never as a link. It is
+    # the most watched game after Just Chatting, so the Overview's pie of games shows it.
+    watched: Counter[str] = Counter()
+    for rollup in store.db[schema.ROLLUPS].find({"dimension": "game"}):
+        watched.update({g["key"]: g["viewers"] for g in rollup["groups"]})
+    names = {g["_id"]: g["name"] for g in store.db[schema.GAMES].find({}, {"name": 1})}
+    renamed = next(k for k, _ in watched.most_common() if names.get(k) != "Just Chatting")
+    store.db[schema.GAMES].update_one({"_id": renamed}, {"$set": {"name": EVIL}})
     yield store
     store.db.client.drop_database("browser_market")
     store.close()
@@ -172,7 +187,66 @@ def test_pie_switches_to_games(dash_duo: Any, app: Dash, seeded: Store) -> None:
     labels = dash_duo.driver.execute_script(
         "return document.querySelector('#overview-pie .js-plotly-plot')._fullData[0].labels;"
     )
-    assert set(labels) - {"Other"} <= names and "Just Chatting" in labels
+    shown = {html.unescape(label) for label in labels}  # Plotly decodes entities when drawing
+    assert shown - {"Other"} <= names and "Just Chatting" in shown
+
+
+def test_a_name_that_is_markup_is_drawn_as_text(dash_duo: Any, app: Dash) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#overview-split", timeout=TIMEOUT)
+    dash_duo.find_elements("#overview-split input")[1].click()
+    dash_duo.wait_for_contains_text("#overview-pie", "Evil", timeout=TIMEOUT)
+    links = dash_duo.driver.execute_script(
+        "return document.querySelectorAll('#overview-pie a, #overview-pie [href]').length;"
+    )
+    legend = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#overview-pie .legendtext'))"
+        ".map(e => e.textContent);"
+    )
+    assert links == 0 and EVIL in legend
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/games", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#games-table .ag-row", timeout=TIMEOUT)
+    assert not dash_duo.driver.find_elements(By.CSS_SELECTOR, "a[href*='evil.example']")
+    assert console_errors(dash_duo) == []
+
+
+BAD_LINKS = [
+    {"window": "custom", "start": "2026-11-22", "end": "9999-12-31"},
+    {"window": "custom", "start": "0001-01-01", "end": "2026-11-22"},
+    {"window": "custom", "start": "1900-01-01", "end": "9999-12-31"},
+    {"tz": "Europe/" + "x" * 300},
+    {"window": "custom", "start": "2001-01-01", "end": "2001-12-31"},
+]
+
+
+@pytest.mark.parametrize("query", BAD_LINKS)
+def test_a_bad_link_gives_every_page_a_notice_and_a_bounded_answer(
+    app: Dash, seeded: Store, query: dict[str, str]
+) -> None:
+    from dashboard.components import from_url
+
+    # The app's own page modules (Dash imports them as `pages.<name>`; importing them again
+    # under another name would register every page and callback twice).
+    overview, games, languages, when, streamer, frames = (
+        sys.modules[f"pages.{name}"]
+        for name in ("overview", "games", "languages", "when", "streamer", "frames")
+    )
+    search = "?" + urlencode(query)
+    for module in (overview, games, languages, when, streamer, frames):
+        answer = json.dumps(module.layout(**query), cls=PlotlyJSONEncoder)
+        assert len(answer) < 3_000_000, module.__name__
+        assert "notice-" in answer, module.__name__
+    filters, data, window = from_url(search)
+    assert window.end > window.start or "No data is stored" in filters.clamp_note(window)
+    top_game = next(iter(data.games))
+    login = str(data.channels["login"].iloc[0])
+    for answer in (
+        overview.share_figure(data, window, filters, "game"),
+        games.game_detail(data, window, filters, top_game),
+        when.heatmap_figure(data, window, filters, f"game:{top_game}"),
+        streamer.lookup(data, window, login, filters.tz),
+    ):
+        assert len(json.dumps(answer, cls=PlotlyJSONEncoder)) < 3_000_000
 
 
 def test_games_table_opens_a_game(dash_duo: Any, app: Dash) -> None:
@@ -239,7 +313,8 @@ def test_healthz_reports_the_newest_snapshot_and_its_age(app: Dash, seeded: Stor
     slot, _ = newest(seeded)
     answer = app.server.test_client().get("/healthz")
     body = answer.get_json()
-    assert answer.status_code == 200 and body["status"] in ("ok", "stale")
+    # The seeded history ends at the current slot: fresh, and not degraded.
+    assert answer.status_code == 200 and body["status"] == "ok"
     assert datetime.fromisoformat(body["newest_snapshot"]) == slot
     age = (datetime.now(UTC) - slot).total_seconds()
     assert abs(body["age_seconds"] - age) < 120
