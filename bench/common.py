@@ -60,15 +60,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}"
 
 
-def write_section(name: str, markdown: str) -> None:
-    """Replace (or append) the `<!-- bench:name -->` section of docs/benchmarks.md."""
+def write_section(name: str, markdown: str, results: Path = RESULTS) -> None:
+    """Replace (or append) the `<!-- bench:name -->` section of `results`
+    (docs/benchmarks.md unless another document is named)."""
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{begin}\n{markdown.strip()}\n{end}"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmarks\n"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     text = (
         pattern.sub(lambda _: block, text)
         if pattern.search(text)
         else text.rstrip() + "\n\n" + block + "\n"
     )
-    RESULTS.write_text(text, encoding="utf-8")
+    results.write_text(text, encoding="utf-8")
