@@ -84,12 +84,17 @@ FROZEN_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # the tests' usual slot
 
 @pytest.fixture
 def make_emulator() -> Iterator[EmulatorFactory]:
-    """Start emulators with given settings (port 0, quirks off unless asked); stop them after."""
+    """Start emulators with given settings (port 0, quirks off unless asked); stop them after.
+
+    Their clock stands still at FROZEN_AT unless a test asks for `frozen_at=None`: a
+    market that moves with the wall clock (viewer drift every 10 s, channels going live or
+    offline, stream ids changing at a channel's midnight) makes a test's outcome depend on
+    when it runs and how busy the machine is."""
     servers: list[EmulatorServer] = []
     quiet = {"quirk_last_page_cursor": 0.0, "quirk_short_page": 0.0, "quirk_invalid_cursor": 0.0}
 
     def start(**overrides: Any) -> EmulatorServer:
-        options = {"port": 0, **quiet, **overrides}
+        options = {"port": 0, "frozen_at": FROZEN_AT, **quiet, **overrides}
         server = EmulatorServer(EmulatorSettings(_env_file=None, **options))  # type: ignore[call-arg]
         servers.append(server.start())
         return server

@@ -21,7 +21,7 @@ SLOT = FROZEN_AT
 
 
 def test_a_clip_gives_k_frames_spread_over_it(make_emulator: EmulatorFactory) -> None:
-    emulator = make_emulator(frames_dir=SAMPLE_FRAMES)
+    emulator = make_emulator(frames_dir=SAMPLE_FRAMES, frozen_at=FROZEN_AT)  # stays live
     login = emulator.state.source.table().records[0]["user_login"]
     clip = read_clip(f"hls://{emulator.url}/hls/{login}/index.m3u8", seconds=10)
     frames = frames_from_clip(clip, 4, 160, 90)
