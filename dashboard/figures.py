@@ -109,7 +109,7 @@ def share_pie(labels: Sequence[str], hours: Sequence[float], title: str) -> go.F
 
 
 def stacked_area(series: pd.DataFrame, title: str, timezone: str = "UTC") -> go.Figure:
-    """Stacked viewers over time; slots without a snapshot are shaded and labelled 'no data'."""
+    """Stacked viewers over time; stretches without a snapshot are shaded ("no data")."""
     series = series.set_axis(local_times(series.index, timezone))
     figure = go.Figure()
     for column in series.columns:
@@ -127,16 +127,9 @@ def stacked_area(series: pd.DataFrame, title: str, timezone: str = "UTC") -> go.
                 hovertemplate="%{fullData.name}: %{y:,.0f} viewers<extra></extra>",
             )
         )
-    for start, end in gaps(series):
-        figure.add_vrect(
-            x0=start,
-            x1=end,
-            fillcolor="#888",
-            opacity=0.15,
-            line_width=0,
-            annotation_text="no data",
-            annotation_position="top left",
-        )
+    shading = no_data_trace(gaps(series), float(series.sum(axis=1).max()) if len(series) else 0)
+    if shading is not None:
+        figure.add_trace(shading)
     figure.update_layout(**LAYOUT, title=plain(title), hovermode="x unified")
     figure.update_xaxes(title_text=f"Time ({timezone})", title_standoff=4)
     figure.update_yaxes(title_text="Concurrent viewers", tickformat=",")
@@ -144,20 +137,52 @@ def stacked_area(series: pd.DataFrame, title: str, timezone: str = "UTC") -> go.
 
 
 def gaps(series: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Runs of slots where no snapshot exists (every column NaN)."""
+    """Stretches without a snapshot: each run of empty rows (every column NaN), from the
+    row before it to the row after it (or the run's own ends at the edges)."""
     if series.empty:
         return []
-    missing = series.isna().all(axis=1)
-    runs, start = [], None
-    for slot, absent in missing.items():
-        if absent and start is None:
-            start = slot
-        if not absent and start is not None:
-            runs.append((start, slot))
-            start = None
-    if start is not None:
-        runs.append((start, series.index[-1]))
+    missing = series.isna().all(axis=1).to_numpy()
+    index = series.index
+    runs = []
+    i = 0
+    while i < len(missing):
+        if not missing[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(missing) and missing[j + 1]:
+            j += 1
+        runs.append(
+            (index[i - 1] if i > 0 else index[i], index[j + 1] if j + 1 < len(index) else index[j])
+        )
+        i = j + 1
     return runs
+
+
+def no_data_trace(
+    stretches: list[tuple[pd.Timestamp, pd.Timestamp]], top: float
+) -> go.Scatter | None:
+    """Every gap as one shaded trace (one legend entry, "no data"): its cost does not grow
+    with the number of gaps the way one layout shape per gap does."""
+    if not stretches:
+        return None
+    height = (top if top > 0 else 1.0) * 1.05
+    xs: list[object] = []
+    ys: list[float | None] = []
+    for start, end in stretches:
+        xs += [start, start, end, end, start, None]
+        ys += [0.0, height, height, 0.0, 0.0, None]
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        name="no data",
+        mode="lines",
+        fill="toself",
+        fillcolor="rgba(136, 136, 136, 0.15)",
+        line=dict(width=0),
+        hoverinfo="skip",
+        connectgaps=False,
+    )
 
 
 def local_times(index: pd.Index, timezone: str) -> pd.Index:

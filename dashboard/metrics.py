@@ -90,10 +90,29 @@ def totals(frame: pd.DataFrame) -> pd.DataFrame:
     return summed.assign(key="all")
 
 
-def slot_grid(start: datetime, end: datetime, cadence: pd.Timedelta = CADENCE) -> pd.DatetimeIndex:
-    """Every nominal slot in [start, end): where no snapshot exists, charts show a gap."""
-    first = pd.Timestamp(start).ceil(cadence)
-    return pd.date_range(first, pd.Timestamp(end) - pd.Timedelta(1, "ns"), freq=cadence)
+def gap_points(
+    slots: pd.DatetimeIndex, start: datetime, end: datetime, max_gap: pd.Timedelta = MAX_GAP
+) -> pd.DatetimeIndex:
+    """One instant inside each stretch of the window with no snapshot for longer than
+    `max_gap` (between two snapshots, before the first, after the last): charts put an
+    empty row there, so lines break and the stretch is shaded, never interpolated.
+
+    Taken from the snapshot times themselves, so snapshots at any cadence (every 16
+    minutes, off the half hours) show no false gap, and there is one point per gap."""
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    if not len(slots):
+        return (
+            pd.DatetimeIndex([first], tz="UTC") if last > first else pd.DatetimeIndex([], tz="UTC")
+        )
+    # as_unit: the arithmetic below is in ns (pandas 3 may hold µs).
+    edges = pd.DatetimeIndex([first]).append(slots).append(pd.DatetimeIndex([last])).as_unit("ns")
+    before, after = edges[:-1], edges[1:]
+    # The last snapshot stands for one cadence after it, like its weight.
+    allowed = np.full(len(before), max_gap.value)
+    allowed[-1] = CADENCE.value
+    wide = np.asarray((after - before).asi8) > allowed
+    points = before[wide] + (after[wide] - before[wide]) / 2
+    return pd.DatetimeIndex(points).tz_convert("UTC")
 
 
 def viewer_series(

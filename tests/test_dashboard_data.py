@@ -12,7 +12,7 @@ from test_dashboard_metrics import GENRE, SLOTS, raw_streams, reference_per_slot
 
 from conftest import FerretDB
 from dashboard.data import MarketData, Window
-from dashboard.metrics import group_metrics, slot_grid, snapshot_weights, viewer_series
+from dashboard.metrics import gap_points, group_metrics, snapshot_weights, viewer_series
 from store import SnapshotBatch, Store, schema
 from store.reader import StoreReader
 from store.rollups import compute_rollups
@@ -71,7 +71,7 @@ def test_figures_equal_a_computation_from_the_stored_raw_streams(
     series = viewer_series(
         data.group_frame("game", window),
         data.window_slots(window),
-        slot_grid(window.start, window.end),
+        gap_points(data.window_slots(window), window.start, window.end),
         ["g1"],
     )
     assert list(series.columns) == ["g1", "Other"]

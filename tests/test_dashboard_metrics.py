@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+from dashboard import figures
 from dashboard.metrics import (
     channel_concentration,
+    gap_points,
     group_metrics,
     growth,
-    slot_grid,
     snapshot_weights,
     viewer_series,
     weekday_hour,
@@ -165,11 +166,16 @@ def test_viewer_series_shows_gaps_and_zeros_and_groups_the_rest() -> None:
     docs = raw_streams()
     frame = product_frame(docs, "game")
     slots = pd.DatetimeIndex(SLOTS)
-    grid = slot_grid(SLOTS[0], SLOTS[-1] + HALF)
-    series = viewer_series(frame, slots, grid, ["g1"])
+    holes = gap_points(slots, SLOTS[0], SLOTS[-1] + HALF)
+    # 1:00 → 2:30, 3:00 → 9:00 and 11:00 → 20:00 are longer than MAX_GAP: one point each
+    assert list(holes) == [
+        pd.Timestamp(T0 + HALF * (a + b) / 2) for a, b in ((2, 5), (6, 18), (22, 40))
+    ]
+    series = viewer_series(frame, slots, holes, ["g1"])
     per_slot = reference_per_slot(docs, "game_id")
     assert list(series.columns) == ["g1", "Other"]
-    for slot in grid:
+    assert len(series) == len(SLOTS) + 3
+    for slot in series.index:
         if slot.to_pydatetime() in SLOTS:
             s = slot.to_pydatetime()
             assert series.loc[slot, "g1"] == per_slot.get((s, "g1"), (0, 0))[0]
@@ -177,7 +183,26 @@ def test_viewer_series_shows_gaps_and_zeros_and_groups_the_rest() -> None:
             assert series.loc[slot, "Other"] == others
         else:
             assert series.loc[slot].isna().all()  # a missing snapshot is a gap, never 0
-    assert len(grid) == OFFSETS[-1] + 1
+    area = figures.stacked_area(series, "viewers")
+    shaded = [t for t in area.data if t.name == "no data"]
+    assert len(shaded) == 1 and not area.layout.shapes and not area.layout.annotations
+    starts = [x for i, x in enumerate(shaded[0].x) if i % 6 == 0]
+    assert [pd.Timestamp(x) for x in starts] == [
+        pd.Timestamp(T0 + HALF * a).tz_localize(None) for a in (2, 6, 22)
+    ]
+
+
+def test_snapshots_every_16_minutes_off_the_half_hours_show_no_gap() -> None:
+    start = T0 + timedelta(minutes=7)
+    slots = pd.DatetimeIndex([start + timedelta(minutes=16 * i) for i in range(689)])
+    assert len(gap_points(slots, slots[0], slots[-1] + HALF)) == 0
+    frame = pd.DataFrame({"slot": slots, "key": "a", "viewers": 10, "channels": 1})
+    series = viewer_series(frame, slots, gap_points(slots, slots[0], slots[-1] + HALF), ["a"])
+    area = figures.stacked_area(series, "viewers")
+    assert [t.name for t in area.data] == ["a"] and not area.layout.shapes
+    # A real outage in that recording is one gap, however many half hours it spans.
+    holed = slots.delete(range(100, 300))
+    assert len(gap_points(holed, holed[0], holed[-1] + HALF)) == 1
 
 
 def test_weekday_hour_heat_map_is_a_time_weighted_ratio_in_the_chosen_zone() -> None:

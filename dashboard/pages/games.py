@@ -16,9 +16,9 @@ from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import Filters
 from dashboard.metrics import (
     channel_concentration,
+    gap_points,
     group_metrics,
     growth,
-    slot_grid,
     snapshot_weights,
 )
 
@@ -74,13 +74,14 @@ def game_table(data: MarketData, window: Window, filters: Filters) -> pd.DataFra
 def body(ctx: PageContext) -> list[Any]:
     table = game_table(ctx.data, ctx.window, ctx.filters)
     if table.empty:
-        return [notice(f"No streams match {ctx.filters.describe()}.", "empty")]
+        return [notice(f"No streams match {ctx.filters.describe(ctx.window)}.", "empty")]
     fields = ["id"] + [c for c, *_ in COLUMNS]
     records = table[fields].astype(object).where(table[fields].notna(), None).to_dict("records")
     return [
         html.P(
-            f"{len(table):,} games, {ctx.filters.describe()}, {COVERAGE}. Growth compares average "
-            "viewers with the previous window of equal length. Click a row for the game's detail.",
+            f"{len(table):,} games, {ctx.filters.describe(ctx.window)}, {COVERAGE}. Growth "
+            "compares average viewers with the previous window of equal length. Click a row "
+            "for the game's detail.",
             className="footnote",
         ),
         dcc.Input(
@@ -118,8 +119,7 @@ def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: st
     weights = snapshot_weights(slots)
     frame = data.group_frame("game", window, language=filters.language)
     mine = frame[frame["key"] == game_id].set_index("slot").reindex(slots, fill_value=0)
-    grid = slot_grid(window.start, window.end)
-    series = mine.reindex(grid.union(slots))
+    series = mine.reindex(gap_points(slots, window.start, window.end).union(slots))
     name = data.game_name(game_id)
     rows = data.channel_rows(window, game_id=game_id, language=filters.language)
     streams = pd.DataFrame(

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dashboard import figures
 from dashboard.components import COVERAGE, PageContext, notice, page
-from dashboard.metrics import group_metrics, slot_grid, snapshot_weights, top_keys, viewer_series
+from dashboard.metrics import gap_points, group_metrics, snapshot_weights, top_keys, viewer_series
 
 dash.register_page(
     __name__, path="/languages", name="Languages", title="Genre Radar — Languages", order=2
@@ -26,7 +26,7 @@ def body(ctx: PageContext) -> list[Any]:
     data, window, filters = ctx.data, ctx.window, ctx.filters
     frame = data.group_frame("language", window, genre=filters.genre)
     if frame.empty:
-        return [notice(f"No streams match {filters.describe()}.", "empty")]
+        return [notice(f"No streams match {filters.describe(window)}.", "empty")]
 
     def build() -> list[Any]:
         metrics = group_metrics(frame, snapshot_weights(ctx.slots))
@@ -36,7 +36,10 @@ def body(ctx: PageContext) -> list[Any]:
             labels.append("Other")
             hours.append(float(rest["hours_watched"].sum()))
         series = viewer_series(
-            frame, ctx.slots, slot_grid(window.start, window.end), top_keys(metrics, TOP)
+            frame,
+            ctx.slots,
+            gap_points(ctx.slots, window.start, window.end),
+            top_keys(metrics, TOP),
         )
         crowded = metrics.sort_values("viewers_per_channel", ascending=False)
         return [

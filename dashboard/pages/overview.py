@@ -12,7 +12,7 @@ from dashboard import figures
 from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
 from dashboard.data import MarketData, Window
 from dashboard.filters import Filters
-from dashboard.metrics import group_metrics, slot_grid, snapshot_weights, top_keys, viewer_series
+from dashboard.metrics import gap_points, group_metrics, snapshot_weights, top_keys, viewer_series
 
 dash.register_page(__name__, path="/", name="Overview", title="Genre Radar — Overview", order=0)
 
@@ -43,7 +43,7 @@ def body(ctx: PageContext) -> list[Any]:
     data, window, filters = ctx.data, ctx.window, ctx.filters
     frame = data.group_frame("genre", window, language=filters.language, genre=filters.genre)
     if frame.empty:
-        return [notice(f"No streams match {filters.describe()}.", "empty")]
+        return [notice(f"No streams match {filters.describe(window)}.", "empty")]
     weights = snapshot_weights(ctx.slots)
     metrics = group_metrics(frame, weights)
     latest = ctx.slots[-1]
@@ -51,7 +51,9 @@ def body(ctx: PageContext) -> list[Any]:
     keys = top_keys(metrics, TOP_SERIES)
     series = data.memo(
         ("overview-series", window, filters),
-        lambda: viewer_series(frame, ctx.slots, slot_grid(window.start, window.end), keys),
+        lambda: viewer_series(
+            frame, ctx.slots, gap_points(ctx.slots, window.start, window.end), keys
+        ),
     )
     return [
         html.Div(
@@ -65,7 +67,7 @@ def body(ctx: PageContext) -> list[Any]:
                 kpi(
                     "Hours watched",
                     number(metrics["hours_watched"].sum()),
-                    f"{filters.describe()}, {COVERAGE}",
+                    f"{filters.describe(window)}, {COVERAGE}",
                 ),
                 kpi(
                     "Viewers per channel",

@@ -14,7 +14,7 @@ from dashboard import figures
 from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
 from dashboard.data import MarketData, Window
 from dashboard.figures import DECIMAL, INTEGER
-from dashboard.metrics import slot_grid, snapshot_weights
+from dashboard.metrics import gap_points, snapshot_weights
 
 dash.register_page(
     __name__, path="/streamer", name="Streamer", title="Genre Radar — Streamer", order=4
@@ -79,7 +79,9 @@ def _lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC")
     weights = snapshot_weights(slots)
     rows["w"] = rows["slot"].map(weights).fillna(0.0)
     per_slot = rows.groupby("slot")[["viewer_count", "rank"]].max()
-    series = per_slot.reindex(slots).reindex(slot_grid(window.start, window.end).union(slots))
+    series = per_slot.reindex(slots).reindex(
+        gap_points(slots, window.start, window.end).union(slots)
+    )
     live_hours = float(rows.drop_duplicates("slot")["w"].sum())
     watched = float((rows["viewer_count"] * rows["w"]).sum())
     games = (
