@@ -103,6 +103,10 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
         wanted = chosen.to_search()
         return no_update if wanted == (search or "") else wanted
 
+    @app.callback(Output("f-range", "disabled"), Input("f-window", "value"))
+    def dates_only_for_custom(window: str) -> bool:
+        return window != "custom"
+
     @app.callback(
         [Output(f"nav-{i}", "href") for i in range(len(NAV))], Input("_pages_location", "search")
     )

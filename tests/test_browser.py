@@ -418,3 +418,27 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
         ):
             frames.db[name].delete_many({})
         frames.close()
+
+
+def test_custom_dates_are_picked_with_the_mouse(dash_duo: Any, app: Dash, seeded: Store) -> None:
+    slot, _ = newest(seeded)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element(".kpi-value", timeout=TIMEOUT)
+    before = dash_duo.find_elements(".kpi-value")[2].text  # hours watched, last 7 days
+    choose(dash_duo, "#f-window", "Custom dates")
+    until(lambda: dash_duo.find_element("#f-range").is_enabled(), timeout=TIMEOUT)
+    dash_duo.find_element("#f-range").click()  # the start date's input opens the calendar
+    for _ in range(2):  # the newest snapshot's day as start, then as end
+        day = next(
+            cell
+            for cell in dash_duo.driver.find_elements(
+                By.CSS_SELECTOR, ".dash-datepicker-content td.dash-datepicker-calendar-date-inside"
+            )
+            if cell.text == str(slot.day)
+        )
+        day.click()
+    picked = f"{slot:%Y-%m-%d}"
+    until(lambda: f"start={picked}&end={picked}" in dash_duo.driver.current_url, timeout=TIMEOUT)
+    until(lambda: text_of(dash_duo, ".kpi-value", 2) not in ("", before), timeout=TIMEOUT)
+    assert f"{picked} to {picked}" in dash_duo.find_elements(".kpi-note")[2].text
+    assert console_errors(dash_duo) == []
