@@ -11,11 +11,10 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.data import MarketData, Window
-from dashboard.filters import TIMEZONES, WINDOW_LABELS, Filters
+from dashboard.filters import STALE_AFTER, TIMEZONES, WINDOW_LABELS, Filters
 from dashboard.state import market
 from store import StoreError
 
-STALE_AFTER = timedelta(minutes=75)  # two missed slots and a bit
 BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died
 LOAD_WAIT_SECONDS = 8.0
 COVERAGE = "of the top 1,000 live streams"
@@ -231,7 +230,7 @@ def page(
         elif len(ctx.slots) == 0:
             content = [
                 notice(
-                    f"No snapshots in this window ({filters.describe()}). "
+                    f"No snapshots in this window ({filters.describe(window)}). "
                     "Choose a longer or another window.",
                     "empty",
                 )

@@ -28,6 +28,8 @@ WINDOW_LABELS = {
     "30d": "Last 30 days",
     "custom": "Custom dates",
 }
+WINDOW_SPANS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days"}
+STALE_AFTER = timedelta(minutes=75)  # two missed slots and a bit
 TIMEZONES = sorted(available_timezones())
 _KNOWN_ZONES = frozenset(TIMEZONES)
 # Bounds of any window (pandas timestamps end in 2262; Twitch began in 2011).
@@ -122,10 +124,16 @@ class Filters:
             "the stored history does not reach further."
         )
 
-    def describe(self) -> str:
-        parts = [
-            WINDOW_LABELS[self.window] if self.window != "custom" else f"{self.start} to {self.end}"
-        ]
+    def describe(self, window: Window | None = None, now: datetime | None = None) -> str:
+        """The window in words. A preset is "Last 7 days" only while its data is fresh;
+        over old data (a recording, a stopped collector) it says which days it shows."""
+        if self.window == "custom":
+            parts = [f"{self.start} to {self.end}"]
+        elif window is not None and (now or datetime.now(UTC)) - window.end > STALE_AFTER:
+            newest = window.end - CADENCE
+            parts = [f"{WINDOW_SPANS[self.window]} ending {newest:%Y-%m-%d %H:%M} UTC"]
+        else:
+            parts = [WINDOW_LABELS[self.window]]
         if self.language:
             parts.append(f"language {self.language}")
         if self.genre:

@@ -10,7 +10,9 @@ Rules (an independent check must apply the same ones):
 - michaelnich 2023: top-30 *category* observations; each category becomes one synthetic
   channel (login from the category name) streaming that category, with the category's
   viewers; `VIEWS` strings like "492.4 mil espectadores" or "16.5K viewers" are parsed.
-  A category listed twice at one time keeps its highest count.
+  The first snapshots were scraped in Portuguese: localised category names ("Só na
+  conversa") are mapped to Twitch's names ("Just Chatting"), so each category is one
+  category throughout. A category listed twice at one time keeps its highest count.
 """
 
 from __future__ import annotations
@@ -99,6 +101,17 @@ def zfreedman(source: Path) -> Iterator[dict[str, Any]]:
     yield from flush()
 
 
+# Localised names of Twitch's non-game categories, as the 2023 recording's Portuguese
+# scrape shows them (game titles are not translated).
+LOCALISED_CATEGORIES = {
+    "Só na conversa": "Just Chatting",
+    "Esportes": "Sports",
+    "Eventos especiais": "Special Events",
+    "Música": "Music",
+    "Arte": "Art",
+}
+
+
 def _slug(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     return slug or f"category{zlib.crc32(name.encode())}"
@@ -109,7 +122,7 @@ def michaelnich(source: Path) -> Iterator[dict[str, Any]]:
     with (source / "michaelnich_2023_top30_categories.csv").open(encoding="utf-8-sig") as handle:
         for row in csv.DictReader(handle):
             seen = datetime.strptime(row["DATE"], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
-            name = row["NAME"]
+            name = LOCALISED_CATEGORIES.get(row["NAME"], row["NAME"])
             key = zlib.crc32(name.encode("utf-8"))
             record = _record(
                 observed_at=_iso(seen),
