@@ -20,6 +20,7 @@ from catalogue.genres import IGDB_GENRES, NON_GAME_CATEGORIES, ranked
 
 CURATED_FILE = Path(__file__).with_name("curated.csv")
 OVERRIDES_FILE = Path(__file__).with_name("overrides.csv")
+ALIASES_FILE = Path(__file__).with_name("aliases.csv")
 NON_GAME = "Non-game"
 SOURCES = ("override", "igdb", "curated")  # strongest first
 
@@ -53,6 +54,18 @@ def read_genre_file(path: Path, key_column: str) -> dict[str, list[str]]:
     return rows
 
 
+def read_aliases(path: Path) -> dict[str, str]:
+    """`normalised old or other name → normalised catalogue name` (renamed games)."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    for line, row in enumerate(rows, start=2):
+        if not (row.get("alias") or "").strip() or not (row.get("name") or "").strip():
+            raise CatalogueError(f"{path}:{line}: need an alias and a name")
+    return {normalise(row["alias"]): normalise(row["name"]) for row in rows}
+
+
 @dataclass(frozen=True)
 class Resolution:
     genres: list[dict[str, Any]]  # {name, source, fetched_at}, strongest source first
@@ -65,10 +78,25 @@ class Resolution:
 class Catalogue:
     curated: dict[str, list[str]] = field(default_factory=dict)  # normalised name → genres
     overrides: dict[str, list[str]] = field(default_factory=dict)  # twitch id or name → genres
+    aliases: dict[str, str] = field(default_factory=dict)  # normalised alias → curated name
 
     @classmethod
-    def load(cls, curated: Path = CURATED_FILE, overrides: Path = OVERRIDES_FILE) -> Catalogue:
-        return cls(read_genre_file(curated, "name"), read_genre_file(overrides, "game"))
+    def load(
+        cls,
+        curated: Path = CURATED_FILE,
+        overrides: Path = OVERRIDES_FILE,
+        aliases: Path = ALIASES_FILE,
+    ) -> Catalogue:
+        return cls(
+            read_genre_file(curated, "name"),
+            read_genre_file(overrides, "game"),
+            read_aliases(aliases),
+        )
+
+    def curated_genres(self, name: str) -> list[str]:
+        """The curated genres of a game by its name, or by the name it was renamed to."""
+        key = normalise(name)
+        return self.curated.get(key) or self.curated.get(self.aliases.get(key, ""), [])
 
     def resolve(
         self,
@@ -85,7 +113,7 @@ class Catalogue:
         by_source = {
             "override": self.overrides.get(game_id) or self.overrides.get(normalise(name), []),
             "igdb": list(igdb_genres),
-            "curated": self.curated.get(normalise(name), []),
+            "curated": self.curated_genres(name),
         }
         learned = {
             (g.get("name"), g.get("source")): g.get("fetched_at")

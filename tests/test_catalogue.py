@@ -96,3 +96,19 @@ def test_curated_file_is_what_the_build_makes_of_the_shared_evidence(
     assert rebuilt.read_text() == CURATED_FILE.read_text(), (
         "run `python -m catalogue.build ../shared/data` and commit catalogue/curated.csv"
     )
+
+
+def test_renamed_games_find_their_curated_genres_by_alias() -> None:
+    catalogue = Catalogue.load()
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    for old, new in [
+        ("overwatch", "Overwatch 2"),
+        ("playerunknown's battlegrounds", "PUBG: BATTLEGROUNDS"),
+    ]:
+        renamed = catalogue.resolve("1", old, "", [], now)
+        current = catalogue.resolve("2", new, "", [], now)
+        assert renamed.primary_genre is not None and renamed.primary_source == "curated"
+        assert renamed.primary_genre == current.primary_genre == "Shooter"
+    # Every alias names a game the curated file knows (a typo would silently do nothing).
+    assert set(catalogue.aliases.values()) <= set(catalogue.curated)
+    assert catalogue.resolve("3", "Overwatch 3", "", [], now).primary_genre is None
