@@ -11,7 +11,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from conftest import FERRETDB_BIN, EmulatorFactory, FerretDB, collector_settings, free_port
+from conftest import (
+    FERRETDB_BIN,
+    FROZEN_AT,
+    EmulatorFactory,
+    FerretDB,
+    collector_settings,
+    free_port,
+)
 from emulator.recordings import convert
 from scheduler.app import build_collector
 from scheduler.collect import Collector
@@ -213,6 +220,11 @@ def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(
     job = collector(emulator.url)
     summaries = replay_recording(job, emulator.url)
     assert len(summaries) == 8 and all(s.outcome == "stored" for s in summaries)
+    # A recording has no thumbnails: replay samples none (and tries none) although the
+    # collector's frame policy is on.
+    assert job.frame_policy is not None and job.frame_policy.enabled
+    assert all(s.frames == s.frame_failures == 0 for s in summaries)
+    assert store.db[schema.FRAME_FAILURES].count_documents({}) == 0
 
     # Independently from the CSV: group rows into crawls (< 2 min apart), keep each
     # channel's highest count per crawl.
@@ -243,8 +255,14 @@ def test_all_mode_lists_every_live_stream(
     database_name: str,
     tmp_path: Path,
 ) -> None:
+    # A frozen clock: stream ids change when a channel's local day rolls over, which on a
+    # slow machine could happen between the listing and the check below.
     emulator = make_emulator(
-        channels=2500, always_live=True, quirk_short_page=0.1, quirk_last_page_cursor=1.0
+        channels=2500,
+        always_live=True,
+        quirk_short_page=0.1,
+        quirk_last_page_cursor=1.0,
+        frozen_at=FROZEN_AT,
     )
     job = collector(emulator.url, all_streams_concurrency=4)
     summary = job.collect(SLOT, mode="all")
