@@ -151,7 +151,7 @@ def bench_insert(db: LocalFerretDB, repeats: int) -> str:
         ]
         batch = SnapshotBatch(
             slot=slot,
-            snapshot={"_id": slot, "slot": slot, "status": "complete"},
+            snapshot={"_id": schema.snapshot_id(slot), "slot": slot, "status": "complete"},
             streams=streams,
             rollups=compute_rollups(slot, streams, lambda g: "Shooter"),
         )

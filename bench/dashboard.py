@@ -79,7 +79,7 @@ def fill(store: Store, days: int) -> float:
         )
         snapshots.append(
             {
-                "_id": slot,
+                "_id": schema.snapshot_id(slot),
                 "slot": slot,
                 "status": "complete",
                 "stream_count": len(docs),

@@ -128,7 +128,7 @@ class Rig:
             newest = state.get("newest_slot")
             stored = duplicated = announced = 0
             for slot in slots:
-                snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": slot})
+                snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": schema.snapshot_id(slot)})
                 if snapshot is None or snapshot.get("status") != schema.COMPLETE:
                     continue
                 stored += 1

@@ -59,7 +59,7 @@ def write_history(
         batch = SnapshotBatch(
             slot=slot,
             snapshot={
-                "_id": slot,
+                "_id": schema.snapshot_id(slot),
                 "slot": slot,
                 "started_at": slot,
                 "finished_at": slot,

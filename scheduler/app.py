@@ -41,6 +41,7 @@ def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_n
     )
     try:
         store.ensure_indexes()  # also the first contact: StoreUnavailable if unreachable
+        store.migrate_snapshot_ids()
     except StoreUnavailable:
         store.close()
         raise

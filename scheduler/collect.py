@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,9 @@ class Collector:
         self.top_n = top_n
         self.degraded_share = degraded_share
         self._clock = clock
+        # Game documents read or written by this collector: only it writes `games`, so
+        # each game is read once per process (on FerretDB v1 every read scans them all).
+        self._games: dict[str, dict[str, Any]] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -102,8 +106,12 @@ class Collector:
             log.info("wrote %d spooled snapshot(s) to the store", written)
         return written
 
-    def collect(self, slot: datetime, *, mode: str = "top", limit: int | None = None) -> RunSummary:
-        """Take the snapshot of `slot` unless it is stored already. `mode`: top | all | replay."""
+    def collect(
+        self, slot: datetime, *, mode: str = "top", limit: int | None = None, level: str = "stream"
+    ) -> RunSummary:
+        """Take the snapshot of `slot` unless it is stored already. `mode`: top | all | replay.
+        `level`: `stream` (each record is a channel) or `category` (each record is one
+        category's total, as in recordings of the top categories)."""
         began = time.monotonic()
         self.client.reset_stats()
         summary = RunSummary(slot=schema.slot_key(slot), mode=mode, outcome="failed")
@@ -114,7 +122,7 @@ class Collector:
                 return self._finish(summary, began)
             started_at = self._clock()
             listing = self._list(mode, limit)
-            batch = self._batch(slot, mode, limit, listing, started_at)
+            batch = self._batch(slot, mode, limit, listing, started_at, level)
         except TwitchError as error:
             summary.error = f"{type(error).__name__}: {error}"
             self._count(summary)
@@ -135,6 +143,8 @@ class Collector:
         try:
             stored = self.store.write_snapshot(batch)
             summary.outcome = "stored" if stored else "skipped"
+            if stored:
+                self._games.update((g["_id"], g) for g in batch.games)
         except StoreUnavailable as error:
             log.warning("%s; spooling the snapshot", error)
             self.spool.put(batch)
@@ -182,15 +192,18 @@ class Collector:
         limit: int | None,
         listing: StreamListing,
         started_at: datetime,
+        level: str = "stream",
     ) -> SnapshotBatch:
         finished_at = self._clock()
         streams = [
             schema.stream_document(slot, s, rank) for rank, s in enumerate(listing.streams, 1)
         ]
-        try:
-            known = self.store.games(s["game_id"] for s in streams)
-        except StoreUnavailable:
-            known = {}
+        ids = {s["game_id"] for s in streams}
+        missing = ids - self._games.keys()
+        with suppress(StoreUnavailable):  # unread games are looked up again; the write spools
+            if missing:
+                self._games.update(self.store.games(missing))
+        known = {i: self._games[i] for i in ids if i in self._games}
         new_games, bad_games = look_up_games(
             self.client, self.catalogue, known, (s["game_id"] for s in streams), finished_at
         )
@@ -207,12 +220,13 @@ class Collector:
         received = len(streams) + len(quarantine)
         share = len(quarantine) / received if received else 0.0
         snapshot = {
-            "_id": slot,
+            "_id": schema.snapshot_id(slot),
             "slot": slot,
             "started_at": started_at,
             "finished_at": finished_at,
             "status": schema.PARTIAL if listing.end_reason == "invalid cursor" else schema.COMPLETE,
             "mode": mode,
+            "level": level,
             "top_n": None if mode in ("all", "replay") and limit is None else (limit or self.top_n),
             "stream_count": len(streams),
             "viewer_count": sum(s["viewer_count"] for s in streams),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,11 +87,30 @@ class Store:
                     if index.document["name"] not in existing:
                         self.db[collection].create_indexes([index])
 
+    def migrate_snapshot_ids(self) -> int:
+        """Give snapshot documents of schema 1 (keyed by the date) their string `_id`; a
+        no-op once done. Returns how many were moved."""
+        moved = 0
+        with translate_errors("migrating snapshot ids"):
+            snapshots = self.db[schema.SNAPSHOTS]
+            for old in list(snapshots.find({"_id": {"$type": "date"}})):
+                new = {**old, "_id": schema.snapshot_id(old["slot"])}
+                # A duplicate: moved before a crash, only the old one is left to delete.
+                with suppress(mongo_errors.DuplicateKeyError):
+                    snapshots.insert_one(new)
+                snapshots.delete_one({"_id": old["_id"]})
+                moved += 1
+        if moved:
+            log.warning("gave %d snapshot document(s) their schema-2 string _id", moved)
+        return moved
+
     def is_collected(self, slot: datetime) -> bool:
         """Whether the slot has a complete snapshot. If so, readers are told of it should
         they not know it yet (its writer died between publishing and announcing)."""
         with translate_errors("reading snapshots"):
-            found = self.db[schema.SNAPSHOTS].find_one({"_id": slot}, {"status": 1, "degraded": 1})
+            found = self.db[schema.SNAPSHOTS].find_one(
+                {"_id": schema.snapshot_id(slot)}, {"status": 1, "degraded": 1}
+            )
             if found is None or found.get("status") != schema.COMPLETE:
                 return False
             self._announce_if_missed(slot, degraded=bool(found.get("degraded")))
@@ -116,19 +135,22 @@ class Store:
         slot = batch.slot
         with translate_errors(f"writing snapshot {schema.slot_key(slot)}"):
             snapshots = self.db[schema.SNAPSHOTS]
-            earlier = snapshots.find_one({"_id": slot}, {"status": 1, "degraded": 1})
+            key = schema.snapshot_id(slot)
+            document = {**batch.snapshot, "_id": key}
+            earlier = snapshots.find_one({"_id": key}, {"status": 1, "degraded": 1})
             if earlier is not None and earlier.get("status") == schema.COMPLETE:
                 log.info("snapshot %s is stored already; keeping it", schema.slot_key(slot))
                 self._announce_if_missed(slot, degraded=bool(earlier.get("degraded")))
                 return False
             self._phase("begin", slot)
-            snapshots.replace_one(
-                {"_id": slot}, {**batch.snapshot, "status": schema.WRITING}, upsert=True
-            )
-            if earlier is not None:
+            marker = {**document, "status": schema.WRITING}
+            if earlier is None:
+                snapshots.insert_one(marker)
+            else:
                 # Rare (after a crash or a partial listing): on FerretDB v1 these are scans.
-                self.db[schema.STREAMS].delete_many({"slot": slot})
-                self.db[schema.QUARANTINE].delete_many({"slot": slot})
+                snapshots.replace_one({"_id": key}, marker)
+                for collection in (schema.STREAMS, schema.QUARANTINE, schema.ROLLUPS):
+                    self.db[collection].delete_many({"slot": slot})
             for game in batch.games:
                 self.db[schema.GAMES].update_one(
                     {"_id": game["_id"]},
@@ -138,11 +160,13 @@ class Store:
             self._phase("streams", slot)
             self._insert_new(schema.STREAMS, batch.streams)
             self._insert_new(schema.QUARANTINE, batch.quarantine)
+            # Inserted, not upserted: the slot has none (see above), and on FerretDB v1 an
+            # upsert by `_id` reads the whole collection, which grows with every snapshot.
             for rollup in batch.rollups:
                 self._phase(f"rollup:{rollup['dimension']}", slot)
-                self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
+                self._insert_or_replace(schema.ROLLUPS, rollup)
             self._phase("publish", slot)
-            snapshots.replace_one({"_id": slot}, batch.snapshot, upsert=True)
+            snapshots.replace_one({"_id": key}, document, upsert=True)
             self._phase("announce", slot)
             if batch.snapshot.get("status") == schema.COMPLETE:
                 self._announce(slot, degraded=bool(batch.snapshot.get("degraded")))
@@ -191,6 +215,13 @@ class Store:
         self.db[schema.META].update_one(
             {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
         )
+
+    def _insert_or_replace(self, collection: str, document: dict[str, Any]) -> None:
+        """Insert a document, or replace the one with its `_id` (left by an older writer)."""
+        try:
+            self.db[collection].insert_one(document)
+        except mongo_errors.DuplicateKeyError:
+            self.db[collection].replace_one({"_id": document["_id"]}, document)
 
     def _insert_new(self, collection: str, documents: list[dict[str, Any]]) -> None:
         """Insert documents, ignoring those already stored (same `_id` or unique key)."""

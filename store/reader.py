@@ -61,14 +61,25 @@ class StoreReader:
         written, or whose write crashed, has rollups that are not to be trusted)."""
         with translate_errors("reading snapshots"):
             return {
-                doc["_id"]
-                for doc in self._db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"_id": 1})
+                doc["slot"]
+                for doc in self._db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"slot": 1})
             }
 
-    def is_published(self, slot: datetime) -> bool:
+    def category_level_slots(self) -> set[datetime]:
+        """Published slots whose records are category totals, not channels."""
+        with translate_errors("reading snapshots"):
+            wanted = {"status": schema.COMPLETE, "level": schema.CATEGORY_LEVEL}
+            return {doc["slot"] for doc in self._db[schema.SNAPSHOTS].find(wanted, {"slot": 1})}
+
+    def published_level(self, slot: datetime) -> str | None:
+        """The level (`stream` or `category`) of a published slot; None if unpublished."""
         with translate_errors("reading a snapshot"):
-            found = self._db[schema.SNAPSHOTS].find_one({"_id": slot}, {"status": 1})
-            return found is not None and found.get("status") == schema.COMPLETE
+            found = self._db[schema.SNAPSHOTS].find_one(
+                {"_id": schema.snapshot_id(slot)}, {"status": 1, "level": 1}
+            )
+            if found is None or found.get("status") != schema.COMPLETE:
+                return None
+            return str(found.get("level") or schema.STREAM_LEVEL)
 
     def rollups(self, dimensions: list[str]) -> Iterator[dict[str, Any]]:
         """Every rollup of these dimensions (a full read: at start, or after a rebuild)."""

@@ -17,7 +17,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from catalogue import NON_GAME, Resolution
 from twitch_client.models import Game, QuarantinedRecord, Stream
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `snapshots._id` is the slot key string (was the date)
 
 SNAPSHOTS = "snapshots"
 STREAMS = "streams"
@@ -40,6 +40,10 @@ ROLLUP_STATE_ID = "rollups"
 COMPLETE = "complete"
 PARTIAL = "partial"
 WRITING = "writing"
+# `snapshots.level`: each stream document is a channel, or (recordings of top categories)
+# one category's total, for which per-channel figures mean nothing.
+STREAM_LEVEL = "stream"
+CATEGORY_LEVEL = "category"
 
 UNKNOWN_GENRE = "Unknown"
 NON_GAME_GENRE = NON_GAME
@@ -76,6 +80,13 @@ INDEXES: dict[str, list[IndexModel]] = {
 def slot_key(slot: datetime) -> str:
     """The slot as it appears inside string ids: `2026-11-22T08:00:00Z`."""
     return slot.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def snapshot_id(slot: datetime) -> str:
+    """A snapshot document's `_id`: the slot key. A string, not the date: FerretDB v1
+    answers an `_id` lookup from its SQLite key only for strings (a date `_id` is found by
+    reading the whole collection, which grows by 48 documents a day)."""
+    return slot_key(slot)
 
 
 def stream_document(slot: datetime, stream: Stream, rank: int) -> dict[str, Any]:

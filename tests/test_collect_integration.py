@@ -83,7 +83,7 @@ def test_once_stores_a_snapshot_of_1000_distinct_streams_and_its_rollups(
     summary = job.collect(SLOT)
     assert summary.outcome == "stored" and summary.streams == 1000 and summary.pages == 10
 
-    snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": SLOT})
+    snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": schema.snapshot_id(SLOT)})
     assert (
         snapshot is not None
         and snapshot["status"] == "complete"
@@ -198,7 +198,7 @@ def test_a_snapshot_taken_while_mongodb_is_down_is_spooled_and_written_after_res
     assert second.outcome == "stored" and second.spool_flushed == 1
     assert list(spool.glob("*.json")) == []
     db = job.store.db
-    assert {s["_id"] for s in db[schema.SNAPSHOTS].find()} == {SLOT, SLOT + timedelta(minutes=30)}
+    assert {s["slot"] for s in db[schema.SNAPSHOTS].find()} == {SLOT, SLOT + timedelta(minutes=30)}
     assert db[schema.STREAMS].count_documents({"slot": SLOT}) == 1000
     assert db[schema.ROLLUPS].count_documents({"slot": SLOT}) == 6
 
@@ -243,7 +243,7 @@ def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(
     got = stored.set_index(["slot", "streamer_id"])["viewer_count"].sort_index()
     got.index = got.index.set_names(["observed_at", "streamer_id"])
     pd.testing.assert_series_equal(got, expected.sort_index(), check_names=False, check_dtype=False)
-    snapshots = {s["_id"]: s["stream_count"] for s in store.db[schema.SNAPSHOTS].find()}
+    snapshots = {s["slot"]: s["stream_count"] for s in store.db[schema.SNAPSHOTS].find()}
     assert snapshots == expected.groupby(level=0).size().to_dict()
 
 

@@ -35,7 +35,7 @@ def write(store: Store, docs: list[dict[str, Any]], slots: list[datetime]) -> No
         store.write_snapshot(
             SnapshotBatch(
                 slot=slot,
-                snapshot={"_id": slot, "slot": slot, "status": "complete"},
+                snapshot={"_id": schema.snapshot_id(slot), "slot": slot, "status": "complete"},
                 streams=unique,
                 rollups=compute_rollups(slot, unique, GENRE.__getitem__),
             )

@@ -72,7 +72,7 @@ def move_clock(emulator_url: str, to: datetime) -> None:
 def assert_one_consistent_observation(store: Store, slot: datetime) -> None:
     """The slot's streams are one listing: as many as the snapshot says, and summing to the
     rollups' totals."""
-    snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": slot})
+    snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": schema.snapshot_id(slot)})
     assert snapshot is not None and snapshot["status"] == schema.COMPLETE
     streams = list(store.db[schema.STREAMS].find({"slot": slot}))
     assert len(streams) == snapshot["stream_count"]
@@ -98,7 +98,7 @@ def test_a_slot_rewritten_after_a_crash_holds_only_the_second_observation(
     crash_at(step)
     with pytest.raises(Crash):
         job.collect(SLOT)
-    crashed = store.db[schema.SNAPSHOTS].find_one({"_id": SLOT})
+    crashed = store.db[schema.SNAPSHOTS].find_one({"_id": schema.snapshot_id(SLOT)})
     assert crashed is not None and crashed["status"] == schema.WRITING  # not published
     assert not job.store.is_collected(SLOT)
 
@@ -243,7 +243,7 @@ def test_repeated_bad_records_count_once_and_many_make_the_snapshot_degraded(
     peer_mock.records += [broken, dict(broken)]  # one bad record, sent twice
     job = build_collector(peer_settings(peer_mock, ferretdb, database_name, tmp_path))
     summary = job.collect(SLOT)
-    snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": SLOT})
+    snapshot = store.db[schema.SNAPSHOTS].find_one({"_id": schema.snapshot_id(SLOT)})
     assert snapshot is not None and snapshot["quarantined"] == summary.quarantined == 1
     assert snapshot["quarantine_share"] == round(1 / 13, 4) and snapshot["degraded"]  # 7.7 %
     assert snapshot["status"] == schema.COMPLETE  # stored, shown, and flagged
@@ -371,7 +371,19 @@ def test_flush_spool_writes_the_good_files_and_rejects_a_truncated_one(
     result = scheduler_cli(["flush-spool"], env, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "unreadable" in result.stderr and "JSONDecodeError" in result.stderr
-    assert {s["_id"] for s in store.db[schema.SNAPSHOTS].find()} == set(slots[1:])
+    assert {s["slot"] for s in store.db[schema.SNAPSHOTS].find()} == set(slots[1:])
     assert list((tmp_path / "spool").glob("*.json")) == []
     assert list((tmp_path / "spool").glob("*.partial")) == []
     assert [p.name for p in (tmp_path / "spool" / "rejected").glob("*.json")] == [paths[0].name]
+
+
+def test_schema_1_snapshot_documents_get_their_string_id_at_start(
+    store: Store, reader: StoreReader
+) -> None:
+    old = {"_id": SLOT, "slot": SLOT, "status": "complete", "schema_version": 1}
+    store.db[schema.SNAPSHOTS].insert_one(old)
+    assert store.migrate_snapshot_ids() == 1
+    (moved,) = store.db[schema.SNAPSHOTS].find()
+    assert moved["_id"] == "2026-11-22T08:00:00Z" and moved["slot"] == SLOT
+    assert store.is_collected(SLOT) and reader.published_slots() == {SLOT}
+    assert store.migrate_snapshot_ids() == 0
