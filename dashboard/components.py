@@ -18,6 +18,11 @@ from store import StoreError
 BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died
 LOAD_WAIT_SECONDS = 8.0
 COVERAGE = "of the top 1,000 live streams"
+CATEGORY_LEVEL_NOTE = (
+    "These snapshots record whole categories (each category's total viewers), not channels: "
+    "figures per channel (channels live, viewers per channel, the best hours to stream, "
+    "channel lookups) cannot be computed from them and are left out."
+)
 
 
 @dataclass
@@ -26,6 +31,12 @@ class PageContext:
     data: MarketData
     window: Window
     slots: pd.DatetimeIndex
+
+    @property
+    def category_level(self) -> bool:
+        """The window holds category totals (a recording of top categories), not channels:
+        per-channel figures are hidden."""
+        return self.data.category_level(self.slots)
 
 
 def from_url(search: str | None) -> tuple[Filters, MarketData, Window]:
@@ -146,6 +157,8 @@ def status_notices(ctx: PageContext) -> list[html.Div]:
     notes = [notice(f"Ignored a bad link parameter: {p}.", "warning") for p in ctx.filters.problems]
     if clamped := ctx.filters.clamp_note(ctx.window):
         notes.append(notice(clamped, "info"))
+    if ctx.category_level:
+        notes.append(notice(CATEGORY_LEVEL_NOTE, "info"))
     newest = ctx.data.newest_slot()
     if newest is None:
         return notes

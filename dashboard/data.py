@@ -137,6 +137,7 @@ class MarketData:
         self.load_error: str = ""
         self._loader: threading.Thread | None = None
         self.games: dict[str, dict[str, Any]] = {}
+        self.category_slots: set[pd.Timestamp] = set()  # slots of category totals
         self.newest_degraded = False  # the newest snapshot quarantined too many records
         self.backfill: dict[str, Any] = {}  # `{running, until, heartbeat}` while one runs
         self._memo: dict[Hashable, Any] = {}
@@ -191,6 +192,7 @@ class MarketData:
 
     def _load_everything(self) -> None:
         published = self.reader.published_slots()
+        self.category_slots = {pd.Timestamp(s) for s in self.reader.category_level_slots()}
         rollups = self.reader.rollups(LOADED_DIMENSIONS)
         self.frames, self.channels, slots = _read(d for d in rollups if d["slot"] in published)
         self.slots = pd.DatetimeIndex(sorted(slots)).tz_convert("UTC")
@@ -203,13 +205,18 @@ class MarketData:
         candidates = pd.date_range(self.slots[-1] + CADENCE, newest, freq=CADENCE)
         if len(candidates) > 96:  # more than two days behind: one full read is cheaper
             return False
-        documents = [
-            doc
-            for slot in (c.to_pydatetime() for c in candidates)
-            if self.reader.is_published(slot)
-            for dimension in LOADED_DIMENSIONS
-            if (doc := self.reader.rollup(slot, dimension)) is not None
-        ]
+        documents = []
+        for slot in (c.to_pydatetime() for c in candidates):
+            level = self.reader.published_level(slot)
+            if level is None:
+                continue
+            if level == schema.CATEGORY_LEVEL:
+                self.category_slots.add(pd.Timestamp(slot))
+            documents += [
+                doc
+                for dimension in LOADED_DIMENSIONS
+                if (doc := self.reader.rollup(slot, dimension)) is not None
+            ]
         frames, channels, slots = _read(documents)
         for dimension in CROSS_DIMENSIONS:
             self.frames[dimension] = _append(self.frames[dimension], frames[dimension])
@@ -229,6 +236,10 @@ class MarketData:
 
     def newest_slot(self) -> pd.Timestamp | None:
         return self.slots[-1] if len(self.slots) else None
+
+    def category_level(self, slots: pd.DatetimeIndex) -> bool:
+        """Whether any of these slots holds category totals instead of channels."""
+        return any(slot in self.category_slots for slot in slots)
 
     def oldest_slot(self) -> pd.Timestamp | None:
         return self.slots[0] if len(self.slots) else None

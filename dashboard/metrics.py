@@ -112,6 +112,11 @@ def gap_points(
     allowed[-1] = CADENCE.value
     wide = np.asarray((after - before).asi8) > allowed
     points = before[wide] + (after[wide] - before[wide]) / 2
+    # Gaps at the window's edges are marked at the edge, so the shading reaches it.
+    if len(points) and wide[0]:
+        points = points.delete(0).insert(0, edges[0])
+    if len(points) and wide[-1] and len(wide) > 1:
+        points = points.delete(-1).append(pd.DatetimeIndex([edges[-1] - pd.Timedelta(1, "ns")]))
     return pd.DatetimeIndex(points).tz_convert("UTC")
 
 

@@ -49,6 +49,7 @@ def create_app(settings: EmulatorSettings, source: StreamSource | None = None) -
                 "index": source.index,
                 "count": len(source.snapshots),
                 "observed_at": source.observed_at().isoformat(),
+                "level": source.level(),
             }
         return jsonify(body)
 

@@ -9,7 +9,8 @@ Rules (an independent check must apply the same ones):
   twice in one crawl keeps its highest viewer count. No language is recorded ("").
 - michaelnich 2023: top-30 *category* observations; each category becomes one synthetic
   channel (login from the category name) streaming that category, with the category's
-  viewers; `VIEWS` strings like "492.4 mil espectadores" or "16.5K viewers" are parsed.
+  viewers, marked `"level": "category"` (so the site shows no per-channel figures);
+  `VIEWS` strings like "492.4 mil espectadores" or "16.5K viewers" are parsed.
   The first snapshots were scraped in Portuguese: localised category names ("Só na
   conversa") are mapped to Twitch's names ("Just Chatting"), so each category is one
   category throughout. A category listed twice at one time keeps its highest count.
@@ -134,6 +135,7 @@ def michaelnich(source: Path) -> Iterator[dict[str, Any]]:
                 game_name=name,
                 viewer_count=parse_views(row["VIEWS"]),
                 started_at=_iso(seen.replace(hour=0, minute=0)),
+                level="category",  # a category's total, not one channel
             )
             slot = (record["observed_at"], record["id"])
             if slot not in best or record["viewer_count"] > best[slot]["viewer_count"]:

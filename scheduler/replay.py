@@ -29,7 +29,8 @@ def replay_recording(
             if "replay" not in clock:
                 raise ReplayError(f"the emulator at {emulator_url} is not in replay mode")
             slot = parse_slot(clock["replay"]["observed_at"])
-            summary = collector.collect(slot, mode="replay", limit=None)
+            level = str(clock["replay"].get("level", "stream"))
+            summary = collector.collect(slot, mode="replay", limit=None, level=level)
             if summary.outcome == "failed":
                 raise ReplayError(f"snapshot {summary.slot} failed: {summary.error}")
             summaries.append(summary)

@@ -80,6 +80,7 @@ def store(ferretdb: FerretDB, database_name: str) -> Iterator[Store]:
 
 EmulatorFactory = Callable[..., EmulatorServer]
 FROZEN_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # the tests' usual slot
+QUIET = {"quirk_last_page_cursor": 0.0, "quirk_short_page": 0.0, "quirk_invalid_cursor": 0.0}
 
 
 @pytest.fixture
@@ -91,10 +92,9 @@ def make_emulator() -> Iterator[EmulatorFactory]:
     offline, stream ids changing at a channel's midnight) makes a test's outcome depend on
     when it runs and how busy the machine is."""
     servers: list[EmulatorServer] = []
-    quiet = {"quirk_last_page_cursor": 0.0, "quirk_short_page": 0.0, "quirk_invalid_cursor": 0.0}
 
     def start(**overrides: Any) -> EmulatorServer:
-        options = {"port": 0, "frozen_at": FROZEN_AT, **quiet, **overrides}
+        options = {"port": 0, "frozen_at": FROZEN_AT, **QUIET, **overrides}
         server = EmulatorServer(EmulatorSettings(_env_file=None, **options))  # type: ignore[call-arg]
         servers.append(server.start())
         return server

@@ -7,15 +7,18 @@ One app for the session over a FerretDB database seeded with two days of market 
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pandas as pd
 import pytest
 from dash import Dash
 from dash.testing.wait import until
@@ -23,9 +26,16 @@ from plotly.utils import PlotlyJSONEncoder
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
-from conftest import FerretDB
+from conftest import QUIET, SHARED, FerretDB, collector_settings
 from dashboard.data import MarketData
+from dashboard.metrics import MAX_GAP
+from dashboard.state import market, set_market
+from emulator.config import EmulatorSettings
 from emulator.history import slots_between, write_history
+from emulator.recordings import convert
+from emulator.server import EmulatorServer
+from scheduler.app import build_collector
+from scheduler.replay import replay_recording
 from scheduler.slots import current_slot
 from settings import Settings
 from store import Store, schema
@@ -442,3 +452,115 @@ def test_custom_dates_are_picked_with_the_mouse(dash_duo: Any, app: Dash, seeded
     until(lambda: text_of(dash_duo, ".kpi-value", 2) not in ("", before), timeout=TIMEOUT)
     assert f"{picked} to {picked}" in dash_duo.find_elements(".kpi-note")[2].text
     assert console_errors(dash_duo) == []
+
+
+# The real recordings, replayed (a test-sized slice of each) through emulator → collector →
+# FerretDB, then every page built over each one's whole history.
+RECORDINGS = {"zfreedman": None, "michaelnich": 60}  # snapshots kept (None: all 8)
+
+
+def replayed(ferretdb: FerretDB, work: Path, kind: str, keep: int | None) -> MarketData:
+    full = work / f"{kind}.jsonl"
+    convert(kind, SHARED / "data" / "recorded", full)
+    lines = full.read_text(encoding="utf-8").splitlines()
+    times = sorted({json.loads(line)["observed_at"] for line in lines})[:keep]
+    sliced = work / f"{kind}-slice.jsonl"
+    sliced.write_text(
+        "\n".join(line for line in lines if json.loads(line)["observed_at"] in set(times)),
+        encoding="utf-8",
+    )
+    settings = EmulatorSettings(_env_file=None, port=0, replay_file=sliced, **QUIET)  # type: ignore[call-arg]
+    server = EmulatorServer(settings)
+    server.start()
+    try:
+        job = build_collector(
+            collector_settings(server.url, ferretdb.uri, f"rec_{kind}", work / "spool")
+        )
+        summaries = replay_recording(job, server.url)
+        job.close()
+    finally:
+        server.stop()
+    assert len(summaries) == len(times) and all(s.outcome == "stored" for s in summaries)
+    data = MarketData(StoreReader(ferretdb.uri, f"rec_{kind}"), refresh_seconds=0)
+    data.refresh(force=True)
+    return data
+
+
+@pytest.fixture(scope="module")
+def recordings(
+    app: Dash, ferretdb: FerretDB, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, MarketData]]:
+    work = tmp_path_factory.mktemp("recordings")
+    markets = {kind: replayed(ferretdb, work, kind, keep) for kind, keep in RECORDINGS.items()}
+    yield markets
+    for kind, data in markets.items():
+        data.reader.close()
+        store = Store(ferretdb.uri, f"rec_{kind}")
+        store.db.client.drop_database(f"rec_{kind}")
+        store.close()
+
+
+def component(tree: Any, wanted: str) -> Any:
+    """The component with id `wanted` in a layout tree, or None."""
+    if getattr(tree, "id", None) == wanted:
+        return tree
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found = component(child, wanted)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.parametrize("kind", list(RECORDINGS))
+def test_every_page_answers_over_a_whole_recording(
+    app: Dash, recordings: dict[str, MarketData], kind: str
+) -> None:
+    data = recordings[kind]
+    pages = {
+        name: sys.modules[f"pages.{name}"]
+        for name in ("overview", "games", "languages", "when", "streamer")
+    }
+    first, last = data.oldest_slot(), data.newest_slot()
+    assert first is not None and last is not None
+    query = {"window": "custom", "start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
+    original = market()
+    set_market(data)
+    try:
+        answers = {name: module.layout(**query) for name, module in pages.items()}
+        preset = pages["overview"].layout()  # "Last 7 days" of a recording years old
+    finally:
+        set_market(original)
+    text = {name: json.dumps(layout, cls=PlotlyJSONEncoder) for name, layout in answers.items()}
+    for name, answer in text.items():
+        assert "notice-error" not in answer and len(answer) < 3_000_000, (kind, name)
+    area = component(answers["overview"], "overview-area").figure
+    assert not area.layout.shapes and not area.layout.annotations  # one trace shades gaps
+    shaded = [t for t in area.data if t.name == "no data"]
+    ending = f"7 days ending {last:%Y-%m-%d %H:%M} UTC"
+    assert ending in json.dumps(preset, cls=PlotlyJSONEncoder)
+    if kind == "michaelnich":
+        # Snapshots every ~16 minutes: shaded only where the recording really stops for
+        # longer than MAX_GAP (it pauses overnight), and before its first snapshot (the
+        # window is whole days). Computed here from the snapshot times themselves.
+        times = [t.tz_localize(None) for t in data.slots]
+        wanted = [(pd.Timestamp(f"{first:%Y-%m-%d}"), times[0])] + [
+            (a, b) for a, b in itertools.pairwise(times) if b - a > MAX_GAP
+        ]
+        stretches = [tuple(shaded[0].x[i : i + 4 : 2]) for i in range(0, len(shaded[0].x), 6)]
+        assert stretches == wanted and len(times) == 60
+        assert sum(b - a <= pd.Timedelta(minutes=20) for a, b in itertools.pairwise(times)) > 50
+        for name in pages:
+            assert "record whole categories" in text[name], name
+        assert "Channels live now" not in text["overview"]
+        assert "No heat map" in text["when"] and "No channel lookup" in text["streamer"]
+        names = [row["game"] for row in component(answers["games"], "games-table").rowData]
+        assert names.count("Just Chatting") == 1 and "Só na conversa" not in names
+    else:
+        # Eight crawls over 16 days: real gaps, shaded by one trace; channels are real.
+        assert len(shaded) == 1
+        assert (
+            "Channels live now" in text["overview"]
+            and "record whole categories" not in text["overview"]
+        )

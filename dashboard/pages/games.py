@@ -37,6 +37,9 @@ COLUMNS = [
 ]
 
 
+PER_CHANNEL_COLUMNS = {"avg_channels", "viewers_per_channel"}
+
+
 def column(field: str, header: str, formatter: dict[str, str] | None) -> dict[str, Any]:
     definition: dict[str, Any] = {"field": field, "headerName": header}
     if formatter:
@@ -96,7 +99,11 @@ def body(ctx: PageContext) -> list[Any]:
             rowData=records,
             getRowId="params.data.id",
             className="ag-theme-alpine",
-            columnDefs=[column(c, n, f) for c, n, f in COLUMNS],
+            columnDefs=[
+                column(c, n, f)
+                for c, n, f in COLUMNS
+                if not (ctx.category_level and c in PER_CHANNEL_COLUMNS)
+            ],
             defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
             columnSize="responsiveSizeToFit",
             dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
@@ -116,6 +123,7 @@ def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str
 
 def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: str) -> list[Any]:
     slots = data.window_slots(window)
+    categories = data.category_level(slots)  # no channels to count or compare
     weights = snapshot_weights(slots)
     frame = data.group_frame("game", window, language=filters.language)
     mine = frame[frame["key"] == game_id].set_index("slot").reindex(slots, fill_value=0)
@@ -135,7 +143,9 @@ def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: st
         dcc.Graph(
             figure=figures.line(
                 series.index,
-                {"Viewers": series["viewers"], "Channels": series["channels"]},
+                {"Viewers": series["viewers"]}
+                if categories
+                else {"Viewers": series["viewers"], "Channels": series["channels"]},
                 f"{name}: viewers and channels ({COVERAGE})",
                 "Viewers / channels",
                 filters.tz,
@@ -143,7 +153,7 @@ def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: st
             config={"displaylogo": False},
         ),
     ]
-    if shares:
+    if shares and not categories:
         parts.append(
             html.Div(
                 [

@@ -42,6 +42,25 @@ def body(ctx: PageContext) -> list[Any]:
             top_keys(metrics, TOP),
         )
         crowded = metrics.sort_values("viewers_per_channel", ascending=False)
+        # Category totals have no channels to be crowded by.
+        per_channel = (
+            []
+            if ctx.category_level
+            else [
+                html.Div(
+                    dcc.Graph(
+                        figure=figures.bar(
+                            [str(k) for k in crowded.index],
+                            crowded["viewers_per_channel"].tolist(),
+                            "Viewers per channel by language (higher = less crowded)",
+                            "Average viewers per channel",
+                        ),
+                        config={"displaylogo": False},
+                    ),
+                    className="card",
+                )
+            ]
+        )
         return [
             html.Div(
                 [
@@ -64,18 +83,7 @@ def body(ctx: PageContext) -> list[Any]:
                 ],
                 className="grid",
             ),
-            html.Div(
-                dcc.Graph(
-                    figure=figures.bar(
-                        [str(k) for k in crowded.index],
-                        crowded["viewers_per_channel"].tolist(),
-                        "Viewers per channel by language (higher = less crowded)",
-                        "Average viewers per channel",
-                    ),
-                    config={"displaylogo": False},
-                ),
-                className="card",
-            ),
+            *per_channel,
             html.P(
                 "The language filter does not apply on this page (it splits by language).",
                 className="footnote",

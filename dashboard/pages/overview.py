@@ -63,16 +63,26 @@ def body(ctx: PageContext) -> list[Any]:
                     number(now["viewers"].sum()),
                     f"at {latest:%Y-%m-%d %H:%M} UTC, {COVERAGE}",
                 ),
-                kpi("Channels live now", number(now["channels"].sum()), COVERAGE),
+                *(
+                    []
+                    if ctx.category_level
+                    else [kpi("Channels live now", number(now["channels"].sum()), COVERAGE)]
+                ),
                 kpi(
                     "Hours watched",
                     number(metrics["hours_watched"].sum()),
                     f"{filters.describe(window)}, {COVERAGE}",
                 ),
-                kpi(
-                    "Viewers per channel",
-                    f"{metrics['avg_viewers'].sum() / metrics['avg_channels'].sum():,.1f}",
-                    "time-weighted average over the window",
+                *(
+                    []
+                    if ctx.category_level
+                    else [
+                        kpi(
+                            "Viewers per channel",
+                            f"{metrics['avg_viewers'].sum() / metrics['avg_channels'].sum():,.1f}",
+                            "time-weighted average over the window",
+                        )
+                    ]
                 ),
             ],
             className="kpis",

@@ -29,6 +29,8 @@ def layout(**query: Any) -> html.Div:
 
 
 def body(ctx: PageContext, channel: str) -> list[Any]:
+    if ctx.category_level:  # its "channels" are categories
+        return [notice("No channel lookup: this window holds category totals, not channels.")]
     return [
         html.Div(
             [

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, from_url, page
+from dashboard.components import COVERAGE, PageContext, from_url, notice, page
 from dashboard.data import MarketData, Window
 from dashboard.filters import Filters
 from dashboard.metrics import snapshot_weights, weekday_hour
@@ -67,6 +67,8 @@ def heatmap_figure(data: MarketData, window: Window, filters: Filters, subject: 
 
 
 def body(ctx: PageContext) -> list[Any]:
+    if ctx.category_level:  # viewers per channel, which category totals cannot give
+        return [notice("No heat map: this window holds category totals, not channels.", "empty")]
     subject = f"genre:{ctx.filters.genre}" if ctx.filters.genre else ALL
     return [
         html.Label(
