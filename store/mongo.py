@@ -130,7 +130,7 @@ class Store:
         `writing`, so readers (who use only `complete` slots) ignore the slot meanwhile; then
         the streams, quarantine and rollups; then the document's final status. A slot that
         had a document before (an attempt that crashed, or a `partial` listing) loses that
-        attempt's streams and quarantine first, so two observations never mix.
+        attempt's streams, quarantine and rollups first, so two observations never mix.
         """
         slot = batch.slot
         with translate_errors(f"writing snapshot {schema.slot_key(slot)}"):
@@ -186,11 +186,6 @@ class Store:
             self.db[schema.META].update_one(
                 {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
             )
-
-    def ping(self) -> None:
-        """Raise StoreUnavailable unless the server answers now."""
-        with translate_errors("connecting"):
-            self.db.command("ping")
 
     def _announce_if_missed(self, slot: datetime, *, degraded: bool) -> None:
         """Announce a published slot that readers were never told of (the writer died
