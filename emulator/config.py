@@ -22,7 +22,7 @@ class EmulatorSettings(BaseSettings):
     seed: int = 7
 
     # The simulated market
-    channels: int = Field(default=20_000, ge=1)
+    channels: int = Field(default=550_000, ge=1)  # Twitch-sized: ~100,000 live at peak
     games: int = Field(default=400, ge=40)
     always_live: bool = False  # every channel live all the time (for `--all` benchmarks)
     drift_seconds: float = Field(default=10.0, gt=0)  # viewer counts change this often

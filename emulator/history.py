@@ -19,6 +19,9 @@ from store.rollups import compute_rollups
 from twitch_client.models import Game, Stream
 
 
+SMALL_MARKET = 20_000
+
+
 def slots_between(
     start: datetime, end: datetime, *, skip: set[int] | None = None
 ) -> Iterator[datetime]:
@@ -38,8 +41,10 @@ def write_history(
     top_n: int = 1000,
     settings: EmulatorSettings | None = None,
 ) -> int:
-    """Store one snapshot per slot from the market; return the number of stream documents."""
-    market = Market(settings or EmulatorSettings(_env_file=None))
+    """Store one whole-market snapshot per slot (the top `top_n` streams in full, rollups
+    of every live stream); return the number of stream documents. The default market is a
+    small one (20,000 channels), for tests."""
+    market = Market(settings or EmulatorSettings(_env_file=None, channels=SMALL_MARKET))  # type: ignore[call-arg]
     games = []
     genre_catalogue = Catalogue.load()
     seen_at = slots[0] if slots else datetime.now().astimezone()
@@ -51,11 +56,12 @@ def write_history(
     catalogue = {g["_id"]: g for g in games}
     written = 0
     for number, slot in enumerate(slots):
-        records = market.table(slot.timestamp()).records[:top_n]
-        streams = [
+        records = market.table(slot.timestamp()).records
+        listed = [
             schema.stream_document(slot, Stream.model_validate(r), rank)
             for rank, r in enumerate(records, 1)
         ]
+        streams = listed[:top_n]
         batch = SnapshotBatch(
             slot=slot,
             snapshot={
@@ -64,15 +70,22 @@ def write_history(
                 "started_at": slot,
                 "finished_at": slot,
                 "status": "complete",
-                "mode": "top",
+                "mode": "market",
+                "level": schema.STREAM_LEVEL,
                 "top_n": top_n,
                 "stream_count": len(streams),
                 "viewer_count": sum(s["viewer_count"] for s in streams),
+                "market_stream_count": len(listed),
+                "market_viewer_count": sum(s["viewer_count"] for s in listed),
                 "schema_version": schema.SCHEMA_VERSION,
             },
             streams=streams,
             rollups=compute_rollups(
-                slot, streams, lambda g: schema.genre_of(catalogue.get(g)), written_at=slot
+                slot,
+                listed,
+                lambda g: schema.genre_of(catalogue.get(g)),
+                written_at=slot,
+                channel_limit=top_n,
             ),
             games=games if number == 0 else [],
         )

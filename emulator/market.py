@@ -1,8 +1,10 @@
 """The simulated Twitch market the emulator serves.
 
-Deterministic from a seed: thousands of channels with heavy-tailed (Pareto) audiences,
+Deterministic from a seed: channels with heavy-tailed (Pareto) audiences,
 each with a language, a usual game and a habit of going live in its local evening, so
-the live set follows a daily cycle and channels come and go. Viewer counts wobble every
+the live set follows a daily cycle and channels come and go. At the default 550,000
+channels it looks like Twitch: 45,000–110,000 live channels over the day, 0.8–3.2 million
+viewers, about four in five channels under 5 viewers (`bench/market_shape.py`). Viewer counts wobble every
 `drift_seconds`, so a client paging slowly sees streams move between pages, as on Twitch.
 """
 
@@ -21,6 +23,9 @@ from emulator.config import EmulatorSettings
 from emulator.table import StreamTable
 
 _U64 = np.uint64
+POPULARITY_FLOOR = 1.5
+POPULARITY_ALPHA = 0.85
+POPULARITY_CAP = 300_000.0
 _LANGUAGE_TAGS = {
     "en": "English",
     "es": "Español",
@@ -170,9 +175,12 @@ class Market:
             utc_offset=offsets + rng.integers(-1, 2, size=n),
             main_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
             second_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
-            # Pareto audiences: a median channel of a few dozen viewers, the biggest tens of
-            # thousands (alpha 1.3 keeps one star from outweighing the rest of the market).
-            popularity=np.minimum(20.0 * (1.0 - rng.random(n)) ** (-1 / 1.3), 250_000.0),
+            # Pareto audiences shaped like Twitch's: most channels have 0–5 viewers (median
+            # about 2), a few dozen have tens of thousands; alpha < 1 is that heavy tail.
+            popularity=np.minimum(
+                POPULARITY_FLOOR * (1.0 - rng.random(n)) ** (-1 / POPULARITY_ALPHA),
+                POPULARITY_CAP,
+            ),
             start_hour=rng.normal(17.0, 4.0, size=n) % 24,
             duration_hours=rng.uniform(1.5, 8.0, size=n),
             live_probability=rng.uniform(0.35, 0.95, size=n),

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         "--slot", type=parse_slot, help="slot time to file it under (default: the current slot)"
     )
     once.add_argument(
-        "--all", action="store_true", help="list every live stream, not only the top N"
+        "--all", action="store_true", help="store every live stream in full, not only the top N"
     )
     once.add_argument("--top", type=int, help="how many streams (default SNAPSHOT_TOP_N, 1000)")
     replay = commands.add_parser(
@@ -109,7 +109,7 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
     try:
         if command == "once":
             slot = args.slot or current_slot(utc_now(), minutes)
-            summary = collector.collect(slot, mode="all" if args.all else "top", limit=args.top)
+            summary = collector.collect(slot, mode="all" if args.all else None, limit=args.top)
             if summary.outcome == "failed":
                 return EXIT_FAILED
             return EXIT_DEGRADED if summary.degraded else EXIT_OK

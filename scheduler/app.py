@@ -42,6 +42,7 @@ def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_n
     try:
         store.ensure_indexes()  # also the first contact: StoreUnavailable if unreachable
         store.migrate_snapshot_ids()
+        store.ensure_history()
     except StoreUnavailable:
         store.close()
         raise
@@ -57,6 +58,7 @@ def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_n
         store,
         Spool(settings.spool_dir),
         top_n=settings.snapshot_top_n,
+        scope=settings.snapshot_scope,
         degraded_share=settings.degraded_quarantine_share,
         frame_policy=frame_policy(settings),
         clock=clock,

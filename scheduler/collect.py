@@ -1,4 +1,7 @@
-"""The snapshot job: list the top streams, look up new games, roll up, store (or spool)."""
+"""The snapshot job: list the live streams, look up new games, roll up, store (or spool).
+
+By default (`market` scope) every live stream is listed: the top N are stored in full,
+and the whole market, long tail included, goes into the rollups."""
 
 from __future__ import annotations
 
@@ -61,6 +64,7 @@ class Collector:
         spool: Spool,
         *,
         top_n: int,
+        scope: str = "market",
         degraded_share: float = 0.05,
         clock: Callable[[], datetime] = utc_now,
         catalogue: Catalogue | None = None,
@@ -72,6 +76,7 @@ class Collector:
         self.store = store
         self.spool = spool
         self.top_n = top_n
+        self.scope = scope  # the default mode: market | top
         self.degraded_share = degraded_share
         self._clock = clock
         # Game documents read or written by this collector: only it writes `games`, so
@@ -107,11 +112,21 @@ class Collector:
         return written
 
     def collect(
-        self, slot: datetime, *, mode: str = "top", limit: int | None = None, level: str = "stream"
+        self,
+        slot: datetime,
+        *,
+        mode: str | None = None,
+        limit: int | None = None,
+        level: str = "stream",
     ) -> RunSummary:
-        """Take the snapshot of `slot` unless it is stored already. `mode`: top | all | replay.
-        `level`: `stream` (each record is a channel) or `category` (each record is one
-        category's total, as in recordings of the top categories)."""
+        """Take the snapshot of `slot` unless it is stored already.
+
+        `mode`: `market` (list every live stream, store the top N in full and roll up
+        all of them), `top` (list and store the top N), `all` (store every stream in
+        full) or `replay`; default: the collector's scope. `level`: `stream` (each record
+        is a channel) or `category` (each record is one category's total, as in
+        recordings of the top categories)."""
+        mode = mode or self.scope
         began = time.monotonic()
         self.client.reset_stats()
         summary = RunSummary(slot=schema.slot_key(slot), mode=mode, outcome="failed")
@@ -181,7 +196,7 @@ class Collector:
             return False  # collect anyway; the write will be spooled
 
     def _list(self, mode: str, limit: int | None) -> StreamListing:
-        if mode == "all":
+        if mode in ("all", "market"):
             return self.client.all_streams()
         return self.client.top_streams(limit if mode == "replay" else (limit or self.top_n))
 
@@ -195,10 +210,12 @@ class Collector:
         level: str = "stream",
     ) -> SnapshotBatch:
         finished_at = self._clock()
-        streams = [
+        listed = [
             schema.stream_document(slot, s, rank) for rank, s in enumerate(listing.streams, 1)
         ]
-        ids = {s["game_id"] for s in streams}
+        stored_limit = (limit or self.top_n) if mode == "market" else None
+        streams = listed[:stored_limit] if stored_limit is not None else listed
+        ids = {s["game_id"] for s in listed}
         missing = ids - self._games.keys()
         with suppress(StoreUnavailable):  # unread games are looked up again; the write spools
             if missing:
@@ -217,7 +234,7 @@ class Collector:
                 for q in [*listing.quarantined, *bad_games]
             )
         }
-        received = len(streams) + len(quarantine)
+        received = len(listed) + len(quarantine)
         share = len(quarantine) / received if received else 0.0
         snapshot = {
             "_id": schema.snapshot_id(slot),
@@ -230,6 +247,8 @@ class Collector:
             "top_n": None if mode in ("all", "replay") and limit is None else (limit or self.top_n),
             "stream_count": len(streams),
             "viewer_count": sum(s["viewer_count"] for s in streams),
+            "market_stream_count": len(listed),
+            "market_viewer_count": sum(s["viewer_count"] for s in listed),
             "pages": listing.pages,
             "requests": self.client.stats.requests,
             "retries": self.client.stats.retries,
@@ -245,7 +264,11 @@ class Collector:
             streams=streams,
             quarantine=list(quarantine.values()),
             rollups=compute_rollups(
-                slot, streams, lambda g: schema.genre_of(catalogue.get(g)), written_at=finished_at
+                slot,
+                listed,
+                lambda g: schema.genre_of(catalogue.get(g)),
+                written_at=finished_at,
+                channel_limit=stored_limit,
             ),
             games=new_games,
         )

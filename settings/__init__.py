@@ -9,7 +9,7 @@ still be overridden one by one (for another mock, a proxy, or a staging host).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +91,9 @@ class Settings(BaseSettings):
 
     # Collection
     snapshot_top_n: int = Field(default=1000, ge=1)
+    # market: list every live stream, store the top N in full, roll up all of them;
+    # top: list and store only the top N (1 request per 100 streams; no long tail).
+    snapshot_scope: Literal["market", "top"] = "market"
     snapshot_minutes: str = "0,30"
     snapshot_misfire_grace_seconds: int = Field(default=600, ge=1)
     # A snapshot with more quarantined records than this share of all it received is
@@ -98,6 +101,9 @@ class Settings(BaseSettings):
     degraded_quarantine_share: float = Field(default=0.05, ge=0, le=1)
     spool_dir: Path = Path(".local/spool")
     all_streams_concurrency: int = Field(default=6, ge=1, le=32)
+    # Languages whose listing is split by category, and into how many chains.
+    all_streams_split_languages: str = "en"
+    all_streams_split_chains: int = Field(default=8, ge=1, le=64)
 
     # Frames: thumbnails sampled after each snapshot (0 everywhere turns sampling off)
     frames_top: int = Field(default=12, ge=0)
@@ -160,6 +166,10 @@ class Settings(BaseSettings):
                 f"snapshot minutes {self.snapshot_minutes!r}"
             )
         return self
+
+    @property
+    def split_languages(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.all_streams_split_languages.split(",") if p.strip())
 
     @property
     def uses_emulator(self) -> bool:

@@ -22,7 +22,8 @@ from pymongo.database import Database
 from store import schema
 from store.batch import SnapshotBatch
 from store.errors import StoreError, StoreUnavailable
-from store.rollups import compute_rollups
+from store.history import DAY, HISTORY_DIMENSIONS, DayHistory, day_key, day_of, history_id
+from store.rollups import GenreMove, derive_genre_rollups
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ _phase_hook: PhaseHook | None = None
 
 def set_phase_hook(hook: PhaseHook | None) -> None:
     """Have `hook(step, slot)` called before each step of every snapshot write (steps:
-    `begin`, `streams`, `rollup:<dimension>`, `publish`, `announce`). Fault drills and
+    `begin`, `streams`, `rollup:<dimension>`, `publish`, `history`, `announce`). Fault drills and
     tests use it to stop a write midway; production never sets one."""
     global _phase_hook
     _phase_hook = hook
@@ -167,10 +168,91 @@ class Store:
                 self._insert_or_replace(schema.ROLLUPS, rollup)
             self._phase("publish", slot)
             snapshots.replace_one({"_id": key}, document, upsert=True)
-            self._phase("announce", slot)
             if batch.snapshot.get("status") == schema.COMPLETE:
+                self._phase("history", slot)
+                level = str(batch.snapshot.get("level") or schema.STREAM_LEVEL)
+                self._record_history(slot, level, batch.rollups)
+                self._phase("announce", slot)
                 self._announce(slot, degraded=bool(batch.snapshot.get("degraded")))
         return True
+
+    def _record_history(
+        self, slot: datetime, level: str, rollups: Iterable[dict[str, Any]]
+    ) -> None:
+        """Add a published slot's rollups to its day's history documents."""
+        day = day_of(slot)
+        for rollup in rollups:
+            if rollup["dimension"] not in HISTORY_DIMENSIONS:
+                continue
+            stored = self.db[schema.HISTORY].find_one({"_id": history_id(day, rollup["dimension"])})
+            if stored is None:
+                history = DayHistory.from_rollups(day, rollup["dimension"], [(level, rollup)])
+            elif slot in stored["slots"]:  # written before a crash: rebuild the day
+                history = self._day_from_rollups(day, rollup["dimension"])
+            else:
+                history = DayHistory.from_document(stored).with_slot(level, rollup)
+            self._save_history(history)
+        self._touch_days([day])
+
+    def _published_in(self, day: datetime) -> list[tuple[datetime, str]]:
+        found = self.db[schema.SNAPSHOTS].find(
+            {"slot": {"$gte": day, "$lt": day + DAY}, "status": schema.COMPLETE},
+            {"slot": 1, "level": 1},
+        )
+        return sorted((d["slot"], str(d.get("level") or schema.STREAM_LEVEL)) for d in found)
+
+    def _day_from_rollups(
+        self, day: datetime, dimension: str, published: list[tuple[datetime, str]] | None = None
+    ) -> DayHistory:
+        pairs = []
+        for slot, level in self._published_in(day) if published is None else published:
+            rollup = self.db[schema.ROLLUPS].find_one(
+                {"_id": f"{schema.slot_key(slot)}/{dimension}"}
+            )
+            if rollup is not None:
+                pairs.append((level, rollup))
+        return DayHistory.from_rollups(day, dimension, pairs)
+
+    def _save_history(self, history: DayHistory) -> None:
+        # Replace, else insert: an upsert by `_id` reads the whole collection on FerretDB v1.
+        document = history.to_document(datetime.now(UTC))
+        found = self.db[schema.HISTORY].replace_one({"_id": document["_id"]}, document)
+        if found.matched_count == 0:
+            self._insert_or_replace(schema.HISTORY, document)
+
+    def _touch_days(self, days: Iterable[datetime]) -> None:
+        """Tell readers which days' history changed (they reload only those)."""
+        now = datetime.now(UTC)
+        changes = {f"history_days.{day_key(day)}": now for day in days}
+        if changes:
+            self.db[schema.META].update_one(
+                {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
+            )
+
+    def rebuild_history(self, *days: datetime) -> None:
+        """Rewrite these days' history documents from their stored rollups."""
+        with translate_errors("rebuilding the history"):
+            for day in sorted(set(days)):
+                published = self._published_in(day)
+                for dimension in HISTORY_DIMENSIONS:
+                    self._save_history(self._day_from_rollups(day, dimension, published))
+            self._touch_days(days)
+
+    def ensure_history(self) -> int:
+        """Build the history documents of days that have published slots but none (a
+        database written before they existed); returns how many days were built."""
+        with translate_errors("checking the history"):
+            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
+            known = set(state.get("history_days") or {})
+            days = {
+                day_of(d["slot"])
+                for d in self.db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"slot": 1})
+            }
+        missing = sorted(d for d in days if day_key(d) not in known)
+        if missing:
+            log.warning("building the compact history of %d day(s)", len(missing))
+            self.rebuild_history(*missing)
+        return len(missing)
 
     @staticmethod
     def _phase(name: str, slot: datetime) -> None:
@@ -193,6 +275,12 @@ class Store:
         state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
         newest = state.get("newest_slot")
         if newest is None or newest < slot:
+            day = day_of(slot)
+            stored = self.db[schema.HISTORY].find_one(
+                {"_id": history_id(day, "genre")}, {"slots": 1}
+            )
+            if stored is None or slot not in stored["slots"]:
+                self.rebuild_history(day)
             self._announce(slot, degraded=degraded)
 
     def _announce(self, slot: datetime, *, degraded: bool) -> None:
@@ -232,39 +320,69 @@ class Store:
                 raise StoreError(f"{collection}: {others[0].get('errmsg')}") from error
 
     def rebuild_rollups(self, *slots: datetime) -> list[dict[str, Any]]:
-        """Recompute stored snapshots' rollups from their streams and today's genres: the
-        catalogue's, and the classifier's for streams of games the catalogue cannot place.
+        """Recompute stored snapshots' genre rollups from their game rollups and today's
+        genres: the catalogue's, and the classifier's for stored streams of games the
+        catalogue cannot place. Then rewrite the history of the days they belong to.
 
-        One query per collection for all the slots: on FerretDB v1 each is a full scan."""
+        Lookups by `_id` only: on FerretDB v1 anything else is a scan of the collection."""
         if not slots:
             return []
         keys = ", ".join(schema.slot_key(s) for s in slots[:3]) + (" …" if len(slots) > 3 else "")
         with translate_errors(f"rebuilding rollups of {keys}"):
-            wanted = {"slot": {"$in": sorted(set(slots))}}
-            streams: dict[datetime, list[dict[str, Any]]] = {s: [] for s in slots}
-            for stream in self.db[schema.STREAMS].find(wanted):
-                streams[stream["slot"]].append(stream)
-            predicted: dict[datetime, dict[str, str]] = {s: {} for s in slots}
-            for guess in self.db[schema.STREAM_GENRES].find(
-                wanted, {"slot": 1, "stream_id": 1, "genre": 1}
-            ):
-                predicted[guess["slot"]][guess["stream_id"]] = guess["genre"]
-            catalogue = self.games(s["game_id"] for rows in streams.values() for s in rows)
+            wanted = sorted(set(slots))
+            moves = self._classifier_moves(wanted)
             now = datetime.now(UTC)
-            rollups = [
-                rollup
-                for slot in sorted(streams)
-                for rollup in compute_rollups(
-                    slot,
-                    streams[slot],
-                    lambda g: schema.genre_of(catalogue.get(g)),
-                    written_at=now,
-                    predicted=predicted[slot],
+            bases = {}
+            for slot in wanted:
+                game, game_language = (
+                    self.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(slot)}/{d}"})
+                    for d in ("game", "game_language")
                 )
-            ]
+                if game is not None and game_language is not None:
+                    bases[slot] = (game, game_language)
+            catalogue = self.games(g["key"] for game, _ in bases.values() for g in game["groups"])
+
+            def genre_of_game(game_id: str) -> str:
+                return schema.genre_of(catalogue.get(game_id))
+
+            rollups: list[dict[str, Any]] = []
+            for slot, (game, game_language) in bases.items():
+                rollups += derive_genre_rollups(
+                    game, game_language, genre_of_game, moves.get(slot, []), now
+                )
             for rollup in rollups:
-                self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup, upsert=True)
+                self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup)
             self.db[schema.META].update_one(
                 {"_id": schema.ROLLUP_STATE_ID}, {"$set": {"rebuilt_at": now}}, upsert=True
             )
-            return rollups
+        self.rebuild_history(*{day_of(slot) for slot in bases})
+        return rollups
+
+    def _classifier_moves(self, slots: list[datetime]) -> dict[datetime, list[GenreMove]]:
+        """The classifier's genre of stored streams in these slots whose game has none."""
+        moves: dict[datetime, list[GenreMove]] = {}
+        guesses = list(
+            self.db[schema.STREAM_GENRES].find(
+                {"slot": {"$in": slots}}, {"slot": 1, "stream_id": 1, "genre": 1}
+            )
+        )
+        streams = {}
+        for guess in guesses:
+            found = self.db[schema.STREAMS].find_one(
+                {"_id": f"{schema.slot_key(guess['slot'])}/{guess['stream_id']}"},
+                {"game_id": 1, "language": 1, "viewer_count": 1},
+            )
+            if found is not None:
+                streams[found["_id"]] = found
+        catalogue = self.games(s["game_id"] for s in streams.values())
+        for guess in guesses:
+            stream = streams.get(f"{schema.slot_key(guess['slot'])}/{guess['stream_id']}")
+            if (
+                stream is None
+                or schema.genre_of(catalogue.get(stream["game_id"])) != schema.UNKNOWN_GENRE
+            ):
+                continue
+            moves.setdefault(guess["slot"], []).append(
+                GenreMove(int(stream["viewer_count"]), str(stream["language"]), str(guess["genre"]))
+            )
+        return moves

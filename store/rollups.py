@@ -2,23 +2,45 @@
 
 FerretDB v1 lacks most aggregation accumulators, and the dashboard must never scan raw
 streams, so every snapshot gets one rollup document per dimension, holding for each
-group the number of distinct channels and the sum of their viewers. `written_at` tells
-readers which rollups changed since they last looked (rollups are rebuilt when genres
-are learned later).
+group the number of distinct channels and the sum of their viewers, and for games,
+genres and languages a viewer-count histogram (`store.histogram`), over every stream the
+listing found (the whole market, not only the streams stored in full).
+
+Genres are a view of games: the genre rollups are derived from the game rollups, both
+when a snapshot is written and when genres change later (`derive_genre_rollups`), so a
+rebuild needs only the stored game rollups, never the market's unstored streams.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
+from store import histogram
 from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE, classifier_genre, slot_key
 
 DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
 # Cross dimensions let the dashboard filter one dimension by another (genres within a
 # language, say) without raw streams; their keys join the two parts with this separator.
 KEY_SEPARATOR = "|"
+# Dimensions whose groups carry a `histogram` (the crosses would make documents large).
+HISTOGRAM_DIMENSIONS = ("game", "genre", "language")
+
+Group = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class GenreMove:
+    """A stored stream of a game without catalogue genre that the frame classifier
+    placed: it counts under `genre (classifier)` instead of Unknown."""
+
+    viewers: int
+    language: str
+    genre: str
 
 
 def compute_rollups(
@@ -27,68 +49,160 @@ def compute_rollups(
     genre_of_game: Callable[[str], str],
     written_at: datetime | None = None,
     predicted: Mapping[str, str] | None = None,
+    channel_limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rollup documents (one per dimension) of one snapshot's stream documents.
 
     `predicted` maps stream ids to the genre the frame classifier gave them; it counts only
     for streams whose game has no catalogue genre, under a key marked as classifier-based.
+    `channel_limit`: only streams ranked this high get a `channel` group (the streams
+    stored in full); None: every stream.
     """
     predicted = predicted or {}
-    groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
-    seen: set[str] = set()
-    total_viewers = 0
-    for stream in streams:
-        if stream["stream_id"] in seen:  # each stream counts once per snapshot
+    unique: dict[str, Mapping[str, Any]] = {}
+    for stream in streams:  # each stream counts once per snapshot
+        unique.setdefault(stream["stream_id"], stream)
+    rows = list(unique.values())
+    viewers = np.array([int(s["viewer_count"]) for s in rows], dtype=np.int64)
+    bins = histogram.bin_index(viewers) if rows else np.zeros(0, dtype=np.int64)
+    games: dict[str, Group] = {}
+    game_languages: dict[str, Group] = {}
+    languages: dict[str, Group] = {}
+    channels: dict[str, Group] = {}
+    moves: list[GenreMove] = []
+    for stream, count, bin_ in zip(rows, viewers.tolist(), bins.tolist(), strict=True):
+        game, language = stream["game_id"], stream["language"]
+        _add(games, game, count, bin_, name=stream["game_name"])
+        _add(game_languages, f"{game}{KEY_SEPARATOR}{language}", count, None, stream["game_name"])
+        _add(languages, language, count, bin_)
+        if stream["stream_id"] in predicted and genre_of_game(game) == UNKNOWN_GENRE:
+            moves.append(GenreMove(count, language, predicted[stream["stream_id"]]))
+        if channel_limit is None or int(stream.get("rank", 0)) <= channel_limit:
+            # What the streamer page and a game's top channels need, without raw streams.
+            channel = channels.setdefault(
+                stream["user_login"],
+                {
+                    "key": stream["user_login"],
+                    "name": stream.get("user_name", ""),
+                    "channels": 0,
+                    "viewers": 0,
+                    "game_id": game,
+                    "language": language,
+                    "rank": stream.get("rank", 0),
+                },
+            )
+            channel["channels"] += 1
+            channel["viewers"] += count
+    totals = {"total_viewers": int(viewers.sum()), "total_channels": len(rows)}
+    written = written_at or slot
+    base = {
+        "game": games,
+        "language": languages,
+        "game_language": game_languages,
+        "channel": channels,
+    }
+    documents = {
+        d: rollup_document(slot, d, groups.values(), totals, written) for d, groups in base.items()
+    }
+    genre, genre_language = derive_genre_rollups(
+        documents["game"], documents["game_language"], genre_of_game, moves, written
+    )
+    documents.update(genre=genre, genre_language=genre_language)
+    return [documents[d] for d in DIMENSIONS]
+
+
+def derive_genre_rollups(
+    game_rollup: Mapping[str, Any],
+    game_language_rollup: Mapping[str, Any],
+    genre_of_game: Callable[[str], str],
+    moves: Sequence[GenreMove] = (),
+    written_at: datetime | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `genre` and `genre_language` rollups of a snapshot from its game rollups."""
+    genres: dict[str, Group] = {}
+    for group in game_rollup["groups"]:
+        _merge(genres, genre_of_game(group["key"]), group)
+    genre_languages: dict[str, Group] = {}
+    for group in game_language_rollup["groups"]:
+        game, _, language = group["key"].rpartition(KEY_SEPARATOR)
+        _merge(genre_languages, f"{genre_of_game(game)}{KEY_SEPARATOR}{language}", group)
+    for move in moves:
+        bin_ = int(histogram.bin_index([move.viewers])[0])
+        target = classifier_genre(move.genre)
+        _add(genres, UNKNOWN_GENRE, -move.viewers, bin_, sign=-1)
+        _add(genres, target, move.viewers, bin_)
+        _add(
+            genre_languages,
+            f"{UNKNOWN_GENRE}{KEY_SEPARATOR}{move.language}",
+            -move.viewers,
+            None,
+            sign=-1,
+        )
+        _add(genre_languages, f"{target}{KEY_SEPARATOR}{move.language}", move.viewers, None)
+    slot = game_rollup["slot"]
+    totals = {k: game_rollup[k] for k in ("total_viewers", "total_channels")}
+    written = written_at or game_rollup.get("written_at") or slot
+    return (
+        rollup_document(slot, "genre", genres.values(), totals, written),
+        rollup_document(slot, "genre_language", genre_languages.values(), totals, written),
+    )
+
+
+def rollup_document(
+    slot: datetime,
+    dimension: str,
+    groups: Iterable[Group],
+    totals: Mapping[str, int],
+    written_at: datetime,
+) -> dict[str, Any]:
+    kept = []
+    for group in groups:
+        if group["channels"] <= 0:
             continue
-        seen.add(stream["stream_id"])
-        viewers = int(stream["viewer_count"])
-        total_viewers += viewers
-        genre, language, game = (
-            genre_of_game(stream["game_id"]),
-            stream["language"],
-            stream["game_id"],
-        )
-        if genre == UNKNOWN_GENRE and stream["stream_id"] in predicted:
-            genre = classifier_genre(predicted[stream["stream_id"]])
-        keys = {
-            "game": (game, stream["game_name"]),
-            "genre": (genre, None),
-            "language": (language, None),
-            "genre_language": (f"{genre}{KEY_SEPARATOR}{language}", None),
-            "game_language": (f"{game}{KEY_SEPARATOR}{language}", stream["game_name"]),
-        }
-        for dimension, (key, name) in keys.items():
-            group = groups[dimension].setdefault(key, {"key": key, "channels": 0, "viewers": 0})
-            if name is not None:
-                group.setdefault("name", name)
-            group["channels"] += 1
-            group["viewers"] += viewers
-        # Per channel: what the streamer page and a game's concentration need, so that the
-        # dashboard never reads raw streams.
-        channel = groups["channel"].setdefault(
-            stream["user_login"],
-            {
-                "key": stream["user_login"],
-                "name": stream.get("user_name", ""),
-                "channels": 0,
-                "viewers": 0,
-                "game_id": game,
-                "language": language,
-                "rank": stream.get("rank", 0),
-            },
-        )
-        channel["channels"] += 1
-        channel["viewers"] += viewers
-    return [
-        {
-            "_id": f"{slot_key(slot)}/{dimension}",
-            "slot": slot,
-            "dimension": dimension,
-            "total_viewers": total_viewers,
-            "total_channels": len(seen),
-            "groups": sorted(groups[dimension].values(), key=lambda g: (-g["viewers"], g["key"])),
-            "written_at": written_at or slot,
-            "schema_version": SCHEMA_VERSION,
-        }
-        for dimension in DIMENSIONS
-    ]
+        if "histogram" in group:
+            group = {**group, "histogram": histogram.trimmed(group["histogram"])}
+        kept.append(group)
+    return {
+        "_id": f"{slot_key(slot)}/{dimension}",
+        "slot": slot,
+        "dimension": dimension,
+        "total_viewers": int(totals["total_viewers"]),
+        "total_channels": int(totals["total_channels"]),
+        "groups": sorted(kept, key=lambda g: (-g["viewers"], g["key"])),
+        "written_at": written_at,
+        "schema_version": SCHEMA_VERSION,
+    }
+
+
+def _add(
+    groups: dict[str, Group],
+    key: str,
+    viewers: int,
+    bin_: int | None,
+    name: str | None = None,
+    *,
+    sign: int = 1,
+) -> None:
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = {"key": key, "channels": 0, "viewers": 0}
+        if name is not None:
+            group["name"] = name
+        if bin_ is not None:
+            group["histogram"] = np.zeros(histogram.BIN_COUNT, dtype=np.int64)
+    group["channels"] += sign
+    group["viewers"] += viewers
+    if bin_ is not None:
+        group["histogram"][bin_] += sign
+
+
+def _merge(groups: dict[str, Group], key: str, part: Mapping[str, Any]) -> None:
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = {"key": key, "channels": 0, "viewers": 0}
+        if "histogram" in part:
+            group["histogram"] = np.zeros(histogram.BIN_COUNT, dtype=np.int64)
+    group["channels"] += int(part["channels"])
+    group["viewers"] += int(part["viewers"])
+    if "histogram" in part and "histogram" in group:
+        group["histogram"] += histogram.padded(part["histogram"])

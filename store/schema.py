@@ -17,7 +17,9 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from catalogue import NON_GAME, Resolution
 from twitch_client.models import Game, QuarantinedRecord, Stream
 
-SCHEMA_VERSION = 2  # 2: `snapshots._id` is the slot key string (was the date)
+# 2: `snapshots._id` is the slot key string (was the date).
+# 3: rollups cover the whole market, with viewer histograms; `history` day documents.
+SCHEMA_VERSION = 3
 
 SNAPSHOTS = "snapshots"
 STREAMS = "streams"
@@ -25,6 +27,8 @@ GAMES = "games"
 QUARANTINE = "quarantine"
 ROLLUPS = "rollups"
 META = "meta"
+# One document per UTC day and dimension (`store.history`): what readers load.
+HISTORY = "history"
 # Frames: a GridFS bucket (`frames.files` + `frames.chunks`), what could not be captured,
 # the classifier's label of each frame, and its genre for each stream.
 FRAMES_BUCKET = "frames"

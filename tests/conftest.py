@@ -94,7 +94,7 @@ def make_emulator() -> Iterator[EmulatorFactory]:
     servers: list[EmulatorServer] = []
 
     def start(**overrides: Any) -> EmulatorServer:
-        options = {"port": 0, "frozen_at": FROZEN_AT, **QUIET, **overrides}
+        options = {"port": 0, "frozen_at": FROZEN_AT, "channels": 20_000, **QUIET, **overrides}
         server = EmulatorServer(EmulatorSettings(_env_file=None, **options))  # type: ignore[call-arg]
         servers.append(server.start())
         return server
@@ -117,6 +117,7 @@ def collector_settings(
         "spool_dir": spool,
         "backoff_initial_seconds": 0.01,
         "backoff_max_seconds": 0.2,
+        "snapshot_scope": "top",  # tests of the whole market ask for "market"
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -99,11 +99,15 @@ class TwitchClient:
         return list_streams(self._helix_get("/streams"), limit=limit)
 
     def all_streams(self, languages: list[str] | None = None) -> StreamListing:
-        """Every live stream, listed per language with several cursor chains at once."""
+        """Every live stream, listed per language with several cursor chains at once (the
+        biggest languages split further by category)."""
         return list_all_streams(
             self._helix_get("/streams"),
             languages=languages or list(TWITCH_LANGUAGES),
             concurrency=self._settings.all_streams_concurrency,
+            fetch_top_games=self._helix_get("/games/top"),
+            split_languages=self._settings.split_languages,
+            split_chains=self._settings.all_streams_split_chains,
         )
 
     def games(self, ids: Iterable[str]) -> tuple[list[Game], list[QuarantinedRecord]]:

@@ -143,17 +143,69 @@ def list_streams(
     return listing
 
 
+def list_top_games(fetch_page: FetchPage) -> list[str]:
+    """Ids of every category with live viewers (`GET /games/top` to its last page), most
+    watched first."""
+    ids: dict[str, None] = {}
+    cursor: str | None = None
+    used: set[str] = set()
+    while True:
+        params: list[tuple[str, Any]] = [("first", PAGE_SIZE)]
+        if cursor:
+            params.append(("after", cursor))
+        records, cursor = _page_data(fetch_page(params))
+        for record in records:
+            if isinstance(record, dict) and isinstance(record.get("id"), str) and record["id"]:
+                ids.setdefault(record["id"])
+        if not records or cursor is None or cursor in used:
+            return list(ids)
+        used.add(cursor)
+
+
+def game_groups(game_ids: list[str], chains: int) -> list[list[str]]:
+    """Split game ids (most watched first) into `chains` groups of similar size, each
+    within Helix's 100 `game_id` values: dealt out by rank, so every group gets some big
+    games and some small ones."""
+    count = max(chains, -(-len(game_ids) // PAGE_SIZE), 1)
+    groups = [game_ids[i::count] for i in range(count)]
+    return [g for g in groups if g]
+
+
 def list_all_streams(
-    fetch_page: FetchPage, *, languages: list[str], concurrency: int
+    fetch_page: FetchPage,
+    *,
+    languages: list[str],
+    concurrency: int,
+    fetch_top_games: FetchPage | None = None,
+    split_languages: tuple[str, ...] = (),
+    split_chains: int = 8,
 ) -> StreamListing:
-    """Every live stream: one cursor chain per language, several chains at once."""
+    """Every live stream: one cursor chain per language, several chains at once.
+
+    A chain is a sequence of requests, so the biggest language bounds the listing's
+    time (English is a third of Twitch). Languages in `split_languages` are listed as
+    `split_chains` chains instead, one per group of the categories `/games/top` names,
+    which run side by side. Such a language's streams without a category, or in a
+    category with no viewers at all, are then not seen."""
+    chains: list[list[tuple[str, str]]] = []
+    split = [lang for lang in languages if lang in split_languages]
+    groups = (
+        game_groups(list_top_games(fetch_top_games), split_chains)
+        if split and fetch_top_games
+        else []
+    )
+    for language in languages:
+        if language in split and groups:
+            chains += [
+                [("language", language), *(("game_id", g) for g in group)] for group in groups
+            ]
+        else:
+            chains.append([("language", language)])
     total = StreamListing()
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="helix-language") as pool:
-        chains = pool.map(
-            lambda language: list_streams(fetch_page, limit=None, filters=[("language", language)]),
-            languages,
-        )
-        for chain in chains:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="helix-chain") as pool:
+        for chain in pool.map(lambda f: list_streams(fetch_page, limit=None, filters=f), chains):
             total.merge(chain)
-    total.end_reason = "all languages listed"
+    total.end_reason = "all languages listed" + (
+        f" ({', '.join(split)} in {len(groups)} game groups each)" if groups else ""
+    )
     return total
