@@ -10,14 +10,13 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.data import MarketData, Window
+from dashboard.data import MarketView, Window
 from dashboard.filters import STALE_AFTER, TIMEZONES, WINDOW_LABELS, Filters
 from dashboard.state import market
 from store import StoreError
 
 BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died
 LOAD_WAIT_SECONDS = 8.0
-COVERAGE = "of the top 1,000 live streams"
 CATEGORY_LEVEL_NOTE = (
     "These snapshots record whole categories (each category's total viewers), not channels: "
     "figures per channel (channels live, viewers per channel, the best hours to stream, "
@@ -28,7 +27,7 @@ CATEGORY_LEVEL_NOTE = (
 @dataclass
 class PageContext:
     filters: Filters
-    data: MarketData
+    data: MarketView
     window: Window
     slots: pd.DatetimeIndex
 
@@ -39,11 +38,10 @@ class PageContext:
         return self.data.category_level(self.slots)
 
 
-def from_url(search: str | None) -> tuple[Filters, MarketData, Window]:
-    """What a callback works on: the URL's filters, the (refreshed) market and the window."""
+def from_url(search: str | None) -> tuple[Filters, MarketView, Window]:
+    """What a callback works on: the URL's filters, the current market view and the window."""
     filters = Filters.from_search(search)
-    data = market()
-    data.refresh()
+    data = market().view()
     return filters, data, filters.window_for(data.newest_slot(), data.oldest_slot())
 
 
@@ -66,7 +64,7 @@ def number(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def filter_bar(filters: Filters, data: MarketData) -> html.Div:
+def filter_bar(filters: Filters, data: MarketView) -> html.Div:
     start = filters.start or None
     end = filters.end or None
     return html.Div(
@@ -223,12 +221,13 @@ def page(
     sampled and labelled after the snapshot that announced the version)."""
     filters = Filters.from_query(query)
     try:
-        data = market()
-        if not data.loaded:
-            data.start_loading().join(timeout=LOAD_WAIT_SECONDS)
-        if not data.loaded:
-            return loading_page(title, data.load_error)
-        data.refresh()
+        holder = market()
+        if not holder.loaded:
+            holder.start_loading()
+            holder.wait_loaded(LOAD_WAIT_SECONDS)
+        if not holder.loaded:
+            return loading_page(title, holder.load_error)
+        data = holder.view()
         window = filters.window_for(data.newest_slot(), data.oldest_slot())
         ctx = PageContext(filters, data, window, data.window_slots(window))
         header = [html.H1(title), filter_bar(filters, data), *status_notices(ctx)]

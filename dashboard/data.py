@@ -1,35 +1,47 @@
-"""The dashboard's view of the market: rollups held in memory, refreshed incrementally.
+"""The dashboard's view of the market: the compact history, held as numpy arrays.
 
-Rollups never change once written (except when rebuilt, which bumps `written_at`), so the
-dashboard loads each one once and afterwards only asks for rollups written since. Every
-page computes from these frames, never from raw streams; the streamer page and a game's
-channel concentration use indexed queries. Results are memoised per data version (the
-newest `written_at`), so repeated views cost nothing and a new snapshot invalidates them.
+`MarketData` owns a background thread that keeps it current: every `refresh_seconds` it
+reads the one `meta` document, loads the history days that changed since (a new slot
+rewrites its day; a rebuild or a late spooled write rewrites older ones), builds a new
+immutable `MarketView` and swaps it in. A request takes whichever view is current when
+it starts and never waits for a load. Results are memoised per view in one cache,
+bounded by size (LRU), so many distinct filter URLs cannot grow a worker without limit.
+
+Every day of games, genres and languages is held; games per language and channels only
+for the newest `DETAIL_DAYS` days, the parts that grow with the long tail.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
-import time
-from array import array
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
+import plotly.utils
+from cachetools import LRUCache
 
-from dashboard.metrics import CADENCE
 from store import schema
+from store.history import DayHistory, day_key
 from store.reader import StoreReader
 from store.rollups import KEY_SEPARATOR
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
-CROSS_DIMENSIONS = ["genre_language", "game_language"]
-CHANNELS = "channel"
-LOADED_DIMENSIONS = [*CROSS_DIMENSIONS, CHANNELS]
+
+FULL_DIMENSIONS = ("game", "genre", "language", "genre_language")
+RECENT_DIMENSIONS = ("game_language", "channel")
+CROSS_DIMENSIONS = ("genre_language", "game_language")
+DETAIL_DAYS = 35
+CACHE_BYTES = 96 * 2**20
+LOAD_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -47,199 +59,133 @@ class Window:
         return Window(self.start - self.length, self.start)
 
 
-class _Columns:
-    """Rows accumulated column by column while documents stream in: strings as categorical
-    codes, numbers in typed arrays. 90 days are ~4 million channel rows; held as Python
-    objects they took several GB, as codes they take ~100 MB."""
+@dataclass(frozen=True)
+class Block:
+    """One day of one dimension, ready for slicing by time. For cross dimensions `first`
+    and `second` are the key's parts (game or genre, language); otherwise `first` is the
+    key and `second` is empty."""
 
-    def __init__(self, text: list[str], numbers: list[str]) -> None:
-        self._codes: dict[str, tuple[dict[str, int], array[int]]] = {
-            c: ({}, array("i")) for c in text
-        }
-        self._numbers: dict[str, array[int]] = {c: array("q") for c in numbers}
-        self._slots: array[int] = array("q")
+    day: pd.Timestamp
+    slots: np.ndarray  # datetime64[ns], UTC
+    keys: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    history: DayHistory
 
-    def add(self, slot_ns: int, texts: tuple[str, ...], numbers: tuple[int, ...]) -> None:
-        self._slots.append(slot_ns)
-        for (lookup, codes), text in zip(self._codes.values(), texts, strict=True):
-            codes.append(lookup.setdefault(text, len(lookup)))
-        for column, number in zip(self._numbers.values(), numbers, strict=True):
-            column.append(number)
-
-    def frame(self) -> pd.DataFrame:
-        data: dict[str, Any] = {
-            "slot": pd.to_datetime(np.frombuffer(self._slots, dtype=np.int64), utc=True)
-        }
-        for name, (lookup, codes) in self._codes.items():
-            data[name] = pd.Categorical.from_codes(
-                np.frombuffer(codes, dtype=np.int32), categories=list(lookup)
-            )
-        for name, values in self._numbers.items():
-            data[name] = np.frombuffer(values, dtype=np.int64)
-        return pd.DataFrame(data)
-
-
-def _read(
-    documents: Iterable[dict[str, Any]],
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, set[datetime]]:
-    """Stream rollup documents into frames: one per cross dimension, and the channels."""
-    cross = {
-        d: _Columns(["key", "language", "name"], ["channels", "viewers"]) for d in CROSS_DIMENSIONS
-    }
-    channels = _Columns(["login", "name", "game_id", "language"], ["viewers", "rank"])
-    slots: set[datetime] = set()
-    for doc in documents:
-        slots.add(doc["slot"])
-        slot_ns = int(doc["slot"].timestamp()) * 1_000_000_000
-        if doc["dimension"] == CHANNELS:
-            for g in doc["groups"]:
-                texts = (g["key"], g.get("name", ""), g.get("game_id", ""), g.get("language", ""))
-                channels.add(slot_ns, texts, (g["viewers"], g.get("rank", 0)))
+    @classmethod
+    def of(cls, history: DayHistory) -> Block:
+        keys = np.array(history.keys, dtype=object)
+        if history.dimension in CROSS_DIMENSIONS:
+            parts = [k.rpartition(KEY_SEPARATOR) for k in history.keys]
+            first = np.array([p[0] for p in parts], dtype=object)
+            second = np.array([p[2] for p in parts], dtype=object)
         else:
-            columns = cross[doc["dimension"]]
-            for g in doc["groups"]:
-                first, _, language = g["key"].rpartition(KEY_SEPARATOR)
-                columns.add(
-                    slot_ns, (first, language, g.get("name", "")), (g["channels"], g["viewers"])
-                )
-    return {d: c.frame() for d, c in cross.items()}, channels.frame(), slots
+            first, second = keys, np.full(len(keys), "", dtype=object)
+        slots = pd.DatetimeIndex(history.slots).tz_convert("UTC").as_unit("ns")
+        return cls(
+            day=pd.Timestamp(history.day),
+            slots=slots.tz_localize(None).to_numpy(),
+            keys=keys,
+            first=first,
+            second=second,
+            history=history,
+        )
+
+    def columns(self, window: Window) -> slice:
+        start = np.datetime64(pd.Timestamp(window.start).tz_convert(None), "ns")
+        end = np.datetime64(pd.Timestamp(window.end).tz_convert(None), "ns")
+        return slice(
+            int(np.searchsorted(self.slots, start, "left")),
+            int(np.searchsorted(self.slots, end, "left")),
+        )
 
 
-def _append(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Concatenate two frames of the same columns, keeping categoricals categorical."""
-    if old.empty:
-        return new
-    if new.empty:
-        return old
-    data = {}
-    for column in old.columns:
-        if isinstance(old[column].dtype, pd.CategoricalDtype):
-            data[column] = union_categoricals([old[column], new[column]], ignore_order=True)
-        else:
-            data[column] = np.concatenate([old[column].to_numpy(), new[column].to_numpy()])
-    return pd.DataFrame(data)
+def _size_of(value: Any) -> int:
+    """Bytes a cached result holds, roughly: pandas objects by their memory, anything
+    else (figures, page components) by its JSON, which is what it becomes on the wire."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return int(value.memory_usage(index=True).sum()) + 1024
+    try:
+        return len(json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder)) + 1024
+    except (TypeError, ValueError):
+        return 64 * 1024
 
 
-class MarketData:
-    """In-memory rollups of the cross dimensions, plus the snapshot slots and the game catalogue."""
+class ResultCache:
+    """One LRU cache of results, bounded by bytes; thread-safe."""
 
-    def __init__(self, reader: StoreReader, *, refresh_seconds: float = 10.0) -> None:
-        self.reader = reader
-        self._refresh_seconds = refresh_seconds
-        self._lock = threading.RLock()
-        self._checked_at = -float("inf")
-        self._state: tuple[Any, Any] | None = None  # (newest_slot, rebuilt_at) loaded
-        frames, channels, _ = _read([])
-        self.frames: dict[str, pd.DataFrame] = frames
-        self.channels = channels
-        self.slots = pd.DatetimeIndex([], tz="UTC")
-        self.loaded = False
-        self.load_error: str = ""
-        self._loader: threading.Thread | None = None
-        self.games: dict[str, dict[str, Any]] = {}
-        self.category_slots: set[pd.Timestamp] = set()  # slots of category totals
-        self.newest_degraded = False  # the newest snapshot quarantined too many records
-        self.backfill: dict[str, Any] = {}  # `{running, until, heartbeat}` while one runs
-        self._memo: dict[Hashable, Any] = {}
+    def __init__(self, max_bytes: int) -> None:
+        self._cache: LRUCache[Hashable, Any] = LRUCache(maxsize=max_bytes, getsizeof=_size_of)
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._lock, suppress(ValueError):  # bigger than the cache: served, not kept
+            self._cache[key] = value
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     @property
-    def version(self) -> tuple[Any, Any] | None:
-        return self._state
+    def bytes(self) -> int:
+        return int(self._cache.currsize)
 
-    def start_loading(self) -> threading.Thread:
-        """Read the history in the background (the first full read can take minutes on a
-        slow server); pages say "loading" until it is done."""
-        with self._lock:
-            if self._loader is None or (not self._loader.is_alive() and not self.loaded):
-                self._loader = threading.Thread(
-                    target=self._initial_load, name="market-load", daemon=True
-                )
-                self._loader.start()
-            return self._loader
+    def __len__(self) -> int:
+        return len(self._cache)
 
-    def _initial_load(self) -> None:
-        try:
-            self.refresh(force=True)
-            self.loaded, self.load_error = True, ""
-        except Exception as error:  # reported on the pages; the next page view retries
-            self.load_error = f"{type(error).__name__}: {error}"
 
-    def refresh(self, *, force: bool = False) -> None:
-        """Catch up with the store (at most every `refresh_seconds`).
+class MarketView:
+    """The market as of one refresh: immutable, so a request sees one version throughout."""
 
-        One small `meta` read tells whether anything changed; new snapshots' rollups are
-        then fetched by `_id`, and only a rebuild of old rollups triggers a full reload.
-        """
-        with self._lock:
-            now = time.monotonic()
-            if not force and now - self._checked_at < self._refresh_seconds:
-                return
-            self._checked_at = now
-            state = self.reader.rollup_state()
-            if state is None:
-                return
-            self.backfill = state.get("backfill") or {}
-            wanted = (state.get("newest_slot"), state.get("rebuilt_at"))
-            if wanted == self._state:
-                return
-            newest = pd.Timestamp(wanted[0])
-            if self._state is None or wanted[1] != self._state[1] or not self._catch_up(newest):
-                self._load_everything()
-            self.games = {g["_id"]: g for g in self.reader.games()}
-            self._state = wanted
-            self.newest_degraded = bool(state.get("newest_degraded"))
-            self._memo.clear()
+    def __init__(
+        self,
+        blocks: dict[str, dict[str, Block]],
+        games: dict[str, dict[str, Any]],
+        state: dict[str, Any],
+        version: int,
+        cache: ResultCache,
+        reader: StoreReader,
+    ) -> None:
+        self.reader = reader  # for the queries that are not history (frames)
+        self.blocks = blocks
+        self.games = games
+        self.version = version
+        self._cache = cache
+        self.newest_degraded = bool(state.get("newest_degraded"))
+        self.backfill: dict[str, Any] = state.get("backfill") or {}
+        language_days = [blocks["language"][k] for k in sorted(blocks["language"])]
+        slots, category, market = [], set(), set()
+        for block in language_days:
+            history = block.history
+            for slot, level, scope in zip(
+                history.slots, history.levels, history.scopes, strict=True
+            ):
+                slots.append(slot)
+                if level == schema.CATEGORY_LEVEL:
+                    category.add(pd.Timestamp(slot))
+                if scope == "market":
+                    market.add(pd.Timestamp(slot))
+        self.slots = pd.DatetimeIndex(slots, tz="UTC") if slots else pd.DatetimeIndex([], tz="UTC")
+        self.category_slots = category
+        self.market_slots = market  # slots whose rollups cover every live stream
+        recent = [
+            pd.Timestamp(b.history.slots[0]) for b in blocks["channel"].values() if b.history.slots
+        ]
+        self.detail_start: pd.Timestamp | None = min(recent) if recent else None
 
-    def _load_everything(self) -> None:
-        published = self.reader.published_slots()
-        self.category_slots = {pd.Timestamp(s) for s in self.reader.category_level_slots()}
-        rollups = self.reader.rollups(LOADED_DIMENSIONS)
-        self.frames, self.channels, slots = _read(d for d in rollups if d["slot"] in published)
-        self.slots = pd.DatetimeIndex(sorted(slots)).tz_convert("UTC")
-
-    def _catch_up(self, newest: pd.Timestamp) -> bool:
-        """Fetch the slots after the loaded ones, up to `newest`; False if that is not a
-        plain run of half-hour slots (then the caller reloads everything)."""
-        if not len(self.slots) or newest <= self.slots[-1] or (newest - self.slots[-1]) % CADENCE:
-            return False
-        candidates = pd.date_range(self.slots[-1] + CADENCE, newest, freq=CADENCE)
-        if len(candidates) > 96:  # more than two days behind: one full read is cheaper
-            return False
-        documents = []
-        for slot in (c.to_pydatetime() for c in candidates):
-            level = self.reader.published_level(slot)
-            if level is None:
-                continue
-            if level == schema.CATEGORY_LEVEL:
-                self.category_slots.add(pd.Timestamp(slot))
-            documents += [
-                doc
-                for dimension in LOADED_DIMENSIONS
-                if (doc := self.reader.rollup(slot, dimension)) is not None
-            ]
-        frames, channels, slots = _read(documents)
-        for dimension in CROSS_DIMENSIONS:
-            self.frames[dimension] = _append(self.frames[dimension], frames[dimension])
-        self.channels = _append(self.channels, channels)
-        self.slots = self.slots.union(pd.DatetimeIndex(sorted(slots)).tz_convert("UTC"))
-        return True
+    # -- bookkeeping -------------------------------------------------------------------
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """`compute()` once per data version and key."""
-        with self._lock:
-            if key in self._memo:
-                return self._memo[key]
-        value = compute()
-        with self._lock:
-            self._memo[key] = value
-        return value
+        """`compute()` once per view and key (while the cache keeps it)."""
+        return self._cache.get((self.version, key), compute)
 
     def newest_slot(self) -> pd.Timestamp | None:
         return self.slots[-1] if len(self.slots) else None
-
-    def category_level(self, slots: pd.DatetimeIndex) -> bool:
-        """Whether any of these slots holds category totals instead of channels."""
-        return any(slot in self.category_slots for slot in slots)
 
     def oldest_slot(self) -> pd.Timestamp | None:
         return self.slots[0] if len(self.slots) else None
@@ -249,6 +195,26 @@ class MarketData:
             (self.slots >= pd.Timestamp(window.start)) & (self.slots < pd.Timestamp(window.end))
         ]
 
+    def category_level(self, slots: pd.DatetimeIndex) -> bool:
+        """Whether any of these slots holds category totals instead of channels."""
+        return any(slot in self.category_slots for slot in slots)
+
+    def coverage(self, window: Window) -> str:
+        """What the window's figures cover, for labels: "all live channels" when every
+        snapshot listed the whole market."""
+        slots = self.window_slots(window)
+        whole = [slot in self.market_slots for slot in slots]
+        if whole and all(whole):
+            return "all live channels"
+        if any(whole):
+            return "all live channels in part of the window, the top streams in the rest"
+        return "the top live streams only"
+
+    def detail_cut(self, window: Window) -> bool:
+        """Whether the window reaches before the days that games per language and
+        channels are held for (those figures then cover only the newest days)."""
+        return self.detail_start is not None and pd.Timestamp(window.start) < self.detail_start
+
     def genre_of_game(self, game_id: str) -> str:
         return schema.genre_of(self.games.get(game_id))
 
@@ -256,55 +222,320 @@ class MarketData:
         game = self.games.get(game_id)
         return str(game["name"]) if game else (game_id or "(no category)")
 
+    def _blocks(self, dimension: str, window: Window) -> list[Block]:
+        first = pd.Timestamp(window.start).floor("D")
+        return [
+            block
+            for key in sorted(self.blocks[dimension])
+            if first <= (block := self.blocks[dimension][key]).day < pd.Timestamp(window.end)
+        ]
+
+    # -- queries -----------------------------------------------------------------------
+
     def group_frame(
         self, by: str, window: Window, *, language: str = "", genre: str = ""
     ) -> pd.DataFrame:
         """Per-snapshot viewers and channels by `by` (genre | game | language) in `window`,
-        restricted to one language and/or genre when given."""
+        restricted to one language and/or genre when given: columns slot, key, viewers,
+        channels, one row per snapshot and group with at least one channel."""
         return self.memo(
             ("group_frame", by, window, language, genre),
             lambda: self._group_frame(by, window, language, genre),
         )
 
     def _group_frame(self, by: str, window: Window, language: str, genre: str) -> pd.DataFrame:
-        source = self.frames["game_language" if by == "game" else "genre_language"]
-        rows = source[
-            (source["slot"] >= pd.Timestamp(window.start))
-            & (source["slot"] < pd.Timestamp(window.end))
-        ]
-        if language:
-            rows = rows[rows["language"] == language]
-        if genre:
-            genres = rows["key"] if by != "game" else rows["key"].map(self.genre_of_game)
-            rows = rows[genres == genre]
-        column = "language" if by == "language" else "key"
-        grouped = rows.groupby(["slot", column], observed=True, sort=False)[
-            ["viewers", "channels"]
-        ].sum()
-        result = grouped.reset_index().rename(columns={column: "key"})
-        # Plain keys out: the frames store categorical codes, callers add labels like "Other".
-        return result.astype({"key": object})
+        if by == "game":
+            dimension = "game_language" if language else "game"
+        elif by == "genre":
+            dimension = "genre_language" if language else "genre"
+        else:
+            dimension = "genre_language" if genre else "language"
+        parts = []
+        for block in self._blocks(dimension, window):
+            columns = block.columns(window)
+            if columns.start == columns.stop:
+                continue
+            keys = block.second if by == "language" and dimension != "language" else block.first
+            rows = np.ones(len(block.keys), dtype=bool)
+            if language and dimension in CROSS_DIMENSIONS:
+                rows &= block.second == language
+            if genre:
+                genres = (
+                    np.array([self.genre_of_game(k) for k in block.first], dtype=object)
+                    if by == "game"
+                    else block.first
+                )
+                rows &= genres == genre
+            history = block.history
+            channels = history.channels[rows, columns]
+            viewers = history.viewers[rows, columns]
+            r, c = np.nonzero(channels)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "slot": block.slots[columns][c],
+                        "key": keys[rows][r],
+                        "viewers": viewers[r, c].astype(np.int64),
+                        "channels": channels[r, c].astype(np.int64),
+                    }
+                )
+            )
+        if not parts:
+            return pd.DataFrame(
+                {
+                    "slot": pd.DatetimeIndex([], tz="UTC"),
+                    "key": pd.Series([], dtype=object),
+                    "viewers": pd.Series([], dtype=np.int64),
+                    "channels": pd.Series([], dtype=np.int64),
+                }
+            )
+        frame = pd.concat(parts, ignore_index=True)
+        if dimension in CROSS_DIMENSIONS and by != "game":  # several crosses make one key
+            frame = frame.groupby(["slot", "key"], sort=False)[["viewers", "channels"]].sum()
+            frame = frame.reset_index()
+        frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+        return frame
+
+    def totals(self, window: Window) -> pd.DataFrame:
+        """The whole market per snapshot (every live stream): slot, viewers, channels."""
+        rows = []
+        for block in self._blocks("language", window):
+            columns = block.columns(window)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "slot": block.slots[columns],
+                        "viewers": block.history.total_viewers[columns],
+                        "channels": block.history.total_channels[columns],
+                    }
+                )
+            )
+        frame = (
+            pd.concat(rows, ignore_index=True)
+            if rows
+            else pd.DataFrame({"slot": [], "viewers": [], "channels": []})
+        )
+        frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+        return frame
+
+    def histograms(self, by: str, window: Window, *, genre: str = "") -> pd.DataFrame:
+        """Viewer-count histograms by `by` (game | genre | language) over the whole UTC
+        days the window touches: rows keys, columns the bins' lower edges."""
+
+        def build() -> pd.DataFrame:
+            parts = []
+            for block in self._blocks(by, window):
+                history = block.history
+                if history.histogram is None or not len(block.keys):
+                    continue
+                keep = np.ones(len(block.keys), dtype=bool)
+                if genre:
+                    genres = (
+                        [self.genre_of_game(k) for k in block.keys] if by == "game" else block.keys
+                    )
+                    keep &= np.array(genres, dtype=object) == genre
+                parts.append(pd.DataFrame(history.histogram[keep], index=block.keys[keep]))
+            if not parts:
+                return pd.DataFrame()
+            return pd.concat(parts).groupby(level=0).sum()
+
+        return self.memo(("histograms", by, window, genre), build)
 
     def channel_rows(
         self, window: Window, *, login: str = "", game_id: str = "", language: str = ""
     ) -> pd.DataFrame:
-        """Per-channel observations in `window` for one channel and/or one game."""
-        rows = self.channels
-        rows = rows[
-            (rows["slot"] >= pd.Timestamp(window.start)) & (rows["slot"] < pd.Timestamp(window.end))
-        ]
-        if login:
-            rows = rows[rows["login"] == login]
-        if game_id:
-            rows = rows[rows["game_id"] == game_id]
-        if language:
-            rows = rows[rows["language"] == language]
-        return rows
+        """Observations of stored (top N) channels in `window` for one channel and/or one
+        game: slot, login, name, game_id, language, viewers, rank."""
+        parts = []
+        for block in self._blocks("channel", window):
+            history = block.history
+            columns = block.columns(window)
+            if columns.start == columns.stop or history.game is None or history.rank is None:
+                continue
+            rows = np.ones(len(block.keys), dtype=bool)
+            if login:
+                rows &= block.keys == login
+            languages = np.array(history.languages, dtype=object)
+            if language:
+                rows &= languages == language
+            games = history.game[rows, columns]
+            present = history.channels[rows, columns] > 0
+            if game_id:
+                wanted = history.game_ids.index(game_id) if game_id in history.game_ids else -2
+                present &= games == wanted
+            r, c = np.nonzero(present)
+            ids = np.array([*history.game_ids, ""], dtype=object)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "slot": block.slots[columns][c],
+                        "login": block.keys[rows][r],
+                        "name": np.array(history.names, dtype=object)[rows][r],
+                        "game_id": ids[games[r, c]],
+                        "language": languages[rows][r],
+                        "viewers": history.viewers[rows, columns][r, c].astype(np.int64),
+                        "rank": history.rank[rows, columns][r, c].astype(np.int64),
+                    }
+                )
+            )
+        columns_out = ["slot", "login", "name", "game_id", "language", "viewers", "rank"]
+        if not parts:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns_out}).astype(
+                {"slot": "datetime64[ns, UTC]", "viewers": np.int64, "rank": np.int64}
+            )
+        frame = pd.concat(parts, ignore_index=True)
+        frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+        return frame
 
     def languages(self) -> list[str]:
-        frame = self.frames["genre_language"]
-        return sorted(frame["language"].unique().tolist()) if not frame.empty else []
+        return self.memo(("languages",), lambda: self._keys_of("language"))
 
     def genres(self) -> list[str]:
-        frame = self.frames["genre_language"]
-        return sorted(frame["key"].unique().tolist()) if not frame.empty else []
+        return self.memo(("genres",), lambda: self._keys_of("genre"))
+
+    def _keys_of(self, dimension: str) -> list[str]:
+        keys: set[str] = set()
+        for block in self.blocks[dimension].values():
+            keys.update(block.history.keys)
+        return sorted(keys)
+
+    def top_games(self, count: int) -> list[str]:
+        """The `count` games with the most viewers over the whole history."""
+
+        def build() -> list[str]:
+            totals: dict[str, int] = {}
+            for block in self.blocks["game"].values():
+                sums = block.history.viewers.sum(axis=1)
+                for key, value in zip(block.history.keys, sums.tolist(), strict=True):
+                    totals[key] = totals.get(key, 0) + int(value)
+            return sorted(totals, key=lambda k: -totals[k])[:count]
+
+        return self.memo(("top_games", count), build)
+
+
+def empty_blocks() -> dict[str, dict[str, Block]]:
+    return {d: {} for d in (*FULL_DIMENSIONS, *RECENT_DIMENSIONS)}
+
+
+class MarketData:
+    """The current `MarketView`, kept up to date by a background thread."""
+
+    def __init__(
+        self,
+        reader: StoreReader,
+        *,
+        refresh_seconds: float = 10.0,
+        detail_days: int = DETAIL_DAYS,
+        cache_bytes: int = CACHE_BYTES,
+    ) -> None:
+        self.reader = reader
+        self.refresh_seconds = refresh_seconds
+        self.detail_days = detail_days
+        self.cache = ResultCache(cache_bytes)
+        self._versions: dict[str, dict[str, Any]] = {d: {} for d in empty_blocks()}
+        self._view = MarketView(empty_blocks(), {}, {}, 0, self.cache, reader)
+        self._refresh_lock = threading.Lock()  # one refresh at a time; requests never take it
+        self._loaded = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.load_error = ""
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded.is_set()
+
+    def view(self) -> MarketView:
+        """The current view (swapped whole by the refresher, so always consistent)."""
+        return self._view
+
+    def start_loading(self) -> None:
+        """Start the background refresher (once per process)."""
+        with self._refresh_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(
+                    target=self._keep_current, name="market-refresh", daemon=True
+                )
+                self._thread.start()
+
+    def wait_loaded(self, timeout: float) -> bool:
+        return self._loaded.wait(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _keep_current(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.refresh()
+                self.load_error = ""
+            except Exception as error:  # reported on the pages; retried next round
+                self.load_error = f"{type(error).__name__}: {error}"
+                log.warning("could not refresh the market history: %s", self.load_error)
+            self._stop.wait(self.refresh_seconds)
+
+    def refresh(self) -> bool:
+        """Catch up with the store once; True if a new view was swapped in.
+
+        One `meta` read says which days changed; only those are read (by `_id`)."""
+        with self._refresh_lock:
+            state = self.reader.rollup_state() or {}
+            days: dict[str, Any] = dict(state.get("history_days") or {})
+            old = self._view
+            wanted = self._wanted(days)
+            changed = [
+                (dimension, key)
+                for dimension, keys in wanted.items()
+                for key in keys
+                if self._versions[dimension].get(key) != days[key]
+            ]
+            dropped = any(set(old.blocks[d]) - set(k) for d, k in wanted.items())
+            unchanged_state = old.newest_degraded == bool(
+                state.get("newest_degraded")
+            ) and old.backfill == (state.get("backfill") or {})
+            if not changed and not dropped and unchanged_state and self.loaded:
+                return False
+            blocks = {d: {k: b for k, b in old.blocks[d].items() if k in wanted[d]} for d in wanted}
+            for (dimension, key), history in zip(changed, self._read(changed), strict=True):
+                if history is None:
+                    blocks[dimension].pop(key, None)
+                else:
+                    blocks[dimension][key] = Block.of(history)
+                self._versions[dimension][key] = days[key]
+            for dimension in wanted:
+                self._versions[dimension] = {
+                    k: v for k, v in self._versions[dimension].items() if k in wanted[dimension]
+                }
+            games = (
+                {g["_id"]: g for g in self.reader.games()}
+                if changed or not self.loaded
+                else old.games
+            )
+            self._view = MarketView(blocks, games, state, old.version + 1, self.cache, self.reader)
+            self.cache.clear()  # the old view's results: its requests finish without them
+            self._loaded.set()
+            return True
+
+    def _wanted(self, days: dict[str, Any]) -> dict[str, list[str]]:
+        """Which days each dimension holds: all, or the newest `detail_days`."""
+        keys = sorted(days)
+        if not keys:
+            return {d: [] for d in empty_blocks()}
+        newest = datetime.strptime(keys[-1], "%Y-%m-%d").replace(tzinfo=UTC)
+        cut = day_key(newest - timedelta(days=self.detail_days - 1))
+        recent = [k for k in keys if k >= cut]
+        return {**{d: keys for d in FULL_DIMENSIONS}, **{d: recent for d in RECENT_DIMENSIONS}}
+
+    def _read(self, wanted: list[tuple[str, str]]) -> list[DayHistory | None]:
+        """These (dimension, day) documents, read a few at a time."""
+
+        def one(item: tuple[str, str]) -> DayHistory | None:
+            dimension, key = item
+            day = datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=UTC)
+            found = self.reader.history_days(dimension, [day])
+            return found[0] if found else None
+
+        if len(wanted) <= 1:
+            return [one(item) for item in wanted]
+        with ThreadPoolExecutor(LOAD_THREADS, thread_name_prefix="history-read") as pool:
+            return list(pool.map(one, wanted))

@@ -14,6 +14,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from store import histogram
+
 CADENCE = pd.Timedelta(minutes=30)
 MAX_GAP = 2 * CADENCE
 HOUR = pd.Timedelta(hours=1)
@@ -189,3 +191,33 @@ def channel_concentration(
     )
     result["channels"] = float(len(per_channel))
     return result
+
+
+# A group averaging fewer live channels than this is too small to rank by viewers per
+# channel: one channel with a big audience would top the ranking.
+MIN_CHANNELS = 3.0
+TAIL_COLUMNS = ["median_viewers", "p90_viewers", "under_5_share"]
+
+
+def rankable_viewers_per_channel(metrics: pd.DataFrame) -> pd.Series:
+    """Viewers per channel where the group averaged at least MIN_CHANNELS live channels,
+    NaN (left out of rankings) elsewhere."""
+    return metrics["viewers_per_channel"].where(metrics["avg_channels"] >= MIN_CHANNELS)
+
+
+def tail_metrics(histograms: pd.DataFrame) -> pd.DataFrame:
+    """Per group (rows of `histograms`: viewer-count histograms, columns the bins' lower
+    edges): the median channel's viewers, the 90th percentile, and the share of channels
+    with fewer than 5 viewers. Each channel observation (a channel in one snapshot)
+    counts once, so with snapshots at a fixed cadence these are time-weighted."""
+    if histograms.empty:
+        return pd.DataFrame(columns=TAIL_COLUMNS)
+    counts = histograms.to_numpy()
+    return pd.DataFrame(
+        {
+            "median_viewers": [histogram.quantile(row, 0.5) for row in counts],
+            "p90_viewers": [histogram.quantile(row, 0.9) for row in counts],
+            "under_5_share": [histogram.share_below(row, 5) for row in counts],
+        },
+        index=histograms.index,
+    )

@@ -86,6 +86,7 @@ def write_history(
                 lambda g: schema.genre_of(catalogue.get(g)),
                 written_at=slot,
                 channel_limit=top_n,
+                scope="market",
             ),
             games=games if number == 0 else [],
         )

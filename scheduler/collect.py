@@ -269,6 +269,7 @@ class Collector:
                 lambda g: schema.genre_of(catalogue.get(g)),
                 written_at=finished_at,
                 channel_limit=stored_limit,
+                scope="market" if mode in ("market", "all") else "top",
             ),
             games=new_games,
         )

@@ -70,6 +70,7 @@ class DayHistory:
     total_channels: np.ndarray
     total_viewers: np.ndarray
     histogram: np.ndarray | None = None
+    scopes: list[str] = field(default_factory=list)  # per slot: market | top
     languages: list[str] = field(default_factory=list)
     game_ids: list[str] = field(default_factory=list)
     game: np.ndarray | None = None
@@ -84,12 +85,14 @@ class DayHistory:
         keys: dict[str, int] = {}
         names: list[str] = []
         languages: list[str] = []
-        for _, rollup in ordered:
+        for _, rollup in ordered:  # a key's name and language: those of its latest slot
             for group in rollup["groups"]:
                 if group["key"] not in keys:
                     keys[group["key"]] = len(keys)
-                    names.append(str(group.get("name", "")))
-                    languages.append(str(group.get("language", "")))
+                    names.append("")
+                    languages.append("")
+                names[keys[group["key"]]] = str(group.get("name", ""))
+                languages[keys[group["key"]]] = str(group.get("language", ""))
         shape = (len(keys), len(ordered))
         channels = np.zeros(shape, dtype=np.int32)
         viewers = np.zeros(shape, dtype=np.int32)
@@ -126,6 +129,7 @@ class DayHistory:
             total_channels=np.array([r["total_channels"] for _, r in ordered], dtype=np.int64),
             total_viewers=np.array([r["total_viewers"] for _, r in ordered], dtype=np.int64),
             histogram=hist,
+            scopes=[str(r.get("scope", "top")) for _, r in ordered],
             languages=languages if is_channel else [],
             game_ids=list(game_ids),
             game=game,
@@ -152,17 +156,32 @@ class DayHistory:
             column[target] = new[:, 0]
             return np.insert(grown, position, column, axis=1)
 
+        # A key's name and language are those of its latest slot: the new one's where the
+        # key was not seen after it.
+        names, languages = list(self.names), list(self.languages)
+        for i, key in enumerate(added.keys):
+            row = rows.get(key)
+            later = row is not None and bool(self.channels[row, position:].any())
+            if row is None:
+                names.append(added.names[i])
+                if self.dimension == "channel":
+                    languages.append(added.languages[i])
+            elif not later:
+                names[row] = added.names[i]
+                if self.dimension == "channel":
+                    languages[row] = added.languages[i]
         result = DayHistory(
             day=self.day,
             dimension=self.dimension,
             slots=[*self.slots[:position], slot, *self.slots[position:]],
             levels=[*self.levels[:position], level, *self.levels[position:]],
             keys=keys,
-            names=[*self.names, *(added.names[added.keys.index(k)] for k in new_keys)],
+            names=names,
             channels=widened(self.channels, added.channels, 0),
             viewers=widened(self.viewers, added.viewers, 0),
             total_channels=np.insert(self.total_channels, position, added.total_channels),
             total_viewers=np.insert(self.total_viewers, position, added.total_viewers),
+            scopes=[*self.scopes[:position], *added.scopes, *self.scopes[position:]],
         )
         if self.histogram is not None and added.histogram is not None:
             result.histogram = np.zeros((len(keys), histogram.BIN_COUNT), dtype=np.int64)
@@ -179,10 +198,7 @@ class DayHistory:
             result.rank = widened(
                 self.rank if self.rank is not None else self.game * 0, added.rank, 0
             )
-            result.languages = [
-                *self.languages,
-                *(added.languages[added.keys.index(k)] for k in new_keys),
-            ]
+            result.languages = languages
         return result
 
     def to_document(self, written_at: datetime) -> dict[str, Any]:
@@ -198,6 +214,7 @@ class DayHistory:
             "viewers": _pack(self.viewers, _INT32),
             "total_channels": [int(v) for v in self.total_channels],
             "total_viewers": [int(v) for v in self.total_viewers],
+            "scopes": self.scopes,
             "written_at": written_at,
             "schema_version": schema.SCHEMA_VERSION,
         }
@@ -239,31 +256,29 @@ class DayHistory:
             total_channels=np.array(document["total_channels"], dtype=np.int64),
             total_viewers=np.array(document["total_viewers"], dtype=np.int64),
             histogram=hist,
+            scopes=list(document.get("scopes") or ["top"] * shape[1]),
             **optional,
         )
 
     def frame(self) -> pd.DataFrame:
         """Long form: one row per slot and key with channels > 0."""
         rows, columns = np.nonzero(self.channels)
+        slots = (
+            pd.DatetimeIndex(self.slots, tz="UTC") if self.slots else pd.DatetimeIndex([], tz="UTC")
+        )
+        keys = np.array(self.keys, dtype=object)
+        names = np.array(self.names, dtype=object)
         data: dict[str, Any] = {
-            "slot": pd.DatetimeIndex(
-                np.array(self.slots, dtype="datetime64[ns]")[columns], tz="UTC"
-            )
-            if self.slots
-            else pd.DatetimeIndex([], tz="UTC"),
-            "key": np.array(self.keys, dtype=object)[rows]
-            if self.keys
-            else np.array([], dtype=object),
-            "name": np.array(self.names, dtype=object)[rows]
-            if self.keys
-            else np.array([], dtype=object),
+            "slot": slots[columns],
+            "key": keys[rows],
+            "name": names[rows],
             "channels": self.channels[rows, columns].astype(np.int64),
             "viewers": self.viewers[rows, columns].astype(np.int64),
         }
         if self.game is not None and self.rank is not None:
             ids = np.array([*self.game_ids, ""], dtype=object)
             data["game_id"] = ids[self.game[rows, columns]]
-            data["language"] = np.array(self.languages, dtype=object)[rows] if self.keys else []
+            data["language"] = np.array(self.languages, dtype=object)[rows]
             data["rank"] = self.rank[rows, columns].astype(np.int64)
         return pd.DataFrame(data)
 

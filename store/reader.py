@@ -15,6 +15,7 @@ from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
 from store import schema
+from store.history import DayHistory, read_days
 from store.mongo import translate_errors
 
 Document = dict[str, Any]
@@ -51,8 +52,8 @@ class StoreReader:
         self._client.close()
 
     def rollup_state(self) -> dict[str, Any] | None:
-        """`{newest_slot, newest_degraded, written_at, rebuilt_at?, backfill?}`: what changed
-        since a reader last looked."""
+        """`{newest_slot, newest_degraded, written_at, rebuilt_at?, backfill?,
+        history_days}`: what changed since a reader last looked."""
         with translate_errors("reading the rollup state"):
             return self._db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
 
@@ -94,6 +95,11 @@ class StoreReader:
             return self._db[schema.ROLLUPS].find_one(
                 {"_id": f"{schema.slot_key(slot)}/{dimension}"}
             )
+
+    def history_days(self, dimension: str, days: Sequence[datetime]) -> list[DayHistory]:
+        """These days of a dimension's compact history (days without one are absent)."""
+        with translate_errors(f"reading the {dimension} history"):
+            return read_days(self._db, dimension, days)
 
     def games(self) -> list[dict[str, Any]]:
         with translate_errors("reading games"):

@@ -50,13 +50,15 @@ def compute_rollups(
     written_at: datetime | None = None,
     predicted: Mapping[str, str] | None = None,
     channel_limit: int | None = None,
+    scope: str = "top",
 ) -> list[dict[str, Any]]:
     """Rollup documents (one per dimension) of one snapshot's stream documents.
 
     `predicted` maps stream ids to the genre the frame classifier gave them; it counts only
     for streams whose game has no catalogue genre, under a key marked as classifier-based.
     `channel_limit`: only streams ranked this high get a `channel` group (the streams
-    stored in full); None: every stream.
+    stored in full); None: every stream. `scope` says what the streams cover: `market`
+    (every live stream) or `top` (the most watched only).
     """
     predicted = predicted or {}
     unique: dict[str, Mapping[str, Any]] = {}
@@ -102,7 +104,8 @@ def compute_rollups(
         "channel": channels,
     }
     documents = {
-        d: rollup_document(slot, d, groups.values(), totals, written) for d, groups in base.items()
+        d: rollup_document(slot, d, groups.values(), totals, written, scope)
+        for d, groups in base.items()
     }
     genre, genre_language = derive_genre_rollups(
         documents["game"], documents["game_language"], genre_of_game, moves, written
@@ -142,9 +145,10 @@ def derive_genre_rollups(
     slot = game_rollup["slot"]
     totals = {k: game_rollup[k] for k in ("total_viewers", "total_channels")}
     written = written_at or game_rollup.get("written_at") or slot
+    scope = str(game_rollup.get("scope", "top"))
     return (
-        rollup_document(slot, "genre", genres.values(), totals, written),
-        rollup_document(slot, "genre_language", genre_languages.values(), totals, written),
+        rollup_document(slot, "genre", genres.values(), totals, written, scope),
+        rollup_document(slot, "genre_language", genre_languages.values(), totals, written, scope),
     )
 
 
@@ -154,6 +158,7 @@ def rollup_document(
     groups: Iterable[Group],
     totals: Mapping[str, int],
     written_at: datetime,
+    scope: str = "top",
 ) -> dict[str, Any]:
     kept = []
     for group in groups:
@@ -168,6 +173,7 @@ def rollup_document(
         "dimension": dimension,
         "total_viewers": int(totals["total_viewers"]),
         "total_channels": int(totals["total_channels"]),
+        "scope": scope,
         "groups": sorted(kept, key=lambda g: (-g["viewers"], g["key"])),
         "written_at": written_at,
         "schema_version": SCHEMA_VERSION,

@@ -48,11 +48,24 @@ def market(ferretdb: FerretDB, database_name: str) -> MarketData:
     return data
 
 
+def history_reads(data: MarketData) -> list[tuple[str, str]]:
+    """Record every (dimension, day) the data layer reads from now on."""
+    reads: list[tuple[str, str]] = []
+    original = data.reader.history_days
+
+    def spy(dimension: str, days: list[datetime]) -> Any:
+        reads.extend((dimension, d.strftime("%Y-%m-%d")) for d in days)
+        return original(dimension, days)
+
+    data.reader.history_days = spy  # type: ignore[method-assign]
+    return reads
+
+
 def test_figures_equal_a_computation_from_the_stored_raw_streams(
     ferretdb: FerretDB, store: Store, database_name: str
 ) -> None:
     write(store, raw_streams(), SLOTS)
-    data = market(ferretdb, database_name)
+    data = market(ferretdb, database_name).view()
     window = Window(SLOTS[0], SLOTS[-1] + timedelta(minutes=30))
     assert list(data.window_slots(window).to_pydatetime()) == SLOTS
 
@@ -101,27 +114,34 @@ def test_new_snapshots_are_fetched_incrementally_and_rebuilds_reload(
     ferretdb: FerretDB, store: Store, database_name: str
 ) -> None:
     docs = raw_streams()
+    earlier = [s - timedelta(days=1) for s in SLOTS[:3]]  # a day before, not touched later
+    write(store, [{**d, "slot": d["slot"] - timedelta(days=1)} for d in docs], earlier)
     write(store, docs, SLOTS[:-2])
-    data = market(ferretdb, database_name)
-    assert len(data.slots) == len(SLOTS) - 2
-    calls: list[str] = []
-    original = data.reader.rollups
-    data.reader.rollups = lambda dims: (calls.append("full"), original(dims))[1]  # type: ignore[method-assign]
+    holder = market(ferretdb, database_name)
+    assert len(holder.view().slots) == len(SLOTS) - 2 + 3
+    reads = history_reads(holder)
+    old_view = holder.view()
 
     write(store, docs, SLOTS[-2:])  # two more half-hour slots
-    data.refresh()
-    assert list(data.slots.to_pydatetime()) == SLOTS and calls == []  # fetched by _id, no full read
+    assert holder.refresh()
+    data = holder.view()
+    assert list(data.slots.to_pydatetime()) == earlier + SLOTS
+    assert {day for _, day in reads} == {"2026-11-16"}  # only the day that changed is read
+    assert len(old_view.slots) == len(SLOTS) - 2 + 3  # a view never changes under a request
+    assert not holder.refresh()  # nothing new: nothing read
     frame = data.group_frame("genre", Window(SLOTS[-1], SLOTS[-1] + timedelta(minutes=30)))
     latest = reference_per_slot([d for d in docs if d["slot"] == SLOTS[-1]], "genre")
     assert dict(zip(frame["key"], frame["viewers"], strict=True)) == {
         g: v for (_, g), (v, _) in latest.items()
     }
 
-    # genres learned later: rebuilt rollups make readers reload everything
+    # genres learned later: the rebuilt day is read again, and only it
+    reads.clear()
     store.db[schema.GAMES].update_one({"_id": "g3"}, {"$set": {"primary_genre": "Strategy"}})
     store.rebuild_rollups(SLOTS[0], SLOTS[1])  # several slots in one pass
-    data.refresh()
-    assert calls == ["full"]
+    assert holder.refresh()
+    data = holder.view()
+    assert reads and {day for _, day in reads} == {"2026-11-16"}
     for slot in SLOTS[:2]:
         rebuilt = data.group_frame("genre", Window(slot, slot + timedelta(minutes=30)))
         assert "Strategy" in set(rebuilt["key"]) and "Puzzle" not in set(rebuilt["key"])
@@ -133,8 +153,9 @@ def test_new_snapshots_are_fetched_incrementally_and_rebuilds_reload(
 def test_an_empty_database_has_no_data_and_no_error(
     ferretdb: FerretDB, store: Store, database_name: str
 ) -> None:
-    data = market(ferretdb, database_name)
-    assert data.newest_slot() is None and data.version is None
+    holder = market(ferretdb, database_name)
+    data = holder.view()
+    assert holder.loaded and data.newest_slot() is None
     now = datetime.now(UTC)
     assert data.group_frame("genre", Window(now - timedelta(days=1), now)).empty
     data.reader.close()
@@ -142,7 +163,9 @@ def test_an_empty_database_has_no_data_and_no_error(
 
 def test_pandas_frames_use_utc(ferretdb: FerretDB, store: Store, database_name: str) -> None:
     write(store, raw_streams(), SLOTS[:3])
-    data = market(ferretdb, database_name)
-    assert str(data.frames["genre_language"]["slot"].dt.tz) == "UTC"
+    data = market(ferretdb, database_name).view()
+    window = Window(SLOTS[0], SLOTS[3])
+    assert str(data.group_frame("genre", window)["slot"].dt.tz) == "UTC"
+    assert str(data.channel_rows(window)["slot"].dt.tz) == "UTC"
     assert isinstance(data.newest_slot(), pd.Timestamp)
     data.reader.close()

@@ -49,8 +49,9 @@ def test_notebook_reproduces_the_overview(
 
     reader = StoreReader(ferretdb.uri, database_name)
     request.addfinalizer(reader.close)
-    data = MarketData(reader, refresh_seconds=0)
-    data.refresh()
+    holder = MarketData(reader, refresh_seconds=0)
+    holder.refresh()
+    data = holder.view()
     window = Filters().window_for(data.newest_slot())
     frame = data.group_frame("genre", window)
     metrics = group_metrics(frame, snapshot_weights(data.window_slots(window)))

@@ -22,6 +22,7 @@ from dashboard.data import MarketData
 from dashboard.filters import Filters
 from scheduler.app import build_collector
 from scheduler.collect import Collector
+from store.history import read_history
 from store import Store, schema
 from store.mongo import set_phase_hook
 from store.reader import StoreReader
@@ -110,24 +111,34 @@ def test_a_slot_rewritten_after_a_crash_holds_only_the_second_observation(
     assert_one_consistent_observation(store, SLOT)
 
 
+@pytest.mark.parametrize("step", ["history", "announce"])
 def test_a_slot_published_by_a_writer_that_died_before_announcing_it_is_announced(
     make_emulator: EmulatorFactory,
     ferretdb: FerretDB,
+    store: Store,
     database_name: str,
     tmp_path: Path,
     crash_at: Any,
     reader: StoreReader,
+    step: str,
 ) -> None:
     job, _ = frozen_collector(make_emulator, ferretdb, database_name, tmp_path)
-    crash_at("announce")
+    crash_at(step)
     with pytest.raises(Crash):
         job.collect(SLOT)
     set_phase_hook(None)
-    assert reader.rollup_state() is None  # published, but readers were never told
+    state = reader.rollup_state()
+    assert state is None or "newest_slot" not in state  # published, readers never told
     assert job.collect(SLOT).outcome == "skipped"  # the next run keeps it and tells them
     job.close()
     state = reader.rollup_state()
     assert state is not None and state["newest_slot"] == SLOT
+    history = read_history(store.db, "genre", SLOT, SLOT + timedelta(minutes=30))
+    rollup = store.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/genre"})
+    assert rollup is not None
+    assert dict(zip(history["key"], history["viewers"], strict=True)) == {
+        g["key"]: g["viewers"] for g in rollup["groups"]
+    }
 
 
 def test_readers_never_see_a_slot_whose_write_did_not_finish(

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from store.rollups import compute_rollups
+from store import histogram
+from store.rollups import compute_rollups, derive_genre_rollups
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 GENRES = {"1": "Shooter", "2": "Shooter", "3": "Role-playing (RPG)", "4": "Non-game"}
@@ -106,3 +107,75 @@ def test_an_empty_snapshot_has_empty_rollups() -> None:
     rollups = compute_rollups(SLOT, [], GENRES.get)
     assert [r["groups"] for r in rollups] == [[]] * 6
     assert all(r["total_viewers"] == 0 for r in rollups)
+
+
+def test_histograms_count_every_stream_of_each_game_genre_and_language() -> None:
+    streams = random_streams(11, 600)
+    rollups = {
+        r["dimension"]: r
+        for r in compute_rollups(SLOT, streams, lambda g: GENRES.get(g, "Unknown"))
+    }
+    frame = pd.DataFrame(streams).drop_duplicates("stream_id", keep="first")
+    frame["genre"] = frame["game_id"].map(GENRES).fillna("Unknown")
+    for dimension, column in (("game", "game_id"), ("genre", "genre"), ("language", "language")):
+        for group in rollups[dimension]["groups"]:
+            values = frame.loc[frame[column] == group["key"], "viewer_count"]
+            expected_counts = list(histogram.histogram(values.to_numpy()))
+            assert list(histogram.padded(group["histogram"])) == expected_counts
+    assert all("histogram" not in g for g in rollups["game_language"]["groups"])
+
+
+def test_only_the_top_ranked_streams_get_channel_groups_but_all_count() -> None:
+    streams = [{**s, "rank": i} for i, s in enumerate(random_streams(3, 300), 1)]
+    rollups = {
+        r["dimension"]: r
+        for r in compute_rollups(SLOT, streams, GENRES.get, channel_limit=20, scope="market")
+    }
+    distinct = pd.DataFrame(streams).drop_duplicates("stream_id", keep="first")
+    top = distinct[distinct["rank"] <= 20]
+    assert {g["key"] for g in rollups["channel"]["groups"]} == set(top["user_login"])
+    assert rollups["game"]["total_channels"] == len(distinct)
+    assert sum(g["channels"] for g in rollups["language"]["groups"]) == len(distinct)
+    assert {r["scope"] for r in rollups.values()} == {"market"}
+
+
+def test_genre_rollups_rebuilt_from_game_rollups_equal_ones_computed_from_streams() -> None:
+    streams = random_streams(5, 500)
+    before = {
+        r["dimension"]: r
+        for r in compute_rollups(SLOT, streams, lambda g: GENRES.get(g, "Unknown"))
+    }
+    learned = {**GENRES, "99": "Strategy", "4": "Puzzle"}  # genres known later
+
+    def genre_of(game: str) -> str:
+        return learned.get(game, "Unknown")
+
+    fresh = {r["dimension"]: r for r in compute_rollups(SLOT, streams, genre_of)}
+    genre, genre_language = derive_genre_rollups(before["game"], before["game_language"], genre_of)
+    assert genre["groups"] == fresh["genre"]["groups"]
+    assert genre_language["groups"] == fresh["genre_language"]["groups"]
+
+
+def test_classifier_genres_move_only_streams_of_games_without_a_genre() -> None:
+    streams = random_streams(8, 200)
+    unknown = next(s for s in streams if s["game_id"] == "99")
+    shooter = next(s for s in streams if s["game_id"] == "1")
+    predicted = {unknown["stream_id"]: "Racing", shooter["stream_id"]: "Racing"}
+    rollups = {
+        r["dimension"]: r
+        for r in compute_rollups(
+            SLOT, streams, lambda g: GENRES.get(g, "Unknown"), predicted=predicted
+        )
+    }
+    plain = {
+        r["dimension"]: r
+        for r in compute_rollups(SLOT, streams, lambda g: GENRES.get(g, "Unknown"))
+    }
+    genres = {g["key"]: g for g in rollups["genre"]["groups"]}
+    before = {g["key"]: g for g in plain["genre"]["groups"]}
+    assert genres["Racing (classifier)"]["channels"] == 1  # the Shooter stream stays Shooter
+    assert genres["Racing (classifier)"]["viewers"] == unknown["viewer_count"]
+    assert genres["Unknown"]["channels"] == before["Unknown"]["channels"] - 1
+    assert genres["Shooter"] == before["Shooter"]
+    moved = histogram.padded(genres["Racing (classifier)"]["histogram"])
+    assert list(moved) == list(histogram.histogram([unknown["viewer_count"]]))

@@ -10,16 +10,20 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
-from dashboard.data import MarketData, Window
+from dashboard.components import PageContext, from_url, kpi, notice, number, page
+from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import Filters
 from dashboard.metrics import (
+    MIN_CHANNELS,
+    TAIL_COLUMNS,
     channel_concentration,
     gap_points,
     group_metrics,
     growth,
+    rankable_viewers_per_channel,
     snapshot_weights,
+    tail_metrics,
 )
 
 dash.register_page(__name__, path="/games", name="Games", title="Genre Radar — Games", order=1)
@@ -32,12 +36,14 @@ COLUMNS = [
     ("peak_viewers", "Peak viewers", INTEGER),
     ("avg_channels", "Avg channels", DECIMAL),
     ("viewers_per_channel", "Viewers / channel", DECIMAL),
+    ("median_viewers", "Median channel", INTEGER),
+    ("under_5_share", "Under 5 viewers", PERCENT),
     ("share", "Share", PERCENT),
     ("growth", "Growth", GROWTH),
 ]
 
 
-PER_CHANNEL_COLUMNS = {"avg_channels", "viewers_per_channel"}
+PER_CHANNEL_COLUMNS = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
 
 
 def column(field: str, header: str, formatter: dict[str, str] | None) -> dict[str, Any]:
@@ -55,7 +61,7 @@ def layout(**query: Any) -> html.Div:
     return page("Games", query, body)
 
 
-def game_table(data: MarketData, window: Window, filters: Filters) -> pd.DataFrame:
+def game_table(data: MarketView, window: Window, filters: Filters) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         current = group_metrics(
             data.group_frame("game", window, language=filters.language, genre=filters.genre),
@@ -67,6 +73,14 @@ def game_table(data: MarketData, window: Window, filters: Filters) -> pd.DataFra
             snapshot_weights(data.window_slots(before)),
         )
         table = current.assign(growth=growth(current["avg_viewers"], previous["avg_viewers"]))
+        table["viewers_per_channel"] = rankable_viewers_per_channel(table)
+        # Histograms are kept per game, not per game and language.
+        tail = (
+            tail_metrics(data.histograms("game", window, genre=filters.genre))
+            if not filters.language
+            else pd.DataFrame(columns=TAIL_COLUMNS)
+        )
+        table = table.join(tail.reindex(table.index))
         table["game"] = [data.game_name(k) for k in table.index]
         table["genre"] = [data.genre_of_game(k) for k in table.index]
         return table.reset_index().rename(columns={"key": "id"})
@@ -80,11 +94,19 @@ def body(ctx: PageContext) -> list[Any]:
         return [notice(f"No streams match {ctx.filters.describe(ctx.window)}.", "empty")]
     fields = ["id"] + [c for c, *_ in COLUMNS]
     records = table[fields].astype(object).where(table[fields].notna(), None).to_dict("records")
+    tail_note = (
+        " Median channel and the share under 5 viewers are not kept per language."
+        if ctx.filters.language
+        else " Median channel: half the game's live channels had at most this many viewers "
+        "(over the whole UTC days of the window)."
+    )
     return [
         html.P(
-            f"{len(table):,} games, {ctx.filters.describe(ctx.window)}, {COVERAGE}. Growth "
-            "compares average viewers with the previous window of equal length. Click a row "
-            "for the game's detail.",
+            f"{len(table):,} games, {ctx.filters.describe(ctx.window)}, "
+            f"{ctx.data.coverage(ctx.window)}. Growth compares average viewers with the "
+            "previous window of equal length. Viewers per channel is left blank for games "
+            f"averaging fewer than {MIN_CHANNELS:.0f} live channels: too few to rank."
+            f"{tail_note} Click a row for the game's detail.",
             className="footnote",
         ),
         dcc.Input(
@@ -113,7 +135,7 @@ def body(ctx: PageContext) -> list[Any]:
     ]
 
 
-def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str) -> list[Any]:
+def game_detail(data: MarketView, window: Window, filters: Filters, game_id: str) -> list[Any]:
     """One game's time series and channel concentration (cached per data version)."""
     return data.memo(
         ("game-detail", window, filters, game_id),
@@ -121,7 +143,7 @@ def game_detail(data: MarketData, window: Window, filters: Filters, game_id: str
     )
 
 
-def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: str) -> list[Any]:
+def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: str) -> list[Any]:
     slots = data.window_slots(window)
     categories = data.category_level(slots)  # no channels to count or compare
     weights = snapshot_weights(slots)
@@ -146,13 +168,41 @@ def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: st
                 {"Viewers": series["viewers"]}
                 if categories
                 else {"Viewers": series["viewers"], "Channels": series["channels"]},
-                f"{name}: viewers and channels ({COVERAGE})",
+                f"{name}: viewers and channels ({data.coverage(window)})",
                 "Viewers / channels",
                 filters.tz,
             ),
             config={"displaylogo": False},
         ),
     ]
+    tail = (
+        tail_metrics(data.histograms("game", window).loc[[game_id]])
+        if not filters.language and game_id in data.histograms("game", window).index
+        else None
+    )
+    if tail is not None and not categories:
+        parts.append(
+            html.Div(
+                [
+                    kpi(
+                        "A newcomer can expect",
+                        f"{tail['median_viewers'].iloc[0]:,.0f} viewers",
+                        "the median live channel of this game (the long tail, not the top)",
+                    ),
+                    kpi(
+                        "Top 10 % of channels",
+                        f"{tail['p90_viewers'].iloc[0]:,.0f}+ viewers",
+                        "the 90th-percentile channel's bin",
+                    ),
+                    kpi(
+                        "Under 5 viewers",
+                        f"{tail['under_5_share'].iloc[0]:.0%}",
+                        "of the game's live channels",
+                    ),
+                ],
+                className="kpis",
+            )
+        )
     if shares and not categories:
         parts.append(
             html.Div(
@@ -168,11 +218,10 @@ def _game_detail(data: MarketData, window: Window, filters: Filters, game_id: st
                         "of the game's hours watched",
                     ),
                     kpi(
-                        "Outside the top 5",
-                        number(shares["rest_viewers_per_channel"]),
-                        "average viewers per channel: what a newcomer can expect",
+                        "Top channels seen",
+                        number(shares["channels"]),
+                        "among the stored top streams, in the window",
                     ),
-                    kpi("Channels seen", number(shares["channels"]), "in the window"),
                 ],
                 className="kpis",
             )

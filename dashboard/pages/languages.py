@@ -8,8 +8,17 @@ import dash
 from dash import dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, notice, page
-from dashboard.metrics import gap_points, group_metrics, snapshot_weights, top_keys, viewer_series
+from dashboard.components import PageContext, notice, page
+from dashboard.metrics import (
+    MIN_CHANNELS,
+    gap_points,
+    group_metrics,
+    rankable_viewers_per_channel,
+    snapshot_weights,
+    tail_metrics,
+    top_keys,
+    viewer_series,
+)
 
 dash.register_page(
     __name__, path="/languages", name="Languages", title="Genre Radar — Languages", order=2
@@ -41,7 +50,12 @@ def body(ctx: PageContext) -> list[Any]:
             gap_points(ctx.slots, window.start, window.end),
             top_keys(metrics, TOP),
         )
-        crowded = metrics.sort_values("viewers_per_channel", ascending=False)
+        # Too few channels to rank (one big stream would lead): left out, and said so.
+        ranked = metrics.assign(viewers_per_channel=rankable_viewers_per_channel(metrics))
+        crowded = ranked.dropna(subset=["viewers_per_channel"]).sort_values(
+            "viewers_per_channel", ascending=False
+        )
+        tail = tail_metrics(data.histograms("language", window)) if not filters.genre else None
         # Category totals have no channels to be crowded by.
         per_channel = (
             []
@@ -52,7 +66,8 @@ def body(ctx: PageContext) -> list[Any]:
                         figure=figures.bar(
                             [str(k) for k in crowded.index],
                             crowded["viewers_per_channel"].tolist(),
-                            "Viewers per channel by language (higher = less crowded)",
+                            "Viewers per channel by language (higher = less crowded; "
+                            f"languages averaging under {MIN_CHANNELS:.0f} channels left out)",
                             "Average viewers per channel",
                         ),
                         config={"displaylogo": False},
@@ -61,6 +76,22 @@ def body(ctx: PageContext) -> list[Any]:
                 )
             ]
         )
+        if tail is not None and not ctx.category_level and not tail.empty:
+            under = tail.reindex(crowded.index)["under_5_share"].dropna()
+            per_channel.append(
+                html.Div(
+                    dcc.Graph(
+                        figure=figures.bar(
+                            [str(k) for k in under.index],
+                            (under * 100).round(1).tolist(),
+                            "Live channels with fewer than 5 viewers, by language",
+                            "% of the language's live channels",
+                        ),
+                        config={"displaylogo": False},
+                    ),
+                    className="card",
+                )
+            )
         return [
             html.Div(
                 [
@@ -74,7 +105,7 @@ def body(ctx: PageContext) -> list[Any]:
                     html.Div(
                         dcc.Graph(
                             figure=figures.stacked_area(
-                                series, f"Viewers by language ({COVERAGE})", filters.tz
+                                series, f"Viewers by language ({data.coverage(window)})", filters.tz
                             ),
                             config={"displaylogo": False},
                         ),

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
-from dashboard.data import MarketData, Window
+from dashboard.components import PageContext, from_url, kpi, notice, number, page
+from dashboard.data import MarketView, Window
 from dashboard.filters import Filters
-from dashboard.metrics import gap_points, group_metrics, snapshot_weights, top_keys, viewer_series
+from dashboard.metrics import (
+    gap_points,
+    group_metrics,
+    snapshot_weights,
+    tail_metrics,
+    top_keys,
+    viewer_series,
+)
 
 dash.register_page(__name__, path="/", name="Overview", title="Genre Radar — Overview", order=0)
 
@@ -24,7 +32,7 @@ def layout(**query: Any) -> html.Div:
     return page("Market overview", query, body)
 
 
-def share_figure(data: MarketData, window: Window, filters: Filters, split: str) -> go.Figure:
+def share_figure(data: MarketView, window: Window, filters: Filters, split: str) -> go.Figure:
     def build() -> go.Figure:
         frame = data.group_frame(split, window, language=filters.language, genre=filters.genre)
         metrics = group_metrics(frame, snapshot_weights(data.window_slots(window)))
@@ -39,8 +47,22 @@ def share_figure(data: MarketData, window: Window, filters: Filters, split: str)
     return data.memo(("overview-pie", window, filters, split), build)
 
 
+def tail_of(data: MarketView, window: Window, filters: Filters) -> pd.Series | None:
+    """The long-tail figures of the filtered market (None with both filters: histograms
+    are kept per genre and per language, not per genre and language)."""
+    if filters.genre and filters.language:
+        return None
+    by, key = ("genre", filters.genre) if filters.genre else ("language", filters.language)
+    histograms = data.histograms(by, window)
+    if histograms.empty or (key and key not in histograms.index):
+        return None
+    counts = histograms.loc[[key]] if key else histograms.sum().to_frame("all").T
+    return tail_metrics(counts).iloc[0]
+
+
 def body(ctx: PageContext) -> list[Any]:
     data, window, filters = ctx.data, ctx.window, ctx.filters
+    cover = data.coverage(window)
     frame = data.group_frame("genre", window, language=filters.language, genre=filters.genre)
     if frame.empty:
         return [notice(f"No streams match {filters.describe(window)}.", "empty")]
@@ -48,6 +70,23 @@ def body(ctx: PageContext) -> list[Any]:
     metrics = group_metrics(frame, weights)
     latest = ctx.slots[-1]
     now = frame[frame["slot"] == latest]
+    tail = None if ctx.category_level else tail_of(data, window, filters)
+    tail_cards = (
+        []
+        if tail is None
+        else [
+            kpi(
+                "Median channel",
+                f"{tail['median_viewers']:,.0f} viewers",
+                f"half the live channels had at most this many ({cover}, whole UTC days)",
+            ),
+            kpi(
+                "Channels under 5 viewers",
+                f"{tail['under_5_share']:.0%}",
+                "the long tail a new streamer starts in",
+            ),
+        ]
+    )
     keys = top_keys(metrics, TOP_SERIES)
     series = data.memo(
         ("overview-series", window, filters),
@@ -61,17 +100,17 @@ def body(ctx: PageContext) -> list[Any]:
                 kpi(
                     "Viewers now",
                     number(now["viewers"].sum()),
-                    f"at {latest:%Y-%m-%d %H:%M} UTC, {COVERAGE}",
+                    f"at {latest:%Y-%m-%d %H:%M} UTC, {cover}",
                 ),
                 *(
                     []
                     if ctx.category_level
-                    else [kpi("Channels live now", number(now["channels"].sum()), COVERAGE)]
+                    else [kpi("Channels live now", number(now["channels"].sum()), cover)]
                 ),
                 kpi(
                     "Hours watched",
                     number(metrics["hours_watched"].sum()),
-                    f"{filters.describe(window)}, {COVERAGE}",
+                    f"{filters.describe(window)}, {cover}",
                 ),
                 *(
                     []
@@ -84,6 +123,7 @@ def body(ctx: PageContext) -> list[Any]:
                         )
                     ]
                 ),
+                *tail_cards,
             ],
             className="kpis",
         ),
@@ -114,7 +154,7 @@ def body(ctx: PageContext) -> list[Any]:
                         id="overview-area",
                         config={"displaylogo": False},
                         figure=figures.stacked_area(
-                            series, f"Viewers by genre ({COVERAGE})", filters.tz
+                            series, f"Viewers by genre ({cover})", filters.tz
                         ),
                     ),
                     className="card wide",

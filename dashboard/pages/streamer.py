@@ -11,8 +11,8 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, from_url, kpi, notice, number, page
-from dashboard.data import MarketData, Window
+from dashboard.components import PageContext, from_url, kpi, notice, number, page
+from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.metrics import gap_points, snapshot_weights
 
@@ -55,13 +55,13 @@ def body(ctx: PageContext, channel: str) -> list[Any]:
     ]
 
 
-def lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC") -> list[Any]:
+def lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC") -> list[Any]:
     """The channel's page (cached per data version)."""
     key = ("streamer", window, login.strip().lower(), timezone)
     return data.memo(key, lambda: _lookup(data, window, login, timezone))
 
 
-def _lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC") -> list[Any]:
+def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC") -> list[Any]:
     login = login.strip().lower()
     if not LOGIN.match(login):
         return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
@@ -100,7 +100,7 @@ def _lookup(data: MarketData, window: Window, login: str, timezone: str = "UTC")
         html.H2(name),
         html.Div(
             [
-                kpi("Hours live", f"{live_hours:,.1f}", f"while in the top streams, {COVERAGE}"),
+                kpi("Hours live", f"{live_hours:,.1f}", "while among the stored top streams"),
                 kpi(
                     "Average viewers",
                     number(watched / live_hours if live_hours else 0),

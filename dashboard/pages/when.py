@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
-from dashboard.components import COVERAGE, PageContext, from_url, notice, page
-from dashboard.data import MarketData, Window
+from dashboard.components import PageContext, from_url, notice, page
+from dashboard.data import MarketView, Window
 from dashboard.filters import Filters
 from dashboard.metrics import snapshot_weights, weekday_hour
 
@@ -25,24 +25,18 @@ def layout(**query: Any) -> html.Div:
     return page("When to stream", query, body)
 
 
-def subjects(data: MarketData) -> list[dict[str, str]]:
+def subjects(data: MarketView) -> list[dict[str, str]]:
     options = [{"label": "The whole market", "value": ALL}]
     options += [{"label": f"Genre: {g}", "value": f"genre:{g}"} for g in data.genres()]
     options += [
         {"label": f"Language: {lang}", "value": f"language:{lang}"} for lang in data.languages()
     ]
-    games = (
-        data.frames["game_language"]
-        .groupby("key")["viewers"]
-        .sum()
-        .sort_values(ascending=False)
-        .index[:200]
-    )
+    games = data.top_games(200)
     options += [{"label": f"Game: {data.game_name(g)}", "value": f"game:{g}"} for g in games]
     return options
 
 
-def heatmap_figure(data: MarketData, window: Window, filters: Filters, subject: str) -> go.Figure:
+def heatmap_figure(data: MarketView, window: Window, filters: Filters, subject: str) -> go.Figure:
     def build() -> go.Figure:
         kind, _, value = subject.partition(":")
         slots = data.window_slots(window)
@@ -61,7 +55,9 @@ def heatmap_figure(data: MarketData, window: Window, filters: Filters, subject: 
             if kind == "all"
             else f"{kind} {data.game_name(value) if kind == 'game' else value}"
         )
-        return figures.heatmap(matrix, f"Viewers per channel, {label} ({COVERAGE})", filters.tz)
+        return figures.heatmap(
+            matrix, f"Viewers per channel, {label} ({data.coverage(window)})", filters.tz
+        )
 
     return data.memo(("heatmap", window, filters, subject), build)
 

@@ -1,0 +1,154 @@
+"""The compact history against the per-snapshot rollups it is built from."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from store import SnapshotBatch, Store, histogram, schema
+from store.history import DayHistory, read_histograms, read_history
+from store.rollups import compute_rollups
+
+DAY = datetime(2026, 11, 21, tzinfo=UTC)
+# Slots over two days, written out of order (a spooled slot arrives late).
+SLOTS = [DAY + timedelta(hours=h) for h in (20, 21.5, 23.5, 24, 25, 22)]
+GENRES = {"g1": "Shooter", "g2": "Puzzle", "g3": "Shooter"}
+
+
+def streams_of(slot: datetime, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    rows = []
+    for rank, channel in enumerate(rng.sample(range(80), 50), 1):
+        game = ["g1", "g2", "g3", "g4"][channel % 4]
+        rows.append(
+            {
+                "_id": f"{schema.slot_key(slot)}/{channel}",
+                "slot": slot,
+                "stream_id": str(channel),
+                "user_login": f"user{channel}",
+                "user_name": f"User{channel}",
+                "game_id": game,
+                "game_name": f"Game {game}",
+                "language": rng.choice(["en", "de", "es"]),
+                "viewer_count": int(rng.paretovariate(0.9)) - 1,
+                "rank": rank,
+            }
+        )
+    rows.sort(key=lambda r: -r["viewer_count"])
+    return [{**r, "rank": i} for i, r in enumerate(rows, 1)]
+
+
+def rollups_of(slot: datetime, seed: int) -> list[dict[str, Any]]:
+    return compute_rollups(
+        slot, streams_of(slot, seed), lambda g: GENRES.get(g, "Unknown"), channel_limit=30
+    )
+
+
+def write_all(store: Store) -> None:
+    for seed, slot in enumerate(SLOTS):
+        store.write_snapshot(
+            SnapshotBatch(
+                slot=slot,
+                snapshot={"_id": schema.snapshot_id(slot), "slot": slot, "status": "complete"},
+                streams=streams_of(slot, seed)[:30],
+                rollups=rollups_of(slot, seed),
+            )
+        )
+
+
+def from_rollups(dimension: str) -> pd.DataFrame:
+    rows = [
+        {
+            "slot": pd.Timestamp(r["slot"]),
+            "key": g["key"],
+            "channels": g["channels"],
+            "viewers": g["viewers"],
+        }
+        for seed, slot in enumerate(SLOTS)
+        for r in rollups_of(slot, seed)
+        if r["dimension"] == dimension
+        for g in r["groups"]
+    ]
+    return pd.DataFrame(rows).sort_values(["slot", "key"]).reset_index(drop=True)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("dimension", ["game", "genre", "language", "game_language", "channel"])
+def test_read_history_equals_the_rollups(store: Store, dimension: str) -> None:
+    write_all(store)
+    frame = read_history(store.db, dimension, DAY, DAY + timedelta(days=2))
+    got = frame[["slot", "key", "channels", "viewers"]].sort_values(["slot", "key"])
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), from_rollups(dimension), check_dtype=False
+    )
+    assert sorted(store.db[schema.HISTORY].distinct("day")) == [DAY, DAY + timedelta(days=1)]
+    if dimension == "channel":  # who streamed what, at which rank
+        stored = {
+            (s["slot"], s["user_login"]): (s["game_id"], s["rank"])
+            for seed, slot in enumerate(SLOTS)
+            for s in streams_of(slot, seed)[:30]
+        }
+        assert {
+            (r.slot.to_pydatetime(), r.key): (r.game_id, r.rank) for r in frame.itertuples()
+        } == stored
+
+
+@pytest.mark.integration
+def test_day_histograms_sum_the_slots_and_a_window_reads_whole_days(store: Store) -> None:
+    write_all(store)
+    counts = read_histograms(
+        store.db, "genre", DAY + timedelta(hours=23), DAY + timedelta(hours=23.5)
+    )
+    first_day = [
+        s
+        for seed, slot in enumerate(SLOTS)
+        if slot < DAY + timedelta(days=1)
+        for s in streams_of(slot, seed)
+    ]
+    shooters = [s["viewer_count"] for s in first_day if GENRES.get(s["game_id"]) == "Shooter"]
+    assert list(counts.loc["Shooter"]) == list(histogram.histogram(shooters))
+    with pytest.raises(ValueError, match="no histograms"):
+        read_histograms(store.db, "game_language", DAY, DAY + timedelta(days=1))
+
+
+@pytest.mark.integration
+def test_a_database_without_history_gets_it_built(store: Store) -> None:
+    write_all(store)
+    before = read_history(store.db, "genre_language", DAY, DAY + timedelta(days=2))
+    store.db[schema.HISTORY].drop()
+    store.db[schema.META].update_one(
+        {"_id": schema.ROLLUP_STATE_ID}, {"$unset": {"history_days": ""}}
+    )
+    assert store.ensure_history() == 2 and store.ensure_history() == 0
+    after = read_history(store.db, "genre_language", DAY, DAY + timedelta(days=2))
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_adding_slots_out_of_order_equals_building_the_day_at_once() -> None:
+    day_slots = [(seed, slot) for seed, slot in enumerate(SLOTS) if slot < DAY + timedelta(days=1)]
+    for dimension in ("game", "channel"):
+        pairs = [
+            ("stream", next(r for r in rollups_of(slot, seed) if r["dimension"] == dimension))
+            for seed, slot in day_slots
+        ]
+        whole = DayHistory.from_rollups(DAY, dimension, pairs)
+        grown = DayHistory.from_rollups(DAY, dimension, pairs[:1])
+        for pair in pairs[1:]:
+            grown = grown.with_slot(*pair)
+        assert grown.slots == sorted(slot for _, slot in day_slots)
+        pd.testing.assert_frame_equal(
+            grown.frame().sort_values(["slot", "key"]).reset_index(drop=True),
+            whole.frame().sort_values(["slot", "key"]).reset_index(drop=True),
+        )
+        if whole.histogram is not None and grown.histogram is not None:
+            order = [grown.keys.index(k) for k in whole.keys]
+            assert np.array_equal(grown.histogram[order], whole.histogram)
+        round_trip = DayHistory.from_document(whole.to_document(DAY))
+        pd.testing.assert_frame_equal(round_trip.frame(), whole.frame())
+        with pytest.raises(ValueError, match="already"):
+            whole.with_slot(*pairs[0])
