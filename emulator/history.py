@@ -18,7 +18,6 @@ from store import SnapshotBatch, Store, schema
 from store.rollups import compute_rollups
 from twitch_client.models import Game, Stream
 
-
 SMALL_MARKET = 20_000
 
 
@@ -44,7 +43,7 @@ def write_history(
     """Store one whole-market snapshot per slot (the top `top_n` streams in full, rollups
     of every live stream); return the number of stream documents. The default market is a
     small one (20,000 channels), for tests."""
-    market = Market(settings or EmulatorSettings(_env_file=None, channels=SMALL_MARKET))  # type: ignore[call-arg]
+    market = Market(settings or EmulatorSettings(_env_file=None, channels=SMALL_MARKET))
     games = []
     genre_catalogue = Catalogue.load()
     seen_at = slots[0] if slots else datetime.now().astimezone()

@@ -22,8 +22,8 @@ from dashboard.data import MarketData
 from dashboard.filters import Filters
 from scheduler.app import build_collector
 from scheduler.collect import Collector
-from store.history import read_history
 from store import Store, schema
+from store.history import read_history
 from store.mongo import set_phase_hook
 from store.reader import StoreReader
 
