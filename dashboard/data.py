@@ -296,6 +296,21 @@ class MarketView:
         frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
         return frame
 
+    def subject_frame(
+        self, window: Window, subject: str, *, language: str = "", genre: str = ""
+    ) -> pd.DataFrame:
+        """Per-snapshot viewers and channels of one subject: `all` (the market, within the
+        filters), `genre:<name>`, `language:<code>` or `game:<id>`."""
+        kind, _, value = subject.partition(":")
+        if kind == "game":
+            frame = self.group_frame("game", window, language=language)
+            return frame[frame["key"] == value]
+        if kind == "language":
+            frame = self.group_frame("language", window, genre=genre)
+            return frame[frame["key"] == value]
+        chosen = value if kind == "genre" else genre
+        return self.group_frame("genre", window, language=language, genre=chosen)
+
     def totals(self, window: Window) -> pd.DataFrame:
         """The whole market per snapshot (every live stream): slot, viewers, channels."""
         rows = []

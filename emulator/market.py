@@ -129,6 +129,17 @@ def _synthetic_categories(rng: np.random.Generator, count: int) -> list[Category
 
 
 @dataclass(frozen=True)
+class LiveArrays:
+    """The live streams of one instant, one entry per stream."""
+
+    channel: np.ndarray  # index of the channel
+    viewers: np.ndarray
+    game: np.ndarray  # index into Market.categories
+    seconds_live: np.ndarray
+    stream_id: np.ndarray
+
+
+@dataclass(frozen=True)
 class _Channels:
     user_id: np.ndarray
     login: list[str]
@@ -209,7 +220,11 @@ class Market:
                 self._cache = (quantum, StreamTable(self._live_records(t, quantum)))
             return self._cache[1]
 
-    def _live_records(self, t: float, quantum: int) -> list[dict[str, Any]]:
+    def live_arrays(self, t: float, quantum: int | None = None) -> LiveArrays:
+        """The live streams at `t` as arrays (channel index, viewers, category index, seconds
+        live, stream id): what the records are made of, for code that needs numbers only."""
+        if quantum is None:
+            quantum = math.floor(t / self.settings.drift_seconds)
         ch = self._channels
         n = len(ch.login)
         index = np.arange(n, dtype=np.uint64)
@@ -236,25 +251,45 @@ class Market:
         stream_id = (
             40_000_000_000 + (day.astype(np.int64) % 40_000) * 1_000_000 + index.astype(np.int64)
         )
+        on = np.flatnonzero(live)
+        return LiveArrays(on, viewers[on], game[on], into[on], stream_id[on])
+
+    def language_of(self, channels: np.ndarray) -> np.ndarray:
+        """Index into LANGUAGES of these channels."""
+        return np.asarray(self._channels.language[channels])
+
+    def login_of(self, channel: int) -> str:
+        return self._channels.login[channel]
+
+    def _live_records(self, t: float, quantum: int) -> list[dict[str, Any]]:
+        ch = self._channels
+        arrays = self.live_arrays(t, quantum)
         records = []
-        for i in np.flatnonzero(live):
-            category = self.categories[game[i]]
+        for i, viewers, game, into, stream_id in zip(
+            arrays.channel.tolist(),
+            arrays.viewers.tolist(),
+            arrays.game.tolist(),
+            arrays.seconds_live.tolist(),
+            arrays.stream_id.tolist(),
+            strict=True,
+        ):
+            category = self.categories[game]
             language = LANGUAGES[ch.language[i]].code
-            started = datetime.fromtimestamp(t - float(into[i]), UTC).replace(microsecond=0)
-            title = _TITLES[int(stream_id[i]) % len(_TITLES)]
+            started = datetime.fromtimestamp(t - into, UTC).replace(microsecond=0)
+            title = _TITLES[stream_id % len(_TITLES)]
             login = ch.login[i]
             records.append(
                 {
-                    "id": str(stream_id[i]),
+                    "id": str(stream_id),
                     "user_id": str(ch.user_id[i]),
                     "user_login": login,
                     "user_name": ch.display[i],
                     "game_id": category.twitch_id,
                     "game_name": category.name,
                     "type": "live",
-                    "title": title.format(game=category.name, n=int(stream_id[i]) % 300),
+                    "title": title.format(game=category.name, n=stream_id % 300),
                     "tags": [_LANGUAGE_TAGS[language]] if language in _LANGUAGE_TAGS else [],
-                    "viewer_count": int(viewers[i]),
+                    "viewer_count": viewers,
                     "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "language": language,
                     "thumbnail_url": thumbnail_template(self.settings.base_url, login),

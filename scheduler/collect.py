@@ -36,7 +36,8 @@ class RunSummary:
     mode: str
     outcome: str  # stored | spooled | skipped | failed
     degraded: bool = False
-    streams: int = 0
+    streams: int = 0  # stored in full
+    listed: int = 0  # every stream the listing found (the market, in market scope)
     pages: int = 0
     requests: int = 0
     retries: int = 0
@@ -47,6 +48,8 @@ class RunSummary:
     frames: int = 0
     frame_failures: int = 0
     end_reason: str = ""
+    chains: int = 0  # cursor chains the listing ran side by side
+    longest_chain: int = 0  # pages of the longest chain
     seconds: float = 0.0
     error: str = ""
 
@@ -144,7 +147,9 @@ class Collector:
             return self._finish(summary, began)
         self._count(summary)
         summary.streams, summary.pages = len(batch.streams), listing.pages
+        summary.listed = int(batch.snapshot["market_stream_count"])
         summary.quarantined, summary.end_reason = len(batch.quarantine), listing.end_reason
+        summary.chains, summary.longest_chain = listing.chains, listing.longest_chain
         summary.new_games = len(batch.games)
         summary.degraded = bool(batch.snapshot["degraded"])
         if summary.degraded:

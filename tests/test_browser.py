@@ -27,7 +27,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from conftest import QUIET, SHARED, FerretDB, collector_settings
-from dashboard.data import MarketData
+from dashboard.data import MarketData, Window
 from dashboard.metrics import MAX_GAP
 from dashboard.state import market, set_market
 from emulator.config import EmulatorSettings
@@ -249,7 +249,8 @@ def test_a_bad_link_gives_every_page_a_notice_and_a_bounded_answer(
     filters, data, window = from_url(search)
     assert window.end > window.start or "No data is stored" in filters.clamp_note(window)
     top_game = next(iter(data.games))
-    login = str(data.channels["login"].iloc[0])
+    everything = Window(data.slots[0], data.slots[-1] + timedelta(minutes=30))
+    login = str(data.channel_rows(everything).iloc[0]["login"])
     for answer in (
         overview.share_figure(data, window, filters, "game"),
         games.game_detail(data, window, filters, top_game),
@@ -482,7 +483,7 @@ def replayed(ferretdb: FerretDB, work: Path, kind: str, keep: int | None) -> Mar
         server.stop()
     assert len(summaries) == len(times) and all(s.outcome == "stored" for s in summaries)
     data = MarketData(StoreReader(ferretdb.uri, f"rec_{kind}"), refresh_seconds=0)
-    data.refresh(force=True)
+    data.refresh()
     return data
 
 
@@ -517,7 +518,8 @@ def component(tree: Any, wanted: str) -> Any:
 def test_every_page_answers_over_a_whole_recording(
     app: Dash, recordings: dict[str, MarketData], kind: str
 ) -> None:
-    data = recordings[kind]
+    holder = recordings[kind]
+    data = holder.view()
     pages = {
         name: sys.modules[f"pages.{name}"]
         for name in ("overview", "games", "languages", "when", "streamer")
@@ -526,7 +528,7 @@ def test_every_page_answers_over_a_whole_recording(
     assert first is not None and last is not None
     query = {"window": "custom", "start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
     original = market()
-    set_market(data)
+    set_market(holder)
     try:
         answers = {name: module.layout(**query) for name, module in pages.items()}
         preset = pages["overview"].layout()  # "Last 7 days" of a recording years old

@@ -3,6 +3,8 @@ streams stored in the same database; new snapshots and rebuilt rollups are picke
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,8 +13,11 @@ import pytest
 from test_dashboard_metrics import GENRE, SLOTS, raw_streams, reference_per_slot, reference_weights
 
 from conftest import FerretDB
-from dashboard.data import MarketData, Window
+from dashboard.components import page
+from dashboard.data import MarketData, ResultCache, Window
+from dashboard.filters import Filters
 from dashboard.metrics import gap_points, group_metrics, snapshot_weights, viewer_series
+from dashboard.state import set_market
 from store import SnapshotBatch, Store, schema
 from store.reader import StoreReader
 from store.rollups import compute_rollups
@@ -169,3 +174,70 @@ def test_pandas_frames_use_utc(ferretdb: FerretDB, store: Store, database_name: 
     assert str(data.channel_rows(window)["slot"].dt.tz) == "UTC"
     assert isinstance(data.newest_slot(), pd.Timestamp)
     data.reader.close()
+
+
+def test_requests_during_a_reload_are_answered_from_the_old_data_without_waiting(
+    ferretdb: FerretDB, store: Store, database_name: str
+) -> None:
+    docs = raw_streams()
+    write(store, docs, SLOTS)
+    holder = market(ferretdb, database_name)
+    set_market(holder)
+    old = holder.view()
+    window = Window(SLOTS[0], SLOTS[-1] + timedelta(minutes=30))
+    before = group_metrics(old.group_frame("genre", window), snapshot_weights(old.slots))
+
+    # A rebuild, whose reload is held mid-read until the burst of requests is over.
+    gate, reading = threading.Event(), threading.Event()
+    original = holder.reader.history_days
+
+    def slow(dimension: str, days: list[datetime]) -> Any:
+        reading.set()
+        assert gate.wait(timeout=120), "the test never released the reload"
+        return original(dimension, days)
+
+    holder.reader.history_days = slow  # type: ignore[method-assign]
+    store.db[schema.GAMES].update_one({"_id": "g3"}, {"$set": {"primary_genre": "Strategy"}})
+    store.rebuild_rollups(*SLOTS)
+    reload = threading.Thread(target=holder.refresh)
+    reload.start()
+    assert reading.wait(timeout=60)
+
+    def request(number: int) -> tuple[int, pd.DataFrame]:
+        # the path every page takes: components.page → the current view
+        body = page("Overview", {}, lambda ctx: [ctx.data.version])
+        assert "No data" not in str(body)
+        view = holder.view()
+        filters = Filters(genre="Shooter" if number % 2 else "")
+        frame = view.group_frame("genre", window, genre=filters.genre)
+        return view.version, frame
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(request, range(40)))  # would hang if requests waited
+    assert reload.is_alive()  # the reload was still held while all of them were answered
+    assert {version for version, _ in answers} == {old.version}
+    gate.set()
+    reload.join(timeout=120)
+    new = holder.view()
+    assert new.version == old.version + 1
+    after = group_metrics(new.group_frame("genre", window), snapshot_weights(new.slots))
+    assert "Strategy" in after.index and "Strategy" not in before.index
+    assert "Puzzle" in before.index and "Puzzle" not in after.index
+    assert old.group_frame("genre", window).equals(old.group_frame("genre", window))
+    holder.reader.close()
+
+
+def test_the_result_cache_is_bounded_by_bytes_and_keeps_the_newest() -> None:
+    cache = ResultCache(max_bytes=1_000_000)
+    frames = [pd.DataFrame({"x": range(12_500)}) for _ in range(40)]  # ~100 kB each
+    for number, frame in enumerate(frames):
+        assert cache.get(("frame", number), lambda f=frame: f) is frame  # type: ignore[misc]
+    assert cache.bytes <= 1_000_000 and 5 <= len(cache) <= 10
+    computed: list[int] = []
+    cache.get(("frame", 39), lambda: computed.append(39) or frames[0])
+    cache.get(("frame", 0), lambda: computed.append(0) or frames[0])
+    assert computed == [0]  # the newest is kept, the oldest was evicted
+    huge = pd.DataFrame({"x": range(1_000_000)})
+    assert (
+        cache.get("huge", lambda: huge) is huge and "huge" not in cache._cache
+    )  # served, not kept

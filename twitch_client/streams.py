@@ -43,6 +43,8 @@ class StreamListing:
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
     pages: int = 0
     end_reason: str = ""
+    chains: int = 1  # cursor chains the listing was paged in
+    longest_chain: int = 0  # pages of the longest: what bounds the listing's time
 
     def merge(self, other: StreamListing) -> None:
         known = {stream.id for stream in self.streams}
@@ -50,6 +52,7 @@ class StreamListing:
         self.streams.sort(key=lambda s: (-s.viewer_count, s.id))
         self.quarantined.extend(other.quarantined)
         self.pages += other.pages
+        self.longest_chain = max(self.longest_chain, other.longest_chain)
 
 
 def _page_data(body: Any) -> tuple[list[Any], str | None]:
@@ -140,6 +143,7 @@ def list_streams(
 
     ranked = sorted(seen.values(), key=lambda s: (-s.viewer_count, s.id))
     listing.streams = ranked if limit is None else ranked[:limit]
+    listing.longest_chain = listing.pages
     return listing
 
 
@@ -201,7 +205,7 @@ def list_all_streams(
             ]
         else:
             chains.append([("language", language)])
-    total = StreamListing()
+    total = StreamListing(chains=len(chains))
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="helix-chain") as pool:
         for chain in pool.map(lambda f: list_streams(fetch_page, limit=None, filters=f), chains):
             total.merge(chain)

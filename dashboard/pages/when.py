@@ -40,15 +40,7 @@ def heatmap_figure(data: MarketView, window: Window, filters: Filters, subject: 
     def build() -> go.Figure:
         kind, _, value = subject.partition(":")
         slots = data.window_slots(window)
-        if kind == "game":
-            frame = data.group_frame("game", window, language=filters.language)
-            frame = frame[frame["key"] == value]
-        elif kind == "language":
-            frame = data.group_frame("language", window, genre=filters.genre)
-            frame = frame[frame["key"] == value]
-        else:
-            genre = value if kind == "genre" else filters.genre
-            frame = data.group_frame("genre", window, language=filters.language, genre=genre)
+        frame = data.subject_frame(window, subject, language=filters.language, genre=filters.genre)
         matrix = weekday_hour(frame, snapshot_weights(slots), filters.tz)
         label = (
             "the whole market"
