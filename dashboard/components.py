@@ -157,6 +157,14 @@ def status_notices(ctx: PageContext) -> list[html.Div]:
         notes.append(notice(clamped, "info"))
     if ctx.category_level:
         notes.append(notice(CATEGORY_LEVEL_NOTE, "info"))
+    if ctx.data.detail_cut(ctx.window) and ctx.data.detail_start is not None:
+        notes.append(
+            notice(
+                "Channel figures (the streamer page, a game's top channels) and games within "
+                f"a language cover the newest days only, from {ctx.data.detail_start:%Y-%m-%d}.",
+                "info",
+            )
+        )
     newest = ctx.data.newest_slot()
     if newest is None:
         return notes

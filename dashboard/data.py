@@ -17,7 +17,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,7 @@ RECENT_DIMENSIONS = ("game_language", "channel")
 CROSS_DIMENSIONS = ("genre_language", "game_language")
 DETAIL_DAYS = 35
 CACHE_BYTES = 96 * 2**20
-LOAD_THREADS = 4
+BY_ID_LIMIT = 8  # more days of a dimension than this are read by one dimension query
 
 
 @dataclass(frozen=True)
@@ -59,18 +58,36 @@ class Window:
         return Window(self.start - self.length, self.start)
 
 
+def _small(values: np.ndarray, limit: int) -> np.ndarray:
+    """The values in uint16 when they fit (most do), else int32: half the memory."""
+    return values.astype(np.uint16 if limit < 2**16 else np.int32)
+
+
 @dataclass(frozen=True)
 class Block:
-    """One day of one dimension, ready for slicing by time. For cross dimensions `first`
-    and `second` are the key's parts (game or genre, language); otherwise `first` is the
-    key and `second` is empty."""
+    """One day of one dimension as cells: one per (slot, group) with a stream, sorted by
+    slot. For cross dimensions `first` and `second` are the key's parts (game or genre,
+    language); otherwise `first` is the key and `second` is empty."""
 
     day: pd.Timestamp
     slots: np.ndarray  # datetime64[ns], UTC
+    levels: list[str]
+    scopes: list[str]
     keys: np.ndarray
     first: np.ndarray
     second: np.ndarray
-    history: DayHistory
+    names: np.ndarray
+    total_channels: np.ndarray
+    total_viewers: np.ndarray
+    column: np.ndarray  # the cell's slot (index into `slots`)
+    row: np.ndarray  # the cell's key (index into `keys`)
+    channels: np.ndarray
+    viewers: np.ndarray
+    histogram: np.ndarray | None = None  # per key, summed over the day
+    languages: np.ndarray | None = None  # channel days: each channel's language
+    game_ids: np.ndarray | None = None  # channel days: `game` indexes these
+    game: np.ndarray | None = None
+    rank: np.ndarray | None = None
 
     @classmethod
     def of(cls, history: DayHistory) -> Block:
@@ -81,22 +98,51 @@ class Block:
             second = np.array([p[2] for p in parts], dtype=object)
         else:
             first, second = keys, np.full(len(keys), "", dtype=object)
-        slots = pd.DatetimeIndex(history.slots).tz_convert("UTC").as_unit("ns")
+        slots = pd.DatetimeIndex(history.slots, tz="UTC").as_unit("ns")
+        # Cells in slot order: nonzero of the transposed (slots × keys) matrix.
+        column, row = np.nonzero(history.channels.T)
+        optional: dict[str, Any] = {}
+        if history.game is not None and history.rank is not None:
+            optional = {
+                "languages": np.array(history.languages, dtype=object),
+                "game_ids": np.array([*history.game_ids, ""], dtype=object),
+                "game": _small(history.game[row, column], len(history.game_ids) + 1),
+                "rank": history.rank[row, column].astype(np.int32),
+            }
         return cls(
             day=pd.Timestamp(history.day),
             slots=slots.tz_localize(None).to_numpy(),
+            levels=list(history.levels),
+            scopes=list(history.scopes),
             keys=keys,
             first=first,
             second=second,
-            history=history,
+            names=np.array(history.names, dtype=object),
+            total_channels=history.total_channels,
+            total_viewers=history.total_viewers,
+            column=_small(column, len(history.slots)),
+            row=_small(row, len(keys)),
+            channels=history.channels[row, column].astype(np.int32),
+            viewers=history.viewers[row, column].astype(np.int32),
+            histogram=None if history.histogram is None else history.histogram.astype(np.int32),
+            **optional,
         )
 
     def columns(self, window: Window) -> slice:
+        """The slots of this day inside the window."""
         start = np.datetime64(pd.Timestamp(window.start).tz_convert(None), "ns")
         end = np.datetime64(pd.Timestamp(window.end).tz_convert(None), "ns")
         return slice(
             int(np.searchsorted(self.slots, start, "left")),
             int(np.searchsorted(self.slots, end, "left")),
+        )
+
+    def cells(self, window: Window) -> slice:
+        """The cells of the slots inside the window (cells are in slot order)."""
+        columns = self.columns(window)
+        return slice(
+            int(np.searchsorted(self.column, columns.start, "left")),
+            int(np.searchsorted(self.column, columns.stop, "left")),
         )
 
 
@@ -161,20 +207,18 @@ class MarketView:
         language_days = [blocks["language"][k] for k in sorted(blocks["language"])]
         slots, category, market = [], set(), set()
         for block in language_days:
-            history = block.history
-            for slot, level, scope in zip(
-                history.slots, history.levels, history.scopes, strict=True
-            ):
-                slots.append(slot)
+            for slot, level, scope in zip(block.slots, block.levels, block.scopes, strict=True):
+                stamp = pd.Timestamp(slot, tz="UTC")
+                slots.append(stamp)
                 if level == schema.CATEGORY_LEVEL:
-                    category.add(pd.Timestamp(slot))
+                    category.add(stamp)
                 if scope == "market":
-                    market.add(pd.Timestamp(slot))
-        self.slots = pd.DatetimeIndex(slots, tz="UTC") if slots else pd.DatetimeIndex([], tz="UTC")
+                    market.add(stamp)
+        self.slots = pd.DatetimeIndex(slots) if slots else pd.DatetimeIndex([], tz="UTC")
         self.category_slots = category
         self.market_slots = market  # slots whose rollups cover every live stream
         recent = [
-            pd.Timestamp(b.history.slots[0]) for b in blocks["channel"].values() if b.history.slots
+            pd.Timestamp(b.slots[0], tz="UTC") for b in blocks["channel"].values() if len(b.slots)
         ]
         self.detail_start: pd.Timestamp | None = min(recent) if recent else None
 
@@ -211,9 +255,12 @@ class MarketView:
         return "the top live streams only"
 
     def detail_cut(self, window: Window) -> bool:
-        """Whether the window reaches before the days that games per language and
-        channels are held for (those figures then cover only the newest days)."""
-        return self.detail_start is not None and pd.Timestamp(window.start) < self.detail_start
+        """Whether the window holds snapshots older than the days that games per language
+        and channels are held for (those figures then cover only the newest days)."""
+        oldest = self.oldest_slot()
+        if self.detail_start is None or oldest is None or oldest >= self.detail_start:
+            return False
+        return pd.Timestamp(window.start) < self.detail_start
 
     def genre_of_game(self, game_id: str) -> str:
         return schema.genre_of(self.games.get(game_id))
@@ -252,31 +299,29 @@ class MarketView:
             dimension = "genre_language" if genre else "language"
         parts = []
         for block in self._blocks(dimension, window):
-            columns = block.columns(window)
-            if columns.start == columns.stop:
+            cells = block.cells(window)
+            if cells.start == cells.stop:
                 continue
             keys = block.second if by == "language" and dimension != "language" else block.first
-            rows = np.ones(len(block.keys), dtype=bool)
+            wanted = np.ones(len(block.keys), dtype=bool)
             if language and dimension in CROSS_DIMENSIONS:
-                rows &= block.second == language
+                wanted &= block.second == language
             if genre:
                 genres = (
                     np.array([self.genre_of_game(k) for k in block.first], dtype=object)
                     if by == "game"
                     else block.first
                 )
-                rows &= genres == genre
-            history = block.history
-            channels = history.channels[rows, columns]
-            viewers = history.viewers[rows, columns]
-            r, c = np.nonzero(channels)
+                wanted &= genres == genre
+            rows = block.row[cells]
+            chosen = wanted[rows]
             parts.append(
                 pd.DataFrame(
                     {
-                        "slot": block.slots[columns][c],
-                        "key": keys[rows][r],
-                        "viewers": viewers[r, c].astype(np.int64),
-                        "channels": channels[r, c].astype(np.int64),
+                        "slot": block.slots[block.column[cells][chosen]],
+                        "key": keys[rows[chosen]],
+                        "viewers": block.viewers[cells][chosen].astype(np.int64),
+                        "channels": block.channels[cells][chosen].astype(np.int64),
                     }
                 )
             )
@@ -320,8 +365,8 @@ class MarketView:
                 pd.DataFrame(
                     {
                         "slot": block.slots[columns],
-                        "viewers": block.history.total_viewers[columns],
-                        "channels": block.history.total_channels[columns],
+                        "viewers": block.total_viewers[columns],
+                        "channels": block.total_channels[columns],
                     }
                 )
             )
@@ -340,8 +385,7 @@ class MarketView:
         def build() -> pd.DataFrame:
             parts = []
             for block in self._blocks(by, window):
-                history = block.history
-                if history.histogram is None or not len(block.keys):
+                if block.histogram is None or not len(block.keys):
                     continue
                 keep = np.ones(len(block.keys), dtype=bool)
                 if genre:
@@ -349,7 +393,7 @@ class MarketView:
                         [self.genre_of_game(k) for k in block.keys] if by == "game" else block.keys
                     )
                     keep &= np.array(genres, dtype=object) == genre
-                parts.append(pd.DataFrame(history.histogram[keep], index=block.keys[keep]))
+                parts.append(pd.DataFrame(block.histogram[keep], index=block.keys[keep]))
             if not parts:
                 return pd.DataFrame()
             return pd.concat(parts).groupby(level=0).sum()
@@ -363,33 +407,31 @@ class MarketView:
         game: slot, login, name, game_id, language, viewers, rank."""
         parts = []
         for block in self._blocks("channel", window):
-            history = block.history
-            columns = block.columns(window)
-            if columns.start == columns.stop or history.game is None or history.rank is None:
+            cells = block.cells(window)
+            if cells.start == cells.stop or block.game is None or block.rank is None:
                 continue
-            rows = np.ones(len(block.keys), dtype=bool)
+            assert block.languages is not None and block.game_ids is not None
+            wanted = np.ones(len(block.keys), dtype=bool)
             if login:
-                rows &= block.keys == login
-            languages = np.array(history.languages, dtype=object)
+                wanted &= block.keys == login
             if language:
-                rows &= languages == language
-            games = history.game[rows, columns]
-            present = history.channels[rows, columns] > 0
+                wanted &= block.languages == language
+            rows = block.row[cells]
+            games = block.game[cells]
+            chosen = wanted[rows]
             if game_id:
-                wanted = history.game_ids.index(game_id) if game_id in history.game_ids else -2
-                present &= games == wanted
-            r, c = np.nonzero(present)
-            ids = np.array([*history.game_ids, ""], dtype=object)
+                chosen &= block.game_ids[games] == game_id
+            rows = rows[chosen]
             parts.append(
                 pd.DataFrame(
                     {
-                        "slot": block.slots[columns][c],
-                        "login": block.keys[rows][r],
-                        "name": np.array(history.names, dtype=object)[rows][r],
-                        "game_id": ids[games[r, c]],
-                        "language": languages[rows][r],
-                        "viewers": history.viewers[rows, columns][r, c].astype(np.int64),
-                        "rank": history.rank[rows, columns][r, c].astype(np.int64),
+                        "slot": block.slots[block.column[cells][chosen]],
+                        "login": block.keys[rows],
+                        "name": block.names[rows],
+                        "game_id": block.game_ids[games[chosen]],
+                        "language": block.languages[rows],
+                        "viewers": block.viewers[cells][chosen].astype(np.int64),
+                        "rank": block.rank[cells][chosen].astype(np.int64),
                     }
                 )
             )
@@ -411,7 +453,7 @@ class MarketView:
     def _keys_of(self, dimension: str) -> list[str]:
         keys: set[str] = set()
         for block in self.blocks[dimension].values():
-            keys.update(block.history.keys)
+            keys.update(block.keys.tolist())
         return sorted(keys)
 
     def top_games(self, count: int) -> list[str]:
@@ -420,8 +462,8 @@ class MarketView:
         def build() -> list[str]:
             totals: dict[str, int] = {}
             for block in self.blocks["game"].values():
-                sums = block.history.viewers.sum(axis=1)
-                for key, value in zip(block.history.keys, sums.tolist(), strict=True):
+                sums = np.bincount(block.row, weights=block.viewers, minlength=len(block.keys))
+                for key, value in zip(block.keys.tolist(), sums.tolist(), strict=True):
                     totals[key] = totals.get(key, 0) + int(value)
             return sorted(totals, key=lambda k: -totals[k])[:count]
 
@@ -542,15 +584,21 @@ class MarketData:
         return {**{d: keys for d in FULL_DIMENSIONS}, **{d: recent for d in RECENT_DIMENSIONS}}
 
     def _read(self, wanted: list[tuple[str, str]]) -> list[DayHistory | None]:
-        """These (dimension, day) documents, read a few at a time."""
-
-        def one(item: tuple[str, str]) -> DayHistory | None:
-            dimension, key = item
-            day = datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=UTC)
-            found = self.reader.history_days(dimension, [day])
-            return found[0] if found else None
-
-        if len(wanted) <= 1:
-            return [one(item) for item in wanted]
-        with ThreadPoolExecutor(LOAD_THREADS, thread_name_prefix="history-read") as pool:
-            return list(pool.map(one, wanted))
+        """These (dimension, day) documents. On FerretDB v1 every query reads the whole
+        collection, so few queries: one per dimension when many of its days are wanted
+        (at start), else one for all of them by `_id`."""
+        found: dict[tuple[str, str], DayHistory] = {}
+        by_dimension: dict[str, list[str]] = {}
+        for dimension, key in wanted:
+            by_dimension.setdefault(dimension, []).append(key)
+        few = []
+        for dimension, keys in by_dimension.items():
+            if len(keys) <= BY_ID_LIMIT:
+                few += [f"{key}/{dimension}" for key in keys]
+                continue
+            since = datetime.strptime(min(keys), "%Y-%m-%d").replace(tzinfo=UTC)
+            for history in self.reader.history_dimension(dimension, since):
+                found[(dimension, day_key(history.day))] = history
+        for history in self.reader.history_documents(few):
+            found[(history.dimension, day_key(history.day))] = history
+        return [found.get(item) for item in wanted]

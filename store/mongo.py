@@ -181,10 +181,13 @@ class Store:
     ) -> None:
         """Add a published slot's rollups to its day's history documents."""
         day = day_of(slot)
-        for rollup in rollups:
-            if rollup["dimension"] not in HISTORY_DIMENSIONS:
-                continue
-            stored = self.db[schema.HISTORY].find_one({"_id": history_id(day, rollup["dimension"])})
+        wanted = [r for r in rollups if r["dimension"] in HISTORY_DIMENSIONS]
+        found = self.db[schema.HISTORY].find(  # one query: each is a scan on FerretDB v1
+            {"_id": {"$in": [history_id(day, r["dimension"]) for r in wanted]}}, batch_size=8
+        )
+        days = {d["dimension"]: d for d in found}
+        for rollup in wanted:
+            stored = days.get(rollup["dimension"])
             if stored is None:
                 history = DayHistory.from_rollups(day, rollup["dimension"], [(level, rollup)])
             elif slot in stored["slots"]:  # written before a crash: rebuild the day

@@ -15,7 +15,7 @@ from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
 from store import schema
-from store.history import DayHistory, read_days
+from store.history import DayHistory, read_dimension, read_documents
 from store.mongo import translate_errors
 
 Document = dict[str, Any]
@@ -96,10 +96,15 @@ class StoreReader:
                 {"_id": f"{schema.slot_key(slot)}/{dimension}"}
             )
 
-    def history_days(self, dimension: str, days: Sequence[datetime]) -> list[DayHistory]:
-        """These days of a dimension's compact history (days without one are absent)."""
+    def history_documents(self, ids: Sequence[str]) -> list[DayHistory]:
+        """Compact-history days by `_id` (`"<day>/<dimension>"`; missing ones are absent)."""
+        with translate_errors("reading the history"):
+            return read_documents(self._db, ids)
+
+    def history_dimension(self, dimension: str, since: datetime | None = None) -> list[DayHistory]:
+        """Every stored day of a dimension's compact history, from `since` on."""
         with translate_errors(f"reading the {dimension} history"):
-            return read_days(self._db, dimension, days)
+            return list(read_dimension(self._db, dimension, since))
 
     def games(self) -> list[dict[str, Any]]:
         with translate_errors("reading games"):

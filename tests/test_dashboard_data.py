@@ -56,13 +56,14 @@ def market(ferretdb: FerretDB, database_name: str) -> MarketData:
 def history_reads(data: MarketData) -> list[tuple[str, str]]:
     """Record every (dimension, day) the data layer reads from now on."""
     reads: list[tuple[str, str]] = []
-    original = data.reader.history_days
+    by_id, by_dimension = data.reader.history_documents, data.reader.history_dimension
 
-    def spy(dimension: str, days: list[datetime]) -> Any:
-        reads.extend((dimension, d.strftime("%Y-%m-%d")) for d in days)
-        return original(dimension, days)
+    def record(found: list[Any]) -> list[Any]:
+        reads.extend((h.dimension, h.day.strftime("%Y-%m-%d")) for h in found)
+        return found
 
-    data.reader.history_days = spy  # type: ignore[method-assign]
+    data.reader.history_documents = lambda ids: record(by_id(ids))  # type: ignore[method-assign]
+    data.reader.history_dimension = lambda d, since=None: record(by_dimension(d, since))  # type: ignore[method-assign]
     return reads
 
 
@@ -189,14 +190,14 @@ def test_requests_during_a_reload_are_answered_from_the_old_data_without_waiting
 
     # A rebuild, whose reload is held mid-read until the burst of requests is over.
     gate, reading = threading.Event(), threading.Event()
-    original = holder.reader.history_days
+    original = holder.reader.history_documents
 
-    def slow(dimension: str, days: list[datetime]) -> Any:
+    def slow(ids: list[str]) -> Any:
         reading.set()
         assert gate.wait(timeout=120), "the test never released the reload"
-        return original(dimension, days)
+        return original(ids)
 
-    holder.reader.history_days = slow  # type: ignore[method-assign]
+    holder.reader.history_documents = slow  # type: ignore[method-assign]
     store.db[schema.GAMES].update_one({"_id": "g3"}, {"$set": {"primary_genre": "Strategy"}})
     store.rebuild_rollups(*SLOTS)
     reload = threading.Thread(target=holder.refresh)

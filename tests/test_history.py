@@ -152,3 +152,18 @@ def test_adding_slots_out_of_order_equals_building_the_day_at_once() -> None:
         pd.testing.assert_frame_equal(round_trip.frame(), whole.frame())
         with pytest.raises(ValueError, match="already"):
             whole.with_slot(*pairs[0])
+
+
+def test_an_empty_key_and_empty_names_survive_the_round_trip() -> None:
+    """Streams with no category have game id "": a day whose only key is "" is one key."""
+    rollup = {
+        "slot": DAY,
+        "groups": [{"key": "", "channels": 2, "viewers": 9}],
+        "total_channels": 2,
+        "total_viewers": 9,
+    }
+    day = DayHistory.from_rollups(DAY, "language", [("stream", rollup)])
+    back = DayHistory.from_document(day.to_document(DAY))
+    assert back.keys == [""] and back.names == [""] and back.channels.tolist() == [[2]]
+    empty = DayHistory.from_document(DayHistory.from_rollups(DAY, "genre", []).to_document(DAY))
+    assert empty.keys == [] and empty.channels.shape == (0, 0)

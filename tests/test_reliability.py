@@ -175,8 +175,8 @@ def test_readers_never_see_a_slot_whose_write_did_not_finish(
     assert health["newest_snapshot"] == SLOT.isoformat()
 
     assert job.collect(later).outcome == "stored"  # the next try publishes it
-    data.refresh(force=True)
-    assert list(data.slots.to_pydatetime()) == [SLOT, later]
+    data.refresh()
+    assert list(data.view().slots.to_pydatetime()) == [SLOT, later]
     job.close()
 
 
