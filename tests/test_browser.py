@@ -31,6 +31,7 @@ from dashboard.data import MarketData, Window
 from dashboard.metrics import MAX_GAP
 from dashboard.state import market, set_market
 from emulator.config import EmulatorSettings
+from emulator.history import SMALL_MARKET, slots_between, write_history
 from emulator.market import Market
 from emulator.recordings import convert
 from emulator.server import EmulatorServer
