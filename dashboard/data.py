@@ -522,14 +522,17 @@ class MarketData:
         self._stop.set()
 
     def _keep_current(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.refresh()
-                self.load_error = ""
-            except Exception as error:  # reported on the pages; retried next round
-                self.load_error = f"{type(error).__name__}: {error}"
-                log.warning("could not refresh the market history: %s", self.load_error)
-            self._stop.wait(self.refresh_seconds)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.refresh()
+                    self.load_error = ""
+                except Exception as error:  # reported on the pages; retried next round
+                    self.load_error = f"{type(error).__name__}: {error}"
+                    log.warning("could not refresh the market history: %s", self.load_error)
+                self._stop.wait(self.refresh_seconds)
+        except SystemExit:  # raised into this thread by a server shutting its threads down
+            log.info("market refresh stopped")
 
     def refresh(self) -> bool:
         """Catch up with the store once; True if a new view was swapped in.

@@ -326,12 +326,15 @@ def test_an_empty_database_says_so(dash_duo: Any, app: Dash, ferretdb: FerretDB)
 
     previous = state.market()
     empty = StoreReader(ferretdb.uri, "browser_empty")
-    state.set_market(MarketData(empty))
+    holder = MarketData(empty)
+    holder.start_loading()  # before the server starts, as `create_app` does
+    state.set_market(holder)
     try:
         dash_duo.start_server(app)
         dash_duo.wait_for_contains_text(".notice-empty", "No data yet", timeout=TIMEOUT)
         assert dash_duo.find_elements(".js-plotly-plot") == []
     finally:
+        holder.stop()
         state.set_market(previous)
         empty.close()
 

@@ -22,7 +22,7 @@ from dashboard.metrics import (
     weekday_hour,
 )
 from scheduler.app import build_collector
-from store import SnapshotBatch, Store, schema
+from store import SnapshotBatch, Store, histogram, schema
 from store.reader import StoreReader
 from store.rollups import compute_rollups
 
@@ -96,6 +96,9 @@ def test_a_market_snapshot_lists_every_stream_stores_the_top_and_rolls_up_all(
         median = counts[int(np.ceil(len(counts) / 2)) - 1]
         if median < 10:  # bins are one viewer wide below 10: the median is exact
             assert tail.loc[language, "median_viewers"] == median, language
+        p90 = counts[int(np.ceil(0.9 * len(counts))) - 1]
+        edge = max(e for e in histogram.VIEWER_BINS if e <= p90)  # its bin's lower edge
+        assert tail.loc[language, "p90_viewers"] == edge, language
         assert tail.loc[language, "under_5_share"] == pytest.approx((counts < 5).mean())
     games = group_metrics(
         view.group_frame("game", window), snapshot_weights(view.window_slots(window))
