@@ -62,7 +62,7 @@ def fill(uri: str, lengths: list[int]) -> dict[str, float]:
     from emulator.config import EmulatorSettings
     from emulator.market import Market
     from store import Store, schema
-    from store.history import HISTORY_DIMENSIONS, DayHistory, day_key
+    from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of, day_key
 
     market = Market(EmulatorSettings(_env_file=None))
     games = game_documents(market, END_DAY)
@@ -93,16 +93,13 @@ def fill(uri: str, lengths: list[int]) -> dict[str, float]:
         store.ensure_indexes()
         store.db[schema.GAMES].insert_many(games)
         written = datetime.now(UTC)
-        versions, batch, newest = {}, [], END_DAY
+        versions, newest = {}, END_DAY
         for day in history_days(week, END_DAY - timedelta(days=days - 1), days):
-            batch += [h.to_document(written) for h in day.values()]
+            for history in day.values():
+                collection = collection_of(history.dimension, history.day)
+                store.db[collection].insert_one(history.to_document(written))
             versions[day_key(day["game"].day)] = written
             newest = day["game"].slots[-1]
-            if len(batch) >= 48:
-                store.db[schema.HISTORY].insert_many(batch)
-                batch = []
-        if batch:
-            store.db[schema.HISTORY].insert_many(batch)
         store.db[schema.META].insert_one(
             {
                 "_id": schema.ROLLUP_STATE_ID,
@@ -297,7 +294,7 @@ def main() -> None:
     from store.localdb import LocalFerretDB
 
     lengths = [7, 14] if args.quick else [90, 365]
-    folder = ROOT / "bench" / "out" / f"ferretdb-market-{'-'.join(map(str, lengths))}d"
+    folder = ROOT / "bench" / "out" / f"ferretdb-history-{'-'.join(map(str, lengths))}d"
     fresh = not folder.exists()
     db = LocalFerretDB(folder)
     db.start()

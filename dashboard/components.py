@@ -160,8 +160,9 @@ def status_notices(ctx: PageContext) -> list[html.Div]:
     if ctx.data.detail_cut(ctx.window) and ctx.data.detail_start is not None:
         notes.append(
             notice(
-                "Channel figures (the streamer page, a game's top channels) and games within "
-                f"a language cover the newest days only, from {ctx.data.detail_start:%Y-%m-%d}.",
+                "Channel figures (the streamer page, a game's top channels) and figures "
+                "within one language cover the newest days only, from "
+                f"{ctx.data.detail_start:%Y-%m-%d}.",
                 "info",
             )
         )

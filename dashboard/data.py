@@ -7,8 +7,8 @@ immutable `MarketView` and swaps it in. A request takes whichever view is curren
 it starts and never waits for a load. Results are memoised per view in one cache,
 bounded by size (LRU), so many distinct filter URLs cannot grow a worker without limit.
 
-Every day of games, genres and languages is held; games per language and channels only
-for the newest `DETAIL_DAYS` days, the parts that grow with the long tail.
+Every day of games, genres and languages is held; the crosses with languages and the
+channels only for the newest `DETAIL_DAYS` days: they are most of the bytes.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from store.rollups import KEY_SEPARATOR
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FULL_DIMENSIONS = ("game", "genre", "language", "genre_language")
-RECENT_DIMENSIONS = ("game_language", "channel")
+FULL_DIMENSIONS = ("game", "genre", "language")
+RECENT_DIMENSIONS = ("genre_language", "game_language", "channel")
 CROSS_DIMENSIONS = ("genre_language", "game_language")
 DETAIL_DAYS = 35
 CACHE_BYTES = 96 * 2**20
@@ -556,11 +556,11 @@ class MarketData:
             if not changed and not dropped and unchanged_state and self.loaded:
                 return False
             blocks = {d: {k: b for k, b in old.blocks[d].items() if k in wanted[d]} for d in wanted}
-            for (dimension, key), history in zip(changed, self._read(changed), strict=True):
-                if history is None:
+            for (dimension, key), block in zip(changed, self._read(changed), strict=True):
+                if block is None:
                     blocks[dimension].pop(key, None)
                 else:
-                    blocks[dimension][key] = Block.of(history)
+                    blocks[dimension][key] = block
                 self._versions[dimension][key] = days[key]
             for dimension in wanted:
                 self._versions[dimension] = {
@@ -586,11 +586,11 @@ class MarketData:
         recent = [k for k in keys if k >= cut]
         return {**{d: keys for d in FULL_DIMENSIONS}, **{d: recent for d in RECENT_DIMENSIONS}}
 
-    def _read(self, wanted: list[tuple[str, str]]) -> list[DayHistory | None]:
-        """These (dimension, day) documents. On FerretDB v1 every query reads the whole
-        collection, so few queries: one per dimension when many of its days are wanted
-        (at start), else one for all of them by `_id`."""
-        found: dict[tuple[str, str], DayHistory] = {}
+    def _read(self, wanted: list[tuple[str, str]]) -> list[Block | None]:
+        """These (dimension, day) documents as blocks, each decoded and converted as it
+        arrives. Few queries: one per dimension and month when many days of a dimension
+        are wanted (at start), else one per collection by `_id`."""
+        found: dict[tuple[str, str], Block] = {}
         by_dimension: dict[str, list[str]] = {}
         for dimension, key in wanted:
             by_dimension.setdefault(dimension, []).append(key)
@@ -600,8 +600,10 @@ class MarketData:
                 few += [f"{key}/{dimension}" for key in keys]
                 continue
             since = datetime.strptime(min(keys), "%Y-%m-%d").replace(tzinfo=UTC)
+            chosen = set(keys)
             for history in self.reader.history_dimension(dimension, since):
-                found[(dimension, day_key(history.day))] = history
+                if day_key(history.day) in chosen:
+                    found[(dimension, day_key(history.day))] = Block.of(history)
         for history in self.reader.history_documents(few):
-            found[(history.dimension, day_key(history.day))] = history
+            found[(history.dimension, day_key(history.day))] = Block.of(history)
         return [found.get(item) for item in wanted]

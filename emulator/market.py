@@ -3,7 +3,7 @@
 Deterministic from a seed: channels with heavy-tailed (Pareto) audiences,
 each with a language, a usual game and a habit of going live in its local evening, so
 the live set follows a daily cycle and channels come and go. At the default 550,000
-channels it looks like Twitch: 45,000–110,000 live channels over the day, 0.8–3.2 million
+channels it looks like Twitch: 40,000–103,000 live channels over the day, 1.3–5.5 million
 viewers, about four in five channels under 5 viewers (`bench/market_shape.py`). Viewer
 counts wobble every `drift_seconds`, so a client paging slowly sees streams move between
 pages, as on Twitch.

@@ -315,32 +315,56 @@ def days_between(start: datetime, end: datetime) -> list[datetime]:
     return days
 
 
+def collection_of(dimension: str, day: datetime) -> str:
+    """The collection holding a dimension's days of one month: `history_game_202611`.
+
+    One per dimension and month keeps every collection small: FerretDB v1 reads a whole
+    collection for any query but an exact `_id` match, so a reader of one month of one
+    dimension never pays for the rest of the history."""
+    return f"{schema.HISTORY}_{dimension}_{day:%Y%m}"
+
+
+def months_of(dimension: str, db: Database[dict[str, Any]]) -> list[str]:
+    """The months (`YYYYMM`) that have history of this dimension, oldest first."""
+    prefix = f"{schema.HISTORY}_{dimension}_"
+    names = db.list_collection_names(filter={"name": {"$regex": f"^{prefix}[0-9]{{6}}$"}})
+    return sorted(n.removeprefix(prefix) for n in names if n.startswith(prefix))
+
+
 def read_days(
     db: Database[dict[str, Any]], dimension: str, days: Iterable[datetime]
 ) -> list[DayHistory]:
-    """The stored days of a dimension (missing days are skipped), in one query."""
+    """The stored days of a dimension (missing days are skipped), oldest first."""
     return read_documents(db, [history_id(day, dimension) for day in days])
 
 
 def read_documents(db: Database[dict[str, Any]], ids: Sequence[str]) -> list[DayHistory]:
-    """History documents by `_id`, in one query (on FerretDB v1 every query reads the
-    whole collection, so one query for many documents is far cheaper than one each)."""
-    if not ids:
-        return []
-    # Small batches: FerretDB v1 does not split a reply that outgrows its message limit.
-    found = db[schema.HISTORY].find({"_id": {"$in": list(ids)}}, batch_size=8)
-    return sorted((DayHistory.from_document(d) for d in found), key=lambda h: h.day)
+    """History documents by `_id` (`"<day>/<dimension>"`), one query per collection."""
+    by_collection: dict[str, list[str]] = {}
+    for key in ids:
+        day, _, dimension = key.partition("/")
+        when = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
+        by_collection.setdefault(collection_of(dimension, when), []).append(key)
+    found = []
+    for collection, keys in by_collection.items():
+        # Small batches: FerretDB v1 does not split a reply that outgrows its message limit.
+        query = {"_id": keys[0]} if len(keys) == 1 else {"_id": {"$in": keys}}
+        found += [DayHistory.from_document(d) for d in db[collection].find(query, batch_size=8)]
+    return sorted(found, key=lambda h: h.day)
 
 
 def read_dimension(
     db: Database[dict[str, Any]], dimension: str, since: datetime | None = None
 ) -> Iterator[DayHistory]:
-    """Every stored day of a dimension (from `since` on), in one query."""
-    query: dict[str, Any] = {"dimension": dimension}
-    if since is not None:
-        query["day"] = {"$gte": since}
-    for document in db[schema.HISTORY].find(query, batch_size=8):
-        yield DayHistory.from_document(document)
+    """Every stored day of a dimension (from `since` on), month by month."""
+    first = f"{since:%Y%m}" if since is not None else ""
+    for month in months_of(dimension, db):
+        if month < first:
+            continue
+        for document in db[f"{schema.HISTORY}_{dimension}_{month}"].find({}, batch_size=8):
+            history = DayHistory.from_document(document)
+            if since is None or history.day >= since:
+                yield history
 
 
 def read_history(

@@ -22,7 +22,15 @@ from pymongo.database import Database
 from store import schema
 from store.batch import SnapshotBatch
 from store.errors import StoreError, StoreUnavailable
-from store.history import DAY, HISTORY_DIMENSIONS, DayHistory, day_key, day_of, history_id
+from store.history import (
+    DAY,
+    HISTORY_DIMENSIONS,
+    DayHistory,
+    collection_of,
+    day_key,
+    day_of,
+    history_id,
+)
 from store.rollups import GenreMove, derive_genre_rollups
 
 log = logging.getLogger(__name__)
@@ -181,13 +189,13 @@ class Store:
     ) -> None:
         """Add a published slot's rollups to its day's history documents."""
         day = day_of(slot)
-        wanted = [r for r in rollups if r["dimension"] in HISTORY_DIMENSIONS]
-        found = self.db[schema.HISTORY].find(  # one query: each is a scan on FerretDB v1
-            {"_id": {"$in": [history_id(day, r["dimension"]) for r in wanted]}}, batch_size=8
-        )
-        days = {d["dimension"]: d for d in found}
-        for rollup in wanted:
-            stored = days.get(rollup["dimension"])
+        for rollup in rollups:
+            dimension = rollup["dimension"]
+            if dimension not in HISTORY_DIMENSIONS:
+                continue
+            stored = self.db[collection_of(dimension, day)].find_one(
+                {"_id": history_id(day, dimension)}
+            )
             if stored is None:
                 history = DayHistory.from_rollups(day, rollup["dimension"], [(level, rollup)])
             elif slot in stored["slots"]:  # written before a crash: rebuild the day
@@ -219,9 +227,10 @@ class Store:
     def _save_history(self, history: DayHistory) -> None:
         # Replace, else insert: an upsert by `_id` reads the whole collection on FerretDB v1.
         document = history.to_document(datetime.now(UTC))
-        found = self.db[schema.HISTORY].replace_one({"_id": document["_id"]}, document)
+        collection = collection_of(history.dimension, history.day)
+        found = self.db[collection].replace_one({"_id": document["_id"]}, document)
         if found.matched_count == 0:
-            self._insert_or_replace(schema.HISTORY, document)
+            self._insert_or_replace(collection, document)
 
     def _touch_days(self, days: Iterable[datetime]) -> None:
         """Tell readers which days' history changed (they reload only those)."""
@@ -279,7 +288,7 @@ class Store:
         newest = state.get("newest_slot")
         if newest is None or newest < slot:
             day = day_of(slot)
-            stored = self.db[schema.HISTORY].find_one(
+            stored = self.db[collection_of("genre", day)].find_one(
                 {"_id": history_id(day, "genre")}, {"slots": 1}
             )
             if stored is None or slot not in stored["slots"]:

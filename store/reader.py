@@ -101,10 +101,13 @@ class StoreReader:
         with translate_errors("reading the history"):
             return read_documents(self._db, ids)
 
-    def history_dimension(self, dimension: str, since: datetime | None = None) -> list[DayHistory]:
-        """Every stored day of a dimension's compact history, from `since` on."""
+    def history_dimension(
+        self, dimension: str, since: datetime | None = None
+    ) -> Iterator[DayHistory]:
+        """Every stored day of a dimension's compact history, from `since` on, one at a
+        time (a year of days is read without holding it all decoded at once)."""
         with translate_errors(f"reading the {dimension} history"):
-            return list(read_dimension(self._db, dimension, since))
+            yield from read_dimension(self._db, dimension, since)
 
     def games(self) -> list[dict[str, Any]]:
         with translate_errors("reading games"):

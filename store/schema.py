@@ -27,7 +27,8 @@ GAMES = "games"
 QUARANTINE = "quarantine"
 ROLLUPS = "rollups"
 META = "meta"
-# One document per UTC day and dimension (`store.history`): what readers load.
+# One document per UTC day and dimension (`store.history`): what readers load, in one
+# collection per dimension and month, `history_<dimension>_<YYYYMM>`.
 HISTORY = "history"
 # Frames: a GridFS bucket (`frames.files` + `frames.chunks`), what could not be captured,
 # the classifier's label of each frame, and its genre for each stream.

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from store import SnapshotBatch, Store, histogram, schema
-from store.history import DayHistory, read_histograms, read_history
+from store.history import DayHistory, read_dimension, read_histograms, read_history
 from store.rollups import compute_rollups
 
 DAY = datetime(2026, 11, 21, tzinfo=UTC)
@@ -86,7 +86,11 @@ def test_read_history_equals_the_rollups(store: Store, dimension: str) -> None:
     pd.testing.assert_frame_equal(
         got.reset_index(drop=True), from_rollups(dimension), check_dtype=False
     )
-    assert sorted(store.db[schema.HISTORY].distinct("day")) == [DAY, DAY + timedelta(days=1)]
+    days = [h.day for h in read_dimension(store.db, dimension)]
+    assert days == [DAY, DAY + timedelta(days=1)]
+    assert store.db.list_collection_names(
+        filter={"name": {"$regex": f"^history_{dimension}_[0-9]{{6}}$"}}
+    ) == [f"history_{dimension}_202611"]
     if dimension == "channel":  # who streamed what, at which rank
         stored = {
             (s["slot"], s["user_login"]): (s["game_id"], s["rank"])
@@ -120,7 +124,9 @@ def test_day_histograms_sum_the_slots_and_a_window_reads_whole_days(store: Store
 def test_a_database_without_history_gets_it_built(store: Store) -> None:
     write_all(store)
     before = read_history(store.db, "genre_language", DAY, DAY + timedelta(days=2))
-    store.db[schema.HISTORY].drop()
+    for name in store.db.list_collection_names():
+        if name.startswith("history_"):
+            store.db.drop_collection(name)
     store.db[schema.META].update_one(
         {"_id": schema.ROLLUP_STATE_ID}, {"$unset": {"history_days": ""}}
     )
