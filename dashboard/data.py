@@ -13,6 +13,7 @@ channels only for the newest `DETAIL_DAYS` days: they are most of the bytes.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import threading
@@ -38,8 +39,9 @@ T = TypeVar("T")
 FULL_DIMENSIONS = ("game", "genre", "language")
 RECENT_DIMENSIONS = ("genre_language", "game_language", "channel")
 CROSS_DIMENSIONS = ("genre_language", "game_language")
-DETAIL_DAYS = 35
-CACHE_BYTES = 96 * 2**20
+DETAIL_DAYS = 31  # a month: the longest preset window
+CACHE_BYTES = 48 * 2**20
+MAX_SHARED_STRINGS = 500_000
 BY_ID_LIMIT = 8  # more days of a dimension than this are read by one dimension query
 
 
@@ -79,7 +81,7 @@ class Block:
     names: np.ndarray
     total_channels: np.ndarray
     total_viewers: np.ndarray
-    column: np.ndarray  # the cell's slot (index into `slots`)
+    offsets: np.ndarray  # cells of slot s: offsets[s] up to offsets[s + 1]
     row: np.ndarray  # the cell's key (index into `keys`)
     channels: np.ndarray
     viewers: np.ndarray
@@ -90,12 +92,18 @@ class Block:
     rank: np.ndarray | None = None
 
     @classmethod
-    def of(cls, history: DayHistory) -> Block:
-        keys = np.array(history.keys, dtype=object)
+    def of(cls, history: DayHistory, strings: dict[str, str] | None = None) -> Block:
+        """The day's cells. `strings` shares equal names between blocks: the same games,
+        languages and channels recur every day, and a string object costs ~60 bytes."""
+        shared = strings if strings is not None else {}
+
+        def texts(values: list[str]) -> np.ndarray:
+            return np.array([shared.setdefault(v, v) for v in values], dtype=object)
+
+        keys = texts(history.keys)
         if history.dimension in CROSS_DIMENSIONS:
             parts = [k.rpartition(KEY_SEPARATOR) for k in history.keys]
-            first = np.array([p[0] for p in parts], dtype=object)
-            second = np.array([p[2] for p in parts], dtype=object)
+            first, second = texts([p[0] for p in parts]), texts([p[2] for p in parts])
         else:
             first, second = keys, np.full(len(keys), "", dtype=object)
         slots = pd.DatetimeIndex(history.slots, tz="UTC").as_unit("ns")
@@ -104,10 +112,10 @@ class Block:
         optional: dict[str, Any] = {}
         if history.game is not None and history.rank is not None:
             optional = {
-                "languages": np.array(history.languages, dtype=object),
-                "game_ids": np.array([*history.game_ids, ""], dtype=object),
+                "languages": texts(history.languages),
+                "game_ids": texts([*history.game_ids, ""]),
                 "game": _small(history.game[row, column], len(history.game_ids) + 1),
-                "rank": history.rank[row, column].astype(np.int32),
+                "rank": _small(history.rank[row, column], int(history.rank.max(initial=0)) + 1),
             }
         return cls(
             day=pd.Timestamp(history.day),
@@ -117,12 +125,14 @@ class Block:
             keys=keys,
             first=first,
             second=second,
-            names=np.array(history.names, dtype=object),
+            names=texts(history.names),
             total_channels=history.total_channels,
             total_viewers=history.total_viewers,
-            column=_small(column, len(history.slots)),
+            offsets=np.searchsorted(column, np.arange(len(history.slots) + 1)).astype(np.int32),
             row=_small(row, len(keys)),
-            channels=history.channels[row, column].astype(np.int32),
+            channels=_small(
+                history.channels[row, column], int(history.channels.max(initial=0)) + 1
+            ),
             viewers=history.viewers[row, column].astype(np.int32),
             histogram=None if history.histogram is None else history.histogram.astype(np.int32),
             **optional,
@@ -140,10 +150,14 @@ class Block:
     def cells(self, window: Window) -> slice:
         """The cells of the slots inside the window (cells are in slot order)."""
         columns = self.columns(window)
-        return slice(
-            int(np.searchsorted(self.column, columns.start, "left")),
-            int(np.searchsorted(self.column, columns.stop, "left")),
-        )
+        return slice(int(self.offsets[columns.start]), int(self.offsets[columns.stop]))
+
+    def slots_of(self, cells: slice) -> np.ndarray:
+        """The slot of each of these cells."""
+        first = int(np.searchsorted(self.offsets, cells.start, "right")) - 1
+        last = int(np.searchsorted(self.offsets, cells.stop, "left"))
+        counts = np.diff(np.clip(self.offsets[first : last + 1], cells.start, cells.stop))
+        return np.repeat(self.slots[first:last], counts)
 
 
 def _size_of(value: Any) -> int:
@@ -318,7 +332,7 @@ class MarketView:
             parts.append(
                 pd.DataFrame(
                     {
-                        "slot": block.slots[block.column[cells][chosen]],
+                        "slot": block.slots_of(cells)[chosen],
                         "key": keys[rows[chosen]],
                         "viewers": block.viewers[cells][chosen].astype(np.int64),
                         "channels": block.channels[cells][chosen].astype(np.int64),
@@ -425,7 +439,7 @@ class MarketView:
             parts.append(
                 pd.DataFrame(
                     {
-                        "slot": block.slots[block.column[cells][chosen]],
+                        "slot": block.slots_of(cells)[chosen],
                         "login": block.keys[rows],
                         "name": block.names[rows],
                         "game_id": block.game_ids[games[chosen]],
@@ -470,6 +484,13 @@ class MarketView:
         return self.memo(("top_games", count), build)
 
 
+def release_freed_memory() -> None:
+    """Hand the heap freed by a reload (decoded documents, dense days) back to the OS:
+    glibc keeps it otherwise, and a web worker is measured by its resident memory."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def empty_blocks() -> dict[str, dict[str, Block]]:
     return {d: {} for d in (*FULL_DIMENSIONS, *RECENT_DIMENSIONS)}
 
@@ -495,6 +516,7 @@ class MarketData:
         self._loaded = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._strings: dict[str, str] = {}  # names shared by every block (see Block.of)
         self.load_error = ""
 
     @property
@@ -574,6 +596,7 @@ class MarketData:
             self._view = MarketView(blocks, games, state, old.version + 1, self.cache, self.reader)
             self.cache.clear()  # the old view's results: its requests finish without them
             self._loaded.set()
+            release_freed_memory()
             return True
 
     def _wanted(self, days: dict[str, Any]) -> dict[str, list[str]]:
@@ -594,7 +617,9 @@ class MarketData:
         by_dimension: dict[str, list[str]] = {}
         for dimension, key in wanted:
             by_dimension.setdefault(dimension, []).append(key)
-        few = []
+        if len(self._strings) > MAX_SHARED_STRINGS:  # channels come and go: start afresh
+            self._strings = {}
+        few, strings = [], self._strings
         for dimension, keys in by_dimension.items():
             if len(keys) <= BY_ID_LIMIT:
                 few += [f"{key}/{dimension}" for key in keys]
@@ -603,7 +628,7 @@ class MarketData:
             chosen = set(keys)
             for history in self.reader.history_dimension(dimension, since):
                 if day_key(history.day) in chosen:
-                    found[(dimension, day_key(history.day))] = Block.of(history)
+                    found[(dimension, day_key(history.day))] = Block.of(history, strings)
         for history in self.reader.history_documents(few):
-            found[(history.dimension, day_key(history.day))] = Block.of(history)
+            found[(history.dimension, day_key(history.day))] = Block.of(history, strings)
         return [found.get(item) for item in wanted]
