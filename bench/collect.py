@@ -3,12 +3,11 @@
     .venv/bin/python bench/collect.py            # full run (about 2 minutes)
     .venv/bin/python bench/collect.py --quick    # smaller, for a smoke test
 
-1. A top-1,000 snapshot against the emulator at 100 ms latency: requests and wall time,
-   beside the lower bound requests × latency (pages must be read one after another).
-2. `--all` over 50,000 live streams at 100 ms latency: requests and wall time, beside the
-   lower bounds set by latency (the longest cursor chain; requests / concurrency) and by
-   the 800 points/minute budget.
-3. Insert time per 1,000-stream snapshot into FerretDB (streams, rollups, snapshot).
+1. A top-1,000 snapshot (`SNAPSHOT_SCOPE=top`) against the emulator at 100 ms latency:
+   requests and wall time, beside the lower bound requests × latency (pages must be read
+   one after another). The whole-market snapshot is measured by `bench/market.py`.
+2. Insert time per 1,000-stream snapshot into FerretDB (streams, rollups, history
+   documents, snapshot).
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from store import SnapshotBatch, Spool, Store, schema
 from store.localdb import LocalFerretDB, free_port
 from store.rollups import compute_rollups
 from twitch_client import TwitchClient
-from twitch_client.streams import PAGE_SIZE
 
 LATENCY_MS = 100
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -50,7 +48,9 @@ def collector(
     )
     store = Store(db.uri, database)
     store.ensure_indexes()
-    return Collector(TwitchClient(settings), store, Spool(spool), top_n=settings.snapshot_top_n)
+    return Collector(
+        TwitchClient(settings), store, Spool(spool), top_n=settings.snapshot_top_n, scope="top"
+    )
 
 
 def bench_top(db: LocalFerretDB, tmp: Path, runs: int) -> str:
@@ -82,40 +82,6 @@ def bench_top(db: LocalFerretDB, tmp: Path, runs: int) -> str:
         "invalid cursors), so a run can need a page or two more than 10.\n\n"
         + "\n".join(lines)
         + f"\n\nMedian of the runs after the first: **{median:.2f} s**."
-    )
-
-
-def bench_all(db: LocalFerretDB, tmp: Path, live: int, concurrency: int) -> str:
-    with emulator_process(
-        free_port(), latency_ms=LATENCY_MS, channels=live, always_live="true", drift_seconds=3600
-    ) as url:
-        job = collector(
-            url, db, "bench_all", tmp / "spool-all", all_streams_concurrency=concurrency
-        )
-        began = time.monotonic()
-        listing = job.client.all_streams()
-        listing_seconds = time.monotonic() - began
-        requests = job.client.stats.requests
-        job.close()
-    found = len(listing.streams)
-    languages: dict[str, int] = {}
-    for s in listing.streams:
-        languages[s.language] = languages.get(s.language, 0) + 1
-    longest_chain = max(-(-n // PAGE_SIZE) for n in languages.values())
-    latency_bound = max(longest_chain, requests / concurrency) * LATENCY_MS / 1000
-    budget_bound = max(0.0, (requests - 800) / (800 / 60))
-    return (
-        f"### `--all`: every live stream ({live:,} live), emulator at 100 ms latency\n"
-        f"One cursor chain per language, {concurrency} at a time, sharing the client-side mirror "
-        "of the Helix token bucket. (Viewer drift is switched off so the count can be checked.)\n\n"
-        "| streams found | requests | wall (s) | latency bound (s) | points-budget bound (s) |\n"
-        "| --- | --- | --- | --- | --- |\n"
-        f"| {found:,} of {live:,} | {requests} | {listing_seconds:.2f} | {latency_bound:.2f} | "
-        f"{budget_bound:.2f} |\n\n"
-        f"The latency bound is max(longest chain = {longest_chain} pages of the biggest language, "
-        f"requests / {concurrency} chains) × 100 ms; the budget bound is the time the 800 points/min "
-        f"bucket needs beyond its first 800 points (0 when requests ≤ 800). The biggest language "
-        "(en, ~36 % of streams) is one sequential chain and sets the wall time."
     )
 
 
@@ -165,7 +131,7 @@ def bench_insert(db: LocalFerretDB, repeats: int) -> str:
     return (
         "### Insert time per snapshot into FerretDB\n"
         f"`Store.write_snapshot` of 1,000 stream documents + {rollup_count} rollup documents + the snapshot "
-        "document and the `meta` update, "
+        "document, the six history documents of its day and the `meta` update, "
         f"{repeats} consecutive slots into one database (FerretDB v1.24.2, SQLite, loopback).\n\n"
         f"| median (ms) | p95 (ms) | min (ms) | max (ms) |\n| --- | --- | --- | --- |\n"
         f"| {statistics.median(timings) * 1000:.0f} | {p95 * 1000:.0f} | {timings[0] * 1000:.0f} | "
@@ -188,7 +154,6 @@ def main() -> None:
         try:
             sections = [
                 bench_top(db, tmp, runs=2 if args.quick else 5),
-                bench_all(db, tmp, live=5_000 if args.quick else 50_000, concurrency=6),
                 bench_insert(db, repeats=5 if args.quick else 30),
             ]
         finally:
