@@ -48,6 +48,7 @@ STEPS = [
     *(f"rollup:{d}" for d in ("game", "genre", "language", "genre_language")),
     *(f"rollup:{d}" for d in ("game_language", "channel")),
     "publish",
+    "history",
     "announce",
 ]
 # Runs the scheduler CLI with a phase hook: at step argv[1], send signal argv[3] to the
@@ -295,7 +296,8 @@ def main() -> int:
         db = LocalFerretDB(work / "ferretdb", free_port())
         db.start()
         try:
-            with emulator_process(free_port(), latency_ms=5) as url:
+            # A small market: the drills are about what survives a fault, not scale.
+            with emulator_process(free_port(), latency_ms=5, channels=20_000) as url:
                 rig = Rig(db, url, work)
                 drills = [
                     *kill_at_each_step(rig),
