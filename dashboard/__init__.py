@@ -1,1 +1,1 @@
-"""The Dash market website (see issue: Show)."""
+"""The Dash market website: the app, its pages, figures and the in-memory market view."""
