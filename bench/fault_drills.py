@@ -141,17 +141,27 @@ class Rig:
 
 
 def one_observation(store: Store, slot: datetime, snapshot: dict[str, Any]) -> bool:
+    """The slot's documents are one listing: the stored streams are what the snapshot
+    says and what its channel rollup adds up; every other rollup adds up the listing."""
     streams = list(
         store.db[schema.STREAMS].find({"slot": slot}, {"stream_id": 1, "viewer_count": 1})
     )
     viewers = sum(s["viewer_count"] for s in streams)
-    rollups = list(store.db[schema.ROLLUPS].find({"slot": slot}, {"total_viewers": 1}))
+    market = snapshot["market_viewer_count"]
+    rollups = list(store.db[schema.ROLLUPS].find({"slot": slot}))
+
+    def adds_up(rollup: dict[str, Any]) -> bool:
+        summed = sum(g["viewers"] for g in rollup["groups"])
+        return rollup["total_viewers"] == market and summed == (
+            viewers if rollup["dimension"] == "channel" else market
+        )
+
     return (
         len(streams) == snapshot["stream_count"]
         and len({s["stream_id"] for s in streams}) == len(streams)
         and viewers == snapshot["viewer_count"]
         and len(rollups) == 6
-        and all(r["total_viewers"] == viewers for r in rollups)
+        and all(adds_up(r) for r in rollups)
     )
 
 

@@ -45,9 +45,10 @@ def page_times(db: LocalFerretDB) -> list[tuple[str, float, float]]:
     from dashboard.app import create_app
 
     create_app(reader=StoreReader(db.uri, "replay_bench"))
-    data = state.market()
-    data.start_loading().join()
-    assert data.loaded, data.load_error
+    holder = state.market()
+    assert holder.wait_loaded(600), holder.load_error
+    holder.stop()
+    data = holder.view()
     first, last = data.oldest_slot(), data.newest_slot()
     assert first is not None and last is not None
     query = {"window": "custom", "start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
