@@ -55,6 +55,11 @@ def set_phase_hook(hook: PhaseHook | None) -> None:
     _phase_hook = hook
 
 
+def _milliseconds(moment: datetime) -> datetime:
+    """`moment` truncated to what a BSON date holds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 @contextmanager
 def translate_errors(action: str) -> Iterator[None]:
     """Turn pymongo's exceptions into the store's."""
@@ -81,6 +86,8 @@ class Store:
         self.db: Database[dict[str, Any]] = self._client.get_database(
             database, codec_options=options
         )
+        # (day, its `meta.history_days` version, its documents) as this store last wrote them
+        self._day_cache: tuple[str, Any, dict[str, DayHistory]] = ("", None, {})
 
     def close(self) -> None:
         self._client.close()
@@ -179,31 +186,50 @@ class Store:
             if batch.snapshot.get("status") == schema.COMPLETE:
                 self._phase("history", slot)
                 level = str(batch.snapshot.get("level") or schema.STREAM_LEVEL)
-                self._record_history(slot, level, batch.rollups)
+                state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
+                written = self._record_history(slot, level, batch.rollups, state)
                 self._phase("announce", slot)
-                self._announce(slot, degraded=bool(batch.snapshot.get("degraded")))
+                degraded = bool(batch.snapshot.get("degraded"))
+                self._announce(slot, degraded=degraded, state=state, histories=written)
         return True
 
     def _record_history(
-        self, slot: datetime, level: str, rollups: Iterable[dict[str, Any]]
-    ) -> None:
-        """Add a published slot's rollups to its day's history documents."""
+        self,
+        slot: datetime,
+        level: str,
+        rollups: Iterable[dict[str, Any]],
+        state: dict[str, Any],
+    ) -> dict[str, DayHistory]:
+        """Add a published slot's rollups to its day's history documents.
+
+        The day's documents this store wrote last are reused while `meta` says nobody
+        rewrote the day since (a rebuild by the labeller would have): one read of `meta`
+        instead of one query per dimension, each a collection scan on FerretDB v1."""
         day = day_of(slot)
+        version = (state.get("history_days") or {}).get(day_key(day))
+        cached: dict[str, DayHistory] = {}
+        if version is not None and self._day_cache[:2] == (day_key(day), version):
+            cached = self._day_cache[2]
+        written = {}
         for rollup in rollups:
             dimension = rollup["dimension"]
             if dimension not in HISTORY_DIMENSIONS:
                 continue
-            stored = self.db[collection_of(dimension, day)].find_one(
-                {"_id": history_id(day, dimension)}
-            )
-            if stored is None:
-                history = DayHistory.from_rollups(day, rollup["dimension"], [(level, rollup)])
-            elif slot in stored["slots"]:  # written before a crash: rebuild the day
-                history = self._day_from_rollups(day, rollup["dimension"])
+            known = cached.get(dimension)
+            if known is None:
+                stored = self.db[collection_of(dimension, day)].find_one(
+                    {"_id": history_id(day, dimension)}
+                )
+                known = None if stored is None else DayHistory.from_document(stored)
+            if known is None:
+                history = DayHistory.from_rollups(day, dimension, [(level, rollup)])
+            elif slot in known.slots:  # written before a crash: rebuild the day
+                history = self._day_from_rollups(day, dimension)
             else:
-                history = DayHistory.from_document(stored).with_slot(level, rollup)
+                history = known.with_slot(level, rollup)
             self._save_history(history)
-        self._touch_days([day])
+            written[dimension] = history
+        return written
 
     def _published_in(self, day: datetime) -> list[tuple[datetime, str]]:
         found = self.db[schema.SNAPSHOTS].find(
@@ -234,7 +260,7 @@ class Store:
 
     def _touch_days(self, days: Iterable[datetime]) -> None:
         """Tell readers which days' history changed (they reload only those)."""
-        now = datetime.now(UTC)
+        now = _milliseconds(datetime.now(UTC))
         changes = {f"history_days.{day_key(day)}": now for day in days}
         if changes:
             self.db[schema.META].update_one(
@@ -295,13 +321,23 @@ class Store:
                 self.rebuild_history(day)
             self._announce(slot, degraded=degraded)
 
-    def _announce(self, slot: datetime, *, degraded: bool) -> None:
+    def _announce(
+        self,
+        slot: datetime,
+        *,
+        degraded: bool,
+        state: dict[str, Any] | None = None,
+        histories: dict[str, DayHistory] | None = None,
+    ) -> None:
         """Tell readers (the dashboard) what changed: a newer slot, or an older one arriving
-        late (from the spool), which counts as a rebuild so that they reload."""
-        now = datetime.now(UTC)
-        state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
+        late (from the spool), which counts as a rebuild so that they reload; and that the
+        slot's day of history changed."""
+        now = _milliseconds(datetime.now(UTC))  # as BSON stores it, to compare read-backs
+        if state is None:
+            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
         newest = state.get("newest_slot")
-        changes: dict[str, Any] = {"written_at": now}
+        day = day_key(day_of(slot))
+        changes: dict[str, Any] = {"written_at": now, f"history_days.{day}": now}
         if newest is None or slot > newest:
             changes["newest_slot"] = slot
             changes["newest_degraded"] = degraded
@@ -310,6 +346,7 @@ class Store:
         self.db[schema.META].update_one(
             {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
         )
+        self._day_cache = (day, now, histories or {})
 
     def _insert_or_replace(self, collection: str, document: dict[str, Any]) -> None:
         """Insert a document, or replace the one with its `_id` (left by an older writer)."""

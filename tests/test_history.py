@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import FerretDB
 from store import SnapshotBatch, Store, histogram, schema
 from store.history import DayHistory, read_dimension, read_histograms, read_history
 from store.rollups import compute_rollups
@@ -49,16 +50,20 @@ def rollups_of(slot: datetime, seed: int) -> list[dict[str, Any]]:
     )
 
 
+def write_one(store: Store, slot: datetime, seed: int) -> None:
+    store.write_snapshot(
+        SnapshotBatch(
+            slot=slot,
+            snapshot={"_id": schema.snapshot_id(slot), "slot": slot, "status": "complete"},
+            streams=streams_of(slot, seed)[:30],
+            rollups=rollups_of(slot, seed),
+        )
+    )
+
+
 def write_all(store: Store) -> None:
     for seed, slot in enumerate(SLOTS):
-        store.write_snapshot(
-            SnapshotBatch(
-                slot=slot,
-                snapshot={"_id": schema.snapshot_id(slot), "slot": slot, "status": "complete"},
-                streams=streams_of(slot, seed)[:30],
-                rollups=rollups_of(slot, seed),
-            )
-        )
+        write_one(store, slot, seed)
 
 
 def from_rollups(dimension: str) -> pd.DataFrame:
@@ -173,3 +178,23 @@ def test_an_empty_key_and_empty_names_survive_the_round_trip() -> None:
     assert back.keys == [""] and back.names == [""] and back.channels.tolist() == [[2]]
     empty = DayHistory.from_document(DayHistory.from_rollups(DAY, "genre", []).to_document(DAY))
     assert empty.keys == [] and empty.channels.shape == (0, 0)
+
+
+@pytest.mark.integration
+def test_a_day_rebuilt_by_another_writer_is_read_again_before_the_next_slot(
+    store: Store, ferretdb: FerretDB, database_name: str
+) -> None:
+    first, second = SLOTS[0], SLOTS[1]  # the same day
+    write_one(store, first, 0)
+    learned = {**GENRES, "g4": "Racing"}  # the genre of g4 is learned after the first slot
+    store.db[schema.GAMES].insert_many(
+        [{"_id": g, "name": f"Game {g}", "primary_genre": genre} for g, genre in learned.items()]
+    )
+    labeller = Store(ferretdb.uri, database_name)  # another process's store
+    labeller.rebuild_rollups(first)
+    labeller.close()
+    write_one(store, second, 1)  # this store wrote the day last before the rebuild
+    genres = read_history(store.db, "genre", first, first + timedelta(minutes=1))
+    assert "Racing" in set(genres["key"]) and "Unknown" not in set(genres["key"])
+    both = read_history(store.db, "genre", first, second + timedelta(minutes=1))
+    assert sorted(set(both["slot"])) == [pd.Timestamp(first), pd.Timestamp(second)]
