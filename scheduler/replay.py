@@ -23,7 +23,8 @@ def replay_recording(
     """Collect every snapshot of the recording the emulator is replaying; return the summaries."""
     base = emulator_url.rstrip("/") + "/_emulator"
     summaries = []
-    with requests.Session() as http:
+    # Slots arrive in time order: each day's history is written once, when it is over.
+    with requests.Session() as http, collector.store.bulk_history():
         while True:
             clock = http.get(f"{base}/clock", timeout=timeout).json()
             if "replay" not in clock:

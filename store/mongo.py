@@ -88,6 +88,8 @@ class Store:
         )
         # (day, its `meta.history_days` version, its documents) as this store last wrote them
         self._day_cache: tuple[str, Any, dict[str, DayHistory]] = ("", None, {})
+        self._unsaved = False  # the cached day's documents are not written yet (bulk mode)
+        self._bulk = False
 
     def close(self) -> None:
         self._client.close()
@@ -193,6 +195,31 @@ class Store:
                 self._announce(slot, degraded=degraded, state=state, histories=written)
         return True
 
+    @contextmanager
+    def bulk_history(self) -> Iterator[None]:
+        """Write each day's history documents once, when the next day begins and at the
+        end, instead of after every slot: for bulk imports (replays, backfills) in slot
+        order. Readers see a day when it is written; a crash before that leaves published
+        slots without history, which `ensure_history` and the next `is_collected` of such
+        a slot rebuild."""
+        self._bulk = True
+        try:
+            yield
+        finally:
+            self._bulk = False
+            with translate_errors("writing the history"):
+                self._flush_history()
+
+    def _flush_history(self) -> None:
+        if not self._unsaved:
+            return
+        for history in self._day_cache[2].values():
+            self._save_history(history)
+        self._unsaved = False
+        day = datetime.strptime(self._day_cache[0], "%Y-%m-%d").replace(tzinfo=UTC)
+        self._touch_days([day])
+        self._day_cache = ("", None, {})
+
     def _record_history(
         self,
         slot: datetime,
@@ -208,7 +235,11 @@ class Store:
         day = day_of(slot)
         version = (state.get("history_days") or {}).get(day_key(day))
         cached: dict[str, DayHistory] = {}
-        if version is not None and self._day_cache[:2] == (day_key(day), version):
+        if self._unsaved and self._day_cache[0] != day_key(day):
+            self._flush_history()  # a bulk import moved on to another day
+        if self._unsaved or (
+            version is not None and self._day_cache[:2] == (day_key(day), version)
+        ):
             cached = self._day_cache[2]
         written = {}
         for rollup in rollups:
@@ -227,8 +258,10 @@ class Store:
                 history = self._day_from_rollups(day, dimension)
             else:
                 history = known.with_slot(level, rollup)
-            self._save_history(history)
+            if not self._bulk:
+                self._save_history(history)
             written[dimension] = history
+        self._unsaved = self._bulk
         return written
 
     def _published_in(self, day: datetime) -> list[tuple[datetime, str]]:
@@ -337,7 +370,9 @@ class Store:
             state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
         newest = state.get("newest_slot")
         day = day_key(day_of(slot))
-        changes: dict[str, Any] = {"written_at": now, f"history_days.{day}": now}
+        changes: dict[str, Any] = {"written_at": now}
+        if not self._unsaved:  # a bulk import tells of its day once it is written
+            changes[f"history_days.{day}"] = now
         if newest is None or slot > newest:
             changes["newest_slot"] = slot
             changes["newest_degraded"] = degraded
@@ -346,7 +381,10 @@ class Store:
         self.db[schema.META].update_one(
             {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
         )
-        self._day_cache = (day, now, histories or {})
+        if not self._unsaved:
+            self._day_cache = (day, now, histories or {})
+        elif histories:
+            self._day_cache = (day, None, histories)
 
     def _insert_or_replace(self, collection: str, document: dict[str, Any]) -> None:
         """Insert a document, or replace the one with its `_id` (left by an older writer)."""

@@ -198,3 +198,34 @@ def test_a_day_rebuilt_by_another_writer_is_read_again_before_the_next_slot(
     assert "Racing" in set(genres["key"]) and "Unknown" not in set(genres["key"])
     both = read_history(store.db, "genre", first, second + timedelta(minutes=1))
     assert sorted(set(both["slot"])) == [pd.Timestamp(first), pd.Timestamp(second)]
+
+
+@pytest.mark.integration
+def test_a_bulk_import_writes_the_same_history_once_a_day(
+    store: Store, ferretdb: FerretDB, database_name: str
+) -> None:
+    ordered = sorted(SLOTS)
+    for seed, slot in enumerate(ordered):
+        write_one(store, slot, seed)
+    other = Store(ferretdb.uri, f"{database_name}_bulk")
+    try:
+        saved: list[str] = []
+        save = other._save_history
+        other._save_history = lambda h: (saved.append(h.dimension), save(h))[1]  # type: ignore[method-assign]
+        with other.bulk_history():
+            for seed, slot in enumerate(ordered):
+                write_one(other, slot, seed)
+                if slot == ordered[1]:  # mid-day: not written yet, so not announced either
+                    state = other.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
+                    assert state is not None and "history_days" not in state
+        assert len(saved) == 2 * 6  # two days, six dimensions, once each
+        for dimension in ("genre", "channel", "game_language"):
+            pd.testing.assert_frame_equal(
+                read_history(other.db, dimension, DAY, DAY + timedelta(days=2)),
+                read_history(store.db, dimension, DAY, DAY + timedelta(days=2)),
+            )
+        state = other.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
+        assert state is not None and sorted(state["history_days"]) == ["2026-11-21", "2026-11-22"]
+    finally:
+        other.db.client.drop_database(f"{database_name}_bulk")
+        other.close()
