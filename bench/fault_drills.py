@@ -323,7 +323,7 @@ def main() -> int:
     markdown = (
         f"`.venv/bin/python bench/fault_drills.py` on {machine()}, {seconds:.0f} s in all; "
         f"whole-market snapshots of a 20,000-channel market, the top {TOP_N} stored in full, "
-        "emulator at 5 ms latency.\n\n{table(drills)}"
+        f"emulator at 5 ms latency.\n\n{table(drills)}"
     )
     print(markdown)
     if not args.no_write:
