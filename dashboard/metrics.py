@@ -167,7 +167,8 @@ def channel_concentration(
     streams: pd.DataFrame, weights: pd.Series, tops: Sequence[int] = (1, 3, 5, 10)
 ) -> dict[str, float]:
     """Share of a group's hours watched taken by its N biggest channels in the window, and
-    what the channels outside the top 5 drew on average (time-weighted viewers per channel).
+    how many channels it had. What a newcomer can expect comes from the whole market's
+    histograms (`tail_metrics`), not from these stored top streams.
 
     `streams`: one row per observation with `slot`, `user_login`, `viewer_count`.
     """
@@ -185,10 +186,6 @@ def channel_concentration(
         f"top_{n}_share": float(per_channel["vh"].iloc[:n].sum()) / total if total else 0.0
         for n in tops
     }
-    rest = per_channel.iloc[5:]
-    result["rest_viewers_per_channel"] = (
-        float(rest["vh"].sum() / rest["ch"].sum()) if rest["ch"].sum() else 0.0
-    )
     result["channels"] = float(len(per_channel))
     return result
 
