@@ -2,14 +2,17 @@
 
 Control endpoints (not part of Twitch) live under `/_emulator/`:
 `GET stats`, `POST stats/reset`, `GET clock`, `POST clock` (move the simulated clock),
-`POST replay/next`.
+`POST replay/next`, and for the chat server `GET chat/sent` (what it wrote, per channel and
+minute), `POST chat/reset`, `POST chat/pause`, `POST chat/resume`, `POST chat/reconnect`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import NotFound
 
 from emulator import cdn, helix, igdb
 from emulator.config import EmulatorSettings
@@ -77,5 +80,28 @@ def create_app(settings: EmulatorSettings, source: StreamSource | None = None) -
         if not source.advance():
             return Response("recording exhausted", status=409)
         return jsonify({"index": source.index, "observed_at": source.observed_at().isoformat()})
+
+    def chat_server() -> Any:
+        server = app.extensions.get("chat")
+        if server is None:
+            raise NotFound("this emulator serves no chat")
+        return server
+
+    @app.get("/_emulator/chat/sent")
+    def chat_sent() -> Response:
+        return jsonify(chat_server().sent())
+
+    @app.post("/_emulator/chat/<action>")
+    def chat_control(action: str) -> Response:
+        server = chat_server()
+        if action == "reset":
+            server.reset_ledger()
+        elif action in ("pause", "resume"):
+            server.paused = action == "pause"
+        elif action == "reconnect":
+            return jsonify({"reconnected": server.reconnect_all()})
+        else:
+            raise NotFound(f"no chat action {action!r}")
+        return jsonify({"ok": True})
 
     return app

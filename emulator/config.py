@@ -53,6 +53,13 @@ class EmulatorSettings(BaseSettings):
     # Thumbnails: JPEGs from `<frames_dir>/<genre>/<game>/*.jpg|png` when set, else drawn
     frames_dir: Path | None = None
 
+    # Chat: an IRC server on `chat_port` (0 picks a free one) over the simulated market
+    chat_enabled: bool = True
+    chat_port: int = Field(default=8781, ge=0)
+    chat_rate_scale: float = Field(default=1.0, gt=0)  # times the viewer-driven message rate
+    chat_joins_per_10s: int = Field(default=20, ge=1)  # Twitch's limit for normal users
+    chat_reconnect_rate: float = Field(default=0.0, ge=0)  # RECONNECTs per connection-minute
+
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from emulator import cursors
+from emulator import cursors, emotes
 from emulator.errors import cdn_503, helix_error, oauth_error
+from emulator.market import Market
 from emulator.state import Bucket, EmulatorState
 from emulator.table import StreamTable
 
@@ -199,6 +200,37 @@ def register(app: Flask, state: EmulatorState) -> None:
             if g["id"] in ids or g["name"] in names or (g["igdb_id"] and g["igdb_id"] in igdb_ids)
         ]
         return respond({"data": found}, headers)
+
+    template = (
+        "https://static-cdn.jtvnw.net/emoticons/v2/{{id}}/{{format}}/{{theme_mode}}/{{scale}}"
+    )
+
+    @app.get("/helix/chat/emotes/global")
+    def global_emotes() -> Response:
+        error, headers = guard()
+        if error is not None:
+            return fail(error, headers)
+        return respond({"data": emotes.global_helix(), "template": template}, headers)
+
+    @app.get("/helix/chat/emotes")
+    def channel_emotes() -> Response:
+        error, headers = guard()
+        if error is not None:
+            return fail(error, headers)
+        broadcaster = request.args.get("broadcaster_id", "")
+        if not broadcaster:
+            return fail(helix_error(400, 'Missing required parameter "broadcaster_id"'), headers)
+        source = state.source
+        index = source.channel_of_user_id(broadcaster) if isinstance(source, Market) else None
+        found = (
+            []
+            if index is None or not isinstance(source, Market)
+            else [
+                e.helix(broadcaster)
+                for e in emotes.channel_emotes(source.login_of(index), source.popularity_of(index))
+            ]
+        )
+        return respond({"data": found, "template": template}, headers)
 
     @app.get("/helix/games/top")
     def top_games() -> Response:

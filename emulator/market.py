@@ -165,6 +165,7 @@ class Market:
         self._channels = self._make_channels(rng, settings.channels)
         self._lock = threading.Lock()
         self._cache: tuple[int, StreamTable] | None = None
+        self._by_login: dict[str, int] | None = None
 
     def _make_channels(self, rng: np.random.Generator, n: int) -> _Channels:
         weights = np.array([c.weight for c in self.categories])
@@ -260,6 +261,28 @@ class Market:
 
     def login_of(self, channel: int) -> str:
         return self._channels.login[channel]
+
+    def user_id_of(self, channel: int) -> str:
+        return str(self._channels.user_id[channel])
+
+    def popularity_of(self, channel: int) -> float:
+        return float(self._channels.popularity[channel])
+
+    def channel_of_login(self, login: str) -> int | None:
+        """The channel index of a login (None for logins the market has not)."""
+        with self._lock:
+            if self._by_login is None:
+                self._by_login = {name: i for i, name in enumerate(self._channels.login)}
+            return self._by_login.get(login.lower())
+
+    def channel_of_user_id(self, user_id: str) -> int | None:
+        if not user_id.isdigit():
+            return None
+        offset = int(user_id) - 10_000_000 - settings_salt(self.settings)
+        index, remainder = divmod(offset, 7919)
+        if remainder or not 0 <= index < len(self._channels.login):
+            return None
+        return index
 
     def _live_records(self, t: float, quantum: int) -> list[dict[str, Any]]:
         ch = self._channels

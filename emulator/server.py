@@ -9,7 +9,9 @@ from types import TracebackType
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from emulator.app import create_app
+from emulator.chat import ChatServer
 from emulator.config import EmulatorSettings
+from emulator.market import Market
 from emulator.state import StreamSource
 
 
@@ -26,6 +28,18 @@ class EmulatorServer:
         if not settings.public_url:
             settings.public_url = f"http://{settings.host}:{self._server.server_port}"
         self._thread: threading.Thread | None = None
+        market = self.app.extensions["emulator"].source
+        self.chat: ChatServer | None = (
+            ChatServer(settings, market)
+            if settings.chat_enabled and isinstance(market, Market)
+            else None
+        )
+        self.app.extensions["chat"] = self.chat
+
+    @property
+    def chat_url(self) -> str:
+        """Where the chat server listens (`irc://host:port`); empty without one."""
+        return f"irc://{self.settings.host}:{self.chat.port}" if self.chat else ""
 
     @property
     def url(self) -> str:
@@ -36,9 +50,13 @@ class EmulatorServer:
         return self.app.extensions["emulator"]
 
     def serve_forever(self) -> None:
+        if self.chat is not None:
+            self.chat.start()
         self._server.serve_forever()
 
     def start(self) -> EmulatorServer:
+        if self.chat is not None:
+            self.chat.start()
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="emulator", daemon=True
         )
@@ -46,6 +64,8 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        if self.chat is not None:
+            self.chat.stop()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -119,6 +120,24 @@ class Settings(BaseSettings):
     clip_url_template: str = ""
     classifier_model_dir: Path = Path("models/genre")
 
+    # Chat: the IRC reader of the top channels (`python -m chat run`)
+    chat_irc_url: str = ""  # default: the emulator's chat, or Twitch's over TLS with credentials
+    chat_emulator_port: int = Field(default=8781, ge=1, le=65535)
+    chat_channels: int = Field(default=1000, ge=0)  # the newest snapshot's top N
+    chat_joins_per_10s: int = Field(default=20, ge=1)  # Twitch: 20 for users, 2,000 for bots
+    chat_nick: str = ""  # empty: an anonymous justinfan login (read-only)
+    chat_oauth_token: SecretStr = SecretStr("")
+    # Channels are split across readers by a hash of the login: reader `chat_shard` of
+    # `chat_shards` reads its part; shard 0 also builds the chat rollups.
+    chat_shards: int = Field(default=1, ge=1, le=64)
+    chat_shard: int = Field(default=0, ge=0)
+    chat_flush_seconds: float = Field(default=10.0, gt=0)
+    chat_follow_seconds: float = Field(default=60.0, gt=0)
+    chat_rollup_grace_seconds: float = Field(default=90.0, ge=0)
+    chat_topics: str = "worldcup,patch,speedrun,giveaway"  # keywords whose emotes are counted
+    chat_minutes_retention_days: float = Field(default=7.0, gt=0)
+    chat_max_pending_minutes: int = Field(default=180, ge=1)  # then spooled to disk
+
     # HTTP behaviour
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     http_max_attempts: int = Field(default=8, ge=1)
@@ -159,6 +178,8 @@ class Settings(BaseSettings):
             raise ValueError("TWITCH_CLIENT_ID is set but TWITCH_CLIENT_SECRET is not")
         if secret and not self.twitch_client_id:
             raise ValueError("TWITCH_CLIENT_SECRET is set but TWITCH_CLIENT_ID is not")
+        if self.chat_shard >= self.chat_shards:
+            raise ValueError(f"CHAT_SHARD must be below CHAT_SHARDS ({self.chat_shards})")
         minutes = parse_snapshot_minutes(self.snapshot_minutes)
         if self.snapshot_misfire_grace_seconds >= 60 * shortest_interval_minutes(minutes):
             raise ValueError(
@@ -170,6 +191,20 @@ class Settings(BaseSettings):
     @property
     def split_languages(self) -> tuple[str, ...]:
         return tuple(p.strip() for p in self.all_streams_split_languages.split(",") if p.strip())
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(p.strip().lower() for p in self.chat_topics.split(",") if p.strip())
+
+    @property
+    def chat_url(self) -> str:
+        """The Twitch IRC endpoint the chat reader connects to."""
+        if self.chat_irc_url:
+            return self.chat_irc_url
+        if self.uses_emulator:
+            host = urlsplit(self.emulator_url).hostname or "127.0.0.1"
+            return f"irc://{host}:{self.chat_emulator_port}"
+        return "ircs://irc.chat.twitch.tv:6697"
 
     @property
     def uses_emulator(self) -> bool:

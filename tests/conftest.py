@@ -94,7 +94,14 @@ def make_emulator() -> Iterator[EmulatorFactory]:
     servers: list[EmulatorServer] = []
 
     def start(**overrides: Any) -> EmulatorServer:
-        options = {"port": 0, "frozen_at": FROZEN_AT, "channels": 20_000, **QUIET, **overrides}
+        options = {
+            "port": 0,
+            "chat_port": 0,
+            "frozen_at": FROZEN_AT,
+            "channels": 20_000,
+            **QUIET,
+            **overrides,
+        }
         server = EmulatorServer(EmulatorSettings(_env_file=None, **options))  # type: ignore[call-arg]
         servers.append(server.start())
         return server

@@ -16,15 +16,17 @@ import requests
 
 from settings import TWITCH_LANGUAGES, Settings
 from twitch_client.auth import AppTokenProvider
+from twitch_client.emotes import get_emotes
 from twitch_client.games import get_games
 from twitch_client.igdb import game_genres
-from twitch_client.models import Game, QuarantinedRecord, Stream
+from twitch_client.models import Emote, Game, QuarantinedRecord, Stream
 from twitch_client.ratelimit import FixedRateLimiter, HelixBucket
 from twitch_client.streams import StreamListing, list_all_streams, list_streams
 from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail, on_cdn
 from twitch_client.transport import RequestStats, RetryPolicy, Transport
 
 __all__ = [
+    "Emote",
     "Game",
     "QuarantinedRecord",
     "Stream",
@@ -113,6 +115,14 @@ class TwitchClient:
     def games(self, ids: Iterable[str]) -> tuple[list[Game], list[QuarantinedRecord]]:
         """Helix game metadata for these Twitch game ids."""
         return get_games(self._helix_get("/games"), ids)
+
+    def global_emotes(self) -> tuple[list[Emote], list[QuarantinedRecord]]:
+        """Twitch's global emotes (free for everyone)."""
+        return get_emotes(self._helix_get("/chat/emotes/global"))
+
+    def channel_emotes(self, broadcaster_id: str) -> tuple[list[Emote], list[QuarantinedRecord]]:
+        """One channel's subscriber, bits and follower emotes."""
+        return get_emotes(self._helix_get("/chat/emotes"), broadcaster_id)
 
     def igdb_genres(self, igdb_ids: Iterable[str]) -> dict[str, list[str]]:
         """IGDB genre names for these IGDB game ids (IGDB's 4 requests/s respected)."""

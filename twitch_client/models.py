@@ -55,6 +55,21 @@ class Game(BaseModel):
     igdb_id: OptionalNumericId = ""
 
 
+class Emote(BaseModel):
+    """One emote of `GET /helix/chat/emotes/global` or `GET /helix/chat/emotes`.
+
+    Global emotes have no `emote_type`; a channel's are `subscriptions`, `bitstier` or
+    `follower`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: OpaqueId
+    name: Annotated[str, StringConstraints(strict=True, min_length=1)]
+    emote_type: Annotated[str, Field(strict=True)] = ""
+    emote_set_id: Annotated[str, Field(strict=True)] = ""
+    tier: Annotated[str, Field(strict=True)] = ""
+
+
 @dataclass(frozen=True)
 class QuarantinedRecord:
     """A record the API sent that failed validation, kept with the reason."""

@@ -1,0 +1,1 @@
+"""Twitch chat: an IRC reader of the top channels, counted per channel and minute."""

@@ -1,0 +1,159 @@
+"""Chat messages counted per channel and minute, in memory, until the store has them.
+
+A minute is the minute of the message's `tmi-sent-ts` (Twitch's clock), so counts do not
+depend on when the reader happened to receive a line, and a reconnect in the middle of a
+minute adds to the same minute. Chatters are counted by user id inside the minute and
+only the count leaves the process: no chatter id or message text is kept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.irc import ChatMessage
+
+MINUTE_MS = 60_000
+
+# `kind_of(emote_id, channel)` → "free" or "paid"
+EmoteKind = Callable[[str, str], str]
+
+
+@dataclass
+class TopicCounts:
+    messages: int = 0
+    emotes: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class ChannelMinute:
+    """What one channel's chat said in one minute."""
+
+    room_id: str = ""
+    messages: int = 0
+    subscriber_messages: int = 0
+    emote_only_messages: int = 0
+    chatters: set[str] = field(default_factory=set)
+    free_emotes: Counter[str] = field(default_factory=Counter)
+    paid_emotes: Counter[str] = field(default_factory=Counter)
+    topics: dict[str, TopicCounts] = field(default_factory=dict)
+
+    def as_entry(self, channel: str) -> dict[str, object]:
+        """The channel's entry of a `chat_minutes` document."""
+        return {
+            "channel": channel,
+            "room_id": self.room_id,
+            "messages": self.messages,
+            "chatters": len(self.chatters),
+            "subscriber_messages": self.subscriber_messages,
+            "emote_only_messages": self.emote_only_messages,
+            "free_emote_uses": sum(self.free_emotes.values()),
+            "paid_emote_uses": sum(self.paid_emotes.values()),
+            "free_emotes": dict(self.free_emotes),
+            "paid_emotes": dict(self.paid_emotes),
+            "topics": {
+                topic: {"messages": counts.messages, "emotes": dict(counts.emotes)}
+                for topic, counts in self.topics.items()
+            },
+        }
+
+
+class MinuteCounts:
+    """Counts of every open minute, keyed by minute (ms since the epoch) and channel."""
+
+    def __init__(self, kind_of: EmoteKind, topics: Iterable[str] = ()) -> None:
+        self._kind_of = kind_of
+        self.topics = tuple(t.lower() for t in topics if t)
+        self.minutes: dict[int, dict[str, ChannelMinute]] = {}
+        # The channels joined during each minute: a silent channel was still listened to.
+        self.joined: dict[int, set[str]] = {}
+        self.emote_names: dict[str, str] = {}
+        self.messages = 0
+        # Minutes before this are stored and forgotten; a line for one of them is late.
+        self.closed_before = 0
+        self.late = 0
+
+    def add(self, message: ChatMessage) -> int:
+        """Count one message; returns its minute."""
+        minute = message.sent_ms - message.sent_ms % MINUTE_MS
+        if minute < self.closed_before:
+            self.late += 1
+            return minute
+        channels = self.minutes.get(minute)
+        if channels is None:
+            channels = self.minutes[minute] = {}
+        counts = channels.get(message.channel)
+        if counts is None:
+            counts = channels[message.channel] = ChannelMinute(room_id=message.room_id)
+        counts.messages += 1
+        counts.chatters.add(message.user_id)
+        if message.subscriber:
+            counts.subscriber_messages += 1
+        if message.emote_only:
+            counts.emote_only_messages += 1
+        for emote_id, uses in message.emotes:
+            if self._kind_of(emote_id, message.channel) == "free":
+                counts.free_emotes[emote_id] += uses
+            else:
+                counts.paid_emotes[emote_id] += uses
+        if message.emote_names:
+            for emote_id, name in message.emote_names:
+                if emote_id not in self.emote_names:
+                    self.emote_names[emote_id] = name
+        if self.topics:
+            lowered = message.text.lower()
+            for topic in self.topics:
+                if topic in lowered:
+                    topic_counts = counts.topics.get(topic)
+                    if topic_counts is None:
+                        topic_counts = counts.topics[topic] = TopicCounts()
+                    topic_counts.messages += 1
+                    for emote_id, uses in message.emotes:
+                        topic_counts.emotes[emote_id] += uses
+        self.messages += 1
+        return minute
+
+    def listening(self, minute: int, channels: Iterable[str]) -> None:
+        """Record that these channels were joined during `minute`."""
+        if minute < self.closed_before:
+            return
+        self.joined.setdefault(minute, set()).update(channels)
+
+    def entries(self, minute: int) -> list[dict[str, object]]:
+        """Every channel listened to in `minute`, silent ones with zero counts."""
+        counted = self.minutes.get(minute, {})
+        names = sorted(self.joined.get(minute, set()) | counted.keys())
+        return [counted.get(name, ChannelMinute()).as_entry(name) for name in names]
+
+    def open_minutes(self) -> list[int]:
+        return sorted(self.minutes.keys() | self.joined.keys())
+
+    def drop(self, minute: int) -> None:
+        """Forget a stored, complete minute (and any before it)."""
+        self.closed_before = max(self.closed_before, minute + MINUTE_MS)
+        self.minutes.pop(minute, None)
+        self.joined.pop(minute, None)
+
+
+def add_entries(base: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
+    """Two entries of the same channel and minute summed (a reader restarted mid-minute
+    adds to what its previous run stored; its chatters may then be counted twice)."""
+    total: dict[str, Any] = dict(base)
+    for name, value in more.items():
+        mine = total.get(name)
+        if isinstance(value, int) and isinstance(mine, int):
+            total[name] = mine + value
+        elif name in ("free_emotes", "paid_emotes"):
+            total[name] = dict(Counter(mine or {}) + Counter(value))
+        elif name == "topics":
+            topics = {k: dict(v) for k, v in (mine or {}).items()}
+            for topic, counts in value.items():
+                kept = topics.setdefault(topic, {"messages": 0, "emotes": {}})
+                kept["messages"] += counts["messages"]
+                kept["emotes"] = dict(Counter(kept["emotes"]) + Counter(counts["emotes"]))
+            total[name] = topics
+        elif name not in total:
+            total[name] = value
+    return total

@@ -1,0 +1,225 @@
+"""The chat daemon: follows the newest snapshot's top channels, reads their chat, writes
+per-minute counts every few seconds and, on shard 0, the chat rollups of each slot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bson import json_util
+
+from chat.counts import MINUTE_MS, MinuteCounts, add_entries
+from chat.emotes import EmoteCatalogue, EmoteSource
+from chat.reader import ChatReader, sleep_or_stop
+from settings import Settings
+from store.chat import SLOT, ChatStore, shard_label
+from store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+CLOSE_AFTER_MS = 15_000  # a minute is complete this long after it ended
+
+
+def in_shard(login: str, index: int, count: int) -> bool:
+    """Whether reader `index` of `count` reads this channel (stable across processes)."""
+    return zlib.crc32(login.encode()) % count == index
+
+
+def minute_at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def slot_before(moment: datetime) -> datetime:
+    """The start of the slot that ended most recently before `moment`."""
+    floor = moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
+    return floor - SLOT
+
+
+class ChatDaemon:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChatStore,
+        emote_source: EmoteSource | None,
+        *,
+        channels: Callable[[], list[str]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.emote_source = emote_source
+        self.catalogue = EmoteCatalogue()
+        self.counts = MinuteCounts(self.catalogue.kind_of, settings.topics)
+        self.reader = ChatReader(
+            settings.chat_url,
+            self.counts,
+            joins_per_10s=settings.chat_joins_per_10s,
+            nick=settings.chat_nick,
+            token=settings.chat_oauth_token.get_secret_value(),
+        )
+        self.shard = shard_label(settings.chat_shard, settings.chat_shards)
+        self.shards = [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)]
+        self.run_id = uuid.uuid4().hex[:12]
+        self._channels = channels or self._snapshot_channels
+        self._base: dict[int, dict[str, dict[str, Any]]] = {}  # a previous run's counts
+        self._spool = settings.spool_dir / "chat"
+        self.rolled: set[datetime] = set()
+        self.write_failures = 0
+
+    def _snapshot_channels(self) -> list[str]:
+        _, logins = self.store.newest_snapshot_channels(self.settings.chat_channels)
+        return logins
+
+    def mine(self, logins: list[str]) -> list[str]:
+        s = self.settings
+        return [login for login in logins if in_shard(login, s.chat_shard, s.chat_shards)]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks = [
+            asyncio.create_task(self.reader.run(stop)),
+            asyncio.create_task(self._every(stop, self.settings.chat_follow_seconds, self.follow)),
+            asyncio.create_task(self._every(stop, self.settings.chat_flush_seconds, self.flush)),
+        ]
+        if self.settings.chat_shard == 0:
+            tasks.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
+        await stop.wait()
+        for task in tasks[1:]:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.flush(final=True)
+
+    async def _every(self, stop: asyncio.Event, seconds: float, job: Callable[[], Any]) -> None:
+        """Run `job` every `seconds` (a coroutine function on the loop, else in a thread)."""
+        while not stop.is_set():
+            try:
+                if asyncio.iscoroutinefunction(job):
+                    await job()
+                else:
+                    await asyncio.to_thread(job)
+            except StoreError as error:
+                log.warning("chat: %s", error)
+            except Exception:  # one failed round must not end the daemon
+                log.exception("chat job %s failed", getattr(job, "__name__", job))
+            await sleep_or_stop(stop, seconds)
+
+    def follow(self) -> None:
+        """Join the newest snapshot's top channels of this shard; refresh stale emote lists."""
+        wanted = self.mine(self._channels())
+        self.reader.follow(wanted)
+        rooms = self.reader.room_ids
+        stale = [c for c in self.catalogue.stale(wanted) if c == "" or c in rooms]
+        self.refresh_emotes(stale, rooms)
+
+    def refresh_emotes(self, logins: list[str], rooms: dict[str, str]) -> int:
+        """Fetch these emote lists ("" = the global one) and store them; returns how many
+        lists were fetched (a list Twitch cannot give now is tried next round)."""
+        if self.emote_source is None:
+            return 0
+        fetched = 0
+        for login in logins:
+            try:
+                documents = self.catalogue.refresh(self.emote_source, login, rooms.get(login, ""))
+            except Exception as error:  # Twitch down: keep the old lists
+                log.warning("chat: emotes of %r not refreshed (%s)", login or "global", error)
+                continue
+            self.store.save_emotes(documents)
+            fetched += 1
+        return fetched
+
+    async def flush(self, final: bool = False) -> int:
+        """Write every open minute; forget those that are complete and stored. Counts are
+        copied on the event loop (the reader changes them there); writes run in a thread."""
+        now_ms = self.reader.server_now_ms()
+        batch = [
+            (
+                minute,
+                self.counts.entries(minute),
+                final or minute + MINUTE_MS + CLOSE_AFTER_MS <= now_ms,
+            )
+            for minute in self.counts.open_minutes()
+        ]
+        names = dict(self.counts.emote_names)
+        stored, spooled = await asyncio.to_thread(self._write, batch, names)
+        for minute, _, closed in batch:
+            if closed and (minute in stored or minute in spooled):
+                self.counts.drop(minute)
+                self._base.pop(minute, None)
+        return len(stored)
+
+    def _write(
+        self, batch: list[tuple[int, list[dict[str, Any]], bool]], names: dict[str, str]
+    ) -> tuple[set[int], set[int]]:
+        stored: set[int] = set()
+        spooled: set[int] = set()
+        try:
+            self._replay_spool()
+        except StoreError as error:
+            log.warning("chat: spooled minutes not written yet (%s)", error)
+        for minute, entries, closed in batch:
+            try:
+                merged = self._with_base(minute, entries)
+                self.store.write_minute(minute_at(minute), self.shard, self.run_id, merged, names)
+            except StoreError as error:
+                self.write_failures += 1
+                log.warning("chat: minute not written, kept for the next try (%s)", error)
+                if closed and len(batch) > self.settings.chat_max_pending_minutes:
+                    self._spool_minute(minute, entries, names)
+                    spooled.add(minute)
+                continue
+            stored.add(minute)
+        return stored, spooled
+
+    def _with_base(self, minute: int, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Entries plus what an earlier run stored for the same minute."""
+        if minute not in self._base:
+            found = self.store.read_minute(minute_at(minute), self.shard)
+            previous = found["channels"] if found and found.get("run") != self.run_id else []
+            self._base[minute] = {str(e["channel"]): e for e in previous}
+        base = self._base[minute]
+        if not base:
+            return entries
+        mine = {str(e["channel"]): e for e in entries}
+        merged = {k: add_entries(base[k], mine[k]) if k in mine else base[k] for k in base}
+        merged.update({k: v for k, v in mine.items() if k not in base})
+        return [merged[k] for k in sorted(merged)]
+
+    def _spool_minute(
+        self, minute: int, entries: list[dict[str, Any]], names: dict[str, str]
+    ) -> Path:
+        self._spool.mkdir(parents=True, exist_ok=True)
+        path = self._spool / f"{minute}-{self.shard}.json"
+        body = {"minute": minute, "entries": entries, "names": names}
+        temporary = path.with_suffix(".partial")
+        temporary.write_text(json_util.dumps(body), encoding="utf-8")
+        temporary.replace(path)
+        log.warning("chat: spooled minute %s to %s", minute_at(minute).isoformat(), path)
+        return path
+
+    def _replay_spool(self) -> None:
+        if not self._spool.is_dir():
+            return
+        for path in sorted(self._spool.glob(f"*-{self.shard}.json")):
+            body = json_util.loads(path.read_text(encoding="utf-8"))
+            minute = int(body["minute"])
+            entries = self._with_base(minute, body["entries"])
+            self.store.write_minute(
+                minute_at(minute), self.shard, self.run_id, entries, body["names"]
+            )
+            path.unlink()
+
+    def roll_up_due(self, now: datetime | None = None) -> list[datetime]:
+        """Build the chat rollups of the slot that ended last, once its minutes are in."""
+        now = now or datetime.now(UTC)
+        slot = slot_before(now - timedelta(seconds=self.settings.chat_rollup_grace_seconds))
+        if slot in self.rolled:
+            return []
+        self.store.build_rollups(slot, self.shards)
+        self.rolled.add(slot)
+        retention = timedelta(days=self.settings.chat_minutes_retention_days)
+        self.store.prune_minutes(now - retention)
+        return [slot]

@@ -1,0 +1,239 @@
+"""An asyncio Twitch IRC reader: joins channels, keeps them joined, counts what they say.
+
+Plain asyncio rather than an IRC library: the reader needs only a handful of commands
+(CAP, NICK, JOIN, PART, PING/PONG, RECONNECT, PRIVMSG) and must parse tens of thousands
+of lines a second on one core, which the object-per-event libraries (irc, pydle,
+twitchio) are not built for. One reader is one connection; channel sets are sharded
+across processes for more.
+
+It reconnects (with backoff) on RECONNECT, a closed socket, or six silent minutes (Twitch
+pings every five), and rejoins every channel; counts live in :class:`MinuteCounts`
+outside the connection, so no minute's counts are lost with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from chat.counts import MINUTE_MS, MinuteCounts
+from chat.irc import IrcParseError, chat_message, parse_line
+
+log = logging.getLogger(__name__)
+
+SILENCE_SECONDS = 360.0
+JOIN_CONFIRM_SECONDS = 15.0
+READ_SIZE = 1 << 16
+
+
+@dataclass
+class ReaderStats:
+    lines: int = 0
+    messages: int = 0
+    bad_lines: int = 0
+    connections: int = 0
+    reconnects: int = 0
+    join_notices: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class _Session:
+    writer: asyncio.StreamWriter
+    joined: set[str] = field(default_factory=set)
+    pending: dict[str, float] = field(default_factory=dict)  # channel → when JOIN was sent
+    join_times: list[float] = field(default_factory=list)
+
+
+class ChatReader:
+    """Reads the chat of `wanted` channels from `url` (`irc://` or `ircs://host:port`)."""
+
+    def __init__(
+        self,
+        url: str,
+        counts: MinuteCounts,
+        *,
+        joins_per_10s: int = 20,
+        nick: str = "",
+        token: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("irc", "ircs") or not parts.hostname:
+            raise ValueError(f"chat URL must be irc://host:port or ircs://host:port, not {url!r}")
+        self.host = parts.hostname
+        self.tls = parts.scheme == "ircs"
+        self.port = parts.port or (6697 if self.tls else 6667)
+        self.counts = counts
+        self.joins_per_10s = joins_per_10s
+        # Anonymous reading: `justinfan<digits>` needs no token.
+        self.nick = nick or f"justinfan{random.randint(10_000, 99_999)}"
+        self._token = token
+        self._clock = clock
+        self.wanted: set[str] = set()
+        self.room_ids: dict[str, str] = {}
+        self.stats = ReaderStats()
+        self.connected = asyncio.Event()
+        self._session: _Session | None = None
+        self._skew_ms = 0  # Twitch's clock minus ours, from the newest message
+
+    def follow(self, channels: Iterable[str]) -> None:
+        """Read these channels from now on (joins and parts follow within seconds)."""
+        self.wanted = {c.lower().lstrip("#") for c in channels}
+
+    @property
+    def joined(self) -> set[str]:
+        return set(self._session.joined) if self._session else set()
+
+    def server_now_ms(self) -> int:
+        """Twitch's clock as the newest message showed it (ours until one arrives)."""
+        return int(self._clock() * 1000) + self._skew_ms
+
+    def server_minute(self) -> int:
+        now = self.server_now_ms()
+        return now - now % MINUTE_MS
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Stay connected until `stop` is set."""
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                await self._connect_and_read(stop)
+                backoff = 1.0
+            except (TimeoutError, OSError, ConnectionError) as error:
+                log.warning("chat connection lost (%s); reconnecting in %.0f s", error, backoff)
+                await sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60.0)
+            if not stop.is_set():
+                self.stats.reconnects += 1
+
+    async def _connect_and_read(self, stop: asyncio.Event) -> None:
+        context = ssl.create_default_context() if self.tls else None
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port, ssl=context, limit=READ_SIZE), 15
+        )
+        session = self._session = _Session(writer)
+        self.stats.connections += 1
+        self._send(session, "CAP REQ :twitch.tv/tags twitch.tv/commands")
+        if self._token:
+            self._send(session, f"PASS oauth:{self._token}")
+        self._send(session, f"NICK {self.nick}")
+        self.connected.set()
+        upkeep = asyncio.create_task(self._upkeep(session, stop))
+        try:
+            await self._read(reader, session, stop)
+        finally:
+            upkeep.cancel()
+            self.connected.clear()
+            self._session = None
+            writer.close()
+
+    async def _read(
+        self, reader: asyncio.StreamReader, session: _Session, stop: asyncio.Event
+    ) -> None:
+        pending = b""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                reading = asyncio.ensure_future(reader.read(READ_SIZE))
+                done, _ = await asyncio.wait(
+                    {reading, stopping}, timeout=SILENCE_SECONDS, return_when="FIRST_COMPLETED"
+                )
+                if reading not in done:
+                    reading.cancel()
+                    if stopping in done:
+                        return
+                    raise TimeoutError(f"no line for {SILENCE_SECONDS:.0f} s")
+                data = reading.result()
+                if not data:
+                    raise ConnectionError("server closed the connection")
+                self.stats.bytes += len(data)
+                lines = (pending + data).split(b"\r\n")
+                pending = lines.pop()
+                if self._handle(lines, session):
+                    return  # RECONNECT: the caller connects again
+        finally:
+            stopping.cancel()
+
+    def _handle(self, lines: list[bytes], session: _Session) -> bool:
+        """Count the PRIVMSGs, answer the rest; True when the server asks to reconnect."""
+        counts = self.counts
+        newest = 0
+        for raw in lines:
+            if not raw:
+                continue
+            self.stats.lines += 1
+            line = raw.decode("utf-8", "replace")
+            try:
+                parsed = parse_line(line)
+            except IrcParseError:
+                self.stats.bad_lines += 1
+                continue
+            message = chat_message(parsed)
+            if message is not None:
+                counts.add(message)
+                self.stats.messages += 1
+                newest = message.sent_ms
+                continue
+            command = parsed.command
+            if command == "PING":
+                self._send(session, f"PONG :{parsed.trailing or 'tmi.twitch.tv'}")
+            elif command == "RECONNECT":
+                return True
+            elif command in ("JOIN", "PART") and parsed.params:
+                channel = parsed.params[0].lstrip("#")
+                if parsed.prefix.partition("!")[0] == self.nick:
+                    session.pending.pop(channel, None)
+                    if command == "JOIN":
+                        session.joined.add(channel)
+                    else:
+                        session.joined.discard(channel)
+            elif command == "ROOMSTATE" and parsed.params:
+                room = parsed.tags.get("room-id")
+                if room:
+                    self.room_ids[parsed.params[0].lstrip("#")] = room
+            elif command == "NOTICE" and parsed.params:
+                channel = parsed.params[0].lstrip("#")
+                if channel in session.pending:  # a refused JOIN is retried later
+                    self.stats.join_notices += 1
+                    session.pending.pop(channel, None)
+        if newest:
+            self._skew_ms = newest - int(self._clock() * 1000)
+        return False
+
+    async def _upkeep(self, session: _Session, stop: asyncio.Event) -> None:
+        """Join what is wanted and part what is not, within the JOIN rate limit; note which
+        channels were listened to in each minute."""
+        while not stop.is_set():
+            now = time.monotonic()
+            session.join_times = [t for t in session.join_times if now - t < 10.0]
+            for channel, sent in list(session.pending.items()):
+                if now - sent > JOIN_CONFIRM_SECONDS:
+                    del session.pending[channel]
+            for channel in sorted(self.wanted - session.joined - session.pending.keys()):
+                if len(session.join_times) >= self.joins_per_10s:
+                    break
+                self._send(session, f"JOIN #{channel}")
+                session.pending[channel] = now
+                session.join_times.append(now)
+            for channel in sorted(session.joined - self.wanted):
+                self._send(session, f"PART #{channel}")
+                session.joined.discard(channel)
+            self.counts.listening(self.server_minute(), session.joined)
+            await sleep_or_stop(stop, 0.5)
+
+    def _send(self, session: _Session, line: str) -> None:
+        session.writer.write(line.encode() + b"\r\n")
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep `seconds`, or less if `stop` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

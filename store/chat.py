@@ -1,0 +1,172 @@
+"""Chat storage: per-minute counts, the emote catalogue and the per-snapshot chat rollups.
+
+`chat_minutes` holds one document per minute and reader shard (`<minute>/<i>of<n>`),
+each listing every channel that shard read in that minute. A reader rewrites the whole
+document with its running counts, so writes are idempotent and readers sharing the
+channels never write the same document. Rollups read those documents by `_id` only
+(FerretDB v1 filters nothing else without decoding a whole collection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ReplaceOne
+from pymongo.database import Database
+
+from store import schema
+from store.chat_rollups import (
+    CHAT_DIMENSIONS,
+    chat_rollup_id,
+    compute_chat_rollups,
+    merge_channel_minutes,
+)
+from store.mongo import translate_errors
+
+CHAT_MINUTES = "chat_minutes"
+CHAT_ROLLUPS = "chat_rollups"
+EMOTES = "emotes"
+CHAT_STATE_ID = "chat"
+MINUTE = timedelta(minutes=1)
+SLOT = timedelta(minutes=30)
+
+Document = dict[str, Any]
+
+
+def shard_label(index: int, count: int) -> str:
+    return f"{index}of{count}"
+
+
+def minute_id(minute: datetime, shard: str) -> str:
+    return f"{schema.slot_key(minute)}/{shard}"
+
+
+def minutes_of_slot(slot: datetime, length: timedelta = SLOT) -> list[datetime]:
+    return [slot + i * MINUTE for i in range(int(length / MINUTE))]
+
+
+class ChatStore:
+    """Reads and writes the chat collections of one database."""
+
+    def __init__(self, db: Database[Document]) -> None:
+        self.db = db
+
+    def write_minute(
+        self,
+        minute: datetime,
+        shard: str,
+        run: str,
+        channels: Sequence[Mapping[str, Any]],
+        emote_names: Mapping[str, str],
+    ) -> None:
+        document = {
+            "_id": minute_id(minute, shard),
+            "minute": minute,
+            "shard": shard,
+            "run": run,
+            "channels": list(channels),
+            "emote_names": dict(emote_names),
+            "written_at": datetime.now(UTC),
+            "schema_version": schema.SCHEMA_VERSION,
+        }
+        with translate_errors(f"writing chat minute {document['_id']}"):
+            self.db[CHAT_MINUTES].replace_one({"_id": document["_id"]}, document, upsert=True)
+
+    def read_minute(self, minute: datetime, shard: str) -> Document | None:
+        with translate_errors("reading a chat minute"):
+            return self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
+
+    def save_emotes(self, emotes: Iterable[Mapping[str, Any]]) -> int:
+        """Upsert catalogue entries (`_id` = emote id)."""
+        requests = [ReplaceOne({"_id": e["_id"]}, dict(e), upsert=True) for e in emotes]
+        if not requests:
+            return 0
+        with translate_errors("writing emotes"):
+            self.db[EMOTES].bulk_write(requests, ordered=False)
+        return len(requests)
+
+    def emotes(self, ids: Iterable[str]) -> dict[str, Document]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        with translate_errors("reading emotes"):
+            return {d["_id"]: d for d in self.db[EMOTES].find({"_id": {"$in": wanted}})}
+
+    def newest_snapshot_channels(self, limit: int) -> tuple[datetime | None, list[str]]:
+        """The newest published slot and its `limit` top channels, most watched first."""
+        with translate_errors("reading the newest snapshot's channels"):
+            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
+            slot = state.get("newest_slot") if state else None
+            if slot is None:
+                return None, []
+            rollup = self.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(slot)}/channel"})
+        groups = sorted(
+            (rollup or {}).get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"])
+        )
+        return slot, [str(g["key"]) for g in groups[:limit]]
+
+    def build_rollups(self, slot: datetime, shards: Sequence[str]) -> list[Document]:
+        """The chat rollups of `slot` from every shard's minutes, written and returned."""
+        entries: list[Mapping[str, Any]] = []
+        names: dict[str, str] = {}
+        paid: set[str] = set()
+        with translate_errors(f"reading chat minutes of {schema.slot_key(slot)}"):
+            for minute in minutes_of_slot(slot):
+                for shard in shards:
+                    found = self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
+                    if found is None:
+                        continue
+                    entries.extend(found["channels"])
+                    names.update(found.get("emote_names", {}))
+            for entry in entries:
+                paid.update(entry.get("paid_emotes", {}))
+            key = schema.slot_key(slot)
+            channels = self.db[schema.ROLLUPS].find_one({"_id": f"{key}/channel"}) or {}
+            games = self.db[schema.ROLLUPS].find_one({"_id": f"{key}/game"}) or {}
+        snapshot_channels = {str(g["key"]): g for g in channels.get("groups", [])}
+        game_names = {str(g["key"]): str(g.get("name", "")) for g in games.get("groups", [])}
+        catalogue = self.games_of(snapshot_channels)
+        merged = merge_channel_minutes(entries)
+        known = self.emotes({e for c in merged.values() for e in c["emotes"]})
+        names.update({i: str(d.get("name", i)) for i, d in known.items()})
+        documents = compute_chat_rollups(
+            slot,
+            merged,
+            snapshot_channels,
+            game_names,
+            lambda game: schema.genre_of(catalogue.get(game)),
+            names,
+            paid,
+            datetime.now(UTC),
+        )
+        with translate_errors(f"writing chat rollups of {key}"):
+            for document in documents:
+                self.db[CHAT_ROLLUPS].replace_one({"_id": document["_id"]}, document, upsert=True)
+            self.db[schema.META].update_one(
+                {"_id": CHAT_STATE_ID},
+                {"$set": {f"slots.{key}": documents[0]["written_at"], "newest_slot": slot}},
+                upsert=True,
+            )
+        return documents
+
+    def games_of(self, channels: Mapping[str, Mapping[str, Any]]) -> dict[str, Document]:
+        ids = sorted({str(g.get("game_id", "")) for g in channels.values()} - {""})
+        if not ids:
+            return {}
+        with translate_errors("reading games"):
+            return {d["_id"]: d for d in self.db[schema.GAMES].find({"_id": {"$in": ids}})}
+
+    def prune_minutes(self, before: datetime) -> int:
+        """Delete minute counts older than `before` (they are kept a set number of days)."""
+        with translate_errors("pruning chat minutes"):
+            return self.db[CHAT_MINUTES].delete_many({"minute": {"$lt": before}}).deleted_count
+
+
+def read_chat_rollup(db: Database[Document], slot: datetime, dimension: str) -> Document | None:
+    """One slot's chat rollup of one dimension (for notebooks and the dashboard)."""
+    if dimension not in CHAT_DIMENSIONS:
+        raise ValueError(f"no chat dimension {dimension!r}; one of {CHAT_DIMENSIONS}")
+    with translate_errors("reading a chat rollup"):
+        return db[CHAT_ROLLUPS].find_one({"_id": chat_rollup_id(slot, dimension)})

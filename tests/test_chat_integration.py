@@ -1,0 +1,218 @@
+"""The chat reader against the emulator's IRC server, storing into FerretDB over the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import requests
+
+from chat.daemon import ChatDaemon, in_shard
+from emulator.server import EmulatorServer
+from scheduler.app import build_collector
+from settings import Settings
+from store import Store
+from store.chat import CHAT_MINUTES, EMOTES, ChatStore, read_chat_rollup
+from tests.conftest import FROZEN_AT, EmulatorFactory, collector_settings
+from twitch_client import TwitchClient
+
+CHANNELS = 12
+# The chat's clock: five minutes into the tests' slot, so its minutes belong to that slot.
+CHAT_START = FROZEN_AT.timestamp() + 300
+
+
+def _emulator(make_emulator: EmulatorFactory) -> EmulatorServer:
+    return make_emulator(
+        chat_rate_scale=3.0,
+        clock_offset_seconds=CHAT_START - time.time(),
+        chat_joins_per_10s=200,
+    )
+
+
+def _top_logins(emulator: EmulatorServer, count: int) -> list[str]:
+    market = emulator.state.source
+    live = market.live_arrays(market.now())
+    order = np.argsort(-live.viewers, kind="stable")[:count]
+    return [market.login_of(int(i)) for i in live.channel[order]]
+
+
+def _settings(emulator: EmulatorServer, store: Store, tmp_path: Path, **extra: Any) -> Settings:
+    host, port = store.db.client.address or ("127.0.0.1", 27017)
+    return collector_settings(
+        emulator.url,
+        f"mongodb://{host}:{port}/",
+        store.db.name,
+        tmp_path / "spool",
+        chat_irc_url=emulator.chat_url,
+        chat_joins_per_10s=200,
+        chat_flush_seconds=0.5,
+        chat_follow_seconds=0.5,
+        chat_topics="worldcup,patch",
+        **extra,
+    )
+
+
+def _sent(emulator: EmulatorServer) -> dict[str, Any]:
+    response = requests.get(f"{emulator.url}/_emulator/chat/sent", timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def _control(emulator: EmulatorServer, action: str) -> dict[str, Any]:
+    response = requests.post(f"{emulator.url}/_emulator/chat/{action}", timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+def _known_catalogue(daemon: ChatDaemon, emulator: EmulatorServer) -> None:
+    """Every emote list fetched before the first message, so free/paid is exact."""
+    market = emulator.state.source
+    logins = _top_logins(emulator, CHANNELS)
+    rooms = {login: market.user_id_of(market.channel_of_login(login)) for login in logins}
+    assert daemon.refresh_emotes(["", *logins], rooms) == len(logins) + 1
+
+
+async def _read(daemons: list[ChatDaemon], emulator: EmulatorServer, *, disconnect: bool) -> None:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(d.run(stop)) for d in daemons]
+    wanted = sum(len(d.mine(_top_logins(emulator, CHANNELS))) for d in daemons)
+    await _until(lambda: sum(len(d.reader.joined) for d in daemons) == wanted, "joins")
+    await _until(lambda: sum(d.reader.stats.messages for d in daemons) > 300, "messages")
+    if disconnect:
+        assert _control(emulator, "reconnect")["reconnected"] == len(daemons)
+        await _until(lambda: all(d.reader.stats.connections >= 2 for d in daemons), "reconnect")
+        await _until(lambda: sum(len(d.reader.joined) for d in daemons) == wanted, "rejoins")
+        before = sum(d.reader.stats.messages for d in daemons)
+        await _until(lambda: sum(d.reader.stats.messages for d in daemons) > before + 300, "more")
+    _control(emulator, "pause")
+    # Everything the server wrote has been read before the readers stop.
+    total = _sent(emulator)["messages"]
+    await _until(lambda: sum(d.reader.stats.messages for d in daemons) == total, "the last lines")
+    stop.set()
+    await asyncio.gather(*tasks)
+
+
+def _stored(store: Store) -> dict[tuple[str, int], dict[str, Any]]:
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for document in store.db[CHAT_MINUTES].find():
+        minute = int(document["minute"].timestamp() * 1000)
+        for entry in document["channels"]:
+            key = (entry["channel"], minute)
+            assert key not in rows, f"{key} stored by two readers"
+            if entry["messages"]:
+                rows[key] = entry
+    return rows
+
+
+def _assert_equal_to_ledger(
+    store: Store, emulator: EmulatorServer
+) -> dict[tuple[str, int], dict[str, Any]]:
+    sent = _sent(emulator)["minutes"]
+    stored = _stored(store)
+    assert set(stored) == {(row["channel"], row["minute_ms"]) for row in sent}
+    for row in sent:
+        entry = stored[(row["channel"], row["minute_ms"])]
+        assert entry["messages"] == row["messages"]
+        assert entry["chatters"] == row["chatters"]
+        assert entry["free_emote_uses"] == row["free_emote_uses"]
+        assert entry["paid_emote_uses"] == row["paid_emote_uses"]
+        assert {**entry["free_emotes"], **entry["paid_emotes"]} == row["emotes"]
+    return stored
+
+
+def test_reader_stores_per_minute_counts_equal_to_what_was_sent_across_a_disconnect(
+    make_emulator: EmulatorFactory, store: Store, tmp_path: Path
+) -> None:
+    emulator = _emulator(make_emulator)
+    settings = _settings(emulator, store, tmp_path)
+    client = TwitchClient(settings)
+    daemon = ChatDaemon(
+        settings, ChatStore(store.db), client, channels=lambda: _top_logins(emulator, CHANNELS)
+    )
+    _known_catalogue(daemon, emulator)
+    asyncio.run(_read([daemon], emulator, disconnect=True))
+    assert daemon.reader.stats.reconnects >= 1
+    stored = _assert_equal_to_ledger(store, emulator)
+    assert sum(e["messages"] for e in stored.values()) == _sent(emulator)["messages"]
+    # Counts only: no message text and no chatter id is stored.
+    document = store.db[CHAT_MINUTES].find_one()
+    assert document is not None and "text" not in str(document.keys())
+    # The emote lists the reader fetched are in the catalogue.
+    assert store.db[EMOTES].count_documents({"paid": False, "type": "global"}) >= 30
+    assert store.db[EMOTES].count_documents({"paid": True}) > 0
+
+
+def test_two_readers_split_the_channels_and_rollups_merge_them(
+    make_emulator: EmulatorFactory, store: Store, tmp_path: Path
+) -> None:
+    emulator = _emulator(make_emulator)
+    collect = collector_settings(
+        emulator.url,
+        _settings(emulator, store, tmp_path).mongodb_uri,
+        store.db.name,
+        tmp_path / "spool",
+        frames_top=0,
+        frames_random=0,
+        frames_non_game=0,
+    )
+    collector = build_collector(collect, clock=lambda: FROZEN_AT)
+    collector.collect(FROZEN_AT)
+    collector.close()
+    daemons = []
+    for shard in (0, 1):
+        settings = _settings(emulator, store, tmp_path, chat_shards=2, chat_shard=shard)
+        client = TwitchClient(settings)
+        daemon = ChatDaemon(
+            settings, ChatStore(store.db), client, channels=lambda: _top_logins(emulator, CHANNELS)
+        )
+        _known_catalogue(daemon, emulator)
+        daemons.append(daemon)
+    asyncio.run(_read(daemons, emulator, disconnect=False))
+    mine = [set(d.mine(_top_logins(emulator, CHANNELS))) for d in daemons]
+    assert mine[0] and mine[1] and not mine[0] & mine[1]
+    assert mine[0] | mine[1] == set(_top_logins(emulator, CHANNELS))
+    assert all(in_shard(c, i, 2) for i, part in enumerate(mine) for c in part)
+    stored = _assert_equal_to_ledger(store, emulator)
+
+    documents = ChatStore(store.db).build_rollups(FROZEN_AT, daemons[0].shards)
+    assert [d["dimension"] for d in documents] == ["all", "channel", "game", "genre", "language"]
+    # Independently: each channel's game and viewers from the stored streams of the slot.
+    streams = {s["user_login"]: s for s in store.db["streams"].find({"slot": FROZEN_AT})}
+    minutes: dict[str, int] = defaultdict(int)
+    messages: dict[str, int] = defaultdict(int)
+    for (channel, _), entry in stored.items():
+        messages[channel] += entry["messages"]
+    for document in store.db[CHAT_MINUTES].find():
+        for entry in document["channels"]:
+            minutes[entry["channel"]] += 1
+    by_game: dict[str, dict[str, int]] = defaultdict(lambda: {"messages": 0, "viewer_minutes": 0})
+    for channel, count in messages.items():
+        stream = streams[channel]
+        by_game[stream["game_id"]]["messages"] += count
+    for channel, count in minutes.items():
+        by_game[streams[channel]["game_id"]]["viewer_minutes"] += (
+            streams[channel]["viewer_count"] * count
+        )
+    rollup = read_chat_rollup(store.db, FROZEN_AT, "game")
+    assert rollup is not None
+    groups = {g["key"]: g for g in rollup["groups"]}
+    assert {
+        k: {"messages": g["messages"], "viewer_minutes": g["viewer_minutes"]}
+        for k, g in groups.items()
+    } == dict(by_game)
+    assert store.db["meta"].find_one({"_id": "chat"})["newest_slot"] == FROZEN_AT
+    assert datetime.now(UTC) > FROZEN_AT
