@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from chat.counts import MINUTE_MS, MinuteCounts
-from chat.irc import IrcParseError, chat_message, parse_line
+from chat.irc import IrcParseError, chat_message, parse_line, parse_privmsg
 
 log = logging.getLogger(__name__)
 
@@ -155,22 +155,34 @@ class ChatReader:
                 if not data:
                     raise ConnectionError("server closed the connection")
                 self.stats.bytes += len(data)
-                lines = (pending + data).split(b"\r\n")
-                pending = lines.pop()
+                buffer = pending + data
+                cut = buffer.rfind(b"\r\n")
+                if cut < 0:
+                    pending = buffer
+                    continue
+                # CRLF is ASCII, so the cut never splits a UTF-8 character: one decode a read.
+                pending = buffer[cut + 2 :]
+                lines = buffer[:cut].decode("utf-8", "replace").split("\r\n")
                 if self._handle(lines, session):
                     return  # RECONNECT: the caller connects again
         finally:
             stopping.cancel()
 
-    def _handle(self, lines: list[bytes], session: _Session) -> bool:
+    def _handle(self, lines: list[str], session: _Session) -> bool:
         """Count the PRIVMSGs, answer the rest; True when the server asks to reconnect."""
-        counts = self.counts
+        add = self.counts.add
         newest = 0
-        for raw in lines:
-            if not raw:
+        messages = 0
+        for line in lines:
+            if not line:
+                continue
+            fast = parse_privmsg(line)
+            if fast is not None:
+                add(fast)
+                messages += 1
+                newest = fast.sent_ms
                 continue
             self.stats.lines += 1
-            line = raw.decode("utf-8", "replace")
             try:
                 parsed = parse_line(line)
             except IrcParseError:
@@ -178,8 +190,8 @@ class ChatReader:
                 continue
             message = chat_message(parsed)
             if message is not None:
-                counts.add(message)
-                self.stats.messages += 1
+                add(message)
+                messages += 1
                 newest = message.sent_ms
                 continue
             command = parsed.command
@@ -204,6 +216,8 @@ class ChatReader:
                 if channel in session.pending:  # a refused JOIN is retried later
                     self.stats.join_notices += 1
                     session.pending.pop(channel, None)
+        self.stats.lines += messages
+        self.stats.messages += messages
         if newest:
             self._skew_ms = newest - int(self._clock() * 1000)
         return False

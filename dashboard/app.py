@@ -9,15 +9,17 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, jsonify
 
+from dashboard.chat_data import ChatData
 from dashboard.components import data_health
 from dashboard.data import MarketData
-from dashboard.filters import Filters
-from dashboard.state import set_market
+from dashboard.filters import DEFAULTS, Filters
+from dashboard.state import set_chat, set_market
 from settings import Settings
 from store import StoreError
 from store.reader import StoreReader
@@ -29,6 +31,7 @@ NAV = [
     ("Languages", "/languages"),
     ("When to stream", "/when"),
     ("Streamer", "/streamer"),
+    ("Chat", "/chat"),
     ("Frames", "/frames"),
 ]
 
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     )
     data = MarketData(reader)
     set_market(data)
+    set_chat(ChatData(reader))
     data.start_loading()  # read the history now, before the first visitor asks
     app = Dash(
         __name__,
@@ -100,7 +104,11 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
                 "tz": tz,
             }
         )
+        # Parameters of a page's own (the Chat page's comparison, say) stay in the URL.
+        own = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k not in DEFAULTS]
         wanted = chosen.to_search()
+        if own:
+            wanted += ("&" if wanted else "?") + urlencode(own)
         return no_update if wanted == (search or "") else wanted
 
     @app.callback(Output("f-range", "disabled"), Input("f-window", "value"))

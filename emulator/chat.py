@@ -381,6 +381,50 @@ class ChatServer:
             if n:
                 self._emit(channel, connections, n, hyped, sent_ms, minute)
 
+    def sample_lines(self, login: str, count: int, sent_ms: int) -> list[str]:
+        """`count` lines of a channel's chat as the server would write them (benchmarks),
+        without sending or counting them."""
+        index = self.market.channel_of_login(login)
+        if index is None:
+            raise KeyError(login)
+        channel = _Channel(self.market, index, self.settings.seed)
+        return self._render(channel, count, False, sent_ms, LedgerEntry())[0]
+
+    def _render(
+        self, channel: _Channel, n: int, hyped: bool, sent_ms: int, entry: LedgerEntry
+    ) -> tuple[list[str], list[str]]:
+        """`n` tagged and untagged lines, counted into `entry`."""
+        rng = channel.rng
+        chatters = rng.choices(range(len(channel.chatter_ids)), channel.chatter_weights, k=n)
+        pool = channel.hype if hyped else channel.normal
+        half = len(pool) // 2
+        tagged: list[str] = []
+        plain: list[str] = []
+        for chatter in chatters:
+            subscribed = channel.chatter_subscribed[chatter]
+            body = pool[rng.randrange(half) + (half if subscribed else 0)]
+            user = channel.chatter_ids[chatter]
+            message = (
+                f":u{user}!u{user}@u{user}.tmi.twitch.tv PRIVMSG #{channel.login} :{body.text}"
+            )
+            plain.append(message)
+            tagged.append(
+                f"@badge-info=;badges={'subscriber/12' if subscribed else ''};"
+                f"color=#1E90FF;display-name=u{user};"
+                f"{'emote-only=1;' if body.emote_only else ''}emotes={body.emotes_tag};"
+                f"first-msg=0;flags=;id={uuid.UUID(int=rng.getrandbits(128))};mod=0;"
+                f"returning-chatter=0;room-id={channel.room_id};"
+                f"subscriber={int(subscribed)};tmi-sent-ts={sent_ms};turbo=0;"
+                f"user-id={user};user-type= {message}"
+            )
+            entry.messages += 1
+            entry.chatters.add(user)
+            entry.free_uses += body.free_uses
+            entry.paid_uses += body.paid_uses
+            for emote_id, uses in body.uses:
+                entry.emotes[emote_id] += uses
+        return tagged, plain
+
     def _emit(
         self,
         channel: _Channel,
@@ -393,39 +437,11 @@ class ChatServer:
         connections = [c for c in connections if not c.closing]
         if not connections:
             return
-        rng = channel.rng
-        chatters = rng.choices(range(len(channel.chatter_ids)), channel.chatter_weights, k=n)
-        pool = channel.hype if hyped else channel.normal
-        half = len(pool) // 2
-        tagged: list[str] = []
-        plain: list[str] = []
         with self.lock:
             entry = self.ledger.get((channel.login, minute))
             if entry is None:
                 entry = self.ledger[(channel.login, minute)] = LedgerEntry()
-            for chatter in chatters:
-                subscribed = channel.chatter_subscribed[chatter]
-                body = pool[rng.randrange(half) + (half if subscribed else 0)]
-                user = channel.chatter_ids[chatter]
-                message = (
-                    f":u{user}!u{user}@u{user}.tmi.twitch.tv PRIVMSG #{channel.login} :{body.text}"
-                )
-                plain.append(message)
-                tagged.append(
-                    f"@badge-info=;badges={'subscriber/12' if subscribed else ''};"
-                    f"color=#1E90FF;display-name=u{user};"
-                    f"{'emote-only=1;' if body.emote_only else ''}emotes={body.emotes_tag};"
-                    f"first-msg=0;flags=;id={uuid.UUID(int=rng.getrandbits(128))};mod=0;"
-                    f"returning-chatter=0;room-id={channel.room_id};"
-                    f"subscriber={int(subscribed)};tmi-sent-ts={sent_ms};turbo=0;"
-                    f"user-id={user};user-type= {message}"
-                )
-                entry.messages += 1
-                entry.chatters.add(user)
-                entry.free_uses += body.free_uses
-                entry.paid_uses += body.paid_uses
-                for emote_id, uses in body.uses:
-                    entry.emotes[emote_id] += uses
+            tagged, plain = self._render(channel, n, hyped, sent_ms, entry)
         # The ledger counts the lines once: every joined connection gets the same lines.
         payloads = {True: ("\r\n".join(tagged) + "\r\n").encode()}
         for connection in connections:

@@ -15,6 +15,7 @@ from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
 from store import schema
+from store.chat import CHAT_STATE_ID, read_chat_rollup
 from store.history import DayHistory, read_dimension, read_documents
 from store.mongo import translate_errors
 
@@ -108,6 +109,14 @@ class StoreReader:
         time (a year of days is read without holding it all decoded at once)."""
         with translate_errors(f"reading the {dimension} history"):
             yield from read_dimension(self._db, dimension, since)
+
+    def chat_state(self) -> dict[str, Any] | None:
+        """`{slots: {slot key: written_at}, newest_slot}` of the chat rollups."""
+        with translate_errors("reading the chat state"):
+            return self._db[schema.META].find_one({"_id": CHAT_STATE_ID})
+
+    def chat_rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
+        return read_chat_rollup(self._db, slot, dimension)
 
     def games(self) -> list[dict[str, Any]]:
         with translate_errors("reading games"):

@@ -115,6 +115,7 @@ def console_errors(dash_duo: Any) -> list[dict[str, Any]]:
         ("/when", "When to stream"),
         ("/streamer", "Streamer"),
         ("/frames", "Frames"),
+        ("/chat", "Chat"),
     ],
 )
 def test_every_page_renders_without_console_errors(
@@ -127,6 +128,7 @@ def test_every_page_renders_without_console_errors(
         "/games": "#games-table .ag-row",
         "/streamer": "#streamer-login",
         "/frames": ".notice",
+        "/chat": ".page-body",
     }.get(path, ".js-plotly-plot")
     dash_duo.wait_for_element(ready, timeout=TIMEOUT)
     assert "Traceback" not in dash_duo.driver.page_source
@@ -585,3 +587,148 @@ def test_every_page_answers_over_a_whole_recording(
             "Channels live now" in text["overview"]
             and "record whole categories" not in text["overview"]
         )
+
+
+CHAT_SHARD = "0of1"
+
+
+@pytest.fixture(scope="session")
+def chat_seeded(seeded: Store) -> dict[str, Any]:
+    """Per-minute chat counts of the newest two published slots' channels, as a reader
+    writes them, and the chat rollups built from them. Returns the raw entries."""
+    import random
+
+    from store.chat import ChatStore, minutes_of_slot
+
+    chat = ChatStore(seeded.db)
+    newest_slot, _ = newest(seeded)
+    slots = [newest_slot - timedelta(minutes=30), newest_slot]
+    rng = random.Random(11)
+    written: dict[str, Any] = {"entries": [], "slots": slots}
+    names = {"25": "Kappa", "305954156": "PogChamp"}
+    for slot in slots:
+        rollup = seeded.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(slot)}/channel"})
+        assert rollup is not None
+        logins = [g["key"] for g in rollup["groups"]]
+        for minute in minutes_of_slot(slot):
+            entries = []
+            for login in logins:
+                messages = rng.randint(0, 12)
+                paid_id = f"emotesv2_{login[:4]}"
+                names[paid_id] = f"{login[:4]}Hype"
+                topic = rng.randint(0, messages)
+                entries.append(
+                    {
+                        "channel": login,
+                        "room_id": "",
+                        "messages": messages,
+                        "chatters": rng.randint(0, messages),
+                        "subscriber_messages": 0,
+                        "emote_only_messages": 0,
+                        "free_emote_uses": messages,
+                        "paid_emote_uses": messages // 2,
+                        "free_emotes": {"25": messages} if messages else {},
+                        "paid_emotes": {paid_id: messages // 2} if messages // 2 else {},
+                        "topics": {"worldcup": {"messages": topic, "emotes": {"25": topic}}}
+                        if topic
+                        else {},
+                    }
+                )
+            chat.write_minute(minute, CHAT_SHARD, "seed", entries, names)
+            written["entries"].extend((slot, e) for e in entries)
+        chat.build_rollups(slot, [CHAT_SHARD])
+    return written
+
+
+def _chat_truth(seeded: Store, chat_seeded: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Messages and viewer-minutes per game, from the raw entries and the stored streams."""
+    truth: dict[str, dict[str, float]] = {}
+    streams = {
+        (s["slot"], s["user_login"]): s
+        for slot in chat_seeded["slots"]
+        for s in seeded.db[schema.STREAMS].find({"slot": slot})
+    }
+    names = {g["_id"]: g["name"] for g in seeded.db[schema.GAMES].find({}, {"name": 1})}
+    for slot, entry in chat_seeded["entries"]:
+        stream = streams[(slot, entry["channel"])]
+        game = truth.setdefault(names[stream["game_id"]], {"messages": 0, "viewer_minutes": 0})
+        game["messages"] += entry["messages"]
+        game["viewer_minutes"] += stream["viewer_count"]  # one minute read
+    return truth
+
+
+def test_chat_page_figures_equal_the_counted_chat(
+    dash_duo: Any, app: Dash, seeded: Store, chat_seeded: dict[str, Any]
+) -> None:
+    truth = _chat_truth(seeded, chat_seeded)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/chat", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#chat-engagement .js-plotly-plot", timeout=TIMEOUT)
+    kpis = dict(
+        zip(
+            [e.text for e in dash_duo.find_elements(".kpi-label")],
+            [e.text for e in dash_duo.find_elements(".kpi-value")],
+            strict=True,
+        )
+    )
+    messages = sum(e["messages"] for _, e in chat_seeded["entries"])
+    viewer_minutes = sum(t["viewer_minutes"] for t in truth.values())
+    assert kpis["Messages"] == f"{messages:,}"
+    assert kpis["Messages per 1,000 viewer-minutes"] == f"{1000 * messages / viewer_minutes:,.1f}"
+    free = sum(e["free_emote_uses"] for _, e in chat_seeded["entries"])
+    paid = sum(e["paid_emote_uses"] for _, e in chat_seeded["entries"])
+    assert kpis["Paid emote share"] == f"{paid / (free + paid):.1%}"
+    bars = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#chat-engagement .js-plotly-plot'); "
+        "return {labels: g._fullData[0].y, values: g._fullData[0].x};"
+    )
+    assert bars["labels"]
+    for label, value in zip(bars["labels"], bars["values"], strict=True):
+        game = truth[html.unescape(label)]
+        assert value == pytest.approx(1000 * game["messages"] / game["viewer_minutes"], abs=0.05)
+    emotes = dash_duo.wait_for_element("#chat-emotes .ag-row", timeout=TIMEOUT)
+    assert "Kappa" in emotes.text and "free" in emotes.text
+    dash_duo.wait_for_element("#chat-topic-series .js-plotly-plot", timeout=TIMEOUT)
+    topic = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#chat-topic-series .js-plotly-plot'); "
+        "return g._fullData[0].y;"
+    )
+    expected = [
+        sum(
+            e["topics"].get("worldcup", {"messages": 0})["messages"]
+            for s, e in chat_seeded["entries"]
+            if s == slot
+        )
+        for slot in chat_seeded["slots"]
+    ]
+    assert topic == expected
+    assert console_errors(dash_duo) == []
+
+
+def test_chat_comparison_and_subject_live_in_the_url(
+    dash_duo: Any, app: Dash, chat_seeded: dict[str, Any]
+) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/chat?window=24h", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#chat-by", timeout=TIMEOUT)
+    next(e for e in dash_duo.find_elements("#chat-by label") if e.text == "Channel").click()
+    until(lambda: "by=channel" in dash_duo.driver.current_url, timeout=TIMEOUT)
+    assert "window=24h" in dash_duo.driver.current_url  # the filters stay
+    dash_duo.wait_for_text_to_equal(
+        "#chat-table [col-id='label'].ag-header-cell", "Channel", timeout=TIMEOUT
+    )
+    login = chat_seeded["entries"][0][1]["channel"]
+    dash_duo.wait_for_page(
+        url=dash_duo.server_url + f"/chat?window=24h&by=channel&subject={login}", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_contains_text("#page-content h2, .card h2", "", timeout=TIMEOUT)
+    until(lambda: f"Top emotes of {login}" in dash_duo.driver.page_source, timeout=TIMEOUT)
+    assert f"{login[:4]}Hype" in dash_duo.find_element("#chat-emotes").text
+    # Choosing a window without chat says so.
+    first_day = chat_seeded["slots"][0] - timedelta(days=1)
+    day = f"{first_day:%Y-%m-%d}"
+    dash_duo.wait_for_page(
+        url=dash_duo.server_url + f"/chat?window=custom&start={day}&end={day}", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_contains_text(".notice-empty", "No chat counted", timeout=TIMEOUT)
+    assert console_errors(dash_duo) == []

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from chat.irc import IrcParseError, chat_message, parse_emotes, parse_line, unescape
+from chat.irc import (
+    IrcParseError,
+    chat_message,
+    parse_emotes,
+    parse_line,
+    parse_privmsg,
+    unescape,
+)
 
 DOCS_PRIVMSG = (
     "@badge-info=;badges=global_mod/1,turbo/1;color=#0D4200;display-name=ronni;"
@@ -89,3 +96,24 @@ def test_malformed_emote_ranges_are_skipped_not_fatal() -> None:
         ("1902", [(6, 10)]),
     ]
     assert parse_emotes("") == []
+
+
+def test_the_fast_path_equals_the_general_parser() -> None:
+    lines = [
+        DOCS_PRIVMSG,
+        "@badges=founder/0;emotes=;room-id=7;subscriber=0;tmi-sent-ts=5;user-id=8 "
+        ":x!x@x.tmi.twitch.tv PRIVMSG #y :hi there :)",
+        r"@display-name=a\sb;emotes=25:0-4;room-id=7;tmi-sent-ts=5;user-id=8 "
+        ":x!x@x PRIVMSG #y :Kappa",
+        "@emotes=25:0-4;tmi-sent-ts=1;user-id=5 :a!a@a PRIVMSG #b :\x01ACTION Kappa waves\x01",
+        "@room-id=1;target-user-id=99;user-id=5;tmi-sent-ts=1 :a!a@a PRIVMSG #b :no emotes",
+    ]
+    for line in lines:
+        fast, general = parse_privmsg(line), chat_message(parse_line(line))
+        assert fast == general, line
+    assert parse_privmsg(DOCS_USERNOTICE) is None
+    assert parse_privmsg(":tmi.twitch.tv RECONNECT") is None
+    assert parse_privmsg("@badge-info= :tmi.twitch.tv ROOMSTATE #x") is None
+    # A `target-user-id` tag before `user-id` is not taken for the chatter.
+    fifth = parse_privmsg(lines[4])
+    assert fifth is not None and fifth.user_id == "5"

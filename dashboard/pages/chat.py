@@ -1,0 +1,394 @@
+"""Chat: how engaged each game's, genre's and language's audience is, and which emotes
+its communities use (paid vs free, top, trending, per topic keyword)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import dash
+import dash_ag_grid as dag
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import figures
+from dashboard.chat_data import (
+    CHAT_DAYS,
+    ChatSlot,
+    channel_totals,
+    emote_uses,
+    engagement,
+    group_totals,
+    topic_counts,
+    topics_of,
+    trending,
+)
+from dashboard.components import PageContext, kpi, notice, number, page
+from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
+from dashboard.state import chat
+
+dash.register_page(__name__, path="/chat", name="Chat", title="Genre Radar — Chat", order=5)
+
+BY = {"game": "Game", "genre": "Genre", "language": "Language", "channel": "Channel"}
+TOP = 15
+EMOTES_SHOWN = 20
+CHAT_KEYS = ("by", "subject", "topic")
+
+
+def chat_query(query: Mapping[str, Any]) -> dict[str, str]:
+    """The page's own URL parameters, validated (unknown values fall back to defaults)."""
+    by = str(query.get("by") or "game")
+    return {
+        "by": by if by in BY else "game",
+        "subject": str(query.get("subject") or "")[:100],
+        "topic": str(query.get("topic") or "")[:100].lower(),
+    }
+
+
+def layout(**query: Any) -> html.Div:
+    own = chat_query(query)
+    return page("Chat", query, lambda ctx: body(ctx, own), memo=False)
+
+
+def _grid(grid_id: str, frame: pd.DataFrame, columns: list[tuple[str, str, Any]]) -> dag.AgGrid:
+    definitions = []
+    for field, header, formatter in columns:
+        definition: dict[str, Any] = {"field": field, "headerName": header}
+        if formatter:
+            definition.update(valueFormatter=formatter, type="rightAligned")
+        definitions.append(definition)
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=frame.to_dict("records"),
+        columnDefs=definitions,
+        className="ag-theme-alpine",
+        defaultColDef={"sortable": True, "resizable": True, "minWidth": 100},
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={"domLayout": "autoHeight", "pagination": True, "paginationPageSize": 15},
+    )
+
+
+def _emote_frame(uses: pd.Series, slots: list[ChatSlot]) -> pd.DataFrame:
+    names: dict[str, str] = {}
+    paid: set[str] = set()
+    for slot in slots:
+        names.update(slot.names)
+        paid.update(slot.paid)
+    total = float(uses.sum()) or 1.0
+    head = uses.head(EMOTES_SHOWN)
+    return pd.DataFrame(
+        {
+            "emote": [names.get(e, e) for e in head.index],
+            "kind": ["paid" if e in paid else "free" for e in head.index],
+            "uses": head.to_numpy(),
+            "share": head.to_numpy() / total,
+        }
+    )
+
+
+def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
+    filters, window, view = ctx.filters, ctx.window, ctx.data
+    slots = chat().slots(window.start, window.end)
+    if not slots:
+        return [
+            notice(
+                "No chat counted in this window. The chat reader (`python -m chat run`) reads "
+                "the chat of the newest snapshot's top channels; its figures appear here 90 s "
+                "after each 30-minute slot ends.",
+                "empty",
+            )
+        ]
+    channels = channel_totals(slots, view.genre_of_game, filters.language, filters.genre)
+    if channels.empty:
+        return [notice(f"No chat read from channels matching {filters.describe(window)}.", "empty")]
+    by = own["by"]
+    known = channels[channels["viewer_minutes"] > 0]
+    overall = engagement(known[["minutes", "messages", "chatter_minutes", "viewer_minutes",
+                                "free", "paid"]].sum().to_frame().T)  # fmt: skip
+    first = overall.iloc[0]
+    covered = slots[0].slot, slots[-1].slot
+    local = figures.local_times(pd.Index(covered), filters.tz)
+    span = (
+        f"{len(slots)} slots, {local[0]:%Y-%m-%d %H:%M} to {local[1]:%Y-%m-%d %H:%M} {filters.tz}"
+    )
+    notes = []
+    if window.start < covered[0].to_pydatetime() and window.length.days >= CHAT_DAYS:
+        notes.append(
+            notice(f"Chat figures cover the newest {CHAT_DAYS} days of the window.", "info")
+        )
+    kpis = html.Div(
+        [
+            kpi("Channels read", number(len(channels)), span),
+            kpi("Messages", number(float(channels["messages"].sum())), "all channels read"),
+            kpi(
+                "Messages per 1,000 viewer-minutes",
+                _value(first["messages_per_1000_viewer_minutes"]),
+                "channels in the snapshots",
+            ),
+            kpi(
+                "Active chatters per 100 viewers",
+                _value(first["chatters_per_100_viewers"]),
+                "unique chatters a minute",
+            ),
+            kpi("Paid emote share", _percent(first["paid_share"]), "subscriber and bits emotes"),
+        ],
+        className="kpis",
+    )
+    if by == "channel":
+        table = engagement(known.copy())
+        table["label"] = [str(n) or k for k, n in zip(table.index, table["name"], strict=True)]
+        table["channels"] = 1
+    else:
+        table = engagement(group_totals(channels, "game_id" if by == "game" else by))
+        table["label"] = (
+            [view.game_name(str(k)) for k in table.index] if by == "game" else list(table.index)
+        )
+    table = table.sort_values("messages", ascending=False)
+    head = table.head(TOP).dropna(subset=["messages_per_1000_viewer_minutes"])
+    records = table.reset_index(names="key")
+    controls = _controls(own, table, slots)
+    return [
+        *notes,
+        kpis,
+        controls,
+        html.Div(
+            [
+                html.Div(
+                    dcc.Graph(
+                        id="chat-engagement",
+                        figure=figures.bar(
+                            head["label"].tolist(),
+                            head["messages_per_1000_viewer_minutes"].round(1).tolist(),
+                            f"Chat engagement by {BY[by].lower()} (the {TOP} with most messages)",
+                            "Messages per 1,000 viewer-minutes",
+                        ),
+                        config={"displaylogo": False},
+                    ),
+                    className="card",
+                ),
+                html.Div(
+                    dcc.Graph(
+                        id="chat-paid",
+                        figure=figures.bar(
+                            head["label"].tolist(),
+                            (head["paid_share"] * 100).round(1).tolist(),
+                            f"Paid (subscriber, bits) share of emote uses by {BY[by].lower()}",
+                            "% of emote uses",
+                        ),
+                        config={"displaylogo": False},
+                    ),
+                    className="card",
+                ),
+            ],
+            className="grid",
+        ),
+        html.Div(
+            [
+                html.H2(f"Engagement by {BY[by].lower()}"),
+                _grid(
+                    "chat-table",
+                    records,
+                    [
+                        ("label", BY[by], None),
+                        ("channels", "Channels read", INTEGER),
+                        ("messages", "Messages", INTEGER),
+                        ("messages_per_1000_viewer_minutes", "Msgs / 1,000 viewer-min", DECIMAL),
+                        ("chatters_per_100_viewers", "Chatters / 100 viewers", DECIMAL),
+                        ("paid_share", "Paid emote share", PERCENT),
+                    ],
+                ),
+            ],
+            className="card",
+        ),
+        _emote_section(own, slots, filters.language, filters.genre, view.game_name),
+        _trending_section(slots),
+        _topic_section(own, slots, filters.tz),
+        html.P(
+            "Engagement counts channels whose viewers the snapshots give (the top channels "
+            "read, at each slot's snapshot); paid emotes are subscriber and bits emotes, and "
+            "emotes in no fetched list. No message text or chatter name is stored.",
+            className="footnote",
+        ),
+    ]
+
+
+def _value(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:,.1f}"
+
+
+def _percent(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.1%}"
+
+
+def _controls(own: dict[str, str], table: pd.DataFrame, slots: list[ChatSlot]) -> html.Div:
+    topics = topics_of(slots)
+    return html.Div(
+        [
+            html.Label(
+                [
+                    "Compare by",
+                    dcc.RadioItems(
+                        id="chat-by",
+                        value=own["by"],
+                        options=[{"label": v, "value": k} for k, v in BY.items()],
+                        inline=True,
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Top emotes of",
+                    dcc.Dropdown(
+                        id="chat-subject",
+                        value=own["subject"] or None,
+                        placeholder="every channel read",
+                        options=[
+                            {"label": str(label), "value": str(key)}
+                            for key, label in zip(table.index, table["label"], strict=True)
+                        ],
+                    ),
+                ]
+            ),
+            html.Label(
+                [
+                    "Topic",
+                    dcc.Dropdown(
+                        id="chat-topic",
+                        value=own["topic"] or (topics[0] if topics else None),
+                        options=topics,
+                        clearable=False,
+                    ),
+                ]
+            ),
+        ],
+        className="filters",
+    )
+
+
+def _emote_section(
+    own: dict[str, str],
+    slots: list[ChatSlot],
+    language: str,
+    genre: str,
+    game_name: Any,
+) -> html.Div:
+    by, subject = own["by"], own["subject"]
+    if subject and by == "channel":
+        uses, title = chat().channel_emotes(slots, subject), f"Top emotes of {subject}"
+    elif subject:
+        name = game_name(subject) if by == "game" else subject
+        uses, title = emote_uses(slots, by, subject), f"Top emotes of {name}"
+    elif genre:
+        uses, title = emote_uses(slots, "genre", genre), f"Top emotes of {genre}"
+    elif language:
+        uses, title = emote_uses(slots, "language", language), f"Top emotes in {language}"
+    else:
+        uses, title = emote_uses(slots, "all", "all"), "Top emotes of every channel read"
+    if uses.empty:
+        return html.Div([html.H2(title), notice("No emotes used.", "empty")], className="card")
+    return html.Div(
+        [
+            html.H2(title),
+            _grid(
+                "chat-emotes",
+                _emote_frame(uses, slots),
+                [
+                    ("emote", "Emote", None),
+                    ("kind", "Free / paid", None),
+                    ("uses", "Uses", INTEGER),
+                    ("share", "Share of uses", PERCENT),
+                ],
+            ),
+        ],
+        className="card",
+    )
+
+
+def _trending_section(slots: list[ChatSlot]) -> html.Div:
+    rising = trending(slots).head(EMOTES_SHOWN)
+    title = "Trending emotes (second half of the window vs the first, per slot)"
+    if rising.empty:
+        return html.Div(
+            [html.H2(title), notice("Too little chat in this window to compare.", "empty")],
+            className="card",
+        )
+    frame = _emote_frame(rising["after"], slots).assign(
+        before=rising["before"].to_numpy(), growth=rising["growth"].to_numpy()
+    )
+    return html.Div(
+        [
+            html.H2(title),
+            _grid(
+                "chat-trending",
+                frame,
+                [
+                    ("emote", "Emote", None),
+                    ("kind", "Free / paid", None),
+                    ("before", "Uses, first half", INTEGER),
+                    ("uses", "Uses, second half", INTEGER),
+                    ("growth", "Growth per slot", GROWTH),
+                ],
+            ),
+        ],
+        className="card",
+    )
+
+
+def _topic_section(own: dict[str, str], slots: list[ChatSlot], tz: str) -> html.Div:
+    topics = topics_of(slots)
+    topic = own["topic"] if own["topic"] in topics else (topics[0] if topics else "")
+    if not topic:
+        return html.Div(
+            [html.H2("Topics"), notice("No topic keyword was mentioned.", "empty")],
+            className="card",
+        )
+    per_slot, uses = topic_counts(slots, topic)
+    children: list[Any] = [
+        html.H2(f"Messages mentioning “{topic}”"),
+        dcc.Graph(
+            id="chat-topic-series",
+            figure=figures.line(
+                per_slot.index,
+                {topic: per_slot.tolist()},
+                f"Messages containing “{topic}” per slot",
+                "Messages",
+                tz,
+            ),
+            config={"displaylogo": False},
+        ),
+    ]
+    if not uses.empty:
+        children.append(
+            _grid(
+                "chat-topic-emotes",
+                _emote_frame(uses, slots),
+                [
+                    ("emote", "Emote", None),
+                    ("kind", "Free / paid", None),
+                    ("uses", "Uses in those messages", INTEGER),
+                    ("share", "Share", PERCENT),
+                ],
+            )
+        )
+    return html.Div(children, className="card")
+
+
+@callback(
+    Output("_pages_location", "search", allow_duplicate=True),
+    Input("chat-by", "value"),
+    Input("chat-subject", "value"),
+    Input("chat-topic", "value"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def chat_choices_to_url(
+    by: str | None, subject: str | None, topic: str | None, search: str | None
+) -> str:
+    pairs = {k: v for k, v in parse_qsl((search or "").lstrip("?")) if k not in CHAT_KEYS}
+    current = dict(parse_qsl((search or "").lstrip("?")))
+    if by and by != current.get("by", "game"):
+        subject = None  # a game id is no channel: a new comparison starts without a subject
+    chosen = chat_query({"by": by, "subject": subject, "topic": topic})
+    pairs.update({k: v for k, v in chosen.items() if v and not (k == "by" and v == "game")})
+    return "?" + urlencode(pairs) if pairs else ""
