@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 import zlib
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from store.errors import StoreError
 log = logging.getLogger(__name__)
 
 CLOSE_AFTER_MS = 15_000  # a minute is complete this long after it ended
+RUNNING_EVERY = timedelta(minutes=5)  # how often the running slot's rollups are rebuilt
 
 
 def in_shard(login: str, index: int, count: int) -> bool:
@@ -49,6 +51,7 @@ class ChatDaemon:
         emote_source: EmoteSource | None,
         *,
         channels: Callable[[], list[str]] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -61,6 +64,7 @@ class ChatDaemon:
             joins_per_10s=settings.chat_joins_per_10s,
             nick=settings.chat_nick,
             token=settings.chat_oauth_token.get_secret_value(),
+            clock=clock,
         )
         self.shard = shard_label(settings.chat_shard, settings.chat_shards)
         self.shards = [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)]
@@ -69,6 +73,7 @@ class ChatDaemon:
         self._base: dict[int, dict[str, dict[str, Any]]] = {}  # a previous run's counts
         self._spool = settings.spool_dir / "chat"
         self.rolled: set[datetime] = set()
+        self._running_built: datetime | None = None
         self.write_failures = 0
 
     def _snapshot_channels(self) -> list[str]:
@@ -213,13 +218,20 @@ class ChatDaemon:
             path.unlink()
 
     def roll_up_due(self, now: datetime | None = None) -> list[datetime]:
-        """Build the chat rollups of the slot that ended last, once its minutes are in."""
+        """Build the chat rollups of the slot that ended last, once its minutes are in,
+        and every few minutes those of the running slot (so far: `complete` false)."""
         now = now or datetime.now(UTC)
+        built = []
         slot = slot_before(now - timedelta(seconds=self.settings.chat_rollup_grace_seconds))
-        if slot in self.rolled:
-            return []
-        self.store.build_rollups(slot, self.shards)
-        self.rolled.add(slot)
-        retention = timedelta(days=self.settings.chat_minutes_retention_days)
-        self.store.prune_minutes(now - retention)
-        return [slot]
+        if slot not in self.rolled:
+            self.store.build_rollups(slot, self.shards, complete=True)
+            self.rolled.add(slot)
+            retention = timedelta(days=self.settings.chat_minutes_retention_days)
+            self.store.prune_minutes(now - retention)
+            built.append(slot)
+        running = slot_before(now + SLOT)
+        if self._running_built is None or now - self._running_built >= RUNNING_EVERY:
+            self.store.build_rollups(running, self.shards, complete=False)
+            self._running_built = now
+            built.append(running)
+        return built

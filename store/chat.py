@@ -107,8 +107,11 @@ class ChatStore:
         )
         return slot, [str(g["key"]) for g in groups[:limit]]
 
-    def build_rollups(self, slot: datetime, shards: Sequence[str]) -> list[Document]:
-        """The chat rollups of `slot` from every shard's minutes, written and returned."""
+    def build_rollups(
+        self, slot: datetime, shards: Sequence[str], *, complete: bool = True
+    ) -> list[Document]:
+        """The chat rollups of `slot` from every shard's minutes, written and returned;
+        `complete` false while the slot is still running (its minutes so far)."""
         entries: list[Mapping[str, Any]] = []
         names: dict[str, str] = {}
         paid: set[str] = set()
@@ -141,6 +144,8 @@ class ChatStore:
             paid,
             datetime.now(UTC),
         )
+        for document in documents:
+            document["complete"] = complete
         with translate_errors(f"writing chat rollups of {key}"):
             for document in documents:
                 self.db[CHAT_ROLLUPS].replace_one({"_id": document["_id"]}, document, upsert=True)

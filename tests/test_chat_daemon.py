@@ -1,0 +1,121 @@
+"""The chat daemon's schedule and sharding, with a recording store (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from chat.daemon import ChatDaemon, in_shard, slot_before
+from chat.irc import ChatMessage
+from settings import Settings
+from store.errors import StoreUnavailable
+
+SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+class RecordingStore:
+    def __init__(self) -> None:
+        self.built: list[tuple[datetime, bool]] = []
+        self.minutes: dict[datetime, list[dict[str, Any]]] = {}
+        self.down = False
+        self.pruned: list[datetime] = []
+
+    def build_rollups(self, slot: datetime, shards: Sequence[str], *, complete: bool) -> list[Any]:
+        self.built.append((slot, complete))
+        return []
+
+    def prune_minutes(self, before: datetime) -> int:
+        self.pruned.append(before)
+        return 0
+
+    def read_minute(self, minute: datetime, shard: str) -> dict[str, Any] | None:
+        return None
+
+    def write_minute(
+        self, minute: datetime, shard: str, run: str, channels: Any, names: Any
+    ) -> None:
+        if self.down:
+            raise StoreUnavailable("MongoDB unreachable")
+        self.minutes[minute] = list(channels)
+
+
+def _daemon(
+    tmp_path: Path, store: RecordingStore, now: datetime = SLOT, **extra: Any
+) -> ChatDaemon:
+    settings = Settings(_env_file=None, spool_dir=tmp_path / "spool", **extra)  # type: ignore[call-arg]
+    return ChatDaemon(
+        settings,
+        store,  # type: ignore[arg-type]
+        None,
+        channels=lambda: [],
+        clock=lambda: now.timestamp(),
+    )
+
+
+def test_slot_before_is_the_slot_that_ended_last() -> None:
+    assert slot_before(SLOT + timedelta(minutes=31)) == SLOT
+    assert slot_before(SLOT + timedelta(minutes=30)) == SLOT
+    assert slot_before(SLOT + timedelta(minutes=29, seconds=59)) == SLOT - timedelta(minutes=30)
+
+
+def test_a_finished_slot_is_rolled_up_once_and_the_running_one_every_five_minutes(
+    tmp_path: Path,
+) -> None:
+    store = RecordingStore()
+    daemon = _daemon(tmp_path, store)
+    after = SLOT + timedelta(minutes=30, seconds=91)  # past the 90 s grace
+    daemon.roll_up_due(after)
+    daemon.roll_up_due(after + timedelta(minutes=1))
+    daemon.roll_up_due(after + timedelta(minutes=6))
+    assert store.built == [
+        (SLOT, True),
+        (SLOT + timedelta(minutes=30), False),
+        (SLOT + timedelta(minutes=30), False),
+    ]
+    assert store.pruned == [after - timedelta(days=7)]
+
+
+def test_shards_split_every_channel_exactly_once() -> None:
+    logins = [f"channel{i}" for i in range(1_000)]
+    parts = [{c for c in logins if in_shard(c, i, 3)} for i in range(3)]
+    assert sum(len(p) for p in parts) == len(logins)
+    assert set().union(*parts) == set(logins)
+    assert all(len(p) > 250 for p in parts)
+
+
+def _message(minute: datetime, channel: str = "a") -> ChatMessage:
+    return ChatMessage(
+        channel, "1", "u1", "hi", int(minute.timestamp() * 1000), False, False, (), ()
+    )
+
+
+def test_minutes_survive_a_store_outage_and_old_ones_are_spooled(tmp_path: Path) -> None:
+    store = RecordingStore()
+    daemon = _daemon(tmp_path, store, SLOT + timedelta(minutes=10), chat_max_pending_minutes=2)
+    for m in range(5):
+        daemon.counts.add(_message(SLOT + timedelta(minutes=m)))
+    store.down = True
+    assert asyncio.run(daemon.flush()) == 0
+    # More complete minutes than may wait in memory: they went to the spool, none lost.
+    spooled = sorted((tmp_path / "spool" / "chat").glob("*.json"))
+    assert len(spooled) == 5 and daemon.counts.open_minutes() == []
+    store.down = False
+    asyncio.run(daemon.flush())
+    assert sorted(store.minutes) == [SLOT + timedelta(minutes=m) for m in range(5)]
+    assert all(store.minutes[m][0]["messages"] == 1 for m in store.minutes)
+    assert list((tmp_path / "spool" / "chat").glob("*.json")) == []
+
+
+def test_a_short_outage_keeps_minutes_in_memory_until_written(tmp_path: Path) -> None:
+    store = RecordingStore()
+    daemon = _daemon(tmp_path, store, SLOT + timedelta(minutes=3))
+    daemon.counts.add(_message(SLOT))
+    store.down = True
+    asyncio.run(daemon.flush())
+    assert daemon.counts.open_minutes() == [int(SLOT.timestamp() * 1000)]
+    store.down = False
+    assert asyncio.run(daemon.flush()) == 1
+    assert store.minutes[SLOT][0]["messages"] == 1 and daemon.counts.open_minutes() == []
