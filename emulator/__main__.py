@@ -12,9 +12,10 @@ from emulator.server import EmulatorServer
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
-        description="A local, faithful emulator of the Twitch APIs Genre Radar uses (OAuth, Helix "
-        "streams/games, IGDB, thumbnails) over a simulated market, or replaying a recording. "
-        "Every EMULATOR_* variable of .env.example tunes it (faults, quirks, size).",
+        description="A local, faithful emulator of the Twitch APIs Genre Radar uses (OAuth, "
+        "Helix streams/games/emotes, IGDB, thumbnails, and chat over IRC) over a simulated "
+        "market, or replaying a recording. Every EMULATOR_* variable of .env.example tunes "
+        "it (faults, quirks, size).",
     )
     parser.add_argument("--port", type=int, help="port to listen on (default EMULATOR_PORT, 8780)")
     parser.add_argument(
