@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SILENCE_SECONDS = 360.0
 JOIN_CONFIRM_SECONDS = 15.0
+HEALTHY_SECONDS = 60.0  # a connection that lasted this long resets the backoff
 READ_SIZE = 1 << 16
 
 
@@ -104,10 +105,13 @@ class ChatReader:
         """Stay connected until `stop` is set."""
         backoff = 1.0
         while not stop.is_set():
+            began = time.monotonic()
             try:
                 await self._connect_and_read(stop)
                 backoff = 1.0
             except (TimeoutError, OSError, ConnectionError) as error:
+                if time.monotonic() - began > HEALTHY_SECONDS:
+                    backoff = 1.0  # it had been working: a new failure, not a streak of them
                 log.warning("chat connection lost (%s); reconnecting in %.0f s", error, backoff)
                 await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 60.0)
@@ -216,6 +220,8 @@ class ChatReader:
                 if channel in session.pending:  # a refused JOIN is retried later
                     self.stats.join_notices += 1
                     session.pending.pop(channel, None)
+                elif channel == "*":  # about the connection (a login failure, say)
+                    log.warning("chat server notice: %s", parsed.trailing)
         self.stats.lines += messages
         self.stats.messages += messages
         if newest:

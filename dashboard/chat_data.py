@@ -1,9 +1,10 @@
-"""The chat rollups as the Chat page needs them: compact per-slot frames, read on demand.
+"""The chat of a window as the Chat page needs it, read from the chat day documents.
 
-Chat is read only when the Chat page asks, for at most the newest `CHAT_DAYS` days, and
-each slot's documents are turned into small frames (numbers as int64 columns, names as
-categories) kept in an LRU cache bounded by bytes; a channel's own emotes are read only
-for the channel a visitor picks. Figures follow `docs/metrics.md` (chat section):
+Chat is read only when the Chat page asks, for at most the newest `CHAT_DAYS` days: one
+`store.chat_days` document per day and dimension, kept in an LRU cache bounded by bytes
+and keyed on when the day was last written, so a rebuilt day is read again. A channel's
+own emotes (`channel_emotes`) are read only for the channel a visitor picks. Every figure
+counts the rows of the window's slots only. Definitions are in `docs/metrics.md` (chat):
 
 - messages per 1,000 viewer-minutes = 1,000 × messages / Σ (viewers × minutes read);
 - active chatters per 100 viewers = 100 × Σ per-minute unique chatters / viewer-minutes;
@@ -13,85 +14,54 @@ for the channel a visitor picks. Figures follow `docs/metrics.md` (chat section)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
+from store.chat_days import FIELDS, ChatDay
 from store.chat_rollups import ALL_KEY
+from store.history import day_key, day_of, days_between
 from store.reader import StoreReader
 
 CHAT_DAYS = 7
-CACHE_BYTES = 32 << 20
+CACHE_BYTES = 48 << 20
 NUMBERS = ("minutes", "messages", "chatter_minutes", "viewer_minutes", "free", "paid")
-EMOTE_DIMENSIONS = ("all", "game", "genre", "language")
+READ_DIMENSIONS = ("all", "channel", "game", "genre", "language")
+_COLUMN = dict(zip(FIELDS, NUMBERS, strict=True))
+
+
+def _nbytes(day: ChatDay) -> int:
+    names = len(day.keys) + len(day.emote_ids) + len(day.labels)
+    return int(day.numbers.nbytes + day.emotes.nbytes + day.topics.nbytes) + 80 * names
 
 
 @dataclass(frozen=True)
-class ChatSlot:
-    """One slot's chat rollups: a row per channel, and emote and topic counts in long form."""
+class ChatWindow:
+    """The chat days covering a window, and the window's slots that have chat."""
 
-    slot: pd.Timestamp
-    channels: pd.DataFrame  # index: login; name, game_id, language, in_snapshot, NUMBERS
-    emotes: pd.DataFrame  # dimension, key, emote, uses
-    topics: pd.DataFrame  # dimension, key, topic, emote ("" = messages), uses
-    names: dict[str, str]
-    paid: frozenset[str]
+    start: datetime
+    end: datetime
+    slots: list[datetime]
+    days: dict[str, list[ChatDay]]
 
-    @property
-    def nbytes(self) -> int:
-        frames = (self.channels, self.emotes, self.topics)
-        return int(sum(f.memory_usage(deep=True).sum() for f in frames)) + 64 * len(self.names)
+    def inside(self, day: ChatDay, array: np.ndarray) -> np.ndarray:
+        """Which rows of one of `day`'s arrays belong to the window's slots."""
+        wanted = np.array([self.start <= s < self.end for s in day.slots] or [False])
+        return wanted[array[:, 0]] if len(array) else np.zeros(0, dtype=bool)
 
+    def emote_names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for days in self.days.values():
+            for day in days:
+                names.update(day.emote_names)
+        return names
 
-def slot_of(documents: dict[str, dict[str, Any]], slot: pd.Timestamp) -> ChatSlot:
-    """The frames of one slot from its rollup documents (by dimension)."""
-    rows = []
-    for g in documents["channel"]["groups"]:
-        rows.append(
-            (
-                g["key"],
-                g.get("name", ""),
-                g.get("game_id", ""),
-                g.get("language", ""),
-                bool(g.get("in_snapshot", False)),
-                g["minutes"],
-                g["messages"],
-                g["chatter_minutes"],
-                g["viewer_minutes"],
-                g["free_emote_uses"],
-                g["paid_emote_uses"],
-            )
-        )
-    columns = ["login", "name", "game_id", "language", "in_snapshot", *NUMBERS]
-    channels = pd.DataFrame(rows, columns=columns).set_index("login")
-    for name in ("name", "game_id", "language"):
-        channels[name] = channels[name].astype("category")
-    emote_rows: list[tuple[str, str, str, int]] = []
-    topic_rows: list[tuple[str, str, str, str, int]] = []
-    names: dict[str, str] = {}
-    paid: set[str] = set()
-    for dimension in EMOTE_DIMENSIONS:
-        document = documents[dimension]
-        names.update(document.get("emote_names", {}))
-        paid.update(document.get("paid_emotes", []))
-        for g in document["groups"]:
-            key = str(g["key"])
-            emote_rows.extend((dimension, key, e, int(n)) for e, n in g["emotes"].items())
-            for topic, counts in g.get("topics", {}).items():
-                topic_rows.append((dimension, key, topic, "", int(counts["messages"])))
-                topic_rows.extend(
-                    (dimension, key, topic, e, int(n)) for e, n in counts["emotes"].items()
-                )
-    emotes = pd.DataFrame(emote_rows, columns=["dimension", "key", "emote", "uses"])
-    topics = pd.DataFrame(topic_rows, columns=["dimension", "key", "topic", "emote", "uses"])
-    for frame in (emotes, topics):
-        for name in frame.columns.drop("uses"):
-            frame[name] = frame[name].astype("category")
-    return ChatSlot(slot, channels, emotes, topics, names, frozenset(paid))
+    def paid(self) -> frozenset[str]:
+        return frozenset().union(*(d.paid for days in self.days.values() for d in days))
 
 
 def engagement(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,85 +76,109 @@ def engagement(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class ChatData:
-    """Chat rollups of the newest days, read through one StoreReader."""
+    """Chat days of the newest days, read through one StoreReader."""
 
     def __init__(self, reader: StoreReader, max_bytes: int = CACHE_BYTES) -> None:
         self.reader = reader
-        self._slots: LRUCache[tuple[str, str], ChatSlot] = LRUCache(
-            max_bytes, getsizeof=lambda s: s.nbytes
-        )
+        self._days: LRUCache[tuple[str, str, str], ChatDay] = LRUCache(max_bytes, getsizeof=_nbytes)
         self._lock = threading.Lock()
+        # One channel's emotes over a window, by (login, window, day versions).
+        self._channel_emotes: LRUCache[tuple[object, ...], pd.Series] = LRUCache(256)
 
-    def state(self) -> dict[str, datetime]:
-        """Every slot with chat rollups → when they were written."""
+    @property
+    def cached_bytes(self) -> int:
+        return int(self._days.currsize)
+
+    def _versions(self) -> dict[str, str]:
         found = self.reader.chat_state() or {}
-        return {key: value for key, value in found.get("slots", {}).items()}
+        return {day: str(at) for day, at in found.get("days", {}).items()}
 
-    def slots(self, start: datetime, end: datetime) -> list[ChatSlot]:
-        """The chat of the slots in [start, end), of the newest CHAT_DAYS days at most."""
-        state = self.state()
-        if not state:
-            return []
-        newest = max(pd.Timestamp(k) for k in state)
-        start = max(pd.Timestamp(start), newest - pd.Timedelta(days=CHAT_DAYS) + _SLOT)
-        wanted = sorted(
-            k for k in state if pd.Timestamp(start) <= pd.Timestamp(k) < pd.Timestamp(end)
-        )
-        found = []
-        for key in wanted:
-            cache_key = (key, str(state[key]))
-            with self._lock:
-                cached = self._slots.get(cache_key)
-            if cached is None:
-                slot = pd.Timestamp(key)
-                documents = {d: self.reader.chat_rollup(slot.to_pydatetime(), d) for d in _READ}
-                if any(v is None for v in documents.values()):
-                    continue  # being rebuilt: the next request sees it
-                cached = slot_of(documents, slot)  # type: ignore[arg-type]
+    def _day(self, day: datetime, dimension: str, version: str) -> ChatDay | None:
+        key = (day_key(day), dimension, version)
+        with self._lock:
+            cached = self._days.get(key)
+        if cached is None:
+            cached = self.reader.chat_day(day, dimension)
+            if cached is not None and dimension != "channel_emotes":
                 with self._lock:
-                    self._slots[cache_key] = cached
-            found.append(cached)
-        return found
+                    self._days[key] = cached
+        return cached
 
-    def channel_emotes(self, slots: Iterable[ChatSlot], login: str) -> pd.Series:
-        """Uses of each emote in one channel's chat over these slots (read on demand)."""
-        uses: dict[str, int] = {}
-        for slot in slots:
-            if login not in slot.channels.index:
+    def window(self, start: datetime, end: datetime) -> ChatWindow:
+        """The chat of [start, end), of the newest CHAT_DAYS days at most."""
+        versions = self._versions()
+        if not versions:
+            return ChatWindow(start, end, [], {})
+        newest = max(datetime.fromisoformat(d) for d in versions).replace(tzinfo=start.tzinfo)
+        start = max(start, newest + timedelta(days=1) - timedelta(days=CHAT_DAYS))
+        days: dict[str, list[ChatDay]] = {d: [] for d in READ_DIMENSIONS}
+        slots: set[datetime] = set()
+        for day in days_between(start, end):
+            version = versions.get(day_key(day))
+            if version is None:
                 continue
-            document = self.reader.chat_rollup(slot.slot.to_pydatetime(), "channel")
-            for group in (document or {}).get("groups", []):
-                if group["key"] == login:
-                    for emote, n in group["emotes"].items():
-                        uses[emote] = uses.get(emote, 0) + int(n)
-        return pd.Series(uses, dtype="int64").sort_values(ascending=False)
+            for dimension in READ_DIMENSIONS:
+                found = self._day(day, dimension, version)
+                if found is not None:
+                    days[dimension].append(found)
+                    if dimension == "all":
+                        slots.update(s for s in found.slots if start <= s < end)
+        return ChatWindow(start, end, sorted(slots), days)
 
-
-_SLOT = pd.Timedelta(minutes=30)
-_READ = ("channel", *EMOTE_DIMENSIONS)
+    def channel_emotes(self, window: ChatWindow, login: str) -> pd.Series:
+        """Uses of each emote in one channel's chat over the window (read on demand)."""
+        versions = self._versions()
+        days = sorted({day_of(s) for s in window.slots})
+        key = (login, window.start, window.end, tuple(versions.get(day_key(d)) for d in days))
+        with self._lock:
+            cached = self._channel_emotes.get(key)
+        if cached is not None:
+            return cached
+        uses: dict[str, int] = {}
+        for day in days:
+            found = self._day(day, "channel_emotes", versions.get(day_key(day), ""))
+            if found is None or login not in found.keys:
+                continue
+            rows = found.emotes[window.inside(found, found.emotes)]
+            rows = rows[rows[:, 1] == found.keys.index(login)]
+            for emote, n in zip(rows[:, 2].tolist(), rows[:, 3].tolist(), strict=True):
+                uses[found.emote_ids[emote]] = uses.get(found.emote_ids[emote], 0) + n
+        result = pd.Series(uses, dtype="int64").sort_values(ascending=False)
+        with self._lock:
+            self._channel_emotes[key] = result
+        return result
 
 
 def channel_totals(
-    slots: list[ChatSlot], genre_of_game: Callable[[str], str], language: str = "", genre: str = ""
+    window: ChatWindow, genre_of_game: Callable[[str], str], language: str = "", genre: str = ""
 ) -> pd.DataFrame:
-    """Per channel, NUMBERS summed over the slots (filtered by language and genre), with
-    its latest name, game, genre and language."""
-    if not slots:
-        return pd.DataFrame(columns=["name", "game_id", "language", "genre", *NUMBERS])
-    frames = []
-    for slot in slots:
-        frame = slot.channels.reset_index()
-        frames.append(frame.assign(slot=slot.slot))
-    every = pd.concat(frames, ignore_index=True)
-    for name in ("name", "game_id", "language"):
-        every[name] = every[name].astype(str)
+    """Per channel, NUMBERS summed over the window's slots (filtered by language and
+    genre), with its latest name, game, genre and language."""
+    parts = []
+    for day in window.days.get("channel", []):
+        rows = day.numbers[window.inside(day, day.numbers)]
+        if not len(rows):
+            continue
+        frame = pd.DataFrame(rows[:, 4:].astype(np.int64), columns=list(NUMBERS))
+        frame["login"] = np.asarray(day.keys, dtype=object)[rows[:, 1]]
+        frame["name"] = np.asarray(day.labels, dtype=object)[rows[:, 1]]
+        games = np.asarray([*day.game_ids, ""], dtype=object)
+        languages = np.asarray([*day.languages, ""], dtype=object)
+        frame["game_id"] = games[rows[:, 2]]  # -1 picks the trailing ""
+        frame["language"] = languages[rows[:, 3]]
+        frame["slot"] = np.asarray(day.slots, dtype=object)[rows[:, 0]]
+        parts.append(frame)
+    columns = ["name", "game_id", "language", "genre", *NUMBERS]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    every = pd.concat(parts, ignore_index=True)
     every["genre"] = every["game_id"].map(lambda g: genre_of_game(g) if g else "")
     if language:
         every = every[every["language"] == language]
     if genre:
         every = every[every["genre"] == genre]
     if every.empty:
-        return pd.DataFrame(columns=["name", "game_id", "language", "genre", *NUMBERS])
+        return pd.DataFrame(columns=columns)
     latest = every.sort_values("slot").groupby("login").last()
     sums = every.groupby("login")[list(NUMBERS)].sum()
     return latest[["name", "game_id", "language", "genre"]].join(sums)
@@ -200,53 +194,77 @@ def group_totals(channels: pd.DataFrame, by: str) -> pd.DataFrame:
     return grouped[list(NUMBERS)].sum().assign(channels=grouped.size())
 
 
-def emote_uses(slots: list[ChatSlot], dimension: str, key: str) -> pd.Series:
-    """Uses of each emote in one group over the slots (trimmed per slot as stored)."""
-    parts = []
-    for slot in slots:
-        e = slot.emotes
-        mine = e[(e["dimension"] == dimension) & (e["key"] == key)]
-        parts.append(mine.groupby("emote", observed=True)["uses"].sum())
-    if not parts:
-        return pd.Series(dtype="int64")
-    total = pd.concat(parts).groupby(level=0).sum()
-    return total.sort_values(ascending=False).astype("int64")
+def _emote_rows(window: ChatWindow, dimension: str, key: str) -> list[tuple[ChatDay, np.ndarray]]:
+    found = []
+    for day in window.days.get(dimension, []):
+        if key not in day.keys:
+            continue
+        rows = day.emotes[window.inside(day, day.emotes)]
+        found.append((day, rows[rows[:, 1] == day.keys.index(key)]))
+    return found
 
 
-def trending(slots: list[ChatSlot], minimum: int = 20) -> pd.DataFrame:
-    """Emotes whose use grew most from the first half of the slots to the second (all
-    channels read), among those used at least `minimum` times in the second half."""
+def emote_uses(window: ChatWindow, dimension: str, key: str) -> pd.Series:
+    """Uses of each emote in one group over the window (trimmed per slot as stored)."""
+    uses: dict[str, int] = {}
+    for day, rows in _emote_rows(window, dimension, key):
+        for emote, n in zip(rows[:, 2].tolist(), rows[:, 3].tolist(), strict=True):
+            uses[day.emote_ids[emote]] = uses.get(day.emote_ids[emote], 0) + n
+    return pd.Series(uses, dtype="int64").sort_values(ascending=False)
+
+
+def trending(window: ChatWindow, minimum: int = 20) -> pd.DataFrame:
+    """Emotes whose use per slot grew most from the first half of the window's slots to
+    the second (every channel read), among those used `minimum` times in the second half."""
+    slots = window.slots
     if len(slots) < 2:
         return pd.DataFrame(columns=["before", "after", "growth"])
     half = len(slots) // 2
-    before = emote_uses(slots[:half], "all", ALL_KEY)
-    after = emote_uses(slots[half:], "all", ALL_KEY)
+    boundary = slots[half]
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    for day, rows in _emote_rows(window, "all", ALL_KEY):
+        late = np.array([s >= boundary for s in day.slots])[rows[:, 0]]
+        for emote, n, is_late in zip(
+            rows[:, 2].tolist(), rows[:, 3].tolist(), late.tolist(), strict=True
+        ):
+            side = after if is_late else before
+            side[day.emote_ids[emote]] = side.get(day.emote_ids[emote], 0) + n
     frame = pd.DataFrame({"before": before, "after": after}).fillna(0).astype("int64")
-    # Per slot, so halves of unequal length compare fairly.
-    rate_before = frame["before"] / half
-    rate_after = frame["after"] / (len(slots) - half)
-    frame["growth"] = (rate_after + 1.0) / (rate_before + 1.0) - 1.0
+    if frame.empty:
+        return pd.DataFrame(columns=["before", "after", "growth"])
+    frame["growth"] = (frame["after"] / (len(slots) - half) + 1.0) / (
+        frame["before"] / half + 1.0
+    ) - 1.0
     frame = frame[frame["after"] >= minimum]
     return frame.sort_values(["growth", "after"], ascending=False)
 
 
-def topic_counts(slots: list[ChatSlot], topic: str) -> tuple[pd.Series, pd.Series]:
+def topic_counts(window: ChatWindow, topic: str) -> tuple[pd.Series, pd.Series]:
     """For one topic keyword: messages containing it per slot, and uses of each emote in
-    those messages (all channels read)."""
-    per_slot: dict[pd.Timestamp, int] = {}
+    those messages (every channel read)."""
+    per_slot = dict.fromkeys(window.slots, 0)
     emotes: dict[str, int] = {}
-    for slot in slots:
-        t = slot.topics
-        mine = t[(t["dimension"] == "all") & (t["topic"] == topic)]
-        per_slot[slot.slot] = int(mine.loc[mine["emote"] == "", "uses"].sum())
-        for emote, n in mine.loc[mine["emote"] != "", ["emote", "uses"]].itertuples(index=False):
-            emotes[str(emote)] = emotes.get(str(emote), 0) + int(n)
+    for day in window.days.get("all", []):
+        if topic not in day.topic_names:
+            continue
+        rows = day.topics[window.inside(day, day.topics)]
+        rows = rows[rows[:, 2] == day.topic_names.index(topic)]
+        for s, emote, n in zip(
+            rows[:, 0].tolist(), rows[:, 3].tolist(), rows[:, 4].tolist(), strict=True
+        ):
+            if emote < 0:
+                per_slot[day.slots[s]] = per_slot.get(day.slots[s], 0) + n
+            else:
+                emotes[day.emote_ids[emote]] = emotes.get(day.emote_ids[emote], 0) + n
     series = pd.Series(per_slot, dtype="int64").sort_index()
+    series.index = pd.DatetimeIndex(series.index)
     return series, pd.Series(emotes, dtype="int64").sort_values(ascending=False)
 
 
-def topics_of(slots: list[ChatSlot]) -> list[str]:
+def topics_of(window: ChatWindow) -> list[str]:
     found: set[str] = set()
-    for slot in slots:
-        found.update(str(t) for t in slot.topics["topic"].unique())
+    for day in window.days.get("all", []):
+        rows = day.topics[window.inside(day, day.topics)]
+        found.update(day.topic_names[t] for t in set(rows[:, 2].tolist()))
     return sorted(found)

@@ -37,7 +37,7 @@ TICK_SECONDS = 0.05
 BODIES_PER_CHANNEL = 200
 HYPE_WINDOW_SECONDS = 30
 HYPE_SHARE = 0.03
-MAX_BUFFER_BYTES = 8 << 20  # a reader this far behind is disconnected
+MAX_BUFFER_BYTES = 64 << 20  # a reader this far behind (seconds of a busy channel set) is cut off
 MINUTE_MS = 60_000
 _WORDS = (
     "gg", "lol", "nice", "what", "no way", "let's go", "hi chat", "this game", "clip it",

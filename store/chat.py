@@ -17,12 +17,14 @@ from pymongo import ReplaceOne
 from pymongo.database import Database
 
 from store import schema
+from store.chat_days import CHAT_DAYS, DAY_DIMENSIONS, ChatDay, chat_day_id
 from store.chat_rollups import (
     CHAT_DIMENSIONS,
     chat_rollup_id,
     compute_chat_rollups,
     merge_channel_minutes,
 )
+from store.history import day_key, day_of
 from store.mongo import translate_errors
 
 CHAT_MINUTES = "chat_minutes"
@@ -146,15 +148,46 @@ class ChatStore:
         )
         for document in documents:
             document["complete"] = complete
+        written_at = documents[0]["written_at"]
         with translate_errors(f"writing chat rollups of {key}"):
             for document in documents:
                 self.db[CHAT_ROLLUPS].replace_one({"_id": document["_id"]}, document, upsert=True)
+            self._update_day(slot, {d["dimension"]: d for d in documents}, written_at)
             self.db[schema.META].update_one(
                 {"_id": CHAT_STATE_ID},
-                {"$set": {f"slots.{key}": documents[0]["written_at"], "newest_slot": slot}},
+                {
+                    "$set": {
+                        f"slots.{key}": written_at,
+                        f"days.{day_key(day_of(slot))}": written_at,
+                        "newest_slot": slot,
+                    }
+                },
                 upsert=True,
             )
         return documents
+
+    def save_day(self, day: ChatDay, written_at: datetime) -> None:
+        """Write one chat day document whole (bulk loads; rollups update days themselves)."""
+        document = day.to_document(written_at)
+        with translate_errors(f"writing chat day {document['_id']}"):
+            self.db[CHAT_DAYS].replace_one({"_id": document["_id"]}, document, upsert=True)
+            self.db[schema.META].update_one(
+                {"_id": CHAT_STATE_ID},
+                {"$set": {f"days.{day_key(day.day)}": written_at}},
+                upsert=True,
+            )
+
+    def _update_day(
+        self, slot: datetime, documents: Mapping[str, Document], written_at: datetime
+    ) -> None:
+        """Put the slot's rollups into its day's documents (`store.chat_days`)."""
+        day = day_of(slot)
+        for dimension in DAY_DIMENSIONS:
+            found = self.db[CHAT_DAYS].find_one({"_id": chat_day_id(day, dimension)})
+            current = ChatDay.from_document(found) if found else ChatDay.empty(day, dimension)
+            source = documents["channel" if dimension == "channel_emotes" else dimension]
+            updated = current.with_slot(slot, source).to_document(written_at)
+            self.db[CHAT_DAYS].replace_one({"_id": updated["_id"]}, updated, upsert=True)
 
     def games_of(self, channels: Mapping[str, Mapping[str, Any]]) -> dict[str, Document]:
         ids = sorted({str(g.get("game_id", "")) for g in channels.values()} - {""})
@@ -167,6 +200,15 @@ class ChatStore:
         """Delete minute counts older than `before` (they are kept a set number of days)."""
         with translate_errors("pruning chat minutes"):
             return self.db[CHAT_MINUTES].delete_many({"minute": {"$lt": before}}).deleted_count
+
+
+def read_chat_day(db: Database[Document], day: datetime, dimension: str) -> ChatDay | None:
+    """One day of chat of one dimension (`store.chat_days`), for the dashboard and notebooks."""
+    if dimension not in DAY_DIMENSIONS:
+        raise ValueError(f"no chat day dimension {dimension!r}; one of {DAY_DIMENSIONS}")
+    with translate_errors("reading a chat day"):
+        found = db[CHAT_DAYS].find_one({"_id": chat_day_id(day, dimension)})
+    return ChatDay.from_document(found) if found else None
 
 
 def read_chat_rollup(db: Database[Document], slot: datetime, dimension: str) -> Document | None:

@@ -25,8 +25,8 @@ from typing import Any
 from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE, slot_key
 
 CHAT_DIMENSIONS = ("all", "channel", "game", "genre", "language")
-EMOTES_KEPT = {"all": 300, "channel": 25, "game": 50, "genre": 50, "language": 50}
-TOPIC_EMOTES_KEPT = 25
+EMOTES_KEPT = {"all": 300, "channel": 10, "game": 20, "genre": 20, "language": 20}
+TOPIC_EMOTES_KEPT = 10
 ALL_KEY = "all"
 _SUMS = (
     "minutes",

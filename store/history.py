@@ -11,7 +11,6 @@ reload only the days that did. `read_history` gives notebooks the same data as a
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from bson.binary import Binary
 from pymongo.database import Database
 
 from store import histogram, schema
+from store.packing import ENCODING, join_names, pack, split_names, unpack
 from store.rollups import HISTOGRAM_DIMENSIONS
 
 HISTORY_DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
@@ -42,31 +41,6 @@ def day_key(day: datetime) -> str:
 
 def history_id(day: datetime, dimension: str) -> str:
     return f"{day_key(day)}/{dimension}"
-
-
-# Lists of names are stored as one string joined by this (the ASCII unit separator), and
-# numbers as zlib-compressed little-endian arrays: FerretDB v1 returns a large binary or
-# string value several times faster per byte than an array of many small values.
-SEPARATOR = "\x1f"
-ENCODING = "zlib"
-
-
-def _pack(array: np.ndarray, dtype: np.dtype[Any]) -> Binary:
-    return Binary(zlib.compress(np.ascontiguousarray(array, dtype=dtype).tobytes(), 6))
-
-
-def _unpack(data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray:
-    raw = zlib.decompress(data)
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def _join(names: Sequence[str]) -> str:
-    return SEPARATOR.join(names)
-
-
-def _split(text: str, count: int) -> list[str]:
-    """The `count` names `_join` joined ("" alone is one empty name, or none)."""
-    return text.split(SEPARATOR) if count else []
 
 
 @dataclass
@@ -227,11 +201,11 @@ class DayHistory:
             "slots": self.slots,
             "levels": self.levels,
             "key_count": len(self.keys),
-            "keys": _join(self.keys),
-            "names": _join(self.names),
+            "keys": join_names(self.keys),
+            "names": join_names(self.names),
             "encoding": ENCODING,
-            "channels": _pack(self.channels, _INT32),
-            "viewers": _pack(self.viewers, _INT32),
+            "channels": pack(self.channels, _INT32),
+            "viewers": pack(self.viewers, _INT32),
             "total_channels": [int(v) for v in self.total_channels],
             "total_viewers": [int(v) for v in self.total_viewers],
             "scopes": self.scopes,
@@ -240,32 +214,32 @@ class DayHistory:
         }
         if self.histogram is not None:
             document["bins"] = list(histogram.VIEWER_BINS)
-            document["histogram"] = _pack(self.histogram, _INT64)
+            document["histogram"] = pack(self.histogram, _INT64)
         if self.game is not None and self.rank is not None:
             document.update(
-                languages=_join(self.languages),
-                game_ids=_join(self.game_ids),
+                languages=join_names(self.languages),
+                game_ids=join_names(self.game_ids),
                 game_count=len(self.game_ids),
-                game=_pack(self.game, _INT32),
-                rank=_pack(self.rank, _INT32),
+                game=pack(self.game, _INT32),
+                rank=pack(self.rank, _INT32),
             )
         return document
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> DayHistory:
         count = int(document["key_count"])
-        keys = _split(document["keys"], count)
+        keys = split_names(document["keys"], count)
         shape = (len(keys), len(document["slots"]))
         hist = None
         if "histogram" in document:
-            hist = _unpack(document["histogram"], _INT64, (shape[0], len(document["bins"])))
+            hist = unpack(document["histogram"], _INT64, (shape[0], len(document["bins"])))
         optional: dict[str, Any] = {}
         if "game" in document:
             optional = {
-                "languages": _split(document["languages"], count),
-                "game_ids": _split(document["game_ids"], int(document["game_count"])),
-                "game": _unpack(document["game"], _INT32, shape),
-                "rank": _unpack(document["rank"], _INT32, shape),
+                "languages": split_names(document["languages"], count),
+                "game_ids": split_names(document["game_ids"], int(document["game_count"])),
+                "game": unpack(document["game"], _INT32, shape),
+                "rank": unpack(document["rank"], _INT32, shape),
             }
         return cls(
             day=document["day"],
@@ -273,9 +247,9 @@ class DayHistory:
             slots=list(document["slots"]),
             levels=list(document["levels"]),
             keys=keys,
-            names=_split(document["names"], count),
-            channels=_unpack(document["channels"], _INT32, shape),
-            viewers=_unpack(document["viewers"], _INT32, shape),
+            names=split_names(document["names"], count),
+            channels=unpack(document["channels"], _INT32, shape),
+            viewers=unpack(document["viewers"], _INT32, shape),
             total_channels=np.array(document["total_channels"], dtype=np.int64),
             total_viewers=np.array(document["total_viewers"], dtype=np.int64),
             histogram=hist,

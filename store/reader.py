@@ -15,7 +15,8 @@ from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
 from store import schema
-from store.chat import CHAT_STATE_ID, read_chat_rollup
+from store.chat import CHAT_STATE_ID, read_chat_day, read_chat_rollup
+from store.chat_days import ChatDay
 from store.history import DayHistory, read_dimension, read_documents
 from store.mongo import translate_errors
 
@@ -117,6 +118,9 @@ class StoreReader:
 
     def chat_rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
         return read_chat_rollup(self._db, slot, dimension)
+
+    def chat_day(self, day: datetime, dimension: str) -> ChatDay | None:
+        return read_chat_day(self._db, day, dimension)
 
     def games(self) -> list[dict[str, Any]]:
         with translate_errors("reading games"):

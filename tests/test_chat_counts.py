@@ -140,3 +140,42 @@ def test_chat_rollups_equal_sums_over_the_messages() -> None:
     channels = {g["key"]: g for g in documents["channel"]["groups"]}
     assert channels["gamma"]["in_snapshot"] is False and channels["gamma"]["viewer_minutes"] == 0
     assert set(documents["all"]["paid_emotes"]) == PAID_IDS & set(uses)
+
+
+def test_a_chat_day_replaces_a_rebuilt_slot_and_survives_its_document() -> None:
+    from store.chat_days import ChatDay
+
+    def rollup(messages: int) -> dict[str, object]:
+        return {
+            "groups": [
+                {
+                    "key": "alpha",
+                    "name": "Alpha",
+                    "game_id": "g1",
+                    "language": "en",
+                    "minutes": 30,
+                    "messages": messages,
+                    "chatter_minutes": 5,
+                    "viewer_minutes": 3000,
+                    "free_emote_uses": 2,
+                    "paid_emote_uses": 1,
+                    "emotes": {"25": 2, "emotesv2_a": 1},
+                    "topics": {"worldcup": {"messages": 1, "emotes": {"25": 1}}},
+                }
+            ],
+            "emote_names": {"25": "Kappa"},
+            "paid_emotes": ["emotesv2_a"],
+        }
+
+    later = SLOT + timedelta(minutes=30)
+    day = ChatDay.empty(SLOT, "game").with_slot(SLOT, rollup(10)).with_slot(later, rollup(4))
+    rebuilt = day.with_slot(SLOT, rollup(7))  # the running slot, rebuilt with more minutes
+    assert sorted(rebuilt.numbers[:, 5].tolist()) == [4, 7]  # messages: replaced, not added
+    assert len(rebuilt.emotes) == 4 and len(rebuilt.topics) == 4
+    back = ChatDay.from_document(rebuilt.to_document(SLOT))
+    assert back.keys == ["alpha"] and back.labels == ["Alpha"]
+    assert back.numbers.tolist() == rebuilt.numbers.tolist()
+    assert back.emotes.tolist() == rebuilt.emotes.tolist()
+    assert back.topics.tolist() == rebuilt.topics.tolist()
+    assert back.emote_names == {"25": "Kappa"} and back.paid == {"emotesv2_a"}
+    assert [back.emote_ids[e] for e in back.emotes[:, 2]] == ["25", "emotesv2_a"] * 2

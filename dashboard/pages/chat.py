@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import figures
 from dashboard.chat_data import (
     CHAT_DAYS,
-    ChatSlot,
+    ChatWindow,
     channel_totals,
     emote_uses,
     engagement,
@@ -69,12 +69,8 @@ def _grid(grid_id: str, frame: pd.DataFrame, columns: list[tuple[str, str, Any]]
     )
 
 
-def _emote_frame(uses: pd.Series, slots: list[ChatSlot]) -> pd.DataFrame:
-    names: dict[str, str] = {}
-    paid: set[str] = set()
-    for slot in slots:
-        names.update(slot.names)
-        paid.update(slot.paid)
+def _emote_frame(uses: pd.Series, win: ChatWindow) -> pd.DataFrame:
+    names, paid = win.emote_names(), win.paid()
     total = float(uses.sum()) or 1.0
     head = uses.head(EMOTES_SHOWN)
     return pd.DataFrame(
@@ -89,8 +85,8 @@ def _emote_frame(uses: pd.Series, slots: list[ChatSlot]) -> pd.DataFrame:
 
 def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     filters, window, view = ctx.filters, ctx.window, ctx.data
-    slots = chat().slots(window.start, window.end)
-    if not slots:
+    win = chat().window(window.start, window.end)
+    if not win.slots:
         return [
             notice(
                 "No chat counted in this window. The chat reader (`python -m chat run`) reads "
@@ -99,7 +95,7 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
                 "empty",
             )
         ]
-    channels = channel_totals(slots, view.genre_of_game, filters.language, filters.genre)
+    channels = channel_totals(win, view.genre_of_game, filters.language, filters.genre)
     if channels.empty:
         return [notice(f"No chat read from channels matching {filters.describe(window)}.", "empty")]
     by = own["by"]
@@ -107,13 +103,14 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     overall = engagement(known[["minutes", "messages", "chatter_minutes", "viewer_minutes",
                                 "free", "paid"]].sum().to_frame().T)  # fmt: skip
     first = overall.iloc[0]
-    covered = slots[0].slot, slots[-1].slot
-    local = figures.local_times(pd.Index(covered), filters.tz)
+    covered = win.slots[0], win.slots[-1]
+    local = figures.local_times(pd.DatetimeIndex(covered), filters.tz)
     span = (
-        f"{len(slots)} slots, {local[0]:%Y-%m-%d %H:%M} to {local[1]:%Y-%m-%d %H:%M} {filters.tz}"
+        f"{len(win.slots)} slots, {local[0]:%Y-%m-%d %H:%M} to {local[1]:%Y-%m-%d %H:%M} "
+        f"{filters.tz}"
     )
     notes = []
-    if window.start < covered[0].to_pydatetime() and window.length.days >= CHAT_DAYS:
+    if window.start < win.start:
         notes.append(
             notice(f"Chat figures cover the newest {CHAT_DAYS} days of the window.", "info")
         )
@@ -147,7 +144,7 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     table = table.sort_values("messages", ascending=False)
     head = table.head(TOP).dropna(subset=["messages_per_1000_viewer_minutes"])
     records = table.reset_index(names="key")
-    controls = _controls(own, table, slots)
+    controls = _controls(own, table, win)
     return [
         *notes,
         kpis,
@@ -201,9 +198,9 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
             ],
             className="card",
         ),
-        _emote_section(own, slots, filters.language, filters.genre, view.game_name),
-        _trending_section(slots),
-        _topic_section(own, slots, filters.tz),
+        _emote_section(own, win, filters.language, filters.genre, view.game_name),
+        _trending_section(win),
+        _topic_section(own, win, filters.tz),
         html.P(
             "Engagement counts channels whose viewers the snapshots give (the top channels "
             "read, at each slot's snapshot); paid emotes are subscriber and bits emotes, and "
@@ -221,8 +218,8 @@ def _percent(value: float) -> str:
     return "–" if pd.isna(value) else f"{value:.1%}"
 
 
-def _controls(own: dict[str, str], table: pd.DataFrame, slots: list[ChatSlot]) -> html.Div:
-    topics = topics_of(slots)
+def _controls(own: dict[str, str], table: pd.DataFrame, win: ChatWindow) -> html.Div:
+    topics = topics_of(win)
     return html.Div(
         [
             html.Label(
@@ -268,23 +265,23 @@ def _controls(own: dict[str, str], table: pd.DataFrame, slots: list[ChatSlot]) -
 
 def _emote_section(
     own: dict[str, str],
-    slots: list[ChatSlot],
+    win: ChatWindow,
     language: str,
     genre: str,
     game_name: Any,
 ) -> html.Div:
     by, subject = own["by"], own["subject"]
     if subject and by == "channel":
-        uses, title = chat().channel_emotes(slots, subject), f"Top emotes of {subject}"
+        uses, title = chat().channel_emotes(win, subject), f"Top emotes of {subject}"
     elif subject:
         name = game_name(subject) if by == "game" else subject
-        uses, title = emote_uses(slots, by, subject), f"Top emotes of {name}"
+        uses, title = emote_uses(win, by, subject), f"Top emotes of {name}"
     elif genre:
-        uses, title = emote_uses(slots, "genre", genre), f"Top emotes of {genre}"
+        uses, title = emote_uses(win, "genre", genre), f"Top emotes of {genre}"
     elif language:
-        uses, title = emote_uses(slots, "language", language), f"Top emotes in {language}"
+        uses, title = emote_uses(win, "language", language), f"Top emotes in {language}"
     else:
-        uses, title = emote_uses(slots, "all", "all"), "Top emotes of every channel read"
+        uses, title = emote_uses(win, "all", "all"), "Top emotes of every channel read"
     if uses.empty:
         return html.Div([html.H2(title), notice("No emotes used.", "empty")], className="card")
     return html.Div(
@@ -292,7 +289,7 @@ def _emote_section(
             html.H2(title),
             _grid(
                 "chat-emotes",
-                _emote_frame(uses, slots),
+                _emote_frame(uses, win),
                 [
                     ("emote", "Emote", None),
                     ("kind", "Free / paid", None),
@@ -305,15 +302,15 @@ def _emote_section(
     )
 
 
-def _trending_section(slots: list[ChatSlot]) -> html.Div:
-    rising = trending(slots).head(EMOTES_SHOWN)
+def _trending_section(win: ChatWindow) -> html.Div:
+    rising = trending(win).head(EMOTES_SHOWN)
     title = "Trending emotes (second half of the window vs the first, per slot)"
     if rising.empty:
         return html.Div(
             [html.H2(title), notice("Too little chat in this window to compare.", "empty")],
             className="card",
         )
-    frame = _emote_frame(rising["after"], slots).assign(
+    frame = _emote_frame(rising["after"], win).assign(
         before=rising["before"].to_numpy(), growth=rising["growth"].to_numpy()
     )
     return html.Div(
@@ -335,15 +332,15 @@ def _trending_section(slots: list[ChatSlot]) -> html.Div:
     )
 
 
-def _topic_section(own: dict[str, str], slots: list[ChatSlot], tz: str) -> html.Div:
-    topics = topics_of(slots)
+def _topic_section(own: dict[str, str], win: ChatWindow, tz: str) -> html.Div:
+    topics = topics_of(win)
     topic = own["topic"] if own["topic"] in topics else (topics[0] if topics else "")
     if not topic:
         return html.Div(
             [html.H2("Topics"), notice("No topic keyword was mentioned.", "empty")],
             className="card",
         )
-    per_slot, uses = topic_counts(slots, topic)
+    per_slot, uses = topic_counts(win, topic)
     children: list[Any] = [
         html.H2(f"Messages mentioning “{topic}”"),
         dcc.Graph(
@@ -362,7 +359,7 @@ def _topic_section(own: dict[str, str], slots: list[ChatSlot], tz: str) -> html.
         children.append(
             _grid(
                 "chat-topic-emotes",
-                _emote_frame(uses, slots),
+                _emote_frame(uses, win),
                 [
                     ("emote", "Emote", None),
                     ("kind", "Free / paid", None),
