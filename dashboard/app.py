@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     )
     data = MarketData(reader)
     set_market(data)
-    set_chat(ChatData(reader))
+    chat = ChatData(reader)
+    set_chat(chat)
+    chat.preload()
     data.start_loading()  # read the history now, before the first visitor asks
     app = Dash(
         __name__,

@@ -13,10 +13,11 @@ counts the rows of the window's slots only. Definitions are in `docs/metrics.md`
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,8 @@ from store.chat_days import FIELDS, ChatDay
 from store.chat_rollups import ALL_KEY
 from store.history import day_key, day_of, days_between
 from store.reader import StoreReader
+
+log = logging.getLogger(__name__)
 
 CHAT_DAYS = 7
 CACHE_BYTES = 48 << 20
@@ -88,6 +91,20 @@ class ChatData:
     @property
     def cached_bytes(self) -> int:
         return int(self._days.currsize)
+
+    def preload(self) -> threading.Thread:
+        """Read the newest days in the background, so the first visit finds them cached."""
+
+        def load() -> None:
+            try:
+                end = datetime.now(UTC) + timedelta(days=1)
+                self.window(end - timedelta(days=CHAT_DAYS + 1), end)
+            except Exception:  # a visitor's request reads (and reports) it again
+                log.warning("chat: preloading the newest days failed", exc_info=True)
+
+        thread = threading.Thread(target=load, name="chat-preload", daemon=True)
+        thread.start()
+        return thread
 
     def _versions(self) -> dict[str, str]:
         found = self.reader.chat_state() or {}
