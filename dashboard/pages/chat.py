@@ -157,8 +157,8 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
                         figure=figures.bar(
                             head["label"].tolist(),
                             head["messages_per_1000_viewer_minutes"].round(1).tolist(),
-                            f"Chat engagement by {BY[by].lower()} (the {TOP} with most messages)",
-                            "Messages per 1,000 viewer-minutes",
+                            f"Engagement by {BY[by].lower()} (top {TOP} by messages)",
+                            "Messages / 1,000 viewer-min",
                         ),
                         config={"displaylogo": False},
                     ),
@@ -170,7 +170,7 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
                         figure=figures.bar(
                             head["label"].tolist(),
                             (head["paid_share"] * 100).round(1).tolist(),
-                            f"Paid (subscriber, bits) share of emote uses by {BY[by].lower()}",
+                            f"Paid emote share by {BY[by].lower()}",
                             "% of emote uses",
                         ),
                         config={"displaylogo": False},
