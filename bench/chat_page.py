@@ -169,7 +169,7 @@ channels' and one channel's emotes, trending emotes, a topic).
 | figure | value |
 |---|---|
 | cold (a fresh cache; 3 runs), median / max | {statistics.median(colds):.2f} s / {max(colds):.2f} s |
-| warm (cached slots; 15 runs), median / max | {statistics.median(warms) * 1000:.0f} ms / {max(warms) * 1000:.0f} ms |
+| warm (cached days; 15 runs), median / max | {statistics.median(warms) * 1000:.0f} ms / {max(warms) * 1000:.0f} ms |
 | bytes the cache holds for the window | {held / 2**20:.1f} MB (bound 48 MB) |
 """
     print(report)

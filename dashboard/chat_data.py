@@ -189,7 +189,8 @@ def channel_totals(
     if not parts:
         return pd.DataFrame(columns=columns)
     every = pd.concat(parts, ignore_index=True)
-    every["genre"] = every["game_id"].map(lambda g: genre_of_game(g) if g else "")
+    genres = {g: genre_of_game(g) if g else "" for g in every["game_id"].unique()}
+    every["genre"] = every["game_id"].map(genres)
     if language:
         every = every[every["language"] == language]
     if genre:
