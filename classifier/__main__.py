@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from classifier.dataset import DatasetError, SplitBy
-from classifier.model import ModelError
+from classifier.model import AUGMENTATIONS, ModelError
 
 DEFAULT_MODEL = Path("models/genre")  # Settings.classifier_model_dir
 
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--weights", type=Path, help="start from this backbone weights file")
     train.add_argument(
         "--augment",
-        choices=["basic", "strong"],
+        choices=list(AUGMENTATIONS),
         default="basic",
         help="strong adds hue, saturation, grayscale and mirroring",
     )

@@ -1,7 +1,8 @@
 """Read-only access for the dashboard and notebooks: queries, never writes.
 
 The dashboard connects with MONGODB_URI_READONLY (a user with only the `read` role in
-production) and imports this module alone from the store, so it has no write path.
+production) and talks to the database only through `StoreReader`, which has no method
+that writes: the dashboard has no write path.
 """
 
 from __future__ import annotations

@@ -68,19 +68,6 @@ class RequestStats:
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
-    def as_dict(self) -> dict[str, int]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "requests",
-                "retries",
-                "rate_limited",
-                "server_errors",
-                "network_errors",
-                "reauthorisations",
-            )
-        }
-
 
 class _Unauthorized(Exception):
     """Internal: the API rejected the token; re-mint and send again."""
