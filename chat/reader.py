@@ -180,24 +180,24 @@ class ChatReader:
         for line in lines:
             if not line:
                 continue
-            fast = parse_privmsg(line)
-            if fast is not None:
-                add(fast)
-                messages += 1
-                newest = fast.sent_ms
-                continue
-            self.stats.lines += 1
-            try:
-                parsed = parse_line(line)
-            except IrcParseError:
-                self.stats.bad_lines += 1
-                continue
-            message = chat_message(parsed)
+            # Nearly every line is a tagged PRIVMSG: the fast path takes those; any other
+            # line (an untagged PRIVMSG included) goes through the general parser.
+            message = parse_privmsg(line)
+            parsed = None
+            if message is None:
+                try:
+                    parsed = parse_line(line)
+                except IrcParseError:
+                    self.stats.bad_lines += 1
+                    continue
+                message = chat_message(parsed)
             if message is not None:
                 add(message)
                 messages += 1
                 newest = message.sent_ms
                 continue
+            assert parsed is not None
+            self.stats.lines += 1
             command = parsed.command
             if command == "PING":
                 self._send(session, f"PONG :{parsed.trailing or 'tmi.twitch.tv'}")

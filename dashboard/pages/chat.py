@@ -83,6 +83,19 @@ def _emote_frame(uses: pd.Series, win: ChatWindow) -> pd.DataFrame:
     )
 
 
+def _emote_grid(grid_id: str, uses: pd.Series, win: ChatWindow, uses_header: str) -> dag.AgGrid:
+    return _grid(
+        grid_id,
+        _emote_frame(uses, win),
+        [
+            ("emote", "Emote", None),
+            ("kind", "Free / paid", None),
+            ("uses", uses_header, INTEGER),
+            ("share", "Share of uses", PERCENT),
+        ],
+    )
+
+
 def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     filters, window, view = ctx.filters, ctx.window, ctx.data
     win = chat().window(window.start, window.end)
@@ -287,16 +300,7 @@ def _emote_section(
     return html.Div(
         [
             html.H2(title),
-            _grid(
-                "chat-emotes",
-                _emote_frame(uses, win),
-                [
-                    ("emote", "Emote", None),
-                    ("kind", "Free / paid", None),
-                    ("uses", "Uses", INTEGER),
-                    ("share", "Share of uses", PERCENT),
-                ],
-            ),
+            _emote_grid("chat-emotes", uses, win, "Uses"),
         ],
         className="card",
     )
@@ -356,18 +360,7 @@ def _topic_section(own: dict[str, str], win: ChatWindow, tz: str) -> html.Div:
         ),
     ]
     if not uses.empty:
-        children.append(
-            _grid(
-                "chat-topic-emotes",
-                _emote_frame(uses, win),
-                [
-                    ("emote", "Emote", None),
-                    ("kind", "Free / paid", None),
-                    ("uses", "Uses in those messages", INTEGER),
-                    ("share", "Share", PERCENT),
-                ],
-            )
-        )
+        children.append(_emote_grid("chat-topic-emotes", uses, win, "Uses in those messages"))
     return html.Div(children, className="card")
 
 
