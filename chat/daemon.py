@@ -93,8 +93,8 @@ class ChatDaemon:
         if self.settings.chat_shard == 0:
             tasks.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
         await stop.wait()
-        for task in tasks[1:]:
-            task.cancel()
+        # Each loop ends after its current round: a write still running in a thread must
+        # land before the final flush, or it could put older counts over newer ones.
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.flush(final=True)
 
