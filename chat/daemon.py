@@ -18,8 +18,9 @@ from bson import json_util
 from chat.counts import MINUTE_MS, MinuteCounts, add_entries
 from chat.emotes import EmoteCatalogue, EmoteSource
 from chat.reader import ChatReader, sleep_or_stop
-from settings import Settings
-from store.chat import SLOT, ChatStore, shard_label
+from scheduler.slots import current_slot, next_slot
+from settings import Settings, parse_snapshot_minutes
+from store.chat import ChatStore, shard_label
 from store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,6 @@ def in_shard(login: str, index: int, count: int) -> bool:
 
 def minute_at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def slot_before(moment: datetime) -> datetime:
-    """The start of the slot that ended most recently before `moment`."""
-    floor = moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
-    return floor - SLOT
 
 
 class ChatDaemon:
@@ -72,6 +67,7 @@ class ChatDaemon:
         self._channels = channels or self._snapshot_channels
         self._base: dict[int, dict[str, dict[str, Any]]] = {}  # a previous run's counts
         self._spool = settings.spool_dir / "chat"
+        self.minutes = parse_snapshot_minutes(settings.snapshot_minutes)
         self.rolled: set[datetime] = set()
         self._running_built: datetime | None = None
         self.write_failures = 0
@@ -222,16 +218,20 @@ class ChatDaemon:
         and every few minutes those of the running slot (so far: `complete` false)."""
         now = now or datetime.now(UTC)
         built = []
-        slot = slot_before(now - timedelta(seconds=self.settings.chat_rollup_grace_seconds))
+        # A slot's chat runs from its snapshot to the next; the one that ended last:
+        waited = now - timedelta(seconds=self.settings.chat_rollup_grace_seconds)
+        end = current_slot(waited, self.minutes)
+        slot = current_slot(end - timedelta(minutes=1), self.minutes)
         if slot not in self.rolled:
-            self.store.build_rollups(slot, self.shards, complete=True)
+            self.store.build_rollups(slot, end, self.shards, complete=True)
             self.rolled.add(slot)
             retention = timedelta(days=self.settings.chat_minutes_retention_days)
             self.store.prune_minutes(now - retention)
             built.append(slot)
-        running = slot_before(now + SLOT)
+        running = current_slot(now, self.minutes)
         if self._running_built is None or now - self._running_built >= RUNNING_EVERY:
-            self.store.build_rollups(running, self.shards, complete=False)
+            end = next_slot(running, self.minutes)
+            self.store.build_rollups(running, end, self.shards, complete=False)
             self._running_built = now
             built.append(running)
         return built

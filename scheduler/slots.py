@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from settings import parse_snapshot_minutes as parse_minutes
 
-__all__ = ["current_slot", "parse_minutes", "parse_slot"]
+__all__ = ["current_slot", "next_slot", "parse_minutes", "parse_slot"]
 
 
 def current_slot(now: datetime, minutes: tuple[int, ...] = (0, 30)) -> datetime:
@@ -18,6 +18,16 @@ def current_slot(now: datetime, minutes: tuple[int, ...] = (0, 30)) -> datetime:
     if earlier:
         return now.replace(minute=max(earlier))
     return (now - timedelta(hours=1)).replace(minute=max(minutes))
+
+
+def next_slot(slot: datetime, minutes: tuple[int, ...] = (0, 30)) -> datetime:
+    """The slot after `slot`: where the interval that `slot` stands for ends."""
+    following = slot.astimezone(UTC).replace(second=0, microsecond=0)
+    for _ in range(60):
+        following += timedelta(minutes=1)
+        if following.minute in minutes:
+            return following
+    raise ValueError(f"no snapshot minute in {minutes!r}")
 
 
 def parse_slot(text: str) -> datetime:

@@ -32,7 +32,6 @@ CHAT_ROLLUPS = "chat_rollups"
 EMOTES = "emotes"
 CHAT_STATE_ID = "chat"
 MINUTE = timedelta(minutes=1)
-SLOT = timedelta(minutes=30)
 
 Document = dict[str, Any]
 
@@ -45,8 +44,9 @@ def minute_id(minute: datetime, shard: str) -> str:
     return f"{schema.slot_key(minute)}/{shard}"
 
 
-def minutes_of_slot(slot: datetime, length: timedelta = SLOT) -> list[datetime]:
-    return [slot + i * MINUTE for i in range(int(length / MINUTE))]
+def minutes_between(start: datetime, end: datetime) -> list[datetime]:
+    """The minutes from `start` up to, not including, `end`."""
+    return [start + i * MINUTE for i in range(int((end - start) / MINUTE))]
 
 
 class ChatStore:
@@ -110,15 +110,15 @@ class ChatStore:
         return slot, [str(g["key"]) for g in groups[:limit]]
 
     def build_rollups(
-        self, slot: datetime, shards: Sequence[str], *, complete: bool = True
+        self, slot: datetime, end: datetime, shards: Sequence[str], *, complete: bool = True
     ) -> list[Document]:
-        """The chat rollups of `slot` from every shard's minutes, written and returned;
-        `complete` false while the slot is still running (its minutes so far)."""
+        """The chat rollups of `slot` (its minutes up to `end`, the next slot) from every
+        shard's minutes, written and returned; `complete` false while the slot still runs."""
         entries: list[Mapping[str, Any]] = []
         names: dict[str, str] = {}
         paid: set[str] = set()
         with translate_errors(f"reading chat minutes of {schema.slot_key(slot)}"):
-            for minute in minutes_of_slot(slot):
+            for minute in minutes_between(slot, end):
                 for shard in shards:
                     found = self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
                     if found is None:

@@ -598,7 +598,7 @@ def chat_seeded(seeded: Store) -> dict[str, Any]:
     writes them, and the chat rollups built from them. Returns the raw entries."""
     import random
 
-    from store.chat import ChatStore, minutes_of_slot
+    from store.chat import ChatStore, minutes_between
 
     chat = ChatStore(seeded.db)
     newest_slot, _ = newest(seeded)
@@ -610,7 +610,7 @@ def chat_seeded(seeded: Store) -> dict[str, Any]:
         rollup = seeded.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(slot)}/channel"})
         assert rollup is not None
         logins = [g["key"] for g in rollup["groups"]]
-        for minute in minutes_of_slot(slot):
+        for minute in minutes_between(slot, slot + timedelta(minutes=30)):
             entries = []
             for login in logins:
                 messages = rng.randint(0, 12)
@@ -636,7 +636,7 @@ def chat_seeded(seeded: Store) -> dict[str, Any]:
                 )
             chat.write_minute(minute, CHAT_SHARD, "seed", entries, names)
             written["entries"].extend((slot, e) for e in entries)
-        chat.build_rollups(slot, [CHAT_SHARD])
+        chat.build_rollups(slot, slot + timedelta(minutes=30), [CHAT_SHARD])
     return written
 
 

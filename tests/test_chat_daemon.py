@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from chat.daemon import ChatDaemon, in_shard, slot_before
+from chat.daemon import ChatDaemon, in_shard
 from chat.irc import ChatMessage
+from scheduler.slots import next_slot
 from settings import Settings
 from store.errors import StoreUnavailable
 
@@ -23,8 +24,10 @@ class RecordingStore:
         self.down = False
         self.pruned: list[datetime] = []
 
-    def build_rollups(self, slot: datetime, shards: Sequence[str], *, complete: bool) -> list[Any]:
-        self.built.append((slot, complete))
+    def build_rollups(
+        self, slot: datetime, end: datetime, shards: Sequence[str], *, complete: bool
+    ) -> list[Any]:
+        self.built.append((slot, end, complete))
         return []
 
     def prune_minutes(self, before: datetime) -> int:
@@ -55,10 +58,11 @@ def _daemon(
     )
 
 
-def test_slot_before_is_the_slot_that_ended_last() -> None:
-    assert slot_before(SLOT + timedelta(minutes=31)) == SLOT
-    assert slot_before(SLOT + timedelta(minutes=30)) == SLOT
-    assert slot_before(SLOT + timedelta(minutes=29, seconds=59)) == SLOT - timedelta(minutes=30)
+def test_next_slot_follows_the_snapshot_minutes() -> None:
+    assert next_slot(SLOT) == SLOT + timedelta(minutes=30)
+    assert next_slot(SLOT + timedelta(minutes=30)) == SLOT + timedelta(hours=1)
+    assert next_slot(SLOT, (0,)) == SLOT + timedelta(hours=1)
+    assert next_slot(SLOT, (0, 15, 45)) == SLOT + timedelta(minutes=15)
 
 
 def test_a_finished_slot_is_rolled_up_once_and_the_running_one_every_five_minutes(
@@ -66,16 +70,25 @@ def test_a_finished_slot_is_rolled_up_once_and_the_running_one_every_five_minute
 ) -> None:
     store = RecordingStore()
     daemon = _daemon(tmp_path, store)
-    after = SLOT + timedelta(minutes=30, seconds=91)  # past the 90 s grace
+    half = timedelta(minutes=30)
+    after = SLOT + half + timedelta(seconds=91)  # past the 90 s grace
     daemon.roll_up_due(after)
     daemon.roll_up_due(after + timedelta(minutes=1))
     daemon.roll_up_due(after + timedelta(minutes=6))
     assert store.built == [
-        (SLOT, True),
-        (SLOT + timedelta(minutes=30), False),
-        (SLOT + timedelta(minutes=30), False),
+        (SLOT, SLOT + half, True),
+        (SLOT + half, SLOT + 2 * half, False),
+        (SLOT + half, SLOT + 2 * half, False),
     ]
     assert store.pruned == [after - timedelta(days=7)]
+
+
+def test_hourly_snapshots_roll_up_an_hour_of_chat(tmp_path: Path) -> None:
+    store = RecordingStore()
+    daemon = _daemon(tmp_path, store, snapshot_minutes="0", snapshot_misfire_grace_seconds=60)
+    daemon.roll_up_due(SLOT + timedelta(hours=1, minutes=2))
+    hour = timedelta(hours=1)
+    assert store.built == [(SLOT, SLOT + hour, True), (SLOT + hour, SLOT + 2 * hour, False)]
 
 
 def test_shards_split_every_channel_exactly_once() -> None:

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,9 @@ def test_two_readers_split_the_channels_and_rollups_merge_them(
     assert all(in_shard(c, i, 2) for i, part in enumerate(mine) for c in part)
     stored = _assert_equal_to_ledger(store, emulator)
 
-    documents = ChatStore(store.db).build_rollups(FROZEN_AT, daemons[0].shards)
+    documents = ChatStore(store.db).build_rollups(
+        FROZEN_AT, FROZEN_AT + timedelta(minutes=30), daemons[0].shards
+    )
     assert [d["dimension"] for d in documents] == ["all", "channel", "game", "genre", "language"]
     # Independently: each channel's game and viewers from the stored streams of the slot.
     streams = {s["user_login"]: s for s in store.db["streams"].find({"slot": FROZEN_AT})}
