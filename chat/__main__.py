@@ -9,8 +9,8 @@ import signal
 import sys
 
 from chat.daemon import ChatDaemon
-from scheduler.slots import next_slot, parse_slot
-from settings import Settings, SettingsError, load_settings, parse_snapshot_minutes
+from scheduler.slots import parse_slot
+from settings import Settings, SettingsError, load_settings
 from store import Store, StoreError
 from store.chat import ChatStore, shard_label
 from twitch_client import TwitchClient
@@ -67,9 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "rollup":
             shards = [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)]
-            minutes = parse_snapshot_minutes(settings.snapshot_minutes)
             for slot in args.slots:
-                documents = chat_store.build_rollups(slot, next_slot(slot, minutes), shards)
+                documents = chat_store.build_rollups(slot, settings.cadence.next_slot(slot), shards)
                 channels = len(documents[1]["groups"])
                 log.info("chat rollups of %s: %d channels", slot.isoformat(), channels)
             return 0

@@ -18,8 +18,7 @@ from bson import json_util
 from chat.counts import MINUTE_MS, MinuteCounts, add_entries
 from chat.emotes import EmoteCatalogue, EmoteSource
 from chat.reader import ChatReader, sleep_or_stop
-from scheduler.slots import current_slot, next_slot
-from settings import Settings, parse_snapshot_minutes
+from settings import Settings
 from store.chat import ChatStore, shard_label
 from store.errors import StoreError
 
@@ -67,7 +66,7 @@ class ChatDaemon:
         self._channels = channels or self._snapshot_channels
         self._base: dict[int, dict[str, dict[str, Any]]] = {}  # a previous run's counts
         self._spool = settings.spool_dir / "chat"
-        self.minutes = parse_snapshot_minutes(settings.snapshot_minutes)
+        self.cadence = settings.cadence
         self.rolled: set[datetime] = set()
         self._running_built: datetime | None = None
         self.write_failures = 0
@@ -220,17 +219,17 @@ class ChatDaemon:
         built = []
         # A slot's chat runs from its snapshot to the next; the one that ended last:
         waited = now - timedelta(seconds=self.settings.chat_rollup_grace_seconds)
-        end = current_slot(waited, self.minutes)
-        slot = current_slot(end - timedelta(minutes=1), self.minutes)
+        end = self.cadence.current_slot(waited)
+        slot = self.cadence.current_slot(end - timedelta(minutes=1))
         if slot not in self.rolled:
             self.store.build_rollups(slot, end, self.shards, complete=True)
             self.rolled.add(slot)
             retention = timedelta(days=self.settings.chat_minutes_retention_days)
             self.store.prune_minutes(now - retention)
             built.append(slot)
-        running = current_slot(now, self.minutes)
+        running = self.cadence.current_slot(now)
         if self._running_built is None or now - self._running_built >= RUNNING_EVERY:
-            end = next_slot(running, self.minutes)
+            end = self.cadence.next_slot(running)
             self.store.build_rollups(running, end, self.shards, complete=False)
             self._running_built = now
             built.append(running)

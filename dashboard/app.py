@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     reader = reader or StoreReader(
         settings.dashboard_mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms
     )
-    data = MarketData(reader)
+    data = MarketData(reader, cadence=settings.cadence)
     set_market(data)
     chat = ChatData(reader)
     set_chat(chat)
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
             response = jsonify({"status": "error", "error": str(error)})
             response.status_code = 503
             return response
-        health = data_health(state, datetime.now(UTC))
+        health = data_health(state, datetime.now(UTC), settings.cadence)
         return jsonify(health)
 
     return app

@@ -11,8 +11,10 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.data import MarketView, Window
-from dashboard.filters import STALE_AFTER, TIMEZONES, WINDOW_LABELS, Filters
+from dashboard.filters import TIMEZONES, WINDOW_LABELS, Filters, local_time
+from dashboard.names import language_options
 from dashboard.state import market
+from settings.cadence import DEFAULT_CADENCE, Cadence
 from store import StoreError
 
 BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died
@@ -37,12 +39,24 @@ class PageContext:
         per-channel figures are hidden."""
         return self.data.category_level(self.slots)
 
+    def describe(self) -> str:
+        """The window and filters in words, saying how much of the window is stored."""
+        return self.filters.describe(
+            self.window, oldest=self.data.oldest_slot(), cadence=self.data.cadence
+        )
+
+    def at(self, when: pd.Timestamp) -> str:
+        """A time in the chosen time zone."""
+        return local_time(when, self.filters.tz)
+
 
 def from_url(search: str | None) -> tuple[Filters, MarketView, Window]:
     """What a callback works on: the URL's filters, the current market view and the window."""
-    filters = Filters.from_search(search)
     data = market().view()
-    return filters, data, filters.window_for(data.newest_slot(), data.oldest_slot())
+    filters = Filters.from_search(search).resolved(
+        data.newest_slot(), data.oldest_slot(), data.cadence
+    )
+    return filters, data, filters.window_for(data.newest_slot(), data.oldest_slot(), data.cadence)
 
 
 def notice(text: str, kind: str = "info") -> html.Div:
@@ -64,9 +78,12 @@ def number(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def filter_bar(filters: Filters, data: MarketView) -> html.Div:
+def filter_bar(filters: Filters, data: MarketView, fixed: str = "") -> html.Div:
+    """The filters; `fixed` names one a page compares across (the Languages page splits by
+    language), shown disabled rather than offered and ignored."""
     start = filters.start or None
     end = filters.end or None
+    zones = TIMEZONES if filters.tz in TIMEZONES else [filters.tz, *TIMEZONES]
     return html.Div(
         [
             html.Label(
@@ -97,9 +114,12 @@ def filter_bar(filters: Filters, data: MarketView) -> html.Div:
                     "Language",
                     dcc.Dropdown(
                         id="f-language",
-                        value=filters.language or None,
-                        placeholder="All languages",
-                        options=data.languages(),
+                        value=None if fixed == "language" else filters.language or None,
+                        placeholder="All (this page compares them)"
+                        if fixed == "language"
+                        else "All languages",
+                        disabled=fixed == "language",
+                        options=language_options(data.languages()),
                     ),
                 ]
             ),
@@ -117,7 +137,7 @@ def filter_bar(filters: Filters, data: MarketView) -> html.Div:
             html.Label(
                 [
                     "Time zone",
-                    dcc.Dropdown(id="f-tz", value=filters.tz, clearable=False, options=TIMEZONES),
+                    dcc.Dropdown(id="f-tz", value=filters.tz, clearable=False, options=zones),
                 ]
             ),
         ],
@@ -125,7 +145,9 @@ def filter_bar(filters: Filters, data: MarketView) -> html.Div:
     )
 
 
-def data_health(state: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+def data_health(
+    state: Mapping[str, Any] | None, now: datetime, cadence: Cadence = DEFAULT_CADENCE
+) -> dict[str, Any]:
     """What `/healthz` and the banner say of the data: `empty`, `ok`, `stale` (the newest
     snapshot is old), `backfilling` (old, but a backfill is writing history now) or
     `degraded` (the newest snapshot quarantined too many records)."""
@@ -138,7 +160,7 @@ def data_health(state: Mapping[str, Any] | None, now: datetime) -> dict[str, Any
     heartbeat = backfill.get("heartbeat")
     if state.get("newest_degraded"):
         status = "degraded"
-    elif age <= STALE_AFTER:
+    elif age <= cadence.stale_after:
         status = "ok"
     elif backfill.get("running") and heartbeat is not None and now - heartbeat < BACKFILL_ALIVE:
         status = "backfilling"
@@ -174,9 +196,9 @@ def status_notices(ctx: PageContext) -> list[html.Div]:
         "newest_degraded": ctx.data.newest_degraded,
         "backfill": ctx.data.backfill,
     }
-    health = data_health(state, datetime.now(UTC))
+    health = data_health(state, datetime.now(UTC), ctx.data.cadence)
     hours = health["age_seconds"] / 3600
-    when = f"{newest:%Y-%m-%d %H:%M} UTC"
+    when = ctx.at(newest)
     if health["status"] == "degraded":
         notes.append(
             notice(
@@ -223,12 +245,12 @@ def page(
     body: Callable[[PageContext], list[Any]],
     *extra_key: object,
     memo: bool = True,
+    fixed: str = "",
 ) -> html.Div:
     """A page: its title, filters and notices, then `body(ctx)`; never a traceback.
 
     `memo=False` for pages whose data can change without a new data version (frames are
     sampled and labelled after the snapshot that announced the version)."""
-    filters = Filters.from_query(query)
     try:
         holder = market()
         if not holder.loaded:
@@ -237,21 +259,24 @@ def page(
         if not holder.loaded:
             return loading_page(title, holder.load_error)
         data = holder.view()
-        window = filters.window_for(data.newest_slot(), data.oldest_slot())
+        filters = Filters.from_query(query).resolved(
+            data.newest_slot(), data.oldest_slot(), data.cadence
+        )
+        window = filters.window_for(data.newest_slot(), data.oldest_slot(), data.cadence)
         ctx = PageContext(filters, data, window, data.window_slots(window))
-        header = [html.H1(title), filter_bar(filters, data), *status_notices(ctx)]
+        header = [html.H1(title), filter_bar(filters, data, fixed), *status_notices(ctx)]
         if data.newest_slot() is None:
             content: list[Any] = [
                 notice(
                     "No data yet: the collector has not stored any snapshot. "
-                    "It takes one every 30 minutes (:00 and :30 UTC).",
+                    f"It takes one at {data.cadence.describe()} every hour.",
                     "empty",
                 )
             ]
         elif len(ctx.slots) == 0:
             content = [
                 notice(
-                    f"No snapshots in this window ({filters.describe(window)}). "
+                    f"No snapshots in this window ({ctx.describe()}). "
                     "Choose a longer or another window.",
                     "empty",
                 )

@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.utils
 from cachetools import LRUCache
 
+from settings.cadence import DEFAULT_CADENCE, Cadence
 from store import schema
 from store.history import DayHistory, day_key
 from store.reader import StoreReader
@@ -210,8 +211,10 @@ class MarketView:
         version: int,
         cache: ResultCache,
         reader: StoreReader,
+        cadence: Cadence = DEFAULT_CADENCE,
     ) -> None:
         self.reader = reader  # for the queries that are not history (frames)
+        self.cadence = cadence
         self.blocks = blocks
         self.games = games
         self.version = version
@@ -505,13 +508,15 @@ class MarketData:
         refresh_seconds: float = 10.0,
         detail_days: int = DETAIL_DAYS,
         cache_bytes: int = CACHE_BYTES,
+        cadence: Cadence = DEFAULT_CADENCE,
     ) -> None:
         self.reader = reader
+        self.cadence = cadence
         self.refresh_seconds = refresh_seconds
         self.detail_days = detail_days
         self.cache = ResultCache(cache_bytes)
         self._versions: dict[str, dict[str, Any]] = {d: {} for d in empty_blocks()}
-        self._view = MarketView(empty_blocks(), {}, {}, 0, self.cache, reader)
+        self._view = MarketView(empty_blocks(), {}, {}, 0, self.cache, reader, cadence)
         self._refresh_lock = threading.Lock()  # one refresh at a time; requests never take it
         self._loaded = threading.Event()
         self._stop = threading.Event()
@@ -593,7 +598,9 @@ class MarketData:
                 if changed or not self.loaded
                 else old.games
             )
-            self._view = MarketView(blocks, games, state, old.version + 1, self.cache, self.reader)
+            self._view = MarketView(
+                blocks, games, state, old.version + 1, self.cache, self.reader, self.cadence
+            )
             self.cache.clear()  # the old view's results: its requests finish without them
             self._loaded.set()
             release_freed_memory()

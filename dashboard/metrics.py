@@ -2,8 +2,9 @@
 
 Inputs are per-snapshot group totals: a frame with columns `slot`, `key`, `viewers`,
 `channels` (one row per snapshot and group), plus the snapshot slots of the window.
-Every snapshot stands for the time until the next one, capped at `MAX_GAP`; the last
-stands for the nominal cadence. All averages are time-weighted; nothing sums snapshots.
+Every snapshot stands for the time until the next one, capped at the cadence's
+`max_gap`; the last stands for the cadence's interval (`settings.cadence`). All averages
+are time-weighted; nothing sums snapshots.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from settings.cadence import DEFAULT_CADENCE, Cadence
 from store import histogram
 
-CADENCE = pd.Timedelta(minutes=30)
-MAX_GAP = 2 * CADENCE
 HOUR = pd.Timedelta(hours=1)
 OTHER = "Other"
 
@@ -36,16 +36,16 @@ METRIC_COLUMNS = [
 
 def snapshot_weights(
     slots: Sequence[datetime] | pd.DatetimeIndex,
-    cadence: pd.Timedelta = CADENCE,
-    max_gap: pd.Timedelta = MAX_GAP,
+    cadence: Cadence = DEFAULT_CADENCE,
 ) -> pd.Series:
     """Hours each snapshot stands for, indexed by slot (sorted, duplicates dropped)."""
     # as_unit: pandas 3 keeps datetimes in µs; the arithmetic below is in ns.
     index = pd.DatetimeIndex(sorted(set(slots))).as_unit("ns")
     if len(index) == 0:  # an empty window: still a UTC index, so callers can convert zones
         return pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"), name="weight")
-    following = np.append(np.diff(index.asi8), cadence.value)  # ns until the next snapshot
-    weights = np.minimum(following, max_gap.value) / HOUR.value
+    last = pd.Timedelta(cadence.interval).value
+    following = np.append(np.diff(index.asi8), last)  # ns until the next snapshot
+    weights = np.minimum(following, pd.Timedelta(cadence.max_gap).value) / HOUR.value
     return pd.Series(weights, index=index, name="weight")
 
 
@@ -93,10 +93,10 @@ def totals(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def gap_points(
-    slots: pd.DatetimeIndex, start: datetime, end: datetime, max_gap: pd.Timedelta = MAX_GAP
+    slots: pd.DatetimeIndex, start: datetime, end: datetime, cadence: Cadence = DEFAULT_CADENCE
 ) -> pd.DatetimeIndex:
     """One instant inside each stretch of the window with no snapshot for longer than
-    `max_gap` (between two snapshots, before the first, after the last): charts put an
+    the cadence's `max_gap` (between two snapshots, before the first, after the last): charts put an
     empty row there, so lines break and the stretch is shaded, never interpolated.
 
     Taken from the snapshot times themselves, so snapshots at any cadence (every 16
@@ -110,8 +110,8 @@ def gap_points(
     edges = pd.DatetimeIndex([first]).append(slots).append(pd.DatetimeIndex([last])).as_unit("ns")
     before, after = edges[:-1], edges[1:]
     # The last snapshot stands for one cadence after it, like its weight.
-    allowed = np.full(len(before), max_gap.value)
-    allowed[-1] = CADENCE.value
+    allowed = np.full(len(before), pd.Timedelta(cadence.max_gap).value)
+    allowed[-1] = pd.Timedelta(cadence.interval).value
     wide = np.asarray((after - before).asi8) > allowed
     points = before[wide] + (after[wide] - before[wide]) / 2
     # Gaps at the window's edges are marked at the edge, so the shading reaches it.

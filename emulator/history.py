@@ -8,12 +8,13 @@ collector uses (models, schema, rollups), so they are what the collector would s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from catalogue import Catalogue
 from emulator.catalogue import IGDB_GENRES
 from emulator.config import EmulatorSettings
 from emulator.market import Market
+from settings.cadence import DEFAULT_CADENCE, Cadence
 from store import SnapshotBatch, Store, schema
 from store.rollups import compute_rollups
 from twitch_client.models import Game, Stream
@@ -22,15 +23,16 @@ SMALL_MARKET = 20_000
 
 
 def slots_between(
-    start: datetime, end: datetime, *, skip: set[int] | None = None
+    start: datetime,
+    end: datetime,
+    *,
+    skip: set[int] | None = None,
+    cadence: Cadence = DEFAULT_CADENCE,
 ) -> Iterator[datetime]:
-    """Half-hour slots in [start, end); `skip` leaves out slots by position (gaps)."""
-    slot, number = start, 0
-    while slot < end:
+    """The cadence's slots in [start, end); `skip` leaves out slots by position (gaps)."""
+    for number, slot in enumerate(cadence.slots_between(start, end)):
         if not skip or number not in skip:
             yield slot
-        slot += timedelta(minutes=30)
-        number += 1
 
 
 def write_history(

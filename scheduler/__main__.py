@@ -11,7 +11,7 @@ from scheduler.backfill import backfill
 from scheduler.daemon import build_scheduler, run_forever
 from scheduler.lock import AlreadyRunning, database_lock, lock_path
 from scheduler.replay import replay_recording
-from scheduler.slots import current_slot, parse_minutes, parse_slot
+from scheduler.slots import parse_slot
 from settings import Settings, SettingsError, load_settings
 from store import StoreUnavailable
 from twitch_client.models import utc_now
@@ -105,10 +105,10 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
         log.error("cannot start: %s (is MONGODB_URI right and the server up?)", error)
         return EXIT_FAILED
     collector.spool.clean_partials()
-    minutes = parse_minutes(settings.snapshot_minutes)
+    cadence = settings.cadence
     try:
         if command == "once":
-            slot = args.slot or current_slot(utc_now(), minutes)
+            slot = args.slot or cadence.current_slot(utc_now())
             summary = collector.collect(slot, mode="all" if args.all else None, limit=args.top)
             if summary.outcome == "failed":
                 return EXIT_FAILED
@@ -117,16 +117,16 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
             replay_recording(collector, args.emulator_url or settings.emulator_url)
             return EXIT_OK
         if command == "backfill":
-            end = current_slot(utc_now(), minutes)
+            end = cadence.current_slot(utc_now())
             url = args.emulator_url or settings.emulator_url
-            backfill(collector, url, end=end, days=args.days, minutes=minutes)
+            backfill(collector, url, end=end, days=args.days, cadence=cadence)
             return EXIT_OK
         if command == "flush-spool":
             collector.flush_spool()
             return EXIT_FAILED if collector.spool.pending() else EXIT_OK
         scheduler = build_scheduler(
             collector,
-            minutes=settings.snapshot_minutes,
+            cadence=cadence,
             misfire_grace_seconds=settings.snapshot_misfire_grace_seconds,
             catch_up=not args.no_catch_up,
         )

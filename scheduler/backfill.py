@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import requests
 
 from scheduler.collect import Collector, RunSummary
+from settings.cadence import Cadence
 from store import StoreError
 
 log = logging.getLogger(__name__)
@@ -23,18 +24,12 @@ def backfill(
     *,
     end: datetime,
     days: float,
-    minutes: tuple[int, ...],
+    cadence: Cadence,
     skip_every: int = 0,
 ) -> list[RunSummary]:
     """Collect every slot in the `days` before `end` (oldest first); slots already stored are
     skipped. `skip_every` > 0 leaves out every n-th slot, to show gaps in the demo."""
-    slots = []
-    slot = end - timedelta(days=days)
-    slot = slot.replace(minute=0, second=0, microsecond=0)
-    while slot < end:
-        if slot.minute in minutes:
-            slots.append(slot)
-        slot += timedelta(minutes=1)
+    slots = list(cadence.slots_between(end - timedelta(days=days), end))
     summaries = []
     with requests.Session() as http:
         try:

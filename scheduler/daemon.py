@@ -12,8 +12,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from scheduler.collect import Collector
-from scheduler.slots import current_slot, parse_minutes
-from settings import shortest_interval_minutes
+from settings.cadence import Cadence
 from twitch_client.models import utc_now
 
 log = logging.getLogger(__name__)
@@ -22,17 +21,16 @@ log = logging.getLogger(__name__)
 def build_scheduler(
     collector: Collector,
     *,
-    minutes: str,
+    cadence: Cadence,
     misfire_grace_seconds: int,
     catch_up: bool = True,
     clock: Callable[[], datetime] = utc_now,
 ) -> BlockingScheduler:
-    slot_minutes = parse_minutes(minutes)
-    if misfire_grace_seconds >= 60 * shortest_interval_minutes(slot_minutes):
+    if misfire_grace_seconds >= cadence.shortest.total_seconds():
         raise ValueError("the misfire grace time must be shorter than the interval between slots")
 
     def snapshot_job() -> None:
-        collector.collect(current_slot(clock(), slot_minutes))
+        collector.collect(cadence.current_slot(clock()))
 
     # Catching up takes the current slot at start when it is missing (a crash or a deploy
     # must not lose it; `collect` skips a stored slot). Earlier slots are not taken: a
@@ -42,7 +40,7 @@ def build_scheduler(
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
         snapshot_job,
-        CronTrigger(minute=minutes, timezone=UTC),
+        CronTrigger(minute=",".join(map(str, cadence.minutes)), timezone=UTC),
         id="snapshot",
         name="top-streams snapshot",
         max_instances=1,  # never two snapshots at once

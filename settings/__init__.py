@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from settings.cadence import DEFAULT_SNAPSHOT_MINUTES, Cadence, parse_snapshot_minutes
+
 # Credentials the emulator accepts; they are not secrets (they only open the local fake).
 EMULATOR_CLIENT_ID = "genreradarlocalclient0000000000"
 EMULATOR_CLIENT_SECRET = "genreradarlocalsecret000000000"
@@ -95,7 +97,7 @@ class Settings(BaseSettings):
     # market: list every live stream, store the top N in full, roll up all of them;
     # top: list and store only the top N (1 request per 100 streams; no long tail).
     snapshot_scope: Literal["market", "top"] = "market"
-    snapshot_minutes: str = "0,30"
+    snapshot_minutes: str = DEFAULT_SNAPSHOT_MINUTES
     snapshot_misfire_grace_seconds: int = Field(default=600, ge=1)
     # A snapshot with more quarantined records than this share of all it received is
     # stored but marked degraded (a broken API or a changed record shape).
@@ -180,13 +182,17 @@ class Settings(BaseSettings):
             raise ValueError("TWITCH_CLIENT_SECRET is set but TWITCH_CLIENT_ID is not")
         if self.chat_shard >= self.chat_shards:
             raise ValueError(f"CHAT_SHARD must be below CHAT_SHARDS ({self.chat_shards})")
-        minutes = parse_snapshot_minutes(self.snapshot_minutes)
-        if self.snapshot_misfire_grace_seconds >= 60 * shortest_interval_minutes(minutes):
+        if self.snapshot_misfire_grace_seconds >= self.cadence.shortest.total_seconds():
             raise ValueError(
                 "SNAPSHOT_MISFIRE_GRACE_SECONDS must be shorter than the interval between "
                 f"snapshot minutes {self.snapshot_minutes!r}"
             )
         return self
+
+    @property
+    def cadence(self) -> Cadence:
+        """When snapshots are taken (`SNAPSHOT_MINUTES`)."""
+        return Cadence.parse(self.snapshot_minutes)
 
     @property
     def split_languages(self) -> tuple[str, ...]:
@@ -259,23 +265,6 @@ class SettingsError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-def parse_snapshot_minutes(text: str) -> tuple[int, ...]:
-    """`"0,30"` → (0, 30); ValueError for anything else."""
-    try:
-        minutes = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
-    except ValueError:
-        minutes = ()
-    if not minutes or any(not 0 <= m < 60 for m in minutes):
-        raise ValueError(f"snapshot minutes must be 0..59, comma separated: {text!r}")
-    return minutes
-
-
-def shortest_interval_minutes(minutes: tuple[int, ...]) -> int:
-    """The shortest gap between consecutive snapshot minutes, wrapping round the hour."""
-    following = (*minutes[1:], minutes[0])
-    return min((b - a) % 60 or 60 for a, b in zip(minutes, following, strict=True))
 
 
 def load_settings() -> Settings:

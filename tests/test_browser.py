@@ -28,7 +28,6 @@ from selenium.webdriver.common.by import By
 
 from conftest import QUIET, SHARED, FerretDB, collector_settings
 from dashboard.data import MarketData, Window
-from dashboard.metrics import MAX_GAP
 from dashboard.state import market, set_market
 from emulator.config import EmulatorSettings
 from emulator.history import SMALL_MARKET, slots_between, write_history
@@ -37,8 +36,8 @@ from emulator.recordings import convert
 from emulator.server import EmulatorServer
 from scheduler.app import build_collector
 from scheduler.replay import replay_recording
-from scheduler.slots import current_slot
 from settings import Settings
+from settings.cadence import DEFAULT_CADENCE
 from store import Store, schema
 from store.reader import StoreReader
 
@@ -53,7 +52,7 @@ EVIL = '<a href="https://evil.example/">Evil</a> & co'
 def seeded(ferretdb: FerretDB) -> Iterator[Store]:
     store = Store(ferretdb.uri, "browser_market")
     store.ensure_indexes()
-    end = current_slot(datetime.now(UTC))
+    end = DEFAULT_CADENCE.current_slot(datetime.now(UTC))
     slots = list(
         slots_between(end - timedelta(days=2), end + timedelta(minutes=30), skip={20, 21, 22, 60})
     )
@@ -565,11 +564,11 @@ def test_every_page_answers_over_a_whole_recording(
     assert ending in json.dumps(preset, cls=PlotlyJSONEncoder)
     if kind == "michaelnich":
         # Snapshots every ~16 minutes: shaded only where the recording really stops for
-        # longer than MAX_GAP (it pauses overnight), and before its first snapshot (the
-        # window is whole days). Computed here from the snapshot times themselves.
+        # longer than the cadence's max_gap (it pauses overnight), and before its first
+        # snapshot (the window is whole days). Computed here from the snapshot times themselves.
         times = [t.tz_localize(None) for t in data.slots]
         wanted = [(pd.Timestamp(f"{first:%Y-%m-%d}"), times[0])] + [
-            (a, b) for a, b in itertools.pairwise(times) if b - a > MAX_GAP
+            (a, b) for a, b in itertools.pairwise(times) if b - a > DEFAULT_CADENCE.max_gap
         ]
         stretches = [tuple(shaded[0].x[i : i + 4 : 2]) for i in range(0, len(shaded[0].x), 6)]
         assert stretches == wanted and len(times) == 60

@@ -10,8 +10,8 @@ from typing import Any
 
 from chat.daemon import ChatDaemon, in_shard
 from chat.irc import ChatMessage
-from scheduler.slots import next_slot
 from settings import Settings
+from settings.cadence import DEFAULT_CADENCE, Cadence
 from store.errors import StoreUnavailable
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -59,10 +59,10 @@ def _daemon(
 
 
 def test_next_slot_follows_the_snapshot_minutes() -> None:
-    assert next_slot(SLOT) == SLOT + timedelta(minutes=30)
-    assert next_slot(SLOT + timedelta(minutes=30)) == SLOT + timedelta(hours=1)
-    assert next_slot(SLOT, (0,)) == SLOT + timedelta(hours=1)
-    assert next_slot(SLOT, (0, 15, 45)) == SLOT + timedelta(minutes=15)
+    assert DEFAULT_CADENCE.next_slot(SLOT) == SLOT + timedelta(minutes=30)
+    assert DEFAULT_CADENCE.next_slot(SLOT + timedelta(minutes=30)) == SLOT + timedelta(hours=1)
+    assert Cadence((0,)).next_slot(SLOT) == SLOT + timedelta(hours=1)
+    assert Cadence((0, 15, 45)).next_slot(SLOT) == SLOT + timedelta(minutes=15)
 
 
 def test_a_finished_slot_is_rolled_up_once_and_the_running_one_every_five_minutes(

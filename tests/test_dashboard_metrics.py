@@ -167,7 +167,7 @@ def test_viewer_series_shows_gaps_and_zeros_and_groups_the_rest() -> None:
     frame = product_frame(docs, "game")
     slots = pd.DatetimeIndex(SLOTS)
     holes = gap_points(slots, SLOTS[0], SLOTS[-1] + HALF)
-    # 1:00 → 2:30, 3:00 → 9:00 and 11:00 → 20:00 are longer than MAX_GAP: one point each
+    # 1:00 → 2:30, 3:00 → 9:00 and 11:00 → 20:00 are longer than the max_gap: one point each
     assert list(holes) == [
         pd.Timestamp(T0 + HALF * (a + b) / 2) for a, b in ((2, 5), (6, 18), (22, 40))
     ]

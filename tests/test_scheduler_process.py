@@ -14,6 +14,7 @@ import pytest
 
 from conftest import ROOT, EmulatorFactory, FerretDB
 from scheduler.daemon import build_scheduler
+from settings.cadence import DEFAULT_CADENCE
 from store import Store, schema
 
 pytestmark = pytest.mark.integration
@@ -95,9 +96,9 @@ def test_help_explains_every_command() -> None:
 
 
 def test_snapshot_job_is_one_at_a_time_coalesced_and_on_the_half_hours() -> None:
-    scheduler = build_scheduler(object(), minutes="0,30", misfire_grace_seconds=600)  # type: ignore[arg-type]
+    scheduler = build_scheduler(object(), cadence=DEFAULT_CADENCE, misfire_grace_seconds=600)  # type: ignore[arg-type]
     job = scheduler.get_job("snapshot")
     assert job.max_instances == 1 and job.coalesce is True and job.misfire_grace_time == 600
     assert str(job.trigger) == "cron[minute='0,30']"
     with pytest.raises(ValueError, match="misfire grace"):
-        build_scheduler(object(), minutes="0,30", misfire_grace_seconds=1800)  # type: ignore[arg-type]
+        build_scheduler(object(), cadence=DEFAULT_CADENCE, misfire_grace_seconds=1800)  # type: ignore[arg-type]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.slots import current_slot, parse_minutes, parse_slot
+from scheduler.slots import parse_slot
+from settings.cadence import DEFAULT_CADENCE, Cadence, parse_snapshot_minutes
 from store import SnapshotBatch, Spool
 
 
@@ -21,19 +22,35 @@ from store import SnapshotBatch, Spool
     ],
 )
 def test_current_slot(now: str, slot: str) -> None:
-    assert current_slot(datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
+    assert DEFAULT_CADENCE.current_slot(datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
 
 
 def test_current_slot_before_the_first_minute_of_the_hour_goes_back_an_hour() -> None:
-    assert current_slot(datetime(2026, 1, 1, 5, 10, tzinfo=UTC), (15, 45)) == datetime(
+    assert Cadence((15, 45)).current_slot(datetime(2026, 1, 1, 5, 10, tzinfo=UTC)) == datetime(
         2026, 1, 1, 4, 45, tzinfo=UTC
     )
 
 
+def test_an_uneven_cadence_weights_by_its_longest_interval_and_lists_its_slots() -> None:
+    cadence = Cadence.parse("0,20,30")
+    assert cadence.shortest == timedelta(minutes=10)
+    assert cadence.interval == timedelta(minutes=30)  # :30 → :00
+    assert cadence.max_gap == timedelta(hours=1)
+    assert cadence.describe() == ":00, :20 and :30 UTC"
+    start = datetime(2026, 1, 1, 5, 5, tzinfo=UTC)
+    assert list(cadence.slots_between(start, start + timedelta(hours=1))) == [
+        datetime(2026, 1, 1, 5, 20, tzinfo=UTC),
+        datetime(2026, 1, 1, 5, 30, tzinfo=UTC),
+        datetime(2026, 1, 1, 6, 0, tzinfo=UTC),
+    ]
+    on_a_slot = datetime(2026, 1, 1, 5, 20, tzinfo=UTC)
+    assert next(cadence.slots_between(on_a_slot, start + timedelta(hours=1))) == on_a_slot
+
+
 def test_parse_minutes_and_slot_reject_nonsense() -> None:
-    assert parse_minutes("30, 0") == (0, 30)
+    assert parse_snapshot_minutes("30, 0") == (0, 30)
     with pytest.raises(ValueError):
-        parse_minutes("61")
+        parse_snapshot_minutes("61")
     with pytest.raises(ValueError):
         parse_slot("2026-11-22T08:00")  # no zone
     assert parse_slot("2026-11-22T09:00+01:00") == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -104,13 +104,13 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
             notice(
                 "No chat counted in this window. The chat reader (`python -m chat run`) reads "
                 "the chat of the newest snapshot's top channels; its figures appear here 90 s "
-                "after each 30-minute slot ends.",
+                "after each snapshot slot ends.",
                 "empty",
             )
         ]
     channels = channel_totals(win, view.genre_of_game, filters.language, filters.genre)
     if channels.empty:
-        return [notice(f"No chat read from channels matching {filters.describe(window)}.", "empty")]
+        return [notice(f"No chat read from channels matching {ctx.describe()}.", "empty")]
     by = own["by"]
     known = channels[channels["viewer_minutes"] > 0]
     overall = engagement(known[["minutes", "messages", "chatter_minutes", "viewer_minutes",

@@ -65,12 +65,12 @@ def game_table(data: MarketView, window: Window, filters: Filters) -> pd.DataFra
     def build() -> pd.DataFrame:
         current = group_metrics(
             data.group_frame("game", window, language=filters.language, genre=filters.genre),
-            snapshot_weights(data.window_slots(window)),
+            snapshot_weights(data.window_slots(window), data.cadence),
         )
         before = window.previous()
         previous = group_metrics(
             data.group_frame("game", before, language=filters.language, genre=filters.genre),
-            snapshot_weights(data.window_slots(before)),
+            snapshot_weights(data.window_slots(before), data.cadence),
         )
         table = current.assign(growth=growth(current["avg_viewers"], previous["avg_viewers"]))
         table["viewers_per_channel"] = rankable_viewers_per_channel(table)
@@ -91,7 +91,7 @@ def game_table(data: MarketView, window: Window, filters: Filters) -> pd.DataFra
 def body(ctx: PageContext) -> list[Any]:
     table = game_table(ctx.data, ctx.window, ctx.filters)
     if table.empty:
-        return [notice(f"No streams match {ctx.filters.describe(ctx.window)}.", "empty")]
+        return [notice(f"No streams match {ctx.describe()}.", "empty")]
     fields = ["id"] + [c for c, *_ in COLUMNS]
     records = table[fields].astype(object).where(table[fields].notna(), None).to_dict("records")
     tail_note = (
@@ -102,7 +102,7 @@ def body(ctx: PageContext) -> list[Any]:
     )
     return [
         html.P(
-            f"{len(table):,} games, {ctx.filters.describe(ctx.window)}, "
+            f"{len(table):,} games, {ctx.describe()}, "
             f"{ctx.data.coverage(ctx.window)}. Growth compares average viewers with the "
             "previous window of equal length. Viewers per channel is left blank for games "
             f"averaging fewer than {MIN_CHANNELS:.0f} live channels: too few to rank."
@@ -146,10 +146,10 @@ def game_detail(data: MarketView, window: Window, filters: Filters, game_id: str
 def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: str) -> list[Any]:
     slots = data.window_slots(window)
     categories = data.category_level(slots)  # no channels to count or compare
-    weights = snapshot_weights(slots)
+    weights = snapshot_weights(slots, data.cadence)
     frame = data.group_frame("game", window, language=filters.language)
     mine = frame[frame["key"] == game_id].set_index("slot").reindex(slots, fill_value=0)
-    series = mine.reindex(gap_points(slots, window.start, window.end).union(slots))
+    series = mine.reindex(gap_points(slots, window.start, window.end, data.cadence).union(slots))
     name = data.game_name(game_id)
     rows = data.channel_rows(window, game_id=game_id, language=filters.language)
     streams = pd.DataFrame(

@@ -35,10 +35,10 @@ def body(ctx: PageContext) -> list[Any]:
     data, window, filters = ctx.data, ctx.window, ctx.filters
     frame = data.group_frame("language", window, genre=filters.genre)
     if frame.empty:
-        return [notice(f"No streams match {filters.describe(window)}.", "empty")]
+        return [notice(f"No streams match {ctx.describe()}.", "empty")]
 
     def build() -> list[Any]:
-        metrics = group_metrics(frame, snapshot_weights(ctx.slots))
+        metrics = group_metrics(frame, snapshot_weights(ctx.slots, ctx.data.cadence))
         head, rest = metrics.iloc[:TOP], metrics.iloc[TOP:]
         labels, hours = [str(k) for k in head.index], head["hours_watched"].tolist()
         if len(rest):
@@ -47,7 +47,7 @@ def body(ctx: PageContext) -> list[Any]:
         series = viewer_series(
             frame,
             ctx.slots,
-            gap_points(ctx.slots, window.start, window.end),
+            gap_points(ctx.slots, window.start, window.end, ctx.data.cadence),
             top_keys(metrics, TOP),
         )
         # Too few channels to rank (one big stream would lead): left out, and said so.

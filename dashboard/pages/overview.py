@@ -35,7 +35,7 @@ def layout(**query: Any) -> html.Div:
 def share_figure(data: MarketView, window: Window, filters: Filters, split: str) -> go.Figure:
     def build() -> go.Figure:
         frame = data.group_frame(split, window, language=filters.language, genre=filters.genre)
-        metrics = group_metrics(frame, snapshot_weights(data.window_slots(window)))
+        metrics = group_metrics(frame, snapshot_weights(data.window_slots(window), data.cadence))
         head, rest = metrics.iloc[:TOP_SLICES], metrics.iloc[TOP_SLICES:]
         labels = [data.game_name(k) if split == "game" else str(k) for k in head.index]
         hours = head["hours_watched"].tolist()
@@ -65,8 +65,8 @@ def body(ctx: PageContext) -> list[Any]:
     cover = data.coverage(window)
     frame = data.group_frame("genre", window, language=filters.language, genre=filters.genre)
     if frame.empty:
-        return [notice(f"No streams match {filters.describe(window)}.", "empty")]
-    weights = snapshot_weights(ctx.slots)
+        return [notice(f"No streams match {ctx.describe()}.", "empty")]
+    weights = snapshot_weights(ctx.slots, ctx.data.cadence)
     metrics = group_metrics(frame, weights)
     latest = ctx.slots[-1]
     now = frame[frame["slot"] == latest]
@@ -91,7 +91,10 @@ def body(ctx: PageContext) -> list[Any]:
     series = data.memo(
         ("overview-series", window, filters),
         lambda: viewer_series(
-            frame, ctx.slots, gap_points(ctx.slots, window.start, window.end), keys
+            frame,
+            ctx.slots,
+            gap_points(ctx.slots, window.start, window.end, ctx.data.cadence),
+            keys,
         ),
     )
     return [
@@ -110,7 +113,7 @@ def body(ctx: PageContext) -> list[Any]:
                 kpi(
                     "Hours watched",
                     number(metrics["hours_watched"].sum()),
-                    f"{filters.describe(window)}, {cover}",
+                    f"{ctx.describe()}, {cover}",
                 ),
                 *(
                     []

@@ -78,11 +78,11 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
         }
     )
     slots = data.window_slots(window)
-    weights = snapshot_weights(slots)
+    weights = snapshot_weights(slots, data.cadence)
     rows["w"] = rows["slot"].map(weights).fillna(0.0)
     per_slot = rows.groupby("slot")[["viewer_count", "rank"]].max()
     series = per_slot.reindex(slots).reindex(
-        gap_points(slots, window.start, window.end).union(slots)
+        gap_points(slots, window.start, window.end, data.cadence).union(slots)
     )
     live_hours = float(rows.drop_duplicates("slot")["w"].sum())
     watched = float((rows["viewer_count"] * rows["w"]).sum())

@@ -41,7 +41,7 @@ def heatmap_figure(data: MarketView, window: Window, filters: Filters, subject: 
         kind, _, value = subject.partition(":")
         slots = data.window_slots(window)
         frame = data.subject_frame(window, subject, language=filters.language, genre=filters.genre)
-        matrix = weekday_hour(frame, snapshot_weights(slots), filters.tz)
+        matrix = weekday_hour(frame, snapshot_weights(slots, data.cadence), filters.tz)
         label = (
             "the whole market"
             if kind == "all"
