@@ -4,8 +4,10 @@ Each frame the model version has not labelled yet gets a label (its class probab
 a frame that cannot be decoded gets a label saying so, so it is reported once and never
 retried in a loop, and its bytes stay in GridFS. A stream's genre is the class with the
 highest sum of its frames' log-probabilities (independent frames, uniform prior), and its
-confidence that class's posterior. Slots whose streams got a genre have their rollups
-rebuilt, so streams of games without a catalogue genre count under the predicted genre.
+confidence that class's posterior. A game without a catalogue genre gets the genre of
+most of its labelled streams (weighted by confidence, `game_genres`); slots whose streams
+got a genre have their rollups rebuilt, so such a game's streams count under it
+(`schema.genre_of_stream`).
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def label_stored_frames(
     summary.frames_per_second = round(summary.frames / seconds, 1) if seconds else 0.0
     streams = _stream_genres(frames, card, todo, now)
     slots = frames.write_stream_genres(streams)
+    frames.set_classifier_genres(game_genres(streams), card.version)
     summary.streams = len(streams)
     summary.disagreements = sum(1 for s in streams if s["disagrees"])
     frames.rebuild_rollups(*sorted(slots))
@@ -209,6 +212,18 @@ def _stream_genres(
             }
         )
     return documents
+
+
+def game_genres(streams: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """For each game the catalogue cannot place: the genre its streams were given, by the
+    sum of their confidences (ties: the genre first in name order)."""
+    votes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for stream in streams:
+        if stream["category_genre"] == schema.UNKNOWN_GENRE:
+            votes[stream["game_id"]][stream["genre"]] += float(stream["confidence"])
+    return {
+        game: min(tally, key=lambda genre: (-tally[genre], genre)) for game, tally in votes.items()
+    }
 
 
 def _disagrees(category_genre: str, genre: str, confidence: float, classes: list[str]) -> bool:

@@ -7,6 +7,7 @@ Reads MongoDB through MONGODB_URI_READONLY (falling back to the local default) w
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -15,6 +16,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, jsonify
 
+from dashboard import api
 from dashboard.chat_data import ChatData
 from dashboard.components import data_health
 from dashboard.data import MarketData
@@ -70,9 +72,18 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
                 ],
                 className="topbar",
             ),
-            dash.page_container,
+            dcc.Store(id="browser-zone"),
+            # A spinner while a page (not each chart on it) is computed.
+            dcc.Loading(
+                dash.page_container,
+                target_components={"_pages_content": "children"},
+                delay_show=300,
+                overlay_style={"visibility": "visible", "opacity": 0.5},
+                type="circle",
+            ),
         ]
     )
+    api.register(app.server, data, settings.api_rate_limit)
 
     @app.callback(
         Output("_pages_location", "search"),
@@ -96,6 +107,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     ) -> str:
         if window == "custom" and not (start and end):
             return no_update  # wait until both dates are picked
+        view = data.view()
         chosen = Filters.from_query(
             {
                 "window": window,
@@ -106,12 +118,33 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
                 "tz": tz,
             }
         )
+        # The default window stays out of the link (it follows the data as they grow).
+        default = Filters().resolved(view.newest_slot(), view.oldest_slot(), view.cadence)
+        if chosen.window == default.window:
+            chosen = replace(chosen, window="")
         # Parameters of a page's own (the Chat page's comparison, say) stay in the URL.
         own = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k not in DEFAULTS]
         wanted = chosen.to_search()
         if own:
             wanted += ("&" if wanted else "?") + urlencode(own)
         return no_update if wanted == (search or "") else wanted
+
+    # Without `tz` in the link, times are shown in the browser's zone: the page is opened
+    # again with the zone in the URL (once: links within the site keep it), so a shared
+    # link shows what its sender saw.
+    app.clientside_callback(
+        """function(search) {
+            const params = new URLSearchParams(search || "");
+            const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+            if (!params.has("tz") && zone && zone !== "UTC") {
+                params.set("tz", zone);
+                window.location.replace(window.location.pathname + "?" + params.toString());
+            }
+            return zone || "";
+        }""",
+        Output("browser-zone", "data"),
+        Input("_pages_location", "search"),
+    )
 
     @app.callback(Output("f-range", "disabled"), Input("f-window", "value"))
     def dates_only_for_custom(window: str) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
 from dash import dcc, html
@@ -57,6 +58,14 @@ def from_url(search: str | None) -> tuple[Filters, MarketView, Window]:
         data.newest_slot(), data.oldest_slot(), data.cadence
     )
     return filters, data, filters.window_for(data.newest_slot(), data.oldest_slot(), data.cadence)
+
+
+def with_param(search: str | None, name: str, value: str) -> str:
+    """The query string with `name` set to `value` (or removed when empty), the rest kept."""
+    pairs = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k != name]
+    if value:
+        pairs.append((name, value))
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def notice(text: str, kind: str = "info") -> html.Div:

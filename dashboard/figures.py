@@ -9,6 +9,7 @@ on every page. Plotly renders titles, labels, legends and hover text as a subset
 from __future__ import annotations
 
 import html
+import math
 import zlib
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.metrics import OTHER
+from store.schema import CLASSIFIER_SUFFIX
 
 PALETTE = [
     "#4C78A8",
@@ -35,33 +37,56 @@ PALETTE = [
     "#8C564B",
     "#17BECF",
 ]
+# Every genre its own colour: neighbours in meaning (Shooter and Fighting, Non-game and
+# Card & Board) must not look alike, and Unknown (dark grey) is not the "Other" bucket
+# (light grey).
+GENRE_COLOURS = {
+    "Shooter": "#BE0032",
+    "Fighting": "#F38400",
+    "Role-playing (RPG)": "#008856",
+    "MOBA": "#875692",
+    "Adventure": "#0067A5",
+    "Sport": "#8DB600",
+    "Strategy": "#F3C300",
+    "Simulator": "#A1CAF1",
+    "Racing": "#E68FAC",
+    "Card & Board Game": "#1B1B6B",
+    "Platform": "#F99379",
+    "Non-game": "#C2B280",
+    "Puzzle": "#2B3D26",
+    "Arcade": "#882D17",
+    "Indie": "#00E5FF",
+    "Music": "#B3446C",
+    "Hack and slash/Beat 'em up": "#E25822",
+    "Real Time Strategy (RTS)": "#4C78A8",
+    "Turn-based strategy (TBS)": "#72B7B2",
+    "Tactical": "#54A24B",
+    "Point-and-click": "#B279A2",
+    "Pinball": "#7FFFD4",
+    "Quiz/Trivia": "#9D755D",
+    "Visual Novel": "#17BECF",
+    "Unknown": "#555555",
+}
+# The biggest languages (by name, as charts show them), so that they never share a colour.
+LANGUAGE_COLOURS = {
+    "English": "#0067A5",
+    "Spanish": "#F38400",
+    "Portuguese": "#008856",
+    "Russian": "#BE0032",
+    "German": "#72B7B2",
+    "French": "#F3C300",
+    "Japanese": "#875692",
+    "Korean": "#E68FAC",
+    "Italian": "#882D17",
+    "Chinese": "#17BECF",
+    "Polish": "#604E97",
+    "Turkish": "#8DB600",
+}
 FIXED = {
-    "Shooter": "#E45756",
-    "Non-game": "#9D755D",
-    "Role-playing (RPG)": "#54A24B",
-    "MOBA": "#B279A2",
-    "Adventure": "#4C78A8",
-    "Sport": "#72B7B2",
-    "Strategy": "#EECA3B",
-    "Simulator": "#F58518",
-    "Racing": "#17BECF",
-    "Fighting": "#D62728",
-    "Card & Board Game": "#8C564B",
-    "Platform": "#9467BD",
-    "Unknown": "#BAB0AC",
-    # the biggest languages, so that they never share a colour
-    "en": "#4C78A8",
-    "es": "#F58518",
-    "pt": "#54A24B",
-    "ru": "#E45756",
-    "de": "#72B7B2",
-    "fr": "#EECA3B",
-    "ja": "#B279A2",
-    "ko": "#FF9DA6",
-    "it": "#9D755D",
-    "zh": "#17BECF",
-    "pl": "#9467BD",
-    "tr": "#8C564B",
+    **GENRE_COLOURS,
+    **LANGUAGE_COLOURS,
+    "Viewers": "#0067A5",
+    "Channels": "#F38400",
     OTHER: "#D0D0D0",
 }
 # AG Grid value formatters (d3-format in the browser): thousands separators, percentages.
@@ -86,7 +111,9 @@ def plain(text: object) -> str:
 
 
 def colour(name: str) -> str:
-    """The same colour for the same genre (or language, game) everywhere."""
+    """The same colour for the same genre (or language, game) everywhere; a genre the
+    classifier gave has its genre's colour."""
+    name = name.removesuffix(CLASSIFIER_SUFFIX)
     return FIXED.get(name) or PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
 
 
@@ -214,6 +241,52 @@ def line(
     figure.update_xaxes(title_text=f"Time ({timezone})")
     figure.update_yaxes(title_text=y_title, tickformat=",")
     return figure
+
+
+def two_axes(
+    x: pd.Index,
+    left: tuple[str, Sequence[float]],
+    right: tuple[str, Sequence[float]],
+    title: str,
+    timezone: str = "UTC",
+) -> go.Figure:
+    """Two series of different scales over time (viewers and channels), each on its own
+    y axis: on one axis the smaller would be drawn flat at zero."""
+    figure = line(x, {left[0]: left[1]}, title, left[0], timezone)
+    figure.add_trace(
+        go.Scatter(
+            x=list(local_times(x, timezone)),
+            y=list(right[1]),
+            name=plain(right[0]),
+            yaxis="y2",
+            mode="lines+markers",
+            line=dict(color=colour(right[0]), dash="dot"),
+            marker=dict(size=4),
+            connectgaps=False,
+            hovertemplate="%{fullData.name}: %{y:,.0f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        yaxis=dict(title=dict(text=plain(left[0]), font=dict(color=colour(left[0])))),
+        yaxis2=dict(
+            title=dict(text=plain(right[0]), font=dict(color=colour(right[0]))),
+            overlaying="y",
+            side="right",
+            tickformat=",",
+            rangemode="tozero",
+            showgrid=False,
+        ),
+        margin=dict(l=60, r=60, t=50, b=40),
+    )
+    return figure
+
+
+def whole_number_axis(figure: go.Figure, values: Sequence[float], axis: str = "y") -> go.Figure:
+    """Ticks on whole numbers only (ranks, counts): never 1.2 or 1.4."""
+    finite = [v for v in values if v == v]
+    span = (max(finite) - min(finite)) if finite else 0
+    step = max(1, math.ceil(span / 6))
+    return figure.update_layout({f"{axis}axis": dict(tickformat=",d", dtick=step, tick0=1)})
 
 
 def bar(labels: Sequence[str], values: Sequence[float], title: str, x_title: str) -> go.Figure:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import pandas as pd
 
 from dashboard.data import Window
+from dashboard.names import language_name
 from settings.cadence import DEFAULT_CADENCE, Cadence
 
 WINDOWS = {
@@ -200,7 +201,7 @@ class Filters:
         else:
             parts = [WINDOW_LABELS[self.window or DEFAULT_WINDOW]]
         if self.language:
-            parts.append(f"language {self.language}")
+            parts.append(f"language {language_name(self.language)}")
         if self.genre:
             parts.append(f"genre {self.genre}")
         return ", ".join(parts)

@@ -84,7 +84,7 @@ def write_history(
             rollups=compute_rollups(
                 slot,
                 listed,
-                lambda g: schema.genre_of(catalogue.get(g)),
+                lambda g: schema.genre_of_stream(catalogue.get(g)),
                 written_at=slot,
                 channel_limit=top_n,
                 scope="market",

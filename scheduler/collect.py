@@ -271,7 +271,7 @@ class Collector:
             rollups=compute_rollups(
                 slot,
                 listed,
-                lambda g: schema.genre_of(catalogue.get(g)),
+                lambda g: schema.genre_of_stream(catalogue.get(g)),
                 written_at=finished_at,
                 channel_limit=stored_limit,
                 scope="market" if mode in ("market", "all") else "top",

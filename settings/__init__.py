@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
@@ -146,7 +147,19 @@ class Settings(BaseSettings):
     backoff_initial_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=30.0, ge=0)
 
+    # Dashboard: requests each client address may make to the JSON API (/api/v1).
+    api_rate_limit: str = "60/minute"
+
     log_level: str = "INFO"
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError('must read like "60/minute" or "1000 per hour"') from None
+        return value
 
     @field_validator("snapshot_minutes")
     @classmethod

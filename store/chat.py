@@ -141,7 +141,7 @@ class ChatStore:
             merged,
             snapshot_channels,
             game_names,
-            lambda game: schema.genre_of(catalogue.get(game)),
+            lambda game: schema.genre_of_stream(catalogue.get(game)),
             names,
             paid,
             datetime.now(UTC),

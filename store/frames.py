@@ -117,6 +117,16 @@ class FrameStore(Store):
         self._upsert_all(schema.STREAM_GENRES, documents, "writing stream genres")
         return {d["slot"] for d in documents}
 
+    def set_classifier_genres(self, genres: Mapping[str, str], model_version: str) -> None:
+        """Record the frame classifier's genre of games (by id) on their documents: the
+        genre their streams count under while the catalogue has none for them."""
+        with translate_errors("writing classifier genres"):
+            for game_id, genre in genres.items():
+                self.db[schema.GAMES].update_one(
+                    {"_id": game_id},
+                    {"$set": {"classifier_genre": genre, "classifier_model": model_version}},
+                )
+
     def _upsert_all(
         self, collection: str, documents: Iterable[Mapping[str, Any]], action: str
     ) -> None:

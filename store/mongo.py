@@ -31,7 +31,7 @@ from store.history import (
     day_of,
     history_id,
 )
-from store.rollups import GenreMove, derive_genre_rollups
+from store.rollups import derive_genre_rollups
 
 log = logging.getLogger(__name__)
 
@@ -408,8 +408,8 @@ class Store:
 
     def rebuild_rollups(self, *slots: datetime) -> list[dict[str, Any]]:
         """Recompute stored snapshots' genre rollups from their game rollups and today's
-        genres: the catalogue's, and the classifier's for stored streams of games the
-        catalogue cannot place. Then rewrite the history of the days they belong to.
+        genres of games (`schema.genre_of_stream`: the catalogue's, else the classifier's).
+        Then rewrite the history of the days they belong to.
 
         Lookups by `_id` only: on FerretDB v1 anything else is a scan of the collection."""
         if not slots:
@@ -417,7 +417,6 @@ class Store:
         keys = ", ".join(schema.slot_key(s) for s in slots[:3]) + (" …" if len(slots) > 3 else "")
         with translate_errors(f"rebuilding rollups of {keys}"):
             wanted = sorted(set(slots))
-            moves = self._classifier_moves(wanted)
             now = datetime.now(UTC)
             bases = {}
             for slot in wanted:
@@ -430,13 +429,11 @@ class Store:
             catalogue = self.games(g["key"] for game, _ in bases.values() for g in game["groups"])
 
             def genre_of_game(game_id: str) -> str:
-                return schema.genre_of(catalogue.get(game_id))
+                return schema.genre_of_stream(catalogue.get(game_id))
 
             rollups: list[dict[str, Any]] = []
-            for slot, (game, game_language) in bases.items():
-                rollups += derive_genre_rollups(
-                    game, game_language, genre_of_game, moves.get(slot, []), now
-                )
+            for game, game_language in bases.values():
+                rollups += derive_genre_rollups(game, game_language, genre_of_game, now)
             for rollup in rollups:
                 self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup)
             self.db[schema.META].update_one(
@@ -444,32 +441,3 @@ class Store:
             )
         self.rebuild_history(*{day_of(slot) for slot in bases})
         return rollups
-
-    def _classifier_moves(self, slots: list[datetime]) -> dict[datetime, list[GenreMove]]:
-        """The classifier's genre of stored streams in these slots whose game has none."""
-        moves: dict[datetime, list[GenreMove]] = {}
-        guesses = list(
-            self.db[schema.STREAM_GENRES].find(
-                {"slot": {"$in": slots}}, {"slot": 1, "stream_id": 1, "genre": 1}
-            )
-        )
-        streams = {}
-        for guess in guesses:
-            found = self.db[schema.STREAMS].find_one(
-                {"_id": f"{schema.slot_key(guess['slot'])}/{guess['stream_id']}"},
-                {"game_id": 1, "language": 1, "viewer_count": 1},
-            )
-            if found is not None:
-                streams[found["_id"]] = found
-        catalogue = self.games(s["game_id"] for s in streams.values())
-        for guess in guesses:
-            stream = streams.get(f"{schema.slot_key(guess['slot'])}/{guess['stream_id']}")
-            if (
-                stream is None
-                or schema.genre_of(catalogue.get(stream["game_id"])) != schema.UNKNOWN_GENRE
-            ):
-                continue
-            moves.setdefault(guess["slot"], []).append(
-                GenreMove(int(stream["viewer_count"]), str(stream["language"]), str(guess["genre"]))
-            )
-        return moves

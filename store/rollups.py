@@ -13,15 +13,14 @@ rebuild needs only the stored game rollups, never the market's unstored streams.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from store import histogram
-from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE, classifier_genre, slot_key
+from store.schema import SCHEMA_VERSION, slot_key
 
 DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
 # Cross dimensions let the dashboard filter one dimension by another (genres within a
@@ -33,34 +32,22 @@ HISTOGRAM_DIMENSIONS = ("game", "genre", "language")
 Group = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class GenreMove:
-    """A stored stream of a game without catalogue genre that the frame classifier
-    placed: it counts under `genre (classifier)` instead of Unknown."""
-
-    viewers: int
-    language: str
-    genre: str
-
-
 def compute_rollups(
     slot: datetime,
     streams: Iterable[Mapping[str, Any]],
     genre_of_game: Callable[[str], str],
     written_at: datetime | None = None,
-    predicted: Mapping[str, str] | None = None,
     channel_limit: int | None = None,
     scope: str = "top",
 ) -> list[dict[str, Any]]:
     """Rollup documents (one per dimension) of one snapshot's stream documents.
 
-    `predicted` maps stream ids to the genre the frame classifier gave them; it counts only
-    for streams whose game has no catalogue genre, under a key marked as classifier-based.
+    `genre_of_game` gives the genre a stream of a game counts under
+    (`schema.genre_of_stream` of the game's document).
     `channel_limit`: only streams ranked this high get a `channel` group (the streams
     stored in full); None: every stream. `scope` says what the streams cover: `market`
     (every live stream) or `top` (the most watched only).
     """
-    predicted = predicted or {}
     unique: dict[str, Mapping[str, Any]] = {}
     for stream in streams:  # each stream counts once per snapshot
         unique.setdefault(stream["stream_id"], stream)
@@ -71,14 +58,11 @@ def compute_rollups(
     game_languages: dict[str, Group] = {}
     languages: dict[str, Group] = {}
     channels: dict[str, Group] = {}
-    moves: list[GenreMove] = []
     for stream, count, bin_ in zip(rows, viewers.tolist(), bins.tolist(), strict=True):
         game, language = stream["game_id"], stream["language"]
         _add(games, game, count, bin_, name=stream["game_name"])
         _add(game_languages, f"{game}{KEY_SEPARATOR}{language}", count, None, stream["game_name"])
         _add(languages, language, count, bin_)
-        if stream["stream_id"] in predicted and genre_of_game(game) == UNKNOWN_GENRE:
-            moves.append(GenreMove(count, language, predicted[stream["stream_id"]]))
         if channel_limit is None or int(stream.get("rank", 0)) <= channel_limit:
             # What the streamer page and a game's top channels need, without raw streams.
             channel = channels.setdefault(
@@ -108,7 +92,7 @@ def compute_rollups(
         for d, groups in base.items()
     }
     genre, genre_language = derive_genre_rollups(
-        documents["game"], documents["game_language"], genre_of_game, moves, written
+        documents["game"], documents["game_language"], genre_of_game, written
     )
     documents.update(genre=genre, genre_language=genre_language)
     return [documents[d] for d in DIMENSIONS]
@@ -118,7 +102,6 @@ def derive_genre_rollups(
     game_rollup: Mapping[str, Any],
     game_language_rollup: Mapping[str, Any],
     genre_of_game: Callable[[str], str],
-    moves: Sequence[GenreMove] = (),
     written_at: datetime | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The `genre` and `genre_language` rollups of a snapshot from its game rollups."""
@@ -129,19 +112,6 @@ def derive_genre_rollups(
     for group in game_language_rollup["groups"]:
         game, _, language = group["key"].rpartition(KEY_SEPARATOR)
         _merge(genre_languages, f"{genre_of_game(game)}{KEY_SEPARATOR}{language}", group)
-    for move in moves:
-        bin_ = int(histogram.bin_index([move.viewers])[0])
-        target = classifier_genre(move.genre)
-        _add(genres, UNKNOWN_GENRE, -move.viewers, bin_, sign=-1)
-        _add(genres, target, move.viewers, bin_)
-        _add(
-            genre_languages,
-            f"{UNKNOWN_GENRE}{KEY_SEPARATOR}{move.language}",
-            -move.viewers,
-            None,
-            sign=-1,
-        )
-        _add(genre_languages, f"{target}{KEY_SEPARATOR}{move.language}", move.viewers, None)
     slot = game_rollup["slot"]
     totals = {k: game_rollup[k] for k in ("total_viewers", "total_channels")}
     written = written_at or game_rollup.get("written_at") or slot

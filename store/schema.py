@@ -161,7 +161,18 @@ def classifier_genre(genre: str) -> str:
 
 
 def genre_of(game: Mapping[str, Any] | None) -> str:
-    """The genre a stream of this game counts under in the genre rollups."""
+    """The catalogue's genre of this game (IGDB and the curated file), or Unknown: what
+    the classifier trains on and what a stream's frames are compared with."""
     if game is None:
         return UNKNOWN_GENRE
     return str(game.get("primary_genre") or UNKNOWN_GENRE)
+
+
+def genre_of_stream(game: Mapping[str, Any] | None) -> str:
+    """The genre a stream of this game counts under everywhere (rollups, pages, API): the
+    catalogue's genre; for a game the catalogue cannot place, the genre the frame
+    classifier gave the game's streams (`classifier_genre`), marked " (classifier)"."""
+    genre = genre_of(game)
+    if genre == UNKNOWN_GENRE and game is not None and game.get("classifier_genre"):
+        return classifier_genre(str(game["classifier_genre"]))
+    return genre

@@ -28,6 +28,7 @@ from selenium.webdriver.common.by import By
 
 from conftest import QUIET, SHARED, FerretDB, collector_settings
 from dashboard.data import MarketData, Window
+from dashboard.filters import Filters
 from dashboard.state import market, set_market
 from emulator.config import EmulatorSettings
 from emulator.history import SMALL_MARKET, slots_between, write_history
@@ -95,9 +96,17 @@ def choose(dash_duo: Any, dropdown: str, label: str) -> None:
     """Pick `label` in a Dash 4 dropdown (a button that opens a listbox of options)."""
     until(lambda: text_of(dash_duo, dropdown) != "", timeout=TIMEOUT)
     dash_duo.find_element(dropdown).click()
-    options = dash_duo.wait_for_element("[role='listbox']", timeout=TIMEOUT).find_elements(
-        By.CSS_SELECTOR, "[role='option']"
+    listbox = dash_duo.wait_for_element("[role='listbox']", timeout=TIMEOUT)
+    search = dash_duo.driver.find_elements(By.CSS_SELECTOR, "input.dash-dropdown-search")
+    if search:  # long lists show only the options that match what is typed
+        search[0].send_keys(label)
+    until(
+        lambda: any(
+            o.text == label for o in listbox.find_elements(By.CSS_SELECTOR, "[role='option']")
+        ),
+        timeout=TIMEOUT,
     )
+    options = listbox.find_elements(By.CSS_SELECTOR, "[role='option']")
     next(o for o in options if o.text == label).click()
 
 
@@ -125,7 +134,7 @@ def test_every_page_renders_without_console_errors(
     dash_duo.wait_for_text_to_equal("h1", title, timeout=TIMEOUT)
     ready = {
         "/games": "#games-table .ag-row",
-        "/streamer": "#streamer-login",
+        "/streamer": "#streamer-leaderboard .ag-row",
         "/frames": ".notice",
         "/chat": ".page-body",
     }.get(path, ".js-plotly-plot")
@@ -172,7 +181,7 @@ def test_filters_come_from_the_url_and_a_bad_parameter_is_explained(
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/?window=24h&language=en", timeout=TIMEOUT)
     dash_duo.wait_for_element(".kpi-note", timeout=TIMEOUT)
-    assert "Last 24 hours, language en" in dash_duo.find_elements(".kpi-note")[2].text
+    assert "Last 24 hours, language English" in dash_duo.find_elements(".kpi-note")[2].text
     dash_duo.wait_for_page(
         url=dash_duo.server_url + "/languages?window=24h&tz=Asia/Tokyo", timeout=TIMEOUT
     )
@@ -199,9 +208,9 @@ def test_changing_a_filter_rewrites_the_url(dash_duo: Any, app: Dash) -> None:
     choose(dash_duo, "#f-window", "Last 24 hours")
     until(lambda: "window=24h" in dash_duo.driver.current_url, timeout=TIMEOUT)
     until(lambda: "Last 24 hours" in text_of(dash_duo, ".kpi-note", 2), timeout=TIMEOUT)
-    choose(dash_duo, "#f-language", "es")
+    choose(dash_duo, "#f-language", "Spanish")
     until(lambda: "language=es" in dash_duo.driver.current_url, timeout=TIMEOUT)
-    until(lambda: "language es" in text_of(dash_duo, ".kpi-note", 2), timeout=TIMEOUT)
+    until(lambda: "language Spanish" in text_of(dash_duo, ".kpi-note", 2), timeout=TIMEOUT)
     assert console_errors(dash_duo) == []
 
 
@@ -277,7 +286,44 @@ def test_a_bad_link_gives_every_page_a_notice_and_a_bounded_answer(
         assert len(json.dumps(answer, cls=PlotlyJSONEncoder)) < 3_000_000
 
 
-def test_games_table_opens_a_game(dash_duo: Any, app: Dash) -> None:
+def weights_of(slots: list[datetime]) -> dict[datetime, float]:
+    """Hours each snapshot stands for (../shared/docs/metrics.md): until the next one, at
+    most two slots (60 minutes); the last one slot (30 minutes)."""
+    ordered = sorted(set(slots))
+    following: list[datetime | None] = [*ordered[1:], None]
+    return {
+        a: min(b - a if b else timedelta(minutes=30), timedelta(hours=1)).total_seconds() / 3600
+        for a, b in zip(ordered, following, strict=True)
+    }
+
+
+def stored_streams(store: Store) -> tuple[list[dict[str, Any]], list[datetime]]:
+    """Every stored stream of every complete snapshot (the default window holds all of
+    the two seeded days)."""
+    slots = [d["slot"] for d in store.db[schema.SNAPSHOTS].find({"status": "complete"})]
+    return list(store.db[schema.STREAMS].find({"slot": {"$in": slots}})), slots
+
+
+def grid_rows(dash_duo: Any, grid: str) -> list[dict[str, Any]]:
+    """The rows a grid holds (all pages), as the browser has them."""
+    return dash_duo.driver.execute_script(  # type: ignore[no-any-return]
+        f"const api = dash_ag_grid.getApi('{grid}'); const rows = [];"
+        " api.forEachNodeAfterFilterAndSort(n => rows.push(n.data)); return rows;"
+    )
+
+
+def grid_headers(dash_duo: Any, grid: str) -> list[str]:
+    """A grid's column headers, shown or scrolled out of view."""
+    return dash_duo.driver.execute_script(  # type: ignore[no-any-return]
+        f"return dash_ag_grid.getApi('{grid}').getColumnDefs().map(c => c.headerName);"
+    )
+
+
+def test_a_game_page_has_its_own_link_channels_and_history(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    streams, slots = stored_streams(seeded)
+    weights = weights_of(slots)
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/games", timeout=TIMEOUT)
     cell = dash_duo.wait_for_element(
@@ -285,41 +331,273 @@ def test_games_table_opens_a_game(dash_duo: Any, app: Dash) -> None:
     )
     name = cell.text
     cell.click()
+    until(lambda: "game=" in dash_duo.driver.current_url, timeout=TIMEOUT)
     dash_duo.wait_for_text_to_equal("#game-detail h2", name, timeout=TIMEOUT)
-    dash_duo.wait_for_element("#game-detail .js-plotly-plot", timeout=TIMEOUT)
+    game_id = dash_duo.driver.current_url.split("game=")[1].split("&")[0]
+    # The link alone opens the same game's page.
+    dash_duo.wait_for_page(url=dash_duo.server_url + f"/games?game={game_id}", timeout=TIMEOUT)
+    dash_duo.wait_for_text_to_equal("#game-detail h2", name, timeout=TIMEOUT)
     assert "Top 5 channels" in dash_duo.find_element("#game-detail").text
+    # Viewers and channels each on their own axis (channels are not drawn flat at 0).
+    layout = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#game-detail .js-plotly-plot');"
+        " return [g.layout.yaxis2.overlaying, g.data.map(t => t.yaxis || 'y')];"
+    )
+    assert layout == ["y", ["y", "y2"]]
+    # Its top channels, by hours watched computed here from the stored streams.
+    watched: Counter[str] = Counter()
+    for stream in streams:
+        if stream["game_id"] == game_id:
+            watched[stream["user_login"]] += stream["viewer_count"] * weights[stream["slot"]]
+    dash_duo.wait_for_element("#game-channels .ag-row", timeout=TIMEOUT)
+    rows = grid_rows(dash_duo, "game-channels")
+    assert [r["channel"] for r in rows] == [k for k, _ in watched.most_common(len(rows))]
+    assert rows[0]["hours_watched"] == pytest.approx(watched.most_common(1)[0][1])
+    link = dash_duo.find_element("#game-channels .ag-row a").get_attribute("href")
+    assert link.endswith(f"/streamer?channel={rows[0]['channel']}")
+    dash_duo.wait_for_element("#game-history .js-plotly-plot", timeout=TIMEOUT)
+    days = dash_duo.driver.execute_script(
+        "return document.querySelector('#game-history .js-plotly-plot').data[0].x.length;"
+    )
+    assert days == len({slot.date() for slot in slots})
     assert console_errors(dash_duo) == []
 
 
-def test_streamer_lookup(dash_duo: Any, app: Dash, seeded: Store) -> None:
-    _, streams = newest(seeded)
-    top = min(streams, key=lambda s: s["rank"])
+def test_the_streamer_page_finds_a_channel_and_its_streams(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    streams, slots = stored_streams(seeded)
+    weights = weights_of(slots)
+    watched: Counter[str] = Counter()
+    for stream in streams:
+        watched[stream["user_login"]] += stream["viewer_count"] * weights[stream["slot"]]
     dash_duo.start_server(app)
-    dash_duo.wait_for_page(
-        url=dash_duo.server_url + f"/streamer?channel={top['user_login']}", timeout=TIMEOUT
+    # Without a channel: the leaderboard, biggest by hours watched.
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/streamer", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#streamer-leaderboard .ag-row", timeout=TIMEOUT)
+    board = grid_rows(dash_duo, "streamer-leaderboard")
+    assert [r["login"] for r in board[:10]] == [k for k, _ in watched.most_common(10)]
+    # Search by part of a login: suggestions, then the channel's page in the URL.
+    login = watched.most_common(3)[2][0]
+    dash_duo.find_element("#streamer-channel").click()
+    search = dash_duo.wait_for_element("input.dash-dropdown-search", timeout=TIMEOUT)
+    search.send_keys(login[1:-1])
+    until(
+        lambda: any(
+            login in o.text for o in dash_duo.find_elements("[role='listbox'] [role='option']")
+        ),
+        timeout=TIMEOUT,
     )
-    dash_duo.wait_for_text_to_equal("#streamer-result h2", top["user_name"], timeout=TIMEOUT)
-    assert "Best rank" in dash_duo.find_element("#streamer-result").text
-    box = dash_duo.find_element("#streamer-login")
-    box.clear()
-    box.send_keys("nobody_like_this\n")
+    option = next(
+        o for o in dash_duo.find_elements("[role='listbox'] [role='option']") if login in o.text
+    )
+    option.click()
+    until(lambda: f"channel={login}" in dash_duo.driver.current_url, timeout=TIMEOUT)
+    mine = sorted((s for s in streams if s["user_login"] == login), key=lambda s: s["slot"])
+    dash_duo.wait_for_text_to_equal("#streamer-name", mine[-1]["user_name"], timeout=TIMEOUT)
+    # Its streams: runs of snapshots, split where it was unseen for over 60 minutes.
+    sessions: list[list[dict[str, Any]]] = []
+    for stream in mine:
+        if sessions and stream["slot"] - sessions[-1][-1]["slot"] <= timedelta(hours=1):
+            sessions[-1].append(stream)
+        else:
+            sessions.append([stream])
+    dash_duo.wait_for_element("#streamer-sessions .ag-row", timeout=TIMEOUT)
+    rows = grid_rows(dash_duo, "streamer-sessions")
+    assert len(rows) == len(sessions)
+    newest_session = sessions[-1]
+    hours = sum(weights[s["slot"]] for s in newest_session)
+    assert rows[0]["hours"] == pytest.approx(hours, abs=0.01)
+    assert rows[0]["avg_viewers"] == pytest.approx(
+        sum(s["viewer_count"] * weights[s["slot"]] for s in newest_session) / hours, abs=0.01
+    )
+    # Ranks are whole numbers on the axis.
+    axis = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#streamer-rank .js-plotly-plot');"
+        " return [g.layout.yaxis.tickformat, g.layout.yaxis.dtick];"
+    )
+    assert axis[0] == ",d" and axis[1] >= 1 and float(axis[1]).is_integer()
+    dash_duo.wait_for_page(
+        url=dash_duo.server_url + "/streamer?channel=nobody_like_this", timeout=TIMEOUT
+    )
     dash_duo.wait_for_contains_text(
         "#streamer-result", "was not among the top live streams", timeout=TIMEOUT
     )
+    assert console_errors(dash_duo) == []
 
 
-def test_heat_map_subject_can_change(dash_duo: Any, app: Dash) -> None:
+def test_heat_map_subject_can_change(dash_duo: Any, app: Dash, seeded: Store) -> None:
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/when?tz=Europe/Berlin", timeout=TIMEOUT)
     dash_duo.wait_for_element("#when-heatmap .js-plotly-plot", timeout=TIMEOUT)
-    title = dash_duo.driver.execute_script(
-        "return document.querySelector('#when-heatmap .js-plotly-plot').layout.title.text;"
+    script = (
+        "const g = document.querySelector('#when-heatmap .js-plotly-plot');"
+        " return [g.layout.title.text, g.layout.xaxis.title.text, g.data[0].z];"
     )
-    assert "whole market" in title
-    axis = dash_duo.driver.execute_script(
-        "return document.querySelector('#when-heatmap .js-plotly-plot').layout.xaxis.title.text;"
+    title, axis, market_z = dash_duo.driver.execute_script(script)
+    assert "whole market" in title and axis == "Hour of day (Europe/Berlin)"
+    choose(dash_duo, "#when-subject", "Genre: Shooter")
+    until(lambda: "Shooter" in dash_duo.driver.execute_script(script)[0], timeout=TIMEOUT)
+    title, _, shooter_z = dash_duo.driver.execute_script(script)
+    assert title.startswith("Viewers per channel, genre Shooter") and shooter_z != market_z
+    assert console_errors(dash_duo) == []
+
+
+def test_the_default_window_is_what_is_stored_and_says_so(dash_duo: Any, app: Dash) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element(".kpi-note", timeout=TIMEOUT)
+    # Two days stored: the default shows them all (not 7 days, 5 of them "no data").
+    assert text_of(dash_duo, "#f-window") == "Everything stored"
+    note = text_of(dash_duo, ".kpi-note", 2)
+    assert note.startswith("all 2.0 days stored"), note
+    # The shaded "no data" stretches are the seeded gaps only (a few hours, not days).
+    shaded = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#overview-area .js-plotly-plot');"
+        " const t = g.data.find(d => d.name === 'no data'); if (!t) { return 0; }"
+        " let ms = 0; for (let i = 0; i + 2 < t.x.length; i += 6) {"
+        " ms += new Date(t.x[i + 2]) - new Date(t.x[i]); } return ms / 3600000;"
     )
-    assert axis == "Hour of day (Europe/Berlin)"
+    assert 0 < shaded < 6
+    # Nothing before the window is stored: no Growth column of "new" on every row.
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/games", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#games-table .ag-row", timeout=TIMEOUT)
+    headers = grid_headers(dash_duo, "games-table")
+    assert "Growth" not in headers and "Hours watched" in headers
+    assert "nothing is stored from before this window" in dash_duo.find_element(".footnote").text
+    # Within 24 hours the day before is stored: growth is computed.
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/games?window=24h", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#games-table .ag-row", timeout=TIMEOUT)
+    assert "Growth" in grid_headers(dash_duo, "games-table")
+    assert console_errors(dash_duo) == []
+
+
+def test_times_are_shown_in_the_browser_zone_without_a_tz_link(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    slot, _ = newest(seeded)
+    dash_duo.start_server(app)
+    dash_duo.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Tokyo"})
+    try:
+        dash_duo.wait_for_page(url=dash_duo.server_url + "/", timeout=TIMEOUT)
+        until(lambda: "tz=Asia%2FTokyo" in dash_duo.driver.current_url, timeout=TIMEOUT)
+        tokyo = (slot + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+        until(lambda: f"at {tokyo} JST" in text_of(dash_duo, ".kpi-note", 0), timeout=TIMEOUT)
+        assert text_of(dash_duo, "#f-tz") == "Asia/Tokyo"
+        # A link that names a zone keeps it.
+        dash_duo.wait_for_page(url=dash_duo.server_url + "/?tz=Europe/Berlin", timeout=TIMEOUT)
+        until(lambda: "CET" in text_of(dash_duo, ".kpi-note", 0), timeout=TIMEOUT)
+        assert "tz=Europe" in dash_duo.driver.current_url
+    finally:
+        dash_duo.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
+    # The list offers region/city zones, not legacy aliases.
+    from dashboard.filters import TIMEZONES
+
+    assert "Europe/Berlin" in TIMEZONES and "UTC" in TIMEZONES
+    assert not {"US/Indiana-Starke", "W-SU", "US/Eastern", "Etc/GMT+5"} & set(TIMEZONES)
+
+
+def test_csv_download_equals_the_table(dash_duo: Any, app: Dash, tmp_path: Path) -> None:
+    import csv
+
+    dash_duo.start_server(app)
+    dash_duo.driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/games?window=24h", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#games-table .ag-row", timeout=TIMEOUT)
+    rows = grid_rows(dash_duo, "games-table")
+    dash_duo.find_element("#games-table-csv").click()
+    until(lambda: (tmp_path / "games.csv").exists(), timeout=TIMEOUT)
+    until(lambda: (tmp_path / "games.csv").stat().st_size > 0, timeout=TIMEOUT)
+    with (tmp_path / "games.csv").open(encoding="utf-8-sig") as file:
+        exported = list(csv.DictReader(file))
+    assert len(exported) == len(rows) > 20  # every row, not one page
+    for got, want in zip(exported, rows, strict=True):
+        assert got["Game"] == want["game"] and got["Genre"] == want["genre"]
+        assert float(got["Hours watched"]) == pytest.approx(want["hours_watched"])
+        assert float(got["Share"]) == pytest.approx(want["share"])
+        growth = want["growth"]
+        assert (
+            (got["Growth"] == "")
+            if growth is None
+            else float(got["Growth"]) == pytest.approx(growth)
+        )
+
+
+def test_the_json_api_gives_the_pages_figures(dash_duo: Any, app: Dash) -> None:
+    client = app.server.test_client()
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(
+        url=dash_duo.server_url + "/games?window=24h&genre=Shooter", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_element("#games-table .ag-row", timeout=TIMEOUT)
+    page_rows = {r["id"]: r for r in grid_rows(dash_duo, "games-table")}
+    answer = client.get("/api/v1/games?window=24h&genre=Shooter").get_json()
+    assert answer["window"]["name"] == "24h" and answer["filters"]["genre"] == "Shooter"
+    api_rows = {r["id"]: r for r in answer["rows"]}
+    assert set(api_rows) == set(page_rows) and api_rows
+    for game_id, row in page_rows.items():
+        for field in ("hours_watched", "avg_viewers", "share", "viewers_per_channel"):
+            assert api_rows[game_id][field] == pytest.approx(row[field]), field
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?window=24h", timeout=TIMEOUT)
+    dash_duo.wait_for_element(".kpi-value", timeout=TIMEOUT)
+    overview = client.get("/api/v1/overview?window=24h").get_json()
+    values = [e.text for e in dash_duo.find_elements(".kpi-value")]
+    assert values[0] == f"{overview['viewers_now']:,}"
+    assert values[1] == f"{overview['channels_now']:,}"
+    assert values[2] == f"{overview['hours_watched']:,.0f}"
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/streamer?window=24h", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#streamer-leaderboard .ag-row", timeout=TIMEOUT)
+    board = grid_rows(dash_duo, "streamer-leaderboard")
+    channels = client.get("/api/v1/channels?window=24h&limit=100").get_json()["rows"]
+    assert [r["login"] for r in channels] == [r["login"] for r in board]
+    top = client.get(f"/api/v1/channels/{board[0]['login']}?window=24h").get_json()
+    assert top["channel"]["hours_watched"] == pytest.approx(board[0]["hours_watched"], abs=0.01)
+    assert top["sessions"]
+    assert client.get("/api/v1/channels/Not%20a%20login").status_code == 400
+    assert client.get("/api/v1/").get_json()["version"] == "v1"
+
+
+def test_the_json_api_is_rate_limited(seeded: Store, ferretdb: FerretDB) -> None:
+    from flask import Flask
+
+    from dashboard import api
+
+    reader = StoreReader(ferretdb.uri, "browser_market")
+    holder = MarketData(reader)
+    holder.refresh()
+    server = Flask(__name__)
+    api.register(server, holder, "3/minute")
+    client = server.test_client()
+    codes = [client.get("/api/v1/genres").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    reader.close()
+
+
+def test_one_genre_splits_the_donut_by_game_and_languages_have_names(
+    dash_duo: Any, app: Dash
+) -> None:
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?genre=Shooter", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#overview-pie .js-plotly-plot", timeout=TIMEOUT)
+    title, labels = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#overview-pie .js-plotly-plot');"
+        " return [g.layout.title.text, g._fullData[0].labels];"
+    )
+    assert title == "Viewer share by game in Shooter (hours watched)" and len(labels) > 1
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/languages", timeout=TIMEOUT)
+    dash_duo.wait_for_element(".js-plotly-plot", timeout=TIMEOUT)
+    labels = dash_duo.driver.execute_script(
+        "return document.querySelector('.js-plotly-plot')._fullData[0].labels;"
+    )
+    assert "English" in labels and "en" not in labels
+    # This page compares languages: its language filter is off, not offered and ignored.
+    assert dash_duo.find_element("#f-language").get_attribute("disabled") is not None or (
+        "disabled" in (dash_duo.find_element("#f-language").get_attribute("class") or "")
+    )
+    rows = grid_rows(dash_duo, "languages-table")
+    assert {"English", "Spanish"} <= {r["language"] for r in rows}
+    assert console_errors(dash_duo) == []
 
 
 def test_an_empty_database_says_so(dash_duo: Any, app: Dash, ferretdb: FerretDB) -> None:
@@ -551,7 +829,7 @@ def test_every_page_answers_over_a_whole_recording(
     set_market(holder)
     try:
         answers = {name: module.layout(**query) for name, module in pages.items()}
-        preset = pages["overview"].layout()  # "Last 7 days" of a recording years old
+        preset = pages["overview"].layout()  # the default window of a recording years old
     finally:
         set_market(original)
     text = {name: json.dumps(layout, cls=PlotlyJSONEncoder) for name, layout in answers.items()}
@@ -560,7 +838,12 @@ def test_every_page_answers_over_a_whole_recording(
     area = component(answers["overview"], "overview-area").figure
     assert not area.layout.shapes and not area.layout.annotations  # one trace shades gaps
     shaded = [t for t in area.data if t.name == "no data"]
-    ending = f"7 days ending {last:%Y-%m-%d %H:%M} UTC"
+    # Shorter than 7 days: all of it, said as such; else 7 days to its end (not to "now").
+    ending = (
+        f"stored, to {last + timedelta(minutes=30):%Y-%m-%d %H:%M} UTC"
+        if Filters().resolved(last, first).window == "all"
+        else f"7 days ending {last:%Y-%m-%d %H:%M} UTC"
+    )
     assert ending in json.dumps(preset, cls=PlotlyJSONEncoder)
     if kind == "michaelnich":
         # Snapshots every ~16 minutes: shaded only where the recording really stops for

@@ -21,10 +21,10 @@ from classifier.dataset import (
     examples_from_dir,
     split,
 )
+from classifier.label import _disagrees, game_genres
 from conftest import ROOT, SAMPLE_FRAMES
 from scheduler.frames import FramePolicy, choose_streams
 from store import schema
-from store.rollups import compute_rollups
 from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail
 
 SAMPLE = SAMPLE_FRAMES
@@ -170,30 +170,51 @@ def test_decoding_reports_unreadable_images_and_keeps_going(tmp_path: Path) -> N
         decode(b"", 16)
 
 
-def test_predicted_genres_count_only_for_games_without_a_catalogue_genre() -> None:
-    streams = [
-        {**stream(1, "known"), "viewer_count": 100},
-        {**stream(2, "new"), "viewer_count": 40},
-        {**stream(3, "new"), "viewer_count": 10},
-        {**stream(4, "new"), "viewer_count": 5},
-    ]
-    genres = {"known": "Shooter"}
-    predicted = {"s1": "Puzzle", "s2": "Racing", "s3": "Racing"}  # s4: no frame labelled
-    rollups = compute_rollups(
-        SLOT, streams, lambda g: genres.get(g, schema.UNKNOWN_GENRE), predicted=predicted
+def test_a_stream_counts_under_the_catalogue_genre_else_the_classifier_genre() -> None:
+    assert schema.genre_of_stream(None) == "Unknown"
+    assert schema.genre_of_stream({"primary_genre": "Shooter"}) == "Shooter"
+    assert schema.genre_of_stream({"primary_genre": "Shooter", "classifier_genre": "Puzzle"}) == (
+        "Shooter"
     )
-    genre = next(r for r in rollups if r["dimension"] == "genre")
-    assert {g["key"]: (g["channels"], g["viewers"]) for g in genre["groups"]} == {
-        "Shooter": (1, 100),
-        "Racing (classifier)": (2, 50),
-        "Unknown": (1, 5),
-    }
-    cross = next(r for r in rollups if r["dimension"] == "genre_language")
-    assert {g["key"] for g in cross["groups"]} == {
-        "Shooter|en",
-        "Racing (classifier)|en",
-        "Unknown|en",
-    }
+    assert schema.genre_of_stream({"classifier_genre": "Racing"}) == "Racing (classifier)"
+    assert schema.genre_of({"classifier_genre": "Racing"}) == "Unknown"  # catalogue only
+
+
+def test_a_game_gets_the_genre_most_of_its_labelled_streams_were_given() -> None:
+    def labelled(game: str, category: str, genre: str, confidence: float) -> dict[str, Any]:
+        return {
+            "game_id": game,
+            "category_genre": category,
+            "genre": genre,
+            "confidence": confidence,
+        }
+
+    streams = [
+        labelled("new", "Unknown", "Racing", 0.5),
+        labelled("new", "Unknown", "Racing", 0.4),
+        labelled("new", "Unknown", "Puzzle", 0.8),  # one sure stream loses to two (0.9)
+        labelled("tie", "Unknown", "Sport", 0.5),
+        labelled("tie", "Unknown", "Puzzle", 0.5),  # a tie: the first name
+        labelled("known", "Shooter", "Racing", 0.99),  # the catalogue has a genre
+    ]
+    assert game_genres(streams) == {"new": "Racing", "tie": "Puzzle"}
+
+
+@pytest.mark.parametrize(
+    ("category", "genre", "confidence", "disagrees"),
+    [
+        ("Shooter", "Racing", 0.9, True),  # sure, another genre the model knows
+        ("Shooter", "Racing", 0.59, False),  # not sure enough
+        ("Shooter", "Shooter", 0.99, False),  # the same genre
+        ("Non-game", "Racing", 0.99, False),  # a class this model does not have
+        ("Unknown", "Racing", 0.99, False),  # nothing to contradict
+    ],
+)
+def test_a_stream_disagrees_only_when_sure_and_the_model_knows_its_genre(
+    category: str, genre: str, confidence: float, disagrees: bool
+) -> None:
+    classes = ["Racing", "Shooter", "Sport"]
+    assert _disagrees(category, genre, confidence, classes) is disagrees
 
 
 def test_scheduler_and_dashboard_imports_stay_free_of_tensorflow() -> None:

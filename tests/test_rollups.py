@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from store import histogram
+from store import histogram, schema
 from store.rollups import compute_rollups, derive_genre_rollups
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -156,26 +156,23 @@ def test_genre_rollups_rebuilt_from_game_rollups_equal_ones_computed_from_stream
     assert genre_language["groups"] == fresh["genre_language"]["groups"]
 
 
-def test_classifier_genres_move_only_streams_of_games_without_a_genre() -> None:
+def test_a_game_without_catalogue_genre_counts_under_its_classifier_genre() -> None:
     streams = random_streams(8, 200)
-    unknown = next(s for s in streams if s["game_id"] == "99")
-    shooter = next(s for s in streams if s["game_id"] == "1")
-    predicted = {unknown["stream_id"]: "Racing", shooter["stream_id"]: "Racing"}
+    documents = {
+        "1": {"primary_genre": "Shooter", "classifier_genre": "Racing"},  # catalogue wins
+        "99": {"classifier_genre": "Racing"},
+    }
     rollups = {
         r["dimension"]: r
-        for r in compute_rollups(
-            SLOT, streams, lambda g: GENRES.get(g, "Unknown"), predicted=predicted
-        )
-    }
-    plain = {
-        r["dimension"]: r
-        for r in compute_rollups(SLOT, streams, lambda g: GENRES.get(g, "Unknown"))
+        for r in compute_rollups(SLOT, streams, lambda g: schema.genre_of_stream(documents.get(g)))
     }
     genres = {g["key"]: g for g in rollups["genre"]["groups"]}
-    before = {g["key"]: g for g in plain["genre"]["groups"]}
-    assert genres["Racing (classifier)"]["channels"] == 1  # the Shooter stream stays Shooter
-    assert genres["Racing (classifier)"]["viewers"] == unknown["viewer_count"]
-    assert genres["Unknown"]["channels"] == before["Unknown"]["channels"] - 1
-    assert genres["Shooter"] == before["Shooter"]
+    of_99 = [s for s in streams if s["game_id"] == "99"]
+    of_1 = [s for s in streams if s["game_id"] == "1"]
+    others = [s for s in streams if s["game_id"] not in documents]
+    assert genres["Racing (classifier)"]["channels"] == len(of_99)
+    assert genres["Racing (classifier)"]["viewers"] == sum(s["viewer_count"] for s in of_99)
+    assert genres["Shooter"]["viewers"] == sum(s["viewer_count"] for s in of_1)
+    assert genres["Unknown"]["viewers"] == sum(s["viewer_count"] for s in others)
     moved = histogram.padded(genres["Racing (classifier)"]["histogram"])
-    assert list(moved) == list(histogram.histogram([unknown["viewer_count"]]))
+    assert list(moved) == list(histogram.histogram([s["viewer_count"] for s in of_99]))

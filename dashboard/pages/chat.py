@@ -8,11 +8,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures
+from dashboard import figures, tables
 from dashboard.chat_data import (
     CHAT_DAYS,
     ChatWindow,
@@ -26,7 +25,9 @@ from dashboard.chat_data import (
 )
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
+from dashboard.names import language_name
 from dashboard.state import chat
+from dashboard.tables import Column
 
 dash.register_page(__name__, path="/chat", name="Chat", title="Genre Radar — Chat", order=5)
 
@@ -51,22 +52,8 @@ def layout(**query: Any) -> html.Div:
     return page("Chat", query, lambda ctx: body(ctx, own), memo=False)
 
 
-def _grid(grid_id: str, frame: pd.DataFrame, columns: list[tuple[str, str, Any]]) -> dag.AgGrid:
-    definitions = []
-    for field, header, formatter in columns:
-        definition: dict[str, Any] = {"field": field, "headerName": header}
-        if formatter:
-            definition.update(valueFormatter=formatter, type="rightAligned")
-        definitions.append(definition)
-    return dag.AgGrid(
-        id=grid_id,
-        rowData=frame.to_dict("records"),
-        columnDefs=definitions,
-        className="ag-theme-alpine",
-        defaultColDef={"sortable": True, "resizable": True, "minWidth": 100},
-        columnSize="responsiveSizeToFit",
-        dashGridOptions={"domLayout": "autoHeight", "pagination": True, "paginationPageSize": 15},
-    )
+def _grid(grid_id: str, frame: pd.DataFrame, columns: list[Column]) -> html.Div:
+    return tables.table(grid_id, frame.to_dict("records"), columns, file_name=grid_id, page_size=15)
 
 
 def _emote_frame(uses: pd.Series, win: ChatWindow) -> pd.DataFrame:
@@ -83,7 +70,7 @@ def _emote_frame(uses: pd.Series, win: ChatWindow) -> pd.DataFrame:
     )
 
 
-def _emote_grid(grid_id: str, uses: pd.Series, win: ChatWindow, uses_header: str) -> dag.AgGrid:
+def _emote_grid(grid_id: str, uses: pd.Series, win: ChatWindow, uses_header: str) -> html.Div:
     return _grid(
         grid_id,
         _emote_frame(uses, win),
@@ -152,7 +139,11 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     else:
         table = engagement(group_totals(channels, "game_id" if by == "game" else by))
         table["label"] = (
-            [view.game_name(str(k)) for k in table.index] if by == "game" else list(table.index)
+            [view.game_name(str(k)) for k in table.index]
+            if by == "game"
+            else [language_name(str(k)) for k in table.index]
+            if by == "language"
+            else list(table.index)
         )
     table = table.sort_values("messages", ascending=False)
     head = table.head(TOP).dropna(subset=["messages_per_1000_viewer_minutes"])
@@ -292,7 +283,10 @@ def _emote_section(
     elif genre:
         uses, title = emote_uses(win, "genre", genre), f"Top emotes of {genre}"
     elif language:
-        uses, title = emote_uses(win, "language", language), f"Top emotes in {language}"
+        uses, title = (
+            emote_uses(win, "language", language),
+            f"Top emotes in {language_name(language)}",
+        )
     else:
         uses, title = emote_uses(win, "all", "all"), "Top emotes of every channel read"
     if uses.empty:

@@ -9,11 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dash
-import dash_ag_grid as dag
 from dash import html
 
+from dashboard import tables
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL
+from dashboard.tables import Column
 from store import schema
 from store.reader import StoreReader
 
@@ -157,11 +158,23 @@ def frame_card(
     )
 
 
-def stream_table(name: str, rows: Sequence[Mapping[str, Any]]) -> dag.AgGrid:
+STREAM_COLUMNS: list[Column] = [
+    ("slot", "Slot (UTC)", None),
+    ("channel", "Channel", None),
+    ("category", "Category", None),
+    ("category_genre", "Category genre", None),
+    ("genre", "Frames say", None),
+    ("confidence", "Confidence %", DECIMAL),
+    ("frames", "Frames", None),
+]
+
+
+def stream_table(name: str, rows: Sequence[Mapping[str, Any]]) -> html.Div:
+    """The newest TABLE_ROWS streams, ten to a page."""
     newest = sorted(rows, key=lambda r: (r["slot"], r["confidence"]), reverse=True)[:TABLE_ROWS]
-    return dag.AgGrid(
-        id=f"frames-{name}",
-        rowData=[
+    return tables.table(
+        f"frames-{name}",
+        [
             {
                 "slot": r["slot"].strftime("%Y-%m-%d %H:%M"),
                 "channel": r.get("user_name") or r["user_login"],
@@ -173,19 +186,9 @@ def stream_table(name: str, rows: Sequence[Mapping[str, Any]]) -> dag.AgGrid:
             }
             for r in newest
         ],
-        className="ag-theme-alpine",
-        columnDefs=[
-            {"field": "slot", "headerName": "Slot (UTC)"},
-            {"field": "channel", "headerName": "Channel"},
-            {"field": "category", "headerName": "Category"},
-            {"field": "category_genre", "headerName": "Category genre"},
-            {"field": "genre", "headerName": "Frames say"},
-            {"field": "confidence", "headerName": "Confidence %", "valueFormatter": DECIMAL},
-            {"field": "frames", "headerName": "Frames"},
-        ],
-        defaultColDef={"sortable": True, "resizable": True},
-        columnSize="responsiveSizeToFit",
-        dashGridOptions={"domLayout": "autoHeight"},
+        STREAM_COLUMNS,
+        file_name=f"frames-{name}",
+        page_size=10,
     )
 
 

@@ -5,30 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import figures
-from dashboard.components import PageContext, from_url, kpi, notice, number, page
+from dashboard import figures, tables
+from dashboard.components import PageContext, kpi, notice, number, page, with_param
 from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
-from dashboard.filters import Filters
+from dashboard.filters import MAX_VALUE_LENGTH, Filters
+from dashboard.market_tables import game_table, records, top_channels
 from dashboard.metrics import (
     MIN_CHANNELS,
-    TAIL_COLUMNS,
     channel_concentration,
     gap_points,
     group_metrics,
-    growth,
-    rankable_viewers_per_channel,
     snapshot_weights,
     tail_metrics,
 )
+from dashboard.tables import Column
 
 dash.register_page(__name__, path="/games", name="Games", title="Genre Radar — Games", order=1)
 
-COLUMNS = [
+COLUMNS: list[Column] = [
     ("game", "Game", None),
     ("genre", "Genre", None),
     ("hours_watched", "Hours watched", INTEGER),
@@ -44,69 +42,63 @@ COLUMNS = [
 
 
 PER_CHANNEL_COLUMNS = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
-
-
-def column(field: str, header: str, formatter: dict[str, str] | None) -> dict[str, Any]:
-    definition: dict[str, Any] = {"field": field, "headerName": header}
-    if formatter:
-        definition.update(
-            valueFormatter=formatter, type="rightAligned", filter="agNumberColumnFilter"
-        )
-    if field == "hours_watched":
-        definition["sort"] = "desc"
-    return definition
+CHANNEL_COLUMNS: list[Column] = [
+    ("rank", "#", None),
+    ("channel", "Channel", None),
+    ("hours_live", "Hours live", DECIMAL),
+    ("avg_viewers", "Avg viewers", INTEGER),
+    ("peak_viewers", "Peak viewers", INTEGER),
+    ("hours_watched", "Hours watched", INTEGER),
+    ("share", "Share of the game", PERCENT),
+]
+TOP_CHANNELS = 50
 
 
 def layout(**query: Any) -> html.Div:
-    return page("Games", query, body)
+    game_id = str(query.get("game", ""))[:MAX_VALUE_LENGTH]
+    return page("Games", query, lambda ctx: body(ctx, game_id), game_id)
 
 
-def game_table(data: MarketView, window: Window, filters: Filters) -> pd.DataFrame:
-    def build() -> pd.DataFrame:
-        current = group_metrics(
-            data.group_frame("game", window, language=filters.language, genre=filters.genre),
-            snapshot_weights(data.window_slots(window), data.cadence),
-        )
-        before = window.previous()
-        previous = group_metrics(
-            data.group_frame("game", before, language=filters.language, genre=filters.genre),
-            snapshot_weights(data.window_slots(before), data.cadence),
-        )
-        table = current.assign(growth=growth(current["avg_viewers"], previous["avg_viewers"]))
-        table["viewers_per_channel"] = rankable_viewers_per_channel(table)
-        # Histograms are kept per game, not per game and language.
-        tail = (
-            tail_metrics(data.histograms("game", window, genre=filters.genre))
-            if not filters.language
-            else pd.DataFrame(columns=TAIL_COLUMNS)
-        )
-        table = table.join(tail.reindex(table.index))
-        table["game"] = [data.game_name(k) for k in table.index]
-        table["genre"] = [data.genre_of_game(k) for k in table.index]
-        return table.reset_index().rename(columns={"key": "id"})
-
-    return data.memo(("games-table", window, filters), build)
-
-
-def body(ctx: PageContext) -> list[Any]:
+def body(ctx: PageContext, game_id: str = "") -> list[Any]:
     table = game_table(ctx.data, ctx.window, ctx.filters)
+    detail: list[Any] = []
+    if game_id:
+        detail = (
+            game_detail(ctx.data, ctx.window, ctx.filters, game_id)
+            if game_id in ctx.data.games or game_id in set(table["id"])
+            else [notice(f"No game with id {game_id!r} is stored.", "warning")]
+        )
     if table.empty:
-        return [notice(f"No streams match {ctx.describe()}.", "empty")]
-    fields = ["id"] + [c for c, *_ in COLUMNS]
-    records = table[fields].astype(object).where(table[fields].notna(), None).to_dict("records")
+        return [*detail, notice(f"No streams match {ctx.describe()}.", "empty")]
+    has_growth = bool(table["growth"].notna().any())
+    shown = [
+        c
+        for c in COLUMNS
+        if not (ctx.category_level and c[0] in PER_CHANNEL_COLUMNS)
+        and (has_growth or c[0] != "growth")
+    ]
     tail_note = (
         " Median channel and the share under 5 viewers are not kept per language."
         if ctx.filters.language
         else " Median channel: half the game's live channels had at most this many viewers "
         "(over the whole UTC days of the window)."
     )
+    growth_note = (
+        "Growth compares average viewers with the previous window of equal length."
+        if has_growth
+        else "No growth column: nothing is stored from before this window."
+    )
+    columns = [
+        {**tables.column(*c), **({"sort": "desc"} if c[0] == "hours_watched" else {})}
+        for c in shown
+    ]
     return [
+        html.Div(detail, id="game-detail", className="detail"),
         html.P(
-            f"{len(table):,} games, {ctx.describe()}, "
-            f"{ctx.data.coverage(ctx.window)}. Growth compares average viewers with the "
-            "previous window of equal length. Viewers per channel is left blank for games "
-            f"averaging fewer than {MIN_CHANNELS:.0f} live channels: too few to rank."
-            f"{tail_note} Click a row for the game's detail.",
+            f"{len(table):,} games, {ctx.describe()}, {ctx.data.coverage(ctx.window)}. "
+            f"{growth_note} Viewers per channel is left blank for games averaging fewer than "
+            f"{MIN_CHANNELS:.0f} live channels: too few to rank.{tail_note} "
+            "Click a row for the game's page (its link can be shared).",
             className="footnote",
         ),
         dcc.Input(
@@ -116,22 +108,14 @@ def body(ctx: PageContext) -> list[Any]:
             className="search",
             debounce=False,
         ),
-        dag.AgGrid(
-            id="games-table",
-            rowData=records,
+        tables.table(
+            "games-table",
+            records(table, ["id"] + [c for c, *_ in shown]),
+            columns,
+            file_name="games",
             getRowId="params.data.id",
-            className="ag-theme-alpine",
-            columnDefs=[
-                column(c, n, f)
-                for c, n, f in COLUMNS
-                if not (ctx.category_level and c in PER_CHANNEL_COLUMNS)
-            ],
-            defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 110},
-            columnSize="responsiveSizeToFit",
-            dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
             style={"height": "640px"},
         ),
-        dcc.Loading(html.Div(id="game-detail", className="detail")),
     ]
 
 
@@ -151,6 +135,7 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
     mine = frame[frame["key"] == game_id].set_index("slot").reindex(slots, fill_value=0)
     series = mine.reindex(gap_points(slots, window.start, window.end, data.cadence).union(slots))
     name = data.game_name(game_id)
+    metrics = group_metrics(frame[frame["key"] == game_id], weights)
     rows = data.channel_rows(window, game_id=game_id, language=filters.language)
     streams = pd.DataFrame(
         {
@@ -160,24 +145,59 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
         }
     )
     shares = channel_concentration(streams, weights)
+    coverage = data.coverage(window)
+    over_time = (
+        figures.line(
+            series.index, {"Viewers": series["viewers"]}, f"{name}: viewers", "Viewers", filters.tz
+        )
+        if categories
+        else figures.two_axes(
+            series.index,
+            ("Viewers", series["viewers"]),
+            ("Channels", series["channels"]),
+            f"{name}: viewers and live channels ({coverage})",
+            filters.tz,
+        )
+    )
     parts: list[Any] = [
-        html.H2(name),
-        dcc.Graph(
-            figure=figures.line(
-                series.index,
-                {"Viewers": series["viewers"]}
-                if categories
-                else {"Viewers": series["viewers"], "Channels": series["channels"]},
-                f"{name}: viewers and channels ({data.coverage(window)})",
-                "Viewers / channels",
-                filters.tz,
-            ),
-            config={"displaylogo": False},
+        html.H2(name, id="game-name"),
+        html.P(
+            [
+                f"Genre: {data.genre_of_game(game_id)}. ",
+                dcc.Link("All games", href="/games", className="back"),
+            ],
+            className="footnote",
         ),
     ]
+    if not metrics.empty:
+        first = metrics.iloc[0]
+        parts.append(
+            html.Div(
+                [
+                    kpi("Average viewers", number(first["avg_viewers"]), "time-weighted"),
+                    kpi("Hours watched", number(first["hours_watched"]), coverage),
+                    kpi("Peak viewers", number(first["peak_viewers"]), ""),
+                    *(
+                        []
+                        if categories
+                        else [
+                            kpi("Average live channels", f"{first['avg_channels']:,.1f}", ""),
+                            kpi(
+                                "Viewers per channel",
+                                f"{first['viewers_per_channel']:,.1f}",
+                                "time-weighted",
+                            ),
+                        ]
+                    ),
+                ],
+                className="kpis",
+            )
+        )
+    parts.append(dcc.Graph(figure=over_time, config={"displaylogo": False}))
+    histograms = data.histograms("game", window)
     tail = (
-        tail_metrics(data.histograms("game", window).loc[[game_id]])
-        if not filters.language and game_id in data.histograms("game", window).index
+        tail_metrics(histograms.loc[[game_id]])
+        if not filters.language and game_id in histograms.index
         else None
     )
     if tail is not None and not categories:
@@ -226,6 +246,44 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
                 className="kpis",
             )
         )
+    if not categories:
+        channels = top_channels(rows, weights)
+        parts += [
+            html.H3("Top channels of the game"),
+            html.P(
+                f"Among the stored top streams, {coverage}; a channel's link opens its page.",
+                className="footnote",
+            ),
+            tables.table(
+                "game-channels",
+                records(channels.head(TOP_CHANNELS), [c for c, *_ in CHANNEL_COLUMNS]),
+                [
+                    {
+                        **tables.column(*c),
+                        **({"cellRenderer": "ChannelLink"} if c[0] == "channel" else {}),
+                    }
+                    for c in CHANNEL_COLUMNS
+                ],
+                file_name=f"game-{game_id}-channels",
+                page_size=10,
+            ),
+        ]
+    daily = data.daily("game", game_id)
+    if len(daily) > 1:
+        hours = daily["hours"].where(daily["hours"] > 0)
+        days = pd.DatetimeIndex(daily["day"])
+        parts.append(
+            dcc.Graph(
+                id="game-history",
+                figure=figures.two_axes(
+                    days,
+                    ("Average viewers", (daily["hours_watched"] / hours).round(1)),
+                    ("Average channels", (daily["hours_streamed"] / hours).round(1)),
+                    f"{name}: every stored day (daily averages, UTC days)",
+                ),
+                config={"displaylogo": False},
+            )
+        )
     return parts
 
 
@@ -240,14 +298,13 @@ def search_games(text: str | None, options: dict[str, Any] | None) -> dict[str, 
 
 
 @callback(
-    Output("game-detail", "children"),
+    Output("_pages_location", "search", allow_duplicate=True),
     Input("games-table", "cellClicked"),
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
-def show_game(clicked: dict[str, Any] | None, search: str | None) -> list[Any]:
+def open_game(clicked: dict[str, Any] | None, search: str | None) -> str:
+    """A clicked row becomes `?game=<id>` in the URL: the game's page, linkable."""
     if not clicked or not clicked.get("rowId"):
-        return []
-    filters, data, window = from_url(search)
-    game_id = str(clicked["rowId"])
-    return game_detail(data, window, filters, game_id)
+        return no_update
+    return with_param(search, "game", str(clicked["rowId"]))

@@ -7,10 +7,13 @@ from typing import Any
 import dash
 from dash import dcc, html
 
-from dashboard import figures
+from dashboard import figures, tables
 from dashboard.components import PageContext, notice, page
+from dashboard.figures import DECIMAL, INTEGER, PERCENT
+from dashboard.market_tables import language_table
 from dashboard.metrics import (
     MIN_CHANNELS,
+    OTHER,
     gap_points,
     group_metrics,
     rankable_viewers_per_channel,
@@ -19,16 +22,31 @@ from dashboard.metrics import (
     top_keys,
     viewer_series,
 )
+from dashboard.names import language_name
+from dashboard.tables import Column
 
 dash.register_page(
     __name__, path="/languages", name="Languages", title="Genre Radar — Languages", order=2
 )
 
 TOP = 10
+TABLE_COLUMNS: list[Column] = [
+    ("language", "Language", None),
+    ("code", "Code", None),
+    ("hours_watched", "Hours watched", INTEGER),
+    ("avg_viewers", "Avg viewers", INTEGER),
+    ("peak_viewers", "Peak viewers", INTEGER),
+    ("avg_channels", "Avg channels", DECIMAL),
+    ("viewers_per_channel", "Viewers / channel", DECIMAL),
+    ("median_viewers", "Median channel", INTEGER),
+    ("under_5_share", "Under 5 viewers", PERCENT),
+    ("share", "Share", PERCENT),
+]
+PER_CHANNEL = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
 
 
 def layout(**query: Any) -> html.Div:
-    return page("Languages", query, body)
+    return page("Languages", query, body, fixed="language")
 
 
 def body(ctx: PageContext) -> list[Any]:
@@ -40,16 +58,16 @@ def body(ctx: PageContext) -> list[Any]:
     def build() -> list[Any]:
         metrics = group_metrics(frame, snapshot_weights(ctx.slots, ctx.data.cadence))
         head, rest = metrics.iloc[:TOP], metrics.iloc[TOP:]
-        labels, hours = [str(k) for k in head.index], head["hours_watched"].tolist()
+        labels, hours = [language_name(k) for k in head.index], head["hours_watched"].tolist()
         if len(rest):
-            labels.append("Other")
+            labels.append(OTHER)
             hours.append(float(rest["hours_watched"].sum()))
         series = viewer_series(
             frame,
             ctx.slots,
             gap_points(ctx.slots, window.start, window.end, ctx.data.cadence),
             top_keys(metrics, TOP),
-        )
+        ).rename(columns=lambda k: k if k == OTHER else language_name(k))
         # Too few channels to rank (one big stream would lead): left out, and said so.
         ranked = metrics.assign(viewers_per_channel=rankable_viewers_per_channel(metrics))
         crowded = ranked.dropna(subset=["viewers_per_channel"]).sort_values(
@@ -64,7 +82,7 @@ def body(ctx: PageContext) -> list[Any]:
                 html.Div(
                     dcc.Graph(
                         figure=figures.bar(
-                            [str(k) for k in crowded.index],
+                            [language_name(k) for k in crowded.index],
                             crowded["viewers_per_channel"].tolist(),
                             "Viewers per channel by language (higher = less crowded; "
                             f"languages averaging under {MIN_CHANNELS:.0f} channels left out)",
@@ -82,7 +100,7 @@ def body(ctx: PageContext) -> list[Any]:
                 html.Div(
                     dcc.Graph(
                         figure=figures.bar(
-                            [str(k) for k in under.index],
+                            [language_name(k) for k in under.index],
                             (under * 100).round(1).tolist(),
                             "Live channels with fewer than 5 viewers, by language",
                             "% of the language's live channels",
@@ -115,8 +133,19 @@ def body(ctx: PageContext) -> list[Any]:
                 className="grid",
             ),
             *per_channel,
+            html.H2("Every language"),
+            tables.table(
+                "languages-table",
+                language_table(metrics, tail).to_dict("records"),
+                TABLE_COLUMNS
+                if not ctx.category_level
+                else [c for c in TABLE_COLUMNS if c[0] not in PER_CHANNEL],
+                file_name="languages",
+            ),
             html.P(
-                "The language filter does not apply on this page (it splits by language).",
+                "This page compares languages, so the language filter is off here. Viewers "
+                f"per channel is blank for languages averaging under {MIN_CHANNELS:.0f} "
+                "live channels.",
                 className="footnote",
             ),
         ]

@@ -33,6 +33,11 @@ def layout(**query: Any) -> html.Div:
 
 
 def share_figure(data: MarketView, window: Window, filters: Filters, split: str) -> go.Figure:
+    """Hours watched by genre or game. Within one genre a split by genre would be a single
+    100 % ring, so a genre filter always splits by game."""
+    if filters.genre:
+        split = "game"
+
     def build() -> go.Figure:
         frame = data.group_frame(split, window, language=filters.language, genre=filters.genre)
         metrics = group_metrics(frame, snapshot_weights(data.window_slots(window), data.cadence))
@@ -42,7 +47,8 @@ def share_figure(data: MarketView, window: Window, filters: Filters, split: str)
         if len(rest):
             labels.append("Other")
             hours.append(float(rest["hours_watched"].sum()))
-        return figures.share_pie(labels, hours, f"Viewer share by {split} (hours watched)")
+        within = f" in {filters.genre}" if filters.genre else ""
+        return figures.share_pie(labels, hours, f"Viewer share by {split}{within} (hours watched)")
 
     return data.memo(("overview-pie", window, filters, split), build)
 
@@ -103,7 +109,7 @@ def body(ctx: PageContext) -> list[Any]:
                 kpi(
                     "Viewers now",
                     number(now["viewers"].sum()),
-                    f"at {latest:%Y-%m-%d %H:%M} UTC, {cover}",
+                    f"at {ctx.at(latest)}, {cover}",
                 ),
                 *(
                     []
@@ -136,11 +142,15 @@ def body(ctx: PageContext) -> list[Any]:
                     [
                         dcc.RadioItems(
                             id="overview-split",
-                            value="genre",
+                            value="game" if filters.genre else "genre",
                             inline=True,
                             className="toggle",
                             options=[
-                                {"label": "by genre", "value": "genre"},
+                                {
+                                    "label": "by genre",
+                                    "value": "genre",
+                                    "disabled": bool(filters.genre),
+                                },
                                 {"label": "by game", "value": "game"},
                             ],
                         ),

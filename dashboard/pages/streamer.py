@@ -1,56 +1,116 @@
-"""Streamer: look up one channel: viewers over time, games played, rank."""
+"""Streamer: find a channel (search by login or name), its viewers, rank, games and
+stream sessions; without a channel, the leaderboard of the window's top channels."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import figures
-from dashboard.components import PageContext, from_url, kpi, notice, number, page
+from dashboard import figures, tables
+from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
 from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, INTEGER
+from dashboard.market_tables import LOGIN, channel_summary, sessions
 from dashboard.metrics import gap_points, snapshot_weights
+from dashboard.tables import Column
 
 dash.register_page(
     __name__, path="/streamer", name="Streamer", title="Genre Radar — Streamer", order=4
 )
 
-LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")
+SUGGESTIONS = 20
+LEADERBOARD = 100
+LEADERBOARD_COLUMNS: list[Column] = [
+    ("rank", "#", None),
+    ("login", "Channel", None),
+    ("name", "Name", None),
+    ("main_game", "Main game", None),
+    ("language", "Language", None),
+    ("hours_live", "Hours live", DECIMAL),
+    ("avg_viewers", "Avg viewers", INTEGER),
+    ("peak_viewers", "Peak viewers", INTEGER),
+    ("hours_watched", "Hours watched", INTEGER),
+]
+SESSION_COLUMNS: list[Column] = [
+    ("start", "Start", None),
+    ("hours", "Length (h)", DECIMAL),
+    ("avg_viewers", "Avg viewers", INTEGER),
+    ("peak_viewers", "Peak viewers", INTEGER),
+    ("games", "Games", None),
+]
+GAME_COLUMNS: list[Column] = [
+    ("game_name", "Game", None),
+    ("hours_live", "Hours live", DECIMAL),
+    ("hours_watched", "Hours watched", INTEGER),
+    ("avg_viewers", "Avg viewers", INTEGER),
+]
 
 
 def layout(**query: Any) -> html.Div:
-    channel = str(query.get("channel", ""))
+    channel = str(query.get("channel", ""))[:40].strip().lower()
     return page("Streamer", query, lambda ctx: body(ctx, channel), channel)
 
 
 def body(ctx: PageContext, channel: str) -> list[Any]:
     if ctx.category_level:  # its "channels" are categories
         return [notice("No channel lookup: this window holds category totals, not channels.")]
-    return [
-        html.Div(
-            [
-                dcc.Input(
-                    id="streamer-login",
-                    value=channel,
-                    placeholder="channel login, e.g. shroud",
-                    debounce=True,
-                    type="text",
-                    className="login",
-                ),
-                html.Button("Look up", id="streamer-go", n_clicks=0),
-            ],
-            className="lookup",
+    search = html.Div(
+        dcc.Dropdown(
+            id="streamer-channel",
+            value=channel or None,
+            options=[{"label": channel, "value": channel}] if channel else [],
+            placeholder="Find a channel: type part of its login or name…",
+            searchable=True,
+            clearable=True,
         ),
-        dcc.Loading(
-            html.Div(
-                id="streamer-result",
-                children=lookup(ctx.data, ctx.window, channel, ctx.filters.tz) if channel else [],
-            )
+        className="lookup",
+    )
+    result = lookup(ctx.data, ctx.window, channel, ctx.filters.tz) if channel else leaderboard(ctx)
+    return [search, html.Div(result, id="streamer-result")]
+
+
+def suggestions(data: MarketView, window: Window, text: str) -> list[dict[str, str]]:
+    """Channels whose login or name contains `text`, biggest first."""
+    summary = channel_summary(data, window)
+    if summary.empty or not text.strip():
+        return []
+    wanted = text.strip().lower()
+    hits = summary[
+        summary["login"].str.contains(wanted, regex=False)
+        | summary["name"].astype(str).str.lower().str.contains(wanted, regex=False)
+    ].head(SUGGESTIONS)
+    return [
+        {"label": f"{name} ({login})" if name.lower() != login else login, "value": login}
+        for login, name in zip(hits["login"], hits["name"].astype(str), strict=True)
+    ]
+
+
+def leaderboard(ctx: PageContext) -> list[Any]:
+    summary = channel_summary(ctx.data, ctx.window)
+    if summary.empty:
+        return [notice(f"No stored top channels in {ctx.describe()}.", "empty")]
+    head = summary.head(LEADERBOARD)
+    return [
+        html.H2("Top channels"),
+        html.P(
+            f"The {len(head)} most watched channels (hours watched), {ctx.describe()}, among "
+            "the stored top streams. Click a channel for its page.",
+            className="footnote",
+        ),
+        tables.table(
+            "streamer-leaderboard",
+            head[[c for c, *_ in LEADERBOARD_COLUMNS]].round(2).to_dict("records"),
+            [
+                {
+                    **tables.column(*c),
+                    **({"cellRenderer": "ChannelLink"} if c[0] == "login" else {}),
+                }
+                for c in LEADERBOARD_COLUMNS
+            ],
+            file_name="top-channels",
         ),
     ]
 
@@ -95,9 +155,17 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
     games["avg_viewers"] = games["hours_watched"] / games["hours_live"].where(
         games["hours_live"] > 0
     )
+    streams = sessions(rows, data, timezone)
     name = rows["user_name"].iloc[-1]
+    rank_chart = figures.line(
+        series.index,
+        {"Rank": series["rank"]},
+        f"{name}: rank among live streams",
+        "Rank (1 = top)",
+        timezone,
+    ).update_yaxes(autorange="reversed")
     return [
-        html.H2(name),
+        html.H2(name, id="streamer-name"),
         html.Div(
             [
                 kpi("Hours live", f"{live_hours:,.1f}", "while among the stored top streams"),
@@ -108,6 +176,7 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
                 ),
                 kpi("Peak viewers", number(rows["viewer_count"].max()), ""),
                 kpi("Best rank", number(rows["rank"].min()), "1 = most watched stream"),
+                kpi("Streams", number(len(streams)), "sessions seen in the window"),
             ],
             className="kpis",
         ),
@@ -122,44 +191,58 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
             config={"displaylogo": False},
         ),
         dcc.Graph(
-            figure=figures.line(
-                series.index,
-                {"Rank": series["rank"]},
-                f"{name}: rank among live streams",
-                "Rank (1 = top)",
-                timezone,
-            ).update_yaxes(autorange="reversed"),
+            id="streamer-rank",
+            figure=figures.whole_number_axis(rank_chart, rows["rank"].tolist()),
             config={"displaylogo": False},
         ),
-        dag.AgGrid(
-            rowData=games.reset_index().round(1).to_dict("records"),
-            className="ag-theme-alpine",
-            columnDefs=[
-                {"field": "game_name", "headerName": "Game"},
-                {"field": "hours_live", "headerName": "Hours live", "valueFormatter": DECIMAL},
-                {
-                    "field": "hours_watched",
-                    "headerName": "Hours watched",
-                    "valueFormatter": INTEGER,
-                },
-                {"field": "avg_viewers", "headerName": "Avg viewers", "valueFormatter": INTEGER},
-            ],
-            defaultColDef={"sortable": True, "resizable": True},
-            columnSize="responsiveSizeToFit",
-            dashGridOptions={"domLayout": "autoHeight"},
+        html.H3("Streams"),
+        html.P(
+            f"Start ({timezone}), length and viewers of each stream, as far as the stored "
+            "top streams saw it (a stream that fell out of the top is cut there).",
+            className="footnote",
+        ),
+        tables.table(
+            "streamer-sessions",
+            streams[[c for c, *_ in SESSION_COLUMNS]].round(2).to_dict("records"),
+            SESSION_COLUMNS,
+            file_name=f"{login}-streams",
+            page_size=10,
+        ),
+        html.H3("Games played"),
+        tables.table(
+            "streamer-games",
+            games.reset_index().round(1).to_dict("records"),
+            GAME_COLUMNS,
+            file_name=f"{login}-games",
+            page_size=10,
         ),
     ]
 
 
 @callback(
-    Output("streamer-result", "children"),
-    Input("streamer-go", "n_clicks"),
-    Input("streamer-login", "value"),
+    Output("streamer-channel", "options"),
+    Input("streamer-channel", "search_value"),
+    State("streamer-channel", "value"),
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
-def show_streamer(_clicks: int, login: str | None, search: str | None) -> list[Any]:
-    if not login:
-        return []
-    filters, data, window = from_url(search)
-    return lookup(data, window, login, filters.tz)
+def suggest(text: str | None, chosen: str | None, search: str | None) -> list[dict[str, str]]:
+    if not text:
+        return no_update
+    _, data, window = from_url(search)
+    found = suggestions(data, window, text)
+    if chosen and chosen not in {o["value"] for o in found}:
+        found.append({"label": chosen, "value": chosen})
+    return found
+
+
+@callback(
+    Output("_pages_location", "search", allow_duplicate=True),
+    Input("streamer-channel", "value"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+def open_channel(login: str | None, search: str | None) -> str:
+    """The chosen channel goes into the URL (`?channel=`): its page, linkable."""
+    wanted = with_param(search, "channel", login or "")
+    return no_update if wanted == (search or "") else wanted

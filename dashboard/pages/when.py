@@ -13,6 +13,7 @@ from dashboard.components import PageContext, from_url, notice, page
 from dashboard.data import MarketView, Window
 from dashboard.filters import Filters
 from dashboard.metrics import snapshot_weights, weekday_hour
+from dashboard.names import language_name
 
 dash.register_page(
     __name__, path="/when", name="When to stream", title="Genre Radar — When to stream", order=3
@@ -29,7 +30,8 @@ def subjects(data: MarketView) -> list[dict[str, str]]:
     options = [{"label": "The whole market", "value": ALL}]
     options += [{"label": f"Genre: {g}", "value": f"genre:{g}"} for g in data.genres()]
     options += [
-        {"label": f"Language: {lang}", "value": f"language:{lang}"} for lang in data.languages()
+        {"label": f"Language: {language_name(lang)}", "value": f"language:{lang}"}
+        for lang in data.languages()
     ]
     games = data.top_games(200)
     options += [{"label": f"Game: {data.game_name(g)}", "value": f"game:{g}"} for g in games]
@@ -45,7 +47,11 @@ def heatmap_figure(data: MarketView, window: Window, filters: Filters, subject: 
         label = (
             "the whole market"
             if kind == "all"
-            else f"{kind} {data.game_name(value) if kind == 'game' else value}"
+            else f"game {data.game_name(value)}"
+            if kind == "game"
+            else f"language {language_name(value)}"
+            if kind == "language"
+            else f"{kind} {value}"
         )
         return figures.heatmap(
             matrix, f"Viewers per channel, {label} ({data.coverage(window)})", filters.tz

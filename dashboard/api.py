@@ -1,0 +1,213 @@
+"""A small read-only JSON API under `/api/v1` for notebooks and other tools.
+
+Every endpoint takes the pages' filters (`window`, `start`, `end`, `language`, `genre`)
+and answers with the same tables the pages show (`dashboard.market_tables`), so an API
+figure equals the page's. Each client address may make `API_RATE_LIMIT` requests
+(flask-limiter, counted per worker process); past it the answer is 429. Documented in
+`docs/api.md`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from flask import Blueprint, Flask, Response, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from dashboard import market_tables
+from dashboard.data import MarketData, MarketView, Window
+from dashboard.filters import Filters
+from dashboard.market_tables import LOGIN
+from dashboard.metrics import group_metrics, snapshot_weights, tail_metrics
+from store import StoreError
+
+VERSION = "v1"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: NaN as null, timestamps as ISO 8601, numpy scalars as Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _rows(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
+    return [_plain(r) for r in market_tables.records(frame, fields)] if len(frame) else []
+
+
+def register(server: Flask, market: MarketData, rate_limit: str) -> None:
+    """Add the API's routes to the dashboard's Flask server."""
+    api = Blueprint("api", __name__, url_prefix=f"/api/{VERSION}")
+    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")
+    limiter.limit(rate_limit)(api)
+
+    def answer(build: Callable[[Filters, MarketView, Window], dict[str, Any]]) -> Response:
+        if not market.loaded:
+            response = jsonify({"status": "loading", "error": market.load_error or None})
+            response.status_code = 503
+            return response
+        view = market.view()
+        filters = Filters.from_query(request.args).resolved(
+            view.newest_slot(), view.oldest_slot(), view.cadence
+        )
+        window = filters.window_for(view.newest_slot(), view.oldest_slot(), view.cadence)
+        try:
+            body = build(filters, view, window)
+        except StoreError as error:
+            response = jsonify({"status": "error", "error": str(error)})
+            response.status_code = 503
+            return response
+        return jsonify(
+            _plain(
+                {
+                    "window": {
+                        "start": window.start,
+                        "end": window.end,
+                        "name": filters.window,
+                        "description": filters.describe(
+                            window, oldest=view.oldest_slot(), cadence=view.cadence
+                        ),
+                        "snapshots": len(view.window_slots(window)),
+                    },
+                    "filters": {"language": filters.language, "genre": filters.genre},
+                    "problems": list(filters.problems),
+                    **body,
+                }
+            )
+        )
+
+    @api.get("/")
+    def index() -> Response:
+        return jsonify(
+            {
+                "version": VERSION,
+                "endpoints": [
+                    f"/api/{VERSION}/overview",
+                    f"/api/{VERSION}/genres",
+                    f"/api/{VERSION}/games",
+                    f"/api/{VERSION}/languages",
+                    f"/api/{VERSION}/channels",
+                    f"/api/{VERSION}/channels/<login>",
+                ],
+                "parameters": ["window", "start", "end", "language", "genre"],
+                "docs": "docs/api.md",
+            }
+        )
+
+    @api.get("/overview")
+    def overview() -> Response:
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            slots = view.window_slots(window)
+            frame = view.group_frame(
+                "genre", window, language=filters.language, genre=filters.genre
+            )
+            metrics = group_metrics(frame, snapshot_weights(slots, view.cadence))
+            if frame.empty:
+                return {"newest_snapshot": None}
+            latest = slots[-1]
+            now = frame[frame["slot"] == latest]
+            channels = float(metrics["avg_channels"].sum())
+            return {
+                "newest_snapshot": latest,
+                "viewers_now": int(now["viewers"].sum()),
+                "channels_now": int(now["channels"].sum()),
+                "hours_watched": float(metrics["hours_watched"].sum()),
+                "avg_viewers": float(metrics["avg_viewers"].sum()),
+                "viewers_per_channel": float(metrics["avg_viewers"].sum()) / channels
+                if channels
+                else None,
+            }
+
+        return answer(build)
+
+    @api.get("/genres")
+    def genres() -> Response:
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            frame = view.group_frame(
+                "genre", window, language=filters.language, genre=filters.genre
+            )
+            metrics = group_metrics(
+                frame, snapshot_weights(view.window_slots(window), view.cadence)
+            )
+            table = metrics.reset_index().rename(columns={"key": "genre"})
+            return {"rows": _rows(table, list(table.columns))}
+
+        return answer(build)
+
+    @api.get("/games")
+    def games() -> Response:
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            table = market_tables.game_table(view, window, filters)
+            return {"rows": _rows(table, [c for c in table.columns if c != "peak_at"])}
+
+        return answer(build)
+
+    @api.get("/languages")
+    def languages() -> Response:
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            frame = view.group_frame("language", window, genre=filters.genre)
+            metrics = group_metrics(
+                frame, snapshot_weights(view.window_slots(window), view.cadence)
+            )
+            tail = None if filters.genre else tail_metrics(view.histograms("language", window))
+            table = market_tables.language_table(metrics, tail)
+            return {"rows": _rows(table, list(table.columns))}
+
+        return answer(build)
+
+    @api.get("/channels")
+    def channels() -> Response:
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            summary = market_tables.channel_summary(view, window)
+            limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
+            return {"rows": _rows(summary.head(limit), market_tables.CHANNEL_FIELDS)}
+
+        return answer(build)
+
+    @api.get("/channels/<login>")
+    def channel(login: str) -> Response:
+        login = login.strip().lower()
+        if not LOGIN.match(login):
+            response = jsonify({"status": "error", "error": "a login is 1–25 of a-z, 0-9, _"})
+            response.status_code = 400
+            return response
+
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            summary = market_tables.channel_summary(view, window)
+            mine = summary[summary["login"] == login]
+            observations = market_tables.channel_observations(view, window)
+            rows = observations[observations["login"] == login]
+            streams = market_tables.sessions(
+                pd.DataFrame(
+                    {
+                        "slot": rows["slot"],
+                        "viewer_count": rows["viewers"],
+                        "w": rows["w"],
+                        "game_name": [view.game_name(g) for g in rows["game_id"].astype(str)],
+                    }
+                ),
+                view,
+                filters.tz,
+            )
+            return {
+                "channel": _rows(mine, market_tables.CHANNEL_FIELDS)[0] if len(mine) else None,
+                "sessions": _rows(streams, market_tables.SESSION_FIELDS),
+            }
+
+        return answer(build)
+
+    server.register_blueprint(api)

@@ -1,0 +1,193 @@
+"""The tables of the market that pages show and the JSON API serves: one computation
+each, so a page and its API answer cannot disagree. Rows are plain records (NaN as None).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.data import MarketView, Window
+from dashboard.filters import Filters
+from dashboard.metrics import (
+    TAIL_COLUMNS,
+    group_metrics,
+    growth,
+    rankable_viewers_per_channel,
+    snapshot_weights,
+    tail_metrics,
+)
+from dashboard.names import language_name
+
+LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")  # a Twitch login
+LANGUAGE_FIELDS = [
+    "language",
+    "code",
+    "hours_watched",
+    "avg_viewers",
+    "peak_viewers",
+    "avg_channels",
+    "viewers_per_channel",
+    "median_viewers",
+    "under_5_share",
+    "share",
+]
+CHANNEL_FIELDS = [
+    "rank",
+    "login",
+    "name",
+    "main_game",
+    "language",
+    "hours_live",
+    "avg_viewers",
+    "peak_viewers",
+    "hours_watched",
+]
+GAME_CHANNEL_FIELDS = [
+    "rank",
+    "channel",
+    "hours_live",
+    "avg_viewers",
+    "peak_viewers",
+    "hours_watched",
+    "share",
+]
+SESSION_FIELDS = ["start", "hours", "avg_viewers", "peak_viewers", "games"]
+
+
+def game_table(data: MarketView, window: Window, filters: Filters) -> pd.DataFrame:
+    def build() -> pd.DataFrame:
+        current = group_metrics(
+            data.group_frame("game", window, language=filters.language, genre=filters.genre),
+            snapshot_weights(data.window_slots(window), data.cadence),
+        )
+        before = window.previous()
+        previous = group_metrics(
+            data.group_frame("game", before, language=filters.language, genre=filters.genre),
+            snapshot_weights(data.window_slots(before), data.cadence),
+        )
+        # Without any snapshot in the previous window there is nothing to grow from: the
+        # column is empty (and hidden), not "new" on every row.
+        table = current.assign(
+            growth=growth(current["avg_viewers"], previous["avg_viewers"])
+            if len(data.window_slots(before))
+            else np.nan
+        )
+        table["viewers_per_channel"] = rankable_viewers_per_channel(table)
+        # Histograms are kept per game, not per game and language.
+        tail = (
+            tail_metrics(data.histograms("game", window, genre=filters.genre))
+            if not filters.language
+            else pd.DataFrame(columns=TAIL_COLUMNS)
+        )
+        table = table.join(tail.reindex(table.index))
+        table["game"] = [data.game_name(k) for k in table.index]
+        table["genre"] = [data.genre_of_game(k) for k in table.index]
+        return table.reset_index().rename(columns={"key": "id"})
+
+    return data.memo(("games-table", window, filters), build)
+
+
+def records(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
+    """Rows for a grid: NaN as null (an empty cell)."""
+    return frame[fields].astype(object).where(frame[fields].notna(), None).to_dict("records")
+
+
+def top_channels(rows: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
+    """The game's stored top channels in the window, by hours watched (time-weighted)."""
+    if rows.empty:
+        return pd.DataFrame(columns=GAME_CHANNEL_FIELDS)
+    w = rows["slot"].map(weights).fillna(0.0).to_numpy()
+    per = (
+        rows.assign(vh=rows["viewers"].to_numpy() * w, w=w)
+        .groupby("login", sort=False)
+        .agg(
+            name=("name", "last"),
+            hours_live=("w", "sum"),
+            hours_watched=("vh", "sum"),
+            peak_viewers=("viewers", "max"),
+        )
+        .sort_values("hours_watched", ascending=False)
+    )
+    per["avg_viewers"] = per["hours_watched"] / per["hours_live"].where(per["hours_live"] > 0)
+    total = float(per["hours_watched"].sum())
+    per["share"] = per["hours_watched"] / total if total else 0.0
+    per["rank"] = np.arange(1, len(per) + 1)
+    per = per.reset_index()
+    per["channel"] = per["login"]
+    return per
+
+
+def language_table(metrics: pd.DataFrame, tail: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per language: the metrics, by name and code, NaN as null."""
+    table = metrics.assign(viewers_per_channel=rankable_viewers_per_channel(metrics))
+    table = table.join(
+        (tail if tail is not None else pd.DataFrame(columns=TAIL_COLUMNS)).reindex(table.index)
+    )
+    table = table.drop(columns=["peak_at"]).reset_index().rename(columns={"key": "code"})
+    table["language"] = table["code"].map(language_name)
+    fields = LANGUAGE_FIELDS
+    return table[fields].astype(object).where(table[fields].notna(), None)
+
+
+def channel_observations(data: MarketView, window: Window) -> pd.DataFrame:
+    """Every stored top-channel observation of the window with its time weight."""
+
+    def build() -> pd.DataFrame:
+        rows = data.channel_rows(window)
+        weights = snapshot_weights(data.window_slots(window), data.cadence)
+        return rows.assign(w=rows["slot"].map(weights).fillna(0.0).to_numpy())
+
+    return data.memo(("channel-observations", window), build)
+
+
+def channel_summary(data: MarketView, window: Window) -> pd.DataFrame:
+    """Per channel of the window: name, hours live, hours watched, average and peak
+    viewers, main game (most hours live), language; biggest (hours watched) first."""
+
+    def build() -> pd.DataFrame:
+        rows = channel_observations(data, window)
+        if rows.empty:
+            return pd.DataFrame(columns=CHANNEL_FIELDS)
+        rows = rows.assign(vh=rows["viewers"].to_numpy() * rows["w"].to_numpy())
+        per = rows.groupby("login", sort=False).agg(
+            name=("name", "last"),
+            language=("language", "last"),
+            hours_live=("w", "sum"),
+            hours_watched=("vh", "sum"),
+            peak_viewers=("viewers", "max"),
+        )
+        by_game = rows.groupby(["login", "game_id"], sort=False)["w"].sum().reset_index()
+        main = by_game.sort_values("w", ascending=False).drop_duplicates("login")
+        per["main_game"] = main.set_index("login")["game_id"].map(data.game_name)
+        per["avg_viewers"] = per["hours_watched"] / per["hours_live"].where(per["hours_live"] > 0)
+        per["language"] = per["language"].map(language_name)
+        per = per.sort_values("hours_watched", ascending=False).reset_index()
+        per["rank"] = np.arange(1, len(per) + 1)
+        return per
+
+    return data.memo(("channel-summary", window), build)
+
+
+def sessions(rows: pd.DataFrame, data: MarketView, timezone: str) -> pd.DataFrame:
+    """The channel's streams: runs of snapshots it was seen in, split where it was unseen
+    for longer than the cadence bridges. Length counts each snapshot's weight."""
+    if rows.empty:
+        return pd.DataFrame(columns=SESSION_FIELDS)
+    rows = rows.sort_values("slot")
+    gaps = rows["slot"].diff() > pd.Timedelta(data.cadence.max_gap)
+    rows = rows.assign(session=gaps.cumsum(), vh=rows["viewer_count"] * rows["w"])
+    grouped = rows.groupby("session", sort=True)
+    out = grouped.agg(
+        start=("slot", "min"),
+        hours=("w", "sum"),
+        watched=("vh", "sum"),
+        peak_viewers=("viewer_count", "max"),
+        games=("game_name", lambda g: ", ".join(dict.fromkeys(g))),
+    )
+    out["avg_viewers"] = out["watched"] / out["hours"].where(out["hours"] > 0)
+    out["start"] = pd.DatetimeIndex(out["start"]).tz_convert(timezone).strftime("%Y-%m-%d %H:%M")
+    return out.iloc[::-1].reset_index(drop=True)
