@@ -26,6 +26,7 @@ from bench.common import emulator_process, machine, write_section
 from scheduler.collect import Collector
 from settings import Settings
 from store import SnapshotBatch, Spool, Store, schema
+from store.documents import snapshot_document, stream_document
 from store.localdb import LocalFerretDB, free_port
 from store.rollups import compute_rollups
 from twitch_client import TwitchClient
@@ -91,7 +92,6 @@ def bench_insert(db: LocalFerretDB, repeats: int) -> str:
     template = [
         {
             "stream_id": str(40_000_000_000 + i),
-            "rank": i + 1,
             "user_id": str(10_000 + i),
             "user_login": f"user{i}",
             "user_name": f"User{i}",
@@ -111,13 +111,20 @@ def bench_insert(db: LocalFerretDB, repeats: int) -> str:
     rollup_count = 0
     for r in range(repeats):
         slot = SLOT + timedelta(minutes=30 * r)
-        streams = [
-            {**doc, "_id": f"{schema.slot_key(slot)}/{doc['stream_id']}", "slot": slot}
-            for doc in template
-        ]
+        streams = [stream_document(slot, rank, **fields) for rank, fields in enumerate(template, 1)]
         batch = SnapshotBatch(
             slot=slot,
-            snapshot={"_id": schema.snapshot_id(slot), "slot": slot, "status": "complete"},
+            snapshot=snapshot_document(
+                slot,
+                started_at=slot,
+                finished_at=slot,
+                status=schema.COMPLETE,
+                mode="market",
+                level=schema.STREAM_LEVEL,
+                top_n=len(streams),
+                streams=streams,
+                listed=streams,
+            ),
             streams=streams,
             rollups=compute_rollups(slot, streams, lambda g: "Shooter"),
         )

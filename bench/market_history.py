@@ -20,6 +20,7 @@ import numpy as np
 from catalogue import Catalogue
 from emulator.catalogue import IGDB_GENRES, LANGUAGES
 from emulator.market import Market
+from scheduler.documents import game_document, stream_document
 from store import histogram, schema
 from store.history import HISTORY_DIMENSIONS, DayHistory
 from store.rollups import KEY_SEPARATOR, compute_rollups
@@ -36,7 +37,7 @@ def game_documents(market: Market, seen_at: datetime) -> list[dict[str, Any]]:
         game = Game(id=c.twitch_id, name=c.name, igdb_id=c.igdb_id)
         genres = [IGDB_GENRES[g] for g in c.igdb_genre_ids]
         resolution = catalogue.resolve(game.id, game.name, game.igdb_id, genres, seen_at)
-        documents.append(schema.game_document(game, resolution, seen_at))
+        documents.append(game_document(game, resolution, seen_at))
     return documents
 
 
@@ -141,7 +142,7 @@ class MarketRollups:
         by_id = {g["_id"]: g for g in games}
         records = self.market.table(slot.timestamp()).records
         streams = [
-            schema.stream_document(slot, Stream.model_validate(r), rank)
+            stream_document(slot, Stream.model_validate(r), rank)
             for rank, r in enumerate(records, 1)
         ]
         production = {
@@ -149,7 +150,7 @@ class MarketRollups:
             for r in compute_rollups(
                 slot,
                 streams,
-                lambda g: schema.genre_of(by_id.get(g)),
+                lambda g: schema.genre_of_stream(by_id.get(g)),
                 channel_limit=TOP_N,
                 scope="market",
             )

@@ -14,8 +14,10 @@ from catalogue import Catalogue
 from emulator.catalogue import IGDB_GENRES
 from emulator.config import EmulatorSettings
 from emulator.market import Market
+from scheduler.documents import game_document, stream_document
 from settings.cadence import DEFAULT_CADENCE, Cadence
 from store import SnapshotBatch, Store, schema
+from store.documents import snapshot_document
 from store.rollups import compute_rollups
 from twitch_client.models import Game, Stream
 
@@ -53,33 +55,29 @@ def write_history(
         genres = [IGDB_GENRES[g] for g in category.igdb_genre_ids]
         game = Game(id=category.twitch_id, name=category.name, igdb_id=category.igdb_id)
         resolution = genre_catalogue.resolve(game.id, game.name, game.igdb_id, genres, seen_at)
-        games.append(schema.game_document(game, resolution, seen_at))
+        games.append(game_document(game, resolution, seen_at))
     catalogue = {g["_id"]: g for g in games}
     written = 0
     for number, slot in enumerate(slots):
         records = market.table(slot.timestamp()).records
         listed = [
-            schema.stream_document(slot, Stream.model_validate(r), rank)
+            stream_document(slot, Stream.model_validate(r), rank)
             for rank, r in enumerate(records, 1)
         ]
         streams = listed[:top_n]
         batch = SnapshotBatch(
             slot=slot,
-            snapshot={
-                "_id": schema.snapshot_id(slot),
-                "slot": slot,
-                "started_at": slot,
-                "finished_at": slot,
-                "status": "complete",
-                "mode": "market",
-                "level": schema.STREAM_LEVEL,
-                "top_n": top_n,
-                "stream_count": len(streams),
-                "viewer_count": sum(s["viewer_count"] for s in streams),
-                "market_stream_count": len(listed),
-                "market_viewer_count": sum(s["viewer_count"] for s in listed),
-                "schema_version": schema.SCHEMA_VERSION,
-            },
+            snapshot=snapshot_document(
+                slot,
+                started_at=slot,
+                finished_at=slot,
+                status=schema.COMPLETE,
+                mode="market",
+                level=schema.STREAM_LEVEL,
+                top_n=top_n,
+                streams=streams,
+                listed=listed,
+            ),
             streams=streams,
             rollups=compute_rollups(
                 slot,

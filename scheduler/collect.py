@@ -8,16 +8,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from catalogue import Catalogue
+from scheduler.documents import quarantine_document, stream_document
 from scheduler.frames import FramePolicy, sample_frames
 from scheduler.games import look_up_games
 from store import SnapshotBatch, Spool, Store, StoreError, StoreUnavailable, schema
+from store.documents import snapshot_document
 from store.frames import FrameStore
 from store.rollups import compute_rollups
 from twitch_client import StreamListing, TwitchClient
@@ -84,7 +86,7 @@ class Collector:
         self._clock = clock
         # Game documents read or written by this collector: only it writes `games`, so
         # each game is read once per process (on FerretDB v1 every read scans them all).
-        self._games: dict[str, dict[str, Any]] = {}
+        self._games: dict[str, Mapping[str, Any]] = {}
 
     def close(self) -> None:
         self.client.close()
@@ -215,9 +217,7 @@ class Collector:
         level: str = "stream",
     ) -> SnapshotBatch:
         finished_at = self._clock()
-        listed = [
-            schema.stream_document(slot, s, rank) for rank, s in enumerate(listing.streams, 1)
-        ]
+        listed = [stream_document(slot, s, rank) for rank, s in enumerate(listing.streams, 1)]
         stored_limit = (limit or self.top_n) if mode == "market" else None
         streams = listed[:stored_limit] if stored_limit is not None else listed
         ids = {s["game_id"] for s in listed}
@@ -235,34 +235,30 @@ class Collector:
         quarantine = {
             doc["_id"]: doc
             for doc in (
-                schema.quarantine_document(slot, q, finished_at)
+                quarantine_document(slot, q, finished_at)
                 for q in [*listing.quarantined, *bad_games]
             )
         }
         received = len(listed) + len(quarantine)
         share = len(quarantine) / received if received else 0.0
-        snapshot = {
-            "_id": schema.snapshot_id(slot),
-            "slot": slot,
-            "started_at": started_at,
-            "finished_at": finished_at,
-            "status": schema.PARTIAL if listing.end_reason == "invalid cursor" else schema.COMPLETE,
-            "mode": mode,
-            "level": level,
-            "top_n": None if mode in ("all", "replay") and limit is None else (limit or self.top_n),
-            "stream_count": len(streams),
-            "viewer_count": sum(s["viewer_count"] for s in streams),
-            "market_stream_count": len(listed),
-            "market_viewer_count": sum(s["viewer_count"] for s in listed),
-            "pages": listing.pages,
-            "requests": self.client.stats.requests,
-            "retries": self.client.stats.retries,
-            "quarantined": len(quarantine),
-            "quarantine_share": round(share, 4),
-            "degraded": share > self.degraded_share,
-            "end_reason": listing.end_reason,
-            "schema_version": schema.SCHEMA_VERSION,
-        }
+        snapshot = snapshot_document(
+            slot,
+            started_at=started_at,
+            finished_at=finished_at,
+            status=schema.PARTIAL if listing.end_reason == "invalid cursor" else schema.COMPLETE,
+            mode=mode,
+            level=level,
+            top_n=None if mode in ("all", "replay") and limit is None else (limit or self.top_n),
+            streams=streams,
+            listed=listed,
+            pages=listing.pages,
+            requests=self.client.stats.requests,
+            retries=self.client.stats.retries,
+            quarantined=len(quarantine),
+            quarantine_share=round(share, 4),
+            degraded=share > self.degraded_share,
+            end_reason=listing.end_reason,
+        )
         return SnapshotBatch(
             slot=slot,
             snapshot=snapshot,

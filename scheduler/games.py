@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from catalogue import Catalogue
-from store import schema
+from scheduler.documents import game_document
+from store.documents import GameDocument
 from twitch_client import QuarantinedRecord, TwitchClient
 from twitch_client.errors import TwitchError
 
@@ -39,7 +40,7 @@ def look_up_games(
     known: Mapping[str, Mapping[str, Any]],
     game_ids: Iterable[str],
     now: datetime,
-) -> tuple[list[dict[str, Any]], list[QuarantinedRecord]]:
+) -> tuple[list[GameDocument], list[QuarantinedRecord]]:
     """Documents for the games of this snapshot that are new (or still without a genre)."""
     wanted = sorted({g for g in game_ids if g and needs_lookup(known.get(g), now)})
     if not wanted:
@@ -56,7 +57,7 @@ def look_up_games(
         log.warning("IGDB genres unavailable this run (%s); curated genres only", error)
         genres = {}
     documents = [
-        schema.game_document(
+        game_document(
             game,
             catalogue.resolve(
                 game.id,

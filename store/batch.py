@@ -8,6 +8,8 @@ from typing import Any
 
 from bson import json_util
 
+from store.documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
+
 _JSON_OPTIONS = json_util.JSONOptions(
     json_mode=json_util.JSONMode.CANONICAL, tz_aware=True, tzinfo=None
 )
@@ -18,11 +20,11 @@ class SnapshotBatch:
     """The documents of one snapshot; written together, snapshot document last."""
 
     slot: datetime
-    snapshot: dict[str, Any]
-    streams: list[dict[str, Any]] = field(default_factory=list)
-    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    snapshot: SnapshotDocument
+    streams: list[StreamDocument] = field(default_factory=list)
+    quarantine: list[QuarantineDocument] = field(default_factory=list)
     rollups: list[dict[str, Any]] = field(default_factory=list)
-    games: list[dict[str, Any]] = field(default_factory=list)
+    games: list[GameDocument] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json_util.dumps(

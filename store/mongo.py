@@ -9,10 +9,10 @@ serve are used.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pymongo
 from bson.codec_options import CodecOptions
@@ -393,12 +393,12 @@ class Store:
         except mongo_errors.DuplicateKeyError:
             self.db[collection].replace_one({"_id": document["_id"]}, document)
 
-    def _insert_new(self, collection: str, documents: list[dict[str, Any]]) -> None:
+    def _insert_new(self, collection: str, documents: Sequence[Mapping[str, Any]]) -> None:
         """Insert documents, ignoring those already stored (same `_id` or unique key)."""
         if not documents:
             return
         try:
-            self.db[collection].insert_many(documents, ordered=False)
+            self.db[collection].insert_many(cast(list[dict[str, Any]], documents), ordered=False)
         except mongo_errors.BulkWriteError as error:
             others = [
                 e for e in error.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY

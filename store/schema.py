@@ -1,4 +1,5 @@
-"""The MongoDB schema: collection names, indexes and document builders.
+"""The MongoDB schema: collection names, indexes, ids and the genre rules (the document
+builders are in `store.documents`).
 
 This is a public interface (notebooks read these collections); `docs/schema.md` documents
 every field. Change it only with a new SCHEMA_VERSION and a note in that document.
@@ -7,15 +8,13 @@ All times are timezone-aware UTC datetimes.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from catalogue import NON_GAME, Resolution
-from twitch_client.models import Game, QuarantinedRecord, Stream
+from catalogue import NON_GAME
 
 # 2: `snapshots._id` is the slot key string (was the date).
 # 3: rollups cover the whole market, with viewer histograms; `history` day documents.
@@ -95,61 +94,9 @@ def snapshot_id(slot: datetime) -> str:
     return slot_key(slot)
 
 
-def stream_document(slot: datetime, stream: Stream, rank: int) -> dict[str, Any]:
-    return {
-        "_id": f"{slot_key(slot)}/{stream.id}",
-        "slot": slot,
-        "stream_id": stream.id,
-        "rank": rank,
-        "user_id": stream.user_id,
-        "user_login": stream.user_login,
-        "user_name": stream.user_name,
-        "game_id": stream.game_id,
-        "game_name": stream.game_name,
-        "language": stream.language or UNKNOWN_LANGUAGE,
-        "title": stream.title,
-        "viewer_count": stream.viewer_count,
-        "started_at": stream.started_at,
-        "tags": list(stream.tags or []),
-        "is_mature": stream.is_mature,
-        "thumbnail_url": stream.thumbnail_url,
-    }
-
-
 def frame_id(slot: datetime, stream_id: str, source: str, index: int = 0) -> str:
     """A frame's deterministic GridFS id, so a re-run stores nothing twice."""
     return f"{slot_key(slot)}/{stream_id}/{source}{index}"
-
-
-def quarantine_document(
-    slot: datetime, item: QuarantinedRecord, received_at: datetime
-) -> dict[str, Any]:
-    digest = hashlib.sha1(
-        f"{slot_key(slot)}|{item.endpoint}|{item.fingerprint}".encode()
-    ).hexdigest()
-    return {
-        "_id": digest[:24],
-        "slot": slot,
-        "endpoint": item.endpoint,
-        "reason": item.reason,
-        "record": item.record,
-        "received_at": received_at,
-    }
-
-
-def game_document(game: Game, resolution: Resolution, seen_at: datetime) -> dict[str, Any]:
-    """A `games` document from Helix metadata and the catalogue's resolution of its genres."""
-    return {
-        "_id": game.id,
-        "name": game.name,
-        "box_art_url": game.box_art_url,
-        "igdb_id": game.igdb_id,
-        "is_game": resolution.is_game,
-        "genres": resolution.genres,
-        "primary_genre": resolution.primary_genre,
-        "primary_source": resolution.primary_source,
-        "updated_at": seen_at,
-    }
 
 
 CLASSIFIER_SUFFIX = " (classifier)"

@@ -41,5 +41,5 @@ def test_a_preset_over_old_data_says_which_days_it_shows() -> None:
     assert (
         Filters(window="24h", language="es")
         .describe(window, now)
-        .startswith("24 hours ending 2018-03-19 19:42 UTC, language es")
+        .startswith("24 hours ending 2018-03-19 19:42 UTC, language Spanish")
     )
