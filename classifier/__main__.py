@@ -11,8 +11,7 @@ from pathlib import Path
 
 from classifier.dataset import DatasetError, SplitBy
 from classifier.model import AUGMENTATIONS, ModelError
-
-DEFAULT_MODEL = Path("models/genre")  # Settings.classifier_model_dir
+from settings import Settings, SettingsError, load_settings
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train a model and export it (.keras, .tflite, model card)"
     )
     _data_arguments(train)
-    train.add_argument("--out", type=Path, default=DEFAULT_MODEL, help="model folder to write")
+    train.add_argument(
+        "--out", type=Path, help="model folder to write (default: CLASSIFIER_MODEL_DIR)"
+    )
     train.add_argument("--target", choices=["genre", "game"], default="genre")
     train.add_argument(
         "--split-by",
@@ -62,14 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="score a model on its held-out split; write figures and model card"
     )
     _data_arguments(evaluate)
-    evaluate.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    evaluate.add_argument("--model", type=Path, help="model folder (default: CLASSIFIER_MODEL_DIR)")
     evaluate.add_argument("--out", type=Path, help="where to write (default: the model folder)")
     evaluate.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
 
     label = commands.add_parser(
         "label", help="label the stored frames no model version has labelled yet"
     )
-    label.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    label.add_argument("--model", type=Path, help="model folder (default: CLASSIFIER_MODEL_DIR)")
     label.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
     label.add_argument("--batch-size", type=int, default=256)
     label.add_argument("--limit", type=int, default=0, help="at most this many frames (0: all)")
@@ -89,26 +90,34 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        settings = load_settings()
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"bad setting: {problem}", file=sys.stderr)
+        return 2
+    if args.command == "train":
+        args.out = args.out or settings.classifier_model_dir
+    else:
+        args.model = args.model or settings.classifier_model_dir
+    try:
         if args.command == "train":
-            return _train(args)
+            return _train(args, settings)
         if args.command == "evaluate":
-            return _evaluate(args)
-        return _label(args)
+            return _evaluate(args, settings)
+        return _label(args, settings)
     except (DatasetError, ModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def _examples(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _examples(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
     from classifier.dataset import examples_from_dir
 
     if args.data is not None:
         return examples_from_dir(args.data), f"frames from {args.data}", None
     from classifier.stored import examples_from_store
-    from settings import Settings
     from store.frames import FrameStore
 
-    settings = Settings()
     frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
     examples = examples_from_store(frames)
     # One query for every frame's bytes: per-frame GridFS reads each scan `frames.chunks`
@@ -122,10 +131,10 @@ def _examples(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return examples, "stored stream frames labelled by catalogue genre", read
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, settings: Settings) -> int:
     from classifier.train import TrainConfig, train
 
-    examples, description, read = _examples(args)
+    examples, description, read = _examples(args, settings)
     split_by: SplitBy = args.split_by or ("game" if args.target == "genre" else "group")
     config = TrainConfig(
         target=args.target,
@@ -156,26 +165,24 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace) -> int:
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from classifier.evaluate import evaluate
     from classifier.predict import predictor
 
-    examples, _, read = _examples(args)
+    examples, _, read = _examples(args, settings)
     run = predictor(args.model, args.runtime)
     result = evaluate(examples, run.card, run, args.out or args.model, read=read)
     print(json.dumps({"model": run.card.version, **result.overall}))
     return 0
 
 
-def _label(args: argparse.Namespace) -> int:
+def _label(args: argparse.Namespace, settings: Settings) -> int:
     from classifier.label import label_stored_frames
     from classifier.predict import predictor
-    from settings import Settings
     from store import StoreError
     from store.frames import FrameStore
 
     run = predictor(args.model, args.runtime)
-    settings = Settings()
     frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
     try:
         while True:

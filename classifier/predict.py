@@ -18,7 +18,9 @@ Runtime = Literal["keras", "tflite"]
 
 def gpu_available() -> bool:
     """Whether the active Keras backend sees a GPU (each backend asks its own way)."""
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    import keras
+
+    backend = keras.backend.backend()  # what Keras chose (KERAS_BACKEND, its config file)
     try:
         if backend == "jax":
             import jax

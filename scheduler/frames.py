@@ -26,19 +26,22 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FramePolicy:
-    top: int = 12
-    random: int = 12
-    non_game: int = 12
-    width: int = 320
-    height: int = 180
-    max_age: timedelta = timedelta(days=7)
-    max_count: int = 5000
+    """Which frames to sample after a snapshot (built from the settings by
+    `scheduler.app.frame_policy`; FRAMES_* and CLIP_* in `.env.example`)."""
+
+    top: int
+    random: int
+    non_game: int
+    width: int
+    height: int
+    max_age: timedelta
+    max_count: int
     # Optional live clips (streamlink + PyAV): `clip_frames` frames from `clip_seconds` of
     # each of the top `clip_streams` streams; `clip_url` has a `{login}` placeholder.
-    clip_frames: int = 0
-    clip_streams: int = 3
-    clip_seconds: float = 6.0
-    clip_url: str = "https://www.twitch.tv/{login}"
+    clip_frames: int
+    clip_streams: int
+    clip_seconds: float
+    clip_url: str
 
     @property
     def enabled(self) -> bool:

@@ -23,7 +23,9 @@ from classifier.dataset import (
 )
 from classifier.label import _disagrees, game_genres
 from conftest import ROOT, SAMPLE_FRAMES
-from scheduler.frames import FramePolicy, choose_streams
+from scheduler.app import frame_policy
+from scheduler.frames import choose_streams
+from settings import Settings
 from store import schema
 from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail
 
@@ -52,7 +54,9 @@ def stream(i: int, game: str) -> dict[str, Any]:
 def test_sample_takes_top_then_non_game_budget_then_random_without_repeats() -> None:
     streams = [stream(i, "chat" if i % 3 == 0 else "game") for i in range(1, 61)]
     games = {"chat": {"primary_genre": schema.NON_GAME_GENRE}, "game": {"primary_genre": "Shooter"}}
-    policy = FramePolicy(top=5, random=7, non_game=4)
+    policy = frame_policy(
+        Settings(_env_file=None, frames_top=5, frames_random=7, frames_non_game=4)  # type: ignore[call-arg]
+    )
     chosen = choose_streams(streams, games, policy, random.Random(1))
     ids = [s["stream_id"] for s, _ in chosen]
     assert len(ids) == len(set(ids)) == 16
