@@ -211,9 +211,13 @@ def callbacks(uri: str, database: str, runs: int) -> tuple[list[str], float, flo
     from dashboard import state
     from dashboard.app import create_app
     from dashboard.filters import Filters
+    from settings import Settings
     from store.reader import StoreReader
 
-    create_app(reader=StoreReader(uri, database, timeout_ms=600_000))
+    # No rate limit in the way of the API's runs (the limit is not what is measured).
+    settings = Settings(_env_file=None, api_rate_limit="1000000/minute")
+    app = create_app(settings, reader=StoreReader(uri, database, timeout_ms=600_000))
+    api = app.server.test_client()
     holder = state.market()
     assert holder.wait_loaded(900), holder.load_error
     holder.stop()  # nothing changes during the measurement
@@ -236,6 +240,8 @@ def callbacks(uri: str, database: str, runs: int) -> tuple[list[str], float, flo
             "Games: one game's detail",
             lambda f: games.game_detail(view, f.window_for(newest), f, top_game),
         ),
+        ("Games: a game's page (?game=)", lambda f: games.layout(window=f.window, game=top_game)),
+        ("Streamer: leaderboard", lambda f: streamer.layout(window=f.window)),
         ("Languages page", lambda f: languages.layout(window=f.window)),
         ("When to stream page", lambda f: when.layout(window=f.window)),
         (
@@ -244,6 +250,11 @@ def callbacks(uri: str, database: str, runs: int) -> tuple[list[str], float, flo
         ),
         ("Streamer lookup", lambda f: streamer.lookup(view, f.window_for(newest), login)),
         ("Frames page", lambda f: frames.layout(window=f.window)),
+        ("API: /api/v1/games", lambda f: api.get(f"/api/v1/games?window={f.window}").get_json()),
+        (
+            "API: /api/v1/channels",
+            lambda f: api.get(f"/api/v1/channels?window={f.window}").get_json(),
+        ),
     ]
     lines = [
         "| callback | window | cold p50 (ms) | cold p95 (ms) | warm p50 (ms) | warm p95 (ms) |",

@@ -189,20 +189,8 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
         def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
             summary = market_tables.channel_summary(view, window)
             mine = summary[summary["login"] == login]
-            observations = market_tables.channel_observations(view, window)
-            rows = observations[observations["login"] == login]
-            streams = market_tables.sessions(
-                pd.DataFrame(
-                    {
-                        "slot": rows["slot"],
-                        "viewer_count": rows["viewers"],
-                        "w": rows["w"],
-                        "game_name": [view.game_name(g) for g in rows["game_id"].astype(str)],
-                    }
-                ),
-                view,
-                filters.tz,
-            )
+            rows = market_tables.channel_observations(view, window, login)
+            streams = market_tables.sessions(rows, view, filters.tz)
             return {
                 "channel": _rows(mine, market_tables.CHANNEL_FIELDS)[0] if len(mine) else None,
                 "sessions": _rows(streams, market_tables.SESSION_FIELDS),

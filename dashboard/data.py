@@ -491,6 +491,74 @@ class MarketView:
 
         return self.memo(("daily", dimension, key), build)
 
+    def channel_totals(self, window: Window) -> pd.DataFrame:
+        """Per stored channel over the window: `login`, `name`, `language` (the newest),
+        `hours_live`, `hours_watched`, `peak_viewers` and `main_game` (the game id of the
+        most hours live). Summed day by day with numpy, so a month of the top 1,000 never
+        becomes a frame of every observation."""
+
+        def build() -> pd.DataFrame:
+            weights = snapshot_weights(self.window_slots(window), self.cadence)
+            parts, plays = [], []
+            for block in self._blocks("channel", window):
+                cells = block.cells(window)
+                if cells.start == cells.stop or block.game is None:
+                    continue
+                assert block.languages is not None and block.game_ids is not None
+                stamps = pd.DatetimeIndex(block.slots_of(cells), tz="UTC")
+                w = weights.reindex(stamps).fillna(0.0).to_numpy()
+                rows = block.row[cells].astype(np.int64)
+                viewers = block.viewers[cells].astype(np.int64)
+                n = len(block.keys)
+                peak = np.zeros(n, dtype=np.int64)
+                np.maximum.at(peak, rows, viewers)
+                seen = np.bincount(rows, minlength=n) > 0
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "login": block.keys[seen],
+                            "name": block.names[seen],
+                            "language": block.languages[seen],
+                            "hours_live": np.bincount(rows, weights=w, minlength=n)[seen],
+                            "hours_watched": np.bincount(rows, weights=viewers * w, minlength=n)[
+                                seen
+                            ],
+                            "peak_viewers": peak[seen],
+                        }
+                    )
+                )
+                games = len(block.game_ids)
+                pair = rows * games + block.game[cells].astype(np.int64)
+                hours = np.bincount(pair, weights=w, minlength=n * games)
+                found = np.flatnonzero(hours)
+                plays.append(
+                    pd.DataFrame(
+                        {
+                            "login": block.keys[found // games],
+                            "game_id": block.game_ids[found % games],
+                            "hours": hours[found],
+                        }
+                    )
+                )
+            columns = ["login", "name", "language", "hours_live", "hours_watched"]
+            if not parts:
+                return pd.DataFrame(columns=[*columns, "peak_viewers", "main_game"])
+            days = pd.concat(parts, ignore_index=True)
+            grouped = days.groupby("login", sort=False)
+            totals = grouped.agg(
+                name=("name", "last"),
+                language=("language", "last"),
+                hours_live=("hours_live", "sum"),
+                hours_watched=("hours_watched", "sum"),
+                peak_viewers=("peak_viewers", "max"),
+            )
+            played = pd.concat(plays, ignore_index=True).groupby(["login", "game_id"])["hours"]
+            main = played.sum().reset_index().sort_values(["hours", "game_id"], ascending=False)
+            totals["main_game"] = main.drop_duplicates("login").set_index("login")["game_id"]
+            return totals.reset_index()
+
+        return self.memo(("channel-totals", window), build)
+
     def languages(self) -> list[str]:
         return self.memo(("languages",), lambda: self._keys_of("language"))
 

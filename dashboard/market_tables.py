@@ -133,43 +133,43 @@ def language_table(metrics: pd.DataFrame, tail: pd.DataFrame | None) -> pd.DataF
     return table[fields].astype(object).where(table[fields].notna(), None)
 
 
-def channel_observations(data: MarketView, window: Window) -> pd.DataFrame:
-    """Every stored top-channel observation of the window with its time weight."""
-
-    def build() -> pd.DataFrame:
-        rows = data.channel_rows(window)
-        weights = snapshot_weights(data.window_slots(window), data.cadence)
-        return rows.assign(w=rows["slot"].map(weights).fillna(0.0).to_numpy())
-
-    return data.memo(("channel-observations", window), build)
-
-
 def channel_summary(data: MarketView, window: Window) -> pd.DataFrame:
-    """Per channel of the window: name, hours live, hours watched, average and peak
-    viewers, main game (most hours live), language; biggest (hours watched) first."""
+    """The leaderboard: per channel of the window its name, hours live, hours watched,
+    average and peak viewers, main game (most hours live) and language; biggest (hours
+    watched) first."""
 
     def build() -> pd.DataFrame:
-        rows = channel_observations(data, window)
-        if rows.empty:
+        per = data.channel_totals(window)
+        if per.empty:
             return pd.DataFrame(columns=CHANNEL_FIELDS)
-        rows = rows.assign(vh=rows["viewers"].to_numpy() * rows["w"].to_numpy())
-        per = rows.groupby("login", sort=False).agg(
-            name=("name", "last"),
-            language=("language", "last"),
-            hours_live=("w", "sum"),
-            hours_watched=("vh", "sum"),
-            peak_viewers=("viewers", "max"),
+        per = per.assign(
+            main_game=per["main_game"].map(data.game_name),
+            avg_viewers=per["hours_watched"] / per["hours_live"].where(per["hours_live"] > 0),
+            language=per["language"].map(language_name),
         )
-        by_game = rows.groupby(["login", "game_id"], sort=False)["w"].sum().reset_index()
-        main = by_game.sort_values("w", ascending=False).drop_duplicates("login")
-        per["main_game"] = main.set_index("login")["game_id"].map(data.game_name)
-        per["avg_viewers"] = per["hours_watched"] / per["hours_live"].where(per["hours_live"] > 0)
-        per["language"] = per["language"].map(language_name)
-        per = per.sort_values("hours_watched", ascending=False).reset_index()
+        per = per.sort_values(["hours_watched", "login"], ascending=[False, True])
+        per = per.reset_index(drop=True)
         per["rank"] = np.arange(1, len(per) + 1)
         return per
 
     return data.memo(("channel-summary", window), build)
+
+
+def channel_observations(data: MarketView, window: Window, login: str) -> pd.DataFrame:
+    """One channel's observations of the window (`slot`, `viewer_count`, `rank`,
+    `user_name`, `game_name`) with each snapshot's time weight `w`."""
+    found = data.channel_rows(window, login=login)
+    weights = snapshot_weights(data.window_slots(window), data.cadence)
+    return pd.DataFrame(
+        {
+            "slot": found["slot"],
+            "viewer_count": found["viewers"],
+            "rank": found["rank"],
+            "user_name": found["name"].astype(str),
+            "game_name": [data.game_name(g) for g in found["game_id"].astype(str)],
+            "w": found["slot"].map(weights).fillna(0.0).to_numpy(),
+        }
+    )
 
 
 def sessions(rows: pd.DataFrame, data: MarketView, timezone: str) -> pd.DataFrame:

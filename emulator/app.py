@@ -97,7 +97,7 @@ def create_app(settings: EmulatorSettings, source: StreamSource | None = None) -
         if action == "reset":
             server.reset_ledger()
         elif action in ("pause", "resume"):
-            server.paused = action == "pause"
+            server.set_paused(action == "pause")
         elif action == "reconnect":
             return jsonify({"reconnected": server.reconnect_all()})
         else:

@@ -191,6 +191,15 @@ class ChatServer:
         future = asyncio.run_coroutine_threadsafe(self._reconnect_all(), self._loop)
         return future.result(timeout=10)
 
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or restart) writing chat. Set on the server's own loop, between two ticks,
+        so once this returns no tick is half done: the ledger read next is final."""
+
+        async def apply() -> None:
+            self.paused = paused
+
+        asyncio.run_coroutine_threadsafe(apply(), self._loop).result(timeout=10)
+
     def sent(self) -> dict[str, Any]:
         """The ledger: what was written, per channel and minute."""
         with self.lock:

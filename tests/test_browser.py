@@ -451,6 +451,7 @@ def test_the_default_window_is_what_is_stored_and_says_so(dash_duo: Any, app: Da
     note = text_of(dash_duo, ".kpi-note", 2)
     assert note.startswith("all 2.0 days stored"), note
     # The shaded "no data" stretches are the seeded gaps only (a few hours, not days).
+    dash_duo.wait_for_element("#overview-area .js-plotly-plot", timeout=TIMEOUT)
     shaded = dash_duo.driver.execute_script(
         "const g = document.querySelector('#overview-area .js-plotly-plot');"
         " const t = g.data.find(d => d.name === 'no data'); if (!t) { return 0; }"

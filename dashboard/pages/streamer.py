@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, tables
 from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
 from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, INTEGER
-from dashboard.market_tables import LOGIN, channel_summary, sessions
-from dashboard.metrics import gap_points, snapshot_weights
+from dashboard.market_tables import LOGIN, channel_observations, channel_summary, sessions
+from dashboard.metrics import gap_points
 from dashboard.tables import Column
 
 dash.register_page(
@@ -125,21 +124,10 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
     login = login.strip().lower()
     if not LOGIN.match(login):
         return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
-    found = data.channel_rows(window, login=login)
-    if found.empty:
+    rows = channel_observations(data, window, login)
+    if rows.empty:
         return [notice(f"{login} was not among the top live streams in this window.", "empty")]
-    rows = pd.DataFrame(
-        {
-            "slot": found["slot"],
-            "viewer_count": found["viewers"],
-            "rank": found["rank"],
-            "user_name": found["name"].astype(str),
-            "game_name": [data.game_name(g) for g in found["game_id"].astype(str)],
-        }
-    )
     slots = data.window_slots(window)
-    weights = snapshot_weights(slots, data.cadence)
-    rows["w"] = rows["slot"].map(weights).fillna(0.0)
     per_slot = rows.groupby("slot")[["viewer_count", "rank"]].max()
     series = per_slot.reindex(slots).reindex(
         gap_points(slots, window.start, window.end, data.cadence).union(slots)
