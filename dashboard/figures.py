@@ -272,7 +272,8 @@ def two_axes(
             title=dict(text=plain(right[0]), font=dict(color=colour(right[0]))),
             overlaying="y",
             side="right",
-            tickformat=",",
+            tickmode="auto",  # its own round ticks, not ones aligned to the left axis
+            tickformat=",.0f",
             rangemode="tozero",
             showgrid=False,
         ),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import dash
 import pandas as pd
 import pytest
 from dash import Dash
@@ -599,6 +600,16 @@ def test_one_genre_splits_the_donut_by_game_and_languages_have_names(
     rows = grid_rows(dash_duo, "languages-table")
     assert {"English", "Spanish"} <= {r["language"] for r in rows}
     assert console_errors(dash_duo) == []
+
+
+def test_a_page_being_computed_shows_a_spinner(app: Dash) -> None:
+    from dash import dcc
+
+    spinners = [c for c in app.layout.children if isinstance(c, dcc.Loading)]
+    assert len(spinners) == 1
+    # The page, not each chart on it: the spinner waits on the page container only.
+    assert spinners[0].target_components == {"_pages_content": "children"}
+    assert spinners[0].children is dash.page_container
 
 
 def test_an_empty_database_says_so(dash_duo: Any, app: Dash, ferretdb: FerretDB) -> None:

@@ -277,8 +277,8 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
                 id="game-history",
                 figure=figures.two_axes(
                     days,
-                    ("Average viewers", (daily["hours_watched"] / hours).round(1)),
-                    ("Average channels", (daily["hours_streamed"] / hours).round(1)),
+                    ("Viewers", (daily["hours_watched"] / hours).round(1)),
+                    ("Channels", (daily["hours_streamed"] / hours).round(1)),
                     f"{name}: every stored day (daily averages, UTC days)",
                 ),
                 config={"displaylogo": False},

@@ -176,8 +176,9 @@ def body(ctx: PageContext) -> list[Any]:
             className="grid",
         ),
         html.P(
-            f"Figures are time-weighted over {len(ctx.slots):,} snapshots; genres come from the "
-            'IGDB catalogue ("Unknown" until a game\'s genre is known).',
+            f"Figures are time-weighted over {len(ctx.slots):,} snapshots. Genres come from the "
+            "catalogue (IGDB and a curated file), for games it cannot place from the frame "
+            'classifier, marked "(classifier)"; "Unknown" until a game\'s genre is known.',
             className="footnote",
         ),
     ]
