@@ -13,8 +13,23 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import html
 
+from dashboard.figures import DECIMAL, INTEGER, PERCENT
+
 Column = tuple[str, str, Mapping[str, str] | None]  # field, header, value formatter
 PAGE_SIZE = 20
+# The market metrics of a group (a game, a language), as the Games and Languages tables
+# show them; PER_CHANNEL_FIELDS mean nothing over category totals.
+MARKET_COLUMNS: list[Column] = [
+    ("hours_watched", "Hours watched", INTEGER),
+    ("avg_viewers", "Avg viewers", INTEGER),
+    ("peak_viewers", "Peak viewers", INTEGER),
+    ("avg_channels", "Avg channels", DECIMAL),
+    ("viewers_per_channel", "Viewers / channel", DECIMAL),
+    ("median_viewers", "Median channel", INTEGER),
+    ("under_5_share", "Under 5 viewers", PERCENT),
+    ("share", "Share", PERCENT),
+]
+PER_CHANNEL_FIELDS = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
 
 
 def column(field: str, header: str, formatter: Mapping[str, str] | None) -> dict[str, Any]:

@@ -22,26 +22,16 @@ from dashboard.metrics import (
     snapshot_weights,
     tail_metrics,
 )
-from dashboard.tables import Column
+from dashboard.tables import MARKET_COLUMNS, PER_CHANNEL_FIELDS, Column
 
 dash.register_page(__name__, path="/games", name="Games", title="Genre Radar — Games", order=1)
 
 COLUMNS: list[Column] = [
     ("game", "Game", None),
     ("genre", "Genre", None),
-    ("hours_watched", "Hours watched", INTEGER),
-    ("avg_viewers", "Avg viewers", INTEGER),
-    ("peak_viewers", "Peak viewers", INTEGER),
-    ("avg_channels", "Avg channels", DECIMAL),
-    ("viewers_per_channel", "Viewers / channel", DECIMAL),
-    ("median_viewers", "Median channel", INTEGER),
-    ("under_5_share", "Under 5 viewers", PERCENT),
-    ("share", "Share", PERCENT),
+    *MARKET_COLUMNS,
     ("growth", "Growth", GROWTH),
 ]
-
-
-PER_CHANNEL_COLUMNS = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
 CHANNEL_COLUMNS: list[Column] = [
     ("rank", "#", None),
     ("channel", "Channel", None),
@@ -74,7 +64,7 @@ def body(ctx: PageContext, game_id: str = "") -> list[Any]:
     shown = [
         c
         for c in COLUMNS
-        if not (ctx.category_level and c[0] in PER_CHANNEL_COLUMNS)
+        if not (ctx.category_level and c[0] in PER_CHANNEL_FIELDS)
         and (has_growth or c[0] != "growth")
     ]
     tail_note = (

@@ -9,7 +9,6 @@ from dash import dcc, html
 
 from dashboard import figures, tables
 from dashboard.components import PageContext, notice, page
-from dashboard.figures import DECIMAL, INTEGER, PERCENT
 from dashboard.market_tables import language_table
 from dashboard.metrics import (
     MIN_CHANNELS,
@@ -23,7 +22,7 @@ from dashboard.metrics import (
     viewer_series,
 )
 from dashboard.names import language_name
-from dashboard.tables import Column
+from dashboard.tables import MARKET_COLUMNS, PER_CHANNEL_FIELDS, Column
 
 dash.register_page(
     __name__, path="/languages", name="Languages", title="Genre Radar — Languages", order=2
@@ -33,16 +32,8 @@ TOP = 10
 TABLE_COLUMNS: list[Column] = [
     ("language", "Language", None),
     ("code", "Code", None),
-    ("hours_watched", "Hours watched", INTEGER),
-    ("avg_viewers", "Avg viewers", INTEGER),
-    ("peak_viewers", "Peak viewers", INTEGER),
-    ("avg_channels", "Avg channels", DECIMAL),
-    ("viewers_per_channel", "Viewers / channel", DECIMAL),
-    ("median_viewers", "Median channel", INTEGER),
-    ("under_5_share", "Under 5 viewers", PERCENT),
-    ("share", "Share", PERCENT),
+    *MARKET_COLUMNS,
 ]
-PER_CHANNEL = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
 
 
 def layout(**query: Any) -> html.Div:
@@ -139,7 +130,7 @@ def body(ctx: PageContext) -> list[Any]:
                 language_table(metrics, tail).to_dict("records"),
                 TABLE_COLUMNS
                 if not ctx.category_level
-                else [c for c in TABLE_COLUMNS if c[0] not in PER_CHANNEL],
+                else [c for c in TABLE_COLUMNS if c[0] not in PER_CHANNEL_FIELDS],
                 file_name="languages",
             ),
             html.P(
