@@ -437,8 +437,8 @@ class MarketView:
             rows = block.row[cells]
             games = block.game[cells]
             chosen = wanted[rows]
-            if game_id:
-                chosen &= block.game_ids[games] == game_id
+            if game_id:  # by the game's index in this day, not by comparing strings per cell
+                chosen &= np.isin(games, np.flatnonzero(block.game_ids == game_id))
             rows = rows[chosen]
             parts.append(
                 pd.DataFrame(
@@ -474,17 +474,16 @@ class MarketView:
                 block = self.blocks[dimension][day]
                 if not len(block.slots):
                     continue
-                w = weights.reindex(pd.DatetimeIndex(block.slots, tz="UTC")).fillna(0.0)
-                hours = float(w.sum())
+                slot_weights = _slot_weights(block, weights)
                 found = np.flatnonzero(block.keys == key)
                 watched = streamed = 0.0
                 if len(found):
-                    cells = block.row == found[0]
-                    slot_of_cell = np.repeat(np.arange(len(block.slots)), np.diff(block.offsets))
-                    cell_weights = w.to_numpy()[slot_of_cell[cells]]
+                    cells = np.flatnonzero(block.row == found[0])
+                    slot_of_cell = np.searchsorted(block.offsets, cells, "right") - 1
+                    cell_weights = slot_weights[slot_of_cell]
                     watched = float((block.viewers[cells] * cell_weights).sum())
                     streamed = float((block.channels[cells] * cell_weights).sum())
-                rows.append((block.day, hours, watched, streamed))
+                rows.append((block.day, float(slot_weights.sum()), watched, streamed))
             frame = pd.DataFrame(rows, columns=["day", "hours", "hours_watched", "hours_streamed"])
             frame["day"] = pd.to_datetime(frame["day"], utc=True)
             return frame
@@ -505,8 +504,7 @@ class MarketView:
                 if cells.start == cells.stop or block.game is None:
                     continue
                 assert block.languages is not None and block.game_ids is not None
-                stamps = pd.DatetimeIndex(block.slots_of(cells), tz="UTC")
-                w = weights.reindex(stamps).fillna(0.0).to_numpy()
+                w = _cell_weights(block, cells, weights)
                 rows = block.row[cells].astype(np.int64)
                 viewers = block.viewers[cells].astype(np.int64)
                 n = len(block.keys)
@@ -527,16 +525,17 @@ class MarketView:
                         }
                     )
                 )
+                # Hours per (channel, game) played: the pairs that occur, not every pair.
                 games = len(block.game_ids)
-                pair = rows * games + block.game[cells].astype(np.int64)
-                hours = np.bincount(pair, weights=w, minlength=n * games)
-                found = np.flatnonzero(hours)
+                pairs, which = np.unique(
+                    rows * games + block.game[cells].astype(np.int64), return_inverse=True
+                )
                 plays.append(
                     pd.DataFrame(
                         {
-                            "login": block.keys[found // games],
-                            "game_id": block.game_ids[found % games],
-                            "hours": hours[found],
+                            "login": block.keys[pairs // games],
+                            "game_id": block.game_ids[pairs % games],
+                            "hours": np.bincount(which, weights=w),
                         }
                     )
                 )
@@ -583,6 +582,24 @@ class MarketView:
             return sorted(totals, key=lambda k: -totals[k])[:count]
 
         return self.memo(("top_games", count), build)
+
+
+def _slot_weights(block: Block, weights: pd.Series) -> np.ndarray:
+    """The weight (hours) of each of the block's slots; 0 for a slot `weights` lacks."""
+    known = weights.index.asi8  # sorted, UTC nanoseconds
+    slots = block.slots.astype("datetime64[ns]").astype(np.int64)
+    at = np.clip(np.searchsorted(known, slots), 0, max(len(known) - 1, 0))
+    values = weights.to_numpy()
+    if not len(known):
+        return np.zeros(len(slots))
+    return np.where(known[at] == slots, values[at], 0.0)
+
+
+def _cell_weights(block: Block, cells: slice, weights: pd.Series) -> np.ndarray:
+    """The weight of each of these cells' slots."""
+    per_slot = _slot_weights(block, weights)
+    slot_of_cell = np.searchsorted(block.offsets, np.arange(cells.start, cells.stop), "right") - 1
+    return per_slot[slot_of_cell]
 
 
 def release_freed_memory() -> None:

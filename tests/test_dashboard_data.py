@@ -101,6 +101,30 @@ def test_figures_equal_a_computation_from_the_stored_raw_streams(
     rows = data.channel_rows(window, login=login)
     assert {(r.slot.to_pydatetime(), r.viewers) for r in rows.itertuples()} == mine
 
+    # the leaderboard's sums per channel, and a game's daily averages, from the raw streams
+    totals = data.channel_totals(window).set_index("login")
+    for login in {d["user_login"] for d in stored}:
+        seen = [d for d in stored if d["user_login"] == login]
+        assert totals.loc[login, "hours_live"] == pytest.approx(
+            sum(weights[d["slot"]] for d in seen)
+        )
+        assert totals.loc[login, "hours_watched"] == pytest.approx(
+            sum(d["viewer_count"] * weights[d["slot"]] for d in seen)
+        )
+        assert totals.loc[login, "peak_viewers"] == max(d["viewer_count"] for d in seen)
+        hours: dict[str, float] = {}
+        for d in seen:
+            hours[d["game_id"]] = hours.get(d["game_id"], 0.0) + weights[d["slot"]]
+        assert hours[totals.loc[login, "main_game"]] == max(hours.values())
+    daily = data.daily("game", "g1").set_index("day")
+    per_slot = reference_per_slot(stored, "game_id")
+    for day, row in daily.iterrows():
+        slots = [s for s in SLOTS if s.date() == day.date()]
+        assert row["hours"] == pytest.approx(sum(weights[s] for s in slots))
+        assert row["hours_watched"] == pytest.approx(
+            sum(per_slot.get((s, "g1"), (0, 0))[0] * weights[s] for s in slots)
+        )
+
     # filters: Shooter streams in Spanish only
     spanish = [d for d in stored if d["language"] == "es" and GENRE[d["game_id"]] == "Shooter"]
     per_slot = reference_per_slot(spanish, "game_id")
