@@ -344,20 +344,48 @@ class MarketView:
                 )
             )
         if not parts:
-            return pd.DataFrame(
-                {
-                    "slot": pd.DatetimeIndex([], tz="UTC"),
-                    "key": pd.Series([], dtype=object),
-                    "viewers": pd.Series([], dtype=np.int64),
-                    "channels": pd.Series([], dtype=np.int64),
-                }
-            )
+            return _empty_group_frame()
         frame = pd.concat(parts, ignore_index=True)
         if dimension in CROSS_DIMENSIONS and by != "game":  # several crosses make one key
             frame = frame.groupby(["slot", "key"], sort=False)[["viewers", "channels"]].sum()
             frame = frame.reset_index()
         frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
         return frame
+
+    def game_frame(self, game_id: str, window: Window, *, language: str = "") -> pd.DataFrame:
+        """`group_frame("game", …)` of one game only: its cells are picked out of each day,
+        so a game's page does not build the frame of every game."""
+
+        def build() -> pd.DataFrame:
+            dimension = "game_language" if language else "game"
+            parts = []
+            for block in self._blocks(dimension, window):
+                cells = block.cells(window)
+                wanted = block.first == game_id
+                if language:
+                    wanted &= block.second == language
+                found = np.flatnonzero(wanted)
+                if cells.start == cells.stop or not len(found):
+                    continue
+                picked = cells.start + np.flatnonzero(np.isin(block.row[cells], found))
+                at = np.searchsorted(block.offsets, picked, "right") - 1
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "slot": block.slots[at],
+                            "key": game_id,
+                            "viewers": block.viewers[picked].astype(np.int64),
+                            "channels": block.channels[picked].astype(np.int64),
+                        }
+                    )
+                )
+            if not parts:
+                return _empty_group_frame()
+            frame = pd.concat(parts, ignore_index=True)
+            frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+            return frame
+
+        return self.memo(("game_frame", game_id, window, language), build)
 
     def subject_frame(
         self, window: Window, subject: str, *, language: str = "", genre: str = ""
@@ -582,6 +610,17 @@ class MarketView:
             return sorted(totals, key=lambda k: -totals[k])[:count]
 
         return self.memo(("top_games", count), build)
+
+
+def _empty_group_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "slot": pd.DatetimeIndex([], tz="UTC"),
+            "key": pd.Series([], dtype=object),
+            "viewers": pd.Series([], dtype=np.int64),
+            "channels": pd.Series([], dtype=np.int64),
+        }
+    )
 
 
 def _slot_weights(block: Block, weights: pd.Series) -> np.ndarray:

@@ -101,6 +101,14 @@ def test_figures_equal_a_computation_from_the_stored_raw_streams(
     rows = data.channel_rows(window, login=login)
     assert {(r.slot.to_pydatetime(), r.viewers) for r in rows.itertuples()} == mine
 
+    # one game's frame, alone, equals its rows of every game's frame
+    for language in ("", "es"):
+        everything = data.group_frame("game", window, language=language)
+        alone = data.game_frame("g1", window, language=language)
+        expected = everything[everything["key"] == "g1"].reset_index(drop=True)
+        pd.testing.assert_frame_equal(alone.reset_index(drop=True), expected, check_dtype=False)
+    assert data.game_frame("no such game", window).empty
+
     # the leaderboard's sums per channel, and a game's daily averages, from the raw streams
     totals = data.channel_totals(window).set_index("login")
     for login in {d["user_login"] for d in stored}:

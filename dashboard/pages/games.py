@@ -121,11 +121,11 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
     slots = data.window_slots(window)
     categories = data.category_level(slots)  # no channels to count or compare
     weights = snapshot_weights(slots, data.cadence)
-    frame = data.group_frame("game", window, language=filters.language)
-    mine = frame[frame["key"] == game_id].set_index("slot").reindex(slots, fill_value=0)
+    own = data.game_frame(game_id, window, language=filters.language)
+    mine = own.set_index("slot").reindex(slots, fill_value=0)
     series = mine.reindex(gap_points(slots, window.start, window.end, data.cadence).union(slots))
     name = data.game_name(game_id)
-    metrics = group_metrics(frame[frame["key"] == game_id], weights)
+    metrics = group_metrics(own, weights)
     rows = data.channel_rows(window, game_id=game_id, language=filters.language)
     streams = pd.DataFrame(
         {
