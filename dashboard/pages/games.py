@@ -50,16 +50,21 @@ def layout(**query: Any) -> html.Div:
 
 
 def body(ctx: PageContext, game_id: str = "") -> list[Any]:
-    table = game_table(ctx.data, ctx.window, ctx.filters)
-    detail: list[Any] = []
+    """The table of every game or, with `?game=`, that game's own page (the table is one
+    click away, "All games": computing both would double a cold page's time)."""
     if game_id:
-        detail = (
-            game_detail(ctx.data, ctx.window, ctx.filters, game_id)
-            if game_id in ctx.data.games or game_id in set(table["id"])
-            else [notice(f"No game with id {game_id!r} is stored.", "warning")]
-        )
+        if game_id not in ctx.data.games:
+            return [notice(f"No game with id {game_id!r} is stored.", "warning")]
+        return [
+            html.Div(
+                game_detail(ctx.data, ctx.window, ctx.filters, game_id),
+                id="game-detail",
+                className="detail",
+            )
+        ]
+    table = game_table(ctx.data, ctx.window, ctx.filters)
     if table.empty:
-        return [*detail, notice(f"No streams match {ctx.describe()}.", "empty")]
+        return [notice(f"No streams match {ctx.describe()}.", "empty")]
     has_growth = bool(table["growth"].notna().any())
     shown = [
         c
@@ -83,7 +88,6 @@ def body(ctx: PageContext, game_id: str = "") -> list[Any]:
         for c in shown
     ]
     return [
-        html.Div(detail, id="game-detail", className="detail"),
         html.P(
             f"{len(table):,} games, {ctx.describe()}, {ctx.data.coverage(ctx.window)}. "
             f"{growth_note} Viewers per channel is left blank for games averaging fewer than "
@@ -154,7 +158,7 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
         html.P(
             [
                 f"Genre: {data.genre_of_game(game_id)}. ",
-                dcc.Link("All games", href="/games", className="back"),
+                dcc.Link("All games", href="/games" + filters.to_search(), className="back"),
             ],
             className="footnote",
         ),
