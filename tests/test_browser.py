@@ -340,6 +340,7 @@ def test_a_game_page_has_its_own_link_channels_and_history(
     dash_duo.wait_for_text_to_equal("#game-detail h2", name, timeout=TIMEOUT)
     assert "Top 5 channels" in dash_duo.find_element("#game-detail").text
     # Viewers and channels each on their own axis (channels are not drawn flat at 0).
+    dash_duo.wait_for_element("#game-detail .js-plotly-plot", timeout=TIMEOUT)
     layout = dash_duo.driver.execute_script(
         "const g = document.querySelector('#game-detail .js-plotly-plot');"
         " return [g.layout.yaxis2.overlaying, g.data.map(t => t.yaxis || 'y')];"
@@ -413,6 +414,7 @@ def test_the_streamer_page_finds_a_channel_and_its_streams(
         sum(s["viewer_count"] * weights[s["slot"]] for s in newest_session) / hours, abs=0.01
     )
     # Ranks are whole numbers on the axis.
+    dash_duo.wait_for_element("#streamer-rank .js-plotly-plot", timeout=TIMEOUT)
     axis = dash_duo.driver.execute_script(
         "const g = document.querySelector('#streamer-rank .js-plotly-plot');"
         " return [g.layout.yaxis.tickformat, g.layout.yaxis.dtick];"
@@ -433,6 +435,7 @@ def test_heat_map_subject_can_change(dash_duo: Any, app: Dash, seeded: Store) ->
     dash_duo.wait_for_element("#when-heatmap .js-plotly-plot", timeout=TIMEOUT)
     script = (
         "const g = document.querySelector('#when-heatmap .js-plotly-plot');"
+        " if (!g || !g.layout) { return ['', '', null]; }"  # between two drawings
         " return [g.layout.title.text, g.layout.xaxis.title.text, g.data[0].z];"
     )
     title, axis, market_z = dash_duo.driver.execute_script(script)
