@@ -110,8 +110,11 @@ def top_channels(rows: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
             hours_watched=("vh", "sum"),
             peak_viewers=("viewers", "max"),
         )
-        .sort_values("hours_watched", ascending=False)
     )
+    # Equal hours watched (whole viewers × half hours tie often) rank by login, so the
+    # order never depends on the order rows arrived in.
+    per = per.reset_index().sort_values(["hours_watched", "login"], ascending=[False, True])
+    per = per.set_index("login")
     per["avg_viewers"] = per["hours_watched"] / per["hours_live"].where(per["hours_live"] > 0)
     total = float(per["hours_watched"].sum())
     per["share"] = per["hours_watched"] / total if total else 0.0
