@@ -177,6 +177,7 @@ class ChatReader:
         add = self.counts.add
         newest = 0
         messages = 0
+        reconnect = False
         for line in lines:
             if not line:
                 continue
@@ -202,7 +203,8 @@ class ChatReader:
             if command == "PING":
                 self._send(session, f"PONG :{parsed.trailing or 'tmi.twitch.tv'}")
             elif command == "RECONNECT":
-                return True
+                reconnect = True  # after the stats of the lines before it are kept
+                break
             elif command in ("JOIN", "PART") and parsed.params:
                 channel = parsed.params[0].lstrip("#")
                 if parsed.prefix.partition("!")[0] == self.nick:
@@ -226,7 +228,7 @@ class ChatReader:
         self.stats.messages += messages
         if newest:
             self._skew_ms = newest - int(self._clock() * 1000)
-        return False
+        return reconnect
 
     async def _upkeep(self, session: _Session, stop: asyncio.Event) -> None:
         """Join what is wanted and part what is not, within the JOIN rate limit; note which

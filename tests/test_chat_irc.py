@@ -117,3 +117,16 @@ def test_the_fast_path_equals_the_general_parser() -> None:
     # A `target-user-id` tag before `user-id` is not taken for the chatter.
     fifth = parse_privmsg(lines[4])
     assert fifth is not None and fifth.user_id == "5"
+
+
+def test_a_reconnect_keeps_the_stats_of_the_lines_read_before_it() -> None:
+    from chat.counts import MinuteCounts
+    from chat.reader import ChatReader, _Session
+
+    reader = ChatReader("irc://127.0.0.1:1", MinuteCounts(lambda *_: "free"))
+    session = _Session(writer=None)  # type: ignore[arg-type]  # nothing is sent back
+    batch = [DOCS_PRIVMSG, DOCS_PRIVMSG, ":tmi.twitch.tv RECONNECT"]
+    assert reader._handle(batch, session) is True
+    assert reader.stats.messages == 2
+    assert reader._handle([DOCS_PRIVMSG], session) is False
+    assert reader.stats.messages == 3
