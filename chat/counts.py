@@ -4,6 +4,10 @@ A minute is the minute of the message's `tmi-sent-ts` (Twitch's clock), so count
 depend on when the reader happened to receive a line, and a reconnect in the middle of a
 minute adds to the same minute. Chatters are counted by user id inside the minute and
 only the count leaves the process: no chatter id or message text is kept.
+
+Channels followed for highlights (`MinuteCounts.by_second`) also get per-second counts of
+messages, laughter/hype emote uses and shouted (mostly capital) messages: the chat
+features of `highlights.features`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,26 @@ from typing import Any
 from chat.irc import ChatMessage
 
 MINUTE_MS = 60_000
+# Emotes a chat spams when something happens on stream: laughter, awe, hype.
+HYPE_EMOTE_NAMES = frozenset(
+    {
+        "PogChamp", "Pog", "PogU", "POGGERS", "PogBones", "LUL", "LULW", "KEKW", "OMEGALUL",
+        "Kreygasm", "SwiftRage", "monkaS", "HYPERS", "KomodoHype", "EZ", "Clap", "WutFace",
+    }
+)  # fmt: skip
+SHOUT_MIN_LETTERS = 4
+SHOUT_UPPER_SHARE = 0.7
+
+
+def shouted(text: str, emote_words: frozenset[str] | set[str]) -> bool:
+    """Mostly capitals, emote names left out ("LETS GOOO" yes, "LUL gg" no)."""
+    letters = [c for word in text.split() if word not in emote_words for c in word if c.isalpha()]
+    if len(letters) < SHOUT_MIN_LETTERS:
+        return False
+    return sum(c.isupper() for c in letters) >= SHOUT_UPPER_SHARE * len(letters)
+
+
+SECOND_FIELDS = ("messages", "hype", "shouted")
 
 # `kind_of(emote_id, channel)` → "free" or "paid"
 EmoteKind = Callable[[str, str], str]
@@ -39,6 +63,8 @@ class ChannelMinute:
     free_emotes: Counter[str] = field(default_factory=Counter)
     paid_emotes: Counter[str] = field(default_factory=Counter)
     topics: dict[str, TopicCounts] = field(default_factory=dict)
+    # For channels followed for highlights: [messages, hype emote uses, shouted] × 60 s
+    seconds: list[list[int]] | None = None
 
     def as_entry(self, channel: str) -> dict[str, object]:
         """The channel's entry of a `chat_minutes` document."""
@@ -57,6 +83,11 @@ class ChannelMinute:
                 topic: {"messages": counts.messages, "emotes": dict(counts.emotes)}
                 for topic, counts in self.topics.items()
             },
+            **(
+                {"seconds": dict(zip(SECOND_FIELDS, self.seconds, strict=True))}
+                if self.seconds
+                else {}
+            ),
         }
 
 
@@ -71,6 +102,7 @@ class MinuteCounts:
         self.joined: dict[int, set[str]] = {}
         self.emote_names: dict[str, str] = {}
         self.messages = 0
+        self.by_second: set[str] = set()  # channels counted per second as well
         # Minutes before this are stored and forgotten; a line for one of them is late.
         self.closed_before = 0
         self.late = 0
@@ -87,7 +119,11 @@ class MinuteCounts:
         counts = channels.get(message.channel)
         if counts is None:
             counts = channels[message.channel] = ChannelMinute(room_id=message.room_id)
+            if message.channel in self.by_second:
+                counts.seconds = [[0] * 60 for _ in SECOND_FIELDS]
         counts.messages += 1
+        if counts.seconds is not None:
+            self._add_second(counts.seconds, message)
         counts.chatters.add(message.user_id)
         if message.subscriber:
             counts.subscriber_messages += 1
@@ -115,6 +151,17 @@ class MinuteCounts:
         self.messages += 1
         return minute
 
+    @staticmethod
+    def _add_second(seconds: list[list[int]], message: ChatMessage) -> None:
+        second = message.sent_ms % MINUTE_MS // 1000
+        names = {name for _, name in message.emote_names}
+        seconds[0][second] += 1
+        uses = dict(message.emotes)
+        seconds[1][second] += sum(
+            uses.get(i, 1) for i, name in message.emote_names if name in HYPE_EMOTE_NAMES
+        )
+        seconds[2][second] += shouted(message.text, names)
+
     def listening(self, minute: int, channels: Iterable[str]) -> None:
         """Record that these channels were joined during `minute`."""
         if minute < self.closed_before:
@@ -125,7 +172,12 @@ class MinuteCounts:
         """Every channel listened to in `minute`, silent ones with zero counts."""
         counted = self.minutes.get(minute, {})
         names = sorted(self.joined.get(minute, set()) | counted.keys())
-        return [counted.get(name, ChannelMinute()).as_entry(name) for name in names]
+        return [(counted.get(name) or self._silent(name)).as_entry(name) for name in names]
+
+    def _silent(self, channel: str) -> ChannelMinute:
+        if channel in self.by_second:
+            return ChannelMinute(seconds=[[0] * 60 for _ in SECOND_FIELDS])
+        return ChannelMinute()
 
     def open_minutes(self) -> list[int]:
         return sorted(self.minutes.keys() | self.joined.keys())
@@ -147,6 +199,15 @@ def add_entries(base: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, A
             total[name] = mine + value
         elif name in ("free_emotes", "paid_emotes"):
             total[name] = dict(Counter(mine or {}) + Counter(value))
+        elif name == "seconds":
+            total[name] = (
+                {
+                    key: [a + b for a, b in zip(mine.get(key, [0] * 60), values, strict=True)]
+                    for key, values in value.items()
+                }
+                if mine
+                else value
+            )
         elif name == "topics":
             topics = {k: dict(v) for k, v in (mine or {}).items()}
             for topic, counts in value.items():

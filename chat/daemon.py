@@ -1,5 +1,6 @@
-"""The chat daemon: follows the newest snapshot's top channels, reads their chat, writes
-per-minute counts every few seconds and, on shard 0, the chat rollups of each slot."""
+"""The chat daemon: follows the newest snapshot's top channels (and those followed for
+highlights, counted per second too), reads their chat, writes per-minute counts every few
+seconds and, on shard 0, the chat rollups of each slot."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ class ChatDaemon:
         self.write_failures = 0
 
     def _snapshot_channels(self) -> list[str]:
-        _, logins = self.store.newest_snapshot_channels(self.settings.chat_channels)
+        limit = max(self.settings.chat_channels, self.settings.highlight_top)
+        _, logins = self.store.newest_snapshot_channels(limit)
         return logins
 
     def mine(self, logins: list[str]) -> list[str]:
@@ -109,7 +111,13 @@ class ChatDaemon:
 
     def follow(self) -> None:
         """Join the newest snapshot's top channels of this shard; refresh stale emote lists."""
-        wanted = self.mine(self._channels())
+        top = self._channels()
+        highlights = self.mine(
+            [*self.settings.followed_channels, *top[: self.settings.highlight_top]]
+        )
+        wanted = self.mine(top[: self.settings.chat_channels])
+        wanted += [c for c in highlights if c not in set(wanted)]
+        self.counts.by_second = set(highlights)
         self.reader.follow(wanted)
         rooms = self.reader.room_ids
         stale = [c for c in self.catalogue.stale(wanted) if c == "" or c in rooms]

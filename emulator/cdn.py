@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zlib
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, Response, redirect
+from flask import Flask, Response, redirect, request
 from PIL import Image, ImageDraw
 from werkzeug.wrappers import Response as BaseResponse
 
 from emulator.catalogue import IGDB_GENRES
+from emulator.moments import AUDIO_RATE, CONFIGS, MomentSchedule
 from emulator.state import EmulatorState
 
 _PREVIEW = re.compile(r"^live_user_(?P<login>[a-z0-9_]+)-(?P<w>\d{1,4})x(?P<h>\d{1,4})\.jpg$")
@@ -49,29 +52,50 @@ def drawn_frame(seed_text: str, width: int, height: int) -> bytes:
     return _jpeg(image)
 
 
-CLIP_SEGMENTS = 3
+SEGMENT_SECONDS = 2
 CLIP_FPS = 4
+CLIP_SIZE = (320, 180)
+STILL_SIZE = (356, 200)  # the picture drifts over a still a little larger than the clip
+PTS_WRAP_SEGMENTS = 1 << 12  # MPEG-TS timestamps are 33-bit: number segments modulo this
 
 
-@lru_cache(maxsize=64)
-def clip_segment(still_jpeg: bytes, number: int) -> bytes:
-    """Two seconds of H.264 in MPEG-TS: the still frame panning, a keyframe every second."""
+@lru_cache(maxsize=256)
+def clip_segment(still_jpeg: bytes, login: str, number: int, schedule: MomentSchedule) -> bytes:
+    """Two seconds (`number` × 2 s since the epoch) of H.264 + AAC in MPEG-TS: the still,
+    drifting, with the channel's planted moments in its picture and sound."""
     import av  # optional: only the clip endpoints need PyAV
     import numpy as np
 
     with Image.open(io.BytesIO(still_jpeg)) as image:
-        still = np.asarray(image.convert("RGB"))
+        still = np.asarray(image.convert("RGB").resize(STILL_SIZE))
+    start = number * SEGMENT_SECONDS
+    frames = schedule.frames(login, still, start, SEGMENT_SECONDS * CLIP_FPS, CLIP_FPS)
+    sound = schedule.audio(login, start, SEGMENT_SECONDS)
+    offset = number % PTS_WRAP_SEGMENTS
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mpegts") as container:
-        stream = container.add_stream("libx264", rate=CLIP_FPS)
-        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
-        stream.options = {"preset": "ultrafast", "g": str(CLIP_FPS)}
-        for i in range(2 * CLIP_FPS):
-            offset = (number * 2 * CLIP_FPS + i) % 16
-            frame = still[offset : offset + 180, offset * 2 : offset * 2 + 320]
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame.copy(), format="rgb24")):
+        video = container.add_stream("libx264", rate=CLIP_FPS)
+        video.width, video.height, video.pix_fmt = *CLIP_SIZE, "yuv420p"
+        video.options = {"preset": "ultrafast", "g": str(CLIP_FPS)}
+        audio = container.add_stream("aac", rate=AUDIO_RATE, layout="mono")
+        for i, picture in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(picture[: CLIP_SIZE[1], : CLIP_SIZE[0]]), format="rgb24"
+            )
+            frame.pts = offset * SEGMENT_SECONDS * CLIP_FPS + i
+            for packet in video.encode(frame):
                 container.mux(packet)
-        for packet in stream.encode():
+        for packet in video.encode():
+            container.mux(packet)
+        chunk = 1024
+        for i in range(0, sound.size, chunk):
+            samples = sound[i : i + chunk].reshape(1, -1)
+            piece = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+            piece.sample_rate = AUDIO_RATE
+            piece.pts = offset * SEGMENT_SECONDS * AUDIO_RATE + i
+            for packet in audio.encode(piece):
+                container.mux(packet)
+        for packet in audio.encode():
             container.mux(packet)
     return buffer.getvalue()
 
@@ -146,31 +170,42 @@ def register(app: Flask, state: EmulatorState) -> None:
             body = drawn_frame(f"{live['game_id']}:{login}", width, height)
         return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "max-age=300"})
 
+    schedule = MomentSchedule(CONFIGS[state.settings.moments], state.settings.seed)
+
+    def clip_now() -> float:
+        return time.time() + state.settings.clock_offset_seconds
+
     @app.get("/hls/<login>/index.m3u8")
     def hls_playlist(login: str) -> Response:
-        """A short HLS clip of a live channel (its frame, gently panning), for the
-        scheduler's optional streamlink + PyAV sampling: `hls://<emulator>/hls/<login>/…`."""
+        """The last `seconds` (default 6, at most 120) of a live channel as an HLS clip,
+        for streamlink + PyAV: `hls://<emulator>/hls/<login>/index.m3u8?seconds=30`. Its
+        segments are numbered from the epoch, so a segment is the same on every request."""
         if not any(r["user_login"] == login for r in state.source.table().records):
             return Response("offline", status=404)
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2"]
-        lines += ["#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
-        for number in range(CLIP_SEGMENTS):
-            lines += ["#EXTINF:2.0,", f"seg{number}.ts"]
+        seconds = min(max(request.args.get("seconds", 6, type=int) or 6, 2), 120)
+        last = int(clip_now() // SEGMENT_SECONDS)
+        first = last - max(1, seconds // SEGMENT_SECONDS)
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}"]
+        lines += [f"#EXT-X-MEDIA-SEQUENCE:{first}", "#EXT-X-PLAYLIST-TYPE:VOD"]
+        for number in range(first, last):
+            when = datetime.fromtimestamp(number * SEGMENT_SECONDS, UTC)
+            lines += [f"#EXT-X-PROGRAM-DATE-TIME:{when.isoformat(timespec='milliseconds')}"]
+            lines += [f"#EXTINF:{SEGMENT_SECONDS:.1f},", f"seg{number}.ts"]
         lines.append("#EXT-X-ENDLIST")
         return Response("\n".join(lines) + "\n", mimetype="application/vnd.apple.mpegurl")
 
     @app.get("/hls/<login>/seg<int:number>.ts")
     def hls_segment(login: str, number: int) -> Response:
         live = next((r for r in state.source.table().records if r["user_login"] == login), None)
-        if live is None or not 0 <= number < CLIP_SEGMENTS:
+        if live is None or number * SEGMENT_SECONDS > clip_now():
             return Response("not found", status=404)
         path = library.frame(live["game_id"], login)
         still = (
-            frame_from_dir(path, 352, 198)
+            frame_from_dir(path, *STILL_SIZE)
             if path is not None
-            else drawn_frame(f"{live['game_id']}:{login}", 352, 198)
+            else drawn_frame(f"{live['game_id']}:{login}", *STILL_SIZE)
         )
-        return Response(clip_segment(still, number), mimetype="video/mp2t")
+        return Response(clip_segment(still, login, number, schedule), mimetype="video/mp2t")
 
     @app.get("/cdn/ttv-static/<name>")
     def static_placeholder(name: str) -> Response:

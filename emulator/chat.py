@@ -4,8 +4,9 @@ Live channels chat at a rate that grows with their viewers (0.5 × viewers^0.9 m
 minute, times `EMULATOR_CHAT_RATE_SCALE`), so the market's heavy audience tail is a heavy
 chat tail. Chatters come from a per-channel pool (a few very active, most quiet);
 subscribers use their channel's paid emotes, everyone uses the free global ones, each set
-in Zipf-like order. A channel now and then has a hype moment (five times the rate, mostly
-hype emotes). Faults: `RECONNECT` followed by a close, at a set rate or on demand, and
+in Zipf-like order. A channel's planted moments (`emulator.moments`, the same ones its HLS
+clips show) raise its rate, with laughter/hype emotes and shouting for a highlight and
+plain hellos for a raid. Faults: `RECONNECT` followed by a close, at a set rate or on demand, and
 readers that fall too far behind are cut off, as Twitch does.
 
 Every line written is counted in a ledger per channel and minute of its `tmi-sent-ts`,
@@ -30,15 +31,16 @@ import numpy as np
 from emulator.config import EmulatorSettings
 from emulator.emotes import GLOBAL_EMOTES, HYPE_EMOTES, ChannelEmote, channel_emotes
 from emulator.market import Market
+from emulator.moments import CONFIGS, MomentSchedule
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.05
 BODIES_PER_CHANNEL = 200
-HYPE_WINDOW_SECONDS = 30
-HYPE_SHARE = 0.03
 MAX_BUFFER_BYTES = 64 << 20  # a reader this far behind (seconds of a busy channel set) is cut off
 MINUTE_MS = 60_000
+Mood = tuple[float, float]  # (share of hype messages, share shouted)
+CALM: Mood = (0.0, 0.0)
 _WORDS = (
     "gg", "lol", "nice", "what", "no way", "let's go", "hi chat", "this game", "clip it",
     "so good", "omg", "wp", "first time here", "same", "he's cracked", "true", "unlucky",
@@ -58,6 +60,7 @@ class Body:
     free_uses: int
     paid_uses: int
     uses: tuple[tuple[str, int], ...]
+    shouted_text: str  # the same message in capitals (emote names as they are)
 
 
 @dataclass
@@ -125,6 +128,7 @@ class _Channel:
                 ranges.setdefault(emote_id, []).append(f"{len(text)}-{len(text) + len(word) - 1}")
             text += word
         uses = tuple((emote_id, len(spans)) for emote_id, spans in ranges.items())
+        shouted = " ".join(w if e else w.upper() for w, e in parts)
         return Body(
             text=text,
             emotes_tag="/".join(f"{e}:{','.join(spans)}" for e, spans in ranges.items()),
@@ -133,11 +137,8 @@ class _Channel:
             free_uses=sum(n for e, n in uses if not paid_of[e]),
             paid_uses=sum(n for e, n in uses if paid_of[e]),
             uses=uses,
+            shouted_text=shouted,
         )
-
-    def hyped(self, now: float) -> bool:
-        window = int(now // HYPE_WINDOW_SECONDS)
-        return random.Random(self.index * 7_919 + window).random() < HYPE_SHARE
 
 
 class _Connection:
@@ -172,6 +173,7 @@ class ChatServer:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._rng = random.Random(settings.seed)
+        self.schedule = MomentSchedule(CONFIGS[settings.moments], settings.seed)
 
     # control (called from other threads)
     def start(self) -> ChatServer:
@@ -382,13 +384,13 @@ class ChatServer:
             count = int(viewers[channel.index])
             if count < 0:
                 continue  # offline channels are silent
-            hyped = channel.hyped(now)
-            per_minute = 0.5 * max(count, 1) ** 0.9 * scale * (5.0 if hyped else 1.0)
+            factor, hype, shout = self.schedule.chat_at(login, now)
+            per_minute = 0.5 * max(count, 1) ** 0.9 * scale * factor
             channel.carry += per_minute * elapsed / 60.0
             n = int(channel.carry)
             channel.carry -= n
             if n:
-                self._emit(channel, connections, n, hyped, sent_ms, minute)
+                self._emit(channel, connections, n, (hype, shout), sent_ms, minute)
 
     def sample_lines(self, login: str, count: int, sent_ms: int) -> list[str]:
         """`count` lines of a channel's chat as the server would write them (benchmarks),
@@ -397,25 +399,26 @@ class ChatServer:
         if index is None:
             raise KeyError(login)
         channel = _Channel(self.market, index, self.settings.seed)
-        return self._render(channel, count, False, sent_ms, LedgerEntry())[0]
+        return self._render(channel, count, CALM, sent_ms, LedgerEntry())[0]
 
     def _render(
-        self, channel: _Channel, n: int, hyped: bool, sent_ms: int, entry: LedgerEntry
+        self, channel: _Channel, n: int, mood: Mood, sent_ms: int, entry: LedgerEntry
     ) -> tuple[list[str], list[str]]:
-        """`n` tagged and untagged lines, counted into `entry`."""
+        """`n` tagged and untagged lines, counted into `entry`; `mood` is the share of
+        hype messages and of shouted ones."""
         rng = channel.rng
         chatters = rng.choices(range(len(channel.chatter_ids)), channel.chatter_weights, k=n)
-        pool = channel.hype if hyped else channel.normal
-        half = len(pool) // 2
+        hype_share, shout_share = mood
         tagged: list[str] = []
         plain: list[str] = []
         for chatter in chatters:
             subscribed = channel.chatter_subscribed[chatter]
+            pool = channel.hype if rng.random() < hype_share else channel.normal
+            half = len(pool) // 2
             body = pool[rng.randrange(half) + (half if subscribed else 0)]
+            text = body.shouted_text if rng.random() < shout_share else body.text
             user = channel.chatter_ids[chatter]
-            message = (
-                f":u{user}!u{user}@u{user}.tmi.twitch.tv PRIVMSG #{channel.login} :{body.text}"
-            )
+            message = f":u{user}!u{user}@u{user}.tmi.twitch.tv PRIVMSG #{channel.login} :{text}"
             plain.append(message)
             tagged.append(
                 f"@badge-info=;badges={'subscriber/12' if subscribed else ''};"
@@ -439,7 +442,7 @@ class ChatServer:
         channel: _Channel,
         connections: list[_Connection],
         n: int,
-        hyped: bool,
+        mood: Mood,
         sent_ms: int,
         minute: int,
     ) -> None:
@@ -450,7 +453,7 @@ class ChatServer:
             entry = self.ledger.get((channel.login, minute))
             if entry is None:
                 entry = self.ledger[(channel.login, minute)] = LedgerEntry()
-            tagged, plain = self._render(channel, n, hyped, sent_ms, entry)
+            tagged, plain = self._render(channel, n, mood, sent_ms, entry)
         # The ledger counts the lines once: every joined connection gets the same lines.
         payloads = {True: ("\r\n".join(tagged) + "\r\n").encode()}
         for connection in connections:

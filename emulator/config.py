@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,9 @@ class EmulatorSettings(BaseSettings):
 
     # Thumbnails: JPEGs from `<frames_dir>/<genre>/<game>/*.jpg|png` when set, else drawn
     frames_dir: Path | None = None
+
+    # Planted highlight moments in clips and chat (`emulator.moments`): train, heldout, demo
+    moments: Literal["train", "heldout", "demo"] = "train"
 
     # Chat: an IRC server on `chat_port` (0 picks a free one) over the simulated market
     chat_enabled: bool = True

@@ -1,70 +1,17 @@
 """Frames from a few seconds of a live stream: streamlink reads it, PyAV decodes it.
 
 Optional (`CLIP_FRAMES` > 0): a thumbnail is one frame every few minutes; a short clip gives
-K frames spread over it, as the seed projects sampled segments. Only the lowest rendition
-is read. Let PyAV probe the container: Twitch serves both MPEG-TS and fragmented MP4.
+K frames spread over it, as the seed projects sampled segments. Let PyAV probe the
+container: Twitch serves both MPEG-TS and fragmented MP4.
 """
 
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable
 
-from streamlink.exceptions import NoPluginError, PluginError, StreamError
-from streamlink.session.session import Streamlink
+from twitch_client.clips import ClipUnavailable, read_clip
 
-CHUNK = 64 * 1024
-
-
-class ClipUnavailable(Exception):
-    """No frames from this stream's clip; `reason` says why."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-
-
-def read_clip(
-    url: str,
-    seconds: float,
-    *,
-    quality: str = "worst",
-    max_bytes: int = 8 * 1024 * 1024,
-    session: Streamlink | None = None,
-    clock: Callable[[], float] = time.monotonic,
-) -> bytes:
-    """About `seconds` of the stream's bytes (less if it ends first)."""
-    streamlink = session or Streamlink(options={"stream-timeout": 20})
-    try:
-        streams = streamlink.streams(url)
-    except NoPluginError as error:
-        raise ClipUnavailable("no plugin", url) from error
-    except PluginError as error:
-        raise ClipUnavailable("plugin error", str(error)) from error
-    if not streams:
-        raise ClipUnavailable("offline")
-    stream = streams.get(quality) or streams.get("worst") or next(iter(streams.values()))
-    try:
-        reader = stream.open()
-    except StreamError as error:
-        raise ClipUnavailable("stream error", str(error)) from error
-    data = bytearray()
-    deadline = clock() + seconds
-    try:
-        while clock() < deadline and len(data) < max_bytes:
-            chunk = reader.read(CHUNK)
-            if not chunk:
-                break
-            data += chunk
-    except OSError as error:  # streamlink's read timeout
-        if not data:
-            raise ClipUnavailable("read timeout", str(error)) from error
-    finally:
-        reader.close()
-    if not data:
-        raise ClipUnavailable("empty")
-    return bytes(data)
+__all__ = ["ClipUnavailable", "frames_from_clip", "read_clip"]
 
 
 def frames_from_clip(data: bytes, count: int, width: int, height: int) -> list[bytes]:

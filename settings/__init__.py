@@ -141,6 +141,18 @@ class Settings(BaseSettings):
     chat_minutes_retention_days: float = Field(default=7.0, gt=0)
     chat_max_pending_minutes: int = Field(default=180, ge=1)  # then spooled to disk
 
+    # Highlights (`python -m highlights run`): these channels (comma-separated logins) and
+    # the newest snapshot's top N get a clip read every few minutes and scored; the chat
+    # reader counts their chat per second for it.
+    highlight_channels: str = ""
+    highlight_top: int = Field(default=0, ge=0)
+    highlight_clip_seconds: int = Field(default=60, ge=10, le=120)
+    highlight_every_minutes: float = Field(default=10.0, gt=0)
+    highlight_model_dir: Path = Path("models/highlights")
+    # How far behind real time the last second of a clip is (Twitch: a few seconds)
+    highlight_latency_seconds: float = Field(default=0.0, ge=0)
+    highlight_clip_url_template: str = ""
+
     # HTTP behaviour
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     http_max_attempts: int = Field(default=8, ge=1)
@@ -264,6 +276,21 @@ class Settings(BaseSettings):
             return self.clip_url_template
         if self.uses_emulator:
             return "hls://" + self.emulator_url.rstrip("/") + "/hls/{login}/index.m3u8"
+        return "https://www.twitch.tv/{login}"
+
+    @property
+    def followed_channels(self) -> tuple[str, ...]:
+        """The logins of HIGHLIGHT_CHANNELS, lower-cased."""
+        return tuple(p.strip().lower() for p in self.highlight_channels.split(",") if p.strip())
+
+    @property
+    def highlight_clip_url(self) -> str:
+        """Where streamlink reads a clip for highlights (`{login}`, `{seconds}` replaced)."""
+        if self.highlight_clip_url_template:
+            return self.highlight_clip_url_template
+        if self.uses_emulator:
+            base = "hls://" + self.emulator_url.rstrip("/")
+            return base + "/hls/{login}/index.m3u8?seconds={seconds}"
         return "https://www.twitch.tv/{login}"
 
     @property

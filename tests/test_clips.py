@@ -12,9 +12,10 @@ from PIL import Image
 
 from conftest import FROZEN_AT, SAMPLE_FRAMES, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
-from scheduler.clips import ClipUnavailable, frames_from_clip, read_clip
+from scheduler.clips import frames_from_clip
 from store import schema
 from store.frames import FrameStore
+from twitch_client.clips import ClipUnavailable, read_clip
 
 pytestmark = pytest.mark.integration
 SLOT = FROZEN_AT

@@ -1,0 +1,1 @@
+"""Highlight moments of live streams from their sound, picture and chat (docs/highlights.md)."""

@@ -1,0 +1,171 @@
+"""`python -m highlights train | evaluate | detect | run`: highlight moments of live streams.
+
+`train` and `evaluate` read labelled clips (`python -m emulator.labelled_clips` writes
+them; docs/highlights.md has the format). `detect` scores one clip of each followed
+channel now; `run` does so every HIGHLIGHT_EVERY_MINUTES. Settings: HIGHLIGHT_* in
+`.env.example`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from highlights.dataset import DatasetError, load_folder
+from highlights.model import HighlightModel, ModelError, evaluate, train
+from settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("highlights")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m highlights", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    fit = commands.add_parser("train", help="fit the cheer classifier and the meta-models")
+    fit.add_argument("--data", type=Path, required=True, help="a folder of labelled clips (.npz)")
+    fit.add_argument("--out", type=Path, help="model folder (default HIGHLIGHT_MODEL_DIR)")
+    fit.add_argument("--seed", type=int, default=7)
+    score = commands.add_parser(
+        "evaluate", help="score a model on labelled clips: ROC-AUC, PR-AUC, F1, per family"
+    )
+    score.add_argument("--data", type=Path, required=True, help="a folder of labelled clips")
+    score.add_argument("--model", type=Path, help="model folder (default HIGHLIGHT_MODEL_DIR)")
+    detect = commands.add_parser("detect", help="score a clip of each channel now and store it")
+    detect.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        help="a login (repeatable); default HIGHLIGHT_CHANNELS and the top HIGHLIGHT_TOP",
+    )
+    detect.add_argument("--model", type=Path, help="model folder (default HIGHLIGHT_MODEL_DIR)")
+    run = commands.add_parser("run", help="detect every HIGHLIGHT_EVERY_MINUTES until stopped")
+    run.add_argument("--model", type=Path, help="model folder (default HIGHLIGHT_MODEL_DIR)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"bad setting: {problem}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    try:
+        if args.command == "train":
+            return _train(args, settings)
+        model = HighlightModel.load(args.model or settings.highlight_model_dir)
+        if args.command == "evaluate":
+            dataset = load_folder(args.data)
+            result = {
+                "data": str(args.data),
+                "clips": len(dataset.clips),
+                "skipped": dataset.skipped,
+                "scores": evaluate(model, dataset.clips),
+                "seed_figures": model.card.get("seed_figures", {}),
+            }
+            print(json.dumps(result, indent=2))
+            return 0
+        if args.command == "detect":
+            for line in detect_once(settings, model, args.channel):
+                print(json.dumps(line))
+            return 0
+        return _run(settings, model)
+    except (DatasetError, ModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = load_folder(args.data)
+    model = train(dataset.clips, seed=args.seed)
+    model.card["trained_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    model.card["data"] = {"folder": str(args.data), "skipped": dataset.skipped}
+    out = args.out or settings.highlight_model_dir
+    model.save(out)
+    validation = model.card["validation"]["all"]
+    print(json.dumps({"model": str(out), "validation": validation}))
+    return 0
+
+
+def detect_once(
+    settings: Settings, model: HighlightModel, channels: list[str]
+) -> list[dict[str, object]]:
+    """Score one clip of each channel (given, else followed and top); one line each."""
+    from highlights.detect import ChannelGame, Detector
+    from store import Store
+    from store.chat import shard_label
+    from store.highlights import HighlightStore, newest_channel_games
+
+    store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
+    try:
+        known = newest_channel_games(store.db, max(settings.chat_channels, settings.highlight_top))
+        logins = channels or [*settings.followed_channels, *list(known)[: settings.highlight_top]]
+        detector = Detector(
+            model,
+            HighlightStore(store.db),
+            settings.highlight_clip_url,
+            settings.highlight_clip_seconds,
+            [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)],
+            latency_seconds=settings.highlight_latency_seconds,
+        )
+        unique = list(dict.fromkeys(login.lower() for login in logins))
+        with ThreadPoolExecutor(max_workers=8) as pool:  # reading a clip waits on the network
+            results = list(
+                pool.map(lambda c: detector.detect(c, ChannelGame(**known.get(c, {}))), unique)
+            )
+    finally:
+        store.close()
+    return [
+        {
+            "channel": r.login,
+            "status": r.status,
+            "windows": r.windows,
+            "moments": r.moments,
+            "problems": dict(r.problems or {}),
+        }
+        for r in results
+    ]
+
+
+def _run(settings: Settings, model: HighlightModel) -> int:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone=UTC)
+
+    def job() -> None:
+        lines = detect_once(settings, model, [])
+        stored = sum(1 for line in lines if line["status"] == "stored")
+        moments = sum(int(str(line["moments"])) for line in lines)
+        log.info("highlights: %d of %d clips stored, %d moments", stored, len(lines), moments)
+
+    scheduler.add_job(
+        job,
+        "interval",
+        minutes=settings.highlight_every_minutes,
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+    )
+    log.info(
+        "highlights every %g minutes: %s and the top %d",
+        settings.highlight_every_minutes,
+        ", ".join(settings.followed_channels) or "no followed channels",
+        settings.highlight_top,
+    )
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

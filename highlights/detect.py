@@ -1,0 +1,145 @@
+"""Detection: read a clip of a live channel, score its windows, store windows and moments.
+
+A clip that cannot be had (offline, unreadable, no picture) is recorded in
+`highlight_failures` with its reason. A clip that ends early (the stream went offline
+mid-clip) or lacks a signal (no, silent or corrupt audio; no chat counts) is still scored
+on what it has, and the clip's `problems` say what was missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from highlights.decode import ClipUndecodable, decode_clip
+from highlights.features import CHAT_LAG_SECONDS, FEATURES, WINDOW_SECONDS, clip_features
+from highlights.model import HighlightModel
+from store.highlights import HighlightStore
+from twitch_client.clips import ClipUnavailable, read_clip
+
+log = logging.getLogger(__name__)
+
+TOP_FEATURES = 3
+
+
+@dataclass(frozen=True)
+class ChannelGame:
+    game_id: str = ""
+    game_name: str = ""
+    genre: str = ""
+
+
+@dataclass(frozen=True)
+class DetectResult:
+    login: str
+    status: str  # "stored" or the failure's reason
+    windows: int = 0
+    moments: int = 0
+    problems: Mapping[str, str] | None = None
+
+
+def moments_of(
+    model: HighlightModel, start: datetime, probabilities: np.ndarray, rows: np.ndarray
+) -> list[dict[str, Any]]:
+    """Windows at or over the model's threshold, each with its strongest reasons."""
+    main = model.main
+    contributions = main.contributions(rows)
+    moments = []
+    for i in np.flatnonzero(probabilities >= main.threshold):
+        order = np.argsort(-contributions[i])[:TOP_FEATURES]
+        moments.append(
+            {
+                "time": datetime.fromtimestamp(start.timestamp() + i * WINDOW_SECONDS, UTC),
+                "window": int(i),
+                "probability": round(float(probabilities[i]), 4),
+                "top_features": [
+                    {
+                        "feature": main.features[j],
+                        "contribution": round(float(contributions[i, j]), 3),
+                    }
+                    for j in order
+                    if contributions[i, j] > 0
+                ],
+            }
+        )
+    return moments
+
+
+class Detector:
+    def __init__(
+        self,
+        model: HighlightModel,
+        store: HighlightStore,
+        clip_url: str,
+        clip_seconds: int,
+        shards: Sequence[str],
+        *,
+        latency_seconds: float = 0.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.model = model
+        self.store = store
+        self.clip_url = clip_url
+        self.clip_seconds = clip_seconds
+        self.shards = list(shards)
+        self.latency_seconds = latency_seconds
+        self.clock = clock
+
+    def detect(self, login: str, game: ChannelGame | None = None) -> DetectResult:
+        asked_at = datetime.fromtimestamp(self.clock(), UTC)
+        url = self.clip_url.format(login=login, seconds=self.clip_seconds)
+        try:
+            data = read_clip(url, self.clip_seconds + 10)
+            decoded = decode_clip(data)
+        except (ClipUnavailable, ClipUndecodable) as error:
+            self.store.record_failure(login, asked_at, error.reason, str(error))
+            return DetectResult(login, error.reason)
+        windows = int(decoded.seconds // WINDOW_SECONDS)
+        if windows == 0:
+            reason = f"too short ({decoded.seconds:.1f} s)"
+            self.store.record_failure(login, asked_at, reason)
+            return DetectResult(login, reason)
+        end = self.clock() - self.latency_seconds
+        start = datetime.fromtimestamp(math.floor(end - decoded.seconds), UTC)
+        problems = dict(decoded.problems)
+        if decoded.seconds < self.clip_seconds - 2 * WINDOW_SECONDS / 5:
+            problems["clip"] = f"ended early: {decoded.seconds:.0f} of {self.clip_seconds} s"
+        chat = self.store.chat_seconds(
+            login, start, windows * int(WINDOW_SECONDS) + CHAT_LAG_SECONDS, self.shards
+        )
+        audio = None if "audio" in problems and decoded.audio is None else decoded.audio
+        features = clip_features(
+            audio, decoded.frames, decoded.fps, chat, windows, self.model.cheer_probabilities
+        )
+        for family, reason in features.missing.items():
+            problems.setdefault(family, reason)
+        probabilities = self.model.main.probabilities(features.values)
+        moments = moments_of(self.model, start, probabilities, features.values)
+        game = game or ChannelGame()
+        self.store.write_clip(
+            login,
+            {
+                "start": start,
+                "seconds": windows * WINDOW_SECONDS,
+                "window_seconds": WINDOW_SECONDS,
+                "game_id": game.game_id,
+                "game_name": game.game_name,
+                "genre": game.genre,
+                "probabilities": [round(float(p), 4) for p in probabilities],
+                "features": {
+                    name: [round(float(v), 3) for v in features.values[:, i]]
+                    for i, name in enumerate(FEATURES)
+                },
+                "moments": moments,
+                "problems": problems,
+                "model": self.model.card.get("trained_at", ""),
+            },
+        )
+        return DetectResult(login, "stored", windows, len(moments), problems)

@@ -1,0 +1,158 @@
+"""Highlight moments: each analysed clip's window probabilities and moments, per channel
+and day, a per-day index of every clip by game (for "moments per stream-hour"), and the
+clips that could not be analysed. Readers fetch by `_id` only (FerretDB v1 filters nothing
+else without decoding a whole collection); docs/schema.md documents every field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from pymongo.database import Database
+
+from store import schema
+from store.chat import CHAT_MINUTES, MINUTE, minute_id
+from store.history import day_key, day_of
+from store.mongo import translate_errors
+
+HIGHLIGHT_WINDOWS = "highlight_windows"
+HIGHLIGHT_GAMES = "highlight_games"
+HIGHLIGHT_FAILURES = "highlight_failures"
+SECOND_FIELDS = ("messages", "hype", "shouted")
+
+Document = dict[str, Any]
+
+
+def windows_id(day: datetime, login: str) -> str:
+    return f"{day_key(day)}/{login}"
+
+
+def clip_key(login: str, start: datetime) -> str:
+    return f"{login}@{int(start.timestamp())}"
+
+
+class HighlightStore:
+    """Reads and writes the highlight collections of one database."""
+
+    def __init__(self, db: Database[Document]) -> None:
+        self.db = db
+
+    def write_clip(self, login: str, clip: Mapping[str, Any]) -> None:
+        """One analysed clip (`start`, `seconds`, `game_id`, `probabilities`, `moments`…)
+        into its channel's day and the day's index; writing it again replaces it."""
+        start: datetime = clip["start"]
+        day = day_of(start)
+        epoch = str(int(start.timestamp()))
+        summary = {
+            "login": login,
+            "game_id": clip.get("game_id", ""),
+            "game_name": clip.get("game_name", ""),
+            "genre": clip.get("genre", ""),
+            "seconds": clip["seconds"],
+            "moments": len(clip["moments"]),
+        }
+        with translate_errors(f"writing highlights of {login}"):
+            self.db[HIGHLIGHT_WINDOWS].update_one(
+                {"_id": windows_id(day, login)},
+                {
+                    "$set": {
+                        f"clips.{epoch}": dict(clip),
+                        "day": day,
+                        "login": login,
+                        "schema_version": schema.SCHEMA_VERSION,
+                    }
+                },
+                upsert=True,
+            )
+            self.db[HIGHLIGHT_GAMES].update_one(
+                {"_id": day_key(day)},
+                {"$set": {f"clips.{clip_key(login, start)}": summary, "day": day}},
+                upsert=True,
+            )
+
+    def record_failure(self, login: str, at: datetime, reason: str, detail: str = "") -> None:
+        document = {
+            "_id": clip_key(login, at),
+            "login": login,
+            "at": at,
+            "reason": reason,
+            "detail": detail[:500],
+        }
+        with translate_errors(f"recording a highlight failure of {login}"):
+            self.db[HIGHLIGHT_FAILURES].replace_one({"_id": document["_id"]}, document, upsert=True)
+
+    def chat_seconds(
+        self, login: str, start: datetime, seconds: int, shards: Sequence[str]
+    ) -> np.ndarray | None:
+        """The channel's per-second chat counts (seconds × SECOND_FIELDS) from `start`, or
+        None when the chat reader did not count it per second in that time."""
+        out = np.zeros((seconds, len(SECOND_FIELDS)), np.int64)
+        found_any = False
+        first = start.replace(second=0, microsecond=0)
+        minute = first
+        with translate_errors(f"reading chat seconds of {login}"):
+            while minute < start + timedelta(seconds=seconds):
+                ids = [minute_id(minute, shard) for shard in shards]
+                for document in self.db[CHAT_MINUTES].find({"_id": {"$in": ids}}):
+                    for entry in document.get("channels", []):
+                        if entry.get("channel") != login or "seconds" not in entry:
+                            continue
+                        found_any = True
+                        counts = np.array([entry["seconds"][f] for f in SECOND_FIELDS]).T
+                        offset = int((minute - start).total_seconds())
+                        lo, hi = max(0, offset), min(seconds, offset + 60)
+                        if hi > lo:
+                            out[lo:hi] += counts[lo - offset : hi - offset]
+                minute += MINUTE
+        return out if found_any else None
+
+
+def read_channel_clips(
+    db: Database[Document], login: str, days: Iterable[datetime]
+) -> list[Document]:
+    """Every analysed clip of a channel on these days, oldest first."""
+    ids = [windows_id(day_of(d), login) for d in days]
+    with translate_errors("reading highlights"):
+        found = list(db[HIGHLIGHT_WINDOWS].find({"_id": {"$in": ids}}))
+    clips = [c for document in found for c in document.get("clips", {}).values()]
+    for clip in clips:
+        if clip["start"].tzinfo is None:
+            clip["start"] = clip["start"].replace(tzinfo=UTC)
+    return sorted(clips, key=lambda c: c["start"])
+
+
+def read_game_clips(db: Database[Document], days: Iterable[datetime]) -> list[Document]:
+    """The index entries (login, game, seconds, moments) of every clip of these days."""
+    ids = [day_key(day_of(d)) for d in days]
+    with translate_errors("reading highlights by game"):
+        found = list(db[HIGHLIGHT_GAMES].find({"_id": {"$in": ids}}))
+    return [{"key": key, **entry} for document in found for key, entry in document["clips"].items()]
+
+
+def newest_channel_games(db: Database[Document], limit: int) -> dict[str, dict[str, str]]:
+    """The newest snapshot's top `limit` channels, most watched first: login → game id,
+    game name and the game's genre (`schema.genre_of_stream`)."""
+    with translate_errors("reading the newest snapshot's channels"):
+        state = db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
+        slot = state.get("newest_slot") if state else None
+        if slot is None:
+            return {}
+        key = schema.slot_key(slot)
+        channels = db[schema.ROLLUPS].find_one({"_id": f"{key}/channel"}) or {}
+        games = db[schema.ROLLUPS].find_one({"_id": f"{key}/game"}) or {}
+        groups = sorted(channels.get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"]))
+        groups = groups[:limit]
+        ids = sorted({str(g.get("game_id", "")) for g in groups} - {""})
+        catalogue = {d["_id"]: d for d in db[schema.GAMES].find({"_id": {"$in": ids}})}
+    names = {str(g["key"]): str(g.get("name", "")) for g in games.get("groups", [])}
+    return {
+        str(g["key"]): {
+            "game_id": str(g.get("game_id", "")),
+            "game_name": names.get(str(g.get("game_id", "")), ""),
+            "genre": schema.genre_of_stream(catalogue.get(str(g.get("game_id", "")))),
+        }
+        for g in groups
+    }
