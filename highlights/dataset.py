@@ -46,7 +46,13 @@ class Dataset:
 
 
 def _load(path: Path) -> Clip:
-    with np.load(path) as data:
+    try:
+        opened = np.load(path)
+    except ValueError:  # numpy's words for "not an archive" speak of pickles
+        raise DatasetError("not an .npz archive") from None
+    if not isinstance(opened, np.lib.npyio.NpzFile):
+        raise DatasetError("not an .npz archive of named arrays")
+    with opened as data:
         lacking = [k for k in REQUIRED if k not in data]
         if lacking:
             raise DatasetError(f"lacks {', '.join(lacking)}")
@@ -78,9 +84,8 @@ def load_folder(folder: Path) -> Dataset:
         except (DatasetError, OSError, ValueError, zipfile.BadZipFile, KeyError) as error:
             skipped[path.name] = str(error) or type(error).__name__
     if not clips:
-        detail = (
-            f" ({len(skipped)} unreadable, e.g. {next(iter(skipped.items()))})" if skipped else ""
-        )
+        name, why = next(iter(skipped.items()), ("", ""))
+        detail = f" ({len(skipped)} unreadable, e.g. {name}: {why})" if skipped else ""
         raise DatasetError(f"no labelled clip (.npz) in {folder}{detail}")
     return Dataset(clips, skipped)
 

@@ -138,6 +138,7 @@ class Detector:
                     for i, name in enumerate(FEATURES)
                 },
                 "moments": moments,
+                "threshold": round(self.model.main.threshold, 4),
                 "problems": problems,
                 "model": self.model.card.get("trained_at", ""),
             },

@@ -7,7 +7,7 @@ that writes: the dashboard has no write path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from pymongo.database import Database
 from store import schema
 from store.chat import CHAT_STATE_ID, read_chat_day, read_chat_rollup
 from store.chat_days import ChatDay
+from store.highlights import read_channel_clips, read_game_clips
 from store.history import DayHistory, read_dimension, read_documents
 from store.mongo import translate_errors
 
@@ -122,6 +123,12 @@ class StoreReader:
 
     def chat_day(self, day: datetime, dimension: str) -> ChatDay | None:
         return read_chat_day(self._db, day, dimension)
+
+    def highlight_clips(self, login: str, days: Iterable[datetime]) -> list[Document]:
+        return read_channel_clips(self._db, login, days)
+
+    def highlight_game_clips(self, days: Iterable[datetime]) -> list[Document]:
+        return read_game_clips(self._db, days)
 
     def games(self) -> list[dict[str, Any]]:
         with translate_errors("reading games"):

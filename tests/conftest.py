@@ -166,3 +166,18 @@ def collect_with_frames(
     emulator = make_emulator(frames_dir=SAMPLE_FRAMES, always_live=True, frozen_at=FROZEN_AT)
     settings = collector_settings(emulator.url, ferretdb.uri, database, tmp_path / "spool", **extra)
     return build_collector(settings, clock=lambda: FROZEN_AT)
+
+
+@pytest.fixture(scope="session")
+def highlight_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A highlight model trained on 60 labelled clips of the emulator's training generator."""
+    from emulator.labelled_clips import main as export
+    from highlights.dataset import load_folder
+    from highlights.model import train
+
+    folder = tmp_path_factory.mktemp("highlight-clips")
+    export(["--config", "train", "--clips", "60", "--seconds", "60", "--out", str(folder)])
+    model = train(load_folder(folder).clips)
+    out = tmp_path_factory.mktemp("highlight-model")
+    model.save(out)
+    return out

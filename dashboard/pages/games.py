@@ -13,6 +13,7 @@ from dashboard.components import PageContext, kpi, notice, number, page, with_pa
 from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import MAX_VALUE_LENGTH, Filters
+from dashboard.highlights_view import game_highlights
 from dashboard.market_tables import game_table, records, top_channels
 from dashboard.metrics import (
     MIN_CHANNELS,
@@ -110,6 +111,7 @@ def body(ctx: PageContext, game_id: str = "") -> list[Any]:
             getRowId="params.data.id",
             style={"height": "640px"},
         ),
+        *game_highlights(ctx.data.reader, ctx.window),
     ]
 
 

@@ -1,5 +1,6 @@
-"""Streamer: find a channel (search by login or name), its viewers, rank, games and
-stream sessions; without a channel, the leaderboard of the window's top channels."""
+"""Streamer: find a channel (search by login or name), its viewers, rank, games, stream
+sessions and highlight moments; without a channel, the leaderboard of the window's top
+channels."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dashboard import figures, tables
 from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
 from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, INTEGER
+from dashboard.highlights_view import channel_highlights
 from dashboard.market_tables import LOGIN, channel_observations, channel_summary, sessions
 from dashboard.metrics import gap_points
 from dashboard.tables import Column
@@ -67,7 +69,14 @@ def body(ctx: PageContext, channel: str) -> list[Any]:
         ),
         className="lookup",
     )
-    result = lookup(ctx.data, ctx.window, channel, ctx.filters.tz) if channel else leaderboard(ctx)
+    if not channel:
+        return [search, html.Div(leaderboard(ctx), id="streamer-result")]
+    result = lookup(ctx.data, ctx.window, channel, ctx.filters.tz)
+    if LOGIN.match(channel):
+        result = [
+            *result,
+            *channel_highlights(ctx.data.reader, ctx.window, channel, ctx.filters.tz),
+        ]
     return [search, html.Div(result, id="streamer-result")]
 
 

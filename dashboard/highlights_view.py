@@ -1,0 +1,185 @@
+"""Highlights on the site: a channel's P(highlight) timeline and moments, and the
+highlight moments per stream-hour of each game (docs/metrics.md, highlights).
+
+Read straight from the highlight collections for the window's days (small: only analysed
+clips), so new clips show without waiting for the market history to reload.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard import figures, tables
+from dashboard.components import kpi, notice, number
+from dashboard.data import Window
+from dashboard.figures import DECIMAL, INTEGER
+from dashboard.tables import Column
+from store.history import days_between
+from store.reader import StoreReader
+
+MOMENT_COLUMNS: list[Column] = [
+    ("time", "Time", None),
+    ("probability", "P(highlight)", DECIMAL),
+    ("game_name", "Game", None),
+    ("why", "Strongest signals", None),
+]
+GAME_COLUMNS: list[Column] = [
+    ("game_name", "Game", None),
+    ("genre", "Genre", None),
+    ("channels", "Channels analysed", INTEGER),
+    ("hours", "Stream-hours analysed", DECIMAL),
+    ("moments", "Moments", INTEGER),
+    ("per_hour", "Moments per stream-hour", DECIMAL),
+]
+
+
+def _clips(reader: StoreReader, window: Window, login: str) -> list[dict[str, Any]]:
+    days = days_between(window.start, window.end)
+    return [
+        c for c in reader.highlight_clips(login, days) if window.start <= c["start"] < window.end
+    ]
+
+
+def window_series(clips: list[dict[str, Any]]) -> pd.Series:
+    """P(highlight) of every analysed window, by its start time (UTC)."""
+    times, values = [], []
+    for clip in clips:
+        step = pd.Timedelta(seconds=float(clip["window_seconds"]))
+        start = pd.Timestamp(clip["start"])
+        for i, p in enumerate(clip["probabilities"]):
+            times.append(start + i * step)
+            values.append(float(p))
+    return pd.Series(values, index=pd.DatetimeIndex(times), dtype=float).sort_index()
+
+
+def channel_highlights(reader: StoreReader, window: Window, login: str, timezone: str) -> list[Any]:
+    clips = _clips(reader, window, login)
+    heading = html.H3("Highlights", id="highlights")
+    if not clips:
+        return [
+            heading,
+            notice(
+                f"No clip of {login} was analysed for highlights in this window. Channels in "
+                "HIGHLIGHT_CHANNELS (and the top HIGHLIGHT_TOP) are analysed every few minutes.",
+                "empty",
+            ),
+        ]
+    series = window_series(clips)
+    moments = [
+        {**m, "game_name": clip.get("game_name", "")} for clip in clips for m in clip["moments"]
+    ]
+    hours = sum(float(c["seconds"]) for c in clips) / 3600
+    threshold = float(clips[-1].get("threshold", 0.5))
+    x = figures.local_times(series.index, timezone)
+    chart = go.Figure(
+        go.Scatter(
+            x=list(x),
+            y=series.round(3).tolist(),
+            mode="markers",
+            name="P(highlight)",
+            marker=dict(
+                size=7,
+                color=["#d62728" if p >= threshold else "#1f77b4" for p in series],
+            ),
+            hovertemplate="%{x}: %{y:.2f}<extra></extra>",
+        )
+    )
+    chart.add_hline(y=threshold, line_dash="dot", annotation_text="moment")
+    chart.update_layout(**figures.LAYOUT, title=f"{login}: P(highlight) of each 10-second window")
+    chart.update_xaxes(title_text=f"Time ({timezone})")
+    chart.update_yaxes(title_text="P(highlight)", range=[0, 1.02])
+    rows = [
+        {
+            "time": figures.local_times(pd.DatetimeIndex([m["time"]]), timezone)[0].strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
+            "probability": m["probability"],
+            "game_name": m["game_name"],
+            "why": ", ".join(f["feature"] for f in m["top_features"]),
+        }
+        for m in sorted(moments, key=lambda m: m["time"], reverse=True)
+    ]
+    problems = sorted({f"{k}: {v}" for c in clips for k, v in c.get("problems", {}).items()})
+    return [
+        heading,
+        html.Div(
+            [
+                kpi("Analysed", f"{hours * 60:,.0f} min", f"{len(clips)} clips"),
+                kpi("Moments", number(len(moments)), f"P ≥ {threshold:.2f}"),
+                kpi("Per stream-hour", f"{len(moments) / hours:,.1f}" if hours else "–", ""),
+            ],
+            className="kpis",
+        ),
+        dcc.Graph(id="highlights-timeline", figure=chart, config={"displaylogo": False}),
+        tables.table(
+            "highlights-moments", rows, MOMENT_COLUMNS, file_name=f"{login}-moments", page_size=10
+        ),
+        html.P(
+            "Some clips lacked a signal and were scored on the rest: " + "; ".join(problems[:5])
+            if problems
+            else "Every clip had sound, picture and chat.",
+            className="footnote",
+        ),
+    ]
+
+
+def game_highlight_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per game: channels and stream-hours analysed, moments, moments per stream-hour."""
+    seconds: dict[str, float] = defaultdict(float)
+    moments: dict[str, int] = defaultdict(int)
+    channels: dict[str, set[str]] = defaultdict(set)
+    names: dict[str, tuple[str, str]] = {}
+    for entry in entries:
+        game = str(entry.get("game_id", ""))
+        seconds[game] += float(entry["seconds"])
+        moments[game] += int(entry["moments"])
+        channels[game].add(str(entry["login"]))
+        names[game] = (
+            str(entry.get("game_name", "")) or "Unknown game",
+            str(entry.get("genre", "")),
+        )
+    rows = [
+        {
+            "game_id": game,
+            "game_name": names[game][0],
+            "genre": names[game][1],
+            "channels": len(channels[game]),
+            "hours": round(seconds[game] / 3600, 3),
+            "moments": moments[game],
+            "per_hour": round(moments[game] / (seconds[game] / 3600), 2) if seconds[game] else None,
+        }
+        for game in seconds
+    ]
+    return sorted(rows, key=lambda r: (-(r["per_hour"] or 0), r["game_name"]))
+
+
+def game_highlights(reader: StoreReader, window: Window) -> list[Any]:
+    days = days_between(window.start, window.end)
+    entries = [
+        e
+        for e in reader.highlight_game_clips(days)
+        if window.start.timestamp() <= int(e["key"].rsplit("@", 1)[1]) < window.end.timestamp()
+    ]
+    heading = html.H3("Highlight moments per stream-hour")
+    if not entries:
+        return [heading, notice("No clip was analysed for highlights in this window.", "empty")]
+    return [
+        heading,
+        html.P(
+            "Moments detected in the analysed clips of each game, per hour of clip analysed "
+            "(channels followed for highlights, and the top channels when HIGHLIGHT_TOP is set).",
+            className="footnote",
+        ),
+        tables.table(
+            "games-highlights",
+            game_highlight_rows(entries),
+            GAME_COLUMNS,
+            file_name="highlights-by-game",
+            page_size=10,
+        ),
+    ]
