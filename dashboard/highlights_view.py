@@ -79,7 +79,7 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
     chart = go.Figure(
         go.Scatter(
             x=list(x),
-            y=series.round(3).tolist(),
+            y=series.tolist(),
             mode="markers",
             name="P(highlight)",
             marker=dict(

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import dash
+import numpy as np
 import pandas as pd
 import pytest
 from dash import Dash
@@ -1030,4 +1031,66 @@ def test_chat_comparison_and_subject_live_in_the_url(
         url=dash_duo.server_url + f"/chat?window=custom&start={day}&end={day}", timeout=TIMEOUT
     )
     dash_duo.wait_for_contains_text(".notice-empty", "No chat counted", timeout=TIMEOUT)
+    assert console_errors(dash_duo) == []
+
+
+def test_planted_highlights_reach_the_streamer_and_games_pages(
+    dash_duo: Any, app: Dash, seeded: Store, make_emulator: Any, highlight_model: Path
+) -> None:
+    """Emulator clips with planted moments → detect → stored moments → the pages."""
+    from highlights.detect import ChannelGame, Detector
+    from highlights.model import HighlightModel
+    from store.highlights import HIGHLIGHT_GAMES, HighlightStore, read_channel_clips
+
+    emulator = make_emulator(moments="demo")
+    market = emulator.state.source
+    live = market.live_arrays(market.now())
+    order = np.argsort(-live.viewers, kind="stable")
+    logins = [market.login_of(int(live.channel[i])) for i in order[:2]]
+    detector = Detector(
+        HighlightModel.load(highlight_model),
+        HighlightStore(seeded.db),
+        "hls://" + emulator.url + "/hls/{login}/index.m3u8?seconds={seconds}",
+        60,
+        ["0of1"],
+    )
+    games = [ChannelGame("h1", "Highlight Game One", "Shooter"), ChannelGame("h2", "Two", "RPG")]
+    for login, game in zip(logins, games, strict=True):
+        assert detector.detect(login, game).status == "stored"
+    login = logins[0]
+    (clip,) = read_channel_clips(seeded.db, login, [datetime.now(UTC)])
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/streamer?channel={login}&tz=UTC")
+    dash_duo.wait_for_element("#highlights-timeline .js-plotly-plot", timeout=TIMEOUT)
+    points = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#highlights-timeline .js-plotly-plot');"
+        " return [g.data[0].x, g.data[0].y];"
+    )
+    assert points[1] == clip["probabilities"]
+    expected_x = [
+        (clip["start"] + timedelta(seconds=10 * i)).strftime("%Y-%m-%dT%H:%M:%S")
+        for i in range(len(clip["probabilities"]))
+    ]
+    assert [x[:19] for x in points[0]] == expected_x
+    dash_duo.wait_for_element("#highlights-moments", timeout=TIMEOUT)
+    until(
+        lambda: len(grid_rows(dash_duo, "highlights-moments")) == len(clip["moments"]),
+        timeout=TIMEOUT,
+    )
+    shown = grid_rows(dash_duo, "highlights-moments")
+    assert sorted(r["probability"] for r in shown) == sorted(
+        m["probability"] for m in clip["moments"]
+    )
+    # Games: moments per stream-hour, against the stored index computed here.
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/games?window=all&tz=UTC")
+    dash_duo.wait_for_element("#games-highlights .ag-row", timeout=TIMEOUT)
+    index = [e for d in seeded.db[HIGHLIGHT_GAMES].find() for e in d["clips"].values()]
+    expected = {}
+    for game in ("h1", "h2"):
+        mine = [e for e in index if e["game_id"] == game]
+        hours = sum(e["seconds"] for e in mine) / 3600
+        expected[game] = round(sum(e["moments"] for e in mine) / hours, 2)
+    rows = {r["game_id"]: r for r in grid_rows(dash_duo, "games-highlights")}
+    assert {g: rows[g]["per_hour"] for g in expected} == expected
+    assert rows["h1"]["game_name"] == "Highlight Game One" and rows["h1"]["channels"] == 1
     assert console_errors(dash_duo) == []

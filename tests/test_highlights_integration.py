@@ -1,0 +1,167 @@
+"""Highlights end to end without a browser: the emulator's planted moments in its HLS clip
+(streamlink + PyAV over HTTP) and chat (IRC, counted per second by the chat reader into
+FerretDB), scored by a trained model, stored, and compared with the planted truth."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from chat.daemon import ChatDaemon
+from emulator.moments import CHAT_LAG_SECONDS, CONFIGS, MomentSchedule, window_labels
+from emulator.server import EmulatorServer
+from highlights.detect import ChannelGame, Detector
+from highlights.model import HighlightModel
+from store import Store
+from store.chat import CHAT_MINUTES, ChatStore
+from store.highlights import (
+    HIGHLIGHT_FAILURES,
+    HIGHLIGHT_GAMES,
+    HighlightStore,
+    read_channel_clips,
+)
+from tests.conftest import EmulatorFactory, collector_settings
+from twitch_client import TwitchClient
+
+pytestmark = pytest.mark.integration
+CLIP_SECONDS = 30
+SEED = 7
+
+
+def planted_start(login: str) -> float:
+    """An emulator time from which the channel's next 30 s hold one clear highlight (with
+    sound, action and chat) in the middle and nothing else planted around it."""
+    schedule = MomentSchedule(CONFIGS["demo"], SEED)
+    base = 1_900_000_000
+    for candidate in range(base, base + 200_000, 10):
+        moments = schedule.between(login, candidate - 15, candidate + 60)
+        middle = [m for m in moments if candidate + 14 <= m.start and m.end <= candidate + 22]
+        if len(moments) == 1 and len(middle) == 1 and middle[0].seconds >= 5:
+            return float(candidate)
+    raise AssertionError("no quiet stretch with one highlight")
+
+
+def _top_login(emulator: EmulatorServer) -> str:
+    market = emulator.state.source
+    live = market.live_arrays(market.now())
+    return market.login_of(int(live.channel[int(np.argmax(live.viewers))]))
+
+
+async def _read_chat(daemon: ChatDaemon, emulator_now: Any, until: float) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(daemon.run(stop))
+    while emulator_now() < until:
+        await asyncio.sleep(0.2)
+    stop.set()
+    await task
+
+
+def test_planted_moments_are_detected_from_clip_and_chat_and_stored(
+    make_emulator: EmulatorFactory, store: Store, tmp_path: Path, highlight_model: Path
+) -> None:
+    probe = make_emulator(moments="demo")
+    login = _top_login(probe)
+    target = planted_start(login)
+    emulator = make_emulator(
+        moments="demo", clock_offset_seconds=target - time.time(), chat_joins_per_10s=200
+    )
+    offset = emulator.state.settings.clock_offset_seconds
+    host, port = store.db.client.address or ("127.0.0.1", 27017)
+    settings = collector_settings(
+        emulator.url,
+        f"mongodb://{host}:{port}/",
+        store.db.name,
+        tmp_path / "spool",
+        chat_irc_url=emulator.chat_url,
+        chat_flush_seconds=0.5,
+        chat_follow_seconds=0.5,
+        highlight_channels=login,
+    )
+    daemon = ChatDaemon(settings, ChatStore(store.db), TwitchClient(settings), channels=lambda: [])
+    asyncio.run(_read_chat(daemon, lambda: time.time() + offset, target + CLIP_SECONDS + 2))
+
+    model = HighlightModel.load(highlight_model)
+    detector = Detector(
+        model,
+        HighlightStore(store.db),
+        settings.highlight_clip_url,
+        CLIP_SECONDS,
+        ["0of1"],
+        clock=lambda: time.time() + offset,
+    )
+    result = detector.detect(login, ChannelGame("123", "Some Game", "Shooter"))
+    assert result.status == "stored" and result.windows == 3
+    assert result.problems == {}  # sound, picture and chat were all there
+
+    (clip,) = read_channel_clips(store.db, login, [datetime.fromtimestamp(target, UTC)])
+    start = clip["start"].timestamp()
+    schedule = MomentSchedule(CONFIGS["demo"], SEED)
+    (planted,) = schedule.between(login, start, start + 30)
+    truth = window_labels([planted], start, 3, 10.0)
+    assert truth.sum() >= 1  # the planted highlight is inside the clip
+    overlap = [
+        min(start + 10 * i + 10, planted.end) - max(start + 10 * i, planted.start) for i in range(3)
+    ]
+    # Chat answers a little later and for a few seconds more (emulator.moments)
+    touched = [
+        start + 10 * i < planted.end + CHAT_LAG_SECONDS + 5 and start + 10 * i + 10 > planted.start
+        for i in range(3)
+    ]
+    probabilities = np.array(clip["probabilities"])
+    threshold = model.main.threshold
+    best = int(np.argmax(overlap))
+    assert probabilities[best] >= threshold
+    assert all(p < threshold for p, near in zip(probabilities, touched, strict=True) if not near)
+    chosen = [m["window"] for m in clip["moments"]]
+    assert best in chosen and all(touched[w] for w in chosen)
+    for moment in clip["moments"]:
+        assert moment["top_features"] and all(f["contribution"] > 0 for f in moment["top_features"])
+    # The chat features came from the per-second counts the reader stored.
+    stored_seconds = 0
+    for document in store.db[CHAT_MINUTES].find():
+        for entry in document["channels"]:
+            if entry["channel"] == login:
+                assert sum(entry["seconds"]["messages"]) == entry["messages"]
+                stored_seconds += 1
+    assert stored_seconds >= 1
+    chat_rise = clip["features"]["chat_rate_rise"]
+    assert max(chat_rise) > 0.5 and touched[int(np.argmax(chat_rise))]
+    # The day's index of clips by game says the same.
+    index = store.db[HIGHLIGHT_GAMES].find_one()
+    assert index is not None
+    (entry,) = index["clips"].values()
+    assert entry == {
+        "login": login,
+        "game_id": "123",
+        "game_name": "Some Game",
+        "genre": "Shooter",
+        "seconds": 30.0,
+        "moments": len(chosen),
+    }
+
+
+def test_a_clip_that_cannot_be_had_is_recorded_with_its_reason(
+    make_emulator: EmulatorFactory, store: Store, highlight_model: Path
+) -> None:
+    emulator = make_emulator(moments="demo")
+    detector = Detector(
+        HighlightModel.load(highlight_model),
+        HighlightStore(store.db),
+        "hls://" + emulator.url + "/hls/{login}/index.m3u8?seconds={seconds}",
+        30,
+        ["0of1"],
+    )
+    result = detector.detect("nobody_live_here")
+    assert result.status in {"offline", "plugin error"}
+    (failure,) = store.db[HIGHLIGHT_FAILURES].find()
+    assert failure["login"] == "nobody_live_here" and failure["reason"] == result.status
+    # A live channel whose chat nobody reads is still scored, and says chat was missing.
+    login = _top_login(emulator)
+    scored = detector.detect(login)
+    assert scored.status == "stored" and scored.problems == {"chat": "no chat counts"}
