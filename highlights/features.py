@@ -19,7 +19,7 @@ AUDIO_RATE = 16_000
 CHAT_LAG_SECONDS = 2  # chat answers a moment a little after it is seen
 SILENCE_DBFS = -70.0
 CUT_MIN_DIFFERENCE = 25.0  # mean grey-level change (0–255) of a frame that cuts
-_FFT = 512
+FRAMES_PER_SECOND = 32  # spectral frames: 1/32 s each
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "audio": ("audio_loudness_rise", "audio_peak_rise", "audio_flux_rise", "audio_cheer"),
@@ -48,15 +48,29 @@ def _db(power: np.ndarray | float) -> np.ndarray:
     return np.asarray(10 * np.log10(np.maximum(power, 1e-12)))
 
 
-def band_energies(audio: np.ndarray, rate: int = AUDIO_RATE, bands: int = 16) -> np.ndarray:
+def spectrogram(audio: np.ndarray, rate: int = AUDIO_RATE) -> np.ndarray:
+    """Power spectra of consecutive, non-overlapping frames of `rate` / FRAMES_PER_SECOND
+    samples (1/32 s at 16 kHz): frames × bins, float32. Both the flux and the band energies
+    come from it, so each clip is transformed once."""
+    size = rate // FRAMES_PER_SECOND
+    count = audio.size // size
+    frames = audio[: count * size].reshape(count, size).astype(np.float32)
+    window = np.hanning(size).astype(np.float32)
+    return np.asarray(np.abs(np.fft.rfft(frames * window, axis=1)) ** 2, np.float32)
+
+
+def band_energies(
+    audio: np.ndarray, rate: int = AUDIO_RATE, bands: int = 16, power: np.ndarray | None = None
+) -> np.ndarray:
     """Log energy (dB) in `bands` log-spaced bands from 80 Hz to 7 kHz of each whole second,
     minus the clip's median of that band: seconds × bands."""
-    seconds = audio.size // rate
+    power = spectrogram(audio, rate) if power is None else power
+    seconds = len(power) // FRAMES_PER_SECOND
     if seconds == 0:
         return np.zeros((0, bands), np.float32)
-    frames = audio[: seconds * rate].reshape(seconds, rate)
-    spectrum = np.abs(np.fft.rfft(frames * np.hanning(rate), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(rate, 1 / rate)
+    per_second = power[: seconds * FRAMES_PER_SECOND].reshape(seconds, FRAMES_PER_SECOND, -1)
+    spectrum = per_second.sum(axis=1)
+    freqs = np.fft.rfftfreq(rate // FRAMES_PER_SECOND, 1 / rate)
     edges = np.geomspace(80.0, 7_000.0, bands + 1)
     bands_of = [(freqs >= lo) & (freqs < hi) for lo, hi in itertools.pairwise(edges)]
     energies = np.stack([spectrum[:, band].sum(axis=1) for band in bands_of], axis=1)
@@ -77,14 +91,12 @@ def audio_features(
     power = (audio[: quarters * quarter].reshape(quarters, quarter).astype(np.float64) ** 2).mean(1)
     levels = _db(power)
     per_window = int(WINDOW_SECONDS * 4)
-    hop = _FFT // 2
-    count = (audio.size - _FFT) // hop
-    flux = np.zeros(0)
-    if count > 1:
-        index = np.arange(_FFT)[None, :] + hop * np.arange(count)[:, None]
-        magnitude = np.abs(np.fft.rfft(audio[index] * np.hanning(_FFT), axis=1))
-        flux = np.maximum(np.diff(magnitude, axis=0), 0).sum(axis=1)
-    flux_per_window = int(WINDOW_SECONDS * rate / hop)
+    spectra = spectrogram(audio, rate)
+    magnitude = np.sqrt(spectra)
+    flux = (
+        np.maximum(np.diff(magnitude, axis=0), 0).sum(axis=1) if len(spectra) > 1 else np.zeros(0)
+    )
+    flux_per_window = int(WINDOW_SECONDS * FRAMES_PER_SECOND)
     window_levels = np.array(
         [_db(power[i * per_window : (i + 1) * per_window].mean()) for i in range(windows)]
     )
@@ -98,7 +110,7 @@ def audio_features(
     out[:, 1] = np.array(peaks) - np.median(levels)
     out[:, 2] = np.log((window_flux + 1e-6) / (np.median(window_flux) + 1e-6))
     if cheer is not None:
-        seconds = band_energies(audio, rate)
+        seconds = band_energies(audio, rate, power=spectra)
         if len(seconds):
             p = cheer(seconds)
             step = int(WINDOW_SECONDS)
