@@ -112,6 +112,18 @@ def scores(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> d
     }
 
 
+def augment_bands(
+    energies: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seconds again with their spectrum shifted by one or two bands either way and
+    tilted at random: a cheer is a cheer in another crowd, room or microphone, so the cheer
+    classifier must not learn one band."""
+    copies = [energies] + [np.roll(energies, shift, axis=1) for shift in (-2, -1, 1, 2)]
+    slope = np.linspace(-1.0, 1.0, energies.shape[1])[None, :]
+    copies += [energies + 4.5 * rng.uniform(-1, 1, (len(energies), 1)) * slope for _ in range(2)]
+    return np.concatenate(copies), np.tile(labels, len(copies))
+
+
 def _best_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
     precision, recall, thresholds = precision_recall_curve(labels, probabilities)
     f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-9)
@@ -150,7 +162,7 @@ def train(clips: list[Clip], seed: int = 7) -> HighlightModel:
     if len(set(heard.tolist())) < 2:
         raise ModelError("the training clips' seconds are all one kind: no cheer to learn")
     cheer = MLPClassifier(hidden_layer_sizes=(32,), max_iter=400, random_state=seed)
-    cheer.fit(energies, heard)
+    cheer.fit(*augment_bands(energies, heard, np.random.default_rng(seed)))
 
     def cheer_of(rows: np.ndarray) -> np.ndarray:
         return np.asarray(cheer.predict_proba(rows)[:, 1])

@@ -5,6 +5,7 @@ FerretDB), scored by a trained model, stored, and compared with the planted trut
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,3 +166,106 @@ def test_a_clip_that_cannot_be_had_is_recorded_with_its_reason(
     login = _top_login(emulator)
     scored = detector.detect(login)
     assert scored.status == "stored" and scored.problems == {"chat": "no chat counts"}
+
+
+def _silent_clip(seconds: int) -> bytes:
+    """An MPEG-TS clip whose picture moves and whose sound track is silent."""
+    import io
+
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mpegts") as container:
+        video = container.add_stream("libx264", rate=4)
+        video.width, video.height, video.pix_fmt = 64, 36, "yuv420p"
+        sound = container.add_stream("aac", rate=16_000, layout="mono")
+        for i in range(seconds * 4):
+            frame = av.VideoFrame.from_ndarray(
+                np.full((36, 64, 3), (i * 9) % 255, np.uint8), format="rgb24"
+            )
+            frame.pts = i
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode():
+            container.mux(packet)
+        for i in range(0, seconds * 16_000, 1024):
+            silence = np.zeros((1, 1024), np.float32)
+            piece = av.AudioFrame.from_ndarray(silence, format="flt", layout="mono")
+            piece.sample_rate, piece.pts = 16_000, i
+            for packet in sound.encode(piece):
+                container.mux(packet)
+        for packet in sound.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_silent_sound_and_a_stream_that_ends_mid_clip_are_scored_and_say_so(
+    store: Store, highlight_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bad input loses nothing: what the clip has is scored and stored, what it lacked is
+    named in the clip's problems."""
+    import highlights.detect
+
+    clips = {"silent": _silent_clip(30), "cut": _silent_clip(30)[: 188 * 600]}
+    monkeypatch.setattr(highlights.detect, "read_clip", lambda url, seconds: clips[url])
+    detector = Detector(
+        HighlightModel.load(highlight_model), HighlightStore(store.db), "{login}", 30, ["0of1"]
+    )
+    silent = detector.detect("silent")
+    assert silent.status == "stored" and silent.windows == 3
+    assert silent.problems == {"audio": "silent audio", "chat": "no chat counts"}
+    cut = detector.detect("cut")
+    assert cut.status == "stored" and 1 <= cut.windows < 3
+    assert cut.problems is not None and cut.problems["clip"].startswith("ended early")
+    (stored,) = read_channel_clips(store.db, "cut", [datetime.now(UTC)])
+    assert len(stored["probabilities"]) == cut.windows
+    assert stored["problems"] == dict(cut.problems)
+    clips["tiny"] = _silent_clip(30)[: 188 * 40]
+    assert detector.detect("tiny").status.startswith(("too short", "undecodable", "no video"))
+    assert store.db[HIGHLIGHT_FAILURES].count_documents({"login": "tiny"}) == 1
+
+
+def test_the_detect_command_scores_the_followed_channels_with_their_games(
+    make_emulator: EmulatorFactory,
+    store: Store,
+    tmp_path: Path,
+    highlight_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from highlights.__main__ import main
+    from scheduler.app import build_collector
+    from tests.conftest import FROZEN_AT
+
+    emulator = make_emulator(moments="demo")
+    host, port = store.db.client.address or ("127.0.0.1", 27017)
+    settings = collector_settings(
+        emulator.url, f"mongodb://{host}:{port}/", store.db.name, tmp_path / "spool",
+        frames_top=0, frames_random=0, frames_non_game=0,
+    )  # fmt: skip
+    collector = build_collector(settings, clock=lambda: FROZEN_AT)
+    collector.collect(FROZEN_AT)
+    collector.close()
+    top = store.db["streams"].find_one({"rank": 1})
+    assert top is not None
+    for name, value in {
+        "EMULATOR_URL": emulator.url,
+        "MONGODB_URI": settings.mongodb_uri,
+        "MONGODB_DB": store.db.name,
+        "HIGHLIGHT_CHANNELS": f"{top['user_login'].upper()},nobody_live_here",
+        "HIGHLIGHT_CLIP_SECONDS": "20",
+        "TWITCH_CLIENT_ID": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["detect", "--model", str(highlight_model)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["channel"] for line in lines] == [top["user_login"], "nobody_live_here"]
+    assert lines[0]["status"] == "stored" and lines[0]["windows"] == 2
+    assert lines[1]["status"] in {"offline", "plugin error"}
+    (clip,) = read_channel_clips(store.db, top["user_login"], [datetime.now(UTC)])
+    assert clip["game_id"] == top["game_id"] and clip["game_name"] == top["game_name"]
+    assert (
+        main(["evaluate", "--data", str(tmp_path / "nothing"), "--model", str(highlight_model)])
+        == 2
+    )
+    assert "not a folder" in capsys.readouterr().err
