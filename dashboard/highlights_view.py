@@ -1,13 +1,15 @@
 """Highlights on the site: a channel's P(highlight) timeline and moments, and the
 highlight moments per stream-hour of each game (docs/metrics.md, highlights).
 
-Read straight from the highlight collections for the window's days (small: only analysed
-clips), so new clips show without waiting for the market history to reload.
+Read straight from the highlight collections, one day document at a time, for the newest
+`HIGHLIGHT_DAYS` days of the window (a year of a followed channel would be a year of
+documents), so new clips show without waiting for the market history to reload.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -38,11 +40,24 @@ GAME_COLUMNS: list[Column] = [
 ]
 
 
+HIGHLIGHT_DAYS = 31
+
+
+def shown_window(window: Window) -> Window:
+    """The part of `window` whose highlights are shown: its newest HIGHLIGHT_DAYS days."""
+    return Window(max(window.start, window.end - timedelta(days=HIGHLIGHT_DAYS)), window.end)
+
+
+def _covers(window: Window) -> str:
+    if shown_window(window).start == window.start:
+        return ""
+    return f" Highlights cover the newest {HIGHLIGHT_DAYS} days of the window."
+
+
 def _clips(reader: StoreReader, window: Window, login: str) -> list[dict[str, Any]]:
-    days = days_between(window.start, window.end)
-    return [
-        c for c in reader.highlight_clips(login, days) if window.start <= c["start"] < window.end
-    ]
+    shown = shown_window(window)
+    days = days_between(shown.start, shown.end)
+    return [c for c in reader.highlight_clips(login, days) if shown.start <= c["start"] < shown.end]
 
 
 def window_series(clips: list[dict[str, Any]]) -> pd.Series:
@@ -120,9 +135,12 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
             "highlights-moments", rows, MOMENT_COLUMNS, file_name=f"{login}-moments", page_size=10
         ),
         html.P(
-            "Some clips lacked a signal and were scored on the rest: " + "; ".join(problems[:5])
-            if problems
-            else "Every clip had sound, picture and chat.",
+            (
+                "Some clips lacked a signal and were scored on the rest: " + "; ".join(problems[:5])
+                if problems
+                else "Every clip had sound, picture and chat."
+            )
+            + _covers(window),
             className="footnote",
         ),
     ]
@@ -159,11 +177,11 @@ def game_highlight_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def game_highlights(reader: StoreReader, window: Window) -> list[Any]:
-    days = days_between(window.start, window.end)
+    shown = shown_window(window)
     entries = [
         e
-        for e in reader.highlight_game_clips(days)
-        if window.start.timestamp() <= int(e["key"].rsplit("@", 1)[1]) < window.end.timestamp()
+        for e in reader.highlight_game_clips(days_between(shown.start, shown.end))
+        if shown.start.timestamp() <= int(e["key"].rsplit("@", 1)[1]) < shown.end.timestamp()
     ]
     heading = html.H3("Highlight moments per stream-hour")
     if not entries:
@@ -172,7 +190,8 @@ def game_highlights(reader: StoreReader, window: Window) -> list[Any]:
         heading,
         html.P(
             "Moments detected in the analysed clips of each game, per hour of clip analysed "
-            "(channels followed for highlights, and the top channels when HIGHLIGHT_TOP is set).",
+            "(channels followed for highlights, and the top channels when HIGHLIGHT_TOP is set)."
+            + _covers(window),
             className="footnote",
         ),
         tables.table(

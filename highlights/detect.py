@@ -27,6 +27,7 @@ from twitch_client.clips import ClipUnavailable, read_clip
 log = logging.getLogger(__name__)
 
 TOP_FEATURES = 3
+EARLY_END_SECONDS = 4.0  # a clip this much shorter than asked: the stream ended in it
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,18 @@ class Detector:
         end = self.clock() - self.latency_seconds
         start = datetime.fromtimestamp(math.floor(end - decoded.seconds), UTC)
         problems = dict(decoded.problems)
-        if decoded.seconds < self.clip_seconds - 2 * WINDOW_SECONDS / 5:
+        if decoded.seconds < self.clip_seconds - EARLY_END_SECONDS:
             problems["clip"] = f"ended early: {decoded.seconds:.0f} of {self.clip_seconds} s"
         chat = self.store.chat_seconds(
             login, start, windows * int(WINDOW_SECONDS) + CHAT_LAG_SECONDS, self.shards
         )
-        audio = None if "audio" in problems and decoded.audio is None else decoded.audio
         features = clip_features(
-            audio, decoded.frames, decoded.fps, chat, windows, self.model.cheer_probabilities
+            decoded.audio,
+            decoded.frames,
+            decoded.fps,
+            chat,
+            windows,
+            self.model.cheer_probabilities,
         )
         for family, reason in features.missing.items():
             problems.setdefault(family, reason)

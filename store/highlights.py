@@ -1,7 +1,8 @@
 """Highlight moments: each analysed clip's window probabilities and moments, per channel
 and day, a per-day index of every clip by game (for "moments per stream-hour"), and the
 clips that could not be analysed. Readers fetch by `_id` only (FerretDB v1 filters nothing
-else without decoding a whole collection); docs/schema.md documents every field.
+else without decoding a whole collection, and an `$in` on `_id` is no better), one
+document at a time; docs/schema.md documents every field.
 """
 
 from __future__ import annotations
@@ -95,9 +96,9 @@ class HighlightStore:
         minute = first
         with translate_errors(f"reading chat seconds of {login}"):
             while minute < start + timedelta(seconds=seconds):
-                ids = [minute_id(minute, shard) for shard in shards]
-                for document in self.db[CHAT_MINUTES].find({"_id": {"$in": ids}}):
-                    for entry in document.get("channels", []):
+                for shard in shards:
+                    document = self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
+                    for entry in (document or {}).get("channels", []):
                         if entry.get("channel") != login or "seconds" not in entry:
                             continue
                         found_any = True
@@ -116,7 +117,7 @@ def read_channel_clips(
     """Every analysed clip of a channel on these days, oldest first."""
     ids = [windows_id(day_of(d), login) for d in days]
     with translate_errors("reading highlights"):
-        found = list(db[HIGHLIGHT_WINDOWS].find({"_id": {"$in": ids}}))
+        found = [d for i in ids if (d := db[HIGHLIGHT_WINDOWS].find_one({"_id": i}))]
     clips = [c for document in found for c in document.get("clips", {}).values()]
     for clip in clips:
         if clip["start"].tzinfo is None:
@@ -128,7 +129,7 @@ def read_game_clips(db: Database[Document], days: Iterable[datetime]) -> list[Do
     """The index entries (login, game, seconds, moments) of every clip of these days."""
     ids = [day_key(day_of(d)) for d in days]
     with translate_errors("reading highlights by game"):
-        found = list(db[HIGHLIGHT_GAMES].find({"_id": {"$in": ids}}))
+        found = [d for i in ids if (d := db[HIGHLIGHT_GAMES].find_one({"_id": i}))]
     return [{"key": key, **entry} for document in found for key, entry in document["clips"].items()]
 
 
