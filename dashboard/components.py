@@ -255,11 +255,13 @@ def page(
     *extra_key: object,
     memo: bool = True,
     fixed: str = "",
+    live: Callable[[PageContext], list[Any]] | None = None,
 ) -> html.Div:
     """A page: its title, filters and notices, then `body(ctx)`; never a traceback.
 
     `memo=False` for pages whose data can change without a new data version (frames are
-    sampled and labelled after the snapshot that announced the version)."""
+    sampled and labelled after the snapshot that announced the version); `live(ctx)` is a
+    part after the body computed on every request for the same reason (highlights)."""
     try:
         holder = market()
         if not holder.loaded:
@@ -297,6 +299,8 @@ def page(
                 if memo
                 else body(ctx)
             )
+            if live is not None:
+                content = [*content, *live(ctx)]
     except StoreError as error:
         header = [html.H1(title)]
         content = [

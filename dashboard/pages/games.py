@@ -47,7 +47,13 @@ TOP_CHANNELS = 50
 
 def layout(**query: Any) -> html.Div:
     game_id = str(query.get("game", ""))[:MAX_VALUE_LENGTH]
-    return page("Games", query, lambda ctx: body(ctx, game_id), game_id)
+    return page(
+        "Games",
+        query,
+        lambda ctx: body(ctx, game_id),
+        game_id,
+        live=lambda ctx: [] if game_id else game_highlights(ctx.data.reader, ctx.window),
+    )
 
 
 def body(ctx: PageContext, game_id: str = "") -> list[Any]:
@@ -111,7 +117,6 @@ def body(ctx: PageContext, game_id: str = "") -> list[Any]:
             getRowId="params.data.id",
             style={"height": "640px"},
         ),
-        *game_highlights(ctx.data.reader, ctx.window),
     ]
 
 

@@ -52,7 +52,20 @@ GAME_COLUMNS: list[Column] = [
 
 def layout(**query: Any) -> html.Div:
     channel = str(query.get("channel", ""))[:40].strip().lower()
-    return page("Streamer", query, lambda ctx: body(ctx, channel), channel)
+    return page(
+        "Streamer",
+        query,
+        lambda ctx: body(ctx, channel),
+        channel,
+        live=lambda ctx: highlights(ctx, channel),
+    )
+
+
+def highlights(ctx: PageContext, channel: str) -> list[Any]:
+    """The channel's highlight moments (stored as clips are analysed, so never cached)."""
+    if not channel or ctx.category_level or not LOGIN.match(channel):
+        return []
+    return channel_highlights(ctx.data.reader, ctx.window, channel, ctx.filters.tz)
 
 
 def body(ctx: PageContext, channel: str) -> list[Any]:
@@ -72,11 +85,6 @@ def body(ctx: PageContext, channel: str) -> list[Any]:
     if not channel:
         return [search, html.Div(leaderboard(ctx), id="streamer-result")]
     result = lookup(ctx.data, ctx.window, channel, ctx.filters.tz)
-    if LOGIN.match(channel):
-        result = [
-            *result,
-            *channel_highlights(ctx.data.reader, ctx.window, channel, ctx.filters.tz),
-        ]
     return [search, html.Div(result, id="streamer-result")]
 
 
