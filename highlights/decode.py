@@ -87,38 +87,46 @@ def decode_clip(data: bytes) -> DecodedClip:
 
 
 def _decode_audio(data: bytes, seconds: float, problems: dict[str, str]) -> np.ndarray | None:
+    """Mono 16 kHz samples placed by time; a packet that cannot be decoded leaves silence
+    in its place and is counted, the rest is kept."""
     import av
 
     buffer = np.zeros(int(seconds * AUDIO_RATE), np.float32)
-    written = 0
-    try:
-        with av.open(io.BytesIO(data), mode="r") as container:
-            if not container.streams.audio:
-                problems["audio"] = "no audio track"
-                return None
-            stream = container.streams.audio[0]
-            video_start = _first_video_time(data)
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
-            timeline = _Timeline()
-            if video_start is not None:
-                timeline.start = video_start
-            for frame in container.decode(stream):
-                at = frame.time
-                for piece in resampler.resample(frame):
-                    samples = piece.to_ndarray().reshape(-1)
-                    begin = round(timeline.place(at, samples.size / AUDIO_RATE) * AUDIO_RATE)
-                    at = None
-                    if begin < 0:
-                        samples, begin = samples[-begin:], 0
-                    end = min(begin + samples.size, buffer.size)
-                    if end > begin:
-                        buffer[begin:end] = samples[: end - begin]
-                        written += end - begin
-    except av.error.FFmpegError as error:
-        problems["audio"] = f"corrupt audio ({error})"
-        return buffer if written else None
+    written = packets = bad = 0
+    with av.open(io.BytesIO(data), mode="r") as container:
+        if not container.streams.audio:
+            problems["audio"] = "no audio track"
+            return None
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        timeline = _Timeline()
+        timeline.start = _first_video_time(data)
+        try:
+            for packet in container.demux(stream):
+                packets += 1
+                try:
+                    frames = packet.decode()
+                except av.error.FFmpegError:
+                    bad += 1
+                    continue
+                for frame in frames:
+                    at = frame.time
+                    for piece in resampler.resample(frame):
+                        samples = piece.to_ndarray().reshape(-1)
+                        place = timeline.place(at, samples.size / AUDIO_RATE)
+                        begin, at = round(place * AUDIO_RATE), None
+                        if begin < 0:
+                            samples, begin = samples[-begin:], 0
+                        end = min(begin + samples.size, buffer.size)
+                        if end > begin:
+                            buffer[begin:end] = samples[: end - begin]
+                            written += end - begin
+        except av.error.FFmpegError as error:  # the container itself ends badly
+            problems["audio"] = f"audio cut short ({error})"
+    if bad:
+        problems["audio"] = f"corrupt audio: {bad} of {packets} packets undecodable"
     if not written:
-        problems["audio"] = "no audio decoded"
+        problems.setdefault("audio", "no audio decoded")
         return None
     return buffer
 

@@ -191,3 +191,23 @@ def test_moments_per_stream_hour_by_game() -> None:
     assert rows["1"]["per_hour"] == pytest.approx(3 / (180 / 3600)) and rows["1"]["channels"] == 2
     assert rows["2"]["per_hour"] == pytest.approx(6.0) and rows["2"]["hours"] == 0.5
     assert [r["game_id"] for r in game_highlight_rows(entries)] == ["1", "2"]
+
+
+def test_corrupt_audio_packets_are_counted_and_the_rest_is_kept() -> None:
+    import av
+
+    data = bytearray(_clip(20))
+    with av.open(io.BytesIO(bytes(data))) as container:
+        audio_pid = container.streams.audio[0].id
+    seen = 0
+    for offset in range(0, len(data), 188):  # MPEG-TS: 188-byte packets, PID in bytes 1–2
+        if (data[offset + 1] & 0x1F) << 8 | data[offset + 2] == audio_pid:
+            seen += 1
+            if seen % 10 == 0:  # every tenth audio packet's payload becomes noise
+                data[offset + 4 : offset + 188] = RNG.integers(0, 256, 184, np.uint8).tobytes()
+    clip = decode_clip(bytes(data))
+    assert clip.problems["audio"].startswith("corrupt audio: ")
+    assert clip.frames.shape[0] == 80  # the picture is untouched
+    assert clip.audio is not None
+    loud = np.abs(clip.audio[: 20 * AUDIO_RATE].reshape(-1, AUDIO_RATE // 10)).max(axis=1) > 0.01
+    assert 0.8 < loud.mean() < 1.0  # most of the tone kept, silence where packets were lost
