@@ -3,17 +3,21 @@ highlight moments per stream-hour of each game (docs/metrics.md, highlights).
 
 Read straight from the highlight collections, one day document at a time, for the newest
 `HIGHLIGHT_DAYS` days of the window (a year of a followed channel would be a year of
-documents), so new clips show without waiting for the market history to reload.
+documents), so new clips show without waiting for the market history to reload; a
+section is kept until the next clip is written (`_recent`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from cachetools import TTLCache
 from dash import dcc, html
 
 from dashboard import figures, tables
@@ -41,6 +45,19 @@ GAME_COLUMNS: list[Column] = [
 
 
 HIGHLIGHT_DAYS = 31
+# A section is reused until a clip is written (and for ten minutes at most).
+_recent: TTLCache[tuple[object, ...], list[Any]] = TTLCache(maxsize=64, ttl=600)
+_recent_lock = threading.Lock()
+
+
+def _cached(key: tuple[object, ...], compute: Callable[[], list[Any]]) -> list[Any]:
+    with _recent_lock:
+        found = _recent.get(key)
+    if found is None:
+        found = compute()
+        with _recent_lock:
+            _recent[key] = found
+    return found
 
 
 def shown_window(window: Window) -> Window:
@@ -91,33 +108,47 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
     hours = sum(float(c["seconds"]) for c in clips) / 3600
     threshold = float(clips[-1].get("threshold", 0.5))
     x = figures.local_times(series.index, timezone)
+    # Plain lists of strings and floats: Plotly validates them far faster than Timestamps
+    # or a colour per point (a week of one channel is thousands of windows).
+    times = [t.strftime("%Y-%m-%dT%H:%M:%S") for t in x]
+    values = series.tolist()
+    above = [i for i, p in enumerate(values) if p >= threshold]
     chart = go.Figure(
-        go.Scatter(
-            x=list(x),
-            y=series.tolist(),
-            mode="markers",
-            name="P(highlight)",
-            marker=dict(
-                size=7,
-                color=["#d62728" if p >= threshold else "#1f77b4" for p in series],
+        [
+            go.Scatter(
+                x=times,
+                y=values,
+                mode="markers",
+                name="P(highlight)",
+                marker=dict(size=6, color="#1f77b4"),
+                hovertemplate="%{x}: %{y:.2f}<extra></extra>",
             ),
-            hovertemplate="%{x}: %{y:.2f}<extra></extra>",
-        )
+            go.Scatter(
+                x=[times[i] for i in above],
+                y=[values[i] for i in above],
+                mode="markers",
+                name="moment",
+                marker=dict(size=9, color="#d62728"),
+                hovertemplate="%{x}: %{y:.2f}<extra>moment</extra>",
+            ),
+        ]
     )
     chart.add_hline(y=threshold, line_dash="dot", annotation_text="moment")
     chart.update_layout(**figures.LAYOUT, title=f"{login}: P(highlight) of each 10-second window")
     chart.update_xaxes(title_text=f"Time ({timezone})")
     chart.update_yaxes(title_text="P(highlight)", range=[0, 1.02])
+    newest_first = sorted(moments, key=lambda m: m["time"], reverse=True)
+    shown_at = figures.local_times(
+        pd.DatetimeIndex([m["time"] for m in newest_first], tz="UTC"), timezone
+    )
     rows = [
         {
-            "time": figures.local_times(pd.DatetimeIndex([m["time"]]), timezone)[0].strftime(
-                "%Y-%m-%d %H:%M:%S"
-            ),
+            "time": at.strftime("%Y-%m-%d %H:%M:%S"),
             "probability": m["probability"],
             "game_name": m["game_name"],
             "why": ", ".join(f["feature"] for f in m["top_features"]),
         }
-        for m in sorted(moments, key=lambda m: m["time"], reverse=True)
+        for at, m in zip(shown_at, newest_first, strict=True)
     ]
     problems = sorted({f"{k}: {v}" for c in clips for k, v in c.get("problems", {}).items()})
     return [
@@ -177,6 +208,12 @@ def game_highlight_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def game_highlights(reader: StoreReader, window: Window) -> list[Any]:
+    """The Games page's highlights table (reused until a clip is written)."""
+    key = ("games", id(reader), reader.highlights_written_at(), window)
+    return _cached(key, lambda: _game_highlights(reader, window))
+
+
+def _game_highlights(reader: StoreReader, window: Window) -> list[Any]:
     shown = shown_window(window)
     entries = [
         e

@@ -22,6 +22,7 @@ from highlights.decode import ClipUndecodable, decode_clip
 from highlights.features import CHAT_LAG_SECONDS, FEATURES, WINDOW_SECONDS, clip_features
 from highlights.model import HighlightModel
 from store.highlights import HighlightStore
+from store.packing import join_names, pack
 from twitch_client.clips import ClipUnavailable, read_clip
 
 log = logging.getLogger(__name__)
@@ -138,10 +139,8 @@ class Detector:
                 "game_name": game.game_name,
                 "genre": game.genre,
                 "probabilities": [round(float(p), 4) for p in probabilities],
-                "features": {
-                    name: [round(float(v), 3) for v in features.values[:, i]]
-                    for i, name in enumerate(FEATURES)
-                },
+                "feature_names": join_names(FEATURES),
+                "features": pack(features.values, np.dtype("<f4")),
                 "moments": moments,
                 "threshold": round(self.model.main.threshold, 4),
                 "problems": problems,

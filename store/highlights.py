@@ -18,10 +18,12 @@ from store import schema
 from store.chat import CHAT_MINUTES, MINUTE, minute_id
 from store.history import day_key, day_of
 from store.mongo import translate_errors
+from store.packing import split_names, unpack
 
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"
 HIGHLIGHT_FAILURES = "highlight_failures"
+HIGHLIGHTS_STATE_ID = "highlights"  # in `meta`: when a clip was last written
 SECOND_FIELDS = ("messages", "hype", "shouted")
 
 Document = dict[str, Any]
@@ -71,6 +73,11 @@ class HighlightStore:
             self.db[HIGHLIGHT_GAMES].update_one(
                 {"_id": day_key(day)},
                 {"$set": {f"clips.{clip_key(login, start)}": summary, "day": day}},
+                upsert=True,
+            )
+            self.db[schema.META].update_one(
+                {"_id": HIGHLIGHTS_STATE_ID},
+                {"$set": {"written_at": datetime.now(UTC)}},
                 upsert=True,
             )
 
@@ -123,6 +130,22 @@ def read_channel_clips(
         if clip["start"].tzinfo is None:
             clip["start"] = clip["start"].replace(tzinfo=UTC)
     return sorted(clips, key=lambda c: c["start"])
+
+
+def highlights_written_at(db: Database[Document]) -> datetime | None:
+    """When the newest clip was stored (readers cache what they built until it changes)."""
+    with translate_errors("reading the highlights state"):
+        state = db[schema.META].find_one({"_id": HIGHLIGHTS_STATE_ID})
+    return state.get("written_at") if state else None
+
+
+def clip_features(clip: Mapping[str, Any]) -> dict[str, list[float]]:
+    """A stored clip's features, name → the value of each window (they are stored packed:
+    float32, zlib, windows × names, the names joined by `store.packing.SEPARATOR`)."""
+    windows = len(clip["probabilities"])
+    names = split_names(str(clip["feature_names"]), 1)
+    values = unpack(clip["features"], np.dtype("<f4"), (windows, len(names)))
+    return {name: values[:, i].tolist() for i, name in enumerate(names)}
 
 
 def read_game_clips(db: Database[Document], days: Iterable[datetime]) -> list[Document]:

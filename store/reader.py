@@ -18,7 +18,7 @@ from pymongo.database import Database
 from store import schema
 from store.chat import CHAT_STATE_ID, read_chat_day, read_chat_rollup
 from store.chat_days import ChatDay
-from store.highlights import read_channel_clips, read_game_clips
+from store.highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store.history import DayHistory, read_dimension, read_documents
 from store.mongo import translate_errors
 
@@ -129,6 +129,9 @@ class StoreReader:
 
     def highlight_game_clips(self, days: Iterable[datetime]) -> list[Document]:
         return read_game_clips(self._db, days)
+
+    def highlights_written_at(self) -> datetime | None:
+        return highlights_written_at(self._db)
 
     def games(self) -> list[dict[str, Any]]:
         with translate_errors("reading games"):

@@ -25,6 +25,7 @@ from store.highlights import (
     HIGHLIGHT_FAILURES,
     HIGHLIGHT_GAMES,
     HighlightStore,
+    clip_features,
     read_channel_clips,
 )
 from tests.conftest import EmulatorFactory, collector_settings
@@ -131,7 +132,7 @@ def test_planted_moments_are_detected_from_clip_and_chat_and_stored(
                 assert sum(entry["seconds"]["messages"]) == entry["messages"]
                 stored_seconds += 1
     assert stored_seconds >= 1
-    chat_rise = clip["features"]["chat_rate_rise"]
+    chat_rise = clip_features(clip)["chat_rate_rise"]
     assert max(chat_rise) > 0.5 and touched[int(np.argmax(chat_rise))]
     # The day's index of clips by game says the same.
     index = store.db[HIGHLIGHT_GAMES].find_one()
