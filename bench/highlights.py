@@ -21,6 +21,7 @@ import socket
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import bson
@@ -31,6 +32,7 @@ from bench.common import emulator_process, machine, write_section
 from emulator.labelled_clips import main as export
 from highlights.dataset import load_folder
 from highlights.decode import decode_clip
+from highlights.detect import ChannelGame, clip_document
 from highlights.features import clip_features
 from highlights.model import SEED_FIGURES, evaluate, train
 from twitch_client.clips import read_clip
@@ -117,20 +119,11 @@ def main() -> None:
                 int(decoded.seconds // 10),
                 model.cheer_probabilities,
             )
-            probabilities = model.main.probabilities(features.values)
+            document = clip_document(
+                model, datetime.now(UTC), features.values, ChannelGame("1", "A game", "Shooter"), {}
+            )
             costs.append(time.process_time() - started)
             sizes.append(len(data))
-            document = {
-                "probabilities": [round(float(p), 4) for p in probabilities],
-                "features": {
-                    n: [round(float(v), 3) for v in features.values[:, i]]
-                    for i, n in enumerate(model.main.features)
-                },
-                "moments": [],
-                "problems": {},
-                "start": time.time(),
-                "seconds": 60.0,
-            }
             stored.append(len(bson.encode(document)))
     per_clip = sorted(costs)[len(costs) // 2]
     clip_mb = sorted(sizes)[len(sizes) // 2] / 1e6
@@ -179,7 +172,7 @@ Cost:
 |---|---|
 | windows scored per CPU-second (features + model, decoded clips) | {windows / scoring_cpu:,.0f} |
 | per followed channel and 60-s clip: read (streamlink) + decode + score | {per_clip:.2f} CPU-s, {clip_mb:.2f} MB read |
-| stored per clip (probabilities, features, moments) | {clip_kb:.1f} kB |
+| stored per clip (`highlights.detect.clip_document`: probabilities, packed features, moments) | {clip_kb:.1f} kB |
 | per followed channel and day at HIGHLIGHT_EVERY_MINUTES=10 (144 clips) | {144 * per_clip / 60:.1f} CPU-min, {144 * clip_mb:.0f} MB read, {144 * clip_kb / 1e3:.2f} MB stored |
 | per-second chat counts of a followed channel | 3 × 60 integers per minute entry |
 """

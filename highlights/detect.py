@@ -74,6 +74,32 @@ def moments_of(
     return moments
 
 
+def clip_document(
+    model: HighlightModel,
+    start: datetime,
+    rows: np.ndarray,
+    game: ChannelGame,
+    problems: Mapping[str, str],
+) -> dict[str, Any]:
+    """A scored clip as `store.highlights` stores it (docs/schema.md, highlight_windows)."""
+    probabilities = model.main.probabilities(rows)
+    return {
+        "start": start,
+        "seconds": len(rows) * WINDOW_SECONDS,
+        "window_seconds": WINDOW_SECONDS,
+        "game_id": game.game_id,
+        "game_name": game.game_name,
+        "genre": game.genre,
+        "probabilities": [round(float(p), 4) for p in probabilities],
+        "feature_names": join_names(FEATURES),
+        "features": pack(rows, np.dtype("<f4")),
+        "moments": moments_of(model, start, probabilities, rows),
+        "threshold": round(model.main.threshold, 4),
+        "problems": dict(problems),
+        "model": model.card.get("trained_at", ""),
+    }
+
+
 class Detector:
     def __init__(
         self,
@@ -126,25 +152,7 @@ class Detector:
         )
         for family, reason in features.missing.items():
             problems.setdefault(family, reason)
-        probabilities = self.model.main.probabilities(features.values)
-        moments = moments_of(self.model, start, probabilities, features.values)
-        game = game or ChannelGame()
-        self.store.write_clip(
-            login,
-            {
-                "start": start,
-                "seconds": windows * WINDOW_SECONDS,
-                "window_seconds": WINDOW_SECONDS,
-                "game_id": game.game_id,
-                "game_name": game.game_name,
-                "genre": game.genre,
-                "probabilities": [round(float(p), 4) for p in probabilities],
-                "feature_names": join_names(FEATURES),
-                "features": pack(features.values, np.dtype("<f4")),
-                "moments": moments,
-                "threshold": round(self.model.main.threshold, 4),
-                "problems": problems,
-                "model": self.model.card.get("trained_at", ""),
-            },
-        )
+        clip = clip_document(self.model, start, features.values, game or ChannelGame(), problems)
+        self.store.write_clip(login, clip)
+        moments = clip["moments"]
         return DetectResult(login, "stored", windows, len(moments), problems)
