@@ -20,6 +20,7 @@ from pathlib import Path
 from highlights.dataset import DatasetError, load_folder
 from highlights.model import HighlightModel, ModelError, evaluate, train
 from settings import Settings, SettingsError, load_settings
+from store.errors import StoreError
 
 log = logging.getLogger("highlights")
 
@@ -143,7 +144,11 @@ def _run(settings: Settings, model: HighlightModel) -> int:
     scheduler = BlockingScheduler(timezone=UTC)
 
     def job() -> None:
-        lines = detect_once(settings, model, [])
+        try:
+            lines = detect_once(settings, model, [])
+        except StoreError as error:  # MongoDB down: try again next round, without a traceback
+            log.warning("highlights: %s", error)
+            return
         stored = sum(1 for line in lines if line["status"] == "stored")
         moments = sum(int(str(line["moments"])) for line in lines)
         log.info("highlights: %d of %d clips stored, %d moments", stored, len(lines), moments)
