@@ -172,9 +172,6 @@ class MomentSchedule:
             if m.start < end and m.end > start
         ]
 
-    def highlights(self, login: str, start: float, end: float) -> list[Moment]:
-        return [m for m in self.between(login, start, end) if m.highlight]
-
     def chat_at(self, login: str, when: float) -> tuple[float, float, float]:
         """(rate factor, hype share, caps share) of the chat at `when`."""
         for moment in self.between(login, when - 12, when + 1):
