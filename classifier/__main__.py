@@ -60,12 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     evaluate = commands.add_parser(
-        "evaluate", help="score a model on its held-out split; write figures and model card"
+        "evaluate", help="score a model on its held-out split or a folder; write figures and card"
     )
     _data_arguments(evaluate)
     evaluate.add_argument("--model", type=Path, help="model folder (default: CLASSIFIER_MODEL_DIR)")
     evaluate.add_argument("--out", type=Path, help="where to write (default: the model folder)")
     evaluate.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
+    evaluate.add_argument(
+        "--split",
+        choices=["test", "all"],
+        default="test",
+        help="score the model card's held-out test games (default), or every frame of the "
+        "data (a folder of games the model never saw)",
+    )
 
     label = commands.add_parser(
         "label", help="label the stored frames no model version has labelled yet"
@@ -171,7 +178,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
     examples, _, read = _examples(args, settings)
     run = predictor(args.model, args.runtime)
-    result = evaluate(examples, run.card, run, args.out or args.model, read=read)
+    result = evaluate(examples, run.card, run, args.out or args.model, read=read, split=args.split)
     print(json.dumps({"model": run.card.version, **result.overall}))
     return 0
 
@@ -188,7 +195,12 @@ def _label(args: argparse.Namespace, settings: Settings) -> int:
         while True:
             try:
                 summary = label_stored_frames(
-                    frames, run, batch_size=args.batch_size, limit=args.limit, progress=True
+                    frames,
+                    run,
+                    batch_size=args.batch_size,
+                    limit=args.limit,
+                    progress=True,
+                    min_balanced_accuracy=settings.classifier_min_balanced_accuracy,
                 )
                 print(json.dumps(summary.as_dict()), flush=True)
             except StoreError as error:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 _EPISODE = re.compile(r"^(ep\d+)_")
@@ -125,14 +125,20 @@ class Decoded:
     failures: list[tuple[str, str]]  # (ref, reason)
 
 
+def letterbox(image: Image.Image, size: int) -> Image.Image:
+    """`image` fitted whole into `size`×`size`, its aspect ratio kept, black bars around:
+    squashing a 16:9 stream frame would teach the model shapes no game has."""
+    return ImageOps.pad(image.convert("RGB"), (size, size), Image.Resampling.BILINEAR, (0, 0, 0))
+
+
 def decode(data: bytes, size: int) -> np.ndarray:
-    """One image (any format Pillow reads) as a `size`×`size`×3 uint8 array."""
+    """One image (any format Pillow reads) as a `size`×`size`×3 uint8 array, letterboxed."""
     if not data:
         raise ValueError("empty image")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # truncated files fail here rather than later
-            rgb = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+            rgb = letterbox(image, size)
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ValueError(f"not a readable image ({error})") from error
     return np.asarray(rgb, dtype=np.uint8)

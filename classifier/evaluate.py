@@ -1,8 +1,9 @@
-"""Evaluation on the held-out split: per-class and per-package figures, a confusion matrix
+"""Evaluation: per-class and per-package figures, calibration error, a confusion matrix
 image and a model card in Markdown.
 
-The test split is the one recorded in the model card (`test_keys`), so `evaluate` measures
-exactly the games (or episodes, or channels) that training never saw.
+By default the frames scored are the model card's test split (`test_keys`), so `evaluate`
+measures exactly the games (or episodes, or channels) that training never saw; with
+`split="all"` every frame of the data is scored (a folder of games from another source).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from classifier.dataset import DatasetError, Example, decode_examples
+from classifier.calibration import calibrate, expected_calibration_error
+from classifier.dataset import DatasetError, Decoded, Example, decode_examples
 from classifier.label import aggregate
 from classifier.model import ModelCard
 
@@ -41,6 +43,10 @@ class Evaluation:
     per_genre_accuracy: dict[str, float]  # for game recognition: accuracy within each genre
     per_game: dict[str, float]  # genre: each held-out game's frames aggregated, as for a stream
     unreadable: int
+    split: str = "test"  # which frames: the card's test split, or all of the data
+    # Expected calibration error of the frames, before and after the card's temperature.
+    calibration: dict[str, float] | None = None
+    unknown_classes: list[str] | None = None  # true labels the model has no class for
 
     def to_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -53,8 +59,25 @@ def test_examples(examples: Sequence[Example], card: ModelCard) -> list[Example]
     )
     chosen = [e for e in examples if key(e) in held_out]
     if not chosen:
-        raise DatasetError("none of the model card's test games/groups are in this data")
+        raise DatasetError(
+            "none of the model card's test games/groups are in this data "
+            "(to score every frame of other games, use --split all)"
+        )
     return chosen
+
+
+def readable(
+    examples: Sequence[Example], size: int, read: Callable[[str], bytes] | None
+) -> Decoded:
+    """The frames decoded; `DatasetError` naming the reason when none of them can be."""
+    decoded = decode_examples(examples, size, read)
+    if not decoded.examples:
+        first = decoded.failures[0] if decoded.failures else ("", "no frames")
+        raise DatasetError(
+            f"none of the {len(decoded.failures)} frames could be read "
+            f"(e.g. {first[0]}: {first[1]})"
+        )
+    return decoded
 
 
 def scores(truth: Sequence[str], predicted: Sequence[str], labels: list[str]) -> dict[str, float]:
@@ -80,9 +103,12 @@ def evaluate(
     *,
     read: Callable[[str], bytes] | None = None,
     batch_size: int = 256,
+    split: str = "test",
 ) -> Evaluation:
-    """Score the model on its test split and write the figures, the image and the card."""
-    decoded = decode_examples(test_examples(examples, card), card.image_size, read)
+    """Score the model on its test split (or, `split="all"`, on every frame) and write the
+    figures, the image and the card. `DatasetError` when no frame can be scored."""
+    chosen = test_examples(examples, card) if split == "test" else list(examples)
+    decoded = readable(chosen, card.image_size, read)
     probabilities = np.concatenate(
         [
             predict(decoded.images[i : i + batch_size])
@@ -132,6 +158,17 @@ def evaluate(
             game_predicted.append(aggregate(frames)[0])
         per_game = scores(game_truth, game_predicted, sorted(set(game_truth)))
         per_game["games"] = per_game.pop("frames")
+    # The predictor's probabilities are calibrated; undoing the temperature (T · log p is
+    # the network's log-softmax up to a constant) gives the uncalibrated ones.
+    known = np.array([t in card.classes for t in truth])
+    index = np.array([card.classes.index(t) if t in card.classes else -1 for t in truth])
+    calibration = {
+        "ece_before": expected_calibration_error(
+            calibrate(probabilities[known], 1.0 / card.temperature), index[known]
+        ),
+        "ece_after": expected_calibration_error(probabilities[known], index[known]),
+        "temperature": card.temperature,
+    }
     result = Evaluation(
         overall=scores(truth, predicted, labels),
         per_class=per_class,
@@ -139,6 +176,9 @@ def evaluate(
         per_genre_accuracy=per_genre_accuracy,
         per_game=per_game,
         unreadable=len(decoded.failures),
+        split=split,
+        calibration=calibration,
+        unknown_classes=sorted(set(truth) - set(card.classes)),
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / EVALUATION_FILE).write_text(json.dumps(result.to_json(), indent=2) + "\n")
@@ -179,9 +219,37 @@ def game_level(result: Evaluation) -> str:
         return ""
     figures = result.per_game
     return (
-        f" Aggregating each held-out game's frames (sum of log-probabilities, as `label` does "
-        f"for a stream): accuracy {figures['accuracy']:.3f}, balanced accuracy "
+        f" Aggregating each game's frames (mean probability, as `label` does for a "
+        f"stream): accuracy {figures['accuracy']:.3f}, balanced accuracy "
         f"{figures['balanced_accuracy']:.3f} over {figures['games']:.0f} games."
+    )
+
+
+def validation_line(card: ModelCard) -> str:
+    figures = card.validation
+    if not figures:
+        return "none (too few games to hold any out); never trusted for the rollups."
+    return (
+        f"balanced accuracy {figures['balanced_accuracy']:.3f}, macro-F1 "
+        f"{figures['macro_f1']:.3f} over {figures['games']:.0f} games "
+        f"({figures['frames']:.0f} frames); temperature {card.temperature:.2f} takes the "
+        f"calibration error (ECE) from {figures['ece_before']:.3f} to "
+        f"{figures['ece_after']:.3f}."
+    )
+
+
+def calibration_line(result: Evaluation) -> str:
+    figures = result.calibration
+    if not figures:
+        return ""
+    unknown = (
+        f" Classes this model does not have (always wrong): {', '.join(result.unknown_classes)}."
+        if result.unknown_classes
+        else ""
+    )
+    return (
+        f" Calibration error (ECE) {figures['ece_before']:.3f} before and "
+        f"{figures['ece_after']:.3f} after temperature scaling.{unknown}"
     )
 
 
@@ -209,10 +277,12 @@ Keras {card.backend} backend, trained {card.trained_at}, {card.epochs} epochs.
 {len(card.test_keys)} held-out {held_out}: {", ".join(card.test_keys[:30])}\
 {" …" if len(card.test_keys) > 30 else ""}.
 
-## Figures on the test split
+- **Validation** (the games the model was chosen on): {validation_line(card)}
+
+## Figures on {"the test split" if result.split == "test" else "every frame of the data"}
 Accuracy **{overall["accuracy"]:.3f}**, balanced accuracy **{overall["balanced_accuracy"]:.3f}**, \
 macro-F1 **{overall["macro_f1"]:.3f}** over {overall["frames"]} frames \
-({result.unreadable} unreadable).{game_level(result)}
+({result.unreadable} unreadable).{game_level(result)}{calibration_line(result)}
 
 | class | precision | recall | F1 | frames |
 | --- | --- | --- | --- | --- |

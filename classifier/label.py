@@ -8,6 +8,15 @@ confidence that class's posterior. A game without a catalogue genre gets the gen
 most of its labelled streams (weighted by confidence, `game_genres`); slots whose streams
 got a genre have their rollups rebuilt, so such a game's streams count under it
 (`schema.genre_of_stream`).
+
+A stream's genre is the class with the highest mean probability over its frames, and its
+confidence that mean, capped at `n / (n + 1)` for `n` frames: frames of one stream are
+far from independent, so many frames that agree on a wrong game must not add up to
+certainty (a product of frame probabilities would). Classifier genres reach the rollups
+only from a model whose card shows a validation balanced accuracy of at least the
+threshold (`CLASSIFIER_MIN_BALANCED_ACCURACY`); a weaker model still labels frames and
+streams for the Frames page, and the genres earlier untrusted models gave games are
+withdrawn. Every model that labels is recorded in `classifier_models` with its quality.
 """
 
 from __future__ import annotations
@@ -33,7 +42,6 @@ log = logging.getLogger(__name__)
 # A stream "disagrees" with its category when the frames say another genre at least this
 # surely (a game played under Just Chatting, say).
 DISAGREEMENT_CONFIDENCE = 0.6
-_FLOOR = 1e-7  # log(0) guard: one frame's zero must not veto a genre outright
 
 
 class Predictor(Protocol):
@@ -51,6 +59,8 @@ class LabelSummary:
     streams: int = 0
     disagreements: int = 0
     slots_rebuilt: int = 0
+    trusted: bool = False  # whether its genres count in the rollups
+    genres_withdrawn: int = 0  # games whose genre from an untrusted model was removed
     seconds: float = 0.0  # reading, decoding and classifying frames, writing their labels
     frames_per_second: float = 0.0
     total_seconds: float = 0.0  # also stream genres and the rollup rebuilds
@@ -78,15 +88,35 @@ def stream_key(meta: Mapping[str, Any]) -> str:
 
 
 def aggregate(probabilities: Sequence[Mapping[str, float]]) -> tuple[str, float]:
-    """(genre, confidence) of a stream from its frames' class probabilities."""
+    """(genre, confidence) of a stream from its frames' class probabilities: the class of
+    highest mean probability (ties: first in name order), its mean capped at n / (n + 1)."""
     classes = sorted(probabilities[0])
-    log_sum = np.zeros(len(classes))
-    for frame in probabilities:
-        log_sum += np.log(np.maximum([frame[c] for c in classes], _FLOOR))
-    posterior = np.exp(log_sum - log_sum.max())
-    posterior /= posterior.sum()
-    best = int(posterior.argmax())
-    return classes[best], float(posterior[best])
+    mean = np.mean([[frame[c] for c in classes] for frame in probabilities], axis=0)
+    best = int(mean.argmax())
+    cap = len(probabilities) / (len(probabilities) + 1)
+    return classes[best], float(min(mean[best], cap))
+
+
+def is_trusted(card: ModelCard, min_balanced_accuracy: float) -> bool:
+    """Whether the model's validation games show it good enough for the market rollups."""
+    quality = card.validation_balanced_accuracy()
+    return quality is not None and quality >= min_balanced_accuracy
+
+
+def model_document(card: ModelCard, min_balanced_accuracy: float, now: datetime) -> dict[str, Any]:
+    """What the store keeps of a model that labels: its classes and validation quality."""
+    return {
+        "_id": card.version,
+        "target": card.target,
+        "classes": card.classes,
+        "trained_at": card.trained_at,
+        "data": card.data,
+        "temperature": card.temperature,
+        "validation": card.validation,
+        "min_balanced_accuracy": min_balanced_accuracy,
+        "trusted": is_trusted(card, min_balanced_accuracy),
+        "recorded_at": now,
+    }
 
 
 def label_stored_frames(
@@ -97,12 +127,15 @@ def label_stored_frames(
     limit: int = 0,
     progress: bool = False,
     clock: Callable[[], datetime] | None = None,
+    min_balanced_accuracy: float = 0.5,
 ) -> LabelSummary:
     """Label every frame this model version has not labelled; update streams and rollups."""
     card = predict.card
     check_classes(card)
     now: datetime = clock() if clock else datetime.now(UTC)
     summary = LabelSummary(card.version, device="gpu" if predict.on_gpu else "cpu")
+    summary.trusted = is_trusted(card, min_balanced_accuracy)
+    frames.record_model(model_document(card, min_balanced_accuracy, now))
     done = frames.labelled_frame_ids(card.version)
     todo = sorted(
         (d for d in frames.frame_documents() if d["_id"] not in done),
@@ -125,7 +158,11 @@ def label_stored_frames(
     summary.frames_per_second = round(summary.frames / seconds, 1) if seconds else 0.0
     streams = _stream_genres(frames, card, todo, now)
     slots = frames.write_stream_genres(streams)
-    frames.set_classifier_genres(game_genres(streams), card.version)
+    if summary.trusted:
+        frames.set_classifier_genres(game_genres(streams), card.version)
+    withdrawn = frames.withdraw_untrusted_classifier_genres()
+    slots |= frames.slots_of_games(withdrawn)
+    summary.genres_withdrawn = len(withdrawn)
     summary.streams = len(streams)
     summary.disagreements = sum(1 for s in streams if s["disagrees"])
     frames.rebuild_rollups(*sorted(slots))

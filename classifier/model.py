@@ -45,6 +45,17 @@ class ModelCard:
     epochs: int = 0
     epoch_seconds: list[float] = field(default_factory=list)
     history: dict[str, list[float]] = field(default_factory=dict)
+    # `calibration.calibrate` with this temperature turns the network's output into the
+    # probabilities every predictor returns (fitted on the validation games).
+    temperature: float = 1.0
+    # Figures on the validation games (the model was chosen on them; the test games stay
+    # unseen): balanced_accuracy, macro_f1, accuracy, frames, games, ece_before, ece_after.
+    # Empty when there were too few games to hold any out for validation.
+    validation: dict[str, float] = field(default_factory=dict)
+
+    def validation_balanced_accuracy(self) -> float | None:
+        value = self.validation.get("balanced_accuracy")
+        return None if value is None else float(value)
 
     def save(self, folder: Path) -> None:
         (folder / CARD_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")

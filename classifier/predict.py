@@ -1,4 +1,8 @@
-"""Running a trained model: Keras (GPU with mixed precision when present) or TFLite on CPU."""
+"""Running a trained model: Keras (GPU with mixed precision when present) or TFLite on CPU.
+
+Both return calibrated probabilities: the network's output scaled by the model card's
+temperature (`calibration.calibrate`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from classifier.calibration import calibrate
 from classifier.model import TFLITE_FILE, ModelCard, ModelError
 
 log = logging.getLogger(__name__)
@@ -56,7 +61,7 @@ class KerasPredictor:
         if len(images) == 0:
             return np.zeros((0, len(self.card.classes)), np.float32)
         probabilities = self.network.predict(images, batch_size=self.batch_size, verbose=0)
-        return np.asarray(probabilities, dtype=np.float32)
+        return calibrate(np.asarray(probabilities, dtype=np.float32), self.card.temperature)
 
 
 class TFLitePredictor:
@@ -84,7 +89,8 @@ class TFLitePredictor:
             self._batch = len(images)
         self.interpreter.set_tensor(self._input, images.astype(np.float32))
         self.interpreter.invoke()
-        return np.array(self.interpreter.get_tensor(self._output), dtype=np.float32)
+        raw = np.array(self.interpreter.get_tensor(self._output), dtype=np.float32)
+        return calibrate(raw, self.card.temperature)
 
 
 def predictor(folder: Path, runtime: Runtime) -> KerasPredictor | TFLitePredictor:

@@ -1,8 +1,10 @@
-"""Training: split by game or group, fit with class weights and early stopping, export.
+"""Training: split by game or group, fit with class weights and early stopping on the
+validation games' balanced accuracy, calibrate, export.
 
-Writes into the output folder: `model.keras` (best validation loss), `checkpoint.keras`
-(rewritten during training, so an interrupted run keeps its best epoch), `model.tflite`
-(when the backend can export it), and the model card `model.json`.
+Writes into the output folder: `model.keras` (the epoch with the best validation balanced
+accuracy), `checkpoint.keras` (rewritten during training, so an interrupted run keeps its
+best epoch), `model.tflite` (when the backend can export it), and the model card
+`model.json` with the validation figures and the fitted temperature.
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ from typing import Any
 
 import keras
 import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 from classifier import model as model_lib
+from classifier.calibration import (
+    calibrate,
+    expected_calibration_error,
+    fit_temperature,
+    negative_log_likelihood,
+)
 from classifier.dataset import (
     DatasetError,
     Decoded,
@@ -62,6 +71,52 @@ class EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is un
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.seconds.append(round(time.perf_counter() - self._started, 2))
+
+
+def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean recall over the classes present in `labels`: each genre of the validation games
+    weighs the same, whatever its share of frames."""
+    present = sorted(set(labels.tolist()))
+    return float(recall_score(labels, predicted, labels=present, average="macro", zero_division=0))
+
+
+class ValidationScore(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
+    """Adds `val_balanced_accuracy` and `val_loss` to each epoch's logs, computed on the
+    validation frames as they are (no class weights), for the callbacks after it."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int) -> None:
+        super().__init__()
+        self.images, self.labels, self.batch_size = images, labels, batch_size
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if logs is None:
+            return
+        probabilities = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
+        logs["val_balanced_accuracy"] = balanced_accuracy(self.labels, probabilities.argmax(axis=1))
+        logs["val_loss"] = negative_log_likelihood(probabilities, self.labels)
+
+
+def validation_figures(
+    probabilities: np.ndarray, labels: np.ndarray, games: int, temperature: float
+) -> dict[str, float]:
+    """The model card's validation figures, with the calibration error before and after."""
+    predicted = probabilities.argmax(axis=1)
+    present = sorted(set(labels.tolist()))
+    calibrated = calibrate(probabilities, temperature)
+    return {
+        "frames": len(labels),
+        "games": games,
+        "accuracy": round(float(accuracy_score(labels, predicted)), 4),
+        "balanced_accuracy": round(balanced_accuracy(labels, predicted), 4),
+        "macro_f1": round(
+            float(f1_score(labels, predicted, labels=present, average="macro", zero_division=0)),
+            4,
+        ),
+        "ece_before": expected_calibration_error(probabilities, labels),
+        "ece_after": expected_calibration_error(calibrated, labels),
+        "nll_before": round(negative_log_likelihood(probabilities, labels), 4),
+        "nll_after": round(negative_log_likelihood(calibrated, labels), 4),
+    }
 
 
 def class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
@@ -120,11 +175,14 @@ def train(
         return decoded, labels
 
     train_data, train_labels = arrays(splits.train, "training")
-    # Too few games for a validation split: early stopping watches the training loss instead
-    # (never the test split, which must stay unseen).
-    validation_data, validation_labels = arrays(splits.validation or splits.train, "validation")
     if len(train_labels) == 0:
         raise DatasetError("no readable training frames")
+    # Too few games for a validation split: early stopping watches the training frames
+    # instead (never the test split, which must stay unseen), and the card has no
+    # validation figures, so the model never counts as good enough for the rollups.
+    validation_data, validation_labels = arrays(splits.validation or splits.train, "validation")
+    if len(validation_labels) == 0:
+        raise DatasetError("no readable validation frames")
 
     out.mkdir(parents=True, exist_ok=True)
     network = model_lib.build(
@@ -137,35 +195,52 @@ def train(
     network.compile(
         optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
         loss="sparse_categorical_crossentropy",
-        weighted_metrics=["accuracy"],  # with sample weights: balanced accuracy
+        weighted_metrics=["accuracy"],  # with class weights: training balanced accuracy
     )
     timer = EpochTimer()
-    # Validation frames weighted like the training classes: the weighted `val_accuracy` is
-    # then the balanced accuracy, which early stopping follows (plain accuracy and loss
-    # favour the big genres, and the loss punishes confident mistakes on unseen games more
-    # than it rewards getting more of them right).
-    weights = class_weights(train_labels, len(classes))
-    validation_weights = np.array([weights[int(y)] for y in validation_labels], np.float32)
+    # Early stopping and the checkpoint follow the validation games' balanced accuracy:
+    # plain accuracy and loss favour the big genres, and the loss punishes confident
+    # mistakes on unseen games more than it rewards getting more of them right.
     history = network.fit(
         train_data.images,
         train_labels,
-        validation_data=(validation_data.images, validation_labels, validation_weights),
         epochs=config.epochs,
         batch_size=config.batch_size,
-        class_weight=weights,
+        class_weight=class_weights(train_labels, len(classes)),
         callbacks=[
+            ValidationScore(validation_data.images, validation_labels, 4 * config.batch_size),
             timer,
             keras.callbacks.EarlyStopping(
-                monitor="val_accuracy",
+                monitor="val_balanced_accuracy",
                 mode="max",
                 patience=config.patience,
                 restore_best_weights=True,
             ),
             keras.callbacks.ModelCheckpoint(
-                out / "checkpoint.keras", monitor="val_accuracy", mode="max", save_best_only=True
+                out / "checkpoint.keras",
+                monitor="val_balanced_accuracy",
+                mode="max",
+                save_best_only=True,
             ),
         ],
         verbose=config.verbose,
+    )
+    # EarlyStopping restores the best epoch only when it stops early; a run that used all
+    # its epochs keeps the last, so the checkpoint (the best epoch) is loaded back.
+    network = keras.saving.load_model(out / "checkpoint.keras")
+    probabilities = network.predict(
+        validation_data.images, batch_size=4 * config.batch_size, verbose=0
+    )
+    temperature = fit_temperature(probabilities, validation_labels)
+    validation = (
+        validation_figures(
+            probabilities,
+            validation_labels,
+            len({e.game for e in validation_data.examples}),
+            temperature,
+        )
+        if splits.validation
+        else {}
     )
     model_path = out / model_lib.MODEL_FILE
     network.save(model_path)
@@ -196,6 +271,8 @@ def train(
         epochs=len(timer.seconds),
         epoch_seconds=timer.seconds,
         history={k: [round(float(v), 4) for v in vs] for k, vs in history.history.items()},
+        temperature=temperature if splits.validation else 1.0,
+        validation=validation,
     )
     card.save(out)
     return card

@@ -3,7 +3,8 @@
 Live logins get a JPEG frame; anything else is redirected (302) to the grey
 `404_preview` placeholder, as on Twitch, so clients must look at the final URL.
 Frames come from `EMULATOR_FRAMES_DIR/<genre>/<game>/*` when set (see `FrameLibrary`),
-else they are drawn.
+else they are drawn. With frames, a non-game channel shows a synthetic webcam shot
+(`camera_frame`), and `/_emulator/shown/<login>` tells what a channel's frames show.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import io
 import re
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, Response, redirect, request
+from flask import Flask, Response, jsonify, redirect, request
 from PIL import Image, ImageDraw
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -111,14 +113,61 @@ def frame_from_dir(path: Path, width: int, height: int) -> bytes:
         return _jpeg(image.convert("RGB").resize((width, height)))
 
 
+@lru_cache(maxsize=512)
+def camera_frame(seed_text: str, width: int, height: int) -> bytes:
+    """A deterministic synthetic webcam shot of a streamer at a desk (a non-game stream):
+    a wall, a desk, a monitor's glow, a lamp and a person, in per-channel colours."""
+    seed = zlib.crc32(seed_text.encode())
+
+    def tone(shift: int, low: int, high: int) -> tuple[int, int, int]:
+        return tuple(low + ((seed >> (shift + 4 * i)) % (high - low)) for i in range(3))  # type: ignore[return-value]
+
+    w, h = width, height
+    image = Image.new("RGB", (w, h), tone(0, 90, 200))  # the wall
+    draw = ImageDraw.Draw(image)
+    shelf = tone(5, 40, 120)
+    for i in range(3 + seed % 3):  # shelves or posters behind the streamer
+        x = (seed >> i) % max(w - w // 5, 1)
+        draw.rectangle((x, h // 8 + i * h // 12, x + w // 5, h // 8 + i * h // 12 + h // 16), shelf)
+    draw.ellipse((w // 20, h // 6, w // 20 + w // 10, h // 6 + w // 10), fill=(250, 240, 200))
+    draw.rectangle((0, int(h * 0.72), w, h), fill=tone(9, 60, 160))  # the desk
+    draw.rectangle(  # the person: shoulders, neck, head, hair
+        (int(w * 0.3), int(h * 0.55), int(w * 0.7), int(h * 0.95)), fill=tone(13, 20, 230)
+    )
+    skin = tone(17, 140, 235)
+    draw.rectangle((int(w * 0.46), int(h * 0.45), int(w * 0.54), int(h * 0.58)), fill=skin)
+    draw.ellipse((int(w * 0.4), int(h * 0.2), int(w * 0.6), int(h * 0.5)), fill=skin)
+    draw.chord((int(w * 0.39), int(h * 0.17), int(w * 0.61), int(h * 0.4)), 180, 360, fill=shelf)
+    draw.rectangle(  # a microphone arm
+        (int(w * 0.72), int(h * 0.35), int(w * 0.75), int(h * 0.72)), fill=(30, 30, 30)
+    )
+    draw.ellipse((int(w * 0.69), int(h * 0.3), int(w * 0.78), int(h * 0.42)), fill=(20, 20, 20))
+    return _jpeg(image)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a channel's thumbnails show: a rendered game's frame (`path`) or, when `path` is
+    None, a camera shot; `genre` is the genre of what is shown (None for a camera), and
+    `planted` marks a channel that shows something other than its category."""
+
+    path: Path | None
+    genre: str | None
+    planted: bool
+
+
 class FrameLibrary:
     """Real frames for thumbnails, from `<frames_dir>/<genre>/<game>/*.jpg|png`.
 
-    A category plays like its first true genre, so its channels show frames of games of
-    that genre when the library has some (each channel sticks to one game). Channels of a
-    non-game category show a drawn "camera" frame, except every fifth, which plays a game
-    under it — the disagreement the classifier's page points out.
+    Each category plays one rendered game of its first true genre, the same for all its
+    channels (a category is a game). Channels of a non-game category show a camera shot,
+    except one in `NON_GAME_PLAYS` (by a hash of the login), who plays a game under it;
+    and one channel in `OFF_CATEGORY` of a game category plays a game of another genre.
+    Those two are the planted disagreements (`Shown.planted`) the classifier should find.
     """
+
+    NON_GAME_PLAYS = 5
+    OFF_CATEGORY = 10
 
     def __init__(self, frames_dir: Path | None, genre_of_game: dict[str, str | None]) -> None:
         self.genre_of_game = genre_of_game
@@ -131,16 +180,32 @@ class FrameLibrary:
                 if frames:
                     self.games.setdefault(game_dir.parent.name, []).append(frames)
 
-    def frame(self, game_id: str, login: str) -> Path | None:
+    def shown(self, game_id: str, login: str) -> Shown:
+        """What `login`'s thumbnails show while it streams category `game_id`."""
         if not self.games:
-            return None
+            return Shown(None, None, False)
         genre = self.genre_of_game.get(game_id)
         channel = zlib.crc32(login.encode())
-        if genre is None and channel % 5:  # a non-game category, most channels on camera
-            return None
-        pool = self.games.get(genre or "") or [g for games in self.games.values() for g in games]
-        frames = pool[channel % len(pool)]
-        return frames[(channel // 7) % len(frames)]
+        category = zlib.crc32(game_id.encode())
+        if genre is None:  # a non-game category: most channels on camera
+            if channel % self.NON_GAME_PLAYS:
+                return Shown(None, None, False)
+            return self._game(sorted(self.games), category ^ channel, channel, planted=True)
+        if genre not in self.games:  # no rendered game of its genre: a stand-in game
+            return self._game(sorted(self.games), category, channel, planted=False)
+        if channel % self.OFF_CATEGORY != 3:
+            return self._game([genre], category, channel, planted=False)
+        others = sorted(g for g in self.games if g != genre) or [genre]
+        return self._game(others, category ^ channel, channel, planted=others != [genre])
+
+    def _game(self, genres: list[str], pick: int, channel: int, *, planted: bool) -> Shown:
+        genre = genres[pick % len(genres)]
+        games = self.games[genre]
+        frames = games[(pick // 7) % len(games)]
+        return Shown(frames[(channel // 11) % len(frames)], genre, planted)
+
+    def frame(self, game_id: str, login: str) -> Path | None:
+        return self.shown(game_id, login).path
 
 
 def register(app: Flask, state: EmulatorState) -> None:
@@ -166,6 +231,8 @@ def register(app: Flask, state: EmulatorState) -> None:
         path = library.frame(live["game_id"], login)
         if path is not None:
             body = frame_from_dir(path, width, height)
+        elif library.games:
+            body = camera_frame(login, width, height)
         else:
             body = drawn_frame(f"{live['game_id']}:{login}", width, height)
         return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "max-age=300"})
@@ -200,12 +267,28 @@ def register(app: Flask, state: EmulatorState) -> None:
         if live is None or number * SEGMENT_SECONDS > clip_now():
             return Response("not found", status=404)
         path = library.frame(live["game_id"], login)
-        still = (
-            frame_from_dir(path, *STILL_SIZE)
-            if path is not None
-            else drawn_frame(f"{live['game_id']}:{login}", *STILL_SIZE)
-        )
+        if path is not None:
+            still = frame_from_dir(path, *STILL_SIZE)
+        elif library.games:
+            still = camera_frame(login, *STILL_SIZE)
+        else:
+            still = drawn_frame(f"{live['game_id']}:{login}", *STILL_SIZE)
         return Response(clip_segment(still, login, number, schedule), mimetype="video/mp2t")
+
+    @app.get("/_emulator/shown/<login>")
+    def shown(login: str) -> Response:
+        """The truth behind a live channel's frames: which rendered game (or camera) they
+        show, its genre, and whether that differs from the channel's category."""
+        live = next((r for r in state.source.table().records if r["user_login"] == login), None)
+        if live is None:
+            return Response("offline", status=404)
+        what = library.shown(live["game_id"], login)
+        return jsonify(
+            game_id=live["game_id"],
+            game=what.path.parent.name if what.path else None,
+            genre=what.genre,
+            planted=what.planted,
+        )
 
     @app.get("/cdn/ttv-static/<name>")
     def static_placeholder(name: str) -> Response:

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     clip_seconds: float = Field(default=6.0, gt=0, le=60)
     clip_url_template: str = ""
     classifier_model_dir: Path = Path("models/genre")
+    # Classifier genres enter the market rollups only from a model whose card shows at
+    # least this balanced accuracy on its validation games (chance: 1 / genres).
+    classifier_min_balanced_accuracy: float = Field(default=0.5, ge=0, le=1)
 
     # Chat: the IRC reader of the top channels (`python -m chat run`)
     chat_irc_url: str = ""  # default: the emulator's chat, or Twitch's over TLS with credentials

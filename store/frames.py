@@ -127,6 +127,43 @@ class FrameStore(Store):
                     {"$set": {"classifier_genre": genre, "classifier_model": model_version}},
                 )
 
+    def record_model(self, document: Mapping[str, Any]) -> None:
+        """Store (or refresh) a labelling model's document in `classifier_models`."""
+        self._upsert_all(schema.CLASSIFIER_MODELS, [document], "recording the classifier model")
+
+    def withdraw_untrusted_classifier_genres(self) -> set[str]:
+        """Remove the classifier genre of every game whose genre came from a model not
+        recorded as trusted; return those games' ids."""
+        with translate_errors("withdrawing classifier genres"):
+            trusted = {
+                d["_id"]
+                for d in self.db[schema.CLASSIFIER_MODELS].find({"trusted": True}, {"_id": 1})
+            }
+            games = {
+                d["_id"]
+                for d in self.db[schema.GAMES].find(
+                    {"classifier_genre": {"$exists": True}}, {"classifier_model": 1}
+                )
+                if d.get("classifier_model") not in trusted
+            }
+            for game_id in sorted(games):
+                self.db[schema.GAMES].update_one(
+                    {"_id": game_id}, {"$unset": {"classifier_genre": "", "classifier_model": ""}}
+                )
+        return games
+
+    def slots_of_games(self, game_ids: Iterable[str]) -> set[datetime]:
+        """The slots of every labelled stream of these games (whose rollups used their
+        classifier genre)."""
+        ids = sorted(set(game_ids))
+        if not ids:
+            return set()
+        with translate_errors("reading stream genres"):
+            return {
+                d["slot"]
+                for d in self.db[schema.STREAM_GENRES].find({"game_id": {"$in": ids}}, {"slot": 1})
+            }
+
     def _upsert_all(
         self, collection: str, documents: Iterable[Mapping[str, Any]], action: str
     ) -> None:

@@ -161,6 +161,13 @@ class StoreReader:
                 )
             )
 
+    def classifier_models(self, versions: Iterable[str]) -> list[Document]:
+        """The stored documents of these classifier models (by `_id`, one at a time:
+        FerretDB v1 scans the collection for `$in`)."""
+        with translate_errors("reading classifier models"):
+            found = (self._db[schema.CLASSIFIER_MODELS].find_one({"_id": v}) for v in versions)
+            return [d for d in found if d is not None]
+
     def stream_genres(self, start: datetime, end: datetime) -> list[Document]:
         """The classifier's genre of each stream with labelled frames in [start, end)."""
         with translate_errors("reading stream genres"):

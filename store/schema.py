@@ -36,6 +36,9 @@ FRAME_FILES = f"{FRAMES_BUCKET}.files"
 FRAME_FAILURES = "frame_failures"
 FRAME_LABELS = "frame_labels"
 STREAM_GENRES = "stream_genres"
+# Every frame-classifier model that labelled frames: its classes and validation quality,
+# and whether its genres count in the rollups (`trusted`).
+CLASSIFIER_MODELS = "classifier_models"
 # `meta` document that tells readers what changed, so they need not scan `rollups`.
 ROLLUP_STATE_ID = "rollups"
 

@@ -718,6 +718,23 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
             for n, s in enumerate(chosen)
         ]
     )
+    frames.record_model(
+        {
+            "_id": "genre-v1",
+            "target": "genre",
+            "classes": ["Non-game", "Puzzle", "Shooter", "Sport"],
+            "validation": {
+                "balanced_accuracy": 0.4213,
+                "macro_f1": 0.3871,
+                "games": 12,
+                "frames": 720,
+                "ece_before": 0.2514,
+                "ece_after": 0.0461,
+            },
+            "min_balanced_accuracy": 0.5,
+            "trusted": False,
+        }
+    )
     try:
         dash_duo.wait_for_page(url=dash_duo.server_url + "/frames?window=24h", timeout=TIMEOUT)
         dash_duo.wait_for_element("#frame-gallery figure img", timeout=TIMEOUT)
@@ -735,9 +752,15 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
         dash_duo.wait_for_element("#frames-disagreements .ag-row", timeout=TIMEOUT)
         rows = dash_duo.find_elements("#frames-disagreements .ag-center-cols-container .ag-row")
         assert len(rows) == 2
+        quality = dash_duo.find_element("#model-quality li.model-untrusted").text
+        assert "validation balanced accuracy 42% over 12 unseen games" in quality
+        assert "(chance 25%, 4 classes), macro-F1 0.39" in quality
+        assert "calibration error 0.25 → 0.05" in quality
+        assert "below the 50% needed" in quality
         assert console_errors(dash_duo) == []
     finally:
         for name in (
+            schema.CLASSIFIER_MODELS,
             schema.FRAME_FILES,
             f"{schema.FRAMES_BUCKET}.chunks",
             schema.FRAME_LABELS,

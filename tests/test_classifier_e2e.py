@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from classifier.dataset import examples_from_dir
-from classifier.label import aggregate, label_stored_frames
+from classifier.label import label_stored_frames
 from classifier.model import ModelCard, ModelError
 from classifier.predict import KerasPredictor, TFLitePredictor, predictor
 from classifier.stored import examples_from_store
@@ -70,10 +70,15 @@ def test_label_puts_predicted_genres_into_the_rollups(
     )
 
     run = KerasPredictor(tiny_model)
-    summary = label_stored_frames(frames, run, batch_size=16)
-    assert summary.frames == 71 and summary.unreadable == 1
+    # The tiny model is far from good: trusted only with no threshold at all.
+    summary = label_stored_frames(frames, run, batch_size=16, min_balanced_accuracy=0.0)
+    assert summary.frames == 71 and summary.unreadable == 1 and summary.trusted
     assert frames.read_frame("corrupt").startswith(b"\xff\xd8")  # nothing lost
-    assert label_stored_frames(frames, run).frames == 0  # labelled once per model version
+    again = label_stored_frames(frames, run, min_balanced_accuracy=0.0)
+    assert again.frames == 0 and again.genres_withdrawn == 0  # labelled once per version
+    recorded = frames.db[schema.CLASSIFIER_MODELS].find_one({"_id": run.card.version})
+    assert recorded is not None and recorded["trusted"] is True
+    assert recorded["validation"] == run.card.validation and recorded["validation"]["games"] > 0
 
     labels = list(frames.db[schema.FRAME_LABELS].find({"status": "ok"}))
     assert len(labels) == 70 and {lb["genre"] for lb in labels} <= set(run.card.classes)
@@ -119,6 +124,23 @@ def test_label_puts_predicted_genres_into_the_rollups(
             assert prediction["disagrees"] is False
     assert summary.disagreements == sum(p["disagrees"] for p in predicted.values())
 
+    # Held to a threshold above its validation balanced accuracy, the same model is no
+    # longer trusted: its games lose their classifier genre and the rollup is rebuilt
+    # without any "(classifier)" genre, back to the catalogue's genres alone.
+    quality = run.card.validation_balanced_accuracy()
+    assert quality is not None and quality < 0.99
+    gated = label_stored_frames(frames, run, min_balanced_accuracy=0.99)
+    assert not gated.trusted and gated.genres_withdrawn == len(votes) > 0
+    assert frames.db[schema.GAMES].count_documents({"classifier_genre": {"$exists": True}}) == 0
+    catalogue_only: Counter[str] = Counter()
+    for stream in streams:
+        catalogue_only[schema.genre_of(games.get(stream["game_id"]))] += stream["viewer_count"]
+    rollup = frames.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/genre"})
+    assert rollup is not None
+    assert {g["key"]: g["viewers"] for g in rollup["groups"]} == dict(catalogue_only)
+    recorded = frames.db[schema.CLASSIFIER_MODELS].find_one({"_id": run.card.version})
+    assert recorded is not None and recorded["trusted"] is False
+
     # The production training set: stored frames labelled by their catalogue genre, grouped
     # by channel; frames of games without a genre are left out.
     examples = examples_from_store(frames)
@@ -138,13 +160,6 @@ def test_label_puts_predicted_genres_into_the_rollups(
     )
     # Non-game categories are a class of their own; the corrupt frame is skipped and counted.
     assert schema.NON_GAME_GENRE in card.classes and card.counts["unreadable"] == 1
-
-
-def test_stream_genre_is_the_sum_of_frame_log_probabilities() -> None:
-    frames = [{"A": 0.6, "B": 0.4}, {"A": 0.3, "B": 0.7}, {"A": 0.45, "B": 0.55}]
-    product = {g: np.prod([f[g] for f in frames]) for g in ("A", "B")}
-    genre, confidence = aggregate(frames)
-    assert genre == "B" and confidence == pytest.approx(product["B"] / sum(product.values()))
 
 
 def test_tflite_agrees_with_keras(tiny_model: Path) -> None:
@@ -216,5 +231,48 @@ def test_command_line_train_evaluate_and_help(tmp_path: Path) -> None:
     )
     assert (model / "confusion.png").stat().st_size > 1000
     assert "Model card" in (model / "MODEL_CARD.md").read_text()
+    assert figures["split"] == "test" and set(figures["calibration"]) == {
+        "ece_before",
+        "ece_after",
+        "temperature",
+    }
+
+    # Any folder of <genre>/<game>/ frames: every frame is scored with --split all; the
+    # default (the card's test games) says how to score a folder of other games.
+    other = tmp_path / "other"
+    for i, path in enumerate(sorted(SAMPLE.glob("Shooter/*/*"))[:6]):
+        target = other / "Shooter" / "elsewhere-game" / f"ep0_{i}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    (other / "Dance" / "elsewhere-dance").mkdir(parents=True)
+    (other / "Dance" / "elsewhere-dance" / "ep0_0.png").write_bytes(path.read_bytes())
+    unseen = run("evaluate", "--data", str(other), "--model", str(model), "--out", str(tmp_path))
+    assert unseen.returncode == 2 and "--split all" in unseen.stderr
+    scored = run(
+        "evaluate",
+        "--data",
+        str(other),
+        "--model",
+        str(model),
+        "--out",
+        str(tmp_path / "o"),
+        "--split",
+        "all",
+    )
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    other_figures = json.loads((tmp_path / "o" / "evaluation.json").read_text())
+    assert other_figures["overall"]["frames"] == 7 and other_figures["split"] == "all"
+    assert other_figures["unknown_classes"] == ["Dance"]
+    assert "Dance" in (tmp_path / "o" / "MODEL_CARD.md").read_text()
+    # A folder whose frames are all unreadable: a clear error, no traceback.
+    bad = tmp_path / "bad" / "Shooter" / "broken-game"
+    bad.mkdir(parents=True)
+    for i in range(3):
+        (bad / f"ep0_{i}.png").write_bytes(b"not an image")
+    broken = run(
+        "evaluate", "--data", str(tmp_path / "bad"), "--model", str(model), "--split", "all"
+    )
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
+    assert "none of the 3 frames could be read" in broken.stderr
     missing = run("label", "--model", str(tmp_path / "missing"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr

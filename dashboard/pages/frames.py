@@ -71,6 +71,7 @@ def body(ctx: PageContext) -> list[Any]:
             className="kpis",
         )
     ]
+    content += model_quality(reader.classifier_models(newest_versions(predictions)))
     if not predictions:
         content.append(
             notice(
@@ -96,7 +97,8 @@ def body(ctx: PageContext) -> list[Any]:
         else notice("Every labelled stream's game has a catalogue genre.", "empty"),
         html.P(
             "Genres from frames count in the genre charts as “<genre> (classifier)”, only for "
-            "streams whose game the catalogue cannot place. " + model_versions(predictions),
+            "streams whose game the catalogue cannot place, and only from a model whose "
+            "validation balanced accuracy reaches the threshold. " + model_versions(predictions),
             className="footnote",
         ),
     ]
@@ -190,6 +192,51 @@ def stream_table(name: str, rows: Sequence[Mapping[str, Any]]) -> html.Div:
         file_name=f"frames-{name}",
         page_size=10,
     )
+
+
+def newest_versions(predictions: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The model versions behind these predictions, most recently labelled first."""
+    newest: dict[str, Any] = {}
+    for p in predictions:
+        version, when = p.get("model_version"), p.get("labelled_at") or p["slot"]
+        if version and (version not in newest or when > newest[version]):
+            newest[version] = when
+    return sorted(newest, key=lambda v: (newest[v], v), reverse=True)
+
+
+def model_quality(models: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """How good each labelling model is on its validation games, and whether its genres
+    count in the market charts."""
+    if not models:
+        return []
+    items = []
+    for model in models:
+        figures = model.get("validation") or {}
+        quality = figures.get("balanced_accuracy")
+        classes = len(model.get("classes", [])) or 1
+        threshold = float(model.get("min_balanced_accuracy", 0))
+        if quality is None:
+            said = "no validation games (too few to hold any out)"
+        else:
+            said = (
+                f"validation balanced accuracy {quality:.0%} over {figures['games']:.0f} unseen "
+                f"games (chance {1 / classes:.0%}, {classes} classes), macro-F1 "
+                f"{figures['macro_f1']:.2f}; calibration error {figures['ece_before']:.2f} → "
+                f"{figures['ece_after']:.2f} after temperature scaling"
+            )
+        verdict = (
+            "its genres count in the market charts"
+            if model.get("trusted")
+            else f"below the {threshold:.0%} needed, so its genres stay on this page and do not "
+            "enter the market charts"
+        )
+        items.append(
+            html.Li(
+                [html.Strong(str(model["_id"])), f": {said}; {verdict}."],
+                className="model-trusted" if model.get("trusted") else "model-untrusted",
+            )
+        )
+    return [html.H2("Model quality"), html.Ul(items, id="model-quality")]
 
 
 def model_versions(predictions: Sequence[Mapping[str, Any]]) -> str:
