@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from classifier.dataset import decode_examples, examples_from_dir
-from classifier.label import _disagrees, aggregate
+from classifier.label import aggregate, disagrees_with_category
 from classifier.predict import TFLitePredictor
 from emulator.catalogue import IGDB_GENRES, named_categories
 from emulator.cdn import FrameLibrary
@@ -102,7 +102,7 @@ def planted_cases(
                 for row in probabilities[n * k : (n + 1) * k]
             ]
             genre, confidence = aggregate(frames_of_stream)
-            flagged = _disagrees(category_genre, genre, round(confidence, 4), classes)
+            flagged = disagrees_with_category(category_genre, genre, round(confidence, 4), classes)
             kind = "non-game" if category_genre == schema.NON_GAME_GENRE else "game"
             if flagged and shown.planted:
                 counts[kind][0] += 1

@@ -244,7 +244,9 @@ def _stream_genres(
                 "confidence": confidence,
                 "frames": len(probabilities),
                 "model_version": card.version,
-                "disagrees": _disagrees(category_genre, genre, confidence, card.classes),
+                "disagrees": disagrees_with_category(
+                    category_genre, genre, confidence, card.classes
+                ),
                 "labelled_at": now,
             }
         )
@@ -263,7 +265,9 @@ def game_genres(streams: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
-def _disagrees(category_genre: str, genre: str, confidence: float, classes: list[str]) -> bool:
+def disagrees_with_category(
+    category_genre: str, genre: str, confidence: float, classes: list[str]
+) -> bool:
     """Only a model that knows the category's genre can contradict it: one trained without a
     Non-game class calls every camera frame some game genre."""
     if category_genre not in classes or confidence < DISAGREEMENT_CONFIDENCE:

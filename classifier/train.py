@@ -20,7 +20,7 @@ from typing import Any
 
 import keras
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, recall_score
+from sklearn.metrics import balanced_accuracy_score
 
 from classifier import model as model_lib
 from classifier.calibration import (
@@ -38,6 +38,7 @@ from classifier.dataset import (
     decode_examples,
     split,
 )
+from classifier.evaluate import scores
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,6 @@ class EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is un
         self.seconds.append(round(time.perf_counter() - self._started, 2))
 
 
-def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
-    """Mean recall over the classes present in `labels`: each genre of the validation games
-    weighs the same, whatever its share of frames."""
-    present = sorted(set(labels.tolist()))
-    return float(recall_score(labels, predicted, labels=present, average="macro", zero_division=0))
-
-
 class ValidationScore(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
     """Adds `val_balanced_accuracy` and `val_loss` to each epoch's logs, computed on the
     validation frames as they are (no class weights), for the callbacks after it."""
@@ -92,7 +86,11 @@ class ValidationScore(keras.callbacks.Callback):  # type: ignore[misc]  # Keras 
         if logs is None:
             return
         probabilities = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
-        logs["val_balanced_accuracy"] = balanced_accuracy(self.labels, probabilities.argmax(axis=1))
+        # Mean recall over the classes present: each genre of the validation games weighs
+        # the same, whatever its share of frames.
+        logs["val_balanced_accuracy"] = float(
+            balanced_accuracy_score(self.labels, probabilities.argmax(axis=1))
+        )
         logs["val_loss"] = negative_log_likelihood(probabilities, self.labels)
 
 
@@ -100,18 +98,11 @@ def validation_figures(
     probabilities: np.ndarray, labels: np.ndarray, games: int, temperature: float
 ) -> dict[str, float]:
     """The model card's validation figures, with the calibration error before and after."""
-    predicted = probabilities.argmax(axis=1)
-    present = sorted(set(labels.tolist()))
     calibrated = calibrate(probabilities, temperature)
+    predicted = probabilities.argmax(axis=1)
     return {
-        "frames": len(labels),
+        **scores(labels.tolist(), predicted.tolist(), sorted(set(labels.tolist()))),
         "games": games,
-        "accuracy": round(float(accuracy_score(labels, predicted)), 4),
-        "balanced_accuracy": round(balanced_accuracy(labels, predicted), 4),
-        "macro_f1": round(
-            float(f1_score(labels, predicted, labels=present, average="macro", zero_division=0)),
-            4,
-        ),
         "ece_before": expected_calibration_error(probabilities, labels),
         "ece_after": expected_calibration_error(calibrated, labels),
         "nll_before": round(negative_log_likelihood(probabilities, labels), 4),

@@ -200,3 +200,43 @@ def test_thumbnails_for_live_and_offline_channels(make_emulator: EmulatorFactory
     offline = requests.get(f"{url}/cdn/previews-ttv/live_user_nobody_here-320x180.jpg", timeout=5)
     assert offline.status_code == 200 and "404_preview-320x180" in offline.url
     assert offline.history and offline.history[0].status_code == 302
+
+
+def test_frame_truth_matches_the_thumbnails_each_channel_serves(
+    make_emulator: EmulatorFactory,
+) -> None:
+    """`/_emulator/shown/<login>` says what a channel's thumbnails show: its category's own
+    game, another genre's game (planted), or a webcam shot for a non-game category."""
+    import io
+
+    from PIL import Image
+
+    from conftest import SAMPLE_FRAMES
+    from emulator.cdn import camera_frame, frame_from_dir
+
+    url = make_emulator(frames_dir=SAMPLE_FRAMES, always_live=True).url
+    access = token(url)
+    streams = helix(url, "/streams", access, {"first": 100}).json()["data"]
+    seen_camera = seen_game = 0
+    game_of_category: dict[str, set[str]] = {}
+    for stream in streams:
+        truth = requests.get(f"{url}/_emulator/shown/{stream['user_login']}", timeout=5).json()
+        assert truth["game_id"] == stream["game_id"]
+        picture = requests.get(stream["thumbnail_url"].format(width=160, height=90), timeout=5)
+        if truth["game"] is None:  # a camera shot: only non-game categories, never planted
+            assert truth["genre"] is None and truth["planted"] is False
+            assert picture.content == camera_frame(stream["user_login"], 160, 90)
+            seen_camera += 1
+            continue
+        folder = SAMPLE_FRAMES / truth["genre"] / truth["game"]
+        shown = [
+            p for p in sorted(folder.iterdir()) if frame_from_dir(p, 160, 90) == picture.content
+        ]
+        assert len(shown) >= 1, "the thumbnail is a frame of the game the truth names"
+        if not truth["planted"]:
+            game_of_category.setdefault(stream["game_id"], set()).add(truth["game"])
+            seen_game += 1
+    assert seen_camera > 0 and seen_game > 0
+    assert all(len(shown) == 1 for shown in game_of_category.values())  # one game a category
+    assert requests.get(f"{url}/_emulator/shown/nobody_here", timeout=5).status_code == 404
+    assert Image.open(io.BytesIO(camera_frame("x", 160, 90))).size == (160, 90)

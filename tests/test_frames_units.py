@@ -21,7 +21,7 @@ from classifier.dataset import (
     examples_from_dir,
     split,
 )
-from classifier.label import _disagrees, game_genres
+from classifier.label import disagrees_with_category, game_genres
 from conftest import ROOT, SAMPLE_FRAMES
 from scheduler.app import frame_policy
 from scheduler.frames import choose_streams
@@ -214,11 +214,11 @@ def test_a_game_gets_the_genre_most_of_its_labelled_streams_were_given() -> None
         ("Unknown", "Racing", 0.99, False),  # nothing to contradict
     ],
 )
-def test_a_stream_disagrees_only_when_sure_and_the_model_knows_its_genre(
+def test_a_streamdisagrees_with_category_only_when_sure_and_the_model_knows_its_genre(
     category: str, genre: str, confidence: float, disagrees: bool
 ) -> None:
     classes = ["Racing", "Shooter", "Sport"]
-    assert _disagrees(category, genre, confidence, classes) is disagrees
+    assert disagrees_with_category(category, genre, confidence, classes) is disagrees
 
 
 def test_scheduler_and_dashboard_imports_stay_free_of_tensorflow() -> None:
