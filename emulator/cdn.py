@@ -116,11 +116,12 @@ def frame_from_dir(path: Path, width: int, height: int) -> bytes:
 @lru_cache(maxsize=512)
 def camera_frame(seed_text: str, width: int, height: int) -> bytes:
     """A deterministic synthetic webcam shot of a streamer at a desk (a non-game stream):
-    a wall, a desk, a monitor's glow, a lamp and a person, in per-channel colours."""
+    a wall with shelves, a lamp, a desk, a person and a microphone, in per-channel colours."""
     seed = zlib.crc32(seed_text.encode())
 
     def tone(shift: int, low: int, high: int) -> tuple[int, int, int]:
-        return tuple(low + ((seed >> (shift + 4 * i)) % (high - low)) for i in range(3))  # type: ignore[return-value]
+        red, green, blue = (low + ((seed >> (shift + 4 * i)) % (high - low)) for i in range(3))
+        return red, green, blue
 
     w, h = width, height
     image = Image.new("RGB", (w, h), tone(0, 90, 200))  # the wall
