@@ -132,8 +132,12 @@ def test_planted_moments_are_detected_from_clip_and_chat_and_stored(
                 assert sum(entry["seconds"]["messages"]) == entry["messages"]
                 stored_seconds += 1
     assert stored_seconds >= 1
+    # Chat rises most in a window the planted moment touches, and more than in any window it
+    # does not. How much it rises is left to the unit tests: the emulator sends chat in real
+    # time, and on a busy machine a delayed burst spreads over more seconds.
     chat_rise = clip_features(clip)["chat_rate_rise"]
-    assert max(chat_rise) > 0.5 and touched[int(np.argmax(chat_rise))]
+    assert max(chat_rise) > 0 and touched[int(np.argmax(chat_rise))]
+    assert all(r < max(chat_rise) for r, near in zip(chat_rise, touched, strict=True) if not near)
     # The day's index of clips by game says the same.
     index = store.db[HIGHLIGHT_GAMES].find_one()
     assert index is not None
