@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, redirect, request
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 from werkzeug.wrappers import Response as BaseResponse
 
 from emulator.catalogue import IGDB_GENRES
@@ -109,8 +109,10 @@ def placeholder(width: int, height: int) -> bytes:
 
 @lru_cache(maxsize=256)
 def frame_from_dir(path: Path, width: int, height: int) -> bytes:
+    """A rendered game frame as a stream shows it: fitted whole into the stream's picture,
+    black bars beside (a 4:3 game on a 16:9 stream), never stretched."""
     with Image.open(path) as image:
-        return _jpeg(image.convert("RGB").resize((width, height)))
+        return _jpeg(ImageOps.pad(image.convert("RGB"), (width, height), color=(0, 0, 0)))
 
 
 @lru_cache(maxsize=512)
