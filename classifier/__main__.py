@@ -1,4 +1,5 @@
-"""`python -m classifier train | evaluate | label`: the frame classifier's batch jobs."""
+"""`python -m classifier pretrain | train | evaluate | label`: the frame classifier's batch
+jobs."""
 
 from __future__ import annotations
 
@@ -59,6 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="strong adds hue, saturation, grayscale and mirroring",
     )
 
+    pretrain = commands.add_parser(
+        "pretrain",
+        help="self-supervised (SimCLR) backbone weights from unlabelled frames, for "
+        "`train --weights`",
+    )
+    _data_arguments(pretrain)
+    pretrain.add_argument("--out", type=Path, required=True, help="folder to write")
+    pretrain.add_argument("--epochs", type=int, default=8)
+    pretrain.add_argument("--batch-size", type=int, default=128)
+    pretrain.add_argument("--image-size", type=int, default=96)
+    pretrain.add_argument("--learning-rate", type=float, default=2e-3)
+    pretrain.add_argument("--max-per-game", type=int, default=40, help="cap frames per game")
+    pretrain.add_argument("--seed", type=int, default=2026)
+
     evaluate = commands.add_parser(
         "evaluate", help="score a model on its held-out split or a folder; write figures and card"
     )
@@ -78,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         "label", help="label the stored frames no model version has labelled yet"
     )
     label.add_argument("--model", type=Path, help="model folder (default: CLASSIFIER_MODEL_DIR)")
+    label.add_argument(
+        "--category-model",
+        type=Path,
+        help="also recognise each stream's category with this game-target model "
+        "(`train --store --target game`) and flag streams whose frames show another game",
+    )
     label.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
     label.add_argument("--batch-size", type=int, default=256)
     label.add_argument("--limit", type=int, default=0, help="at most this many frames (0: all)")
@@ -104,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "train":
         args.out = args.out or settings.classifier_model_dir
-    else:
+    elif args.command != "pretrain":
         args.model = args.model or settings.classifier_model_dir
     try:
+        if args.command == "pretrain":
+            return _pretrain(args, settings)
         if args.command == "train":
             return _train(args, settings)
         if args.command == "evaluate":
@@ -136,6 +159,24 @@ def _examples(args: argparse.Namespace, settings: Settings):  # type: ignore[no-
         return stored.get(ref, b"")  # a frame deleted meanwhile decodes as "empty image"
 
     return examples, "stored stream frames labelled by catalogue genre", read
+
+
+def _pretrain(args: argparse.Namespace, settings: Settings) -> int:
+    from classifier.pretrain import PretrainConfig, pretrain
+
+    examples, _, read = _examples(args, settings)
+    config = PretrainConfig(
+        image_size=args.image_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        max_per_key=args.max_per_game,
+        seed=args.seed,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    report = pretrain(examples, args.out, config, read=read)
+    print(json.dumps({k: report[k] for k in ("weights", "frames", "games", "loss")}))
+    return 0
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
@@ -184,12 +225,17 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _label(args: argparse.Namespace, settings: Settings) -> int:
-    from classifier.label import label_stored_frames
+    from classifier.category import check_categories, recognise_stored_categories
+    from classifier.label import check_classes, label_stored_frames
     from classifier.predict import predictor
     from store import StoreError
     from store.frames import FrameStore
 
     run = predictor(args.model, args.runtime)
+    check_classes(run.card)
+    recognise = predictor(args.category_model, args.runtime) if args.category_model else None
+    if recognise is not None:
+        check_categories(recognise.card)
     frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
     try:
         while True:
@@ -203,6 +249,11 @@ def _label(args: argparse.Namespace, settings: Settings) -> int:
                     min_balanced_accuracy=settings.classifier_min_balanced_accuracy,
                 )
                 print(json.dumps(summary.as_dict()), flush=True)
+                if recognise is not None:
+                    categories = recognise_stored_categories(
+                        frames, recognise, batch_size=args.batch_size, limit=args.limit
+                    )
+                    print(json.dumps(categories.as_dict()), flush=True)
             except StoreError as error:
                 if not args.every:
                     raise

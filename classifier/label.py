@@ -21,6 +21,7 @@ untrusted models gave games are withdrawn. Every model that labels is recorded i
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -133,29 +134,16 @@ def label_stored_frames(
     card = predict.card
     check_classes(card)
     now: datetime = clock() if clock else datetime.now(UTC)
+    started = time.perf_counter()
     summary = LabelSummary(card.version, device="gpu" if predict.on_gpu else "cpu")
-    summary.trusted = is_trusted(card, min_balanced_accuracy)
-    frames.record_model(model_document(card, min_balanced_accuracy, now))
-    done = frames.labelled_frame_ids(card.version)
-    todo = sorted(
-        (d for d in frames.frame_documents() if d["_id"] not in done),
-        key=lambda d: (d["metadata"]["slot"], d["_id"]),
+    model = model_document(card, min_balanced_accuracy, now)
+    frames.record_model(model)
+    summary.trusted = bool(model["trusted"])
+    todo, labelled = label_new_frames(
+        frames, predict, batch_size=batch_size, limit=limit, progress=progress, now=now
     )
-    if limit:
-        todo = todo[:limit]
-    started = datetime.now(UTC)
-    bar = tqdm(total=len(todo), unit="frame", disable=not progress, desc="label")
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        labels = _label_batch(frames, predict, batch, now)
-        frames.write_labels(labels)
-        summary.frames += len(labels)
-        summary.unreadable += sum(1 for label in labels if label["status"] != "ok")
-        bar.update(len(batch))
-    bar.close()
-    seconds = (datetime.now(UTC) - started).total_seconds()
-    summary.seconds = round(seconds, 3)
-    summary.frames_per_second = round(summary.frames / seconds, 1) if seconds else 0.0
+    summary.frames, summary.unreadable = labelled.frames, labelled.unreadable
+    summary.seconds, summary.frames_per_second = labelled.seconds, labelled.frames_per_second
     streams = _stream_genres(frames, card, todo, now)
     slots = frames.write_stream_genres(streams)
     if summary.trusted:
@@ -167,9 +155,53 @@ def label_stored_frames(
     summary.disagreements = sum(1 for s in streams if s["disagrees"])
     frames.rebuild_rollups(*sorted(slots))
     summary.slots_rebuilt = len(slots)
-    summary.total_seconds = round((datetime.now(UTC) - started).total_seconds(), 3)
+    summary.total_seconds = round(time.perf_counter() - started, 3)
     log.info("labelled %s", summary.as_dict())
     return summary
+
+
+@dataclass
+class FramesLabelled:
+    frames: int = 0
+    unreadable: int = 0
+    seconds: float = 0.0  # reading, decoding and classifying frames, writing their labels
+    frames_per_second: float = 0.0
+
+
+def label_new_frames(
+    frames: FrameStore,
+    predict: Predictor,
+    *,
+    batch_size: int,
+    limit: int,
+    progress: bool,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], FramesLabelled]:
+    """Label every stored frame this model version has not labelled (at most `limit`, 0:
+    all); return those frames' documents and what it took."""
+    card = predict.card
+    done = frames.labelled_frame_ids(card.version)
+    todo = sorted(
+        (d for d in frames.frame_documents() if d["_id"] not in done),
+        key=lambda d: (d["metadata"]["slot"], d["_id"]),
+    )
+    if limit:
+        todo = todo[:limit]
+    result = FramesLabelled()
+    started = time.perf_counter()
+    bar = tqdm(total=len(todo), unit="frame", disable=not progress, desc=f"label {card.target}")
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        labels = _label_batch(frames, predict, batch, now)
+        frames.write_labels(labels)
+        result.frames += len(labels)
+        result.unreadable += sum(1 for label in labels if label["status"] != "ok")
+        bar.update(len(batch))
+    bar.close()
+    seconds = time.perf_counter() - started
+    result.seconds = round(seconds, 3)
+    result.frames_per_second = round(result.frames / seconds, 1) if seconds else 0.0
+    return todo, result
 
 
 def _label_batch(
@@ -183,6 +215,7 @@ def _label_batch(
             "_id": f"{document['_id']}@{card.version}",
             "frame_id": document["_id"],
             "model_version": card.version,
+            "target": card.target,  # what the label names: a genre, or a game (category)
             "stream_key": stream_key(document["metadata"]),
             "slot": document["metadata"]["slot"],
             "stream_id": document["metadata"]["stream_id"],
@@ -202,7 +235,7 @@ def _label_batch(
                 {
                     **base,
                     "status": "ok",
-                    "genre": card.classes[best],
+                    card.target: card.classes[best],
                     "confidence": round(float(row[best]), 4),
                     "probabilities": {
                         c: round(float(p), 5) for c, p in zip(card.classes, row, strict=True)

@@ -52,6 +52,9 @@ class ModelCard:
     # unseen): balanced_accuracy, macro_f1, accuracy, frames, games, ece_before, ece_after.
     # Empty when there were too few games to hold any out for validation.
     validation: dict[str, float] = field(default_factory=dict)
+    # A game-target model's classes and their catalogue genres: non-game categories all
+    # look alike (a camera), which `category.recognise` must know.
+    class_genres: dict[str, str] = field(default_factory=dict)
 
     def validation_balanced_accuracy(self) -> float | None:
         value = self.validation.get("balanced_accuracy")
@@ -96,7 +99,16 @@ def build(
         x = keras.layers.RandomHue(0.5, value_range=(0, 255), seed=seed)(x)
         x = keras.layers.RandomSaturation((0.2, 0.8), value_range=(0, 255), seed=seed)(x)
         x = keras.layers.RandomGrayscale(0.2, seed=seed)(x)
-    backbone = keras.applications.MobileNetV3Small(
+    x = backbone(image_size, weights)(x)
+    x = keras.layers.Dropout(0.3, seed=seed)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="frame_classifier")
+
+
+def backbone(image_size: int, weights: Path | None = None) -> keras.Model:
+    """MobileNetV3-Small without its head, pooled to one feature vector a frame; from a
+    weights file (`pretrain`'s, or another of this architecture) or from scratch."""
+    network = keras.applications.MobileNetV3Small(
         input_shape=(image_size, image_size, 3),
         include_top=False,
         weights=str(weights) if weights else None,
@@ -106,13 +118,10 @@ def build(
     # Keras' MobileNetV3 keeps BatchNorm moving statistics with momentum 0.999: from
     # scratch, a few thousand steps leave them near their initial values and inference
     # collapses to one class. 0.9 tracks the training statistics within tens of steps.
-    for layer in backbone.layers:
+    for layer in network.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.momentum = 0.9
-    x = backbone(x)
-    x = keras.layers.Dropout(0.3, seed=seed)(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(x)
-    return keras.Model(inputs, outputs, name="frame_classifier")
+    return network
 
 
 def file_version(path: Path, prefix: str) -> str:

@@ -7,9 +7,18 @@ Frames of games the catalogue cannot place are left out: they are what `label` i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from classifier.dataset import DatasetError, Example
 from store import schema
 from store.frames import FrameStore
+
+
+def category_of(meta: Mapping[str, Any]) -> str:
+    """The class a category model names a stream's frames by: its game's name (its id when
+    the snapshot had no name)."""
+    return str(meta.get("game_name") or meta["game_id"])
 
 
 def examples_from_store(frames: FrameStore) -> list[Example]:
@@ -21,8 +30,9 @@ def examples_from_store(frames: FrameStore) -> list[Example]:
         genre = schema.genre_of(games.get(meta["game_id"]))
         if genre == schema.UNKNOWN_GENRE:
             continue
-        game = meta.get("game_name") or meta["game_id"]
-        examples.append(Example(document["_id"], genre, game, meta["user_login"], "twitch"))
+        examples.append(
+            Example(document["_id"], genre, category_of(meta), meta["user_login"], "twitch")
+        )
     if not examples:
         raise DatasetError("no stored frames of games with a catalogue genre yet")
     return examples

@@ -20,7 +20,7 @@ from typing import Any
 
 import keras
 import numpy as np
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.metrics import recall_score
 
 from classifier import model as model_lib
 from classifier.calibration import (
@@ -87,9 +87,16 @@ class ValidationScore(keras.callbacks.Callback):  # type: ignore[misc]  # Keras 
             return
         probabilities = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
         # Mean recall over the classes present: each genre of the validation games weighs
-        # the same, whatever its share of frames.
+        # the same, whatever its share of frames; the card's figure (`evaluate.scores`).
+        present = sorted(set(self.labels.tolist()))
         logs["val_balanced_accuracy"] = float(
-            balanced_accuracy_score(self.labels, probabilities.argmax(axis=1))
+            recall_score(
+                self.labels,
+                probabilities.argmax(axis=1),
+                labels=present,
+                average="macro",
+                zero_division=0,
+            )
         )
         logs["val_loss"] = negative_log_likelihood(probabilities, self.labels)
 
@@ -264,6 +271,7 @@ def train(
         history={k: [round(float(v), 4) for v in vs] for k, vs in history.history.items()},
         temperature=temperature if splits.validation else 1.0,
         validation=validation,
+        class_genres={e.game: e.genre for e in splits.train} if config.target == "game" else {},
     )
     card.save(out)
     return card

@@ -117,6 +117,10 @@ class FrameStore(Store):
         self._upsert_all(schema.STREAM_GENRES, documents, "writing stream genres")
         return {d["slot"] for d in documents}
 
+    def write_stream_categories(self, documents: Iterable[Mapping[str, Any]]) -> None:
+        """Store per-stream recognised categories (`stream_categories`)."""
+        self._upsert_all(schema.STREAM_CATEGORIES, documents, "writing stream categories")
+
     def set_classifier_genres(self, genres: Mapping[str, str], model_version: str) -> None:
         """Record the frame classifier's genre of games (by id) on their documents: the
         genre their streams count under while the catalogue has none for them."""

@@ -172,3 +172,11 @@ class StoreReader:
         """The classifier's genre of each stream with labelled frames in [start, end)."""
         with translate_errors("reading stream genres"):
             return list(self._db[schema.STREAM_GENRES].find({"slot": {"$gte": start, "$lt": end}}))
+
+    def stream_categories(self, start: datetime, end: datetime) -> list[Document]:
+        """The category a category model recognised in each stream with labelled frames in
+        [start, end)."""
+        with translate_errors("reading stream categories"):
+            return list(
+                self._db[schema.STREAM_CATEGORIES].find({"slot": {"$gte": start, "$lt": end}})
+            )

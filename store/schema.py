@@ -30,12 +30,14 @@ META = "meta"
 # collection per dimension and month, `history_<dimension>_<YYYYMM>`.
 HISTORY = "history"
 # Frames: a GridFS bucket (`frames.files` + `frames.chunks`), what could not be captured,
-# the classifier's label of each frame, and its genre for each stream.
+# the classifier's label of each frame, its genre for each stream, and the category (game)
+# a category model recognises in each stream.
 FRAMES_BUCKET = "frames"
 FRAME_FILES = f"{FRAMES_BUCKET}.files"
 FRAME_FAILURES = "frame_failures"
 FRAME_LABELS = "frame_labels"
 STREAM_GENRES = "stream_genres"
+STREAM_CATEGORIES = "stream_categories"
 # Every frame-classifier model that labelled frames: its classes and validation quality,
 # and whether its genres count in the rollups (`trusted`).
 CLASSIFIER_MODELS = "classifier_models"
@@ -77,6 +79,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     FRAME_FAILURES: [IndexModel([("slot", DESCENDING)], name="slot")],
     FRAME_LABELS: [IndexModel([("model_version", ASCENDING)], name="model_version")],
     STREAM_GENRES: [IndexModel([("slot", ASCENDING)], name="slot")],
+    STREAM_CATEGORIES: [IndexModel([("slot", ASCENDING)], name="slot")],
     GAMES: [
         IndexModel([("igdb_id", ASCENDING)], name="igdb_id"),
         IndexModel([("name", ASCENDING)], name="name"),

@@ -718,6 +718,54 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
             for n, s in enumerate(chosen)
         ]
     )
+    # A category model recognised two of the streams; the first looks like another game. Its
+    # frame labels are newer than the genre model's, and must not replace them in the gallery.
+    recognised = chosen[2:4]
+    for n, stream in enumerate(recognised):
+        frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")
+        frames.write_labels(
+            [
+                {
+                    "_id": f"{frame_id}@game-v1",
+                    "frame_id": frame_id,
+                    "model_version": "game-v1",
+                    "target": "game",
+                    "status": "ok",
+                    "game": "Tetris" if n == 0 else stream["game_name"],
+                    "confidence": 0.8,
+                    "labelled_at": slot + timedelta(minutes=5),
+                }
+            ]
+        )
+    frames.write_stream_categories(
+        [
+            {
+                "_id": f"{schema.slot_key(slot)}/{s['stream_id']}",
+                "slot": slot,
+                "stream_id": s["stream_id"],
+                "user_login": s["user_login"],
+                "user_name": s["user_name"],
+                "game_id": s["game_id"],
+                "game_name": s["game_name"],
+                "looks_like": "Tetris" if n == 0 else s["game_name"],
+                "confidence": 0.8123 if n == 0 else 0.7,
+                "own_probability": 0.0432 if n == 0 else 0.7,
+                "shows_other": n == 0,
+                "frames": 4,
+                "model_version": "game-v1",
+                "labelled_at": slot + timedelta(minutes=5),
+            }
+            for n, s in enumerate(recognised)
+        ]
+    )
+    frames.record_model(
+        {
+            "_id": "game-v1",
+            "target": "game",
+            "classes": ["Chess", "Just Chatting", "Tetris", "VALORANT", "Minecraft"],
+            "validation": {"balanced_accuracy": 0.8, "macro_f1": 0.75, "games": 5},
+        }
+    )
     frames.record_model(
         {
             "_id": "genre-v1",
@@ -748,10 +796,19 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
             .startswith("data:image/jpeg;base64,")
         )
         kpis = [e.text for e in dash_duo.find_elements(".kpi-value")]
-        assert kpis == ["6", "6", "4", "2"]
+        assert kpis == ["6", "6", "4", "2", "1"]
         dash_duo.wait_for_element("#frames-disagreements .ag-row", timeout=TIMEOUT)
         rows = dash_duo.find_elements("#frames-disagreements .ag-center-cols-container .ag-row")
         assert len(rows) == 2
+        dash_duo.wait_for_element("#frames-other-game .ag-row", timeout=TIMEOUT)
+        rows = dash_duo.find_elements("#frames-other-game .ag-center-cols-container .ag-row")
+        assert len(rows) == 1
+        other = rows[0].text
+        assert recognised[0]["game_name"] in other and "Tetris" in other
+        assert "4.3" in other and "81.2" in other
+        category = dash_duo.find_element("#model-quality li.model-category").text
+        assert "game-v1: recognises 5 categories" in category
+        assert "on 5 categories' unseen channels balanced accuracy 80% (chance 20%)" in category
         quality = dash_duo.find_element("#model-quality li.model-untrusted").text
         assert "validation balanced accuracy 42% over 12 unseen games" in quality
         assert "(chance 25%, 4 classes), macro-F1 0.39" in quality
@@ -765,6 +822,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
             f"{schema.FRAMES_BUCKET}.chunks",
             schema.FRAME_LABELS,
             schema.STREAM_GENRES,
+            schema.STREAM_CATEGORIES,
         ):
             frames.db[name].delete_many({})
         frames.close()

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from classifier.category import recognise_stored_categories
 from classifier.dataset import examples_from_dir
 from classifier.label import label_stored_frames
 from classifier.model import ModelCard, ModelError
@@ -161,6 +162,24 @@ def test_label_puts_predicted_genres_into_the_rollups(
     # Non-game categories are a class of their own; the corrupt frame is skipped and counted.
     assert schema.NON_GAME_GENRE in card.classes and card.counts["unreadable"] == 1
 
+    # A category model from the same stored frames (split by channel) names each class's
+    # genre, and labels every stream with readable frames over the wire.
+    config = TrainConfig(target="game", image_size=32, epochs=1, split_by="group", verbose=0)
+    category_card = train(
+        examples, tmp_path / "categories", config, data_description="stored", read=frames.read_frame
+    )
+    assert category_card.class_genres == {
+        e.game: e.genre for e in examples if e.game in category_card.classes
+    }
+    recognised = recognise_stored_categories(frames, KerasPredictor(tmp_path / "categories"))
+    stored = list(frames.db[schema.STREAM_CATEGORIES].find({}))
+    assert recognised.frames == 71 and recognised.unreadable == 1
+    assert recognised.streams == len(stored) == 70
+    assert all(d["looks_like"] in category_card.classes for d in stored)
+    assert recognised.unknown_category == sum(
+        1 for d in stored if (d["game_name"] or d["game_id"]) not in category_card.classes
+    )
+
 
 def test_tflite_agrees_with_keras(tiny_model: Path) -> None:
     images = np.stack(
@@ -276,3 +295,6 @@ def test_command_line_train_evaluate_and_help(tmp_path: Path) -> None:
     assert "none of the 3 frames could be read" in broken.stderr
     missing = run("label", "--model", str(tmp_path / "missing"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+    # A genre model given as the category model: a clear error before anything is read.
+    crossed = run("label", "--model", str(model), "--category-model", str(model))
+    assert crossed.returncode == 2 and "recognises genres, not categories" in crossed.stderr

@@ -1,5 +1,6 @@
 """Frames: sampled stream frames, the genres the classifier sees in them, and the streams
-whose frames disagree with their category (a game played under Just Chatting, say)."""
+whose frames disagree with their category (a game played under Just Chatting, say): by
+genre (the genre model) and by the category itself (a category model, when one labels)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,11 @@ def body(ctx: PageContext) -> list[Any]:
     labels = newest_labels(reader.frame_labels([f["_id"] for f in gallery]))
     images = frame_images(reader, [f["_id"] for f in gallery])
     disagreeing = [p for p in predictions if p.get("disagrees")]
+    streams = {f["metadata"]["stream_id"] for f in frames}
+    recognised = [
+        r for r in reader.stream_categories(window.start, window.end) if r["stream_id"] in streams
+    ]
+    other_game = [r for r in recognised if r.get("shows_other")]
     classified = [p for p in predictions if p.get("category_genre") == schema.UNKNOWN_GENRE]
     content: list[Any] = [
         html.Div(
@@ -67,11 +73,20 @@ def body(ctx: PageContext) -> list[Any]:
                     "streams of games without a catalogue genre",
                 ),
                 kpi("Disagreements", number(len(disagreeing)), "frames say another genre"),
+                kpi(
+                    "Another game",
+                    number(len(other_game)) if recognised else "–",
+                    "frames look unlike the category"
+                    if recognised
+                    else "no category model has labelled yet",
+                ),
             ],
             className="kpis",
         )
     ]
-    content += model_quality(reader.classifier_models(newest_versions(predictions)))
+    content += model_quality(
+        reader.classifier_models(newest_versions(predictions) + newest_versions(recognised))
+    )
     if not predictions:
         content.append(
             notice(
@@ -91,6 +106,17 @@ def body(ctx: PageContext) -> list[Any]:
         stream_table("disagreements", disagreeing)
         if disagreeing
         else notice("No stream's frames disagree with its category in this window.", "empty"),
+        html.H2("Frames show another game than the category"),
+        category_table(other_game)
+        if other_game
+        else notice(
+            "No stream's frames look unlike its category in this window."
+            if recognised
+            else "No category model has labelled streams in this window: run `python -m "
+            "classifier label --category-model …` with a model from `train --store --target "
+            "game`.",
+            "empty",
+        ),
         html.H2("Genre from frames (games without a catalogue genre)"),
         stream_table("classified", classified)
         if classified
@@ -119,9 +145,10 @@ def frame_images(reader: StoreReader, ids: Sequence[str]) -> dict[str, bytes]:
 
 
 def newest_labels(labels: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """Each frame's most recent label (a newer model version relabels frames)."""
+    """Each frame's most recent genre label (a newer model version relabels frames)."""
     chosen: dict[str, Mapping[str, Any]] = {}
-    for label in sorted(labels, key=lambda x: x["labelled_at"]):
+    genre_labels = (x for x in labels if x.get("target", "genre") == "genre")
+    for label in sorted(genre_labels, key=lambda x: x["labelled_at"]):
         chosen[label["frame_id"]] = label
     return chosen
 
@@ -194,6 +221,40 @@ def stream_table(name: str, rows: Sequence[Mapping[str, Any]]) -> html.Div:
     )
 
 
+CATEGORY_COLUMNS: list[Column] = [
+    ("slot", "Slot (UTC)", None),
+    ("channel", "Channel", None),
+    ("category", "Category", None),
+    ("own", "Category probability %", DECIMAL),
+    ("looks_like", "Frames look like", None),
+    ("confidence", "Confidence %", DECIMAL),
+    ("frames", "Frames", None),
+]
+
+
+def category_table(rows: Sequence[Mapping[str, Any]]) -> html.Div:
+    """The newest TABLE_ROWS streams whose frames look unlike their category."""
+    newest = sorted(rows, key=lambda r: (r["slot"], r["confidence"]), reverse=True)[:TABLE_ROWS]
+    return tables.table(
+        "frames-other-game",
+        [
+            {
+                "slot": r["slot"].strftime("%Y-%m-%d %H:%M"),
+                "channel": r.get("user_name") or r["user_login"],
+                "category": r.get("game_name", ""),
+                "own": round(100 * float(r["own_probability"]), 1),
+                "looks_like": r["looks_like"],
+                "confidence": round(100 * float(r["confidence"]), 1),
+                "frames": r["frames"],
+            }
+            for r in newest
+        ],
+        CATEGORY_COLUMNS,
+        file_name="frames-other-game",
+        page_size=10,
+    )
+
+
 def newest_versions(predictions: Sequence[Mapping[str, Any]]) -> list[str]:
     """The model versions behind these predictions, most recently labelled first."""
     newest: dict[str, Any] = {}
@@ -215,6 +276,9 @@ def model_quality(models: Sequence[Mapping[str, Any]]) -> list[Any]:
         quality = figures.get("balanced_accuracy")
         classes = len(model.get("classes", [])) or 1
         threshold = float(model.get("min_balanced_accuracy", 0))
+        if model.get("target") == "game":
+            items.append(category_model_quality(model))
+            continue
         if quality is None:
             said = "no validation games (too few to hold any out)"
         else:
@@ -237,6 +301,22 @@ def model_quality(models: Sequence[Mapping[str, Any]]) -> list[Any]:
             )
         )
     return [html.H2("Model quality"), html.Ul(items, id="model-quality")]
+
+
+def category_model_quality(model: Mapping[str, Any]) -> html.Li:
+    figures = model.get("validation") or {}
+    classes = len(model.get("classes", [])) or 1
+    said = (
+        f"recognises {classes} categories; on {figures['games']:.0f} categories' unseen "
+        f"channels balanced accuracy {figures['balanced_accuracy']:.0%} (chance "
+        f"{1 / classes:.0%}), macro-F1 {figures['macro_f1']:.2f}"
+        if "balanced_accuracy" in figures
+        else f"recognises {classes} categories; no validation channels (too few to hold any out)"
+    )
+    return html.Li(
+        [html.Strong(str(model["_id"])), f": {said}. It flags streams, never sets genres."],
+        className="model-category",
+    )
 
 
 def model_versions(predictions: Sequence[Mapping[str, Any]]) -> str:
