@@ -1,12 +1,14 @@
 """Classifier benchmark: accuracy on the rendered real-game set, and throughput on this CPU.
 
-    scripts/render-frames                      # data/frames (about 3 minutes)
+    scripts/render-frames                      # data/frames (about 9 minutes)
     .venv/bin/python bench/classifier.py --train
 
 `--train` trains the models first (genre split by game; game recognition split by
-episode; genre with one source left out, for each of `LEFT_OUT`); without it the models in
-bench/out/classifier are reused. Then: evaluation of each, the emulator's planted
-miscategorisations (`bench/classifier_cases.py`), inference throughput (Keras and TFLite, decoding
+episode; genre with one source left out, for each of `LEFT_OUT`; a SimCLR backbone and each
+genre model again from it; the category model on stored emulator channels); without it the
+models in bench/out/classifier are reused. Then: evaluation of each, the emulator's planted
+miscategorisations by genre (`bench/classifier_cases.py`) and by category
+(`bench/classifier_categories.py`), inference throughput (Keras and TFLite, decoding
 excluded), and the whole `label` job over FerretDB (GridFS read + decode + inference +
 writes). Results go to docs/benchmarks.md (section `classifier`) and the genre confusion
 matrix to docs/classifier-confusion.png.
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench import classifier_cases as cases  # noqa: E402
+from bench.classifier_categories import FRAMES_A_STREAM, category_benchmark  # noqa: E402
 from bench.common import machine, write_section  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "classifier"
@@ -48,38 +51,72 @@ def run_cli(*args: str) -> None:
 
 # The genre model (split by game), the game-recognition model (split by episode), and one
 # genre model per left-out source, trained on every other source and scored on all of that
-# source's games. Frames are capped per game, so the big sources do not dominate.
+# source's games. Frames are capped per game, so the big sources do not dominate. Each genre
+# model is trained twice: from scratch, and from the self-supervised backbone (`pretrain`
+# on the unlabelled frames of every game none of them is scored on).
 LEFT_OUT = ("procgen", "pettingzoo")
 COMMON = ["--epochs", "30", "--patience", "6", "--image-size", "96", "--max-per-game", "40"]
-MODELS = {
+PRETRAINED = "-pretrained"
+SCRATCH = {
     "genre": ["--target", "genre", "--augment", "strong"],
     "game": ["--target", "game", "--augment", "basic"],
     **{f"genre-without-{s}": ["--target", "genre", "--augment", "strong"] for s in LEFT_OUT},
 }
+GENRE_MODELS = ["genre", *(f"genre-without-{s}" for s in LEFT_OUT)]
+MODELS = {**SCRATCH, **{f"{name}{PRETRAINED}": SCRATCH[name] for name in GENRE_MODELS}}
+PRETRAIN = ["--epochs", "8", "--batch-size", "128", "--image-size", "96", "--max-per-game", "40"]
+CATEGORY = ["--epochs", "20", "--patience", "5", "--image-size", "96", "--augment", "basic"]
 
 
 def data_of(name: str, scratch: Path) -> Path:
-    if not name.startswith("genre-without-"):
+    base = name.removesuffix(PRETRAINED)
+    if not base.startswith("genre-without-"):
         return FRAMES
-    source = name.removeprefix("genre-without-")
-    return cases.linked_folder(FRAMES, scratch / name, lambda game: cases.source_of(game) != source)
+    source = base.removeprefix("genre-without-")
+    folder = scratch / f"data-{base}"
+    if folder.exists():  # made for the model from scratch
+        return folder
+    return cases.linked_folder(FRAMES, folder, lambda game: cases.source_of(game) != source)
 
 
 def train_models(scratch: Path) -> None:
-    for name, args in MODELS.items():
+    for name, args in SCRATCH.items():
         run_cli(
             "train", "--data", str(data_of(name, scratch)), "--out", str(OUT / name), *args, *COMMON
+        )
+    # Pretraining sees no frame of a game any genre model is scored on: not the genre
+    # model's test games, not the left-out sources.
+    held_out = set(json.loads((OUT / "genre" / "model.json").read_text())["test_keys"])
+    unlabelled = cases.linked_folder(
+        FRAMES,
+        scratch / "unlabelled",
+        lambda game: game.name not in held_out and cases.source_of(game) not in LEFT_OUT,
+    )
+    run_cli("pretrain", "--data", str(unlabelled), "--out", str(OUT / "pretrain"), *PRETRAIN)
+    weights = str(OUT / "pretrain" / "backbone.weights.h5")
+    for name in GENRE_MODELS:
+        run_cli(
+            "train",
+            "--data",
+            str(data_of(name, scratch)),
+            "--out",
+            str(OUT / f"{name}{PRETRAINED}"),
+            *SCRATCH[name],
+            *COMMON,
+            "--weights",
+            weights,
         )
 
 
 def evaluate_models(scratch: Path) -> dict[str, dict[str, Any]]:
     results = {}
     for name in MODELS:
-        if name.startswith("genre-without-"):
-            source = name.removeprefix("genre-without-")
-            folder = cases.linked_folder(
-                FRAMES, scratch / f"only-{source}", lambda g, s=source: cases.source_of(g) == s
-            )
+        base = name.removesuffix(PRETRAINED)
+        if base.startswith("genre-without-"):
+            source = base.removeprefix("genre-without-")
+            folder = scratch / f"only-{source}"
+            if not folder.exists():
+                cases.linked_folder(FRAMES, folder, lambda g, s=source: cases.source_of(g) == s)
             run_cli("evaluate", "--data", str(folder), "--model", str(OUT / name), "--split", "all")
         else:
             run_cli("evaluate", "--data", str(FRAMES), "--model", str(OUT / name))
@@ -367,6 +404,89 @@ genre {epoch_line(g_card)}; game {epoch_line(r_card)}.
 """
 
 
+def pretrained_section(results: dict[str, dict[str, Any]], pretraining: dict[str, Any]) -> str:
+    """From scratch against from the self-supervised backbone, model by model."""
+    rows = []
+    for name in GENRE_MODELS:
+        what = (
+            "unseen games (split by game)"
+            if name == "genre"
+            else f"left-out source: {name.removeprefix('genre-without-')}"
+        )
+        for start, key in (("scratch", name), ("SimCLR-pretrained", f"{name}{PRETRAINED}")):
+            e, card = results[key]["evaluation"], results[key]["card"]
+            o, c = e["overall"], e["calibration"]
+            rows.append(
+                [
+                    what,
+                    start,
+                    f3(o["macro_f1"]),
+                    f3(o["balanced_accuracy"]),
+                    f3(card["validation"]["balanced_accuracy"]),
+                    f"{c['ece_before']:.3f} → {c['ece_after']:.3f}",
+                    card["epochs"],
+                ]
+            )
+    seconds = pretraining["epoch_seconds"]
+    steady = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
+    loss = pretraining["loss"]
+    header = ["scored on", "backbone", "macro-F1", "balanced accuracy", "validation bal. acc."]
+    return f"""
+**From scratch against self-supervised pretraining** (same run, same data, splits and
+settings; the pretrained models start from a SimCLR backbone, `python -m classifier
+pretrain`: {pretraining["frames"]} unlabelled frames of {pretraining["games"]} games, none
+of them a game any model here is scored on, two random views a frame (crop, mirror, hue,
+saturation, contrast, brightness, grey), NT-Xent loss at temperature
+{pretraining["config"]["temperature"]}, batch {pretraining["config"]["batch_size"]},
+{len(loss)} epochs, loss {loss[0]:.3f} → {loss[-1]:.3f} (chance
+{np.log(2 * pretraining["config"]["batch_size"] - 1):.3f}), {steady:.0f} s/epoch):
+
+{table(rows, [*header, "ECE before → after", "epochs"])}
+"""
+
+
+def category_section(result: dict[str, Any], card: dict[str, Any]) -> str:
+    rows = []
+    for k in (1, FRAMES_A_STREAM):
+        for kind in ("game", "non-game", "all"):
+            row = result[f"k{k}"][kind]
+            rows.append(
+                [
+                    k,
+                    kind,
+                    row["streams"],
+                    row["planted"],
+                    row["flagged"],
+                    f3(row["precision"]),
+                    f3(row["recall"]),
+                ]
+            )
+    return f"""
+**Category recognition in `label`** (`bench/classifier_categories.py`): the emulator's
+{len(card["classes"])} categories, {result["channels"]} channels ({CHANNELS_NOTE}), stored
+in FerretDB with {FRAMES_A_STREAM} frames a stream (a thumbnail and three clip frames, as the
+emulator's thumbnails show them). A category model trained with `train --store --target
+game` on the channels not held out ({validation_line(card)}), then
+`recognise_stored_categories` (what `label --category-model` runs, TFLite,
+{result["frames_per_second"]:.0f} frames/s with FerretDB reads and writes) over the
+{result["held_out"]} held-out channels, whose frames come from an episode no training
+channel shows:
+- category named right on unseen streams of game categories: **{result["accuracy_game_categories"]:.3f}**
+  ({result["game_streams"]} streams; two categories whose emulated game is the same cannot be told apart);
+- camera streams of non-game categories called a non-game category:
+  **{result["camera_called_non_game"]:.3f}** ({result["camera_streams"]} streams; which
+  non-game category a camera is cannot be seen);
+- "frames show another game" (`shows_other`: the model names another category and gives the
+  stream's own under 0.1) against the emulator's planted channels, with the thumbnail alone
+  (K = 1) and all {FRAMES_A_STREAM} frames:
+
+{table(rows, ["K", "category", "streams", "planted", "flagged", "precision", "recall"])}
+"""
+
+
+CHANNELS_NOTE = "16 per unit of category weight, at least 10; one in 4 held out"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true", help="train the models first")
@@ -381,12 +501,21 @@ def main() -> int:
         planted = cases.planted_cases(
             OUT / "genre", FRAMES, results["genre"]["card"]["test_keys"], scratch / "library"
         )
+    categories = category_benchmark(FRAMES, OUT / "category", CATEGORY if args.train else [])
+    pretraining = json.loads((OUT / "pretrain" / "pretrain.json").read_text())
     timing = epoch_timing()
     speed = inference_throughput(OUT / "genre")
     job = label_job_throughput(OUT / "genre")
     shutil.copy(OUT / "genre" / "confusion.png", ROOT / "docs" / "classifier-confusion.png")
-    write_section("classifier", report(results, timing, speed, job, planted))
-    print(json.dumps({"speed": speed, "label_job": job, "planted": planted}))
+    write_section(
+        "classifier",
+        report(results, timing, speed, job, planted)
+        + pretrained_section(results, pretraining)
+        + category_section(categories, json.loads((OUT / "category" / "model.json").read_text())),
+    )
+    print(
+        json.dumps({"speed": speed, "label_job": job, "planted": planted, "categories": categories})
+    )
     return 0
 
 
