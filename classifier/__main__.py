@@ -21,7 +21,8 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--store",
         action="store_true",
-        help="stored stream frames, labelled by their game's catalogue genre (MONGODB_URI)",
+        help="stored stream frames, labelled by their game's catalogue genre (MONGODB_URI); "
+        "pretrain uses every stored frame",
     )
 
 
@@ -149,7 +150,8 @@ def _examples(args: argparse.Namespace, settings: Settings):  # type: ignore[no-
     from store.frames import FrameStore
 
     frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
-    examples = examples_from_store(frames)
+    pretraining = args.command == "pretrain"  # reads no label: frames of unplaced games too
+    examples = examples_from_store(frames, unplaced=pretraining)
     # One query for every frame's bytes: per-frame GridFS reads each scan `frames.chunks`
     # on FerretDB v1.
     stored = frames.read_frames([e.ref for e in examples])
@@ -158,7 +160,8 @@ def _examples(args: argparse.Namespace, settings: Settings):  # type: ignore[no-
     def read(ref: str) -> bytes:
         return stored.get(ref, b"")  # a frame deleted meanwhile decodes as "empty image"
 
-    return examples, "stored stream frames labelled by catalogue genre", read
+    labelled = "" if pretraining else " labelled by catalogue genre"
+    return examples, f"stored stream frames{labelled}", read
 
 
 def _pretrain(args: argparse.Namespace, settings: Settings) -> int:

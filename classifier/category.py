@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.label import Predictor, label_new_frames, stream_key
+from classifier.label import Predictor, label_new_frames, streams_of
 from classifier.model import ModelCard, ModelError
 from classifier.stored import category_of
 from store.frames import FrameStore
@@ -146,37 +145,20 @@ def stream_categories(
     frames: FrameStore, card: ModelCard, labelled: Iterable[Mapping[str, Any]], now: datetime
 ) -> list[dict[str, Any]]:
     """One document per stream that got a new frame label, from all its frames' labels."""
-    metas = {stream_key(d["metadata"]): d["metadata"] for d in labelled}
-    if not metas:
-        return []
-    by_stream: dict[str, list[Mapping[str, float]]] = defaultdict(list)
-    for label in frames.labels_of_streams(card.version, metas):
-        if label.get("status") == "ok":
-            by_stream[label["stream_key"]].append(label["probabilities"])
     non_game = alike_categories(card)
     documents = []
-    for key, probabilities in sorted(by_stream.items()):
-        meta = metas[key]
-        category = category_of(meta)
-        seen = recognise(category, probabilities, non_game if category in non_game else ())
+    for stream in streams_of(frames, card.version, labelled):
+        category = category_of(stream.meta)
+        seen = recognise(category, stream.probabilities, non_game if category in non_game else ())
+        own = None if seen.own_probability is None else round(seen.own_probability, 4)
         documents.append(
-            {
-                "_id": key,
-                "slot": meta["slot"],
-                "stream_id": meta["stream_id"],
-                "user_login": meta["user_login"],
-                "user_name": meta.get("user_name", ""),
-                "game_id": meta["game_id"],
-                "game_name": meta.get("game_name", ""),
-                "looks_like": seen.category,
-                "confidence": round(seen.confidence, 4),
-                "own_probability": None
-                if seen.own_probability is None
-                else round(seen.own_probability, 4),
-                "shows_other": seen.shows_other,
-                "frames": len(probabilities),
-                "model_version": card.version,
-                "labelled_at": now,
-            }
+            stream.document(
+                card,
+                now,
+                looks_like=seen.category,
+                confidence=round(seen.confidence, 4),
+                own_probability=own,
+                shows_other=seen.shows_other,
+            )
         )
     return documents

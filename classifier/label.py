@@ -245,43 +245,70 @@ def _label_batch(
     return labels
 
 
-def _stream_genres(
-    frames: FrameStore, card: ModelCard, labelled: Iterable[Mapping[str, Any]], now: datetime
-) -> list[dict[str, Any]]:
-    """One document per stream that got a new frame label, from all its frames' labels."""
+@dataclass(frozen=True)
+class StreamFrames:
+    """One stream's labelled frames under one model version: what both the genre and the
+    category job aggregate."""
+
+    key: str
+    meta: Mapping[str, Any]  # the metadata of one of its frames: slot, stream, channel, game
+    probabilities: list[Mapping[str, float]]  # one per readable frame
+
+    def document(self, card: ModelCard, now: datetime, **fields: Any) -> dict[str, Any]:
+        """The stream's stored document: who and what it is, then `fields`, then how many
+        frames which model labelled when."""
+        meta = self.meta
+        return {
+            "_id": self.key,
+            "slot": meta["slot"],
+            "stream_id": meta["stream_id"],
+            "user_login": meta["user_login"],
+            "user_name": meta.get("user_name", ""),
+            "game_id": meta["game_id"],
+            "game_name": meta.get("game_name", ""),
+            **fields,
+            "frames": len(self.probabilities),
+            "model_version": card.version,
+            "labelled_at": now,
+        }
+
+
+def streams_of(
+    frames: FrameStore, version: str, labelled: Iterable[Mapping[str, Any]]
+) -> list[StreamFrames]:
+    """The streams of the newly `labelled` frames, each with every readable frame label
+    that model `version` gave it (not only the new ones), in key order."""
     metas = {stream_key(d["metadata"]): d["metadata"] for d in labelled}
     if not metas:
         return []
     by_stream: dict[str, list[Mapping[str, float]]] = defaultdict(list)
-    for label in frames.labels_of_streams(card.version, metas):
+    for label in frames.labels_of_streams(version, metas):
         if label.get("status") == "ok":
             by_stream[label["stream_key"]].append(label["probabilities"])
-    games = frames.games({m["game_id"] for m in metas.values()})
+    return [StreamFrames(key, metas[key], by_stream[key]) for key in sorted(by_stream)]
+
+
+def _stream_genres(
+    frames: FrameStore, card: ModelCard, labelled: Iterable[Mapping[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """One document per stream that got a new frame label, from all its frames' labels."""
+    streams = streams_of(frames, card.version, labelled)
+    games = frames.games({s.meta["game_id"] for s in streams})
     documents = []
-    for key, probabilities in by_stream.items():
-        meta = metas[key]
-        genre, exact = aggregate(probabilities)
+    for stream in streams:
+        genre, exact = aggregate(stream.probabilities)
         confidence = round(exact, 4)  # decide on the value that is stored
-        category_genre = schema.genre_of(games.get(meta["game_id"]))
+        category_genre = schema.genre_of(games.get(stream.meta["game_id"]))
+        disagrees = disagrees_with_category(category_genre, genre, confidence, card.classes)
         documents.append(
-            {
-                "_id": key,
-                "slot": meta["slot"],
-                "stream_id": meta["stream_id"],
-                "user_login": meta["user_login"],
-                "user_name": meta.get("user_name", ""),
-                "game_id": meta["game_id"],
-                "game_name": meta.get("game_name", ""),
-                "category_genre": category_genre,
-                "genre": genre,
-                "confidence": confidence,
-                "frames": len(probabilities),
-                "model_version": card.version,
-                "disagrees": disagrees_with_category(
-                    category_genre, genre, confidence, card.classes
-                ),
-                "labelled_at": now,
-            }
+            stream.document(
+                card,
+                now,
+                category_genre=category_genre,
+                genre=genre,
+                confidence=confidence,
+                disagrees=disagrees,
+            )
         )
     return documents
 

@@ -155,6 +155,12 @@ def test_label_puts_predicted_genres_into_the_rollups(
         meta = by_id[example.ref]
         assert example.genre == schema.genre_of(games[meta["game_id"]])
         assert (example.group, example.package) == (meta["user_login"], "twitch")
+    # Pretraining reads no label, so it takes every stored frame, placed or not.
+    everything = examples_from_store(frames, unplaced=True)
+    assert sorted(e.ref for e in everything) == sorted(by_id)
+    assert len(everything) > len(examples)
+    extra = {e.genre for e in everything} - {e.genre for e in examples}
+    assert extra == {schema.UNKNOWN_GENRE}
     config = TrainConfig(image_size=32, epochs=1, split_by="group", verbose=0)
     card = train(
         examples, tmp_path / "from-store", config, data_description="stored", read=frames.read_frame
