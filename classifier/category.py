@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.label import Predictor, label_new_frames, streams_of
+from classifier.label import Predictor, card_document, label_new_frames, streams_of
 from classifier.model import ModelCard, ModelError
 from classifier.stored import category_of
 from store.frames import FrameStore
@@ -105,7 +105,8 @@ def recognise_stored_categories(
     check_categories(card)
     now: datetime = clock() if clock else datetime.now(UTC)
     started = time.perf_counter()
-    frames.record_model(category_model_document(card, now))
+    # It never sets genres, so its document has no market-chart verdict.
+    frames.record_model(card_document(card, now))
     todo, labelled = label_new_frames(
         frames, predict, batch_size=batch_size, limit=limit, progress=progress, now=now
     )
@@ -124,21 +125,6 @@ def recognise_stored_categories(
     summary.total_seconds = round(time.perf_counter() - started, 3)
     log.info("recognised categories %s", summary.as_dict())
     return summary
-
-
-def category_model_document(card: ModelCard, now: datetime) -> dict[str, Any]:
-    """What the store keeps of a category model: its classes and validation quality (it
-    never sets genres, so it has no market-chart verdict)."""
-    return {
-        "_id": card.version,
-        "target": card.target,
-        "classes": card.classes,
-        "trained_at": card.trained_at,
-        "data": card.data,
-        "temperature": card.temperature,
-        "validation": card.validation,
-        "recorded_at": now,
-    }
 
 
 def stream_categories(

@@ -104,8 +104,8 @@ def is_trusted(card: ModelCard, min_balanced_accuracy: float) -> bool:
     return quality is not None and quality >= min_balanced_accuracy
 
 
-def model_document(card: ModelCard, min_balanced_accuracy: float, now: datetime) -> dict[str, Any]:
-    """What the store keeps of a model that labels: its classes and validation quality."""
+def card_document(card: ModelCard, now: datetime) -> dict[str, Any]:
+    """What the store keeps of any model that labels: its classes and validation quality."""
     return {
         "_id": card.version,
         "target": card.target,
@@ -114,9 +114,16 @@ def model_document(card: ModelCard, min_balanced_accuracy: float, now: datetime)
         "data": card.data,
         "temperature": card.temperature,
         "validation": card.validation,
+        "recorded_at": now,
+    }
+
+
+def model_document(card: ModelCard, min_balanced_accuracy: float, now: datetime) -> dict[str, Any]:
+    """A genre model's card document, with whether its genres count in the market rollups."""
+    return {
+        **card_document(card, now),
         "min_balanced_accuracy": min_balanced_accuracy,
         "trusted": is_trusted(card, min_balanced_accuracy),
-        "recorded_at": now,
     }
 
 
