@@ -96,7 +96,8 @@ class Collector:
         """Write spooled snapshots (oldest first); stop at the first that still fails.
 
         A spooled slot that has a complete snapshot by now is dropped (the stored one
-        wins); a spool file that cannot be read is moved aside by the spool, not retried."""
+        wins); a spool file that cannot be read, or that the database refuses, is moved
+        aside with its reason, not retried, so the files behind it are written."""
         written = 0
         for path in self.spool.pending():
             batch = self.spool.load(path)
@@ -110,6 +111,9 @@ class Collector:
                     len(self.spool.pending()),
                 )
                 break
+            except StoreError as error:
+                self.spool.reject(path, f"the database refused it: {error}")
+                continue
             self.spool.remove(path)
             written += stored
         if written:

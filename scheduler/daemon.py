@@ -30,7 +30,19 @@ def build_scheduler(
         raise ValueError("the misfire grace time must be shorter than the interval between slots")
 
     def snapshot_job() -> None:
-        collector.collect(cadence.current_slot(clock()))
+        # A run that outlasts its slot makes APScheduler skip the next start (one
+        # instance at a time): the slot that began meanwhile is taken here instead, as
+        # soon as this run ends, while it is still the current one.
+        taken = cadence.current_slot(clock())
+        collector.collect(taken)
+        while (current := cadence.current_slot(clock())) != taken:
+            log.warning(
+                "slot %s began while %s was being taken; taking it now",
+                current.isoformat(),
+                taken.isoformat(),
+            )
+            collector.collect(current)
+            taken = current
 
     # Catching up takes the current slot at start when it is missing (a crash or a deploy
     # must not lose it; `collect` skips a stored slot). Earlier slots are not taken: a

@@ -9,6 +9,7 @@ from typing import Any
 from bson import json_util
 
 from store.documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
+from store.spool_check import check_batch
 
 _JSON_OPTIONS = json_util.JSONOptions(
     json_mode=json_util.JSONMode.CANONICAL, tz_aware=True, tzinfo=None
@@ -41,7 +42,8 @@ class SnapshotBatch:
 
     @classmethod
     def from_json(cls, text: str) -> SnapshotBatch:
-        """The batch `to_json` wrote; ValueError for anything else (JSON of another shape)."""
+        """The batch `to_json` wrote; ValueError for anything else (JSON of another shape,
+        or documents the current model does not accept: `SpoolFileInvalid`)."""
         data = json_util.loads(text, json_options=_JSON_OPTIONS)
         if not isinstance(data, dict) or not isinstance(data.get("slot"), datetime):
             raise ValueError("not a spooled snapshot (no slot)")
@@ -52,4 +54,5 @@ class SnapshotBatch:
             isinstance(data.get(k, []), list) for k in lists
         ):
             raise ValueError("not a spooled snapshot (unexpected fields)")
+        check_batch({k: data.get(k, []) for k in ("slot", "snapshot", *lists)})
         return cls(**data)

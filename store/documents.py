@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypedDict, Unpack
+from typing import Any
+
+# typing_extensions: pydantic validates these (spooled batches) and needs its TypedDict on 3.11.
+from typing_extensions import TypedDict, Unpack
 
 from catalogue import Resolution
 from store.schema import SCHEMA_VERSION, UNKNOWN_LANGUAGE, slot_key, snapshot_id

@@ -49,10 +49,19 @@ _phase_hook: PhaseHook | None = None
 
 def set_phase_hook(hook: PhaseHook | None) -> None:
     """Have `hook(step, slot)` called before each step of every snapshot write (steps:
-    `begin`, `streams`, `rollup:<dimension>`, `publish`, `history`, `announce`). Fault drills and
+    `begin`, `streams`, `rollup:<dimension>`, `publish`, `history`, `history:<dimension>`,
+    `announce`). Fault drills and
     tests use it to stop a write midway; production never sets one."""
     global _phase_hook
     _phase_hook = hook
+
+
+# `meta` field of the slots published whose day history is not written yet.
+_PENDING = "history_pending"
+
+
+def _pending_field(slot: datetime) -> str:
+    return f"{_PENDING}.{schema.slot_key(slot)}"
 
 
 def _milliseconds(moment: datetime) -> datetime:
@@ -123,16 +132,14 @@ class Store:
         return moved
 
     def is_collected(self, slot: datetime) -> bool:
-        """Whether the slot has a complete snapshot. If so, readers are told of it should
-        they not know it yet (its writer died between publishing and announcing)."""
+        """Whether the slot has a complete snapshot. Slots an interrupted writer left
+        without their history are finished first (`repair_history`)."""
+        self.repair_history()
         with translate_errors("reading snapshots"):
             found = self.db[schema.SNAPSHOTS].find_one(
                 {"_id": schema.snapshot_id(slot)}, {"status": 1, "degraded": 1}
             )
-            if found is None or found.get("status") != schema.COMPLETE:
-                return False
-            self._announce_if_missed(slot, degraded=bool(found.get("degraded")))
-            return True
+            return found is not None and found.get("status") == schema.COMPLETE
 
     def games(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         with translate_errors("reading games"):
@@ -151,6 +158,7 @@ class Store:
         attempt's streams, quarantine and rollups first, so two observations never mix.
         """
         slot = batch.slot
+        self.repair_history()
         with translate_errors(f"writing snapshot {schema.slot_key(slot)}"):
             snapshots = self.db[schema.SNAPSHOTS]
             key = schema.snapshot_id(slot)
@@ -158,7 +166,6 @@ class Store:
             earlier = snapshots.find_one({"_id": key}, {"status": 1, "degraded": 1})
             if earlier is not None and earlier.get("status") == schema.COMPLETE:
                 log.info("snapshot %s is stored already; keeping it", schema.slot_key(slot))
-                self._announce_if_missed(slot, degraded=bool(earlier.get("degraded")))
                 return False
             self._phase("begin", slot)
             marker = {**document, "status": schema.WRITING}
@@ -183,6 +190,14 @@ class Store:
             for rollup in batch.rollups:
                 self._phase(f"rollup:{rollup['dimension']}", slot)
                 self._insert_or_replace(schema.ROLLUPS, rollup)
+            if batch.snapshot.get("status") == schema.COMPLETE:
+                # Until `_announce` clears this mark, the slot's day history may lack it:
+                # whoever runs next (`repair_history`) rebuilds the day from the rollups.
+                self.db[schema.META].update_one(
+                    {"_id": schema.ROLLUP_STATE_ID},
+                    {"$set": {_pending_field(slot): slot}},
+                    upsert=True,
+                )
             self._phase("publish", slot)
             snapshots.replace_one({"_id": key}, document, upsert=True)
             if batch.snapshot.get("status") == schema.COMPLETE:
@@ -213,11 +228,13 @@ class Store:
     def _flush_history(self) -> None:
         if not self._unsaved:
             return
+        slots: set[datetime] = set()
         for history in self._day_cache[2].values():
             self._save_history(history)
+            slots.update(history.slots)
         self._unsaved = False
         day = datetime.strptime(self._day_cache[0], "%Y-%m-%d").replace(tzinfo=UTC)
-        self._touch_days([day])
+        self._touch_days([day], done=slots)
         self._day_cache = ("", None, {})
 
     def _record_history(
@@ -259,6 +276,7 @@ class Store:
             else:
                 history = known.with_slot(level, rollup)
             if not self._bulk:
+                self._phase(f"history:{dimension}", slot)
                 self._save_history(history)
             written[dimension] = history
         self._unsaved = self._bulk
@@ -291,14 +309,17 @@ class Store:
         if found.matched_count == 0:
             self._insert_or_replace(collection, document)
 
-    def _touch_days(self, days: Iterable[datetime]) -> None:
-        """Tell readers which days' history changed (they reload only those)."""
+    def _touch_days(self, days: Iterable[datetime], done: Iterable[datetime] = ()) -> None:
+        """Tell readers which days' history changed (they reload only those); `done`:
+        slots whose history is now written (their pending marks are cleared)."""
         now = _milliseconds(datetime.now(UTC))
         changes = {f"history_days.{day_key(day)}": now for day in days}
+        update: dict[str, Any] = {"$set": changes}
+        cleared = {_pending_field(slot): "" for slot in done}
+        if cleared:
+            update["$unset"] = cleared
         if changes:
-            self.db[schema.META].update_one(
-                {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
-            )
+            self.db[schema.META].update_one({"_id": schema.ROLLUP_STATE_ID}, update, upsert=True)
 
     def rebuild_history(self, *days: datetime) -> None:
         """Rewrite these days' history documents from their stored rollups."""
@@ -308,6 +329,28 @@ class Store:
                 for dimension in HISTORY_DIMENSIONS:
                     self._save_history(self._day_from_rollups(day, dimension, published))
             self._touch_days(days)
+
+    def history_gaps(self) -> list[str]:
+        """Where a day's history does not hold exactly the day's published slots, one line
+        per day and dimension (empty when every dimension agrees with the snapshots)."""
+        with translate_errors("checking the history"):
+            days: dict[datetime, set[datetime]] = {}
+            for d in self.db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"slot": 1}):
+                days.setdefault(day_of(d["slot"]), set()).add(d["slot"])
+            gaps = []
+            for day, published in sorted(days.items()):
+                for dimension in HISTORY_DIMENSIONS:
+                    stored = self.db[collection_of(dimension, day)].find_one(
+                        {"_id": history_id(day, dimension)}, {"slots": 1}
+                    )
+                    held = set(stored["slots"]) if stored is not None else set()
+                    if held != published:
+                        missing = ", ".join(map(schema.slot_key, sorted(published - held)))
+                        extra = ", ".join(map(schema.slot_key, sorted(held - published)))
+                        gaps.append(
+                            f"{history_id(day, dimension)}: missing [{missing}] extra [{extra}]"
+                        )
+        return gaps
 
     def ensure_history(self) -> int:
         """Build the history documents of days that have published slots but none (a
@@ -323,7 +366,46 @@ class Store:
         if missing:
             log.warning("building the compact history of %d day(s)", len(missing))
             self.rebuild_history(*missing)
-        return len(missing)
+        return len(missing) + self.repair_history()
+
+    def repair_history(self) -> int:
+        """Finish the history of slots published by a writer that stopped before their
+        day history was whole (killed, or the database went away midway): rebuild those
+        days from the stored rollups and announce the slots. Returns the days rebuilt.
+
+        Every writer calls this before its own write, so a slot is shown in every
+        dimension's history or, until the next run, in none that readers were told of."""
+        with translate_errors("repairing the history"):
+            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
+            pending = sorted((state.get(_PENDING) or {}).values())
+            if self._unsaved:  # a bulk import's own day is written when the day ends
+                pending = [s for s in pending if day_key(day_of(s)) != self._day_cache[0]]
+            if not pending:
+                return 0
+            published = {
+                d["_id"]: bool(d.get("degraded"))
+                for d in self.db[schema.SNAPSHOTS].find(
+                    {"_id": {"$in": [schema.snapshot_id(s) for s in pending]}},
+                    {"status": 1, "degraded": 1},
+                )
+                if d.get("status") == schema.COMPLETE
+            }
+            days = sorted({day_of(s) for s in pending})
+            log.warning(
+                "rebuilding the history of %s: slot(s) %s were published without it",
+                ", ".join(map(day_key, days)),
+                ", ".join(map(schema.slot_key, pending)),
+            )
+            self.rebuild_history(*days)
+            for slot in pending:
+                degraded = published.get(schema.snapshot_id(slot))
+                if degraded is None:  # never published: nothing to show, only the mark
+                    self.db[schema.META].update_one(
+                        {"_id": schema.ROLLUP_STATE_ID}, {"$unset": {_pending_field(slot): ""}}
+                    )
+                else:
+                    self._announce(slot, degraded=degraded)
+        return len(days)
 
     @staticmethod
     def _phase(name: str, slot: datetime) -> None:
@@ -339,20 +421,6 @@ class Store:
             self.db[schema.META].update_one(
                 {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
             )
-
-    def _announce_if_missed(self, slot: datetime, *, degraded: bool) -> None:
-        """Announce a published slot that readers were never told of (the writer died
-        between publishing and announcing)."""
-        state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
-        newest = state.get("newest_slot")
-        if newest is None or newest < slot:
-            day = day_of(slot)
-            stored = self.db[collection_of("genre", day)].find_one(
-                {"_id": history_id(day, "genre")}, {"slots": 1}
-            )
-            if stored is None or slot not in stored["slots"]:
-                self.rebuild_history(day)
-            self._announce(slot, degraded=degraded)
 
     def _announce(
         self,
@@ -371,16 +439,16 @@ class Store:
         newest = state.get("newest_slot")
         day = day_key(day_of(slot))
         changes: dict[str, Any] = {"written_at": now}
+        update: dict[str, Any] = {"$set": changes}
         if not self._unsaved:  # a bulk import tells of its day once it is written
             changes[f"history_days.{day}"] = now
+            update["$unset"] = {_pending_field(slot): ""}
         if newest is None or slot > newest:
             changes["newest_slot"] = slot
             changes["newest_degraded"] = degraded
         else:
             changes["rebuilt_at"] = now
-        self.db[schema.META].update_one(
-            {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
-        )
+        self.db[schema.META].update_one({"_id": schema.ROLLUP_STATE_ID}, update, upsert=True)
         if not self._unsaved:
             self._day_cache = (day, now, histories or {})
         elif histories:

@@ -58,12 +58,13 @@ class Spool:
         return removed
 
     def load(self, path: Path) -> SnapshotBatch | None:
-        """The spooled batch, or None when the file is unreadable (it is then rejected)."""
+        """The spooled batch, or None when the file cannot be used (it is then rejected):
+        unopenable (a directory, a broken link), not JSON, or not a batch of the current
+        model (`store.spool_check`)."""
         try:
             return SnapshotBatch.from_json(path.read_text(encoding="utf-8"))
-        except (ValueError, TypeError, KeyError, BSONError, UnicodeDecodeError) as error:
-            # json.JSONDecodeError is a ValueError; a valid JSON of the wrong shape gives
-            # TypeError or KeyError.
+        except (OSError, ValueError, TypeError, KeyError, BSONError) as error:
+            # json.JSONDecodeError, UnicodeDecodeError and SpoolFileInvalid are ValueErrors.
             self.reject(path, f"{type(error).__name__}: {error}")
             return None
 
@@ -72,9 +73,17 @@ class Spool:
         rejected = self.directory / REJECTED
         rejected.mkdir(parents=True, exist_ok=True)
         target = rejected / path.name
+        number = 1
+        while target.exists() or target.is_symlink():  # keep an earlier rejected file too
+            target, number = rejected / f"{path.stem}.{number}{path.suffix}", number + 1
         os.replace(path, target)
         target.with_name(target.name + ".reason").write_text(reason + "\n", encoding="utf-8")
-        log.error("spool file %s is unreadable (%s); moved it to %s", path.name, reason, target)
+        log.error(
+            "spool file %s is unreadable or not a valid batch (%s); moved it to %s",
+            path.name,
+            reason,
+            target,
+        )
         return target
 
     def rejected(self) -> list[Path]:

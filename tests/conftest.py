@@ -21,7 +21,8 @@ from emulator.server import EmulatorServer
 from scheduler.app import build_collector
 from scheduler.collect import Collector
 from settings import Settings
-from store import Store
+from store import SnapshotBatch, Store
+from store.documents import snapshot_document, stream_document
 from store.frames import FrameStore
 from store.localdb import LocalFerretDB, free_port
 
@@ -181,3 +182,36 @@ def highlight_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("highlight-model")
     model.save(out)
     return out
+
+
+def spooled_batch(slot: datetime, started_at: datetime) -> SnapshotBatch:
+    """A whole batch of the current model: one stream, its snapshot document."""
+    stream = stream_document(
+        slot,
+        1,
+        stream_id="x",
+        user_id="1",
+        user_login="someone",
+        user_name="Someone",
+        game_id="509658",
+        game_name="Just Chatting",
+        language="en",
+        title="hi",
+        viewer_count=3,
+        started_at=started_at,
+        tags=[],
+        is_mature=False,
+        thumbnail_url="",
+    )
+    snapshot = snapshot_document(
+        slot,
+        started_at=slot,
+        finished_at=slot,
+        status="complete",
+        mode="top",
+        level="stream",
+        top_n=1,
+        streams=[stream],
+        listed=[stream],
+    )
+    return SnapshotBatch(slot=slot, snapshot=snapshot, streams=[stream])

@@ -69,3 +69,11 @@ def test_game_without_igdb_mapping_is_valid() -> None:
         Game, [{"id": "509658", "name": "Just Chatting", "box_art_url": "", "igdb_id": ""}], "g"
     )
     assert bad == [] and games[0].igdb_id == ""
+
+
+def test_a_viewer_count_no_stream_reaches_is_quarantined_not_summed(shared_data: Path) -> None:
+    good = real_page(shared_data)[0]
+    records = [{**good, "viewer_count": 2**63}, {**good, "viewer_count": 10_000_001}, good]
+    streams, bad = parse_records(Stream, records, "helix/streams")
+    assert [s.viewer_count for s in streams] == [good["viewer_count"]]
+    assert all(q.reason.startswith("viewer_count") for q in bad) and len(bad) == 2

@@ -3,6 +3,7 @@ records, degraded snapshots and the CDN override, over FerretDB and real HTTP se
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from dashboard.data import MarketData
 from dashboard.filters import Filters
 from scheduler.app import build_collector
 from scheduler.collect import Collector
-from store import Store, schema
+from store import Store, StoreUnavailable, schema
 from store.history import read_history
 from store.mongo import set_phase_hook
 from store.reader import StoreReader
@@ -405,3 +406,125 @@ def test_schema_1_snapshot_documents_get_their_string_id_at_start(
     assert moved["_id"] == "2026-11-22T08:00:00Z" and moved["slot"] == SLOT
     assert store.is_collected(SLOT) and reader.published_slots() == {SLOT}
     assert store.migrate_snapshot_ids() == 0
+
+
+def assert_history_whole(store: Store, reader: StoreReader, newest: datetime) -> None:
+    """Every dimension's day history holds exactly the published slots, and readers are
+    told of the newest."""
+    assert store.history_gaps() == []
+    state = reader.rollup_state()
+    assert state is not None and state["newest_slot"] == newest
+    assert not state.get("history_pending")
+
+
+@pytest.mark.parametrize("step", ["history:game", "history:language", "history:channel"])
+@pytest.mark.parametrize("stored_first", ["earlier", "later"])
+def test_a_slot_whose_history_write_was_interrupted_is_whole_after_the_next_run(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+    crash_at: Any,
+    reader: StoreReader,
+    step: str,
+    stored_first: str,
+) -> None:
+    job, _ = frozen_collector(make_emulator, ferretdb, database_name, tmp_path)
+    other = SLOT - timedelta(minutes=30) if stored_first == "earlier" else SLOT + timedelta(hours=1)
+    assert job.collect(other).outcome == "stored"
+    crash_at(step)
+    with pytest.raises(Crash):
+        job.collect(SLOT)
+    set_phase_hook(None)
+    assert store.history_gaps() != []  # the slot is published, its history is not whole
+
+    # A run of another slot repairs it; so does a re-run of the slot itself.
+    later = SLOT + timedelta(minutes=30)
+    assert job.collect(later).outcome == "stored"
+    assert_history_whole(store, reader, max(later, other))
+    assert job.collect(SLOT).outcome == "skipped"
+    job.close()
+    assert_history_whole(store, reader, max(later, other))
+    language = read_history(store.db, "language", SLOT, later)
+    rollup = store.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/language"})
+    assert rollup is not None
+    assert dict(zip(language["key"], language["viewers"], strict=True)) == {
+        g["key"]: g["viewers"] for g in rollup["groups"] if g["channels"]
+    }
+
+
+def test_an_outage_at_the_history_writes_is_spooled_and_repaired_by_the_flush(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+    reader: StoreReader,
+) -> None:
+    job, _ = frozen_collector(make_emulator, ferretdb, database_name, tmp_path)
+    assert job.collect(SLOT - timedelta(minutes=30)).outcome == "stored"
+
+    def outage(name: str, _slot: datetime) -> None:
+        if name == "history:language":
+            raise StoreUnavailable("MongoDB unreachable (test)")
+
+    set_phase_hook(outage)
+    try:
+        assert job.collect(SLOT).outcome == "spooled"
+    finally:
+        set_phase_hook(None)
+    assert len(job.spool.pending()) == 1
+    assert job.flush_spool() == 0  # the stored slot wins; its history is rebuilt
+    job.close()
+    assert job.spool.pending() == []
+    assert_history_whole(store, reader, SLOT)
+
+
+def test_spool_entries_that_cannot_be_used_are_moved_aside_and_the_rest_written(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+) -> None:
+    job, _ = frozen_collector(make_emulator, ferretdb, database_name, tmp_path)
+    spool = tmp_path / "spool"
+    listing = job.client.top_streams(50)
+    slots = [SLOT + timedelta(minutes=30 * i) for i in range(5)]
+    good = job.spool.put(job._batch(slots[4], "top", 50, listing, FROZEN_AT))
+    text = good.read_text(encoding="utf-8")
+    batch = json.loads(text)
+
+    def spooled(name: str, change: Any) -> None:
+        edited = json.loads(text)
+        change(edited)
+        (spool / name).write_text(json.dumps(edited), encoding="utf-8")
+
+    spooled("2026-11-22T080000Z.json", lambda b: b["rollups"][0].pop("dimension"))
+    spooled("2026-11-22T083000Z.json", lambda b: b["streams"][0].update(viewer_count="lots"))
+    spooled("2026-11-22T090000Z.json", lambda b: b["streams"][0].update({"$where": 1}))
+    spooled("2026-11-22T093000Z.json", lambda b: b["streams"][1].update(viewer_count=2**63))
+    (spool / "2026-11-22T07-a-directory.json").mkdir()
+    (spool / "2026-11-22T07-a-broken-link.json").symlink_to(spool / "nowhere")
+    assert len(batch["streams"]) == 50 and len(job.spool.pending()) == 7
+
+    summary = job.collect(slots[4] + timedelta(minutes=30))
+    job.close()
+    assert summary.outcome == "stored" and summary.spool_flushed == 1
+    assert job.spool.pending() == []
+    assert {s["slot"] for s in store.db[schema.SNAPSHOTS].find()} == {
+        slots[4],
+        slots[4] + timedelta(minutes=30),
+    }
+    reasons = {
+        p.name: p.with_name(p.name + ".reason").read_text(encoding="utf-8")
+        for p in (spool / "rejected").glob("*.json")
+    }
+    assert len(reasons) == 6
+    assert "dimension" in reasons["2026-11-22T080000Z.json"]
+    assert "viewer_count" in reasons["2026-11-22T083000Z.json"]
+    assert "'$where'" in reasons["2026-11-22T090000Z.json"]
+    assert "out of range" in reasons["2026-11-22T093000Z.json"]
+    assert "IsADirectoryError" in reasons["2026-11-22T07-a-directory.json"]
+    assert "FileNotFoundError" in reasons["2026-11-22T07-a-broken-link.json"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import spooled_batch
 from dashboard import figures
 from dashboard.components import data_health
 from dashboard.filters import Filters
@@ -75,7 +76,7 @@ def test_a_misfire_grace_as_long_as_the_interval_is_refused(
 
 
 def batch(slot: datetime) -> SnapshotBatch:
-    return SnapshotBatch(slot=slot, snapshot={"_id": slot, "slot": slot, "status": "complete"})
+    return spooled_batch(slot, slot)
 
 
 def test_a_truncated_spool_file_is_moved_aside_with_its_reason(tmp_path: Path) -> None:

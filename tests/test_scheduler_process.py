@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,44 @@ def test_snapshot_job_is_one_at_a_time_coalesced_and_on_the_half_hours() -> None
     assert str(job.trigger) == "cron[minute='0,30']"
     with pytest.raises(ValueError, match="misfire grace"):
         build_scheduler(object(), cadence=DEFAULT_CADENCE, misfire_grace_seconds=1800)  # type: ignore[arg-type]
+
+
+class SlowCollector:
+    """Takes each slot by moving a fake clock on: the first run outlasts its slot."""
+
+    def __init__(self, start: datetime, durations: list[timedelta]) -> None:
+        self.now, self.durations, self.taken = start, durations, []
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def collect(self, slot: datetime) -> None:
+        self.taken.append(slot)
+        self.now += self.durations.pop(0) if self.durations else timedelta(minutes=1)
+
+
+def test_a_slot_that_begins_while_a_run_overruns_is_taken_when_it_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    start = datetime(2026, 11, 22, 17, 0, 5, tzinfo=UTC)
+    collector = SlowCollector(start, [timedelta(minutes=31), timedelta(minutes=2)])
+    scheduler = build_scheduler(
+        collector,  # type: ignore[arg-type]
+        cadence=DEFAULT_CADENCE,
+        misfire_grace_seconds=600,
+        clock=collector.clock,
+    )
+    with caplog.at_level(logging.WARNING, logger="scheduler.daemon"):
+        scheduler.get_job("snapshot").func()
+    slot = start.replace(second=0)
+    assert collector.taken == [slot, slot + timedelta(minutes=30)]
+    assert "began while" in caplog.text
+
+    on_time = SlowCollector(start, [timedelta(minutes=5)])
+    build_scheduler(
+        on_time,  # type: ignore[arg-type]
+        cadence=DEFAULT_CADENCE,
+        misfire_grace_seconds=600,
+        clock=on_time.clock,
+    ).get_job("snapshot").func()
+    assert on_time.taken == [slot]

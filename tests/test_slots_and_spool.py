@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import spooled_batch
 from scheduler.slots import parse_slot
 from settings.cadence import DEFAULT_CADENCE, Cadence, parse_snapshot_minutes
-from store import SnapshotBatch, Spool
+from store import Spool
 
 
 @pytest.mark.parametrize(
@@ -61,13 +62,7 @@ def test_spool_round_trip_keeps_aware_datetimes_and_orders_by_slot(tmp_path: Pat
     later = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
     earlier = later - timedelta(minutes=30)
     for slot in (later, earlier):
-        spool.put(
-            SnapshotBatch(
-                slot=slot,
-                snapshot={"_id": slot, "n": 1},
-                streams=[{"_id": "x", "started_at": slot.astimezone(timezone(timedelta(hours=2)))}],
-            )
-        )
+        spool.put(spooled_batch(slot, slot.astimezone(timezone(timedelta(hours=2)))))
     pending = spool.pending()
     assert [p.name for p in pending] == ["2026-11-22T080000Z.json", "2026-11-22T083000Z.json"]
     batch = spool.load(pending[0])

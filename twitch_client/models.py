@@ -22,6 +22,10 @@ OptionalNumericId = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-
 
 M = TypeVar("M", bound=BaseModel)
 
+# More viewers than any stream has had (the record is under 4 million): a larger count is a
+# broken record, quarantined rather than summed into the market.
+MAX_VIEWER_COUNT = 10_000_000
+
 
 class Stream(BaseModel):
     """One live stream of `GET /helix/streams`. Unknown extra fields are ignored."""
@@ -36,7 +40,7 @@ class Stream(BaseModel):
     game_name: Annotated[str, Field(strict=True)] = ""
     type: Annotated[str, Field(strict=True)] = "live"
     title: Annotated[str, Field(strict=True)] = ""
-    viewer_count: Annotated[int, Field(strict=True, ge=0)]
+    viewer_count: Annotated[int, Field(strict=True, ge=0, le=MAX_VIEWER_COUNT)]
     started_at: AwareDatetime
     language: Annotated[str, Field(strict=True)] = ""
     thumbnail_url: Annotated[str, Field(strict=True)] = ""

@@ -133,7 +133,8 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
     categories = data.category_level(slots)  # no channels to count or compare
     weights = snapshot_weights(slots, data.cadence)
     own = data.game_frame(game_id, window, language=filters.language)
-    mine = own.set_index("slot").reindex(slots, fill_value=0)
+    # Slots where the game had no channel are zeros, not gaps (it was listed nowhere).
+    mine = own.set_index("slot")[["viewers", "channels"]].reindex(slots, fill_value=0)
     series = mine.reindex(gap_points(slots, window.start, window.end, data.cadence).union(slots))
     name = data.game_name(game_id)
     metrics = group_metrics(own, weights)
