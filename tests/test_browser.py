@@ -970,6 +970,56 @@ def test_every_page_answers_over_a_whole_recording(
         )
 
 
+def kpi_values(tree: Any) -> dict[str, str]:
+    """Label → value of every KPI tile in a layout tree."""
+    found: dict[str, str] = {}
+    if getattr(tree, "className", None) == "kpi":
+        label, value, _ = tree.children
+        found[label.children] = value.children
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found.update(kpi_values(child))
+    return found
+
+
+@pytest.mark.parametrize("kind", list(RECORDINGS))
+def test_every_games_page_of_a_recording_answers_with_its_own_peak(
+    app: Dash, recordings: dict[str, MarketData], kind: str, tmp_path: Path
+) -> None:
+    """Games come and go between a recording's snapshots: each game's page answers, and
+    its peak viewers equal the largest per-snapshot sum computed straight from the file."""
+    convert(kind, SHARED / "data" / "recorded", tmp_path / "recording.jsonl")
+    lines = (tmp_path / "recording.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    kept = set(sorted({r["observed_at"] for r in rows})[: RECORDINGS[kind]])
+    per_snapshot: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows:
+        if row["observed_at"] in kept:
+            streams = per_snapshot.setdefault((row["game_id"], row["observed_at"]), {})
+            streams.setdefault(row["id"], row["viewer_count"])
+    peak: dict[str, int] = {}
+    for (game, _), streams in per_snapshot.items():
+        peak[game] = max(peak.get(game, 0), sum(streams.values()))
+    sometimes = {g for g in peak if sum(k[0] == g for k in per_snapshot) < len(kept)}
+    assert sometimes  # the recording does have games missing from some snapshots
+
+    holder = recordings[kind]
+    first, last = holder.view().oldest_slot(), holder.view().newest_slot()
+    assert first is not None and last is not None
+    query = {"window": "custom", "start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
+    original = market()
+    set_market(holder)
+    try:
+        for game, expected in sorted(peak.items()):
+            answer = sys.modules["pages.games"].layout(game=game, **query)
+            text = json.dumps(answer, cls=PlotlyJSONEncoder)
+            assert "notice-error" not in text and "game-detail" in text, (kind, game)
+            assert kpi_values(answer)["Peak viewers"] == f"{expected:,.0f}", (kind, game)
+    finally:
+        set_market(original)
+
+
 CHAT_SHARD = "0of1"
 
 
