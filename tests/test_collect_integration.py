@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,9 @@ from emulator.recordings import convert
 from scheduler.app import build_collector
 from scheduler.collect import Collector
 from scheduler.replay import replay_recording
+from settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 from store import SnapshotBatch, Store, schema
+from twitch_client.errors import NetworkError
 
 pytestmark = pytest.mark.integration
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -287,3 +290,46 @@ def test_summary_line_is_json(
     fields = json.loads(line.removeprefix("snapshot "))
     assert {"streams", "pages", "requests", "retries", "quarantined", "seconds"} <= set(fields)
     assert fields["streams"] == 50
+
+
+def test_an_unreachable_igdb_costs_one_attempt_a_run_and_the_snapshot_is_stored(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Real credentials with only OAuth and Helix overridden (another mock, a proxy):
+    IGDB is not where they point, and it must not hold the snapshot up."""
+    emulator = make_emulator()
+    settings = collector_settings(
+        emulator.url,
+        ferretdb.uri,
+        database_name,
+        tmp_path / "spool",
+        twitch_client_id=EMULATOR_CLIENT_ID,
+        twitch_client_secret=EMULATOR_CLIENT_SECRET,
+        twitch_oauth_url=f"{emulator.url}/oauth2",
+        twitch_helix_url=f"{emulator.url}/helix",
+        igdb_url=f"http://127.0.0.1:{free_port()}/v4",
+        snapshot_top_n=100,
+        frames_top=0,
+        frames_random=0,
+        frames_non_game=0,
+    )
+    job = build_collector(settings, clock=lambda: FROZEN_AT)
+    with caplog.at_level(logging.WARNING, logger="scheduler.games"):
+        summary = job.collect(FROZEN_AT)
+    assert summary.outcome == "stored" and summary.new_games > 0
+    assert job.client.stats.network_errors == 1 and summary.retries == 0
+    assert caplog.text.count("IGDB genres unavailable this run") == 1
+    requests_before = job.client.stats.requests
+    with pytest.raises(NetworkError, match="IGDB unreachable this run"):
+        job.client.igdb_genres(["1942"])  # the circuit is open: nothing is sent
+    assert job.client.stats.requests == requests_before
+    job.client.reset_stats()  # the next run tries IGDB again
+    with pytest.raises(NetworkError):
+        job.client.igdb_genres(["1942"])
+    assert job.client.stats.requests == 1
+    job.close()

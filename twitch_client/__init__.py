@@ -17,6 +17,7 @@ import requests
 from settings import TWITCH_LANGUAGES, Settings
 from twitch_client.auth import AppTokenProvider
 from twitch_client.emotes import get_emotes
+from twitch_client.errors import NetworkError
 from twitch_client.games import get_games
 from twitch_client.igdb import game_genres
 from twitch_client.models import Emote, Game, QuarantinedRecord, Stream
@@ -61,6 +62,7 @@ class TwitchClient:
         )
         self.helix_bucket = HelixBucket(sleep=sleep)
         self._igdb_limiter = FixedRateLimiter(IGDB_REQUESTS_PER_SECOND, sleep=sleep)
+        self._igdb_unreachable: NetworkError | None = None  # open circuit, until reset_stats
         self.transport = Transport(
             self._session,
             self.tokens,
@@ -79,7 +81,9 @@ class TwitchClient:
         return self.transport.stats
 
     def reset_stats(self) -> None:
+        """Start a new run: fresh counts, and IGDB is tried again."""
         self.transport.stats = RequestStats()
+        self._igdb_unreachable = None
 
     def _helix_get(self, path: str) -> Callable[[list[tuple[str, Any]]], Any]:
         url = self._settings.helix_url + path
@@ -125,15 +129,25 @@ class TwitchClient:
         return get_emotes(self._helix_get("/chat/emotes"), broadcaster_id)
 
     def igdb_genres(self, igdb_ids: Iterable[str]) -> dict[str, list[str]]:
-        """IGDB genre names for these IGDB game ids (IGDB's 4 requests/s respected)."""
+        """IGDB genre names for these IGDB game ids (IGDB's 4 requests/s respected).
+
+        IGDB is optional (the curated file answers without it), so an IGDB that cannot
+        be reached costs one attempt, not a round of retries, and is not asked again
+        until the next run (`reset_stats`): the NetworkError is raised at once."""
+        if self._igdb_unreachable is not None:
+            raise self._igdb_unreachable
         base = self._settings.igdb_base_url
 
         def post(endpoint: str, query: str) -> Any:
             return self.transport.send(
-                "POST", f"{base}/{endpoint}", data=query, limiter=self._igdb_limiter
+                "POST", f"{base}/{endpoint}", data=query, limiter=self._igdb_limiter, retry=False
             )
 
-        return game_genres(post, igdb_ids)
+        try:
+            return game_genres(post, igdb_ids)
+        except NetworkError as error:
+            self._igdb_unreachable = NetworkError(f"IGDB unreachable this run ({error})")
+            raise self._igdb_unreachable from None
 
     def thumbnail(self, template: str, width: int, height: int) -> bytes:
         """One stream's preview JPEG; `ThumbnailUnavailable` says why there is none.

@@ -161,8 +161,10 @@ class Transport:
         data: str | None = None,
         on_headers: Callable[[Mapping[str, str]], None] | None = None,
         on_rate_limited: Callable[[], None] | None = None,
+        retry: bool = True,
     ) -> Any:
-        """Send one request with retries; return the decoded JSON body."""
+        """Send one request (with retries unless `retry` is False); return the decoded
+        JSON body."""
 
         def attempt() -> Any:
             for authorisation in (1, 2):
@@ -176,7 +178,7 @@ class Transport:
                     self.stats.add("reauthorisations")
             raise AssertionError("unreachable")
 
-        return self._retrying(attempt)
+        return self._retrying(attempt) if retry else attempt()
 
     def _send_once(
         self,
