@@ -21,6 +21,7 @@ from dashboard.chat_data import ChatData
 from dashboard.components import data_health
 from dashboard.data import MarketData
 from dashboard.filters import DEFAULTS, Filters
+from dashboard.inputs import callback_failed, checked
 from dashboard.state import set_chat, set_market
 from settings import Settings
 from store import StoreError
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
         suppress_callback_exceptions=True,
         title="Genre Radar",
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        on_error=callback_failed,
     )
     app.layout = html.Div(
         [
@@ -96,13 +98,14 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
         State("_pages_location", "search"),
         prevent_initial_call=True,
     )
+    @checked
     def filters_to_url(
-        window: str,
+        window: str | None,
         start: str | None,
         end: str | None,
         language: str | None,
         genre: str | None,
-        tz: str,
+        tz: str | None,
         search: str | None,
     ) -> str:
         if window == "custom" and not (start and end):
@@ -110,12 +113,12 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
         view = data.view()
         chosen = Filters.from_query(
             {
-                "window": window,
+                "window": window or "",
                 "start": (start or "")[:10],
                 "end": (end or "")[:10],
                 "language": language or "",
                 "genre": genre or "",
-                "tz": tz,
+                "tz": tz or "",
             }
         )
         # The default window stays out of the link (it follows the data as they grow).
@@ -147,12 +150,14 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     )
 
     @app.callback(Output("f-range", "disabled"), Input("f-window", "value"))
-    def dates_only_for_custom(window: str) -> bool:
+    @checked
+    def dates_only_for_custom(window: str | None) -> bool:
         return window != "custom"
 
     @app.callback(
         [Output(f"nav-{i}", "href") for i in range(len(NAV))], Input("_pages_location", "search")
     )
+    @checked
     def nav_keeps_filters(search: str | None) -> list[str]:
         return [path + (search or "") for _, path in NAV]
 

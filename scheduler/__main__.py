@@ -13,7 +13,7 @@ from scheduler.lock import AlreadyRunning, database_lock, lock_path
 from scheduler.replay import replay_recording
 from scheduler.slots import parse_slot
 from settings import Settings, SettingsError, load_settings
-from store import StoreUnavailable
+from store import Spool, StoreUnavailable
 from twitch_client.models import utc_now
 
 DESCRIPTION = """\
@@ -76,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         for problem in error.problems:
             print(f"scheduler: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        Spool(settings.spool_dir).check_writable()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        print(
+            f"scheduler: SPOOL_DIR: cannot write in {settings.spool_dir} ({reason})",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"

@@ -194,6 +194,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a MongoDB connection string ({error})") from None
         return value
 
+    @field_validator("mongodb_db")
+    @classmethod
+    def _database_name(cls, value: str) -> str:
+        # MongoDB's (and Atlas's) rules for database names.
+        refused = sorted({c for c in value if c in '/\\. "$*<>:|?' or ord(c) < 32})
+        if not value or refused or len(value.encode()) >= 64:
+            shown = " ".join(repr(c) for c in refused)
+            raise ValueError(
+                'must be 1 to 63 bytes without / \\ . space " $ * < > : | ? '
+                + (f"(has {shown})" if refused else "")
+            )
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:

@@ -39,6 +39,14 @@ class Spool:
         log.warning("spooled snapshot %s to %s", slot_key(batch.slot), target)
         return target
 
+    def check_writable(self) -> None:
+        """OSError unless a snapshot could be spooled here now (checked at start: an
+        outage is the worst moment to learn that the spool cannot be written)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=self.directory, suffix=".partial")
+        os.close(handle)
+        os.unlink(probe)
+
     def pending(self) -> list[Path]:
         """Spooled snapshots, oldest slot first."""
         if not self.directory.is_dir():

@@ -1225,3 +1225,38 @@ def test_planted_highlights_reach_the_streamer_and_games_pages(
     assert {g: rows[g]["per_hour"] for g in expected} == expected
     assert rows["h1"]["game_name"] == "Highlight Game One" and rows["h1"]["channels"] == 1
     assert console_errors(dash_duo) == []
+
+
+BAD_VALUES = [12345, ["a", "b"], {"nested": 1}, "\ud800", None]
+
+
+def test_callbacks_treat_values_of_the_wrong_type_as_bad_input(app: Dash) -> None:
+    """Anyone can POST to Dash's update endpoint: a number, a list, a dict or a lone
+    surrogate where text belongs is ignored (204) or answered, never a 500."""
+    client = app.server.test_client()
+    client.get("/")  # Dash registers its callbacks on the first request
+    assert app.callback_map
+    answers = []
+    for output, spec in app.callback_map.items():
+        if "callback" not in spec:
+            continue  # runs in the browser
+        outputs = [
+            {"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
+            for o in output.strip(".").split("...")
+        ]
+        for bad in BAD_VALUES:
+            body = {
+                "output": output,
+                "outputs": outputs if output.startswith("..") else outputs[0],
+                "inputs": [{**i, "value": bad} for i in spec["inputs"]],
+                "state": [{**s, "value": bad} for s in spec["state"]],
+                "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"]],
+            }
+            status = client.post(
+                "/_dash-update-component",
+                data=json.dumps(body),
+                content_type="application/json",
+            ).status_code
+            answers.append((output, repr(bad), status))
+    assert [a for a in answers if a[2] >= 500] == []
+    assert {a[2] for a in answers} <= {200, 204}

@@ -339,12 +339,17 @@ def scheduler_cli(
         ({"SNAPSHOT_TOP_N": "abc"}, ["once"], "SNAPSHOT_TOP_N: Input should be a valid integer"),
         ({"SNAPSHOT_MINUTES": "61"}, ["once", "--slot", "2026-11-22T08:00Z"], "SNAPSHOT_MINUTES"),
         ({"MONGODB_URI": "garbage"}, ["once"], "MONGODB_URI: not a MongoDB connection string"),
+        ({"MONGODB_DB": "genre radar/$x"}, ["once"], "MONGODB_DB: must be 1 to 63 bytes"),
+        ({"SPOOL_DIR": "{tmp}/a-file/spool"}, ["once"], "SPOOL_DIR: cannot write in"),
+        ({"SPOOL_DIR": "{tmp}/a-file/spool"}, ["flush-spool"], "SPOOL_DIR: cannot write in"),
     ],
 )
 def test_bad_settings_give_one_line_each_and_exit_2(
     tmp_path: Path, variables: dict[str, str], args: list[str], wanted: str
 ) -> None:
     env = environment("http://127.0.0.1:9", "mongodb://127.0.0.1:9/", "x", tmp_path)
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    variables = {k: v.format(tmp=tmp_path) for k, v in variables.items()}
     result = scheduler_cli(args, {**env, **variables}, tmp_path)
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()  # one problem, one line

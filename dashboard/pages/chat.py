@@ -25,6 +25,7 @@ from dashboard.chat_data import (
 )
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
+from dashboard.inputs import checked
 from dashboard.names import language_name
 from dashboard.state import chat
 from dashboard.tables import Column
@@ -366,6 +367,7 @@ def _topic_section(own: dict[str, str], win: ChatWindow, tz: str) -> html.Div:
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
+@checked
 def chat_choices_to_url(
     by: str | None, subject: str | None, topic: str | None, search: str | None
 ) -> str:

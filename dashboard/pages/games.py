@@ -14,6 +14,7 @@ from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import MAX_VALUE_LENGTH, Filters
 from dashboard.highlights_view import game_highlights
+from dashboard.inputs import checked
 from dashboard.market_tables import game_table, records, top_channels
 from dashboard.metrics import (
     MIN_CHANNELS,
@@ -295,6 +296,7 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
     State("games-table", "dashGridOptions"),
     prevent_initial_call=True,
 )
+@checked
 def search_games(text: str | None, options: dict[str, Any] | None) -> dict[str, Any]:
     return {**(options or {}), "quickFilterText": text or ""}
 
@@ -305,6 +307,7 @@ def search_games(text: str | None, options: dict[str, Any] | None) -> dict[str, 
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
+@checked
 def open_game(clicked: dict[str, Any] | None, search: str | None) -> str:
     """A clicked row becomes `?game=<id>` in the URL: the game's page, linkable."""
     if not clicked or not clicked.get("rowId"):

@@ -13,6 +13,7 @@ from dashboard import figures
 from dashboard.components import PageContext, from_url, kpi, notice, number, page
 from dashboard.data import MarketView, Window
 from dashboard.filters import Filters
+from dashboard.inputs import checked
 from dashboard.metrics import (
     gap_points,
     group_metrics,
@@ -190,7 +191,8 @@ def body(ctx: PageContext) -> list[Any]:
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
-def update_share(split: str, search: str | None) -> go.Figure:
+@checked
+def update_share(split: str | None, search: str | None) -> go.Figure:
     filters, data, window = from_url(search)
     return share_figure(
         data,

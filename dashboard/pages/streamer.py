@@ -14,6 +14,7 @@ from dashboard.components import PageContext, from_url, kpi, notice, number, pag
 from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.highlights_view import channel_highlights
+from dashboard.inputs import checked
 from dashboard.market_tables import LOGIN, channel_observations, channel_summary, sessions
 from dashboard.metrics import gap_points
 from dashboard.tables import Column
@@ -231,6 +232,7 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
+@checked
 def suggest(text: str | None, chosen: str | None, search: str | None) -> list[dict[str, str]]:
     if not text:
         return no_update
@@ -247,6 +249,7 @@ def suggest(text: str | None, chosen: str | None, search: str | None) -> list[di
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
+@checked
 def open_channel(login: str | None, search: str | None) -> str:
     """The chosen channel goes into the URL (`?channel=`): its page, linkable."""
     wanted = with_param(search, "channel", login or "")

@@ -12,6 +12,7 @@ from dashboard import figures
 from dashboard.components import PageContext, from_url, notice, page
 from dashboard.data import MarketView, Window
 from dashboard.filters import Filters
+from dashboard.inputs import checked
 from dashboard.metrics import snapshot_weights, weekday_hour
 from dashboard.names import language_name
 
@@ -96,6 +97,7 @@ def body(ctx: PageContext) -> list[Any]:
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
-def update_heatmap(subject: str, search: str | None) -> go.Figure:
+@checked
+def update_heatmap(subject: str | None, search: str | None) -> go.Figure:
     filters, data, window = from_url(search)
     return heatmap_figure(data, window, filters, subject or ALL)
