@@ -25,6 +25,7 @@ from dashboard.data import MarketData, MarketView, Window
 from dashboard.filters import Filters
 from dashboard.market_tables import LOGIN
 from dashboard.metrics import group_metrics, snapshot_weights, tail_metrics
+from dashboard.tables import PER_CHANNEL_FIELDS
 from store import StoreError
 
 VERSION = "v1"
@@ -49,6 +50,31 @@ def _rows(frame: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
     return [_plain(r) for r in market_tables.records(frame, fields)] if len(frame) else []
 
 
+def _unknown_filters(filters: Filters, view: MarketView) -> list[str]:
+    """A language or genre that no stored snapshot has: said, since it answers no rows."""
+    problems = []
+    if filters.language and filters.language not in view.languages():
+        problems.append(f"unknown language {filters.language!r}: no stored data has it")
+    if filters.genre and filters.genre not in view.genres():
+        problems.append(f"unknown genre {filters.genre!r}: no stored data has it")
+    return problems
+
+
+def _without_per_channel(body: dict[str, Any]) -> dict[str, Any]:
+    """The answer without per-channel figures, as the pages show category totals: where
+    each record is a whole category, its "channels" are categories, not channels."""
+    hidden = {*PER_CHANNEL_FIELDS, "channels_now"}
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (None if k in hidden else strip(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return {**strip(body), "level": "category"}
+
+
 def register(server: Flask, market: MarketData, rate_limit: str) -> None:
     """Add the API's routes to the dashboard's Flask server."""
     api = Blueprint("api", __name__, url_prefix=f"/api/{VERSION}")
@@ -65,8 +91,11 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
             view.newest_slot(), view.oldest_slot(), view.cadence
         )
         window = filters.window_for(view.newest_slot(), view.oldest_slot(), view.cadence)
+        problems = [*filters.problems, *_unknown_filters(filters, view)]
         try:
             body = build(filters, view, window)
+            if view.category_level(view.window_slots(window)):
+                body = _without_per_channel(body)
         except StoreError as error:
             response = jsonify({"status": "error", "error": str(error)})
             response.status_code = 503
@@ -84,7 +113,7 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
                         "snapshots": len(view.window_slots(window)),
                     },
                     "filters": {"language": filters.language, "genre": filters.genre},
-                    "problems": list(filters.problems),
+                    "problems": problems,
                     **body,
                 }
             )
@@ -103,7 +132,7 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
                     f"/api/{VERSION}/channels",
                     f"/api/{VERSION}/channels/<login>",
                 ],
-                "parameters": ["window", "start", "end", "language", "genre"],
+                "parameters": ["window", "start", "end", "language", "genre", "tz"],
                 "docs": "docs/api.md",
             }
         )
@@ -172,6 +201,8 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
     @api.get("/channels")
     def channels() -> Response:
         def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            if view.category_level(view.window_slots(window)):
+                return {"rows": []}  # its records are whole categories, not channels
             summary = market_tables.channel_summary(view, window)
             limit = min(max(request.args.get("limit", 100, type=int) or 100, 1), 1000)
             return {"rows": _rows(summary.head(limit), market_tables.CHANNEL_FIELDS)}
@@ -187,6 +218,8 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
             return response
 
         def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            if view.category_level(view.window_slots(window)):
+                return {"channel": None, "sessions": []}
             summary = market_tables.channel_summary(view, window)
             mine = summary[summary["login"] == login]
             rows = market_tables.channel_observations(view, window, login)

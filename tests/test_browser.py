@@ -1260,3 +1260,42 @@ def test_callbacks_treat_values_of_the_wrong_type_as_bad_input(app: Dash) -> Non
             answers.append((output, repr(bad), status))
     assert [a for a in answers if a[2] >= 500] == []
     assert {a[2] for a in answers} <= {200, 204}
+
+
+def api_client(holder: MarketData) -> Any:
+    from flask import Flask
+
+    from dashboard import api
+
+    server = Flask(__name__)
+    api.register(server, holder, "1000/minute")
+    return server.test_client()
+
+
+def test_the_api_names_unknown_filters_and_lists_every_parameter(app: Dash) -> None:
+    client = app.server.test_client()
+    assert market().wait_loaded(TIMEOUT * 4)
+    answer = client.get("/api/v1/games?language=xx&genre=Nope").get_json()
+    assert answer.get("rows") == [], answer
+    assert answer["problems"] == [
+        "unknown language 'xx': no stored data has it",
+        "unknown genre 'Nope': no stored data has it",
+    ]
+    known = client.get("/api/v1/games?language=en").get_json()
+    assert known["problems"] == [] and known["rows"]
+    assert "tz" in client.get("/api/v1/").get_json()["parameters"]
+
+
+def test_the_api_hides_per_channel_figures_of_category_totals_as_the_pages_do(
+    recordings: dict[str, MarketData],
+) -> None:
+    client = api_client(recordings["michaelnich"])
+    overview = client.get("/api/v1/overview?window=all").get_json()
+    assert overview["level"] == "category" and overview["viewers_now"] > 0
+    assert overview["channels_now"] is None and overview["viewers_per_channel"] is None
+    games = client.get("/api/v1/games?window=all").get_json()["rows"]
+    assert games and all(r["viewers_per_channel"] is None for r in games)
+    assert all(r["avg_channels"] is None and r["hours_watched"] > 0 for r in games)
+    assert client.get("/api/v1/channels?window=all").get_json()["rows"] == []
+    streams = api_client(recordings["zfreedman"]).get("/api/v1/overview?window=all").get_json()
+    assert "level" not in streams and streams["channels_now"] > 0
