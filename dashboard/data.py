@@ -284,8 +284,22 @@ class MarketView:
         return schema.genre_of_stream(self.games.get(game_id))
 
     def game_name(self, game_id: str) -> str:
+        """The catalogue's name of the game; for a game it has not looked up yet, the
+        name its streams were listed with (Helix's `game_name`)."""
         game = self.games.get(game_id)
-        return str(game["name"]) if game else (game_id or "(no category)")
+        if game:
+            return str(game["name"])
+        return self._listed_names().get(game_id) or game_id or "(no category)"
+
+    def _listed_names(self) -> dict[str, str]:
+        def build() -> dict[str, str]:
+            names: dict[str, str] = {}
+            for day in sorted(self.blocks["game"]):  # the newest day's name wins
+                block = self.blocks["game"][day]
+                names.update((k, n) for k, n in zip(block.keys, block.names, strict=True) if n)
+            return names
+
+        return self.memo(("listed-game-names",), build)
 
     def _blocks(self, dimension: str, window: Window) -> list[Block]:
         first = pd.Timestamp(window.start).floor("D")

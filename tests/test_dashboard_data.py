@@ -274,3 +274,25 @@ def test_the_result_cache_is_bounded_by_bytes_and_keeps_the_newest() -> None:
     assert (
         cache.get("huge", lambda: huge) is huge and "huge" not in cache._cache
     )  # served, not kept
+
+
+def test_a_game_the_catalogue_has_not_looked_up_is_shown_with_its_listed_name(
+    ferretdb: FerretDB, store: Store, database_name: str
+) -> None:
+    from dashboard.market_tables import game_table
+
+    docs = [
+        {**d, "game_name": "<b>Brand New</b> & Co" if d["game_id"] == "g1" else d["game_name"]}
+        for d in raw_streams()
+    ]
+    write(store, docs, SLOTS)
+    store.db[schema.GAMES].delete_one({"_id": "g1"})  # listed, never looked up
+    holder = market(ferretdb, database_name)
+    data = holder.view()
+    holder.reader.close()
+    assert data.game_name("g1") == "<b>Brand New</b> & Co"
+    assert data.game_name("g2") == "Game g2"  # the catalogue's name where it has one
+    window = Window(SLOTS[0], SLOTS[-1] + timedelta(minutes=30))
+    table = game_table(data, window, Filters()).set_index("id")
+    assert table.loc["g1", "game"] == "<b>Brand New</b> & Co"
+    assert not table["game"].str.fullmatch(r"g\d").any()
