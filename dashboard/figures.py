@@ -13,6 +13,7 @@ import math
 import zlib
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -306,10 +307,30 @@ def bar(labels: Sequence[str], values: Sequence[float], title: str, x_title: str
     return figure
 
 
+# The least spread of a heat map's colour scale, as a share of its mean either side: hours
+# within a few per cent of each other look alike instead of spanning the whole palette.
+MIN_COLOUR_SPREAD = 0.25
+
+
+def colour_range(values: np.ndarray) -> tuple[float, float] | None:
+    """The colour scale's ends: the values' own range, widened to at least
+    ±MIN_COLOUR_SPREAD of their mean; None without any value."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return None
+    mean = float(finite.mean())
+    low, high = float(finite.min()), float(finite.max())
+    return min(low, mean * (1 - MIN_COLOUR_SPREAD)), max(high, mean * (1 + MIN_COLOUR_SPREAD))
+
+
 def heatmap(matrix: pd.DataFrame, title: str, timezone: str) -> go.Figure:
+    values = matrix.to_numpy(dtype=float)
+    ends = colour_range(values)
     figure = go.Figure(
         go.Heatmap(
-            z=matrix.to_numpy(),
+            z=values,
+            zmin=ends[0] if ends else None,
+            zmax=ends[1] if ends else None,
             x=[f"{h:02d}:00" for h in matrix.columns],
             y=[WEEKDAYS[d] for d in matrix.index],
             colorscale="Viridis",

@@ -7,7 +7,7 @@ so a young database is not drawn mostly as "no data".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
@@ -223,3 +223,23 @@ def local_time(when: datetime | pd.Timestamp, tz: str) -> str:
 
 def _day(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+
+
+def subject_label(filters: Filters, subject: str, game_name: Callable[[str], str]) -> str:
+    """What the heat map shows: its subject within the filters that apply to it (a game
+    is within the language filter, a language within the genre filter)."""
+    kind, _, value = subject.partition(":")
+    within = []
+    if filters.language and kind != "language":
+        within.append(f"language {language_name(filters.language)}")
+    if filters.genre and kind in ("all", "language"):
+        within.append(f"genre {filters.genre}")
+    if kind == "all":
+        return "the whole market" if not within else "streams in " + " and ".join(within)
+    if kind == "game":
+        named = f"game {game_name(value)}"
+    elif kind == "language":
+        named = f"language {language_name(value)}"
+    else:
+        named = f"{kind} {value}"
+    return named + "".join(f", {part} only" for part in within)

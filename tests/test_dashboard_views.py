@@ -10,7 +10,7 @@ import pytest
 
 from catalogue.genres import IGDB_GENRES
 from dashboard.figures import GENRE_COLOURS, colour
-from dashboard.filters import Filters, span
+from dashboard.filters import Filters, span, subject_label
 from dashboard.metrics import OTHER
 from dashboard.names import language_name
 from settings import TWITCH_LANGUAGES
@@ -99,3 +99,41 @@ def test_the_newest_slot_is_described_in_the_chosen_zone() -> None:
     when = datetime(2026, 7, 1, 15, 30, tzinfo=UTC)
     assert local_time(when, "America/New_York") == "2026-07-01 11:30 EDT"
     assert local_time(when, "UTC") == "2026-07-01 15:30 UTC"
+
+
+def test_a_heat_map_of_nearly_equal_hours_does_not_spread_them_over_every_colour() -> None:
+    import numpy as np
+
+    from dashboard.figures import colour_range, heatmap
+
+    flat = np.array([[43.5, 46.5], [45.0, np.nan]])
+    low, high = colour_range(flat)  # type: ignore[misc]
+    assert low <= 45.0 * 0.75 and high >= 45.0 * 1.25
+    wide = np.array([[2.0, 40.0], [10.0, 20.0]])
+    assert colour_range(wide) == (2.0, 40.0)  # a real spread keeps its own ends
+    assert colour_range(np.full((2, 2), np.nan)) is None
+    figure = heatmap(pd.DataFrame(flat, index=[0, 1], columns=[0, 1]), "t", "UTC")
+    assert figure.data[0].zmin == low and figure.data[0].zmax == high
+
+
+@pytest.mark.parametrize(
+    ("query", "subject", "label"),
+    [
+        ({}, "all:", "the whole market"),
+        ({"language": "de"}, "all:", "streams in language German"),
+        (
+            {"language": "de", "genre": "Shooter"},
+            "all:",
+            "streams in language German and genre Shooter",
+        ),
+        ({"language": "de"}, "game:33214", "game Fortnite, language German only"),
+        ({"genre": "Shooter"}, "language:de", "language German, genre Shooter only"),
+        ({"genre": "Shooter"}, "game:33214", "game Fortnite"),
+        ({"language": "de"}, "genre:Shooter", "genre Shooter, language German only"),
+    ],
+)
+def test_the_heat_maps_title_names_the_filters_that_apply_to_it(
+    query: dict[str, str], subject: str, label: str
+) -> None:
+    names = {"33214": "Fortnite"}
+    assert subject_label(Filters.from_query(query), subject, names.__getitem__) == label

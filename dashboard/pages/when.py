@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import figures
 from dashboard.components import PageContext, from_url, notice, page
 from dashboard.data import MarketView, Window
-from dashboard.filters import Filters
+from dashboard.filters import Filters, subject_label
 from dashboard.inputs import checked
 from dashboard.metrics import snapshot_weights, weekday_hour
 from dashboard.names import language_name
@@ -41,22 +41,11 @@ def subjects(data: MarketView) -> list[dict[str, str]]:
 
 def heatmap_figure(data: MarketView, window: Window, filters: Filters, subject: str) -> go.Figure:
     def build() -> go.Figure:
-        kind, _, value = subject.partition(":")
         slots = data.window_slots(window)
         frame = data.subject_frame(window, subject, language=filters.language, genre=filters.genre)
         matrix = weekday_hour(frame, snapshot_weights(slots, data.cadence), filters.tz)
-        label = (
-            "the whole market"
-            if kind == "all"
-            else f"game {data.game_name(value)}"
-            if kind == "game"
-            else f"language {language_name(value)}"
-            if kind == "language"
-            else f"{kind} {value}"
-        )
-        return figures.heatmap(
-            matrix, f"Viewers per channel, {label} ({data.coverage(window)})", filters.tz
-        )
+        title = f"Viewers per channel, {subject_label(filters, subject, data.game_name)}"
+        return figures.heatmap(matrix, f"{title} ({data.coverage(window)})", filters.tz)
 
     return data.memo(("heatmap", window, filters, subject), build)
 
