@@ -96,8 +96,10 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
         return [
             heading,
             notice(
-                f"No clip of {login} was analysed for highlights in this window. Channels in "
-                "HIGHLIGHT_CHANNELS (and the top HIGHLIGHT_TOP) are analysed every few minutes.",
+                f"No clip of {login} was analysed for highlights in this window. Highlights "
+                "are found in followed channels (and, where the site analyses them, the top "
+                "channels): while such a channel is live, a clip of it is analysed every few "
+                "minutes and its moments appear here.",
                 "empty",
             ),
         ]
@@ -227,7 +229,7 @@ def _game_highlights(reader: StoreReader, window: Window) -> list[Any]:
         heading,
         html.P(
             "Moments detected in the analysed clips of each game, per hour of clip analysed "
-            "(channels followed for highlights, and the top channels when HIGHLIGHT_TOP is set)."
+            "(channels followed for highlights, and the top channels where those are analysed)."
             + _covers(window),
             className="footnote",
         ),

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 import numpy as np
@@ -1161,7 +1161,7 @@ def test_chat_comparison_and_subject_live_in_the_url(
     dash_duo.wait_for_page(
         url=dash_duo.server_url + f"/chat?window=custom&start={day}&end={day}", timeout=TIMEOUT
     )
-    dash_duo.wait_for_contains_text(".notice-empty", "No chat counted", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text(".notice-empty", "No chat was read", timeout=TIMEOUT)
     assert console_errors(dash_duo) == []
 
 
@@ -1299,3 +1299,26 @@ def test_the_api_hides_per_channel_figures_of_category_totals_as_the_pages_do(
     assert client.get("/api/v1/channels?window=all").get_json()["rows"] == []
     streams = api_client(recordings["zfreedman"]).get("/api/v1/overview?window=all").get_json()
     assert "level" not in streams and streams["channels_now"] > 0
+
+
+def test_empty_states_speak_to_the_user_not_to_the_operator(app: Dash, seeded: Store) -> None:
+    """What a page says when it has nothing to show names no setting and no command."""
+    import re
+
+    assert market().wait_loaded(TIMEOUT * 4)
+    _, streams = newest(seeded)
+    top = min(streams, key=lambda s: s["rank"])["user_login"]
+    long_ago = "window=custom&start=2001-01-01&end=2001-01-02"
+    asks = {
+        "streamer": {"channel": top, "window": "24h"},
+        "chat": dict(parse_qsl(long_ago)),
+        "frames": dict(parse_qsl(long_ago)),
+        "games": {"window": "24h"},
+    }
+    operator = re.compile(r"\b[A-Z]{3,}_[A-Z_]{2,}\b|python -m|scripts/")
+    notices = 0
+    for name, query in asks.items():
+        text = json.dumps(sys.modules[f"pages.{name}"].layout(**query), cls=PlotlyJSONEncoder)
+        notices += text.count("notice-empty")
+        assert not operator.findall(text), (name, operator.findall(text))
+    assert notices >= 3  # the streamer's highlights, the chat and the frames say "none"

@@ -90,9 +90,9 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     if not win.slots:
         return [
             notice(
-                "No chat counted in this window. The chat reader (`python -m chat run`) reads "
-                "the chat of the newest snapshot's top channels; its figures appear here 90 s "
-                "after each snapshot slot ends.",
+                "No chat was read in this window. Chat is read live in the top channels of "
+                "the newest snapshot; its figures appear here about 90 seconds after each "
+                "half hour ends, so a window that just began has none yet.",
                 "empty",
             )
         ]

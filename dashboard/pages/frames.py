@@ -40,8 +40,9 @@ def body(ctx: PageContext) -> list[Any]:
     if not frames:
         return [
             notice(
-                "No frames in this window: the scheduler samples stream thumbnails after each "
-                "snapshot (FRAMES_TOP, FRAMES_RANDOM, FRAMES_NON_GAME).",
+                "No frames in this window. After each half-hourly snapshot, pictures of some "
+                "live streams (the top ones and a random few) are taken; they appear here a "
+                "minute or two after the snapshot.",
                 "empty",
             )
         ]
@@ -90,8 +91,8 @@ def body(ctx: PageContext) -> list[Any]:
     if not predictions:
         content.append(
             notice(
-                "No frame is labelled yet: run `python -m classifier label` after training a "
-                "model (`python -m classifier train`).",
+                "No frame is labelled yet: frames are labelled in batches once a model is "
+                "trained, so genres from pictures appear here later.",
                 "warning",
             )
         )
@@ -112,9 +113,8 @@ def body(ctx: PageContext) -> list[Any]:
         else notice(
             "No stream's frames look unlike its category in this window."
             if recognised
-            else "No category model has labelled streams in this window: run `python -m "
-            "classifier label --category-model …` with a model from `train --store --target "
-            "game`.",
+            else "No stream was checked against its category in this window: that needs a "
+            "model trained to recognise games, which labels streams in batches once it exists.",
             "empty",
         ),
         html.H2("Genre from frames (games without a catalogue genre)"),
