@@ -69,8 +69,17 @@ def main(argv: list[str] | None = None) -> int:
             shards = [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)]
             for slot in args.slots:
                 documents = chat_store.build_rollups(slot, settings.cadence.next_slot(slot), shards)
+                if not documents:
+                    log.warning("no chat was read in %s: nothing to roll up", slot.isoformat())
+                    continue
                 channels = len(documents[1]["groups"])
-                log.info("chat rollups of %s: %d channels", slot.isoformat(), channels)
+                log.info(
+                    "chat rollups of %s: %d channels, %d of %d minutes read",
+                    slot.isoformat(),
+                    channels,
+                    documents[0]["minutes_read"],
+                    documents[0]["minutes_in_slot"],
+                )
             return 0
         client = TwitchClient(settings)
         daemon = ChatDaemon(settings, chat_store, client)

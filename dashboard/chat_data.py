@@ -50,6 +50,9 @@ class ChatWindow:
     end: datetime
     slots: list[datetime]
     days: dict[str, list[ChatDay]]
+    # Over the slots that recorded it: the minutes whose chat was read, of how many.
+    minutes_read: int = 0
+    minutes_in_slots: int = 0
 
     def inside(self, day: ChatDay, array: np.ndarray) -> np.ndarray:
         """Which rows of one of `day`'s arrays belong to the window's slots."""
@@ -130,6 +133,7 @@ class ChatData:
         start = max(start, newest + timedelta(days=1) - timedelta(days=CHAT_DAYS))
         days: dict[str, list[ChatDay]] = {d: [] for d in READ_DIMENSIONS}
         slots: set[datetime] = set()
+        read = whole = 0
         for day in days_between(start, end):
             version = versions.get(day_key(day))
             if version is None:
@@ -138,9 +142,15 @@ class ChatData:
                 found = self._day(day, dimension, version)
                 if found is not None:
                     days[dimension].append(found)
-                    if dimension == "all":
-                        slots.update(s for s in found.slots if start <= s < end)
-        return ChatWindow(start, end, sorted(slots), days)
+                    if dimension != "all":
+                        continue
+                    minutes = zip(found.slots, *found.coverage(), strict=True)
+                    for slot, slot_read, slot_whole in minutes:
+                        if start <= slot < end and slot_read != 0:
+                            slots.add(slot)
+                            if slot_read > 0:
+                                read, whole = read + slot_read, whole + slot_whole
+        return ChatWindow(start, end, sorted(slots), days, read, whole)
 
     def channel_emotes(self, window: ChatWindow, login: str) -> pd.Series:
         """Uses of each emote in one channel's chat over the window (read on demand)."""

@@ -9,6 +9,7 @@ channels never write the same document. Rollups read those documents by `_id` on
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,8 @@ from store.chat_rollups import (
 )
 from store.history import day_key, day_of
 from store.mongo import translate_errors
+
+log = logging.getLogger(__name__)
 
 CHAT_MINUTES = "chat_minutes"
 CHAT_ROLLUPS = "chat_rollups"
@@ -117,14 +120,23 @@ class ChatStore:
         entries: list[Mapping[str, Any]] = []
         names: dict[str, str] = {}
         paid: set[str] = set()
+        minutes = minutes_between(slot, end)
+        read = 0  # minutes whose chat every shard stored
         with translate_errors(f"reading chat minutes of {schema.slot_key(slot)}"):
-            for minute in minutes_between(slot, end):
+            for minute in minutes:
+                shards_read = 0
                 for shard in shards:
                     found = self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
                     if found is None:
                         continue
+                    shards_read += 1
                     entries.extend(found["channels"])
                     names.update(found.get("emote_names", {}))
+                read += shards_read == len(shards)
+            if not entries and not read:
+                # Nothing was read: no rollup, so that no page shows zeros for it.
+                log.info("no chat was read in slot %s; no chat rollup", schema.slot_key(slot))
+                return []
             for entry in entries:
                 paid.update(entry.get("paid_emotes", {}))
             key = schema.slot_key(slot)
@@ -147,7 +159,10 @@ class ChatStore:
             datetime.now(UTC),
         )
         for document in documents:
-            document["complete"] = complete
+            # What the rollup covers: its sums are over the minutes read, no more.
+            document["minutes_read"] = read
+            document["minutes_in_slot"] = len(minutes)
+            document["complete"] = complete and read == len(minutes)
         written_at = documents[0]["written_at"]
         with translate_errors(f"writing chat rollups of {key}"):
             for document in documents:

@@ -75,6 +75,10 @@ class ChatDay:
     topics: np.ndarray
     emote_names: dict[str, str] = field(default_factory=dict)
     paid: frozenset[str] = frozenset()
+    # Per slot: the minutes whose chat was read, of how many (-1: not recorded, as in
+    # days written before readers said so; taken as read whole).
+    minutes_read: list[int] = field(default_factory=list)
+    minutes_in_slot: list[int] = field(default_factory=list)
 
     @classmethod
     def empty(cls, day: datetime, dimension: str) -> ChatDay:
@@ -89,9 +93,14 @@ class ChatDay:
         """This day with `slot`'s rows replaced by those of its chat rollup document (of
         this dimension; of `channel` for `channel_emotes`)."""
         slots = list(self.slots)
+        read, whole = self.coverage()
         if slot not in slots:
             slots.append(slot)
+            read.append(-1)
+            whole.append(-1)
         s = slots.index(slot)
+        read[s] = int(rollup.get("minutes_read", -1))
+        whole[s] = int(rollup.get("minutes_in_slot", -1))
         keys, games, languages = _Names(self.keys), _Names(self.game_ids), _Names(self.languages)
         emote_ids, topic_names = _Names(self.emote_ids), _Names(self.topic_names)
         labels = list(self.labels)
@@ -144,7 +153,14 @@ class ChatDay:
             topics=merged(self.topics, topics, 5),
             emote_names={**self.emote_names, **rollup.get("emote_names", {})},
             paid=self.paid | frozenset(rollup.get("paid_emotes", [])),
+            minutes_read=read,
+            minutes_in_slot=whole,
         )
+
+    def coverage(self) -> tuple[list[int], list[int]]:
+        """`minutes_read` and `minutes_in_slot`, one per slot (-1 where not recorded)."""
+        missing = [-1] * (len(self.slots) - len(self.minutes_read))
+        return [*self.minutes_read, *missing], [*self.minutes_in_slot, *missing]
 
     def to_document(self, written_at: datetime) -> dict[str, Any]:
         def columns(array: np.ndarray) -> list[Any]:
@@ -173,6 +189,8 @@ class ChatDay:
             "topics": columns(self.topics),
             "emote_names": self.emote_names,
             "paid_emotes": sorted(self.paid),
+            "minutes_read": self.coverage()[0],
+            "minutes_in_slot": self.coverage()[1],
             "encoding": ENCODING,
             "written_at": written_at,
             "schema_version": SCHEMA_VERSION,
@@ -202,4 +220,6 @@ class ChatDay:
             topics=columns("topics", rows[2]),
             emote_names=dict(document.get("emote_names", {})),
             paid=frozenset(document.get("paid_emotes", [])),
+            minutes_read=list(document.get("minutes_read", [])),
+            minutes_in_slot=list(document.get("minutes_in_slot", [])),
         )

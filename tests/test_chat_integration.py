@@ -218,3 +218,35 @@ def test_two_readers_split_the_channels_and_rollups_merge_them(
     } == dict(by_game)
     assert store.db["meta"].find_one({"_id": "chat"})["newest_slot"] == FROZEN_AT
     assert datetime.now(UTC) > FROZEN_AT
+
+
+def test_chat_not_read_is_not_shown_as_zeros_and_a_part_read_says_how_much(
+    store: Store, ferretdb: Any
+) -> None:
+    from dashboard.chat_data import ChatData
+    from store.chat import CHAT_ROLLUPS
+    from store.reader import StoreReader
+
+    chat = ChatStore(store.db)
+    unread, partly = FROZEN_AT, FROZEN_AT + timedelta(minutes=30)
+    entry = {"channel": "someone", "messages": 4, "chatters": 2, "emotes": {"25": 3}}
+    for minute in range(3):  # the reader was cut off after three minutes
+        chat.write_minute(partly + timedelta(minutes=minute), "0of1", "run", [entry], {})
+    assert chat.build_rollups(unread, partly, ["0of1"]) == []
+    documents = chat.build_rollups(partly, partly + timedelta(minutes=30), ["0of1"])
+    assert store.db[CHAT_ROLLUPS].count_documents({"slot": unread}) == 0
+    everything = documents[0]
+    assert everything["minutes_read"] == 3 and everything["minutes_in_slot"] == 30
+    assert everything["complete"] is False
+    assert everything["groups"][0]["messages"] == 12  # the minutes read, no more
+
+    reader = StoreReader(ferretdb.uri, store.db.name)
+    try:
+        data = ChatData(reader)
+        nothing = data.window(unread, partly)
+        assert nothing.slots == []  # the page says "No chat was read", not "0 messages"
+        some = data.window(unread, partly + timedelta(minutes=30))
+        assert some.slots == [partly]
+        assert (some.minutes_read, some.minutes_in_slots) == (3, 30)
+    finally:
+        reader.close()

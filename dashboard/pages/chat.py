@@ -110,6 +110,8 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
         f"{len(win.slots)} slots, {local[0]:%Y-%m-%d %H:%M} to {local[1]:%Y-%m-%d %H:%M} "
         f"{filters.tz}"
     )
+    if win.minutes_read < win.minutes_in_slots:  # the figures cover only what was read
+        span += f"; chat read in {win.minutes_read:,} of {win.minutes_in_slots:,} minutes"
     notes = []
     if window.start < win.start:
         notes.append(
