@@ -1,6 +1,6 @@
 """Fault drills against real processes; writes the results section of docs/reliability.md.
 
-    .venv/bin/python bench/fault_drills.py            # every drill (about 3 minutes)
+    .venv/bin/python bench/fault_drills.py            # every drill (about 6 minutes)
     .venv/bin/python bench/fault_drills.py --no-write # print only
 
 Each drill runs `python -m scheduler` as its own process against a private FerretDB and
@@ -11,8 +11,14 @@ signal), and the slots whose streams hold more than one observation (more stream
 than the snapshot says, a stream twice, or viewers that disagree with the rollups): that
 last number must always be 0, and the first three equal.
 
-Drills: kill -9 at every step of a snapshot write, then the same slot again; FerretDB
-stopped before a run; FerretDB killed midway through a write (spooled, flushed by the next
+After each drill it also checks every dimension's day history against the published
+slots (a slot is in all six or in none: "history gaps" counts the days × dimensions that
+disagree) and that the site's newest slot is the one `/healthz` names (the `meta` signal).
+
+Drills: kill -9 at every step of a snapshot write, then the same slot again; kill -9 at
+each history write with an earlier and with a later slot of the day already stored, then
+the next run; FerretDB killed or hung (SIGSTOP) at a history write; FerretDB stopped
+before a run; FerretDB killed midway through a write (spooled, flushed by the next
 run); FerretDB hung (SIGSTOP) at start and midway; a truncated spool file beside good
 ones; two `once` runs of one slot at the same time.
 """
@@ -36,11 +42,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, emulator_process, machine, write_section
+from dashboard.data import MarketData
 from store import Store, schema
+from store.history import HISTORY_DIMENSIONS
 from store.localdb import LocalFerretDB, free_port
+from store.reader import StoreReader
 
 RESULTS = ROOT / "docs" / "reliability.md"
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 TOP_N = 300
 STEPS = [
     "begin",
@@ -49,6 +59,7 @@ STEPS = [
     *(f"rollup:{d}" for d in ("game_language", "channel")),
     "publish",
     "history",
+    *(f"history:{d}" for d in HISTORY_DIMENSIONS),
     "announce",
 ]
 # Runs the scheduler CLI with a phase hook: at step argv[1], send signal argv[3] to the
@@ -73,6 +84,8 @@ class Drill:
     stored: int
     announced: int  # stored slots the `meta` signal has told readers of
     duplicated: int
+    gaps: int  # days × dimensions whose history disagrees with the published slots
+    site_agrees: bool  # the site's newest slot is the one `/healthz` names
     note: str
 
 
@@ -124,6 +137,7 @@ class Rig:
 
     def count(self, name: str, slots: list[datetime], note: str) -> Drill:
         store = Store(self.db.uri, self.database, timeout_ms=5000)
+        reader = StoreReader(self.db.uri, self.database)
         try:
             state = store.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
             newest = state.get("newest_slot")
@@ -135,9 +149,17 @@ class Rig:
                 stored += 1
                 duplicated += not one_observation(store, slot, snapshot)
                 announced += newest is not None and slot <= newest
+            gaps = len(store.history_gaps())
+            site = MarketData(reader, refresh_seconds=0)
+            site.refresh()  # a dashboard started now: what it lists as newest
+            shown = site.view().newest_slot()
+            agrees = (shown is None and newest is None) or (
+                shown is not None and newest is not None and shown.to_pydatetime() == newest
+            )
         finally:
+            reader.close()
             store.close()
-        return Drill(name, len(slots), stored, announced, duplicated, note)
+        return Drill(name, len(slots), stored, announced, duplicated, gaps, agrees, note)
 
 
 def one_observation(store: Store, slot: datetime, snapshot: dict[str, Any]) -> bool:
@@ -182,6 +204,62 @@ def kill_at_each_step(rig: Rig) -> list[Drill]:
         again = rig.once(SLOT)
         note = f"exit {killed} (-9 = killed), then the same slot again: exit {again}"
         drills.append(rig.count(f"kill -9 at `{step}`", [SLOT], note))
+    return drills
+
+
+def kill_at_history_writes(rig: Rig) -> list[Drill]:
+    """A slot of a day that already has another: killed at each dimension's history write,
+    then the next run (of the following slot, or the same slot again)."""
+    drills = []
+    for dimension in HISTORY_DIMENSIONS:
+        for order, other in (("earlier", SLOT - timedelta(minutes=30)), ("later", SLOT + HOUR)):
+            rig.fresh(f"history {dimension} {order}")
+            rig.once(other)
+            killed = rig.once(SLOT, hook=(f"history:{dimension}", "self", "SIGKILL"))
+            following = SLOT + timedelta(minutes=30)
+            nxt = rig.once(following)
+            note = f"{order} slot stored first; killed: exit {killed}; next run: exit {nxt}"
+            drills.append(
+                rig.count(
+                    f"kill -9 at `history:{dimension}`, {order} slot stored",
+                    sorted([other, SLOT, following]),
+                    note,
+                )
+            )
+    return drills
+
+
+def database_faults_at_history(rig: Rig) -> list[Drill]:
+    """FerretDB killed, or hung, at the language history write (a later slot stored)."""
+    assert rig.db.process is not None
+    drills = []
+    rig.fresh("db killed at history")
+    rig.once(SLOT + HOUR)
+    first = rig.once(SLOT, hook=("history:language", str(rig.db.process.pid), "SIGKILL"))
+    spooled = len(list(rig.spool.glob("*.json")))
+    rig.db.process.wait()
+    rig.db.start()
+    second = rig.once(SLOT + timedelta(minutes=30))
+    drills.append(
+        rig.count(
+            "FerretDB killed at `history:language`",
+            [SLOT, SLOT + timedelta(minutes=30), SLOT + HOUR],
+            f"exit {first}, {spooled} spooled; restarted, the next slot: exit {second}",
+        )
+    )
+    rig.fresh("db hung at history")
+    rig.once(SLOT - timedelta(minutes=30))
+    first = rig.once(SLOT, hook=("history:language", str(rig.db.process.pid), "SIGSTOP"))
+    spooled = len(list(rig.spool.glob("*.json")))
+    rig.db.process.send_signal(signal.SIGCONT)
+    second = rig.once(SLOT + timedelta(minutes=30))
+    drills.append(
+        rig.count(
+            "FerretDB hung at `history:language`",
+            [SLOT - timedelta(minutes=30), SLOT, SLOT + timedelta(minutes=30)],
+            f"exit {first}, {spooled} spooled; resumed, the next slot: exit {second}",
+        )
+    )
     return drills
 
 
@@ -286,10 +364,12 @@ def two_writers(rig: Rig) -> Drill:
 
 def table(drills: list[Drill]) -> str:
     rows = [
-        "| drill | slots expected | stored | announced | duplicated | what happened |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| drill | slots expected | stored | announced | duplicated | history gaps "
+        "| site newest = /healthz | what happened |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
         *(
-            f"| {d.name} | {d.expected} | {d.stored} | {d.announced} | {d.duplicated} | {d.note} |"
+            f"| {d.name} | {d.expected} | {d.stored} | {d.announced} | {d.duplicated} "
+            f"| {d.gaps} | {'yes' if d.site_agrees else 'NO'} | {d.note} |"
             for d in drills
         ),
     ]
@@ -311,6 +391,8 @@ def main() -> int:
                 rig = Rig(db, url, work)
                 drills = [
                     *kill_at_each_step(rig),
+                    *kill_at_history_writes(rig),
+                    *database_faults_at_history(rig),
                     database_stopped(rig),
                     database_killed_midway(rig),
                     *database_hung(rig),
@@ -328,7 +410,11 @@ def main() -> int:
     print(markdown)
     if not args.no_write:
         write_section("fault-drills", markdown, RESULTS)
-    bad = [d for d in drills if not d.expected == d.stored == d.announced or d.duplicated]
+    bad = [
+        d
+        for d in drills
+        if not d.expected == d.stored == d.announced or d.duplicated or d.gaps or not d.site_agrees
+    ]
     return 1 if bad else 0
 
 

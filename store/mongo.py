@@ -50,8 +50,8 @@ _phase_hook: PhaseHook | None = None
 def set_phase_hook(hook: PhaseHook | None) -> None:
     """Have `hook(step, slot)` called before each step of every snapshot write (steps:
     `begin`, `streams`, `rollup:<dimension>`, `publish`, `history`, `history:<dimension>`,
-    `announce`). Fault drills and
-    tests use it to stop a write midway; production never sets one."""
+    `announce`). Fault drills and tests use it to stop a write midway; production never
+    sets one."""
     global _phase_hook
     _phase_hook = hook
 
