@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 import zlib
 from collections.abc import Sequence
 
@@ -97,12 +98,41 @@ PERCENT = {"function": "params.value == null ? '' : d3.format('.1%')(params.valu
 GROWTH = {"function": "params.value == null ? 'new' : d3.format('+.0%')(params.value)"}
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 LAYOUT = dict(
-    margin=dict(l=60, r=20, t=50, b=40),
+    margin=dict(l=60, r=30, t=60, b=40),
     template="plotly_white",
-    legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+    # Below everything, axis titles included: a legend placed in the plot's own frame
+    # collides with a time axis whose labels take two lines on a phone.
+    legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0),
+    xaxis=dict(automargin=True),
+    yaxis=dict(automargin=True),
     separators=".,",
     font=dict(family="system-ui, sans-serif", size=13),
 )
+# Every chart's options: no Plotly logo; the mode bar shows on hover (and the style
+# sheet hides it on phones, where it would cover the title).
+GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": "hover"}
+TITLE_WIDTH = 56  # characters a title line holds on a phone (at its smaller font there)
+
+
+def legend_height(entries: int, plot: int) -> int:
+    """A figure's height: `plot` px for the chart, and room for its legend below it as a
+    phone stacks it (one entry a line); a wide screen lays the entries side by side and
+    gives the chart the rest."""
+    return plot + 22 * entries
+
+
+def titled(text: object) -> dict[str, object]:
+    """A chart title as plain text, wrapped onto lines a phone's width holds."""
+    lines = textwrap.wrap(str(text), TITLE_WIDTH, break_long_words=False) or [""]
+    return dict(
+        text="<br>".join(plain(line) for line in lines),
+        automargin=True,  # a second line pushes the chart down rather than off the top
+        yref="container",
+        y=1,
+        yanchor="top",
+        pad=dict(t=12),
+        x=0.02,
+    )
 
 
 def plain(text: object) -> str:
@@ -132,7 +162,12 @@ def share_pie(labels: Sequence[str], hours: Sequence[float], title: str) -> go.F
             "<extra></extra>",
         )
     )
-    figure.update_layout(**LAYOUT, title=plain(title), uniformtext=dict(minsize=11, mode="hide"))
+    figure.update_layout(
+        **LAYOUT,
+        title=titled(title),
+        uniformtext=dict(minsize=11, mode="hide"),
+        height=legend_height(len(labels), 320),
+    )
     return figure
 
 
@@ -158,7 +193,12 @@ def stacked_area(series: pd.DataFrame, title: str, timezone: str = "UTC") -> go.
     shading = no_data_trace(gaps(series), float(series.sum(axis=1).max()) if len(series) else 0)
     if shading is not None:
         figure.add_trace(shading)
-    figure.update_layout(**LAYOUT, title=plain(title), hovermode="x unified")
+    figure.update_layout(
+        **LAYOUT,
+        title=titled(title),
+        hovermode="x unified",
+        height=legend_height(len(figure.data), 380),
+    )
     figure.update_xaxes(title_text=f"Time ({timezone})", title_standoff=4)
     figure.update_yaxes(title_text="Concurrent viewers", tickformat=",")
     return figure
@@ -238,7 +278,7 @@ def line(
                 hovertemplate="%{fullData.name}: %{y:,.0f}<extra></extra>",
             )
         )
-    figure.update_layout(**LAYOUT, title=plain(title), hovermode="x unified")
+    figure.update_layout(**LAYOUT, title=titled(title), hovermode="x unified")
     figure.update_xaxes(title_text=f"Time ({timezone})")
     figure.update_yaxes(title_text=y_title, tickformat=",")
     return figure
@@ -301,7 +341,7 @@ def bar(labels: Sequence[str], values: Sequence[float], title: str, x_title: str
             hovertemplate="%{y}: %{x:,.1f}<extra></extra>",
         )
     )
-    figure.update_layout(**LAYOUT, title=plain(title), height=max(300, 28 * len(labels) + 120))
+    figure.update_layout(**LAYOUT, title=titled(title), height=max(300, 28 * len(labels) + 120))
     figure.update_xaxes(title_text=x_title, tickformat=",")
     figure.update_yaxes(autorange="reversed", title_text=None)
     return figure
@@ -339,7 +379,7 @@ def heatmap(matrix: pd.DataFrame, title: str, timezone: str) -> go.Figure:
             hovertemplate="%{y} %{x}: %{z:,.1f} viewers per channel<extra></extra>",
         )
     )
-    figure.update_layout(**LAYOUT, title=plain(title))
+    figure.update_layout(**LAYOUT, title=titled(title))
     figure.update_xaxes(title_text=f"Hour of day ({timezone})")
     figure.update_yaxes(title_text="Weekday", autorange="reversed")
     return figure

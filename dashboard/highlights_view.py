@@ -163,7 +163,7 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
             ],
             className="kpis",
         ),
-        dcc.Graph(id="highlights-timeline", figure=chart, config={"displaylogo": False}),
+        dcc.Graph(id="highlights-timeline", figure=chart, config=figures.GRAPH_CONFIG),
         tables.table(
             "highlights-moments", rows, MOMENT_COLUMNS, file_name=f"{login}-moments", page_size=10
         ),

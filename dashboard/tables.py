@@ -32,12 +32,18 @@ MARKET_COLUMNS: list[Column] = [
 PER_CHANNEL_FIELDS = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
 
 
+# Wrapped text: lines as tall as the text's, not as the grid's one-line row height.
+WRAPPED = {"lineHeight": "1.35", "paddingTop": "10px", "paddingBottom": "10px"}
+
+
 def column(field: str, header: str, formatter: Mapping[str, str] | None) -> dict[str, Any]:
     definition: dict[str, Any] = {"field": field, "headerName": header}
     if formatter:
         definition.update(
             valueFormatter=dict(formatter), type="rightAligned", filter="agNumberColumnFilter"
         )
+    else:  # text (a name, a genre) wraps onto another line rather than being cut off
+        definition.update(wrapText=True, autoHeight=True, cellStyle=WRAPPED)
     return definition
 
 
@@ -53,6 +59,14 @@ def table(
     """A paged grid (never one endless page) and its CSV button; `grid` goes to AgGrid
     (getRowId, dashGridOptions additions, style)."""
     definitions = [c if isinstance(c, dict) else column(*c) for c in columns]
+    # The column that names the row (a game, a channel; after a rank, if any) stays in
+    # view while a narrow screen scrolls the others sideways.
+    named = 1 if definitions[0].get("field") == "rank" and len(definitions) > 1 else 0
+    for i in range(named + 1):
+        # Long names wrap onto a second line rather than being cut off.
+        name = {"minWidth": 150, "wrapText": True, "autoHeight": True, "cellStyle": WRAPPED}
+        name = name if i == named else {}
+        definitions[i] = {"pinned": "left", **name, **definitions[i]}
     options = {
         "pagination": True,
         "paginationPageSize": page_size,
@@ -81,8 +95,12 @@ def table(
                     "sortable": True,
                     "filter": True,
                     "resizable": True,
-                    "minWidth": 100,
+                    "minWidth": 120,
                     "useValueFormatterForExport": False,
+                    # Headers wrap instead of being cut off; a table whose columns
+                    # cannot shrink to the screen's width scrolls sideways.
+                    "wrapHeaderText": True,
+                    "autoHeaderHeight": True,
                 },
                 columnSize="responsiveSizeToFit",
                 dashGridOptions=options,

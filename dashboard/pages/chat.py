@@ -167,7 +167,7 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
                             f"Engagement by {BY[by].lower()} (top {TOP} by messages)",
                             "Messages / 1,000 viewer-min",
                         ),
-                        config={"displaylogo": False},
+                        config=figures.GRAPH_CONFIG,
                     ),
                     className="card",
                 ),
@@ -180,7 +180,7 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
                             f"Paid emote share by {BY[by].lower()}",
                             "% of emote uses",
                         ),
-                        config={"displaylogo": False},
+                        config=figures.GRAPH_CONFIG,
                     ),
                     className="card",
                 ),
@@ -353,7 +353,7 @@ def _topic_section(own: dict[str, str], win: ChatWindow, tz: str) -> html.Div:
                 "Messages",
                 tz,
             ),
-            config={"displaylogo": False},
+            config=figures.GRAPH_CONFIG,
         ),
     ]
     if not uses.empty:

@@ -196,7 +196,7 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
                 className="kpis",
             )
         )
-    parts.append(dcc.Graph(figure=over_time, config={"displaylogo": False}))
+    parts.append(dcc.Graph(figure=over_time, config=figures.GRAPH_CONFIG))
     histograms = data.histograms("game", window)
     tail = (
         tail_metrics(histograms.loc[[game_id]])
@@ -284,7 +284,7 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
                     ("Channels", (daily["hours_streamed"] / hours).round(1)),
                     f"{name}: every stored day (daily averages, UTC days)",
                 ),
-                config={"displaylogo": False},
+                config=figures.GRAPH_CONFIG,
             )
         )
     return parts

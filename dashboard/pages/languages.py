@@ -79,7 +79,7 @@ def body(ctx: PageContext) -> list[Any]:
                             f"languages averaging under {MIN_CHANNELS:.0f} channels left out)",
                             "Average viewers per channel",
                         ),
-                        config={"displaylogo": False},
+                        config=figures.GRAPH_CONFIG,
                     ),
                     className="card",
                 )
@@ -96,7 +96,7 @@ def body(ctx: PageContext) -> list[Any]:
                             "Live channels with fewer than 5 viewers, by language",
                             "% of the language's live channels",
                         ),
-                        config={"displaylogo": False},
+                        config=figures.GRAPH_CONFIG,
                     ),
                     className="card",
                 )
@@ -107,7 +107,7 @@ def body(ctx: PageContext) -> list[Any]:
                     html.Div(
                         dcc.Graph(
                             figure=figures.share_pie(labels, hours, "Viewer share by language"),
-                            config={"displaylogo": False},
+                            config=figures.GRAPH_CONFIG,
                         ),
                         className="card",
                     ),
@@ -116,7 +116,7 @@ def body(ctx: PageContext) -> list[Any]:
                             figure=figures.stacked_area(
                                 series, f"Viewers by language ({data.coverage(window)})", filters.tz
                             ),
-                            config={"displaylogo": False},
+                            config=figures.GRAPH_CONFIG,
                         ),
                         className="card wide",
                     ),

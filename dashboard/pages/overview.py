@@ -158,7 +158,7 @@ def body(ctx: PageContext) -> list[Any]:
                         dcc.Graph(
                             id="overview-pie",
                             figure=share_figure(data, window, filters, "genre"),
-                            config={"displaylogo": False},
+                            config=figures.GRAPH_CONFIG,
                         ),
                     ],
                     className="card",
@@ -166,7 +166,7 @@ def body(ctx: PageContext) -> list[Any]:
                 html.Div(
                     dcc.Graph(
                         id="overview-area",
-                        config={"displaylogo": False},
+                        config=figures.GRAPH_CONFIG,
                         figure=figures.stacked_area(
                             series, f"Viewers by genre ({cover})", filters.tz
                         ),

@@ -194,12 +194,12 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
                 "Concurrent viewers",
                 timezone,
             ),
-            config={"displaylogo": False},
+            config=figures.GRAPH_CONFIG,
         ),
         dcc.Graph(
             id="streamer-rank",
             figure=figures.whole_number_axis(rank_chart, rows["rank"].tolist()),
-            config={"displaylogo": False},
+            config=figures.GRAPH_CONFIG,
         ),
         html.H3("Streams"),
         html.P(

@@ -68,7 +68,7 @@ def body(ctx: PageContext) -> list[Any]:
             dcc.Graph(
                 id="when-heatmap",
                 figure=heatmap_figure(ctx.data, ctx.window, ctx.filters, subject),
-                config={"displaylogo": False},
+                config=figures.GRAPH_CONFIG,
             ),
             className="card",
         ),
