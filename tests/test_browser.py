@@ -329,7 +329,7 @@ def test_a_game_page_has_its_own_link_channels_and_history(
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/games", timeout=TIMEOUT)
     cell = dash_duo.wait_for_element(
-        "#games-table .ag-center-cols-container [col-id='game']", timeout=TIMEOUT
+        "#games-table .ag-pinned-left-cols-container [col-id='game']", timeout=TIMEOUT
     )
     name = cell.text
     cell.click()
