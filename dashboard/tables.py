@@ -32,6 +32,7 @@ MARKET_COLUMNS: list[Column] = [
 PER_CHANNEL_FIELDS = {"avg_channels", "viewers_per_channel", "median_viewers", "under_5_share"}
 
 
+WIDE_TABLE = 5  # columns; a table with more scrolls sideways on a phone
 # Wrapped text: lines as tall as the text's, not as the grid's one-line row height.
 WRAPPED = {"lineHeight": "1.35", "paddingTop": "10px", "paddingBottom": "10px"}
 
@@ -59,10 +60,12 @@ def table(
     """A paged grid (never one endless page) and its CSV button; `grid` goes to AgGrid
     (getRowId, dashGridOptions additions, style)."""
     definitions = [c if isinstance(c, dict) else column(*c) for c in columns]
-    # The column that names the row (a game, a channel; after a rank, if any) stays in
-    # view while a narrow screen scrolls the others sideways.
+    # In a wide table (more columns than a phone shows), the column that names the row
+    # (a game, a channel; after a rank, if any) stays in view while the others scroll
+    # sideways, and columns keep room for a wrapped header. Narrow tables fit as they are.
+    wide = len(definitions) > WIDE_TABLE
     named = 1 if definitions[0].get("field") == "rank" and len(definitions) > 1 else 0
-    for i in range(named + 1):
+    for i in range(named + 1 if wide else 0):
         # Long names wrap onto a second line rather than being cut off.
         name = {"minWidth": 150, "wrapText": True, "autoHeight": True, "cellStyle": WRAPPED}
         name = name if i == named else {}
@@ -95,7 +98,7 @@ def table(
                     "sortable": True,
                     "filter": True,
                     "resizable": True,
-                    "minWidth": 120,
+                    "minWidth": 120 if wide else 100,
                     "useValueFormatterForExport": False,
                     # Headers wrap instead of being cut off; a table whose columns
                     # cannot shrink to the screen's width scrolls sideways.
