@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from dash import Dash
+from dash.testing import errors as dash_errors
 from dash.testing.wait import until
 from plotly.utils import PlotlyJSONEncoder
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from conftest import QUIET, SHARED, FerretDB, collector_settings
 from dashboard.data import MarketData, Window
@@ -95,7 +97,17 @@ def text_of(dash_duo: Any, selector: str, index: int = 0) -> str:
 
 
 def choose(dash_duo: Any, dropdown: str, label: str) -> None:
-    """Pick `label` in a Dash 4 dropdown (a button that opens a listbox of options)."""
+    """Pick `label` in a Dash 4 dropdown. The page can re-render while the list is open
+    (after an earlier choice), closing it: then the list is opened once more."""
+    try:
+        _choose_once(dash_duo, dropdown, label)
+    except (dash_errors.TestingTimeoutError, StaleElementReferenceException):
+        dash_duo.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        _choose_once(dash_duo, dropdown, label)
+
+
+def _choose_once(dash_duo: Any, dropdown: str, label: str) -> None:
+    """Open the dropdown (a button that opens a listbox of options) and click `label`."""
     until(lambda: text_of(dash_duo, dropdown) != "", timeout=TIMEOUT)
     dash_duo.find_element(dropdown).click()
     listbox = dash_duo.wait_for_element("[role='listbox']", timeout=TIMEOUT)
