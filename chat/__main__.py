@@ -10,7 +10,7 @@ import sys
 
 from chat.daemon import ChatDaemon
 from scheduler.slots import parse_slot
-from settings import Settings, SettingsError, load_settings
+from settings.cli import start
 from store import Store, StoreError
 from store.chat import ChatStore, shard_label
 from twitch_client import TwitchClient
@@ -53,15 +53,7 @@ async def _run(daemon: ChatDaemon) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings: Settings = load_settings()
-    except SettingsError as error:
-        for problem in error.problems:
-            print(f"bad setting: {problem}", file=sys.stderr)
-        return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    settings = start("chat")
     store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
     chat_store = ChatStore(store.db)
     try:

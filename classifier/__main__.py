@@ -12,7 +12,8 @@ from pathlib import Path
 
 from classifier.dataset import DatasetError, SplitBy
 from classifier.model import AUGMENTATIONS, ModelError
-from settings import Settings, SettingsError, load_settings
+from settings import Settings
+from settings.cli import start
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,16 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        for problem in error.problems:
-            print(f"bad setting: {problem}", file=sys.stderr)
-        return 2
+    settings = start("classifier", debug=args.verbose)
     if args.command == "train":
         args.out = args.out or settings.classifier_model_dir
     elif args.command != "pretrain":

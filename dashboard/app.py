@@ -24,6 +24,7 @@ from dashboard.filters import DEFAULTS, Filters
 from dashboard.inputs import callback_failed, checked
 from dashboard.state import set_chat, set_market
 from settings import Settings
+from settings.cli import settings_or_exit
 from store import StoreError
 from store.reader import StoreReader
 
@@ -40,7 +41,7 @@ NAV = [
 
 
 def create_app(settings: Settings | None = None, reader: StoreReader | None = None) -> Dash:
-    settings = settings or Settings()
+    settings = settings or settings_or_exit("dashboard")
     reader = reader or StoreReader(
         settings.dashboard_mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms
     )

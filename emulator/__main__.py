@@ -7,6 +7,7 @@ import logging
 
 from emulator.config import EmulatorSettings
 from emulator.server import EmulatorServer
+from settings.cli import configure_logging
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.replay:
         overrides["replay_file"] = args.replay
     settings = EmulatorSettings(**overrides)  # type: ignore[arg-type]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(logging.INFO)
     server = EmulatorServer(settings)
     logging.getLogger("emulator").info("Twitch emulator listening on %s", server.url)
     server.serve_forever()

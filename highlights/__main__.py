@@ -19,7 +19,8 @@ from pathlib import Path
 
 from highlights.dataset import DatasetError, load_folder
 from highlights.model import HighlightModel, ModelError, evaluate, train
-from settings import Settings, SettingsError, load_settings
+from settings import Settings
+from settings.cli import start
 from store.errors import StoreError
 
 log = logging.getLogger("highlights")
@@ -52,15 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        for problem in error.problems:
-            print(f"bad setting: {problem}", file=sys.stderr)
-        return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    settings = start("highlights")
     try:
         if args.command == "train":
             return _train(args, settings)

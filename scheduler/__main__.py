@@ -12,7 +12,8 @@ from scheduler.daemon import build_scheduler, run_forever
 from scheduler.lock import AlreadyRunning, database_lock, lock_path
 from scheduler.replay import replay_recording
 from scheduler.slots import parse_slot
-from settings import Settings, SettingsError, load_settings
+from settings import Settings
+from settings.cli import configure_logging, settings_or_exit
 from store import Spool, StoreUnavailable
 from twitch_client.models import utc_now
 
@@ -71,12 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        for problem in error.problems:
-            print(f"scheduler: {problem}", file=sys.stderr)
-        return EXIT_CONFIG
+    settings = settings_or_exit("scheduler")
     try:
         Spool(settings.spool_dir).check_writable()
     except OSError as error:
@@ -86,10 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     if command == "backfill" and not settings.uses_emulator:
         log.error("backfill needs the emulator (Twitch has no history)")
         return EXIT_CONFIG

@@ -58,3 +58,56 @@ def test_credentials_switch_to_the_real_api_and_urls_can_be_overridden() -> None
         twitch_helix_url="http://mock/helix/",
     )  # type: ignore[call-arg]
     assert proxied.helix_url == "http://mock/helix"
+
+
+@pytest.mark.parametrize(
+    ("program", "argv"),
+    [
+        ("scheduler", ["once"]),
+        ("chat", ["run"]),
+        ("highlights", ["detect"]),
+        ("classifier", ["label"]),
+    ],
+)
+def test_every_command_line_rejects_a_bad_setting_in_one_line_with_status_2(
+    program: str,
+    argv: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib
+
+    monkeypatch.setenv("MONGODB_DB", "bad name/$")
+    main = importlib.import_module(f"{program}.__main__").main
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{program}: MONGODB_DB: ")
+
+
+def test_the_dashboard_factory_rejects_a_bad_setting_the_same_way(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dashboard.app import create_app
+
+    monkeypatch.setenv("LOG_LEVEL", "chatty")
+    with pytest.raises(SystemExit) as exited:
+        create_app()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.startswith("dashboard: LOG_LEVEL: ")
+
+
+def test_logging_is_configured_at_log_level_in_one_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from settings.cli import LOG_FORMAT, start
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    start("test")
+    assert root.level == logging.DEBUG
+    assert [h.formatter._fmt for h in root.handlers if h.formatter] == [LOG_FORMAT]
+    assert logging.getLogger("urllib3").level == logging.WARNING
