@@ -4,6 +4,7 @@ Pure and small: no network, no database. The scheduler asks it to resolve each n
 from IGDB's answer plus the checked-in curated and override files.
 """
 
-from catalogue.resolve import NON_GAME, Catalogue, CatalogueError, Resolution
+from catalogue.errors import CatalogueError
+from catalogue.resolve import NON_GAME, Catalogue, Resolution
 
 __all__ = ["NON_GAME", "Catalogue", "CatalogueError", "Resolution"]

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from catalogue.errors import CatalogueError
 from catalogue.genres import IGDB_GENRES, NON_GAME_CATEGORIES, ranked
 
 CURATED_FILE = Path(__file__).with_name("curated.csv")
@@ -23,10 +24,6 @@ OVERRIDES_FILE = Path(__file__).with_name("overrides.csv")
 ALIASES_FILE = Path(__file__).with_name("aliases.csv")
 NON_GAME = "Non-game"
 SOURCES = ("override", "igdb", "curated")  # strongest first
-
-
-class CatalogueError(ValueError):
-    """A curated or override file that cannot be used (unknown genre, bad row)."""
 
 
 def normalise(name: str) -> str:

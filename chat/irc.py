@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chat.errors import IrcParseError
+
 _ESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
-
-
-class IrcParseError(ValueError):
-    """A line that is not IRC at all (no command)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from chat.counts import MINUTE_MS, MinuteCounts
-from chat.irc import IrcParseError, chat_message, parse_line, parse_privmsg
+from chat.errors import IrcParseError
+from chat.irc import chat_message, parse_line, parse_privmsg
 
 log = logging.getLogger(__name__)
 

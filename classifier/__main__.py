@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from classifier.dataset import DatasetError, SplitBy
-from classifier.model import AUGMENTATIONS, ModelError
+from classifier.dataset import SplitBy
+from classifier.errors import DatasetError, ModelError
+from classifier.model import AUGMENTATIONS
 from settings import Settings
 from settings.cli import start
 

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from classifier.errors import ModelError
 from classifier.label import Predictor, card_document, label_new_frames, streams_of
-from classifier.model import ModelCard, ModelError
+from classifier.model import ModelCard
 from classifier.stored import category_of
 from store.frames import FrameStore
 from store.schema import NON_GAME_GENRE

@@ -19,6 +19,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from classifier.errors import DatasetError
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 _EPISODE = re.compile(r"^(ep\d+)_")
 
@@ -46,10 +48,6 @@ class Splits:
     train: list[Example]
     validation: list[Example]
     test: list[Example]
-
-
-class DatasetError(ValueError):
-    """The data cannot be used as asked (empty folder, too few games …)."""
 
 
 def examples_from_dir(root: Path) -> list[Example]:

@@ -24,7 +24,8 @@ from sklearn.metrics import (
 )
 
 from classifier.calibration import calibrate, expected_calibration_error
-from classifier.dataset import DatasetError, Decoded, Example, decode_examples
+from classifier.dataset import Decoded, Example, decode_examples
+from classifier.errors import DatasetError
 from classifier.label import aggregate
 from classifier.model import ModelCard
 

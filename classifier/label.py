@@ -33,7 +33,8 @@ from tqdm import tqdm
 
 from catalogue.genres import IGDB_GENRES
 from classifier.dataset import decode
-from classifier.model import ModelCard, ModelError
+from classifier.errors import ModelError
+from classifier.model import ModelCard
 from store import schema
 from store.frames import FrameStore
 

@@ -15,13 +15,11 @@ from pathlib import Path
 
 import keras
 
+from classifier.errors import ModelError
+
 MODEL_FILE = "model.keras"
 TFLITE_FILE = "model.tflite"
 CARD_FILE = "model.json"
-
-
-class ModelError(RuntimeError):
-    """A model that cannot be used: missing file, unreadable, or the wrong classes."""
 
 
 @dataclass

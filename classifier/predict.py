@@ -14,7 +14,8 @@ from typing import Literal
 import numpy as np
 
 from classifier.calibration import calibrate
-from classifier.model import TFLITE_FILE, ModelCard, ModelError
+from classifier.errors import ModelError
+from classifier.model import TFLITE_FILE, ModelCard
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from classifier.dataset import DatasetError, Example, decode_examples
+from classifier.dataset import Example, decode_examples
+from classifier.errors import DatasetError
 from classifier.model import backbone as make_backbone
 from classifier.train import EpochTimer, cap_per_key
 

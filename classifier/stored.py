@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from classifier.dataset import DatasetError, Example
+from classifier.dataset import Example
+from classifier.errors import DatasetError
 from store import schema
 from store.frames import FrameStore
 

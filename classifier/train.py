@@ -29,15 +29,8 @@ from classifier.calibration import (
     fit_temperature,
     negative_log_likelihood,
 )
-from classifier.dataset import (
-    DatasetError,
-    Decoded,
-    Example,
-    SplitBy,
-    Target,
-    decode_examples,
-    split,
-)
+from classifier.dataset import Decoded, Example, SplitBy, Target, decode_examples, split
+from classifier.errors import DatasetError
 from classifier.evaluate import scores
 
 log = logging.getLogger(__name__)

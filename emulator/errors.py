@@ -1,10 +1,16 @@
-"""Error responses in the shapes the real APIs use (see the API contract)."""
+"""The emulator's errors, and its error responses in the shapes the real APIs use (see the
+API contract)."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 
 from flask import Response, jsonify
+
+
+class ApicalypseError(Exception):
+    """An IGDB query (Apicalypse) the emulator does not understand; answered with a 400."""
+
 
 HTML_503 = """<!DOCTYPE html>
 <html><head><title>503 Backend fetch failed</title></head>

@@ -10,15 +10,11 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from emulator.catalogue import IGDB_GENRES, Category
-from emulator.errors import igdb_error
+from emulator.errors import ApicalypseError, igdb_error
 from emulator.state import EmulatorState
 
 _CLAUSE = re.compile(r"^\s*(fields|exclude|where|limit|offset|sort|search)\s+(.*)$", re.S)
 _WHERE_ID = re.compile(r"^id\s*=\s*\(?\s*([0-9,\s]*?)\s*\)?$")
-
-
-class ApicalypseError(ValueError):
-    pass
 
 
 @dataclass

@@ -17,8 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from highlights.dataset import DatasetError, load_folder
-from highlights.model import HighlightModel, ModelError, evaluate, train
+from highlights.dataset import load_folder
+from highlights.errors import HighlightDataError, HighlightModelError
+from highlights.model import HighlightModel, evaluate, train
 from settings import Settings
 from settings.cli import start
 from store.errors import StoreError
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(line))
             return 0
         return _run(settings, model)
-    except (DatasetError, ModelError) as error:
+    except (HighlightDataError, HighlightModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

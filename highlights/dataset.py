@@ -14,13 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from highlights.errors import HighlightDataError
 from highlights.features import WINDOW_SECONDS, CheerScorer, band_energies, clip_features
 
 REQUIRED = ("audio", "audio_rate", "frames", "fps", "chat", "labels")
-
-
-class DatasetError(ValueError):
-    """A folder that gives no usable labelled clip; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -49,15 +46,15 @@ def _load(path: Path) -> Clip:
     try:
         opened = np.load(path)
     except ValueError:  # numpy's words for "not an archive" speak of pickles
-        raise DatasetError("not an .npz archive") from None
+        raise HighlightDataError("not an .npz archive") from None
     if not isinstance(opened, np.lib.npyio.NpzFile):
-        raise DatasetError("not an .npz archive of named arrays")
+        raise HighlightDataError("not an .npz archive of named arrays")
     with opened as data:
         lacking = [k for k in REQUIRED if k not in data]
         if lacking:
-            raise DatasetError(f"lacks {', '.join(lacking)}")
+            raise HighlightDataError(f"lacks {', '.join(lacking)}")
         if float(data.get("window_seconds", WINDOW_SECONDS)) != WINDOW_SECONDS:
-            raise DatasetError(f"windows are not {WINDOW_SECONDS:g} s")
+            raise HighlightDataError(f"windows are not {WINDOW_SECONDS:g} s")
         audio = data["audio"]
         if audio.dtype == np.int16:
             audio = audio.astype(np.float32) / 32768
@@ -76,17 +73,17 @@ def _load(path: Path) -> Clip:
 def load_folder(folder: Path) -> Dataset:
     """Every readable clip of `folder`; unreadable ones are listed in `skipped`."""
     if not folder.is_dir():
-        raise DatasetError(f"{folder} is not a folder")
+        raise HighlightDataError(f"{folder} is not a folder")
     clips, skipped = [], {}
     for path in sorted(folder.glob("*.npz")):
         try:
             clips.append(_load(path))
-        except (DatasetError, OSError, ValueError, zipfile.BadZipFile, KeyError) as error:
+        except (HighlightDataError, OSError, ValueError, zipfile.BadZipFile, KeyError) as error:
             skipped[path.name] = str(error) or type(error).__name__
     if not clips:
         name, why = next(iter(skipped.items()), ("", ""))
         detail = f" ({len(skipped)} unreadable, e.g. {name}: {why})" if skipped else ""
-        raise DatasetError(f"no labelled clip (.npz) in {folder}{detail}")
+        raise HighlightDataError(f"no labelled clip (.npz) in {folder}{detail}")
     return Dataset(clips, skipped)
 
 
@@ -117,5 +114,7 @@ def second_rows(clips: list[Clip]) -> tuple[np.ndarray, np.ndarray]:
         rows.append(energies[:count])
         labels.append(clip.audio_labels[:count])
     if not rows:
-        raise DatasetError("no clip labels its seconds (audio_labels): the cheer model needs them")
+        raise HighlightDataError(
+            "no clip labels its seconds (audio_labels): the cheer model needs them"
+        )
     return np.concatenate(rows), np.concatenate(labels)

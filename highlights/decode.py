@@ -12,18 +12,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from highlights.errors import ClipUndecodable
 from highlights.features import AUDIO_RATE
 
 MOTION_SIZE = (64, 36)
 BACKWARDS_SECONDS = 10.0
-
-
-class ClipUndecodable(ValueError):
-    """No picture could be decoded from the clip; `reason` says why."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 @dataclass

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from highlights.decode import ClipUndecodable, decode_clip
+from highlights.decode import decode_clip
+from highlights.errors import ClipUndecodable
 from highlights.features import CHAT_LAG_SECONDS, FEATURES, WINDOW_SECONDS, clip_features
 from highlights.model import HighlightModel
 from store.highlights import HighlightStore

@@ -24,15 +24,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from highlights.dataset import Clip, feature_rows, second_rows
+from highlights.errors import HighlightModelError
 from highlights.features import FAMILIES, FEATURES
 
 MODEL_FILE = "highlights.joblib"
 CARD_FILE = "model-card.json"
 SEED_FIGURES = {"f1": 0.44, "roc_auc": 0.82}  # the seed project's reported figures
-
-
-class ModelError(RuntimeError):
-    """No usable model (missing files, or data that cannot train one)."""
 
 
 def feature_sets() -> dict[str, tuple[str, ...]]:
@@ -90,7 +87,9 @@ class HighlightModel:
     @classmethod
     def load(cls, folder: Path) -> HighlightModel:
         if not (folder / MODEL_FILE).is_file():
-            raise ModelError(f"no highlight model in {folder} (run `python -m highlights train`)")
+            raise HighlightModelError(
+                f"no highlight model in {folder} (run `python -m highlights train`)"
+            )
         parts = joblib.load(folder / MODEL_FILE)
         card = json.loads((folder / CARD_FILE).read_text(encoding="utf-8"))
         return cls(parts["cheer"], parts["models"], card)
@@ -99,7 +98,7 @@ class HighlightModel:
 def scores(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> dict[str, float]:
     """ROC-AUC, PR-AUC (average precision) and F1 at `threshold`."""
     if len(set(labels.tolist())) < 2:
-        raise ModelError("scoring needs windows of both kinds (highlights and others)")
+        raise HighlightModelError("scoring needs windows of both kinds (highlights and others)")
     predicted = probabilities >= threshold
     return {
         "roc_auc": round(float(roc_auc_score(labels, probabilities)), 4),
@@ -152,7 +151,7 @@ def _fit_window_model(
 def train(clips: list[Clip], seed: int = 7) -> HighlightModel:
     """Fit the cheer classifier and every window model on `clips` (see the module)."""
     if len(clips) < 5:
-        raise ModelError(f"{len(clips)} clips: training needs at least 5")
+        raise HighlightModelError(f"{len(clips)} clips: training needs at least 5")
     order = np.random.default_rng(seed).permutation(len(clips))
     cut = [int(len(clips) * 0.6), int(len(clips) * 0.8)]
     names = ("fit", "calibrate", "threshold")
@@ -160,7 +159,7 @@ def train(clips: list[Clip], seed: int = 7) -> HighlightModel:
     chosen = {name: [clips[i] for i in index] for name, index in groups.items()}
     energies, heard = second_rows(chosen["fit"])
     if len(set(heard.tolist())) < 2:
-        raise ModelError("the training clips' seconds are all one kind: no cheer to learn")
+        raise HighlightModelError("the training clips' seconds are all one kind: no cheer to learn")
     cheer = MLPClassifier(hidden_layer_sizes=(32,), max_iter=400, random_state=seed)
     cheer.fit(*augment_bands(energies, heard, np.random.default_rng(seed)))
 
@@ -171,7 +170,9 @@ def train(clips: list[Clip], seed: int = 7) -> HighlightModel:
     for name in names:
         x, y, _ = feature_rows(chosen[name], cheer_of)
         if len(set(y.tolist())) < 2:
-            raise ModelError(f"the {name} split has windows of one kind only: more clips needed")
+            raise HighlightModelError(
+                f"the {name} split has windows of one kind only: more clips needed"
+            )
         parts[name] = (x, y)
     models = {name: _fit_window_model(f, parts, seed) for name, f in feature_sets().items()}
     heldout = parts["threshold"]

@@ -9,7 +9,8 @@ import sys
 from scheduler.app import build_collector
 from scheduler.backfill import backfill
 from scheduler.daemon import build_scheduler, run_forever
-from scheduler.lock import AlreadyRunning, database_lock, lock_path
+from scheduler.errors import AlreadyRunning
+from scheduler.lock import database_lock, lock_path
 from scheduler.replay import replay_recording
 from scheduler.slots import parse_slot
 from settings import Settings

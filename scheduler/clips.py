@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 
+from scheduler.errors import FramesUndecodable
 from twitch_client.clips import ClipUnavailable, read_clip
 
-__all__ = ["ClipUnavailable", "frames_from_clip", "read_clip"]
+__all__ = ["ClipUnavailable", "FramesUndecodable", "frames_from_clip", "read_clip"]
 
 
 def frames_from_clip(data: bytes, count: int, width: int, height: int) -> list[bytes]:
@@ -24,9 +25,9 @@ def frames_from_clip(data: bytes, count: int, width: int, height: int) -> list[b
             images = [frame.to_image() for frame in container.decode(video=0)]  # type: ignore[no-untyped-call]
     except (av.error.FFmpegError, ValueError) as error:
         if not images:
-            raise ClipUnavailable("undecodable", str(error)) from error
+            raise FramesUndecodable("undecodable", str(error)) from error
     if not images:
-        raise ClipUnavailable("no video frames")
+        raise FramesUndecodable("no video frames")
     step = len(images) / count
     chosen = [images[min(len(images) - 1, int(i * step + step / 2))] for i in range(count)]
     out = []

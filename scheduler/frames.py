@@ -151,7 +151,7 @@ def _sample_clip(
     policy: FramePolicy,
     now: datetime,
 ) -> None:
-    from scheduler.clips import ClipUnavailable, frames_from_clip, read_clip
+    from scheduler.clips import ClipUnavailable, FramesUndecodable, frames_from_clip, read_clip
 
     first = schema.frame_id(slot, stream["stream_id"], "clip")
     if frames.has_frame(first):
@@ -160,7 +160,7 @@ def _sample_clip(
     try:
         clip = read_clip(policy.clip_url.format(login=stream["user_login"]), policy.clip_seconds)
         images = frames_from_clip(clip, policy.clip_frames, policy.width, policy.height)
-    except ClipUnavailable as error:
+    except (ClipUnavailable, FramesUndecodable) as error:
         _record_failure(
             frames, summary, first, slot, stream, f"clip {error.reason}", str(error), now
         )

@@ -19,11 +19,9 @@ from pathlib import Path
 
 from pymongo.uri_parser import parse_uri
 
+from scheduler.errors import AlreadyRunning
+
 POLL_SECONDS = 0.2
-
-
-class AlreadyRunning(RuntimeError):
-    """Another collector process holds the database's lock."""
 
 
 def lock_path(uri: str, database: str, directory: Path | None = None) -> Path:

@@ -8,13 +8,10 @@ import logging
 import requests
 
 from scheduler.collect import Collector, RunSummary
+from scheduler.errors import ReplayError
 from scheduler.slots import parse_slot
 
 log = logging.getLogger(__name__)
-
-
-class ReplayError(RuntimeError):
-    pass
 
 
 def replay_recording(

@@ -16,6 +16,7 @@ from pathlib import Path
 from bson.errors import BSONError
 
 from store.batch import SnapshotBatch
+from store.errors import SpoolFileInvalid
 from store.schema import slot_key
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,8 @@ class Spool:
         model (`store.spool_check`)."""
         try:
             return SnapshotBatch.from_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError, KeyError, BSONError) as error:
-            # json.JSONDecodeError, UnicodeDecodeError and SpoolFileInvalid are ValueErrors.
+        except (OSError, ValueError, TypeError, KeyError, BSONError, SpoolFileInvalid) as error:
+            # json.JSONDecodeError and UnicodeDecodeError are ValueErrors.
             self.reject(path, f"{type(error).__name__}: {error}")
             return None
 

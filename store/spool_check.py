@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from store.documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
+from store.errors import SpoolFileInvalid
 from store.rollups import DIMENSIONS
 
 # The largest viewer count a stored document may carry: no stream ever reached it, and
@@ -53,10 +54,6 @@ class _Batch(TypedDict):
 @cache
 def _batch_model() -> TypeAdapter[_Batch]:
     return TypeAdapter(_Batch)  # built on first use: imports of the store stay fast
-
-
-class SpoolFileInvalid(ValueError):
-    """A spooled snapshot that the current batch model does not accept."""
 
 
 def check_batch(data: Mapping[str, Any]) -> None:

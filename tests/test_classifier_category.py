@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from classifier.category import OWN_CATEGORY_MAX, recognise, recognise_stored_categories
+from classifier.errors import ModelError
 from classifier.label import label_stored_frames
-from classifier.model import ModelCard, ModelError
+from classifier.model import ModelCard
 from store import schema
 from store.frames import FrameStore
 

@@ -17,8 +17,9 @@ from PIL import Image
 
 from classifier.category import recognise_stored_categories
 from classifier.dataset import examples_from_dir
+from classifier.errors import ModelError
 from classifier.label import label_stored_frames
-from classifier.model import ModelCard, ModelError
+from classifier.model import ModelCard
 from classifier.predict import KerasPredictor, TFLitePredictor, predictor
 from classifier.stored import examples_from_store
 from classifier.train import TrainConfig, train

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from classifier import model as model_lib
-from classifier.dataset import DatasetError, examples_from_dir
+from classifier.dataset import examples_from_dir
+from classifier.errors import DatasetError
 from classifier.pretrain import WEIGHTS_FILE, PretrainConfig, nt_xent, pretrain
 from conftest import SAMPLE_FRAMES
 

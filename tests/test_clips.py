@@ -12,7 +12,7 @@ from PIL import Image
 
 from conftest import FROZEN_AT, SAMPLE_FRAMES, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
-from scheduler.clips import frames_from_clip
+from scheduler.clips import FramesUndecodable, frames_from_clip
 from store import schema
 from store.frames import FrameStore
 from twitch_client.clips import ClipUnavailable, read_clip
@@ -35,7 +35,7 @@ def test_a_clip_gives_k_frames_spread_over_it(make_emulator: EmulatorFactory) ->
     # Twitch's plugin answers an offline channel with no streams; the generic HLS plugin
     # raises on the 404 playlist.
     assert offline.value.reason in {"offline", "plugin error"}
-    with pytest.raises(ClipUnavailable, match=r"undecodable|no video"):
+    with pytest.raises(FramesUndecodable, match=r"undecodable|no video"):
         frames_from_clip(b"\x47" * 5000, 3, 160, 90)
 
 

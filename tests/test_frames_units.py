@@ -13,14 +13,8 @@ import pytest
 import requests
 from PIL import Image
 
-from classifier.dataset import (
-    DatasetError,
-    Example,
-    decode,
-    decode_examples,
-    examples_from_dir,
-    split,
-)
+from classifier.dataset import Example, decode, decode_examples, examples_from_dir, split
+from classifier.errors import DatasetError
 from classifier.label import disagrees_with_category, game_genres
 from conftest import ROOT, SAMPLE_FRAMES
 from scheduler.app import frame_policy

@@ -12,8 +12,9 @@ import pytest
 from chat.counts import MinuteCounts, shouted
 from chat.irc import ChatMessage
 from dashboard.highlights_view import game_highlight_rows
-from highlights.dataset import DatasetError, load_folder
+from highlights.dataset import load_folder
 from highlights.decode import ClipUndecodable, decode_clip
+from highlights.errors import HighlightDataError
 from highlights.features import (
     AUDIO_RATE,
     CHAT_LAG_SECONDS,
@@ -132,11 +133,11 @@ def test_a_folder_without_usable_clips_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "broken.npz").write_bytes(b"not a zip")
     np.savez(tmp_path / "partial.npz", audio=np.zeros(10))
     with pytest.raises(
-        DatasetError,
+        HighlightDataError,
         match=r"no labelled clip \(\.npz\) in .* \(2 unreadable, e\.g\. broken\.npz: not an \.npz",
     ):
         load_folder(tmp_path)
-    with pytest.raises(DatasetError, match="not a folder"):
+    with pytest.raises(HighlightDataError, match="not a folder"):
         load_folder(tmp_path / "nowhere")
 
 

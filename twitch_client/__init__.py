@@ -17,7 +17,7 @@ import requests
 from settings import TWITCH_LANGUAGES, Settings
 from twitch_client.auth import AppTokenProvider
 from twitch_client.emotes import get_emotes
-from twitch_client.errors import NetworkError
+from twitch_client.errors import ClipUnavailable, NetworkError
 from twitch_client.games import get_games
 from twitch_client.igdb import game_genres
 from twitch_client.models import Emote, Game, QuarantinedRecord, Stream
@@ -27,6 +27,7 @@ from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail, on_c
 from twitch_client.transport import RequestStats, RetryPolicy, Transport
 
 __all__ = [
+    "ClipUnavailable",
     "Emote",
     "Game",
     "QuarantinedRecord",

@@ -12,15 +12,11 @@ from collections.abc import Callable
 from streamlink.exceptions import NoPluginError, PluginError, StreamError
 from streamlink.session.session import Streamlink
 
+from twitch_client.errors import ClipUnavailable
+
+__all__ = ["ClipUnavailable", "read_clip"]
+
 CHUNK = 64 * 1024
-
-
-class ClipUnavailable(Exception):
-    """No frames from this stream's clip; `reason` says why."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 def read_clip(

@@ -10,6 +10,8 @@
         ├── BadRequest          400 from Helix or IGDB
         │   └── InvalidCursor   Helix's intermittent "invalid cursor" (callers may re-page)
         └── SchemaError         a response whose envelope is not what the contract says
+    ThumbnailUnavailable        no usable frame in a stream's thumbnail
+    ClipUnavailable             a live stream's clip could not be read (offline, no plugin …)
 
 requests' exceptions never leave :mod:`twitch_client.transport`.
 """
@@ -67,3 +69,19 @@ class InvalidCursor(BadRequest):
 
 class SchemaError(PermanentError):
     """The response envelope does not match the API contract."""
+
+
+class ThumbnailUnavailable(TwitchError):
+    """No usable frame; `reason` is a short machine-readable cause."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+class ClipUnavailable(TwitchError):
+    """No bytes from this stream's clip; `reason` says why."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason

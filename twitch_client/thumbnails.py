@@ -14,18 +14,12 @@ from urllib.parse import urlsplit
 import requests
 from PIL import Image, UnidentifiedImageError
 
-from twitch_client.errors import TwitchError
+from twitch_client.errors import ThumbnailUnavailable
+
+__all__ = ["ThumbnailUnavailable", "fetch_thumbnail", "on_cdn"]
 
 PLACEHOLDER_MARK = "/ttv-static/404_preview"
 PREVIEW_PATH = "/previews-ttv/"
-
-
-class ThumbnailUnavailable(TwitchError):
-    """No usable frame; `reason` is a short machine-readable cause."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 def thumbnail_url(template: str, width: int, height: int) -> str:

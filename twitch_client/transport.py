@@ -31,6 +31,7 @@ from twitch_client.errors import (
     RateLimited,
     ServerError,
     TransientError,
+    TwitchError,
 )
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class RequestStats:
             setattr(self, name, getattr(self, name) + amount)
 
 
-class _Unauthorized(Exception):
+class _Unauthorized(TwitchError):
     """Internal: the API rejected the token; re-mint and send again."""
 
 
