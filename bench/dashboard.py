@@ -61,8 +61,9 @@ def fill(uri: str, lengths: list[int]) -> dict[str, float]:
     from bench.market_history import MarketRollups, game_documents, history_days
     from emulator.config import EmulatorSettings
     from emulator.market import Market
+    from slots import day_key
     from store import Store, schema
-    from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of, day_key
+    from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of
 
     market = Market(EmulatorSettings(_env_file=None))
     games = game_documents(market, END_DAY)

@@ -9,8 +9,8 @@ import signal
 import sys
 
 from chat.daemon import ChatDaemon
-from scheduler.slots import parse_slot
 from settings.cli import start
+from slots import parse_slot
 from store import Store, StoreError
 from store.chat import ChatStore, shard_label
 from twitch_client import TwitchClient

@@ -35,6 +35,7 @@ from catalogue.genres import IGDB_GENRES
 from classifier.dataset import decode
 from classifier.errors import ModelError
 from classifier.model import ModelCard
+from slots import slot_key
 from store import schema
 from store.frames import FrameStore
 
@@ -85,7 +86,7 @@ def check_classes(card: ModelCard) -> None:
 
 
 def stream_key(meta: Mapping[str, Any]) -> str:
-    return f"{schema.slot_key(meta['slot'])}/{meta['stream_id']}"
+    return f"{slot_key(meta['slot'])}/{meta['stream_id']}"
 
 
 def aggregate(probabilities: Sequence[Mapping[str, float]]) -> tuple[str, float]:

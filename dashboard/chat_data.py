@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
+from slots import day_key, day_of, days_between
 from store.chat_days import FIELDS, ChatDay
 from store.chat_rollups import ALL_KEY
-from store.history import day_key, day_of, days_between
 from store.reader import StoreReader
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from dashboard.data import MarketView, Window
 from dashboard.filters import TIMEZONES, WINDOW_LABELS, Filters, local_time
 from dashboard.names import language_options
 from dashboard.state import market
-from settings.cadence import DEFAULT_CADENCE, Cadence
+from slots import DEFAULT_CADENCE, Cadence
 from store import StoreError
 
 BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died

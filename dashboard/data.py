@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Hashable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
@@ -29,9 +29,16 @@ import plotly.utils
 from cachetools import LRUCache
 
 from dashboard.metrics import snapshot_weights
-from settings.cadence import DEFAULT_CADENCE, Cadence
+from slots import (
+    DEFAULT_CADENCE,
+    Cadence,
+    day_key,
+    from_datetime64,
+    parse_day_key,
+    to_datetime64,
+)
 from store import schema
-from store.history import DayHistory, day_key
+from store.history import DayHistory
 from store.reader import StoreReader
 from store.rollups import KEY_SEPARATOR
 
@@ -108,7 +115,6 @@ class Block:
             first, second = texts([p[0] for p in parts]), texts([p[2] for p in parts])
         else:
             first, second = keys, np.full(len(keys), "", dtype=object)
-        slots = pd.DatetimeIndex(history.slots, tz="UTC").as_unit("ns")
         # Cells in slot order: nonzero of the transposed (slots × keys) matrix.
         column, row = np.nonzero(history.channels.T)
         optional: dict[str, Any] = {}
@@ -121,7 +127,7 @@ class Block:
             }
         return cls(
             day=pd.Timestamp(history.day),
-            slots=slots.tz_localize(None).to_numpy(),
+            slots=to_datetime64(history.slots),
             levels=list(history.levels),
             scopes=list(history.scopes),
             keys=keys,
@@ -142,8 +148,7 @@ class Block:
 
     def columns(self, window: Window) -> slice:
         """The slots of this day inside the window."""
-        start = np.datetime64(pd.Timestamp(window.start).tz_convert(None), "ns")
-        end = np.datetime64(pd.Timestamp(window.end).tz_convert(None), "ns")
+        start, end = to_datetime64([window.start, window.end])
         return slice(
             int(np.searchsorted(self.slots, start, "left")),
             int(np.searchsorted(self.slots, end, "left")),
@@ -223,22 +228,20 @@ class MarketView:
         self.newest_degraded = bool(state.get("newest_degraded"))
         self.backfill: dict[str, Any] = state.get("backfill") or {}
         language_days = [blocks["language"][k] for k in sorted(blocks["language"])]
-        slots, category, market = [], set(), set()
-        for block in language_days:
-            for slot, level, scope in zip(block.slots, block.levels, block.scopes, strict=True):
-                stamp = pd.Timestamp(slot, tz="UTC")
-                slots.append(stamp)
-                if level == schema.CATEGORY_LEVEL:
-                    category.add(stamp)
-                if scope == "market":
-                    market.add(stamp)
-        self.slots = pd.DatetimeIndex(slots) if slots else pd.DatetimeIndex([], tz="UTC")
+        columns = [b.slots for b in language_days] or [to_datetime64([])]
+        self.slots = from_datetime64(np.concatenate(columns))
+        levels = [level for block in language_days for level in block.levels]
+        scopes = [scope for block in language_days for scope in block.scopes]
+        category = {
+            s for s, level in zip(self.slots, levels, strict=True) if level == schema.CATEGORY_LEVEL
+        }
+        market = {s for s, scope in zip(self.slots, scopes, strict=True) if scope == "market"}
         self.category_slots = category
         self.market_slots = market  # slots whose rollups cover every live stream
-        recent = [
-            pd.Timestamp(b.slots[0], tz="UTC") for b in blocks["channel"].values() if len(b.slots)
-        ]
-        self.detail_start: pd.Timestamp | None = min(recent) if recent else None
+        recent = [b.slots[0] for b in blocks["channel"].values() if len(b.slots)]
+        self.detail_start: pd.Timestamp | None = (
+            from_datetime64([min(recent)])[0] if recent else None
+        )
 
     # -- bookkeeping -------------------------------------------------------------------
 
@@ -363,7 +366,7 @@ class MarketView:
         if dimension in CROSS_DIMENSIONS and by != "game":  # several crosses make one key
             frame = frame.groupby(["slot", "key"], sort=False)[["viewers", "channels"]].sum()
             frame = frame.reset_index()
-        frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+        frame["slot"] = from_datetime64(frame["slot"])
         return frame
 
     def game_frame(self, game_id: str, window: Window, *, language: str = "") -> pd.DataFrame:
@@ -396,7 +399,7 @@ class MarketView:
             if not parts:
                 return _empty_group_frame()
             frame = pd.concat(parts, ignore_index=True)
-            frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+            frame["slot"] = from_datetime64(frame["slot"])
             return frame
 
         return self.memo(("game_frame", game_id, window, language), build)
@@ -435,7 +438,7 @@ class MarketView:
             if rows
             else pd.DataFrame({"slot": [], "viewers": [], "channels": []})
         )
-        frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+        frame["slot"] = from_datetime64(frame["slot"])
         return frame
 
     def histograms(self, by: str, window: Window, *, genre: str = "") -> pd.DataFrame:
@@ -501,7 +504,7 @@ class MarketView:
                 {"slot": "datetime64[ns, UTC]", "viewers": np.int64, "rank": np.int64}
             )
         frame = pd.concat(parts, ignore_index=True)
-        frame["slot"] = pd.DatetimeIndex(frame["slot"]).tz_localize("UTC")
+        frame["slot"] = from_datetime64(frame["slot"])
         return frame
 
     def daily(self, dimension: str, key: str) -> pd.DataFrame:
@@ -640,7 +643,7 @@ def _empty_group_frame() -> pd.DataFrame:
 def _slot_weights(block: Block, weights: pd.Series) -> np.ndarray:
     """The weight (hours) of each of the block's slots; 0 for a slot `weights` lacks."""
     known = weights.index.asi8  # sorted, UTC nanoseconds
-    slots = block.slots.astype("datetime64[ns]").astype(np.int64)
+    slots = block.slots.astype(np.int64)
     at = np.clip(np.searchsorted(known, slots), 0, max(len(known) - 1, 0))
     values = weights.to_numpy()
     if not len(known):
@@ -779,7 +782,7 @@ class MarketData:
         keys = sorted(days)
         if not keys:
             return {d: [] for d in empty_blocks()}
-        newest = datetime.strptime(keys[-1], "%Y-%m-%d").replace(tzinfo=UTC)
+        newest = parse_day_key(keys[-1])
         cut = day_key(newest - timedelta(days=self.detail_days - 1))
         recent = [k for k in keys if k >= cut]
         return {**{d: keys for d in FULL_DIMENSIONS}, **{d: recent for d in RECENT_DIMENSIONS}}
@@ -799,7 +802,7 @@ class MarketData:
             if len(keys) <= BY_ID_LIMIT:
                 few += [f"{key}/{dimension}" for key in keys]
                 continue
-            since = datetime.strptime(min(keys), "%Y-%m-%d").replace(tzinfo=UTC)
+            since = parse_day_key(min(keys))
             chosen = set(keys)
             for history in self.reader.history_dimension(dimension, since):
                 if day_key(history.day) in chosen:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from dashboard.data import Window
 from dashboard.names import language_name
-from settings.cadence import DEFAULT_CADENCE, Cadence
+from slots import DEFAULT_CADENCE, Cadence
 
 WINDOWS = {
     "24h": timedelta(days=1),

@@ -25,7 +25,7 @@ from dashboard.components import kpi, notice, number
 from dashboard.data import Window
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.tables import Column
-from store.history import days_between
+from slots import days_between
 from store.reader import StoreReader
 
 MOMENT_COLUMNS: list[Column] = [

@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from settings.cadence import DEFAULT_CADENCE, Cadence
+from slots import DEFAULT_CADENCE, Cadence
 from store import histogram
 
 HOUR = pd.Timedelta(hours=1)

@@ -15,7 +15,7 @@ from emulator.catalogue import IGDB_GENRES
 from emulator.config import EmulatorSettings
 from emulator.market import Market
 from scheduler.documents import game_document, stream_document
-from settings.cadence import DEFAULT_CADENCE, Cadence
+from slots import DEFAULT_CADENCE, Cadence
 from store import SnapshotBatch, Store, schema
 from store.documents import snapshot_document
 from store.rollups import compute_rollups

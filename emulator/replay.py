@@ -18,13 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.table import StreamTable
-
-
-def parse_time(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError(f"observation time without a time zone: {text!r}")
-    return value
+from slots import parse_utc
 
 
 class ReplaySource:
@@ -39,7 +33,7 @@ class ReplaySource:
                     continue
                 record = json.loads(line)
                 try:
-                    observed = parse_time(record.pop("observed_at"))
+                    observed = parse_utc(record.pop("observed_at"))
                 except (KeyError, ValueError) as error:
                     raise ValueError(f"{path}:{number}: bad or missing observed_at") from error
                 if record.pop("level", "stream") == "category":

@@ -12,9 +12,9 @@ from scheduler.daemon import build_scheduler, run_forever
 from scheduler.errors import AlreadyRunning
 from scheduler.lock import database_lock, lock_path
 from scheduler.replay import replay_recording
-from scheduler.slots import parse_slot
 from settings import Settings
 from settings.cli import configure_logging, settings_or_exit
+from slots import parse_slot
 from store import Spool, StoreUnavailable
 from twitch_client.models import utc_now
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import requests
 
 from scheduler.collect import Collector, RunSummary
-from settings.cadence import Cadence
+from slots import Cadence
 from store import StoreError
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from catalogue import Catalogue
 from scheduler.documents import quarantine_document, stream_document
 from scheduler.frames import FramePolicy, sample_frames
 from scheduler.games import look_up_games
+from slots import slot_key
 from store import SnapshotBatch, Spool, Store, StoreError, StoreUnavailable, schema
 from store.documents import snapshot_document
 from store.frames import FrameStore
@@ -138,7 +139,7 @@ class Collector:
         mode = mode or self.scope
         began = time.monotonic()
         self.client.reset_stats()
-        summary = RunSummary(slot=schema.slot_key(slot), mode=mode, outcome="failed")
+        summary = RunSummary(slot=slot_key(slot), mode=mode, outcome="failed")
         summary.spool_flushed = self._flush_quietly()
         try:
             if self._already_stored(slot):

@@ -12,7 +12,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from scheduler.collect import Collector
-from settings.cadence import Cadence
+from slots import Cadence
 from twitch_client.models import utc_now
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from slots import slot_key
 from store import StoreError, schema
 from store.frames import FrameStore
 from twitch_client import ThumbnailUnavailable, TwitchClient
@@ -118,7 +119,7 @@ def sample_frames(
     if not policy.enabled:
         return summary
     games = frames.games(s["game_id"] for s in streams)
-    rng = random.Random(schema.slot_key(slot))  # the same slot samples the same streams
+    rng = random.Random(slot_key(slot))  # the same slot samples the same streams
     chosen = choose_streams(streams, games, policy, rng)
     for stream, why in chosen:
         frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")

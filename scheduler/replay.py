@@ -9,7 +9,7 @@ import requests
 
 from scheduler.collect import Collector, RunSummary
 from scheduler.errors import ReplayError
-from scheduler.slots import parse_slot
+from slots import parse_slot
 
 log = logging.getLogger(__name__)
 

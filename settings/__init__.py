@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
-from settings.cadence import DEFAULT_SNAPSHOT_MINUTES, Cadence, parse_snapshot_minutes
+from slots import DEFAULT_SNAPSHOT_MINUTES, Cadence, parse_snapshot_minutes
 
 # Credentials the emulator accepts; they are not secrets (they only open the local fake).
 EMULATOR_CLIENT_ID = "genreradarlocalclient0000000000"

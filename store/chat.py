@@ -17,6 +17,7 @@ from typing import Any
 from pymongo import ReplaceOne
 from pymongo.database import Database
 
+from slots import day_key, day_of, slot_key
 from store import schema
 from store.chat_days import CHAT_DAYS, DAY_DIMENSIONS, ChatDay, chat_day_id
 from store.chat_rollups import (
@@ -25,7 +26,6 @@ from store.chat_rollups import (
     compute_chat_rollups,
     merge_channel_minutes,
 )
-from store.history import day_key, day_of
 from store.mongo import translate_errors
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def shard_label(index: int, count: int) -> str:
 
 
 def minute_id(minute: datetime, shard: str) -> str:
-    return f"{schema.slot_key(minute)}/{shard}"
+    return f"{slot_key(minute)}/{shard}"
 
 
 def minutes_between(start: datetime, end: datetime) -> list[datetime]:
@@ -106,7 +106,7 @@ class ChatStore:
             slot = state.get("newest_slot") if state else None
             if slot is None:
                 return None, []
-            rollup = self.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(slot)}/channel"})
+            rollup = self.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/channel"})
         groups = sorted(
             (rollup or {}).get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"])
         )
@@ -122,7 +122,7 @@ class ChatStore:
         paid: set[str] = set()
         minutes = minutes_between(slot, end)
         read = 0  # minutes whose chat every shard stored
-        with translate_errors(f"reading chat minutes of {schema.slot_key(slot)}"):
+        with translate_errors(f"reading chat minutes of {slot_key(slot)}"):
             for minute in minutes:
                 shards_read = 0
                 for shard in shards:
@@ -135,11 +135,11 @@ class ChatStore:
                 read += shards_read == len(shards)
             if not entries and not read:
                 # Nothing was read: no rollup, so that no page shows zeros for it.
-                log.info("no chat was read in slot %s; no chat rollup", schema.slot_key(slot))
+                log.info("no chat was read in slot %s; no chat rollup", slot_key(slot))
                 return []
             for entry in entries:
                 paid.update(entry.get("paid_emotes", {}))
-            key = schema.slot_key(slot)
+            key = slot_key(slot)
             channels = self.db[schema.ROLLUPS].find_one({"_id": f"{key}/channel"}) or {}
             games = self.db[schema.ROLLUPS].find_one({"_id": f"{key}/game"}) or {}
         snapshot_channels = {str(g["key"]): g for g in channels.get("groups", [])}

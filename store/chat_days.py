@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from store.history import day_key, day_of
+from slots import day_key, day_of
 from store.packing import ENCODING, join_names, pack, split_names, unpack
 from store.schema import SCHEMA_VERSION
 

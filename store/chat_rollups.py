@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE, slot_key
+from slots import slot_key
+from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE
 
 CHAT_DIMENSIONS = ("all", "channel", "game", "genre", "language")
 EMOTES_KEPT = {"all": 300, "channel": 10, "game": 20, "genre": 20, "language": 20}

@@ -18,7 +18,8 @@ from typing import Any
 from typing_extensions import TypedDict, Unpack
 
 from catalogue import Resolution
-from store.schema import SCHEMA_VERSION, UNKNOWN_LANGUAGE, slot_key, snapshot_id
+from slots import slot_key
+from store.schema import SCHEMA_VERSION, UNKNOWN_LANGUAGE, snapshot_id
 
 
 class StreamDocument(TypedDict):

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from pymongo.database import Database
 
+from slots import day_key, day_of, slot_key
 from store import schema
 from store.chat import CHAT_MINUTES, MINUTE, minute_id
-from store.history import day_key, day_of
 from store.mongo import translate_errors
 from store.packing import split_names, unpack
 
@@ -164,7 +164,7 @@ def newest_channel_games(db: Database[Document], limit: int) -> dict[str, dict[s
         slot = state.get("newest_slot") if state else None
         if slot is None:
             return {}
-        key = schema.slot_key(slot)
+        key = slot_key(slot)
         channels = db[schema.ROLLUPS].find_one({"_id": f"{key}/channel"}) or {}
         games = db[schema.ROLLUPS].find_one({"_id": f"{key}/game"}) or {}
         groups = sorted(channels.get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"]))

@@ -13,30 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pymongo.database import Database
 
+from slots import day_key, day_of, days_between, slot_key
 from store import histogram, schema
 from store.packing import ENCODING, join_names, pack, split_names, unpack
 from store.rollups import HISTOGRAM_DIMENSIONS
 
 HISTORY_DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
-DAY = timedelta(days=1)
 _INT32 = np.dtype("<i4")
 _INT64 = np.dtype("<i8")
-
-
-def day_of(slot: datetime) -> datetime:
-    """The UTC day (midnight) a slot belongs to."""
-    return slot.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def day_key(day: datetime) -> str:
-    return day.strftime("%Y-%m-%d")
 
 
 def history_id(day: datetime, dimension: str) -> str:
@@ -132,7 +123,7 @@ class DayHistory:
         """This day with one more slot (one not in it yet), its columns in slot order."""
         slot = rollup["slot"]
         if slot in self.slots:
-            raise ValueError(f"{schema.slot_key(slot)} is in this day already")
+            raise ValueError(f"{slot_key(slot)} is in this day already")
         added = DayHistory.from_rollups(self.day, self.dimension, [(level, rollup)])
         rows = {key: i for i, key in enumerate(self.keys)}
         new_keys = [k for k in added.keys if k not in rows]
@@ -278,15 +269,6 @@ class DayHistory:
             data["language"] = np.array(self.languages, dtype=object)[rows]
             data["rank"] = self.rank[rows, columns].astype(np.int64)
         return pd.DataFrame(data)
-
-
-def days_between(start: datetime, end: datetime) -> list[datetime]:
-    """The UTC days that [start, end) touches."""
-    days, day = [], day_of(start)
-    while day < end:
-        days.append(day)
-        day += DAY
-    return days
 
 
 def collection_of(dimension: str, day: datetime) -> str:

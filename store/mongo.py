@@ -19,18 +19,11 @@ from bson.codec_options import CodecOptions
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
+from slots import DAY, day_key, day_of, parse_day_key, slot_key
 from store import schema
 from store.batch import SnapshotBatch
 from store.errors import StoreError, StoreUnavailable
-from store.history import (
-    DAY,
-    HISTORY_DIMENSIONS,
-    DayHistory,
-    collection_of,
-    day_key,
-    day_of,
-    history_id,
-)
+from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of, history_id
 from store.rollups import derive_genre_rollups
 
 log = logging.getLogger(__name__)
@@ -61,7 +54,7 @@ _PENDING = "history_pending"
 
 
 def _pending_field(slot: datetime) -> str:
-    return f"{_PENDING}.{schema.slot_key(slot)}"
+    return f"{_PENDING}.{slot_key(slot)}"
 
 
 def _milliseconds(moment: datetime) -> datetime:
@@ -159,13 +152,13 @@ class Store:
         """
         slot = batch.slot
         self.repair_history()
-        with translate_errors(f"writing snapshot {schema.slot_key(slot)}"):
+        with translate_errors(f"writing snapshot {slot_key(slot)}"):
             snapshots = self.db[schema.SNAPSHOTS]
             key = schema.snapshot_id(slot)
             document = {**batch.snapshot, "_id": key}
             earlier = snapshots.find_one({"_id": key}, {"status": 1, "degraded": 1})
             if earlier is not None and earlier.get("status") == schema.COMPLETE:
-                log.info("snapshot %s is stored already; keeping it", schema.slot_key(slot))
+                log.info("snapshot %s is stored already; keeping it", slot_key(slot))
                 return False
             self._phase("begin", slot)
             marker = {**document, "status": schema.WRITING}
@@ -233,7 +226,7 @@ class Store:
             self._save_history(history)
             slots.update(history.slots)
         self._unsaved = False
-        day = datetime.strptime(self._day_cache[0], "%Y-%m-%d").replace(tzinfo=UTC)
+        day = parse_day_key(self._day_cache[0])
         self._touch_days([day], done=slots)
         self._day_cache = ("", None, {})
 
@@ -294,9 +287,7 @@ class Store:
     ) -> DayHistory:
         pairs = []
         for slot, level in self._published_in(day) if published is None else published:
-            rollup = self.db[schema.ROLLUPS].find_one(
-                {"_id": f"{schema.slot_key(slot)}/{dimension}"}
-            )
+            rollup = self.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/{dimension}"})
             if rollup is not None:
                 pairs.append((level, rollup))
         return DayHistory.from_rollups(day, dimension, pairs)
@@ -345,8 +336,8 @@ class Store:
                     )
                     held = set(stored["slots"]) if stored is not None else set()
                     if held != published:
-                        missing = ", ".join(map(schema.slot_key, sorted(published - held)))
-                        extra = ", ".join(map(schema.slot_key, sorted(held - published)))
+                        missing = ", ".join(map(slot_key, sorted(published - held)))
+                        extra = ", ".join(map(slot_key, sorted(held - published)))
                         gaps.append(
                             f"{history_id(day, dimension)}: missing [{missing}] extra [{extra}]"
                         )
@@ -394,7 +385,7 @@ class Store:
             log.warning(
                 "rebuilding the history of %s: slot(s) %s were published without it",
                 ", ".join(map(day_key, days)),
-                ", ".join(map(schema.slot_key, pending)),
+                ", ".join(map(slot_key, pending)),
             )
             self.rebuild_history(*days)
             for slot in pending:
@@ -482,14 +473,14 @@ class Store:
         Lookups by `_id` only: on FerretDB v1 anything else is a scan of the collection."""
         if not slots:
             return []
-        keys = ", ".join(schema.slot_key(s) for s in slots[:3]) + (" …" if len(slots) > 3 else "")
+        keys = ", ".join(slot_key(s) for s in slots[:3]) + (" …" if len(slots) > 3 else "")
         with translate_errors(f"rebuilding rollups of {keys}"):
             wanted = sorted(set(slots))
             now = datetime.now(UTC)
             bases = {}
             for slot in wanted:
                 game, game_language = (
-                    self.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(slot)}/{d}"})
+                    self.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/{d}"})
                     for d in ("game", "game_language")
                 )
                 if game is not None and game_language is not None:

@@ -15,6 +15,7 @@ import pymongo
 from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
+from slots import slot_key
 from store import schema
 from store.chat import CHAT_STATE_ID, read_chat_day, read_chat_rollup
 from store.chat_days import ChatDay
@@ -96,9 +97,7 @@ class StoreReader:
     def rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
         """One rollup by `_id` (the lookup every MongoDB-compatible server serves fastest)."""
         with translate_errors("reading a rollup"):
-            return self._db[schema.ROLLUPS].find_one(
-                {"_id": f"{schema.slot_key(slot)}/{dimension}"}
-            )
+            return self._db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/{dimension}"})
 
     def history_documents(self, ids: Sequence[str]) -> list[DayHistory]:
         """Compact-history days by `_id` (`"<day>/<dimension>"`; missing ones are absent)."""

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from slots import slot_key
 from store import histogram
-from store.schema import SCHEMA_VERSION, slot_key
+from store.schema import SCHEMA_VERSION
 
 DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
 # Cross dimensions let the dashboard filter one dimension by another (genres within a

@@ -15,6 +15,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from catalogue import NON_GAME
+from slots import slot_key
 
 # 2: `snapshots._id` is the slot key string (was the date).
 # 3: rollups cover the whole market, with viewer histograms; `history` day documents.
@@ -85,11 +86,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("name", ASCENDING)], name="name"),
     ],
 }
-
-
-def slot_key(slot: datetime) -> str:
-    """The slot as it appears inside string ids: `2026-11-22T08:00:00Z`."""
-    return slot.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def snapshot_id(slot: datetime) -> str:

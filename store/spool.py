@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bson.errors import BSONError
 
+from slots import slot_key
 from store.batch import SnapshotBatch
 from store.errors import SpoolFileInvalid
-from store.schema import slot_key
 
 log = logging.getLogger(__name__)
 

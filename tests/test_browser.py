@@ -42,7 +42,7 @@ from emulator.server import EmulatorServer
 from scheduler.app import build_collector
 from scheduler.replay import replay_recording
 from settings import Settings
-from settings.cadence import DEFAULT_CADENCE
+from slots import DEFAULT_CADENCE, slot_key
 from store import Store, schema
 from store.reader import StoreReader
 
@@ -713,7 +713,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
     frames.write_stream_genres(
         [
             {
-                "_id": f"{schema.slot_key(slot)}/{s['stream_id']}",
+                "_id": f"{slot_key(slot)}/{s['stream_id']}",
                 "slot": slot,
                 "stream_id": s["stream_id"],
                 "user_login": s["user_login"],
@@ -752,7 +752,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
     frames.write_stream_categories(
         [
             {
-                "_id": f"{schema.slot_key(slot)}/{s['stream_id']}",
+                "_id": f"{slot_key(slot)}/{s['stream_id']}",
                 "slot": slot,
                 "stream_id": s["stream_id"],
                 "user_login": s["user_login"],
@@ -1050,7 +1050,7 @@ def chat_seeded(seeded: Store) -> dict[str, Any]:
     written: dict[str, Any] = {"entries": [], "slots": slots}
     names = {"25": "Kappa", "305954156": "PogChamp"}
     for slot in slots:
-        rollup = seeded.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(slot)}/channel"})
+        rollup = seeded.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/channel"})
         assert rollup is not None
         logins = [g["key"] for g in rollup["groups"]]
         for minute in minutes_between(slot, slot + timedelta(minutes=30)):

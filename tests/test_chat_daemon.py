@@ -11,7 +11,7 @@ from typing import Any
 from chat.daemon import ChatDaemon, in_shard
 from chat.irc import ChatMessage
 from settings import Settings
-from settings.cadence import DEFAULT_CADENCE, Cadence
+from slots import DEFAULT_CADENCE, Cadence
 from store.errors import StoreUnavailable
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

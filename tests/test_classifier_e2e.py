@@ -26,6 +26,7 @@ from classifier.train import TrainConfig, train
 from conftest import ROOT as REPO
 from conftest import SAMPLE_FRAMES as SAMPLE
 from conftest import EmulatorFactory, FerretDB, collect_with_frames
+from slots import slot_key
 from store import schema
 from store.frames import FrameStore
 
@@ -114,7 +115,7 @@ def test_label_puts_predicted_genres_into_the_rollups(
         if stream["game_id"] in votes:
             genre = f"{games[stream['game_id']]['classifier_genre']} (classifier)"
         want[genre] += stream["viewer_count"]
-    rollup = frames.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/genre"})
+    rollup = frames.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(SLOT)}/genre"})
     assert rollup is not None
     got = {g["key"]: g["viewers"] for g in rollup["groups"]}
     assert got == dict(want)
@@ -137,7 +138,7 @@ def test_label_puts_predicted_genres_into_the_rollups(
     catalogue_only: Counter[str] = Counter()
     for stream in streams:
         catalogue_only[schema.genre_of(games.get(stream["game_id"]))] += stream["viewer_count"]
-    rollup = frames.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/genre"})
+    rollup = frames.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(SLOT)}/genre"})
     assert rollup is not None
     assert {g["key"]: g["viewers"] for g in rollup["groups"]} == dict(catalogue_only)
     recorded = frames.db[schema.CLASSIFIER_MODELS].find_one({"_id": run.card.version})

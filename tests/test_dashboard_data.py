@@ -18,6 +18,7 @@ from dashboard.data import MarketData, ResultCache, Window
 from dashboard.filters import Filters
 from dashboard.metrics import gap_points, group_metrics, snapshot_weights, viewer_series
 from dashboard.state import set_market
+from slots import slot_key
 from store import SnapshotBatch, Store, schema
 from store.reader import StoreReader
 from store.rollups import compute_rollups
@@ -32,9 +33,7 @@ def write(store: Store, docs: list[dict[str, Any]], slots: list[datetime]) -> No
         )
     for slot in slots:
         streams = [
-            {**d, "_id": f"{schema.slot_key(slot)}/{d['stream_id']}"}
-            for d in docs
-            if d["slot"] == slot
+            {**d, "_id": f"{slot_key(slot)}/{d['stream_id']}"} for d in docs if d["slot"] == slot
         ]
         unique = list({s["_id"]: s for s in streams}.values())
         store.write_snapshot(

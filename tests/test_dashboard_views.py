@@ -14,7 +14,7 @@ from dashboard.filters import Filters, span, subject_label
 from dashboard.metrics import OTHER
 from dashboard.names import language_name
 from settings import TWITCH_LANGUAGES
-from settings.cadence import Cadence
+from slots import Cadence
 
 NEWEST = pd.Timestamp("2026-11-30 12:00", tz="UTC")
 

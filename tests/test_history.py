@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import FerretDB
+from slots import slot_key
 from store import SnapshotBatch, Store, histogram, schema
 from store.history import DayHistory, read_dimension, read_histograms, read_history
 from store.rollups import compute_rollups
@@ -28,7 +29,7 @@ def streams_of(slot: datetime, seed: int) -> list[dict[str, Any]]:
         game = ["g1", "g2", "g3", "g4"][channel % 4]
         rows.append(
             {
-                "_id": f"{schema.slot_key(slot)}/{channel}",
+                "_id": f"{slot_key(slot)}/{channel}",
                 "slot": slot,
                 "stream_id": str(channel),
                 "user_login": f"user{channel}",

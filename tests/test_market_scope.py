@@ -22,6 +22,7 @@ from dashboard.metrics import (
     weekday_hour,
 )
 from scheduler.app import build_collector
+from slots import slot_key
 from store import SnapshotBatch, Store, histogram, schema
 from store.reader import StoreReader
 from store.rollups import compute_rollups
@@ -116,7 +117,7 @@ def test_a_market_snapshot_lists_every_stream_stores_the_top_and_rolls_up_all(
 def write_slot(store: Store, slot: datetime, streams: list[dict[str, Any]], top_n: int) -> None:
     ranked = sorted(streams, key=lambda s: -s["viewer_count"])
     docs = [
-        {**s, "_id": f"{schema.slot_key(slot)}/{s['stream_id']}", "slot": slot, "rank": i}
+        {**s, "_id": f"{slot_key(slot)}/{s['stream_id']}", "slot": slot, "rank": i}
         for i, s in enumerate(ranked, 1)
     ]
     store.write_snapshot(

@@ -23,6 +23,7 @@ from dashboard.data import MarketData
 from dashboard.filters import Filters
 from scheduler.app import build_collector
 from scheduler.collect import Collector
+from slots import slot_key
 from store import Store, StoreUnavailable, schema
 from store.history import read_history
 from store.mongo import set_phase_hook
@@ -141,7 +142,7 @@ def test_a_slot_published_by_a_writer_that_died_before_announcing_it_is_announce
     state = reader.rollup_state()
     assert state is not None and state["newest_slot"] == SLOT
     history = read_history(store.db, "genre", SLOT, SLOT + timedelta(minutes=30))
-    rollup = store.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/genre"})
+    rollup = store.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(SLOT)}/genre"})
     assert rollup is not None
     assert dict(zip(history["key"], history["viewers"], strict=True)) == {
         g["key"]: g["viewers"] for g in rollup["groups"]
@@ -452,7 +453,7 @@ def test_a_slot_whose_history_write_was_interrupted_is_whole_after_the_next_run(
     job.close()
     assert_history_whole(store, reader, max(later, other))
     language = read_history(store.db, "language", SLOT, later)
-    rollup = store.db[schema.ROLLUPS].find_one({"_id": f"{schema.slot_key(SLOT)}/language"})
+    rollup = store.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(SLOT)}/language"})
     assert rollup is not None
     assert dict(zip(language["key"], language["viewers"], strict=True)) == {
         g["key"]: g["viewers"] for g in rollup["groups"] if g["channels"]

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, EmulatorFactory, FerretDB
 from scheduler.daemon import build_scheduler
-from settings.cadence import DEFAULT_CADENCE
+from slots import DEFAULT_CADENCE
 from store import Store, schema
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import spooled_batch
-from scheduler.slots import parse_slot
-from settings.cadence import DEFAULT_CADENCE, Cadence, parse_snapshot_minutes
+from slots import DEFAULT_CADENCE, Cadence, parse_slot, parse_snapshot_minutes
 from store import Spool
 
 
@@ -71,3 +70,24 @@ def test_spool_round_trip_keeps_aware_datetimes_and_orders_by_slot(tmp_path: Pat
     assert list((tmp_path / "spool").glob("*.partial")) == []
     spool.remove(pending[0])
     assert len(spool.pending()) == 1
+
+
+def test_a_slot_round_trips_through_every_form() -> None:
+    import numpy as np
+
+    import slots
+
+    slot = datetime(2026, 11, 22, 8, 30, tzinfo=UTC)
+    assert slots.slot_key(slot) == "2026-11-22T08:30:00Z"
+    assert slots.parse_slot_key(slots.slot_key(slot)) == slot
+    assert slots.parse_slot("2026-11-22T09:30+01:00") == slot
+    day = slots.day_of(slot)
+    assert slots.day_key(day) == "2026-11-22" and slots.parse_day_key("2026-11-22") == day
+    column = slots.to_datetime64([slot, slot + timedelta(minutes=30)])
+    assert column.dtype == np.dtype("datetime64[ns]")
+    assert list(slots.from_datetime64(column)) == [slot, slot + timedelta(minutes=30)]
+    assert slots.slot_index([]).tz is not None
+    with pytest.raises(ValueError, match="aware"):
+        slots.to_datetime64([datetime(2026, 11, 22, 8, 30)])  # noqa: DTZ001
+    with pytest.raises(ValueError, match="time zone"):
+        slots.parse_slot("2026-11-22T08:30")
