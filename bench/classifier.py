@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from store.records import frame_id
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -195,7 +197,7 @@ def label_job_throughput(model: Path, frames: int = 1000) -> dict[str, float]:
                 with Image.open(path) as image:
                     image.convert("RGB").resize((320, 180)).save(buffer, format="JPEG", quality=80)
                 store.put_frame(
-                    schema.frame_id(slot, f"s{i}", "thumbnail"),
+                    frame_id(slot, f"s{i}", "thumbnail"),
                     buffer.getvalue(),
                     {"slot": slot, "stream_id": f"s{i}", "user_login": f"u{i}", "game_id": "g"},
                 )

@@ -32,6 +32,7 @@ from emulator.cdn import FrameLibrary, Shown, camera_frame, frame_from_dir
 from store import schema
 from store.frames import FrameStore
 from store.localdb import LocalFerretDB
+from store.records import frame_id
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 FRAMES_A_STREAM = 4
@@ -91,7 +92,7 @@ def store_channels(store: FrameStore, chosen: list[Channel], genre_of: dict[str,
         }
         for j, data in enumerate(stream_frames(channel)):
             source, index = ("thumbnail", 0) if j == 0 else ("clip", j)
-            store.put_frame(schema.frame_id(SLOT, meta["stream_id"], source, index), data, meta)
+            store.put_frame(frame_id(SLOT, meta["stream_id"], source, index), data, meta)
     for category in {c.category.twitch_id: c.category for c in chosen}.values():
         store.db[schema.GAMES].replace_one(
             {"_id": category.twitch_id},

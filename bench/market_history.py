@@ -21,9 +21,9 @@ from catalogue import Catalogue
 from emulator.catalogue import IGDB_GENRES, LANGUAGES
 from emulator.market import Market
 from scheduler.documents import game_document, stream_document
-from slots import slot_key
 from store import histogram, schema
 from store.history import HISTORY_DIMENSIONS, DayHistory
+from store.records import rollup_id
 from store.rollups import KEY_SEPARATOR, compute_rollups
 from twitch_client.models import Game, Stream
 
@@ -126,7 +126,7 @@ class MarketRollups:
         totals = {"total_viewers": int(viewers.sum()), "total_channels": len(viewers)}
         return [
             {
-                "_id": f"{slot_key(slot)}/{dimension}",
+                "_id": rollup_id(slot, dimension),
                 "slot": slot,
                 "dimension": dimension,
                 **totals,

@@ -29,6 +29,7 @@ from classifier.label import Predictor, card_document, label_new_frames, streams
 from classifier.model import ModelCard
 from classifier.stored import category_of
 from store.frames import FrameStore
+from store.records import FrameDocument
 from store.schema import NON_GAME_GENRE
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def recognise_stored_categories(
 
 
 def stream_categories(
-    frames: FrameStore, card: ModelCard, labelled: Iterable[Mapping[str, Any]], now: datetime
+    frames: FrameStore, card: ModelCard, labelled: Iterable[FrameDocument], now: datetime
 ) -> list[dict[str, Any]]:
     """One document per stream that got a new frame label, from all its frames' labels."""
     non_game = alike_categories(card)

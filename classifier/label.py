@@ -35,9 +35,9 @@ from catalogue.genres import IGDB_GENRES
 from classifier.dataset import decode
 from classifier.errors import ModelError
 from classifier.model import ModelCard
-from slots import slot_key
 from store import schema
 from store.frames import FrameStore
+from store.records import FrameDocument, FrameMetadata, frame_stream_key, label_id
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,6 @@ def check_classes(card: ModelCard) -> None:
             f"model {card.version} has classes the catalogue does not know: {unknown}; "
             "retrain it on catalogue genres"
         )
-
-
-def stream_key(meta: Mapping[str, Any]) -> str:
-    return f"{slot_key(meta['slot'])}/{meta['stream_id']}"
 
 
 def aggregate(probabilities: Sequence[Mapping[str, float]]) -> tuple[str, float]:
@@ -185,7 +181,7 @@ def label_new_frames(
     limit: int,
     progress: bool,
     now: datetime,
-) -> tuple[list[dict[str, Any]], FramesLabelled]:
+) -> tuple[list[FrameDocument], FramesLabelled]:
     """Label every stored frame this model version has not labelled (at most `limit`, 0:
     all); return those frames' documents and what it took."""
     card = predict.card
@@ -214,18 +210,18 @@ def label_new_frames(
 
 
 def _label_batch(
-    frames: FrameStore, predict: Predictor, batch: Sequence[Mapping[str, Any]], now: datetime
+    frames: FrameStore, predict: Predictor, batch: Sequence[FrameDocument], now: datetime
 ) -> list[dict[str, Any]]:
     card = predict.card
     data = frames.read_frames([d["_id"] for d in batch])
     images, readable, labels = [], [], []
     for document in batch:
         base = {
-            "_id": f"{document['_id']}@{card.version}",
+            "_id": label_id(document["_id"], card.version),
             "frame_id": document["_id"],
             "model_version": card.version,
             "target": card.target,  # what the label names: a genre, or a game (category)
-            "stream_key": stream_key(document["metadata"]),
+            "stream_key": frame_stream_key(document["metadata"]),
             "slot": document["metadata"]["slot"],
             "stream_id": document["metadata"]["stream_id"],
             "labelled_at": now,
@@ -260,7 +256,7 @@ class StreamFrames:
     category job aggregate."""
 
     key: str
-    meta: Mapping[str, Any]  # the metadata of one of its frames: slot, stream, channel, game
+    meta: FrameMetadata  # the metadata of one of its frames: slot, stream, channel, game
     probabilities: list[Mapping[str, float]]  # one per readable frame
 
     def document(self, card: ModelCard, now: datetime, **fields: Any) -> dict[str, Any]:
@@ -283,11 +279,11 @@ class StreamFrames:
 
 
 def streams_of(
-    frames: FrameStore, version: str, labelled: Iterable[Mapping[str, Any]]
+    frames: FrameStore, version: str, labelled: Iterable[FrameDocument]
 ) -> list[StreamFrames]:
     """The streams of the newly `labelled` frames, each with every readable frame label
     that model `version` gave it (not only the new ones), in key order."""
-    metas = {stream_key(d["metadata"]): d["metadata"] for d in labelled}
+    metas = {frame_stream_key(d["metadata"]): d["metadata"] for d in labelled}
     if not metas:
         return []
     by_stream: dict[str, list[Mapping[str, float]]] = defaultdict(list)
@@ -298,7 +294,7 @@ def streams_of(
 
 
 def _stream_genres(
-    frames: FrameStore, card: ModelCard, labelled: Iterable[Mapping[str, Any]], now: datetime
+    frames: FrameStore, card: ModelCard, labelled: Iterable[FrameDocument], now: datetime
 ) -> list[dict[str, Any]]:
     """One document per stream that got a new frame label, from all its frames' labels."""
     streams = streams_of(frames, card.version, labelled)

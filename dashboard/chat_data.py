@@ -110,8 +110,7 @@ class ChatData:
         return thread
 
     def _versions(self) -> dict[str, str]:
-        found = self.reader.chat_state() or {}
-        return {day: str(at) for day, at in found.get("days", {}).items()}
+        return {day: str(at) for day, at in self.reader.chat_state().days.items()}
 
     def _day(self, day: datetime, dimension: str, version: str) -> ChatDay | None:
         key = (day_key(day), dimension, version)

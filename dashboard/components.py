@@ -17,6 +17,7 @@ from dashboard.names import language_options
 from dashboard.state import market
 from slots import DEFAULT_CADENCE, Cadence
 from store import StoreError
+from store.records import MarketState
 
 BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died
 LOAD_WAIT_SECONDS = 8.0
@@ -155,23 +156,22 @@ def filter_bar(filters: Filters, data: MarketView, fixed: str = "") -> html.Div:
 
 
 def data_health(
-    state: Mapping[str, Any] | None, now: datetime, cadence: Cadence = DEFAULT_CADENCE
+    state: MarketState, now: datetime, cadence: Cadence = DEFAULT_CADENCE
 ) -> dict[str, Any]:
     """What `/healthz` and the banner say of the data: `empty`, `ok`, `stale` (the newest
     snapshot is old), `backfilling` (old, but a backfill is writing history now) or
     `degraded` (the newest snapshot quarantined too many records)."""
-    state = state or {}
-    newest = state.get("newest_slot")
+    newest = state.newest_slot
     if newest is None:
         return {"status": "empty", "newest_snapshot": None, "age_seconds": None}
     age = now - newest
-    backfill = state.get("backfill") or {}
-    heartbeat = backfill.get("heartbeat")
-    if state.get("newest_degraded"):
+    backfill = state.backfill
+    heartbeat = backfill.heartbeat if backfill else None
+    if state.newest_degraded:
         status = "degraded"
     elif age <= cadence.stale_after:
         status = "ok"
-    elif backfill.get("running") and heartbeat is not None and now - heartbeat < BACKFILL_ALIVE:
+    elif backfill and backfill.running and heartbeat and now - heartbeat < BACKFILL_ALIVE:
         status = "backfilling"
     else:
         status = "stale"
@@ -200,11 +200,11 @@ def status_notices(ctx: PageContext) -> list[html.Div]:
     newest = ctx.data.newest_slot()
     if newest is None:
         return notes
-    state = {
-        "newest_slot": newest.to_pydatetime(),
-        "newest_degraded": ctx.data.newest_degraded,
-        "backfill": ctx.data.backfill,
-    }
+    state = MarketState(
+        newest_slot=newest.to_pydatetime(),
+        newest_degraded=ctx.data.newest_degraded,
+        backfill=ctx.data.backfill,
+    )
     health = data_health(state, datetime.now(UTC), ctx.data.cadence)
     hours = health["age_seconds"] / 3600
     when = ctx.at(newest)

@@ -17,7 +17,7 @@ import ctypes
 import json
 import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +40,7 @@ from slots import (
 from store import schema
 from store.history import DayHistory
 from store.reader import StoreReader
+from store.records import MarketState
 from store.rollups import KEY_SEPARATOR
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ class MarketView:
         self,
         blocks: dict[str, dict[str, Block]],
         games: dict[str, dict[str, Any]],
-        state: dict[str, Any],
+        state: MarketState,
         version: int,
         cache: ResultCache,
         reader: StoreReader,
@@ -225,8 +226,8 @@ class MarketView:
         self.games = games
         self.version = version
         self._cache = cache
-        self.newest_degraded = bool(state.get("newest_degraded"))
-        self.backfill: dict[str, Any] = state.get("backfill") or {}
+        self.newest_degraded = state.newest_degraded
+        self.backfill = state.backfill
         language_days = [blocks["language"][k] for k in sorted(blocks["language"])]
         columns = [b.slots for b in language_days] or [to_datetime64([])]
         self.slots = from_datetime64(np.concatenate(columns))
@@ -687,7 +688,7 @@ class MarketData:
         self.detail_days = detail_days
         self.cache = ResultCache(cache_bytes)
         self._versions: dict[str, dict[str, Any]] = {d: {} for d in empty_blocks()}
-        self._view = MarketView(empty_blocks(), {}, {}, 0, self.cache, reader, cadence)
+        self._view = MarketView(empty_blocks(), {}, MarketState(), 0, self.cache, reader, cadence)
         self._refresh_lock = threading.Lock()  # one refresh at a time; requests never take it
         self._loaded = threading.Event()
         self._stop = threading.Event()
@@ -737,8 +738,8 @@ class MarketData:
 
         One `meta` read says which days changed; only those are read (by `_id`)."""
         with self._refresh_lock:
-            state = self.reader.rollup_state() or {}
-            days: dict[str, Any] = dict(state.get("history_days") or {})
+            state = self.reader.rollup_state()
+            days = state.history_days
             old = self._view
             wanted = self._wanted(days)
             changed = [
@@ -748,9 +749,10 @@ class MarketData:
                 if self._versions[dimension].get(key) != days[key]
             ]
             dropped = any(set(old.blocks[d]) - set(k) for d, k in wanted.items())
-            unchanged_state = old.newest_degraded == bool(
-                state.get("newest_degraded")
-            ) and old.backfill == (state.get("backfill") or {})
+            unchanged_state = (old.newest_degraded, old.backfill) == (
+                state.newest_degraded,
+                state.backfill,
+            )
             if not changed and not dropped and unchanged_state and self.loaded:
                 return False
             blocks = {d: {k: b for k, b in old.blocks[d].items() if k in wanted[d]} for d in wanted}
@@ -777,7 +779,7 @@ class MarketData:
             release_freed_memory()
             return True
 
-    def _wanted(self, days: dict[str, Any]) -> dict[str, list[str]]:
+    def _wanted(self, days: Mapping[str, datetime]) -> dict[str, list[str]]:
         """Which days each dimension holds: all, or the newest `detail_days`."""
         keys = sorted(days)
         if not keys:
@@ -800,7 +802,7 @@ class MarketData:
         few, strings = [], self._strings
         for dimension, keys in by_dimension.items():
             if len(keys) <= BY_ID_LIMIT:
-                few += [f"{key}/{dimension}" for key in keys]
+                few += [(parse_day_key(key), dimension) for key in keys]
                 continue
             since = parse_day_key(min(keys))
             chosen = set(keys)

@@ -20,6 +20,7 @@ from typing import Any
 from slots import slot_key
 from store import StoreError, schema
 from store.frames import FrameStore
+from store.records import FrameMetadata, frame_id
 from twitch_client import ThumbnailUnavailable, TwitchClient
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,9 @@ def frame_metadata(
     policy: FramePolicy,
     size: int,
     source: str = "thumbnail",
-) -> dict[str, Any]:
-    return {
+    clip_index: int | None = None,
+) -> FrameMetadata:
+    metadata: FrameMetadata = {
         "slot": slot,
         "stream_id": stream["stream_id"],
         "user_login": stream["user_login"],
@@ -104,6 +106,9 @@ def frame_metadata(
         "height": policy.height,
         "bytes": size,
     }
+    if clip_index is not None:
+        metadata["clip_index"] = clip_index
+    return metadata
 
 
 def sample_frames(
@@ -122,16 +127,16 @@ def sample_frames(
     rng = random.Random(slot_key(slot))  # the same slot samples the same streams
     chosen = choose_streams(streams, games, policy, rng)
     for stream, why in chosen:
-        frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")
-        if frames.has_frame(frame_id):
+        thumbnail = frame_id(slot, stream["stream_id"], "thumbnail")
+        if frames.has_frame(thumbnail):
             summary.already += 1
             continue
         try:
             data = client.thumbnail(stream["thumbnail_url"], policy.width, policy.height)
         except ThumbnailUnavailable as error:
-            _record_failure(frames, summary, frame_id, slot, stream, error.reason, str(error), now)
+            _record_failure(frames, summary, thumbnail, slot, stream, error.reason, str(error), now)
             continue
-        frames.put_frame(frame_id, data, frame_metadata(slot, stream, why, policy, len(data)))
+        frames.put_frame(thumbnail, data, frame_metadata(slot, stream, why, policy, len(data)))
         summary.stored += 1
     if policy.clip_frames:
         for stream, why in [c for c in chosen if c[1] == "top"][: policy.clip_streams]:
@@ -154,7 +159,7 @@ def _sample_clip(
 ) -> None:
     from scheduler.clips import ClipUnavailable, FramesUndecodable, frames_from_clip, read_clip
 
-    first = schema.frame_id(slot, stream["stream_id"], "clip")
+    first = frame_id(slot, stream["stream_id"], "clip")
     if frames.has_frame(first):
         summary.already += policy.clip_frames
         return
@@ -168,9 +173,9 @@ def _sample_clip(
         return
     for index, data in enumerate(images):
         frames.put_frame(
-            schema.frame_id(slot, stream["stream_id"], "clip", index),
+            frame_id(slot, stream["stream_id"], "clip", index),
             data,
-            {**frame_metadata(slot, stream, why, policy, len(data), "clip"), "clip_index": index},
+            frame_metadata(slot, stream, why, policy, len(data), "clip", index),
         )
         summary.stored += 1
 

@@ -17,23 +17,18 @@ from typing import Any
 from pymongo import ReplaceOne
 from pymongo.database import Database
 
-from slots import day_key, day_of, slot_key
+from slots import day_of, slot_key
 from store import schema
-from store.chat_days import CHAT_DAYS, DAY_DIMENSIONS, ChatDay, chat_day_id
-from store.chat_rollups import (
-    CHAT_DIMENSIONS,
-    chat_rollup_id,
-    compute_chat_rollups,
-    merge_channel_minutes,
-)
+from store.chat_days import CHAT_DAYS, DAY_DIMENSIONS, ChatDay
+from store.chat_rollups import CHAT_DIMENSIONS, compute_chat_rollups, merge_channel_minutes
 from store.mongo import translate_errors
+from store.records import ChatState, MarketState, chat_minute_id, history_id, rollup_id
 
 log = logging.getLogger(__name__)
 
 CHAT_MINUTES = "chat_minutes"
 CHAT_ROLLUPS = "chat_rollups"
 EMOTES = "emotes"
-CHAT_STATE_ID = "chat"
 MINUTE = timedelta(minutes=1)
 
 Document = dict[str, Any]
@@ -41,10 +36,6 @@ Document = dict[str, Any]
 
 def shard_label(index: int, count: int) -> str:
     return f"{index}of{count}"
-
-
-def minute_id(minute: datetime, shard: str) -> str:
-    return f"{slot_key(minute)}/{shard}"
 
 
 def minutes_between(start: datetime, end: datetime) -> list[datetime]:
@@ -67,7 +58,7 @@ class ChatStore:
         emote_names: Mapping[str, str],
     ) -> None:
         document = {
-            "_id": minute_id(minute, shard),
+            "_id": chat_minute_id(minute, shard),
             "minute": minute,
             "shard": shard,
             "run": run,
@@ -81,7 +72,7 @@ class ChatStore:
 
     def read_minute(self, minute: datetime, shard: str) -> Document | None:
         with translate_errors("reading a chat minute"):
-            return self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
+            return self.db[CHAT_MINUTES].find_one({"_id": chat_minute_id(minute, shard)})
 
     def save_emotes(self, emotes: Iterable[Mapping[str, Any]]) -> int:
         """Upsert catalogue entries (`_id` = emote id)."""
@@ -102,11 +93,11 @@ class ChatStore:
     def newest_snapshot_channels(self, limit: int) -> tuple[datetime | None, list[str]]:
         """The newest published slot and its `limit` top channels, most watched first."""
         with translate_errors("reading the newest snapshot's channels"):
-            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
-            slot = state.get("newest_slot") if state else None
+            state = self.db[schema.META].find_one({"_id": MarketState.ID})
+            slot = MarketState.from_document(state).newest_slot
             if slot is None:
                 return None, []
-            rollup = self.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/channel"})
+            rollup = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "channel")})
         groups = sorted(
             (rollup or {}).get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"])
         )
@@ -126,7 +117,7 @@ class ChatStore:
             for minute in minutes:
                 shards_read = 0
                 for shard in shards:
-                    found = self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
+                    found = self.db[CHAT_MINUTES].find_one({"_id": chat_minute_id(minute, shard)})
                     if found is None:
                         continue
                     shards_read += 1
@@ -140,8 +131,8 @@ class ChatStore:
             for entry in entries:
                 paid.update(entry.get("paid_emotes", {}))
             key = slot_key(slot)
-            channels = self.db[schema.ROLLUPS].find_one({"_id": f"{key}/channel"}) or {}
-            games = self.db[schema.ROLLUPS].find_one({"_id": f"{key}/game"}) or {}
+            channels = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "channel")}) or {}
+            games = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "game")}) or {}
         snapshot_channels = {str(g["key"]): g for g in channels.get("groups", [])}
         game_names = {str(g["key"]): str(g.get("name", "")) for g in games.get("groups", [])}
         catalogue = self.games_of(snapshot_channels)
@@ -169,11 +160,11 @@ class ChatStore:
                 self.db[CHAT_ROLLUPS].replace_one({"_id": document["_id"]}, document, upsert=True)
             self._update_day(slot, {d["dimension"]: d for d in documents}, written_at)
             self.db[schema.META].update_one(
-                {"_id": CHAT_STATE_ID},
+                {"_id": ChatState.ID},
                 {
                     "$set": {
-                        f"slots.{key}": written_at,
-                        f"days.{day_key(day_of(slot))}": written_at,
+                        ChatState.slot_field(slot): written_at,
+                        ChatState.day_field(day_of(slot)): written_at,
                         "newest_slot": slot,
                     }
                 },
@@ -187,8 +178,8 @@ class ChatStore:
         with translate_errors(f"writing chat day {document['_id']}"):
             self.db[CHAT_DAYS].replace_one({"_id": document["_id"]}, document, upsert=True)
             self.db[schema.META].update_one(
-                {"_id": CHAT_STATE_ID},
-                {"$set": {f"days.{day_key(day.day)}": written_at}},
+                {"_id": ChatState.ID},
+                {"$set": {ChatState.day_field(day.day): written_at}},
                 upsert=True,
             )
 
@@ -198,7 +189,7 @@ class ChatStore:
         """Put the slot's rollups into its day's documents (`store.chat_days`)."""
         day = day_of(slot)
         for dimension in DAY_DIMENSIONS:
-            found = self.db[CHAT_DAYS].find_one({"_id": chat_day_id(day, dimension)})
+            found = self.db[CHAT_DAYS].find_one({"_id": history_id(day, dimension)})
             current = ChatDay.from_document(found) if found else ChatDay.empty(day, dimension)
             source = documents["channel" if dimension == "channel_emotes" else dimension]
             updated = current.with_slot(slot, source).to_document(written_at)
@@ -222,7 +213,7 @@ def read_chat_day(db: Database[Document], day: datetime, dimension: str) -> Chat
     if dimension not in DAY_DIMENSIONS:
         raise ValueError(f"no chat day dimension {dimension!r}; one of {DAY_DIMENSIONS}")
     with translate_errors("reading a chat day"):
-        found = db[CHAT_DAYS].find_one({"_id": chat_day_id(day, dimension)})
+        found = db[CHAT_DAYS].find_one({"_id": history_id(day, dimension)})
     return ChatDay.from_document(found) if found else None
 
 
@@ -231,4 +222,4 @@ def read_chat_rollup(db: Database[Document], slot: datetime, dimension: str) -> 
     if dimension not in CHAT_DIMENSIONS:
         raise ValueError(f"no chat dimension {dimension!r}; one of {CHAT_DIMENSIONS}")
     with translate_errors("reading a chat rollup"):
-        return db[CHAT_ROLLUPS].find_one({"_id": chat_rollup_id(slot, dimension)})
+        return db[CHAT_ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from slots import day_key, day_of
+from slots import day_of
 from store.packing import ENCODING, join_names, pack, split_names, unpack
+from store.records import history_id
 from store.schema import SCHEMA_VERSION
 
 CHAT_DAYS = "chat_days"
@@ -38,10 +39,6 @@ _I64 = np.dtype("<i8")
 # In memory: one row's numbers are one slot's (at most 30 minutes × a few million
 # viewers), well inside int32, which halves what a reader holds.
 ROW = np.int32
-
-
-def chat_day_id(day: datetime, dimension: str) -> str:
-    return f"{day_key(day)}/{dimension}"
 
 
 class _Names:
@@ -168,7 +165,7 @@ class ChatDay:
             return [pack(array[:, c], _I64) for c in range(array.shape[1])]
 
         return {
-            "_id": chat_day_id(self.day, self.dimension),
+            "_id": history_id(self.day, self.dimension),
             "day": self.day,
             "dimension": self.dimension,
             "slots": self.slots,

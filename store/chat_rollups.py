@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from slots import slot_key
+from store.records import rollup_id
 from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE
 
 CHAT_DIMENSIONS = ("all", "channel", "game", "genre", "language")
@@ -39,10 +39,6 @@ _SUMS = (
     "free_emote_uses",
     "paid_emote_uses",
 )
-
-
-def chat_rollup_id(slot: datetime, dimension: str) -> str:
-    return f"{slot_key(slot)}/{dimension}"
 
 
 def merge_channel_minutes(entries: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -148,7 +144,7 @@ def compute_chat_rollups(
         )
         documents.append(
             {
-                "_id": chat_rollup_id(slot, dimension),
+                "_id": rollup_id(slot, dimension),
                 "slot": slot,
                 "dimension": dimension,
                 "groups": finished,

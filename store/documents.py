@@ -19,6 +19,7 @@ from typing_extensions import TypedDict, Unpack
 
 from catalogue import Resolution
 from slots import slot_key
+from store.records import stream_key
 from store.schema import SCHEMA_VERSION, UNKNOWN_LANGUAGE, snapshot_id
 
 
@@ -115,7 +116,7 @@ def stream_document(
 ) -> StreamDocument:
     """One live stream at one slot; `rank` 1 is the most watched."""
     return {
-        "_id": f"{slot_key(slot)}/{stream_id}",
+        "_id": stream_key(slot, stream_id),
         "slot": slot,
         "stream_id": stream_id,
         "rank": rank,

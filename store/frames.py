@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import gridfs
 
 from store import schema
 from store.mongo import Store, translate_errors
 from store.reader import read_frames
+from store.records import FrameDocument, FrameMetadata
 
 Document = dict[str, Any]
 
@@ -31,7 +32,7 @@ class FrameStore(Store):
         with translate_errors("reading frames"):
             return self.db[schema.FRAME_FILES].find_one({"_id": frame_id}, {"_id": 1}) is not None
 
-    def put_frame(self, frame_id: str, data: bytes, metadata: Mapping[str, Any]) -> bool:
+    def put_frame(self, frame_id: str, data: bytes, metadata: FrameMetadata) -> bool:
         """Store one frame; False when it is already stored (the stored one is kept)."""
         with translate_errors(f"storing frame {frame_id}"):
             try:
@@ -59,12 +60,13 @@ class FrameStore(Store):
         with translate_errors("reading frames"):
             return read_frames(self.db, ids)
 
-    def frame_documents(self) -> list[Document]:
+    def frame_documents(self) -> list[FrameDocument]:
         """Every stored frame's GridFS document (no bytes)."""
         with translate_errors("listing frames"):
-            return list(
-                self.db[schema.FRAME_FILES].find({}, {"length": 1, "uploadDate": 1, "metadata": 1})
+            found = self.db[schema.FRAME_FILES].find(
+                {}, {"length": 1, "uploadDate": 1, "metadata": 1}
             )
+            return cast(list[FrameDocument], list(found))  # the schema's shape, as stored
 
     def apply_retention(self, max_age: timedelta, max_count: int, now: datetime) -> int:
         """Delete frames older than `max_age`, then the oldest beyond `max_count` (with their

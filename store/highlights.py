@@ -14,23 +14,25 @@ from typing import Any
 import numpy as np
 from pymongo.database import Database
 
-from slots import day_key, day_of, slot_key
+from slots import day_key, day_of
 from store import schema
-from store.chat import CHAT_MINUTES, MINUTE, minute_id
+from store.chat import CHAT_MINUTES, MINUTE
 from store.mongo import translate_errors
 from store.packing import split_names, unpack
+from store.records import (
+    HighlightsState,
+    MarketState,
+    chat_minute_id,
+    highlight_day_id,
+    rollup_id,
+)
 
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"
 HIGHLIGHT_FAILURES = "highlight_failures"
-HIGHLIGHTS_STATE_ID = "highlights"  # in `meta`: when a clip was last written
 SECOND_FIELDS = ("messages", "hype", "shouted")
 
 Document = dict[str, Any]
-
-
-def windows_id(day: datetime, login: str) -> str:
-    return f"{day_key(day)}/{login}"
 
 
 def clip_key(login: str, start: datetime) -> str:
@@ -59,7 +61,7 @@ class HighlightStore:
         }
         with translate_errors(f"writing highlights of {login}"):
             self.db[HIGHLIGHT_WINDOWS].update_one(
-                {"_id": windows_id(day, login)},
+                {"_id": highlight_day_id(day, login)},
                 {
                     "$set": {
                         f"clips.{epoch}": dict(clip),
@@ -76,7 +78,7 @@ class HighlightStore:
                 upsert=True,
             )
             self.db[schema.META].update_one(
-                {"_id": HIGHLIGHTS_STATE_ID},
+                {"_id": HighlightsState.ID},
                 {"$set": {"written_at": datetime.now(UTC)}},
                 upsert=True,
             )
@@ -104,7 +106,8 @@ class HighlightStore:
         with translate_errors(f"reading chat seconds of {login}"):
             while minute < start + timedelta(seconds=seconds):
                 for shard in shards:
-                    document = self.db[CHAT_MINUTES].find_one({"_id": minute_id(minute, shard)})
+                    minute_id = chat_minute_id(minute, shard)
+                    document = self.db[CHAT_MINUTES].find_one({"_id": minute_id})
                     for entry in (document or {}).get("channels", []):
                         if entry.get("channel") != login or "seconds" not in entry:
                             continue
@@ -122,7 +125,7 @@ def read_channel_clips(
     db: Database[Document], login: str, days: Iterable[datetime]
 ) -> list[Document]:
     """Every analysed clip of a channel on these days, oldest first."""
-    ids = [windows_id(day_of(d), login) for d in days]
+    ids = [highlight_day_id(day_of(d), login) for d in days]
     with translate_errors("reading highlights"):
         found = [d for i in ids if (d := db[HIGHLIGHT_WINDOWS].find_one({"_id": i}))]
     clips = [c for document in found for c in document.get("clips", {}).values()]
@@ -135,8 +138,8 @@ def read_channel_clips(
 def highlights_written_at(db: Database[Document]) -> datetime | None:
     """When the newest clip was stored (readers cache what they built until it changes)."""
     with translate_errors("reading the highlights state"):
-        state = db[schema.META].find_one({"_id": HIGHLIGHTS_STATE_ID})
-    return state.get("written_at") if state else None
+        state = db[schema.META].find_one({"_id": HighlightsState.ID})
+    return HighlightsState.from_document(state).written_at
 
 
 def clip_features(clip: Mapping[str, Any]) -> dict[str, list[float]]:
@@ -160,13 +163,13 @@ def newest_channel_games(db: Database[Document], limit: int) -> dict[str, dict[s
     """The newest snapshot's top `limit` channels, most watched first: login → game id,
     game name and the game's genre (`schema.genre_of_stream`)."""
     with translate_errors("reading the newest snapshot's channels"):
-        state = db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
-        slot = state.get("newest_slot") if state else None
+        slot = MarketState.from_document(
+            db[schema.META].find_one({"_id": MarketState.ID})
+        ).newest_slot
         if slot is None:
             return {}
-        key = slot_key(slot)
-        channels = db[schema.ROLLUPS].find_one({"_id": f"{key}/channel"}) or {}
-        games = db[schema.ROLLUPS].find_one({"_id": f"{key}/game"}) or {}
+        channels = db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "channel")}) or {}
+        games = db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "game")}) or {}
         groups = sorted(channels.get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"]))
         groups = groups[:limit]
         ids = sorted({str(g.get("game_id", "")) for g in groups} - {""})

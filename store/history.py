@@ -13,25 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pymongo.database import Database
 
-from slots import day_key, day_of, days_between, slot_key
+from slots import day_of, days_between, slot_key
 from store import histogram, schema
 from store.packing import ENCODING, join_names, pack, split_names, unpack
+from store.records import history_id
 from store.rollups import HISTOGRAM_DIMENSIONS
 
 HISTORY_DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
 _INT32 = np.dtype("<i4")
 _INT64 = np.dtype("<i8")
-
-
-def history_id(day: datetime, dimension: str) -> str:
-    return f"{day_key(day)}/{dimension}"
 
 
 @dataclass
@@ -291,16 +288,18 @@ def read_days(
     db: Database[dict[str, Any]], dimension: str, days: Iterable[datetime]
 ) -> list[DayHistory]:
     """The stored days of a dimension (missing days are skipped), oldest first."""
-    return read_documents(db, [history_id(day, dimension) for day in days])
+    return read_documents(db, [(day, dimension) for day in days])
 
 
-def read_documents(db: Database[dict[str, Any]], ids: Sequence[str]) -> list[DayHistory]:
-    """History documents by `_id` (`"<day>/<dimension>"`), one query per collection."""
+def read_documents(
+    db: Database[dict[str, Any]], wanted: Sequence[tuple[datetime, str]]
+) -> list[DayHistory]:
+    """These (day, dimension) history documents, by `_id`, one query per collection."""
     by_collection: dict[str, list[str]] = {}
-    for key in ids:
-        day, _, dimension = key.partition("/")
-        when = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
-        by_collection.setdefault(collection_of(dimension, when), []).append(key)
+    for day, dimension in wanted:
+        by_collection.setdefault(collection_of(dimension, day), []).append(
+            history_id(day, dimension)
+        )
     found = []
     for collection, keys in by_collection.items():
         # Small batches: FerretDB v1 does not split a reply that outgrows its message limit.

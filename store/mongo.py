@@ -23,7 +23,8 @@ from slots import DAY, day_key, day_of, parse_day_key, slot_key
 from store import schema
 from store.batch import SnapshotBatch
 from store.errors import StoreError, StoreUnavailable
-from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of, history_id
+from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of
+from store.records import MarketState, history_id, rollup_id
 from store.rollups import derive_genre_rollups
 
 log = logging.getLogger(__name__)
@@ -47,14 +48,6 @@ def set_phase_hook(hook: PhaseHook | None) -> None:
     sets one."""
     global _phase_hook
     _phase_hook = hook
-
-
-# `meta` field of the slots published whose day history is not written yet.
-_PENDING = "history_pending"
-
-
-def _pending_field(slot: datetime) -> str:
-    return f"{_PENDING}.{slot_key(slot)}"
 
 
 def _milliseconds(moment: datetime) -> datetime:
@@ -187,8 +180,8 @@ class Store:
                 # Until `_announce` clears this mark, the slot's day history may lack it:
                 # whoever runs next (`repair_history`) rebuilds the day from the rollups.
                 self.db[schema.META].update_one(
-                    {"_id": schema.ROLLUP_STATE_ID},
-                    {"$set": {_pending_field(slot): slot}},
+                    {"_id": MarketState.ID},
+                    {"$set": {MarketState.pending_field(slot): slot}},
                     upsert=True,
                 )
             self._phase("publish", slot)
@@ -196,7 +189,7 @@ class Store:
             if batch.snapshot.get("status") == schema.COMPLETE:
                 self._phase("history", slot)
                 level = str(batch.snapshot.get("level") or schema.STREAM_LEVEL)
-                state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
+                state = self._market_state()
                 written = self._record_history(slot, level, batch.rollups, state)
                 self._phase("announce", slot)
                 degraded = bool(batch.snapshot.get("degraded"))
@@ -235,7 +228,7 @@ class Store:
         slot: datetime,
         level: str,
         rollups: Iterable[dict[str, Any]],
-        state: dict[str, Any],
+        state: MarketState,
     ) -> dict[str, DayHistory]:
         """Add a published slot's rollups to its day's history documents.
 
@@ -243,7 +236,7 @@ class Store:
         rewrote the day since (a rebuild by the labeller would have): one read of `meta`
         instead of one query per dimension, each a collection scan on FerretDB v1."""
         day = day_of(slot)
-        version = (state.get("history_days") or {}).get(day_key(day))
+        version = state.day_version(day)
         cached: dict[str, DayHistory] = {}
         if self._unsaved and self._day_cache[0] != day_key(day):
             self._flush_history()  # a bulk import moved on to another day
@@ -287,7 +280,7 @@ class Store:
     ) -> DayHistory:
         pairs = []
         for slot, level in self._published_in(day) if published is None else published:
-            rollup = self.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/{dimension}"})
+            rollup = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
             if rollup is not None:
                 pairs.append((level, rollup))
         return DayHistory.from_rollups(day, dimension, pairs)
@@ -304,13 +297,13 @@ class Store:
         """Tell readers which days' history changed (they reload only those); `done`:
         slots whose history is now written (their pending marks are cleared)."""
         now = _milliseconds(datetime.now(UTC))
-        changes = {f"history_days.{day_key(day)}": now for day in days}
+        changes = {MarketState.day_field(day): now for day in days}
         update: dict[str, Any] = {"$set": changes}
-        cleared = {_pending_field(slot): "" for slot in done}
+        cleared = {MarketState.pending_field(slot): "" for slot in done}
         if cleared:
             update["$unset"] = cleared
         if changes:
-            self.db[schema.META].update_one({"_id": schema.ROLLUP_STATE_ID}, update, upsert=True)
+            self.db[schema.META].update_one({"_id": MarketState.ID}, update, upsert=True)
 
     def rebuild_history(self, *days: datetime) -> None:
         """Rewrite these days' history documents from their stored rollups."""
@@ -347,8 +340,7 @@ class Store:
         """Build the history documents of days that have published slots but none (a
         database written before they existed); returns how many days were built."""
         with translate_errors("checking the history"):
-            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
-            known = set(state.get("history_days") or {})
+            known = set(self._market_state().history_days)
             days = {
                 day_of(d["slot"])
                 for d in self.db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"slot": 1})
@@ -367,8 +359,7 @@ class Store:
         Every writer calls this before its own write, so a slot is shown in every
         dimension's history or, until the next run, in none that readers were told of."""
         with translate_errors("repairing the history"):
-            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
-            pending = sorted((state.get(_PENDING) or {}).values())
+            pending = sorted(self._market_state().history_pending.values())
             if self._unsaved:  # a bulk import's own day is written when the day ends
                 pending = [s for s in pending if day_key(day_of(s)) != self._day_cache[0]]
             if not pending:
@@ -392,11 +383,14 @@ class Store:
                 degraded = published.get(schema.snapshot_id(slot))
                 if degraded is None:  # never published: nothing to show, only the mark
                     self.db[schema.META].update_one(
-                        {"_id": schema.ROLLUP_STATE_ID}, {"$unset": {_pending_field(slot): ""}}
+                        {"_id": MarketState.ID}, {"$unset": {MarketState.pending_field(slot): ""}}
                     )
                 else:
                     self._announce(slot, degraded=degraded)
         return len(days)
+
+    def _market_state(self) -> MarketState:
+        return MarketState.from_document(self.db[schema.META].find_one({"_id": MarketState.ID}))
 
     @staticmethod
     def _phase(name: str, slot: datetime) -> None:
@@ -409,16 +403,14 @@ class Store:
             changes: dict[str, Any] = {
                 "backfill": {"running": running, "until": until, "heartbeat": datetime.now(UTC)}
             }
-            self.db[schema.META].update_one(
-                {"_id": schema.ROLLUP_STATE_ID}, {"$set": changes}, upsert=True
-            )
+            self.db[schema.META].update_one({"_id": MarketState.ID}, {"$set": changes}, upsert=True)
 
     def _announce(
         self,
         slot: datetime,
         *,
         degraded: bool,
-        state: dict[str, Any] | None = None,
+        state: MarketState | None = None,
         histories: dict[str, DayHistory] | None = None,
     ) -> None:
         """Tell readers (the dashboard) what changed: a newer slot, or an older one arriving
@@ -426,20 +418,20 @@ class Store:
         slot's day of history changed."""
         now = _milliseconds(datetime.now(UTC))  # as BSON stores it, to compare read-backs
         if state is None:
-            state = self.db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID}) or {}
-        newest = state.get("newest_slot")
+            state = self._market_state()
+        newest = state.newest_slot
         day = day_key(day_of(slot))
         changes: dict[str, Any] = {"written_at": now}
         update: dict[str, Any] = {"$set": changes}
         if not self._unsaved:  # a bulk import tells of its day once it is written
-            changes[f"history_days.{day}"] = now
-            update["$unset"] = {_pending_field(slot): ""}
+            changes[MarketState.day_field(slot)] = now
+            update["$unset"] = {MarketState.pending_field(slot): ""}
         if newest is None or slot > newest:
             changes["newest_slot"] = slot
             changes["newest_degraded"] = degraded
         else:
             changes["rebuilt_at"] = now
-        self.db[schema.META].update_one({"_id": schema.ROLLUP_STATE_ID}, update, upsert=True)
+        self.db[schema.META].update_one({"_id": MarketState.ID}, update, upsert=True)
         if not self._unsaved:
             self._day_cache = (day, now, histories or {})
         elif histories:
@@ -480,7 +472,7 @@ class Store:
             bases = {}
             for slot in wanted:
                 game, game_language = (
-                    self.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/{d}"})
+                    self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, d)})
                     for d in ("game", "game_language")
                 )
                 if game is not None and game_language is not None:
@@ -496,7 +488,7 @@ class Store:
             for rollup in rollups:
                 self.db[schema.ROLLUPS].replace_one({"_id": rollup["_id"]}, rollup)
             self.db[schema.META].update_one(
-                {"_id": schema.ROLLUP_STATE_ID}, {"$set": {"rebuilt_at": now}}, upsert=True
+                {"_id": MarketState.ID}, {"$set": {"rebuilt_at": now}}, upsert=True
             )
         self.rebuild_history(*{day_of(slot) for slot in bases})
         return rollups

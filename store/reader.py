@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pymongo
 from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
-from slots import slot_key
 from store import schema
-from store.chat import CHAT_STATE_ID, read_chat_day, read_chat_rollup
+from store.chat import read_chat_day, read_chat_rollup
 from store.chat_days import ChatDay
 from store.highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store.history import DayHistory, read_dimension, read_documents
 from store.mongo import translate_errors
+from store.records import ChatState, FrameDocument, MarketState, rollup_id
 
 Document = dict[str, Any]
 
@@ -56,11 +56,12 @@ class StoreReader:
     def close(self) -> None:
         self._client.close()
 
-    def rollup_state(self) -> dict[str, Any] | None:
-        """`{newest_slot, newest_degraded, written_at, rebuilt_at?, backfill?,
-        history_days}`: what changed since a reader last looked."""
+    def rollup_state(self) -> MarketState:
+        """What changed since a reader last looked (empty before the first snapshot)."""
         with translate_errors("reading the rollup state"):
-            return self._db[schema.META].find_one({"_id": schema.ROLLUP_STATE_ID})
+            return MarketState.from_document(
+                self._db[schema.META].find_one({"_id": MarketState.ID})
+            )
 
     def published_slots(self) -> set[datetime]:
         """The slots whose snapshot is complete: the only ones readers may use (a slot being
@@ -97,12 +98,12 @@ class StoreReader:
     def rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
         """One rollup by `_id` (the lookup every MongoDB-compatible server serves fastest)."""
         with translate_errors("reading a rollup"):
-            return self._db[schema.ROLLUPS].find_one({"_id": f"{slot_key(slot)}/{dimension}"})
+            return self._db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
 
-    def history_documents(self, ids: Sequence[str]) -> list[DayHistory]:
-        """Compact-history days by `_id` (`"<day>/<dimension>"`; missing ones are absent)."""
+    def history_documents(self, wanted: Sequence[tuple[datetime, str]]) -> list[DayHistory]:
+        """These (day, dimension) days of the compact history (missing ones are absent)."""
         with translate_errors("reading the history"):
-            return read_documents(self._db, ids)
+            return read_documents(self._db, wanted)
 
     def history_dimension(
         self, dimension: str, since: datetime | None = None
@@ -112,10 +113,10 @@ class StoreReader:
         with translate_errors(f"reading the {dimension} history"):
             yield from read_dimension(self._db, dimension, since)
 
-    def chat_state(self) -> dict[str, Any] | None:
-        """`{slots: {slot key: written_at}, newest_slot}` of the chat rollups."""
+    def chat_state(self) -> ChatState:
+        """When each slot's and day's chat rollups were written."""
         with translate_errors("reading the chat state"):
-            return self._db[schema.META].find_one({"_id": CHAT_STATE_ID})
+            return ChatState.from_document(self._db[schema.META].find_one({"_id": ChatState.ID}))
 
     def chat_rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
         return read_chat_rollup(self._db, slot, dimension)
@@ -138,15 +139,13 @@ class StoreReader:
                 self._db[schema.GAMES].find({}, {"name": 1, "primary_genre": 1, "is_game": 1})
             )
 
-    def frames(self, start: datetime, end: datetime) -> list[Document]:
+    def frames(self, start: datetime, end: datetime) -> list[FrameDocument]:
         """GridFS documents (metadata, no bytes) of the frames of slots in [start, end)."""
         with translate_errors("reading frames"):
-            return list(
-                self._db[schema.FRAME_FILES].find(
-                    {"metadata.slot": {"$gte": start, "$lt": end}},
-                    {"length": 1, "metadata": 1},
-                )
+            found = self._db[schema.FRAME_FILES].find(
+                {"metadata.slot": {"$gte": start, "$lt": end}}, {"length": 1, "metadata": 1}
             )
+            return cast(list[FrameDocument], list(found))  # the schema's shape, as stored
 
     def frame_bytes(self, ids: Sequence[str]) -> dict[str, bytes]:
         with translate_errors("reading frame images"):

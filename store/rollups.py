@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from slots import slot_key
 from store import histogram
+from store.records import rollup_id
 from store.schema import SCHEMA_VERSION
 
 DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
@@ -139,7 +139,7 @@ def rollup_document(
             group = {**group, "histogram": histogram.trimmed(group["histogram"])}
         kept.append(group)
     return {
-        "_id": f"{slot_key(slot)}/{dimension}",
+        "_id": rollup_id(slot, dimension),
         "slot": slot,
         "dimension": dimension,
         "total_viewers": int(totals["total_viewers"]),

@@ -96,11 +96,6 @@ def snapshot_id(slot: datetime) -> str:
     return slot_key(slot)
 
 
-def frame_id(slot: datetime, stream_id: str, source: str, index: int = 0) -> str:
-    """A frame's deterministic GridFS id, so a re-run stores nothing twice."""
-    return f"{slot_key(slot)}/{stream_id}/{source}{index}"
-
-
 CLASSIFIER_SUFFIX = " (classifier)"
 
 

@@ -45,6 +45,7 @@ from settings import Settings
 from slots import DEFAULT_CADENCE, slot_key
 from store import Store, schema
 from store.reader import StoreReader
+from store.records import frame_id as frame_id_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 os.environ.setdefault("SE_OFFLINE", "true")
@@ -681,7 +682,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
     Image.new("RGB", (32, 18), (0, 120, 200)).save(buffer, format="JPEG")
     chosen = sorted(streams, key=lambda s: s["rank"])[:6]
     for stream in chosen:
-        frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")
+        frame_id = frame_id_of(slot, stream["stream_id"], "thumbnail")
         frames.put_frame(
             frame_id,
             buffer.getvalue(),
@@ -734,7 +735,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
     # frame labels are newer than the genre model's, and must not replace them in the gallery.
     recognised = chosen[2:4]
     for n, stream in enumerate(recognised):
-        frame_id = schema.frame_id(slot, stream["stream_id"], "thumbnail")
+        frame_id = frame_id_of(slot, stream["stream_id"], "thumbnail")
         frames.write_labels(
             [
                 {

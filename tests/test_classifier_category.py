@@ -19,6 +19,7 @@ from classifier.label import label_stored_frames
 from classifier.model import ModelCard
 from store import schema
 from store.frames import FrameStore
+from store.records import frame_id as frame_id_of
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 CLASSES = ["Blue Game", "Green Game", "Just Chatting", "Red Game"]
@@ -125,10 +126,10 @@ def test_stored_streams_showing_another_game_are_flagged(frames: FrameStore) -> 
 
     for login, (_, shows) in CHANNELS.items():
         for source, index in (("thumbnail", 0), ("clip", 1)):
-            frame_id = schema.frame_id(SLOT, f"s-{login}", source, index)
+            frame_id = frame_id_of(SLOT, f"s-{login}", source, index)
             frames.put_frame(frame_id, jpeg(shows), meta(login))
     # A corrupt clip frame: counted, kept, and its stream is decided by its other frames.
-    corrupt = schema.frame_id(SLOT, "s-red_1", "clip", 2)
+    corrupt = frame_id_of(SLOT, "s-red_1", "clip", 2)
     frames.put_frame(corrupt, b"\xff\xd8 broken", meta("red_1"))
 
     model = ColourModel()

@@ -13,8 +13,8 @@ from PIL import Image
 from conftest import FROZEN_AT, SAMPLE_FRAMES, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from scheduler.clips import FramesUndecodable, frames_from_clip
-from store import schema
 from store.frames import FrameStore
+from store.records import frame_id
 from twitch_client.clips import ClipUnavailable, read_clip
 
 pytestmark = pytest.mark.integration
@@ -64,7 +64,7 @@ def test_the_collector_stores_clip_frames_when_configured(
     assert Counter(d["metadata"]["source"] for d in documents) == {"thumbnail": 2, "clip": 6}
     for document in documents:
         if document["metadata"]["source"] == "clip":
-            assert document["_id"] == schema.frame_id(
+            assert document["_id"] == frame_id(
                 SLOT, document["metadata"]["stream_id"], "clip", document["metadata"]["clip_index"]
             )
     frames.db.client.drop_database(database_name)

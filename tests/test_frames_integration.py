@@ -14,6 +14,7 @@ from PIL import Image
 from conftest import EmulatorFactory, FerretDB, collect_with_frames
 from store import schema
 from store.frames import FrameStore
+from store.records import frame_id as frame_id_of
 
 pytestmark = pytest.mark.integration
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -70,15 +71,15 @@ def test_retention_deletes_by_age_then_by_count_with_their_labels(frames: FrameS
     now = SLOT
     for hours in range(6):
         slot = now - timedelta(hours=hours * 24)
-        frame_id = schema.frame_id(slot, f"s{hours}", "thumbnail")
+        frame_id = frame_id_of(slot, f"s{hours}", "thumbnail")
         frames.put_frame(frame_id, b"\xff\xd8jpeg", {"slot": slot, "stream_id": f"s{hours}"})
         frames.write_labels([{"_id": f"{frame_id}@v", "frame_id": frame_id, "model_version": "v"}])
     deleted = frames.apply_retention(timedelta(days=3, hours=1), max_count=2, now=now)
     left = sorted(d["metadata"]["stream_id"] for d in frames.frame_documents())
     assert deleted == 4 and left == ["s0", "s1"]
     assert frames.labelled_frame_ids("v") == {
-        schema.frame_id(now, "s0", "thumbnail"),
-        schema.frame_id(now - timedelta(days=1), "s1", "thumbnail"),
+        frame_id_of(now, "s0", "thumbnail"),
+        frame_id_of(now - timedelta(days=1), "s1", "thumbnail"),
     }
     assert frames.db[f"{schema.FRAMES_BUCKET}.chunks"].count_documents({}) == 2
 

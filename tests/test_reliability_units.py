@@ -20,6 +20,7 @@ from emulator.market import Market
 from scheduler.lock import AlreadyRunning, database_lock, lock_path
 from settings import SettingsError, load_settings
 from store import SnapshotBatch, Spool
+from store.records import MarketState
 from twitch_client.models import Stream, parse_records
 from twitch_client.thumbnails import on_cdn
 
@@ -157,16 +158,22 @@ def test_the_cdn_override_keeps_the_preview_path() -> None:
 def test_health_says_backfilling_only_while_a_backfill_is_alive() -> None:
     now = SLOT + timedelta(days=1)
     state = {"newest_slot": SLOT, "newest_degraded": False}
-    assert data_health(state, SLOT + timedelta(minutes=20))["status"] == "ok"
-    assert data_health(state, now)["status"] == "stale"
+    assert (
+        data_health(MarketState.from_document(state), SLOT + timedelta(minutes=20))["status"]
+        == "ok"
+    )
+    assert data_health(MarketState.from_document(state), now)["status"] == "stale"
     alive = {**state, "backfill": {"running": True, "heartbeat": now - timedelta(seconds=30)}}
-    assert data_health(alive, now)["status"] == "backfilling"
+    assert data_health(MarketState.from_document(alive), now)["status"] == "backfilling"
     dead = {**state, "backfill": {"running": True, "heartbeat": now - timedelta(hours=1)}}
-    assert data_health(dead, now)["status"] == "stale"
+    assert data_health(MarketState.from_document(dead), now)["status"] == "stale"
     done = {**state, "backfill": {"running": False, "heartbeat": now}}
-    assert data_health(done, now)["status"] == "stale"
-    assert data_health({**state, "newest_degraded": True}, SLOT)["status"] == "degraded"
-    assert data_health(None, now) == {
+    assert data_health(MarketState.from_document(done), now)["status"] == "stale"
+    assert (
+        data_health(MarketState.from_document({**state, "newest_degraded": True}), SLOT)["status"]
+        == "degraded"
+    )
+    assert data_health(MarketState.from_document(None), now) == {
         "status": "empty",
         "newest_snapshot": None,
         "age_seconds": None,

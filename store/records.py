@@ -1,0 +1,240 @@
+"""The records that cross the store's border, with the ids they are stored under.
+
+Every `_id` the store writes is built here and nowhere else, and the `meta` state
+documents are read into typed records here, so a reader never spells a key or a field
+path by hand. The document layout itself is `docs/schema.md`'s: these types describe it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, NotRequired
+
+# typing_extensions: pydantic validates some of these (spooled batches) and needs its
+# TypedDict on Python 3.11.
+from typing_extensions import TypedDict
+
+from slots import day_key, parse_day_key, parse_slot_key, slot_key
+
+# ---------------------------------------------------------------------------- ids
+
+
+def stream_key(slot: datetime, stream_id: str) -> str:
+    """A stream at a slot: the `_id` of its `streams` document, and how frames, labels
+    and stream genres name the stream they belong to."""
+    return f"{slot_key(slot)}/{stream_id}"
+
+
+def rollup_id(slot: datetime, dimension: str) -> str:
+    """A slot's rollup of one dimension (`rollups`, and `chat_rollups` alike)."""
+    return f"{slot_key(slot)}/{dimension}"
+
+
+def parse_rollup_id(rollup: str) -> tuple[datetime, str]:
+    """The slot and dimension of a `rollup_id`."""
+    key, _, dimension = rollup.partition("/")
+    return parse_slot_key(key), dimension
+
+
+def history_id(day: datetime, dimension: str) -> str:
+    """A UTC day of one dimension (`history_*` and `chat_days` documents)."""
+    return f"{day_key(day)}/{dimension}"
+
+
+def parse_history_id(history: str) -> tuple[datetime, str]:
+    """The day and dimension of a `history_id`."""
+    key, _, dimension = history.partition("/")
+    return parse_day_key(key), dimension
+
+
+def frame_id(slot: datetime, stream_id: str, source: str, index: int = 0) -> str:
+    """A frame's deterministic GridFS id, so a re-run stores nothing twice."""
+    return f"{stream_key(slot, stream_id)}/{source}{index}"
+
+
+def label_id(frame: str, model_version: str) -> str:
+    """The label a model version gave one frame."""
+    return f"{frame}@{model_version}"
+
+
+def chat_minute_id(minute: datetime, shard: str) -> str:
+    """One chat reader shard's counts of one minute."""
+    return f"{slot_key(minute)}/{shard}"
+
+
+def highlight_day_id(day: datetime, login: str) -> str:
+    """A channel's highlight clips of one UTC day."""
+    return f"{day_key(day)}/{login}"
+
+
+# ------------------------------------------------------------------------ rollups
+
+
+class RollupGroup(TypedDict):
+    """One key's figures in a rollup: distinct channels and their summed viewers."""
+
+    key: str
+    channels: int
+    viewers: int
+    name: NotRequired[str]
+    histogram: NotRequired[Any]  # viewer-count histogram: a list, or numpy while built
+    language: NotRequired[str]  # channel rollups
+    game_id: NotRequired[str]  # channel rollups
+    rank: NotRequired[int]  # channel rollups
+
+
+class RollupDocument(TypedDict):
+    """A `rollups` document: one slot, one dimension."""
+
+    _id: str
+    slot: datetime
+    dimension: str
+    total_viewers: int
+    total_channels: int
+    scope: str
+    groups: list[RollupGroup]
+    written_at: datetime
+    schema_version: int
+
+
+# ------------------------------------------------------------------- meta states
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A backfill writing past slots (so old data is not stale)."""
+
+    running: bool = False
+    until: datetime | None = None
+    heartbeat: datetime | None = None
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | None) -> Backfill | None:
+        if not document:
+            return None
+        return cls(bool(document.get("running")), document.get("until"), document.get("heartbeat"))
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """The `meta` document `rollups`: what changed, so readers need not scan for it.
+
+    `history_days` maps a day key to when the day's history last changed (readers reload
+    only those); `history_pending` the slots published whose day history is not written
+    yet (slot key → slot), which the next writer finishes."""
+
+    ID: ClassVar[str] = "rollups"
+
+    newest_slot: datetime | None = None
+    newest_degraded: bool = False
+    written_at: datetime | None = None
+    rebuilt_at: datetime | None = None
+    history_days: Mapping[str, datetime] = field(default_factory=dict)
+    history_pending: Mapping[str, datetime] = field(default_factory=dict)
+    backfill: Backfill | None = None
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | None) -> MarketState:
+        found = document or {}
+        return cls(
+            newest_slot=found.get("newest_slot"),
+            newest_degraded=bool(found.get("newest_degraded")),
+            written_at=found.get("written_at"),
+            rebuilt_at=found.get("rebuilt_at"),
+            history_days=dict(found.get("history_days") or {}),
+            history_pending=dict(found.get("history_pending") or {}),
+            backfill=Backfill.from_document(found.get("backfill")),
+        )
+
+    def day_version(self, day: datetime) -> datetime | None:
+        return self.history_days.get(day_key(day))
+
+    @staticmethod
+    def day_field(day: datetime) -> str:
+        """The field path of a day's version, for `$set`."""
+        return f"history_days.{day_key(day)}"
+
+    @staticmethod
+    def pending_field(slot: datetime) -> str:
+        """The field path of a slot's pending mark, for `$set`/`$unset`."""
+        return f"history_pending.{slot_key(slot)}"
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """The `meta` document `chat`: when each slot's and day's chat rollups were written."""
+
+    ID: ClassVar[str] = "chat"
+
+    newest_slot: datetime | None = None
+    slots: Mapping[str, datetime] = field(default_factory=dict)
+    days: Mapping[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | None) -> ChatState:
+        found = document or {}
+        return cls(
+            newest_slot=found.get("newest_slot"),
+            slots=dict(found.get("slots") or {}),
+            days=dict(found.get("days") or {}),
+        )
+
+    @staticmethod
+    def slot_field(slot: datetime) -> str:
+        return f"slots.{slot_key(slot)}"
+
+    @staticmethod
+    def day_field(day: datetime) -> str:
+        return f"days.{day_key(day)}"
+
+
+@dataclass(frozen=True)
+class HighlightsState:
+    """The `meta` document `highlights`: when a clip was last written."""
+
+    ID: ClassVar[str] = "highlights"
+
+    written_at: datetime | None = None
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | None) -> HighlightsState:
+        return cls(written_at=(document or {}).get("written_at"))
+
+
+# ------------------------------------------------------------------------ frames
+
+
+class FrameMetadata(TypedDict):
+    """A stored frame's GridFS metadata: which stream, channel, game and slot it shows,
+    and why it was sampled. Frames stored by older releases may lack the optional keys."""
+
+    slot: datetime
+    stream_id: str
+    user_login: str
+    game_id: str
+    user_name: NotRequired[str]
+    game_name: NotRequired[str]
+    language: NotRequired[str]
+    viewer_count: NotRequired[int]
+    rank: NotRequired[int]
+    source: NotRequired[str]  # thumbnail | clip
+    sampled_as: NotRequired[str]  # top | random | non-game
+    width: NotRequired[int]
+    height: NotRequired[int]
+    bytes: NotRequired[int]
+    clip_index: NotRequired[int]
+
+
+class FrameDocument(TypedDict):
+    """A `frames.files` document as readers get it (no bytes)."""
+
+    _id: str
+    length: int
+    metadata: FrameMetadata
+
+
+def frame_stream_key(metadata: FrameMetadata) -> str:
+    """The stream a frame belongs to (`stream_key`)."""
+    return stream_key(metadata["slot"], metadata["stream_id"])
