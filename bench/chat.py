@@ -37,9 +37,7 @@ from emulator.chat import ChatServer
 from emulator.config import EmulatorSettings
 from emulator.market import Market
 from settings import Settings
-from store import Store
-from store.chat import ChatStore
-from store.localdb import LocalFerretDB, free_port
+from store import ChatStore, LocalFerretDB, Store, free_port
 from twitch_client import TwitchClient
 
 CHANNELS = 1_000

@@ -35,12 +35,15 @@ from dashboard.chat_data import (
     topic_counts,
     trending,
 )
-from store import Store
-from store.chat import ChatStore
-from store.chat_days import DAY_DIMENSIONS, ChatDay
-from store.chat_rollups import compute_chat_rollups
-from store.localdb import LocalFerretDB
-from store.reader import StoreReader
+from store import (
+    CHAT_DAY_DIMENSIONS,
+    ChatDay,
+    ChatStore,
+    LocalFerretDB,
+    Store,
+    StoreReader,
+    compute_chat_rollups,
+)
 
 CHANNELS = 1_000
 GAMES = 150
@@ -92,7 +95,7 @@ def seed(store: Store, days: int) -> int:
     first = END - timedelta(days=days)
     for d in range(days):
         day = first + timedelta(days=d)
-        built = {dim: ChatDay.empty(day, dim) for dim in DAY_DIMENSIONS}
+        built = {dim: ChatDay.empty(day, dim) for dim in CHAT_DAY_DIMENSIONS}
         for i in range(48):
             slot = day + timedelta(minutes=30 * i)
             documents = {

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from store.records import frame_id
+from store import frame_id
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -176,9 +176,7 @@ def label_job_throughput(model: Path, frames: int = 1000) -> dict[str, float]:
     """The whole `label` job over FerretDB: frames/s for Keras and TFLite."""
     from classifier.label import label_stored_frames
     from classifier.predict import KerasPredictor, TFLitePredictor
-    from store import schema
-    from store.frames import FrameStore
-    from store.localdb import LocalFerretDB
+    from store import FrameStore, LocalFerretDB, schema
 
     paths = sorted(FRAMES.glob("*/*/*.png"))[::7][:frames]
     rates: dict[str, float] = {}

@@ -29,10 +29,7 @@ from classifier.model import ModelCard
 from classifier.predict import TFLitePredictor
 from emulator.catalogue import IGDB_GENRES, Category, named_categories
 from emulator.cdn import FrameLibrary, Shown, camera_frame, frame_from_dir
-from store import schema
-from store.frames import FrameStore
-from store.localdb import LocalFerretDB
-from store.records import frame_id
+from store import FrameStore, LocalFerretDB, frame_id, schema
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 FRAMES_A_STREAM = 4

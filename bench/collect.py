@@ -28,10 +28,16 @@ from bench.common import emulator_process, machine, write_section
 from scheduler.app import build_collector
 from scheduler.collect import Collector
 from settings import Settings
-from store import SnapshotBatch, Store, schema
-from store.documents import snapshot_document, stream_document
-from store.localdb import LocalFerretDB, free_port
-from store.rollups import compute_rollups
+from store import (
+    LocalFerretDB,
+    SnapshotBatch,
+    Store,
+    compute_rollups,
+    free_port,
+    schema,
+    snapshot_document,
+    stream_document,
+)
 
 LATENCY_MS = 100
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

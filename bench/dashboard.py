@@ -62,8 +62,7 @@ def fill(uri: str, lengths: list[int]) -> dict[str, float]:
     from emulator.config import EmulatorSettings
     from emulator.market import Market
     from slots import day_key
-    from store import Store, schema
-    from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of
+    from store import HISTORY_DIMENSIONS, DayHistory, Store, collection_of, schema
 
     market = Market(EmulatorSettings(_env_file=None))
     games = game_documents(market, END_DAY)
@@ -164,7 +163,7 @@ def worker(uri: str, database: str, legacy: bool) -> None:
 
     from dashboard import state
     from dashboard.app import create_app
-    from store.reader import StoreReader
+    from store import StoreReader
 
     create_app(reader=StoreReader(uri, database, timeout_ms=600_000))
     holder = state.market()
@@ -213,7 +212,7 @@ def callbacks(uri: str, database: str, runs: int) -> tuple[list[str], float, flo
     from dashboard.app import create_app
     from dashboard.filters import Filters
     from settings import Settings
-    from store.reader import StoreReader
+    from store import StoreReader
 
     # No rate limit in the way of the API's runs (the limit is not what is measured).
     settings = Settings(_env_file=None, api_rate_limit="1000000/minute")
@@ -303,7 +302,7 @@ def main() -> None:
     if args.worker:
         worker(*args.worker, legacy=args.legacy)
         return
-    from store.localdb import LocalFerretDB
+    from store import LocalFerretDB
 
     lengths = [7, 14] if args.quick else [90, 365]
     folder = ROOT / "bench" / "out" / f"ferretdb-history-{'-'.join(map(str, lengths))}d"

@@ -43,10 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, emulator_process, machine, write_section
 from dashboard.data import MarketData
-from store import Store, schema
-from store.history import HISTORY_DIMENSIONS
-from store.localdb import LocalFerretDB, free_port
-from store.reader import StoreReader
+from store import HISTORY_DIMENSIONS, LocalFerretDB, Store, StoreReader, free_port, schema
 
 RESULTS = ROOT / "docs" / "reliability.md"
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -66,7 +63,7 @@ STEPS = [
 # process argv[2] ("self" = this process), then go on (if it still lives).
 HOOKED = """
 import os, signal, sys
-from store.mongo import set_phase_hook
+from store import set_phase_hook
 step, target, signame = sys.argv[1:4]
 def hook(name, slot):
     if name == step:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pymongo
 
-from store.localdb import LocalFerretDB, free_port
+from store import LocalFerretDB, free_port
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 REPEATS = 30

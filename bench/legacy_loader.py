@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from store import schema
-from store.rollups import KEY_SEPARATOR
+from store import KEY_SEPARATOR, schema
 
 CROSS_DIMENSIONS = ["genre_language", "game_language"]
 LOADED_DIMENSIONS = [*CROSS_DIMENSIONS, "channel"]

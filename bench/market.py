@@ -29,7 +29,7 @@ from emulator.config import EmulatorSettings
 from emulator.market import Market
 from scheduler.app import build_collector
 from settings import Settings
-from store.localdb import LocalFerretDB, free_port
+from store import LocalFerretDB, free_port
 
 LATENCY_MS = 100
 PEAK = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)  # the emulated market's daily peak

@@ -3,7 +3,7 @@
 Rolling up 100,000 stream records per slot in Python takes seconds, and a year is 17,520
 slots. So the per-slot rollups are computed here with numpy from `Market.live_arrays` (the
 numbers the emulator's records are made of), for one simulated week; `check_slot` shows
-they equal `store.rollups.compute_rollups` over the same slot's records. Day documents
+they equal `store._rollups.compute_rollups` over the same slot's records. Day documents
 are then built by the production `DayHistory.from_rollups`, and the week is repeated
 (with a slow audience trend) to reach any length.
 """
@@ -21,10 +21,15 @@ from catalogue import Catalogue
 from emulator.catalogue import IGDB_GENRES, LANGUAGES
 from emulator.market import Market
 from scheduler.documents import game_document, stream_document
-from store import histogram, schema
-from store.history import HISTORY_DIMENSIONS, DayHistory
-from store.records import rollup_id
-from store.rollups import KEY_SEPARATOR, compute_rollups
+from store import (
+    HISTORY_DIMENSIONS,
+    KEY_SEPARATOR,
+    DayHistory,
+    compute_rollups,
+    histogram,
+    rollup_id,
+    schema,
+)
 from twitch_client.models import Game, Stream
 
 TOP_N = 1000

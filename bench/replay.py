@@ -31,8 +31,7 @@ from scheduler.app import build_collector
 from scheduler.collect import RunSummary
 from scheduler.replay import replay_recording
 from settings import Settings
-from store.localdb import LocalFerretDB, free_port
-from store.reader import StoreReader
+from store import LocalFerretDB, StoreReader, free_port
 
 SHARED = ROOT.parent / "shared" / "data" / "recorded"
 

@@ -11,8 +11,7 @@ import sys
 from chat.daemon import ChatDaemon
 from settings.cli import start
 from slots import parse_slot
-from store import Store, StoreError
-from store.chat import ChatStore, shard_label
+from store import ChatStore, Store, StoreError, shard_label
 from twitch_client import TwitchClient
 
 DESCRIPTION = """\

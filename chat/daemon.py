@@ -20,8 +20,7 @@ from chat.counts import MINUTE_MS, MinuteCounts, add_entries
 from chat.emotes import EmoteCatalogue, EmoteSource
 from chat.reader import ChatReader, sleep_or_stop
 from settings import Settings
-from store.chat import ChatStore, shard_label
-from store.errors import StoreError
+from store import ChatStore, StoreError, shard_label
 
 log = logging.getLogger(__name__)
 

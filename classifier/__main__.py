@@ -140,7 +140,7 @@ def _examples(args: argparse.Namespace, settings: Settings):  # type: ignore[no-
     if args.data is not None:
         return examples_from_dir(args.data), f"frames from {args.data}", None
     from classifier.stored import examples_from_store
-    from store.frames import FrameStore
+    from store import FrameStore
 
     frames = FrameStore(settings.mongodb_uri, settings.mongodb_db)
     pretraining = args.command == "pretrain"  # reads no label: frames of unplaced games too
@@ -224,8 +224,7 @@ def _label(args: argparse.Namespace, settings: Settings) -> int:
     from classifier.category import check_categories, recognise_stored_categories
     from classifier.label import check_classes, label_stored_frames
     from classifier.predict import predictor
-    from store import StoreError
-    from store.frames import FrameStore
+    from store import FrameStore, StoreError
 
     run = predictor(args.model, args.runtime)
     check_classes(run.card)

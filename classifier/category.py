@@ -28,8 +28,7 @@ from classifier.errors import ModelError
 from classifier.label import Predictor, card_document, label_new_frames, streams_of
 from classifier.model import ModelCard
 from classifier.stored import category_of
-from store.frames import FrameStore
-from store.records import FrameDocument
+from store import FrameDocument, FrameStore
 from store.schema import NON_GAME_GENRE
 
 log = logging.getLogger(__name__)

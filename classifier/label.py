@@ -35,9 +35,7 @@ from catalogue.genres import IGDB_GENRES
 from classifier.dataset import decode
 from classifier.errors import ModelError
 from classifier.model import ModelCard
-from store import schema
-from store.frames import FrameStore
-from store.records import FrameDocument, FrameMetadata, frame_stream_key, label_id
+from store import FrameDocument, FrameMetadata, FrameStore, frame_stream_key, label_id, schema
 
 log = logging.getLogger(__name__)
 

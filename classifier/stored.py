@@ -13,8 +13,7 @@ from typing import Any
 
 from classifier.dataset import Example
 from classifier.errors import DatasetError
-from store import schema
-from store.frames import FrameStore
+from store import FrameStore, schema
 
 
 def category_of(meta: Mapping[str, Any]) -> str:

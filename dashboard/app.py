@@ -1,7 +1,7 @@
 """The Dash market website. `gunicorn dashboard.app:server` serves it (see Procfile).
 
 Reads MongoDB through MONGODB_URI_READONLY (falling back to the local default) with
-:class:`store.reader.StoreReader`, which has no write method: the site has no write path.
+:class:`store._reader.StoreReader`, which has no write method: the site has no write path.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from dashboard.inputs import callback_failed, checked
 from dashboard.state import set_chat, set_market
 from settings import Settings
 from settings.cli import settings_or_exit
-from store import StoreError
-from store.reader import StoreReader
+from store import StoreError, StoreReader
 
 HERE = Path(__file__).resolve().parent
 NAV = [

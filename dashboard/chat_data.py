@@ -1,7 +1,7 @@
 """The chat of a window as the Chat page needs it, read from the chat day documents.
 
 Chat is read only when the Chat page asks, for at most the newest `CHAT_DAYS` days: one
-`store.chat_days` document per day and dimension, kept in an LRU cache bounded by bytes
+`store._chat_days` document per day and dimension, kept in an LRU cache bounded by bytes
 and keyed on when the day was last written, so a rebuilt day is read again. A channel's
 own emotes (`channel_emotes`) are read only for the channel a visitor picks. Every figure
 counts the rows of the window's slots only. Definitions are in `docs/metrics.md` (chat):
@@ -24,9 +24,7 @@ import pandas as pd
 from cachetools import LRUCache
 
 from slots import day_key, day_of, days_between
-from store.chat_days import FIELDS, ChatDay
-from store.chat_rollups import ALL_KEY
-from store.reader import StoreReader
+from store import CHAT_ALL_KEY, CHAT_FIELDS, ChatDay, StoreReader
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +32,7 @@ CHAT_DAYS = 7
 CACHE_BYTES = 48 << 20
 NUMBERS = ("minutes", "messages", "chatter_minutes", "viewer_minutes", "free", "paid")
 READ_DIMENSIONS = ("all", "channel", "game", "genre", "language")
-_COLUMN = dict(zip(FIELDS, NUMBERS, strict=True))
+_COLUMN = dict(zip(CHAT_FIELDS, NUMBERS, strict=True))
 
 
 def _nbytes(day: ChatDay) -> int:
@@ -250,7 +248,7 @@ def trending(window: ChatWindow, minimum: int = 20) -> pd.DataFrame:
     boundary = slots[half]
     before: dict[str, int] = {}
     after: dict[str, int] = {}
-    for day, rows in _emote_rows(window, "all", ALL_KEY):
+    for day, rows in _emote_rows(window, "all", CHAT_ALL_KEY):
         late = np.array([s >= boundary for s in day.slots])[rows[:, 0]]
         for emote, n, is_late in zip(
             rows[:, 2].tolist(), rows[:, 3].tolist(), late.tolist(), strict=True

@@ -16,8 +16,7 @@ from dashboard.filters import TIMEZONES, WINDOW_LABELS, Filters, local_time
 from dashboard.names import language_options
 from dashboard.state import market
 from slots import DEFAULT_CADENCE, Cadence
-from store import StoreError
-from store.records import MarketState
+from store import MarketState, StoreError
 
 BACKFILL_ALIVE = timedelta(minutes=10)  # a backfill that wrote nothing for this long died
 LOAD_WAIT_SECONDS = 8.0

@@ -37,11 +37,7 @@ from slots import (
     parse_day_key,
     to_datetime64,
 )
-from store import schema
-from store.history import DayHistory
-from store.reader import StoreReader
-from store.records import MarketState
-from store.rollups import KEY_SEPARATOR
+from store import KEY_SEPARATOR, DayHistory, MarketState, StoreReader, schema
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -26,7 +26,7 @@ from dashboard.data import Window
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.tables import Column
 from slots import days_between
-from store.reader import StoreReader
+from store import StoreReader
 
 MOMENT_COLUMNS: list[Column] = [
     ("time", "Time", None),

@@ -16,9 +16,7 @@ from emulator.config import EmulatorSettings
 from emulator.market import Market
 from scheduler.documents import game_document, stream_document
 from slots import DEFAULT_CADENCE, Cadence
-from store import SnapshotBatch, Store, schema
-from store.documents import snapshot_document
-from store.rollups import compute_rollups
+from store import SnapshotBatch, Store, compute_rollups, schema, snapshot_document
 from twitch_client.models import Game, Stream
 
 SMALL_MARKET = 20_000

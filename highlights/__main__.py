@@ -22,7 +22,7 @@ from highlights.errors import HighlightDataError, HighlightModelError
 from highlights.model import HighlightModel, evaluate, train
 from settings import Settings
 from settings.cli import start
-from store.errors import StoreError
+from store import StoreError
 
 log = logging.getLogger("highlights")
 
@@ -97,9 +97,7 @@ def detect_once(
 ) -> list[dict[str, object]]:
     """Score one clip of each channel (given, else followed and top); one line each."""
     from highlights.detect import ChannelGame, Detector
-    from store import Store
-    from store.chat import shard_label
-    from store.highlights import HighlightStore, newest_channel_games
+    from store import HighlightStore, Store, newest_channel_games, shard_label
 
     store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
     try:

@@ -22,8 +22,7 @@ from highlights.decode import decode_clip
 from highlights.errors import ClipUndecodable
 from highlights.features import CHAT_LAG_SECONDS, FEATURES, WINDOW_SECONDS, clip_features
 from highlights.model import HighlightModel
-from store.highlights import HighlightStore
-from store.packing import join_names, pack
+from store import HighlightStore, join_names, pack
 from twitch_client.clips import ClipUnavailable, read_clip
 
 log = logging.getLogger(__name__)
@@ -82,7 +81,7 @@ def clip_document(
     game: ChannelGame,
     problems: Mapping[str, str],
 ) -> dict[str, Any]:
-    """A scored clip as `store.highlights` stores it (docs/schema.md, highlight_windows)."""
+    """A scored clip as `store._highlights` stores it (docs/schema.md, highlight_windows)."""
     probabilities = model.main.probabilities(rows)
     return {
         "start": start,

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from scheduler.collect import Collector
 from scheduler.frames import FramePolicy
 from settings import Settings
-from store import Spool, StoreUnavailable
-from store.frames import FrameStore
+from store import FrameStore, Spool, StoreUnavailable
 from twitch_client import TwitchClient
 from twitch_client.models import utc_now
 

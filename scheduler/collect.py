@@ -19,10 +19,17 @@ from scheduler.documents import quarantine_document, stream_document
 from scheduler.frames import FramePolicy, sample_frames
 from scheduler.games import look_up_games
 from slots import slot_key
-from store import SnapshotBatch, Spool, Store, StoreError, StoreUnavailable, schema
-from store.documents import snapshot_document
-from store.frames import FrameStore
-from store.rollups import compute_rollups
+from store import (
+    FrameStore,
+    SnapshotBatch,
+    Spool,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    compute_rollups,
+    schema,
+    snapshot_document,
+)
 from twitch_client import StreamListing, TwitchClient
 from twitch_client.errors import TwitchError
 from twitch_client.models import utc_now

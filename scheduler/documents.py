@@ -1,16 +1,16 @@
-"""Helix records (the Twitch client's models) as the store's documents."""
+"""Helix records (the Twitch client's models) as the store's store."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import store
 from catalogue import Resolution
-from store import documents
 from twitch_client.models import Game, QuarantinedRecord, Stream
 
 
-def stream_document(slot: datetime, stream: Stream, rank: int) -> documents.StreamDocument:
-    return documents.stream_document(
+def stream_document(slot: datetime, stream: Stream, rank: int) -> store.StreamDocument:
+    return store.stream_document(
         slot,
         rank,
         stream_id=stream.id,
@@ -29,16 +29,16 @@ def stream_document(slot: datetime, stream: Stream, rank: int) -> documents.Stre
     )
 
 
-def game_document(game: Game, resolution: Resolution, seen_at: datetime) -> documents.GameDocument:
-    return documents.game_document(
+def game_document(game: Game, resolution: Resolution, seen_at: datetime) -> store.GameDocument:
+    return store.game_document(
         game.id, game.name, game.box_art_url, game.igdb_id, resolution, seen_at
     )
 
 
 def quarantine_document(
     slot: datetime, item: QuarantinedRecord, received_at: datetime
-) -> documents.QuarantineDocument:
-    return documents.quarantine_document(
+) -> store.QuarantineDocument:
+    return store.quarantine_document(
         slot,
         endpoint=item.endpoint,
         reason=item.reason,

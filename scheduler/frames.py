@@ -18,9 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slots import slot_key
-from store import StoreError, schema
-from store.frames import FrameStore
-from store.records import FrameMetadata, frame_id
+from store import FrameMetadata, FrameStore, StoreError, frame_id, schema
 from twitch_client import ThumbnailUnavailable, TwitchClient
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 
 from catalogue import Catalogue
 from scheduler.documents import game_document
-from store.documents import GameDocument
+from store import GameDocument
 from twitch_client import QuarantinedRecord, TwitchClient
 from twitch_client.errors import TwitchError
 

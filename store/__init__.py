@@ -1,8 +1,149 @@
-"""The storage layer: Genre Radar's MongoDB schema, writes, rollups and the spool."""
+"""The storage layer: Genre Radar's MongoDB schema, writes, rollups and the spool.
 
-from store.batch import SnapshotBatch
-from store.errors import StoreError, StoreUnavailable
-from store.mongo import Store
-from store.spool import Spool
+This module is the store's whole public face: other packages import from `store` only.
+The submodules (`store._mongo`, `store._reader` …) are private; `store.schema` (the
+collection names and genre rules, documented in `docs/schema.md`) and `store.histogram`
+(the viewer-count bins) are public namespaces.
 
-__all__ = ["SnapshotBatch", "Spool", "Store", "StoreError", "StoreUnavailable"]
+- writers: `Store` (snapshots, rollups, history), `FrameStore`, `ChatStore`,
+  `HighlightStore`; `Spool` keeps batches a write could not store;
+- the reader: `StoreReader`, the dashboard's only way in (it has no write method);
+- records and ids: `store._records` (meta states, frames, rollups and every `_id`),
+  `store._documents` (the snapshot's documents), `DayHistory` and `ChatDay` (days);
+- notebooks: `read_history`, `read_histograms`, `read_dimension` give DataFrames/days.
+"""
+
+from store import histogram, schema
+from store._batch import SnapshotBatch
+from store._chat import ChatStore, minutes_between, read_chat_rollup, shard_label
+from store._chat_days import CHAT_DAY_DIMENSIONS, CHAT_FIELDS, ChatDay
+from store._chat_rollups import CHAT_ALL_KEY, compute_chat_rollups, merge_channel_minutes
+from store._documents import (
+    GameDocument,
+    QuarantineDocument,
+    SnapshotDocument,
+    StreamDocument,
+    game_document,
+    quarantine_document,
+    snapshot_document,
+    stream_document,
+)
+from store._errors import SpoolFileInvalid, StoreError, StoreUnavailable
+from store._frames import FrameStore
+from store._highlights import (
+    HighlightStore,
+    clip_features,
+    newest_channel_games,
+    read_channel_clips,
+)
+from store._history import (
+    HISTORY_DIMENSIONS,
+    DayHistory,
+    collection_of,
+    read_dimension,
+    read_histograms,
+    read_history,
+)
+from store._localdb import LocalFerretDB, free_port
+from store._mongo import Store, set_phase_hook
+from store._packing import join_names, pack, split_names, unpack
+from store._reader import StoreReader
+from store._records import (
+    Backfill,
+    ChatState,
+    FrameDocument,
+    FrameMetadata,
+    HighlightsState,
+    MarketState,
+    RollupDocument,
+    RollupGroup,
+    chat_minute_id,
+    frame_id,
+    frame_stream_key,
+    highlight_day_id,
+    history_id,
+    label_id,
+    parse_history_id,
+    parse_rollup_id,
+    rollup_id,
+    stream_key,
+)
+from store._rollups import (
+    DIMENSIONS,
+    HISTOGRAM_DIMENSIONS,
+    KEY_SEPARATOR,
+    compute_rollups,
+    derive_genre_rollups,
+)
+from store._spool import Spool
+
+__all__ = [
+    "CHAT_ALL_KEY",
+    "CHAT_DAY_DIMENSIONS",
+    "CHAT_FIELDS",
+    "DIMENSIONS",
+    "HISTOGRAM_DIMENSIONS",
+    "HISTORY_DIMENSIONS",
+    "KEY_SEPARATOR",
+    "Backfill",
+    "ChatDay",
+    "ChatState",
+    "ChatStore",
+    "DayHistory",
+    "FrameDocument",
+    "FrameMetadata",
+    "FrameStore",
+    "GameDocument",
+    "HighlightStore",
+    "HighlightsState",
+    "LocalFerretDB",
+    "MarketState",
+    "QuarantineDocument",
+    "RollupDocument",
+    "RollupGroup",
+    "SnapshotBatch",
+    "SnapshotDocument",
+    "Spool",
+    "SpoolFileInvalid",
+    "Store",
+    "StoreError",
+    "StoreReader",
+    "StoreUnavailable",
+    "StreamDocument",
+    "chat_minute_id",
+    "clip_features",
+    "collection_of",
+    "compute_chat_rollups",
+    "compute_rollups",
+    "derive_genre_rollups",
+    "frame_id",
+    "frame_stream_key",
+    "free_port",
+    "game_document",
+    "highlight_day_id",
+    "histogram",
+    "history_id",
+    "join_names",
+    "label_id",
+    "merge_channel_minutes",
+    "minutes_between",
+    "newest_channel_games",
+    "pack",
+    "parse_history_id",
+    "parse_rollup_id",
+    "quarantine_document",
+    "read_channel_clips",
+    "read_chat_rollup",
+    "read_dimension",
+    "read_histograms",
+    "read_history",
+    "rollup_id",
+    "schema",
+    "set_phase_hook",
+    "shard_label",
+    "snapshot_document",
+    "split_names",
+    "stream_document",
+    "stream_key",
+    "unpack",
+]

@@ -1,5 +1,5 @@
 """The MongoDB schema: collection names, indexes, ids and the genre rules (the document
-builders are in `store.documents`).
+builders are in `store._documents`).
 
 This is a public interface (notebooks read these collections); `docs/schema.md` documents
 every field. Change it only with a new SCHEMA_VERSION and a note in that document.
@@ -27,7 +27,7 @@ GAMES = "games"
 QUARANTINE = "quarantine"
 ROLLUPS = "rollups"
 META = "meta"
-# One document per UTC day and dimension (`store.history`): what readers load, in one
+# One document per UTC day and dimension (`store._history`): what readers load, in one
 # collection per dimension and month, `history_<dimension>_<YYYYMM>`.
 HISTORY = "history"
 # Frames: a GridFS bucket (`frames.files` + `frames.chunks`), what could not be captured,
@@ -42,6 +42,15 @@ STREAM_CATEGORIES = "stream_categories"
 # Every frame-classifier model that labelled frames: its classes and validation quality,
 # and whether its genres count in the rollups (`trusted`).
 CLASSIFIER_MODELS = "classifier_models"
+# Chat: per-minute counts per reader shard, per-slot rollups, per-day columns, emote names.
+CHAT_MINUTES = "chat_minutes"
+CHAT_ROLLUPS = "chat_rollups"
+CHAT_DAYS = "chat_days"
+EMOTES = "emotes"
+# Highlights: analysed clips per channel and day, the games they came from, what failed.
+HIGHLIGHT_WINDOWS = "highlight_windows"
+HIGHLIGHT_GAMES = "highlight_games"
+HIGHLIGHT_FAILURES = "highlight_failures"
 # `meta` document that tells readers what changed, so they need not scan `rollups`.
 ROLLUP_STATE_ID = "rollups"
 

@@ -21,10 +21,15 @@ from emulator.server import EmulatorServer
 from scheduler.app import build_collector
 from scheduler.collect import Collector
 from settings import Settings
-from store import SnapshotBatch, Store
-from store.documents import snapshot_document, stream_document
-from store.frames import FrameStore
-from store.localdb import LocalFerretDB, free_port
+from store import (
+    FrameStore,
+    LocalFerretDB,
+    SnapshotBatch,
+    Store,
+    free_port,
+    snapshot_document,
+    stream_document,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -43,9 +43,9 @@ from scheduler.app import build_collector
 from scheduler.replay import replay_recording
 from settings import Settings
 from slots import DEFAULT_CADENCE, slot_key
-from store import Store, schema
-from store.reader import StoreReader
-from store.records import frame_id as frame_id_of
+from store import Store, StoreReader, schema
+from store import frame_id as frame_id_of
+from store.schema import HIGHLIGHT_GAMES
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 os.environ.setdefault("SE_OFFLINE", "true")
@@ -667,7 +667,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
 
     from PIL import Image
 
-    from store.frames import FrameStore
+    from store import FrameStore
 
     # Connect before the server starts: dash_duo's teardown raises SystemExit in every thread
     # started after it, pymongo's monitor threads included.
@@ -1042,7 +1042,7 @@ def chat_seeded(seeded: Store) -> dict[str, Any]:
     writes them, and the chat rollups built from them. Returns the raw entries."""
     import random
 
-    from store.chat import ChatStore, minutes_between
+    from store import ChatStore, minutes_between
 
     chat = ChatStore(seeded.db)
     newest_slot, _ = newest(seeded)
@@ -1184,7 +1184,7 @@ def test_planted_highlights_reach_the_streamer_and_games_pages(
     """Emulator clips with planted moments → detect → stored moments → the pages."""
     from highlights.detect import ChannelGame, Detector
     from highlights.model import HighlightModel
-    from store.highlights import HIGHLIGHT_GAMES, HighlightStore, read_channel_clips
+    from store import HighlightStore, read_channel_clips
 
     emulator = make_emulator(moments="demo")
     market = emulator.state.source

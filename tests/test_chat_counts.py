@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from chat.counts import MINUTE_MS, MinuteCounts, add_entries
 from chat.emotes import EmoteCatalogue
 from chat.irc import ChatMessage
-from store.chat_rollups import compute_chat_rollups, merge_channel_minutes
+from store import compute_chat_rollups, merge_channel_minutes
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 BASE_MS = int(SLOT.timestamp() * 1000)
@@ -143,7 +143,7 @@ def test_chat_rollups_equal_sums_over_the_messages() -> None:
 
 
 def test_a_chat_day_replaces_a_rebuilt_slot_and_survives_its_document() -> None:
-    from store.chat_days import ChatDay
+    from store import ChatDay
 
     def rollup(messages: int) -> dict[str, object]:
         return {

@@ -12,7 +12,7 @@ from chat.daemon import ChatDaemon, in_shard
 from chat.irc import ChatMessage
 from settings import Settings
 from slots import DEFAULT_CADENCE, Cadence
-from store.errors import StoreUnavailable
+from store import StoreUnavailable
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -17,8 +17,8 @@ from chat.daemon import ChatDaemon, in_shard
 from emulator.server import EmulatorServer
 from scheduler.app import build_collector
 from settings import Settings
-from store import Store
-from store.chat import CHAT_MINUTES, EMOTES, ChatStore, read_chat_rollup
+from store import ChatStore, Store, read_chat_rollup
+from store.schema import CHAT_MINUTES, EMOTES
 from tests.conftest import FROZEN_AT, EmulatorFactory, collector_settings
 from twitch_client import TwitchClient
 
@@ -224,8 +224,8 @@ def test_chat_not_read_is_not_shown_as_zeros_and_a_part_read_says_how_much(
     store: Store, ferretdb: Any
 ) -> None:
     from dashboard.chat_data import ChatData
-    from store.chat import CHAT_ROLLUPS
-    from store.reader import StoreReader
+    from store import StoreReader
+    from store.schema import CHAT_ROLLUPS
 
     chat = ChatStore(store.db)
     unread, partly = FROZEN_AT, FROZEN_AT + timedelta(minutes=30)

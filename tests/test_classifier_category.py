@@ -17,9 +17,8 @@ from classifier.category import OWN_CATEGORY_MAX, recognise, recognise_stored_ca
 from classifier.errors import ModelError
 from classifier.label import label_stored_frames
 from classifier.model import ModelCard
-from store import schema
-from store.frames import FrameStore
-from store.records import frame_id as frame_id_of
+from store import FrameStore, schema
+from store import frame_id as frame_id_of
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 CLASSES = ["Blue Game", "Green Game", "Just Chatting", "Red Game"]

@@ -27,8 +27,7 @@ from conftest import ROOT as REPO
 from conftest import SAMPLE_FRAMES as SAMPLE
 from conftest import EmulatorFactory, FerretDB, collect_with_frames
 from slots import slot_key
-from store import schema
-from store.frames import FrameStore
+from store import FrameStore, schema
 
 pytestmark = pytest.mark.integration
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -13,8 +13,7 @@ from PIL import Image
 from conftest import FROZEN_AT, SAMPLE_FRAMES, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from scheduler.clips import FramesUndecodable, frames_from_clip
-from store.frames import FrameStore
-from store.records import frame_id
+from store import FrameStore, frame_id
 from twitch_client.clips import ClipUnavailable, read_clip
 
 pytestmark = pytest.mark.integration

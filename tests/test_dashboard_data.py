@@ -19,9 +19,7 @@ from dashboard.filters import Filters
 from dashboard.metrics import gap_points, group_metrics, snapshot_weights, viewer_series
 from dashboard.state import set_market
 from slots import slot_key
-from store import SnapshotBatch, Store, schema
-from store.reader import StoreReader
-from store.rollups import compute_rollups
+from store import SnapshotBatch, Store, StoreReader, compute_rollups, schema
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ from dashboard.metrics import (
     viewer_series,
     weekday_hour,
 )
-from store.rollups import compute_rollups
+from store import compute_rollups
 
 T0 = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # a Monday
 HALF = timedelta(minutes=30)

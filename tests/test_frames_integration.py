@@ -12,9 +12,8 @@ import pytest
 from PIL import Image
 
 from conftest import EmulatorFactory, FerretDB, collect_with_frames
-from store import schema
-from store.frames import FrameStore
-from store.records import frame_id as frame_id_of
+from store import FrameStore, schema
+from store import frame_id as frame_id_of
 
 pytestmark = pytest.mark.integration
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -19,15 +19,8 @@ from emulator.moments import CHAT_LAG_SECONDS, CONFIGS, MomentSchedule, window_l
 from emulator.server import EmulatorServer
 from highlights.detect import ChannelGame, Detector
 from highlights.model import HighlightModel
-from store import Store
-from store.chat import CHAT_MINUTES, ChatStore
-from store.highlights import (
-    HIGHLIGHT_FAILURES,
-    HIGHLIGHT_GAMES,
-    HighlightStore,
-    clip_features,
-    read_channel_clips,
-)
+from store import ChatStore, HighlightStore, Store, clip_features, read_channel_clips
+from store.schema import CHAT_MINUTES, HIGHLIGHT_FAILURES, HIGHLIGHT_GAMES
 from tests.conftest import EmulatorFactory, collector_settings
 from twitch_client import TwitchClient
 

@@ -12,9 +12,17 @@ import pytest
 
 from conftest import FerretDB
 from slots import slot_key
-from store import SnapshotBatch, Store, histogram, schema
-from store.history import DayHistory, read_dimension, read_histograms, read_history
-from store.rollups import compute_rollups
+from store import (
+    DayHistory,
+    SnapshotBatch,
+    Store,
+    compute_rollups,
+    histogram,
+    read_dimension,
+    read_histograms,
+    read_history,
+    schema,
+)
 
 DAY = datetime(2026, 11, 21, tzinfo=UTC)
 # Slots over two days, written out of order (a spooled slot arrives late).

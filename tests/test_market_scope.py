@@ -23,9 +23,7 @@ from dashboard.metrics import (
 )
 from scheduler.app import build_collector
 from slots import slot_key
-from store import SnapshotBatch, Store, histogram, schema
-from store.reader import StoreReader
-from store.rollups import compute_rollups
+from store import SnapshotBatch, Store, StoreReader, compute_rollups, histogram, schema
 
 pytestmark = pytest.mark.integration
 SLOT = FROZEN_AT

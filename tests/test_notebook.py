@@ -13,8 +13,7 @@ from dashboard.data import MarketData
 from dashboard.filters import Filters
 from dashboard.metrics import group_metrics, snapshot_weights
 from emulator.history import slots_between, write_history
-from store import Store
-from store.reader import StoreReader
+from store import Store, StoreReader
 
 pytestmark = pytest.mark.integration
 

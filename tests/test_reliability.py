@@ -24,10 +24,7 @@ from dashboard.filters import Filters
 from scheduler.app import build_collector
 from scheduler.collect import Collector
 from slots import slot_key
-from store import Store, StoreUnavailable, schema
-from store.history import read_history
-from store.mongo import set_phase_hook
-from store.reader import StoreReader
+from store import Store, StoreReader, StoreUnavailable, read_history, schema, set_phase_hook
 
 pytestmark = pytest.mark.integration
 SLOT = FROZEN_AT
@@ -136,11 +133,11 @@ def test_a_slot_published_by_a_writer_that_died_before_announcing_it_is_announce
         job.collect(SLOT)
     set_phase_hook(None)
     state = reader.rollup_state()
-    assert state is None or "newest_slot" not in state  # published, readers never told
+    assert state.newest_slot is None  # published, readers never told
     assert job.collect(SLOT).outcome == "skipped"  # the next run keeps it and tells them
     job.close()
     state = reader.rollup_state()
-    assert state is not None and state["newest_slot"] == SLOT
+    assert state.newest_slot == SLOT
     history = read_history(store.db, "genre", SLOT, SLOT + timedelta(minutes=30))
     rollup = store.db[schema.ROLLUPS].find_one({"_id": f"{slot_key(SLOT)}/genre"})
     assert rollup is not None
@@ -419,8 +416,8 @@ def assert_history_whole(store: Store, reader: StoreReader, newest: datetime) ->
     told of the newest."""
     assert store.history_gaps() == []
     state = reader.rollup_state()
-    assert state is not None and state["newest_slot"] == newest
-    assert not state.get("history_pending")
+    assert state.newest_slot == newest
+    assert not state.history_pending
 
 
 @pytest.mark.parametrize("step", ["history:game", "history:language", "history:channel"])

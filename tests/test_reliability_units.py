@@ -19,8 +19,7 @@ from emulator.config import EmulatorSettings
 from emulator.market import Market
 from scheduler.lock import AlreadyRunning, database_lock, lock_path
 from settings import SettingsError, load_settings
-from store import SnapshotBatch, Spool
-from store.records import MarketState
+from store import MarketState, SnapshotBatch, Spool
 from twitch_client.models import Stream, parse_records
 from twitch_client.thumbnails import on_cdn
 

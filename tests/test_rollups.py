@@ -8,8 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from store import histogram, schema
-from store.rollups import compute_rollups, derive_genre_rollups
+from store import compute_rollups, derive_genre_rollups, histogram, schema
 
 SLOT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 GENRES = {"1": "Shooter", "2": "Shooter", "3": "Role-playing (RPG)", "4": "Non-game"}

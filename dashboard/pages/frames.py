@@ -16,8 +16,7 @@ from dashboard import tables
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL
 from dashboard.tables import Column
-from store import schema
-from store.reader import StoreReader
+from store import StoreReader, schema
 
 dash.register_page(__name__, path="/frames", name="Frames", title="Genre Radar — Frames", order=5)
 

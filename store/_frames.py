@@ -2,7 +2,7 @@
 
 Frames are GridFS files (bucket `frames`) with deterministic ids (`schema.frame_id`), so a
 re-run stores nothing twice; their metadata says which stream, channel, game and slot they
-show. Reading many frames fetches their chunks in one query (`store.reader.read_frames`).
+show. Reading many frames fetches their chunks in one query (`store._reader.read_frames`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, cast
 import gridfs
 
 from store import schema
-from store.mongo import Store, translate_errors
-from store.reader import read_frames
-from store.records import FrameDocument, FrameMetadata
+from store._mongo import Store, translate_errors
+from store._reader import read_frames
+from store._records import FrameDocument, FrameMetadata
 
 Document = dict[str, Any]
 

@@ -21,11 +21,11 @@ from pymongo.database import Database
 
 from slots import DAY, day_key, day_of, parse_day_key, slot_key
 from store import schema
-from store.batch import SnapshotBatch
-from store.errors import StoreError, StoreUnavailable
-from store.history import HISTORY_DIMENSIONS, DayHistory, collection_of
-from store.records import MarketState, history_id, rollup_id
-from store.rollups import derive_genre_rollups
+from store._batch import SnapshotBatch
+from store._errors import StoreError, StoreUnavailable
+from store._history import HISTORY_DIMENSIONS, DayHistory, collection_of
+from store._records import MarketState, history_id, rollup_id
+from store._rollups import derive_genre_rollups
 
 log = logging.getLogger(__name__)
 

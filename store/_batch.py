@@ -8,8 +8,8 @@ from typing import Any
 
 from bson import json_util
 
-from store.documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
-from store.spool_check import check_batch
+from store._documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
+from store._spool_check import check_batch
 
 _JSON_OPTIONS = json_util.JSONOptions(
     json_mode=json_util.JSONMode.CANONICAL, tz_aware=True, tzinfo=None

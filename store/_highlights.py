@@ -16,10 +16,10 @@ from pymongo.database import Database
 
 from slots import day_key, day_of
 from store import schema
-from store.chat import CHAT_MINUTES, MINUTE
-from store.mongo import translate_errors
-from store.packing import split_names, unpack
-from store.records import (
+from store._chat import MINUTE
+from store._mongo import translate_errors
+from store._packing import split_names, unpack
+from store._records import (
     HighlightsState,
     MarketState,
     chat_minute_id,
@@ -27,9 +27,6 @@ from store.records import (
     rollup_id,
 )
 
-HIGHLIGHT_WINDOWS = "highlight_windows"
-HIGHLIGHT_GAMES = "highlight_games"
-HIGHLIGHT_FAILURES = "highlight_failures"
 SECOND_FIELDS = ("messages", "hype", "shouted")
 
 Document = dict[str, Any]
@@ -60,7 +57,7 @@ class HighlightStore:
             "moments": len(clip["moments"]),
         }
         with translate_errors(f"writing highlights of {login}"):
-            self.db[HIGHLIGHT_WINDOWS].update_one(
+            self.db[schema.HIGHLIGHT_WINDOWS].update_one(
                 {"_id": highlight_day_id(day, login)},
                 {
                     "$set": {
@@ -72,7 +69,7 @@ class HighlightStore:
                 },
                 upsert=True,
             )
-            self.db[HIGHLIGHT_GAMES].update_one(
+            self.db[schema.HIGHLIGHT_GAMES].update_one(
                 {"_id": day_key(day)},
                 {"$set": {f"clips.{clip_key(login, start)}": summary, "day": day}},
                 upsert=True,
@@ -92,7 +89,9 @@ class HighlightStore:
             "detail": detail[:500],
         }
         with translate_errors(f"recording a highlight failure of {login}"):
-            self.db[HIGHLIGHT_FAILURES].replace_one({"_id": document["_id"]}, document, upsert=True)
+            self.db[schema.HIGHLIGHT_FAILURES].replace_one(
+                {"_id": document["_id"]}, document, upsert=True
+            )
 
     def chat_seconds(
         self, login: str, start: datetime, seconds: int, shards: Sequence[str]
@@ -107,7 +106,7 @@ class HighlightStore:
             while minute < start + timedelta(seconds=seconds):
                 for shard in shards:
                     minute_id = chat_minute_id(minute, shard)
-                    document = self.db[CHAT_MINUTES].find_one({"_id": minute_id})
+                    document = self.db[schema.CHAT_MINUTES].find_one({"_id": minute_id})
                     for entry in (document or {}).get("channels", []):
                         if entry.get("channel") != login or "seconds" not in entry:
                             continue
@@ -127,7 +126,7 @@ def read_channel_clips(
     """Every analysed clip of a channel on these days, oldest first."""
     ids = [highlight_day_id(day_of(d), login) for d in days]
     with translate_errors("reading highlights"):
-        found = [d for i in ids if (d := db[HIGHLIGHT_WINDOWS].find_one({"_id": i}))]
+        found = [d for i in ids if (d := db[schema.HIGHLIGHT_WINDOWS].find_one({"_id": i}))]
     clips = [c for document in found for c in document.get("clips", {}).values()]
     for clip in clips:
         if clip["start"].tzinfo is None:
@@ -144,7 +143,7 @@ def highlights_written_at(db: Database[Document]) -> datetime | None:
 
 def clip_features(clip: Mapping[str, Any]) -> dict[str, list[float]]:
     """A stored clip's features, name → the value of each window (they are stored packed:
-    float32, zlib, windows × names, the names joined by `store.packing.SEPARATOR`)."""
+    float32, zlib, windows × names, the names joined by `store._packing.SEPARATOR`)."""
     windows = len(clip["probabilities"])
     names = split_names(str(clip["feature_names"]), 1)
     values = unpack(clip["features"], np.dtype("<f4"), (windows, len(names)))
@@ -155,7 +154,7 @@ def read_game_clips(db: Database[Document], days: Iterable[datetime]) -> list[Do
     """The index entries (login, game, seconds, moments) of every clip of these days."""
     ids = [day_key(day_of(d)) for d in days]
     with translate_errors("reading highlights by game"):
-        found = [d for i in ids if (d := db[HIGHLIGHT_GAMES].find_one({"_id": i}))]
+        found = [d for i in ids if (d := db[schema.HIGHLIGHT_GAMES].find_one({"_id": i}))]
     return [{"key": key, **entry} for document in found for key, entry in document["clips"].items()]
 
 

@@ -18,13 +18,12 @@ from typing import Any
 import numpy as np
 
 from slots import day_of
-from store.packing import ENCODING, join_names, pack, split_names, unpack
-from store.records import history_id
+from store._packing import ENCODING, join_names, pack, split_names, unpack
+from store._records import history_id
 from store.schema import SCHEMA_VERSION
 
-CHAT_DAYS = "chat_days"
-DAY_DIMENSIONS = ("all", "channel", "channel_emotes", "game", "genre", "language")
-FIELDS = (
+CHAT_DAY_DIMENSIONS = ("all", "channel", "channel_emotes", "game", "genre", "language")
+CHAT_FIELDS = (
     "minutes",
     "messages",
     "chatter_minutes",
@@ -32,9 +31,9 @@ FIELDS = (
     "free_emote_uses",
     "paid_emote_uses",
 )
-# numbers: slot, key, game, language, FIELDS…; emotes: slot, key, emote, uses;
+# numbers: slot, key, game, language, CHAT_FIELDS…; emotes: slot, key, emote, uses;
 # topics: slot, key, topic, emote (-1: the topic's message count), uses
-NUMBER_COLUMNS = 4 + len(FIELDS)
+NUMBER_COLUMNS = 4 + len(CHAT_FIELDS)
 _I64 = np.dtype("<i8")
 # In memory: one row's numbers are one slot's (at most 30 minutes × a few million
 # viewers), well inside int32, which halves what a reader holds.
@@ -119,7 +118,7 @@ class ChatDay:
                         k,
                         games(game) if game else -1,
                         languages(language) if language else -1,
-                        *(int(group.get(f, 0)) for f in FIELDS),
+                        *(int(group.get(f, 0)) for f in CHAT_FIELDS),
                     ]
                 )
             if with_emotes:

@@ -16,9 +16,9 @@ from typing import Any, Literal, NotRequired
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from store.documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
-from store.errors import SpoolFileInvalid
-from store.rollups import DIMENSIONS
+from store._documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
+from store._errors import SpoolFileInvalid
+from store._rollups import DIMENSIONS
 
 # The largest viewer count a stored document may carry: no stream ever reached it, and
 # sums of such counts still fit the history's columns.

@@ -22,9 +22,9 @@ from pymongo.database import Database
 
 from slots import day_of, days_between, slot_key
 from store import histogram, schema
-from store.packing import ENCODING, join_names, pack, split_names, unpack
-from store.records import history_id
-from store.rollups import HISTOGRAM_DIMENSIONS
+from store._packing import ENCODING, join_names, pack, split_names, unpack
+from store._records import history_id
+from store._rollups import HISTOGRAM_DIMENSIONS
 
 HISTORY_DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
 _INT32 = np.dtype("<i4")
@@ -329,7 +329,7 @@ def read_history(
     history: columns `slot`, `key`, `name`, `channels`, `viewers` (channel days add
     `game_id`, `language`, `rank`). Only published (complete) slots are ever in it.
 
-        >>> from store.history import read_history
+        >>> from store._history import read_history
         >>> read_history(db, "genre", datetime(2026, 11, 1, tzinfo=UTC), datetime.now(UTC))
     """
     frames = [d.frame() for d in read_days(db, dimension, days_between(start, end))]

@@ -19,7 +19,7 @@ from typing_extensions import TypedDict, Unpack
 
 from catalogue import Resolution
 from slots import slot_key
-from store.records import stream_key
+from store._records import stream_key
 from store.schema import SCHEMA_VERSION, UNKNOWN_LANGUAGE, snapshot_id
 
 

@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from store.records import rollup_id
+from store._records import rollup_id
 from store.schema import SCHEMA_VERSION, UNKNOWN_GENRE
 
 CHAT_DIMENSIONS = ("all", "channel", "game", "genre", "language")
 EMOTES_KEPT = {"all": 300, "channel": 10, "game": 20, "genre": 20, "language": 20}
 TOPIC_EMOTES_KEPT = 10
-ALL_KEY = "all"
+CHAT_ALL_KEY = "all"
 _SUMS = (
     "minutes",
     "messages",
@@ -117,7 +117,7 @@ def compute_chat_rollups(
         seen = snapshot_channels.get(login)
         part = dict(counted)
         part["viewer_minutes"] = int(seen["viewers"]) * int(counted["minutes"]) if seen else 0
-        _add(groups["all"], ALL_KEY, part)
+        _add(groups["all"], CHAT_ALL_KEY, part)
         _add(groups["channel"], login, part)
         channel = groups["channel"][login]
         channel.update(

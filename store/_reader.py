@@ -16,12 +16,12 @@ from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
 from store import schema
-from store.chat import read_chat_day, read_chat_rollup
-from store.chat_days import ChatDay
-from store.highlights import highlights_written_at, read_channel_clips, read_game_clips
-from store.history import DayHistory, read_dimension, read_documents
-from store.mongo import translate_errors
-from store.records import ChatState, FrameDocument, MarketState, rollup_id
+from store._chat import read_chat_day, read_chat_rollup
+from store._chat_days import ChatDay
+from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
+from store._history import DayHistory, read_dimension, read_documents
+from store._mongo import translate_errors
+from store._records import ChatState, FrameDocument, MarketState, rollup_id
 
 Document = dict[str, Any]
 

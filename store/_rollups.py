@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from store import histogram
-from store.records import rollup_id
+from store._records import rollup_id
 from store.schema import SCHEMA_VERSION
 
 DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")

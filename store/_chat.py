@@ -19,16 +19,13 @@ from pymongo.database import Database
 
 from slots import day_of, slot_key
 from store import schema
-from store.chat_days import CHAT_DAYS, DAY_DIMENSIONS, ChatDay
-from store.chat_rollups import CHAT_DIMENSIONS, compute_chat_rollups, merge_channel_minutes
-from store.mongo import translate_errors
-from store.records import ChatState, MarketState, chat_minute_id, history_id, rollup_id
+from store._chat_days import CHAT_DAY_DIMENSIONS, ChatDay
+from store._chat_rollups import CHAT_DIMENSIONS, compute_chat_rollups, merge_channel_minutes
+from store._mongo import translate_errors
+from store._records import ChatState, MarketState, chat_minute_id, history_id, rollup_id
 
 log = logging.getLogger(__name__)
 
-CHAT_MINUTES = "chat_minutes"
-CHAT_ROLLUPS = "chat_rollups"
-EMOTES = "emotes"
 MINUTE = timedelta(minutes=1)
 
 Document = dict[str, Any]
@@ -68,11 +65,13 @@ class ChatStore:
             "schema_version": schema.SCHEMA_VERSION,
         }
         with translate_errors(f"writing chat minute {document['_id']}"):
-            self.db[CHAT_MINUTES].replace_one({"_id": document["_id"]}, document, upsert=True)
+            self.db[schema.CHAT_MINUTES].replace_one(
+                {"_id": document["_id"]}, document, upsert=True
+            )
 
     def read_minute(self, minute: datetime, shard: str) -> Document | None:
         with translate_errors("reading a chat minute"):
-            return self.db[CHAT_MINUTES].find_one({"_id": chat_minute_id(minute, shard)})
+            return self.db[schema.CHAT_MINUTES].find_one({"_id": chat_minute_id(minute, shard)})
 
     def save_emotes(self, emotes: Iterable[Mapping[str, Any]]) -> int:
         """Upsert catalogue entries (`_id` = emote id)."""
@@ -80,7 +79,7 @@ class ChatStore:
         if not requests:
             return 0
         with translate_errors("writing emotes"):
-            self.db[EMOTES].bulk_write(requests, ordered=False)
+            self.db[schema.EMOTES].bulk_write(requests, ordered=False)
         return len(requests)
 
     def emotes(self, ids: Iterable[str]) -> dict[str, Document]:
@@ -88,7 +87,7 @@ class ChatStore:
         if not wanted:
             return {}
         with translate_errors("reading emotes"):
-            return {d["_id"]: d for d in self.db[EMOTES].find({"_id": {"$in": wanted}})}
+            return {d["_id"]: d for d in self.db[schema.EMOTES].find({"_id": {"$in": wanted}})}
 
     def newest_snapshot_channels(self, limit: int) -> tuple[datetime | None, list[str]]:
         """The newest published slot and its `limit` top channels, most watched first."""
@@ -117,7 +116,9 @@ class ChatStore:
             for minute in minutes:
                 shards_read = 0
                 for shard in shards:
-                    found = self.db[CHAT_MINUTES].find_one({"_id": chat_minute_id(minute, shard)})
+                    found = self.db[schema.CHAT_MINUTES].find_one(
+                        {"_id": chat_minute_id(minute, shard)}
+                    )
                     if found is None:
                         continue
                     shards_read += 1
@@ -157,7 +158,9 @@ class ChatStore:
         written_at = documents[0]["written_at"]
         with translate_errors(f"writing chat rollups of {key}"):
             for document in documents:
-                self.db[CHAT_ROLLUPS].replace_one({"_id": document["_id"]}, document, upsert=True)
+                self.db[schema.CHAT_ROLLUPS].replace_one(
+                    {"_id": document["_id"]}, document, upsert=True
+                )
             self._update_day(slot, {d["dimension"]: d for d in documents}, written_at)
             self.db[schema.META].update_one(
                 {"_id": ChatState.ID},
@@ -176,7 +179,7 @@ class ChatStore:
         """Write one chat day document whole (bulk loads; rollups update days themselves)."""
         document = day.to_document(written_at)
         with translate_errors(f"writing chat day {document['_id']}"):
-            self.db[CHAT_DAYS].replace_one({"_id": document["_id"]}, document, upsert=True)
+            self.db[schema.CHAT_DAYS].replace_one({"_id": document["_id"]}, document, upsert=True)
             self.db[schema.META].update_one(
                 {"_id": ChatState.ID},
                 {"$set": {ChatState.day_field(day.day): written_at}},
@@ -186,14 +189,14 @@ class ChatStore:
     def _update_day(
         self, slot: datetime, documents: Mapping[str, Document], written_at: datetime
     ) -> None:
-        """Put the slot's rollups into its day's documents (`store.chat_days`)."""
+        """Put the slot's rollups into its day's documents (`store._chat_days`)."""
         day = day_of(slot)
-        for dimension in DAY_DIMENSIONS:
-            found = self.db[CHAT_DAYS].find_one({"_id": history_id(day, dimension)})
+        for dimension in CHAT_DAY_DIMENSIONS:
+            found = self.db[schema.CHAT_DAYS].find_one({"_id": history_id(day, dimension)})
             current = ChatDay.from_document(found) if found else ChatDay.empty(day, dimension)
             source = documents["channel" if dimension == "channel_emotes" else dimension]
             updated = current.with_slot(slot, source).to_document(written_at)
-            self.db[CHAT_DAYS].replace_one({"_id": updated["_id"]}, updated, upsert=True)
+            self.db[schema.CHAT_DAYS].replace_one({"_id": updated["_id"]}, updated, upsert=True)
 
     def games_of(self, channels: Mapping[str, Mapping[str, Any]]) -> dict[str, Document]:
         ids = sorted({str(g.get("game_id", "")) for g in channels.values()} - {""})
@@ -205,15 +208,17 @@ class ChatStore:
     def prune_minutes(self, before: datetime) -> int:
         """Delete minute counts older than `before` (they are kept a set number of days)."""
         with translate_errors("pruning chat minutes"):
-            return self.db[CHAT_MINUTES].delete_many({"minute": {"$lt": before}}).deleted_count
+            return (
+                self.db[schema.CHAT_MINUTES].delete_many({"minute": {"$lt": before}}).deleted_count
+            )
 
 
 def read_chat_day(db: Database[Document], day: datetime, dimension: str) -> ChatDay | None:
-    """One day of chat of one dimension (`store.chat_days`), for the dashboard and notebooks."""
-    if dimension not in DAY_DIMENSIONS:
-        raise ValueError(f"no chat day dimension {dimension!r}; one of {DAY_DIMENSIONS}")
+    """One day of chat of one dimension (`store._chat_days`), for the dashboard and notebooks."""
+    if dimension not in CHAT_DAY_DIMENSIONS:
+        raise ValueError(f"no chat day dimension {dimension!r}; one of {CHAT_DAY_DIMENSIONS}")
     with translate_errors("reading a chat day"):
-        found = db[CHAT_DAYS].find_one({"_id": history_id(day, dimension)})
+        found = db[schema.CHAT_DAYS].find_one({"_id": history_id(day, dimension)})
     return ChatDay.from_document(found) if found else None
 
 
@@ -222,4 +227,4 @@ def read_chat_rollup(db: Database[Document], slot: datetime, dimension: str) -> 
     if dimension not in CHAT_DIMENSIONS:
         raise ValueError(f"no chat dimension {dimension!r}; one of {CHAT_DIMENSIONS}")
     with translate_errors("reading a chat rollup"):
-        return db[CHAT_ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
+        return db[schema.CHAT_ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})

@@ -16,8 +16,8 @@ from pathlib import Path
 from bson.errors import BSONError
 
 from slots import slot_key
-from store.batch import SnapshotBatch
-from store.errors import SpoolFileInvalid
+from store._batch import SnapshotBatch
+from store._errors import SpoolFileInvalid
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Spool:
     def load(self, path: Path) -> SnapshotBatch | None:
         """The spooled batch, or None when the file cannot be used (it is then rejected):
         unopenable (a directory, a broken link), not JSON, or not a batch of the current
-        model (`store.spool_check`)."""
+        model (`store._spool_check`)."""
         try:
             return SnapshotBatch.from_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, TypeError, KeyError, BSONError, SpoolFileInvalid) as error:
