@@ -42,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, emulator_process, machine, write_section
-from dashboard.data import MarketData
+from dashboard.loader import MarketData
 from store import HISTORY_DIMENSIONS, LocalFerretDB, Store, StoreReader, free_port, schema
 
 RESULTS = ROOT / "docs" / "reliability.md"

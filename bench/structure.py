@@ -79,7 +79,9 @@ def untyped_store_signatures(root: Path) -> list[str]:
 def hand_built_ids(root: Path) -> list[str]:
     found = []
     for path in _modules(root):
-        if path.name in ("records.py", "_records.py") and path.parent.name == "store":  # where the id builders live
+        if (
+            path.name in ("records.py", "_records.py") and path.parent.name == "store"
+        ):  # where the id builders live
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.JoinedStr):

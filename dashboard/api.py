@@ -21,11 +21,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from dashboard import market_tables
-from dashboard.data import MarketData, MarketView, Window
 from dashboard.filters import Filters
+from dashboard.loader import MarketData
 from dashboard.market_tables import LOGIN
 from dashboard.metrics import group_metrics, snapshot_weights, tail_metrics
 from dashboard.tables import PER_CHANNEL_FIELDS
+from dashboard.view import MarketView
+from dashboard.window import Window
 from store import StoreError
 
 VERSION = "v1"

@@ -19,9 +19,9 @@ from flask import Response, jsonify
 from dashboard import api
 from dashboard.chat_data import ChatData
 from dashboard.components import data_health
-from dashboard.data import MarketData
 from dashboard.filters import DEFAULTS, Filters
 from dashboard.inputs import callback_failed, checked
+from dashboard.loader import MarketData
 from dashboard.state import set_chat, set_market
 from settings import Settings
 from settings.cli import settings_or_exit

@@ -11,10 +11,11 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 from dash import dcc, html
 
-from dashboard.data import MarketView, Window
 from dashboard.filters import TIMEZONES, WINDOW_LABELS, Filters, local_time
 from dashboard.names import language_options
 from dashboard.state import market
+from dashboard.view import MarketView
+from dashboard.window import Window
 from slots import DEFAULT_CADENCE, Cadence
 from store import MarketState, StoreError
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pandas as pd
 
-from dashboard.data import Window
 from dashboard.names import language_name
+from dashboard.window import Window
 from slots import DEFAULT_CADENCE, Cadence
 
 WINDOWS = {

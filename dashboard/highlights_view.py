@@ -9,7 +9,6 @@ section is kept until the next clip is written (`_recent`).
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,14 +16,14 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from cachetools import TTLCache
 from dash import dcc, html
 
 from dashboard import figures, tables
+from dashboard.cache import ResultCache
 from dashboard.components import kpi, notice, number
-from dashboard.data import Window
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.tables import Column
+from dashboard.window import Window
 from slots import days_between
 from store import StoreReader
 
@@ -46,18 +45,11 @@ GAME_COLUMNS: list[Column] = [
 
 HIGHLIGHT_DAYS = 31
 # A section is reused until a clip is written (and for ten minutes at most).
-_recent: TTLCache[tuple[object, ...], list[Any]] = TTLCache(maxsize=64, ttl=600)
-_recent_lock = threading.Lock()
+_recent = ResultCache(8 * 2**20, ttl_seconds=600)
 
 
 def _cached(key: tuple[object, ...], compute: Callable[[], list[Any]]) -> list[Any]:
-    with _recent_lock:
-        found = _recent.get(key)
-    if found is None:
-        found = compute()
-        with _recent_lock:
-            _recent[key] = found
-    return found
+    return _recent.get(key, compute)
 
 
 def shown_window(window: Window) -> Window:

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.data import MarketView, Window
 from dashboard.filters import Filters
 from dashboard.metrics import (
     TAIL_COLUMNS,
@@ -21,6 +20,8 @@ from dashboard.metrics import (
     tail_metrics,
 )
 from dashboard.names import language_name
+from dashboard.view import MarketView
+from dashboard.window import Window
 
 LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")  # a Twitch login
 LANGUAGE_FIELDS = [

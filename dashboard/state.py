@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard.chat_data import ChatData
-from dashboard.data import MarketData
+from dashboard.loader import MarketData
 
 _market: MarketData | None = None
 _chat: ChatData | None = None

@@ -31,9 +31,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from conftest import QUIET, SHARED, FerretDB, collector_settings
-from dashboard.data import MarketData, Window
 from dashboard.filters import Filters
+from dashboard.loader import MarketData
 from dashboard.state import market, set_market
+from dashboard.window import Window
 from emulator.config import EmulatorSettings
 from emulator.history import SMALL_MARKET, slots_between, write_history
 from emulator.market import Market

@@ -13,11 +13,13 @@ import pytest
 from test_dashboard_metrics import GENRE, SLOTS, raw_streams, reference_per_slot, reference_weights
 
 from conftest import FerretDB
+from dashboard.cache import ResultCache
 from dashboard.components import page
-from dashboard.data import MarketData, ResultCache, Window
 from dashboard.filters import Filters
+from dashboard.loader import MarketData
 from dashboard.metrics import gap_points, group_metrics, snapshot_weights, viewer_series
 from dashboard.state import set_market
+from dashboard.window import Window
 from slots import slot_key
 from store import SnapshotBatch, Store, StoreReader, compute_rollups, schema
 
@@ -271,6 +273,14 @@ def test_the_result_cache_is_bounded_by_bytes_and_keeps_the_newest() -> None:
     assert (
         cache.get("huge", lambda: huge) is huge and "huge" not in cache._cache
     )  # served, not kept
+
+
+def test_the_result_cache_counts_bytes_by_their_length_and_answers_what_it_holds() -> None:
+    cache = ResultCache(max_bytes=10_000)
+    for number in range(5):
+        cache.put(f"frame{number}", bytes(3_000))
+    assert cache.bytes <= 10_000 and len(cache) == 3  # 3 × (3,000 + overhead) fit
+    assert set(cache.known(["frame0", "frame3", "frame4", "nope"])) == {"frame3", "frame4"}
 
 
 def test_a_game_the_catalogue_has_not_looked_up_is_shown_with_its_listed_name(

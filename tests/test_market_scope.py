@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings
-from dashboard.data import MarketData, Window
+from dashboard.loader import MarketData
 from dashboard.metrics import (
     MIN_CHANNELS,
     group_metrics,
@@ -21,6 +21,7 @@ from dashboard.metrics import (
     tail_metrics,
     weekday_hour,
 )
+from dashboard.window import Window
 from scheduler.app import build_collector
 from slots import slot_key
 from store import SnapshotBatch, Store, StoreReader, compute_rollups, histogram, schema

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, FerretDB
-from dashboard.data import MarketData
 from dashboard.filters import Filters
+from dashboard.loader import MarketData
 from dashboard.metrics import group_metrics, snapshot_weights
 from emulator.history import slots_between, write_history
 from store import Store, StoreReader

@@ -19,8 +19,8 @@ from test_scheduler_process import environment
 
 from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings, free_port
 from dashboard.components import PageContext, data_health, status_notices
-from dashboard.data import MarketData
 from dashboard.filters import Filters
+from dashboard.loader import MarketData
 from scheduler.app import build_collector
 from scheduler.collect import Collector
 from slots import slot_key

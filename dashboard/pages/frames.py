@@ -5,7 +5,7 @@ genre (the genre model) and by the category itself (a category model, when one l
 from __future__ import annotations
 
 import base64
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +13,7 @@ import dash
 from dash import html
 
 from dashboard import tables
+from dashboard.cache import ResultCache
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL
 from dashboard.tables import Column
@@ -130,17 +131,16 @@ def body(ctx: PageContext) -> list[Any]:
     return content
 
 
-_images: OrderedDict[str, bytes] = OrderedDict()  # frames never change: cache their bytes
+_images = ResultCache(8 * 2**20)  # frames never change: cache their bytes
 
 
 def frame_images(reader: StoreReader, ids: Sequence[str]) -> dict[str, bytes]:
     """The frames' bytes, fetching only those not cached (one query for all of them)."""
-    missing = [i for i in ids if i not in _images]
-    for frame_id, data in reader.frame_bytes(missing).items():
-        _images[frame_id] = data
-    while len(_images) > 4 * GALLERY_SIZE:
-        _images.popitem(last=False)
-    return {i: _images[i] for i in ids if i in _images}
+    found: dict[str, bytes] = {str(k): v for k, v in _images.known(ids).items()}
+    for frame_id, data in reader.frame_bytes([i for i in ids if i not in found]).items():
+        _images.put(frame_id, data)
+        found[frame_id] = data
+    return {i: found[i] for i in ids if i in found}
 
 
 def newest_labels(labels: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:

@@ -10,7 +10,6 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, tables
 from dashboard.components import PageContext, kpi, notice, number, page, with_param
-from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import MAX_VALUE_LENGTH, Filters
 from dashboard.highlights_view import game_highlights
@@ -25,6 +24,8 @@ from dashboard.metrics import (
     tail_metrics,
 )
 from dashboard.tables import MARKET_COLUMNS, PER_CHANNEL_FIELDS, Column
+from dashboard.view import MarketView
+from dashboard.window import Window
 
 dash.register_page(__name__, path="/games", name="Games", title="Genre Radar — Games", order=1)
 

@@ -11,7 +11,6 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
 from dashboard.components import PageContext, from_url, kpi, notice, number, page
-from dashboard.data import MarketView, Window
 from dashboard.filters import Filters
 from dashboard.inputs import checked
 from dashboard.metrics import (
@@ -22,6 +21,8 @@ from dashboard.metrics import (
     top_keys,
     viewer_series,
 )
+from dashboard.view import MarketView
+from dashboard.window import Window
 
 dash.register_page(__name__, path="/", name="Overview", title="Genre Radar — Overview", order=0)
 

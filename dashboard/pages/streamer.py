@@ -11,13 +11,14 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, tables
 from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
-from dashboard.data import MarketView, Window
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.highlights_view import channel_highlights
 from dashboard.inputs import checked
 from dashboard.market_tables import LOGIN, channel_observations, channel_summary, sessions
 from dashboard.metrics import gap_points
 from dashboard.tables import Column
+from dashboard.view import MarketView
+from dashboard.window import Window
 
 dash.register_page(
     __name__, path="/streamer", name="Streamer", title="Genre Radar — Streamer", order=4

@@ -10,11 +10,12 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
 from dashboard.components import PageContext, from_url, notice, page
-from dashboard.data import MarketView, Window
 from dashboard.filters import Filters, subject_label
 from dashboard.inputs import checked
 from dashboard.metrics import snapshot_weights, weekday_hour
 from dashboard.names import language_name
+from dashboard.view import MarketView
+from dashboard.window import Window
 
 dash.register_page(
     __name__, path="/when", name="When to stream", title="Genre Radar — When to stream", order=3

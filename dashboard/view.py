@@ -1,206 +1,31 @@
-"""The dashboard's view of the market: the compact history, held as numpy arrays.
+"""`MarketView`: the market as of one refresh, and every figure the pages ask of it.
 
-`MarketData` owns a background thread that keeps it current: every `refresh_seconds` it
-reads the one `meta` document, loads the history days that changed since (a new slot
-rewrites its day; a rebuild or a late spooled write rewrites older ones), builds a new
-immutable `MarketView` and swaps it in. A request takes whichever view is current when
-it starts and never waits for a load. Results are memoised per view in one cache,
-bounded by size (LRU), so many distinct filter URLs cannot grow a worker without limit.
-
-Every day of games, genres and languages is held; the crosses with languages and the
-channels only for the newest `DETAIL_DAYS` days: they are most of the bytes.
+A view is immutable, so a request sees one version throughout; its results are memoised
+in the shared `ResultCache` under the view's version, so many distinct filter URLs cannot
+grow a worker without limit.
 """
 
 from __future__ import annotations
 
-import ctypes
-import json
-import logging
-import threading
-from collections.abc import Callable, Hashable, Mapping
-from contextlib import suppress
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-import plotly.utils
-from cachetools import LRUCache
 
+from dashboard.blocks import CROSS_DIMENSIONS, Block
+from dashboard.cache import ResultCache
 from dashboard.metrics import snapshot_weights
+from dashboard.window import Window
 from slots import (
     DEFAULT_CADENCE,
     Cadence,
-    day_key,
     from_datetime64,
-    parse_day_key,
     to_datetime64,
 )
-from store import KEY_SEPARATOR, DayHistory, MarketState, StoreReader, schema
+from store import MarketState, StoreReader, schema
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-FULL_DIMENSIONS = ("game", "genre", "language")
-RECENT_DIMENSIONS = ("genre_language", "game_language", "channel")
-CROSS_DIMENSIONS = ("genre_language", "game_language")
-DETAIL_DAYS = 31  # a month: the longest preset window
-CACHE_BYTES = 48 * 2**20
-MAX_SHARED_STRINGS = 500_000
-BY_ID_LIMIT = 8  # more days of a dimension than this are read by one dimension query
-
-
-@dataclass(frozen=True)
-class Window:
-    """A half-open time window [start, end) in UTC."""
-
-    start: datetime
-    end: datetime
-
-    @property
-    def length(self) -> timedelta:
-        return self.end - self.start
-
-    def previous(self) -> Window:
-        return Window(self.start - self.length, self.start)
-
-
-def _small(values: np.ndarray, limit: int) -> np.ndarray:
-    """The values in uint16 when they fit (most do), else int32: half the memory."""
-    return values.astype(np.uint16 if limit < 2**16 else np.int32)
-
-
-@dataclass(frozen=True)
-class Block:
-    """One day of one dimension as cells: one per (slot, group) with a stream, sorted by
-    slot. For cross dimensions `first` and `second` are the key's parts (game or genre,
-    language); otherwise `first` is the key and `second` is empty."""
-
-    day: pd.Timestamp
-    slots: np.ndarray  # datetime64[ns], UTC
-    levels: list[str]
-    scopes: list[str]
-    keys: np.ndarray
-    first: np.ndarray
-    second: np.ndarray
-    names: np.ndarray
-    total_channels: np.ndarray
-    total_viewers: np.ndarray
-    offsets: np.ndarray  # cells of slot s: offsets[s] up to offsets[s + 1]
-    row: np.ndarray  # the cell's key (index into `keys`)
-    channels: np.ndarray
-    viewers: np.ndarray
-    histogram: np.ndarray | None = None  # per key, summed over the day
-    languages: np.ndarray | None = None  # channel days: each channel's language
-    game_ids: np.ndarray | None = None  # channel days: `game` indexes these
-    game: np.ndarray | None = None
-    rank: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, history: DayHistory, strings: dict[str, str] | None = None) -> Block:
-        """The day's cells. `strings` shares equal names between blocks: the same games,
-        languages and channels recur every day, and a string object costs ~60 bytes."""
-        shared = strings if strings is not None else {}
-
-        def texts(values: list[str]) -> np.ndarray:
-            return np.array([shared.setdefault(v, v) for v in values], dtype=object)
-
-        keys = texts(history.keys)
-        if history.dimension in CROSS_DIMENSIONS:
-            parts = [k.rpartition(KEY_SEPARATOR) for k in history.keys]
-            first, second = texts([p[0] for p in parts]), texts([p[2] for p in parts])
-        else:
-            first, second = keys, np.full(len(keys), "", dtype=object)
-        # Cells in slot order: nonzero of the transposed (slots × keys) matrix.
-        column, row = np.nonzero(history.channels.T)
-        optional: dict[str, Any] = {}
-        if history.game is not None and history.rank is not None:
-            optional = {
-                "languages": texts(history.languages),
-                "game_ids": texts([*history.game_ids, ""]),
-                "game": _small(history.game[row, column], len(history.game_ids) + 1),
-                "rank": _small(history.rank[row, column], int(history.rank.max(initial=0)) + 1),
-            }
-        return cls(
-            day=pd.Timestamp(history.day),
-            slots=to_datetime64(history.slots),
-            levels=list(history.levels),
-            scopes=list(history.scopes),
-            keys=keys,
-            first=first,
-            second=second,
-            names=texts(history.names),
-            total_channels=history.total_channels,
-            total_viewers=history.total_viewers,
-            offsets=np.searchsorted(column, np.arange(len(history.slots) + 1)).astype(np.int32),
-            row=_small(row, len(keys)),
-            channels=_small(
-                history.channels[row, column], int(history.channels.max(initial=0)) + 1
-            ),
-            viewers=history.viewers[row, column].astype(np.int32),
-            histogram=None if history.histogram is None else history.histogram.astype(np.int32),
-            **optional,
-        )
-
-    def columns(self, window: Window) -> slice:
-        """The slots of this day inside the window."""
-        start, end = to_datetime64([window.start, window.end])
-        return slice(
-            int(np.searchsorted(self.slots, start, "left")),
-            int(np.searchsorted(self.slots, end, "left")),
-        )
-
-    def cells(self, window: Window) -> slice:
-        """The cells of the slots inside the window (cells are in slot order)."""
-        columns = self.columns(window)
-        return slice(int(self.offsets[columns.start]), int(self.offsets[columns.stop]))
-
-    def slots_of(self, cells: slice) -> np.ndarray:
-        """The slot of each of these cells."""
-        first = int(np.searchsorted(self.offsets, cells.start, "right")) - 1
-        last = int(np.searchsorted(self.offsets, cells.stop, "left"))
-        counts = np.diff(np.clip(self.offsets[first : last + 1], cells.start, cells.stop))
-        return np.repeat(self.slots[first:last], counts)
-
-
-def _size_of(value: Any) -> int:
-    """Bytes a cached result holds, roughly: pandas objects by their memory, anything
-    else (figures, page components) by its JSON, which is what it becomes on the wire."""
-    if isinstance(value, pd.DataFrame | pd.Series):
-        return int(np.sum(value.memory_usage(index=True))) + 1024  # a Series gives an int
-    try:
-        return len(json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder)) + 1024
-    except (TypeError, ValueError):
-        return 64 * 1024
-
-
-class ResultCache:
-    """One LRU cache of results, bounded by bytes; thread-safe."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._cache: LRUCache[Hashable, Any] = LRUCache(maxsize=max_bytes, getsizeof=_size_of)
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = compute()
-        with self._lock, suppress(ValueError):  # bigger than the cache: served, not kept
-            self._cache[key] = value
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
-    @property
-    def bytes(self) -> int:
-        return int(self._cache.currsize)
-
-    def __len__(self) -> int:
-        return len(self._cache)
 
 
 class MarketView:
@@ -516,7 +341,7 @@ class MarketView:
                 block = self.blocks[dimension][day]
                 if not len(block.slots):
                     continue
-                slot_weights = _slot_weights(block, weights)
+                slot_weights = block.slot_weights(weights)
                 found = np.flatnonzero(block.keys == key)
                 watched = streamed = 0.0
                 if len(found):
@@ -546,7 +371,7 @@ class MarketView:
                 if cells.start == cells.stop or block.game is None:
                     continue
                 assert block.languages is not None and block.game_ids is not None
-                w = _cell_weights(block, cells, weights)
+                w = block.cell_weights(cells, weights)
                 rows = block.row[cells].astype(np.int64)
                 viewers = block.viewers[cells].astype(np.int64)
                 n = len(block.keys)
@@ -635,176 +460,3 @@ def _empty_group_frame() -> pd.DataFrame:
             "channels": pd.Series([], dtype=np.int64),
         }
     )
-
-
-def _slot_weights(block: Block, weights: pd.Series) -> np.ndarray:
-    """The weight (hours) of each of the block's slots; 0 for a slot `weights` lacks."""
-    known = weights.index.asi8  # sorted, UTC nanoseconds
-    slots = block.slots.astype(np.int64)
-    at = np.clip(np.searchsorted(known, slots), 0, max(len(known) - 1, 0))
-    values = weights.to_numpy()
-    if not len(known):
-        return np.zeros(len(slots))
-    return np.where(known[at] == slots, values[at], 0.0)
-
-
-def _cell_weights(block: Block, cells: slice, weights: pd.Series) -> np.ndarray:
-    """The weight of each of these cells' slots."""
-    per_slot = _slot_weights(block, weights)
-    slot_of_cell = np.searchsorted(block.offsets, np.arange(cells.start, cells.stop), "right") - 1
-    return per_slot[slot_of_cell]
-
-
-def release_freed_memory() -> None:
-    """Hand the heap freed by a reload (decoded documents, dense days) back to the OS:
-    glibc keeps it otherwise, and a web worker is measured by its resident memory."""
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def empty_blocks() -> dict[str, dict[str, Block]]:
-    return {d: {} for d in (*FULL_DIMENSIONS, *RECENT_DIMENSIONS)}
-
-
-class MarketData:
-    """The current `MarketView`, kept up to date by a background thread."""
-
-    def __init__(
-        self,
-        reader: StoreReader,
-        *,
-        refresh_seconds: float = 10.0,
-        detail_days: int = DETAIL_DAYS,
-        cache_bytes: int = CACHE_BYTES,
-        cadence: Cadence = DEFAULT_CADENCE,
-    ) -> None:
-        self.reader = reader
-        self.cadence = cadence
-        self.refresh_seconds = refresh_seconds
-        self.detail_days = detail_days
-        self.cache = ResultCache(cache_bytes)
-        self._versions: dict[str, dict[str, Any]] = {d: {} for d in empty_blocks()}
-        self._view = MarketView(empty_blocks(), {}, MarketState(), 0, self.cache, reader, cadence)
-        self._refresh_lock = threading.Lock()  # one refresh at a time; requests never take it
-        self._loaded = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._strings: dict[str, str] = {}  # names shared by every block (see Block.of)
-        self.load_error = ""
-
-    @property
-    def loaded(self) -> bool:
-        return self._loaded.is_set()
-
-    def view(self) -> MarketView:
-        """The current view (swapped whole by the refresher, so always consistent)."""
-        return self._view
-
-    def start_loading(self) -> None:
-        """Start the background refresher (once per process)."""
-        with self._refresh_lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._stop.clear()
-                self._thread = threading.Thread(
-                    target=self._keep_current, name="market-refresh", daemon=True
-                )
-                self._thread.start()
-
-    def wait_loaded(self, timeout: float) -> bool:
-        return self._loaded.wait(timeout)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _keep_current(self) -> None:
-        try:
-            while not self._stop.is_set():
-                try:
-                    self.refresh()
-                    self.load_error = ""
-                except Exception as error:  # reported on the pages; retried next round
-                    self.load_error = f"{type(error).__name__}: {error}"
-                    log.warning("could not refresh the market history: %s", self.load_error)
-                self._stop.wait(self.refresh_seconds)
-        except SystemExit:  # raised into this thread by a server shutting its threads down
-            log.info("market refresh stopped")
-
-    def refresh(self) -> bool:
-        """Catch up with the store once; True if a new view was swapped in.
-
-        One `meta` read says which days changed; only those are read (by `_id`)."""
-        with self._refresh_lock:
-            state = self.reader.rollup_state()
-            days = state.history_days
-            old = self._view
-            wanted = self._wanted(days)
-            changed = [
-                (dimension, key)
-                for dimension, keys in wanted.items()
-                for key in keys
-                if self._versions[dimension].get(key) != days[key]
-            ]
-            dropped = any(set(old.blocks[d]) - set(k) for d, k in wanted.items())
-            unchanged_state = (old.newest_degraded, old.backfill) == (
-                state.newest_degraded,
-                state.backfill,
-            )
-            if not changed and not dropped and unchanged_state and self.loaded:
-                return False
-            blocks = {d: {k: b for k, b in old.blocks[d].items() if k in wanted[d]} for d in wanted}
-            for (dimension, key), block in zip(changed, self._read(changed), strict=True):
-                if block is None:
-                    blocks[dimension].pop(key, None)
-                else:
-                    blocks[dimension][key] = block
-                self._versions[dimension][key] = days[key]
-            for dimension in wanted:
-                self._versions[dimension] = {
-                    k: v for k, v in self._versions[dimension].items() if k in wanted[dimension]
-                }
-            games = (
-                {g["_id"]: g for g in self.reader.games()}
-                if changed or not self.loaded
-                else old.games
-            )
-            self._view = MarketView(
-                blocks, games, state, old.version + 1, self.cache, self.reader, self.cadence
-            )
-            self.cache.clear()  # the old view's results: its requests finish without them
-            self._loaded.set()
-            release_freed_memory()
-            return True
-
-    def _wanted(self, days: Mapping[str, datetime]) -> dict[str, list[str]]:
-        """Which days each dimension holds: all, or the newest `detail_days`."""
-        keys = sorted(days)
-        if not keys:
-            return {d: [] for d in empty_blocks()}
-        newest = parse_day_key(keys[-1])
-        cut = day_key(newest - timedelta(days=self.detail_days - 1))
-        recent = [k for k in keys if k >= cut]
-        return {**{d: keys for d in FULL_DIMENSIONS}, **{d: recent for d in RECENT_DIMENSIONS}}
-
-    def _read(self, wanted: list[tuple[str, str]]) -> list[Block | None]:
-        """These (dimension, day) documents as blocks, each decoded and converted as it
-        arrives. Few queries: one per dimension and month when many days of a dimension
-        are wanted (at start), else one per collection by `_id`."""
-        found: dict[tuple[str, str], Block] = {}
-        by_dimension: dict[str, list[str]] = {}
-        for dimension, key in wanted:
-            by_dimension.setdefault(dimension, []).append(key)
-        if len(self._strings) > MAX_SHARED_STRINGS:  # channels come and go: start afresh
-            self._strings = {}
-        few, strings = [], self._strings
-        for dimension, keys in by_dimension.items():
-            if len(keys) <= BY_ID_LIMIT:
-                few += [(parse_day_key(key), dimension) for key in keys]
-                continue
-            since = parse_day_key(min(keys))
-            chosen = set(keys)
-            for history in self.reader.history_dimension(dimension, since):
-                if day_key(history.day) in chosen:
-                    found[(dimension, day_key(history.day))] = Block.of(history, strings)
-        for history in self.reader.history_documents(few):
-            found[(history.dimension, day_key(history.day))] = Block.of(history, strings)
-        return [found.get(item) for item in wanted]
