@@ -180,29 +180,6 @@ class MarketRollups:
             assert pick(mine[dimension]) == pick(production[dimension]), dimension
 
 
-def week_of_days(rollups: MarketRollups, first_day: datetime) -> list[dict[str, DayHistory]]:
-    """Seven days of history documents (one per dimension) from `first_day`."""
-    days = []
-    for number in range(7):
-        day = first_day + timedelta(days=number)
-        slots = [day + HALF_HOUR * i for i in range(48)]
-        per_slot = [rollups.slot(slot) for slot in slots]
-        days.append(
-            {
-                dimension: DayHistory.from_rollups(
-                    day,
-                    dimension,
-                    [
-                        ("stream", next(r for r in docs if r["dimension"] == dimension))
-                        for docs in per_slot
-                    ],
-                )
-                for dimension in HISTORY_DIMENSIONS
-            }
-        )
-    return days
-
-
 def shifted(history: DayHistory, days: int, scale: float) -> DayHistory:
     """The same day `days` later, its audience scaled (a trend, so weeks differ)."""
     offset = timedelta(days=days)

@@ -16,12 +16,12 @@ from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
 from store import schema
-from store._chat import read_chat_day, read_chat_rollup
+from store._chat import read_chat_day
 from store._chat_days import ChatDay
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store._history import DayHistory, read_dimension, read_documents
 from store._mongo import translate_errors
-from store._records import ChatState, FrameDocument, MarketState, rollup_id
+from store._records import ChatState, FrameDocument, MarketState
 
 Document = dict[str, Any]
 
@@ -72,34 +72,6 @@ class StoreReader:
                 for doc in self._db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"slot": 1})
             }
 
-    def category_level_slots(self) -> set[datetime]:
-        """Published slots whose records are category totals, not channels."""
-        with translate_errors("reading snapshots"):
-            wanted = {"status": schema.COMPLETE, "level": schema.CATEGORY_LEVEL}
-            return {doc["slot"] for doc in self._db[schema.SNAPSHOTS].find(wanted, {"slot": 1})}
-
-    def published_level(self, slot: datetime) -> str | None:
-        """The level (`stream` or `category`) of a published slot; None if unpublished."""
-        with translate_errors("reading a snapshot"):
-            found = self._db[schema.SNAPSHOTS].find_one(
-                {"_id": schema.snapshot_id(slot)}, {"status": 1, "level": 1}
-            )
-            if found is None or found.get("status") != schema.COMPLETE:
-                return None
-            return str(found.get("level") or schema.STREAM_LEVEL)
-
-    def rollups(self, dimensions: list[str]) -> Iterator[dict[str, Any]]:
-        """Every rollup of these dimensions (a full read: at start, or after a rebuild)."""
-        with translate_errors("reading rollups"):
-            yield from self._db[schema.ROLLUPS].find(
-                {"dimension": {"$in": dimensions}}, {"written_at": 0}
-            )
-
-    def rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
-        """One rollup by `_id` (the lookup every MongoDB-compatible server serves fastest)."""
-        with translate_errors("reading a rollup"):
-            return self._db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
-
     def history_documents(self, wanted: Sequence[tuple[datetime, str]]) -> list[DayHistory]:
         """These (day, dimension) days of the compact history (missing ones are absent)."""
         with translate_errors("reading the history"):
@@ -117,9 +89,6 @@ class StoreReader:
         """When each slot's and day's chat rollups were written."""
         with translate_errors("reading the chat state"):
             return ChatState.from_document(self._db[schema.META].find_one({"_id": ChatState.ID}))
-
-    def chat_rollup(self, slot: datetime, dimension: str) -> dict[str, Any] | None:
-        return read_chat_rollup(self._db, slot, dimension)
 
     def chat_day(self, day: datetime, dimension: str) -> ChatDay | None:
         return read_chat_day(self._db, day, dimension)

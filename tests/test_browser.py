@@ -36,12 +36,12 @@ from dashboard.loader import MarketData
 from dashboard.state import market, set_market
 from dashboard.window import Window
 from emulator.config import EmulatorSettings
-from emulator.history import SMALL_MARKET, slots_between, write_history
 from emulator.market import Market
 from emulator.recordings import convert
 from emulator.server import EmulatorServer
 from scheduler.app import build_collector
 from scheduler.replay import replay_recording
+from seed import SMALL_MARKET, slots_between, write_history
 from settings import Settings
 from slots import DEFAULT_CADENCE, slot_key
 from store import Store, StoreReader, schema

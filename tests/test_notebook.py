@@ -12,7 +12,7 @@ from conftest import ROOT, FerretDB
 from dashboard.filters import Filters
 from dashboard.loader import MarketData
 from dashboard.metrics import group_metrics, snapshot_weights
-from emulator.history import slots_between, write_history
+from seed import slots_between, write_history
 from store import Store, StoreReader
 
 pytestmark = pytest.mark.integration

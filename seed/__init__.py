@@ -1,8 +1,9 @@
-"""Write a stored history straight from the simulated market, bypassing HTTP.
-
-For benchmarks (90 days) and browser tests, where collecting every slot through the
-emulator's HTTP API would take too long. Documents are built by the same code the
-collector uses (models, schema, rollups), so they are what the collector would store.
+"""Seed a database with history straight from the emulator's simulated market, bypassing
+HTTP: for benchmarks (up to a year), browser tests and screenshots, where collecting
+every slot through the emulator's HTTP API would take too long. It lives outside
+`emulator/` because the fake Twitch never writes Genre Radar's database. Documents are
+built by the same code the collector uses (models, schema, rollups), so they are what the
+collector would store.
 """
 
 from __future__ import annotations
