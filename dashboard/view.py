@@ -8,7 +8,7 @@ grow a worker without limit.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from slots import (
     from_datetime64,
     to_datetime64,
 )
-from store import MarketState, StoreReader, schema
+from store import GameSummary, MarketState, StoreReader, schema
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class MarketView:
     def __init__(
         self,
         blocks: dict[str, dict[str, Block]],
-        games: dict[str, dict[str, Any]],
+        games: dict[str, GameSummary],
         state: MarketState,
         version: int,
         cache: ResultCache,

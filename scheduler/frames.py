@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slots import slot_key
-from store import FrameMetadata, FrameStore, StoreError, frame_id, schema
+from store import FrameMetadata, FrameStore, GameDocument, StoreError, frame_id, schema
 from twitch_client import ThumbnailUnavailable, TwitchClient
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class FrameSummary:
 
 def choose_streams(
     streams: Sequence[Mapping[str, Any]],
-    games: Mapping[str, Mapping[str, Any]],
+    games: Mapping[str, GameDocument],
     policy: FramePolicy,
     rng: random.Random,
 ) -> list[tuple[Mapping[str, Any], str]]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from bson import json_util
 
 from store._documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
+from store._records import RollupDocument
 from store._spool_check import check_batch
 
 _JSON_OPTIONS = json_util.JSONOptions(
@@ -24,7 +24,7 @@ class SnapshotBatch:
     snapshot: SnapshotDocument
     streams: list[StreamDocument] = field(default_factory=list)
     quarantine: list[QuarantineDocument] = field(default_factory=list)
-    rollups: list[dict[str, Any]] = field(default_factory=list)
+    rollups: list[RollupDocument] = field(default_factory=list)
     games: list[GameDocument] = field(default_factory=list)
 
     def to_json(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pymongo import ReplaceOne
 from pymongo.database import Database
@@ -21,6 +21,7 @@ from slots import day_of, slot_key
 from store import schema
 from store._chat_days import CHAT_DAY_DIMENSIONS, ChatDay
 from store._chat_rollups import CHAT_DIMENSIONS, compute_chat_rollups, merge_channel_minutes
+from store._documents import GameDocument
 from store._mongo import translate_errors
 from store._records import ChatState, MarketState, chat_minute_id, history_id, rollup_id
 
@@ -198,12 +199,13 @@ class ChatStore:
             updated = current.with_slot(slot, source).to_document(written_at)
             self.db[schema.CHAT_DAYS].replace_one({"_id": updated["_id"]}, updated, upsert=True)
 
-    def games_of(self, channels: Mapping[str, Mapping[str, Any]]) -> dict[str, Document]:
+    def games_of(self, channels: Mapping[str, Mapping[str, Any]]) -> dict[str, GameDocument]:
         ids = sorted({str(g.get("game_id", "")) for g in channels.values()} - {""})
         if not ids:
             return {}
         with translate_errors("reading games"):
-            return {d["_id"]: d for d in self.db[schema.GAMES].find({"_id": {"$in": ids}})}
+            found = self.db[schema.GAMES].find({"_id": {"$in": ids}})
+            return {d["_id"]: cast(GameDocument, d) for d in found}
 
     def prune_minutes(self, before: datetime) -> int:
         """Delete minute counts older than `before` (they are kept a set number of days)."""

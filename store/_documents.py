@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired
 
 # typing_extensions: pydantic validates these (spooled batches) and needs its TypedDict on 3.11.
 from typing_extensions import TypedDict, Unpack
@@ -52,6 +52,9 @@ class GameDocument(TypedDict):
     primary_genre: str | None
     primary_source: str | None
     updated_at: datetime
+    # Set by the frame labeller for a game the catalogue cannot place (never spooled).
+    classifier_genre: NotRequired[str]
+    classifier_model: NotRequired[str]
 
 
 class QuarantineDocument(TypedDict):

@@ -16,7 +16,7 @@ import gridfs
 from store import schema
 from store._mongo import Store, translate_errors
 from store._reader import read_frames
-from store._records import FrameDocument, FrameMetadata
+from store._records import FrameDocument, FrameFailure, FrameMetadata
 
 Document = dict[str, Any]
 
@@ -43,10 +43,10 @@ class FrameStore(Store):
                 return False
         return True
 
-    def record_failure(self, document: Mapping[str, Any]) -> None:
+    def record_failure(self, failure: FrameFailure) -> None:
         with translate_errors("recording a frame failure"):
             self.db[schema.FRAME_FAILURES].replace_one(
-                {"_id": document["_id"]}, dict(document), upsert=True
+                {"_id": failure["_id"]}, dict(failure), upsert=True
             )
 
     def read_frame(self, frame_id: str) -> bytes:

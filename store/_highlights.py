@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pymongo.database import Database
@@ -17,6 +17,7 @@ from pymongo.database import Database
 from slots import day_key, day_of
 from store import schema
 from store._chat import MINUTE
+from store._documents import GameDocument
 from store._mongo import translate_errors
 from store._packing import split_names, unpack
 from store._records import (
@@ -172,7 +173,8 @@ def newest_channel_games(db: Database[Document], limit: int) -> dict[str, dict[s
         groups = sorted(channels.get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"]))
         groups = groups[:limit]
         ids = sorted({str(g.get("game_id", "")) for g in groups} - {""})
-        catalogue = {d["_id"]: d for d in db[schema.GAMES].find({"_id": {"$in": ids}})}
+        found = db[schema.GAMES].find({"_id": {"$in": ids}})
+        catalogue = {d["_id"]: cast(GameDocument, d) for d in found}
     names = {str(g["key"]): str(g.get("name", "")) for g in games.get("groups", [])}
     return {
         str(g["key"]): {

@@ -23,7 +23,7 @@ from pymongo.database import Database
 from slots import day_of, days_between, slot_key
 from store import histogram, schema
 from store._packing import ENCODING, join_names, pack, split_names, unpack
-from store._records import history_id
+from store._records import RollupDocument, history_id
 from store._rollups import HISTOGRAM_DIMENSIONS
 
 HISTORY_DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
@@ -58,7 +58,7 @@ class DayHistory:
 
     @classmethod
     def from_rollups(
-        cls, day: datetime, dimension: str, rollups: Sequence[tuple[str, Mapping[str, Any]]]
+        cls, day: datetime, dimension: str, rollups: Sequence[tuple[str, RollupDocument]]
     ) -> DayHistory:
         """The day from `(level, rollup)` pairs of its published slots (any order)."""
         ordered = sorted(rollups, key=lambda pair: pair[1]["slot"])
@@ -116,7 +116,7 @@ class DayHistory:
             rank=rank,
         )
 
-    def with_slot(self, level: str, rollup: Mapping[str, Any]) -> DayHistory:
+    def with_slot(self, level: str, rollup: RollupDocument) -> DayHistory:
         """This day with one more slot (one not in it yet), its columns in slot order."""
         slot = rollup["slot"]
         if slot in self.slots:

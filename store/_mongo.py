@@ -22,9 +22,10 @@ from pymongo.database import Database
 from slots import DAY, day_key, day_of, parse_day_key, slot_key
 from store import schema
 from store._batch import SnapshotBatch
+from store._documents import GameDocument
 from store._errors import StoreError, StoreUnavailable
 from store._history import HISTORY_DIMENSIONS, DayHistory, collection_of
-from store._records import MarketState, history_id, rollup_id
+from store._records import MarketState, RollupDocument, history_id, rollup_id
 from store._rollups import derive_genre_rollups
 
 log = logging.getLogger(__name__)
@@ -127,11 +128,10 @@ class Store:
             )
             return found is not None and found.get("status") == schema.COMPLETE
 
-    def games(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def games(self, ids: Iterable[str]) -> dict[str, GameDocument]:
         with translate_errors("reading games"):
-            return {
-                g["_id"]: g for g in self.db[schema.GAMES].find({"_id": {"$in": sorted(set(ids))}})
-            }
+            found = self.db[schema.GAMES].find({"_id": {"$in": sorted(set(ids))}})
+            return {g["_id"]: cast(GameDocument, g) for g in found}
 
     def write_snapshot(self, batch: SnapshotBatch) -> bool:
         """Write one snapshot, all or nothing from a reader's view; False (nothing written)
@@ -227,7 +227,7 @@ class Store:
         self,
         slot: datetime,
         level: str,
-        rollups: Iterable[dict[str, Any]],
+        rollups: Iterable[RollupDocument],
         state: MarketState,
     ) -> dict[str, DayHistory]:
         """Add a published slot's rollups to its day's history documents.
@@ -280,10 +280,14 @@ class Store:
     ) -> DayHistory:
         pairs = []
         for slot, level in self._published_in(day) if published is None else published:
-            rollup = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
+            rollup = self._rollup(slot, dimension)
             if rollup is not None:
                 pairs.append((level, rollup))
         return DayHistory.from_rollups(day, dimension, pairs)
+
+    def _rollup(self, slot: datetime, dimension: str) -> RollupDocument | None:
+        found = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
+        return cast(RollupDocument | None, found)  # stored by `compute_rollups`
 
     def _save_history(self, history: DayHistory) -> None:
         # Replace, else insert: an upsert by `_id` reads the whole collection on FerretDB v1.
@@ -437,10 +441,10 @@ class Store:
         elif histories:
             self._day_cache = (day, None, histories)
 
-    def _insert_or_replace(self, collection: str, document: dict[str, Any]) -> None:
+    def _insert_or_replace(self, collection: str, document: Mapping[str, Any]) -> None:
         """Insert a document, or replace the one with its `_id` (left by an older writer)."""
         try:
-            self.db[collection].insert_one(document)
+            self.db[collection].insert_one(cast(dict[str, Any], document))  # has its `_id`
         except mongo_errors.DuplicateKeyError:
             self.db[collection].replace_one({"_id": document["_id"]}, document)
 
@@ -457,7 +461,7 @@ class Store:
             if others:
                 raise StoreError(f"{collection}: {others[0].get('errmsg')}") from error
 
-    def rebuild_rollups(self, *slots: datetime) -> list[dict[str, Any]]:
+    def rebuild_rollups(self, *slots: datetime) -> list[RollupDocument]:
         """Recompute stored snapshots' genre rollups from their game rollups and today's
         genres of games (`schema.genre_of_stream`: the catalogue's, else the classifier's).
         Then rewrite the history of the days they belong to.
@@ -471,10 +475,7 @@ class Store:
             now = datetime.now(UTC)
             bases = {}
             for slot in wanted:
-                game, game_language = (
-                    self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, d)})
-                    for d in ("game", "game_language")
-                )
+                game, game_language = (self._rollup(slot, d) for d in ("game", "game_language"))
                 if game is not None and game_language is not None:
                     bases[slot] = (game, game_language)
             catalogue = self.games(g["key"] for game, _ in bases.values() for g in game["groups"])
@@ -482,7 +483,7 @@ class Store:
             def genre_of_game(game_id: str) -> str:
                 return schema.genre_of_stream(catalogue.get(game_id))
 
-            rollups: list[dict[str, Any]] = []
+            rollups: list[RollupDocument] = []
             for game, game_language in bases.values():
                 rollups += derive_genre_rollups(game, game_language, genre_of_game, now)
             for rollup in rollups:

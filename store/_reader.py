@@ -21,7 +21,7 @@ from store._chat_days import ChatDay
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store._history import DayHistory, read_dimension, read_documents
 from store._mongo import translate_errors
-from store._records import ChatState, FrameDocument, MarketState
+from store._records import ChatState, FrameDocument, GameSummary, MarketState
 
 Document = dict[str, Any]
 
@@ -102,11 +102,10 @@ class StoreReader:
     def highlights_written_at(self) -> datetime | None:
         return highlights_written_at(self._db)
 
-    def games(self) -> list[dict[str, Any]]:
+    def games(self) -> list[GameSummary]:
         with translate_errors("reading games"):
-            return list(
-                self._db[schema.GAMES].find({}, {"name": 1, "primary_genre": 1, "is_game": 1})
-            )
+            found = self._db[schema.GAMES].find({}, {"name": 1, "primary_genre": 1, "is_game": 1})
+            return cast(list[GameSummary], list(found))
 
     def frames(self, start: datetime, end: datetime) -> list[FrameDocument]:
         """GridFS documents (metadata, no bytes) of the frames of slots in [start, end)."""

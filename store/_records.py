@@ -203,6 +203,18 @@ class HighlightsState:
         return cls(written_at=(document or {}).get("written_at"))
 
 
+# ------------------------------------------------------------------------- games
+
+
+class GameSummary(TypedDict):
+    """What the dashboard reads of a `games` document: its name and genre."""
+
+    _id: str
+    name: str
+    primary_genre: str | None
+    is_game: bool
+
+
 # ------------------------------------------------------------------------ frames
 
 
@@ -233,6 +245,19 @@ class FrameDocument(TypedDict):
     _id: str
     length: int
     metadata: FrameMetadata
+
+
+class FrameFailure(TypedDict):
+    """A `frame_failures` document: a frame that could not be captured, and why."""
+
+    _id: str  # the frame's id (`frame_id`)
+    slot: datetime
+    stream_id: str
+    user_login: str
+    game_id: str
+    reason: str  # short and machine-readable: offline, placeholder, clip undecodable …
+    detail: str
+    at: datetime
 
 
 def frame_stream_key(metadata: FrameMetadata) -> str:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from store import histogram
-from store._records import rollup_id
+from store._documents import StreamDocument
+from store._records import RollupDocument, RollupGroup, rollup_id
 from store.schema import SCHEMA_VERSION
 
 DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
@@ -35,12 +36,12 @@ Group = dict[str, Any]
 
 def compute_rollups(
     slot: datetime,
-    streams: Iterable[Mapping[str, Any]],
+    streams: Iterable[StreamDocument],
     genre_of_game: Callable[[str], str],
     written_at: datetime | None = None,
     channel_limit: int | None = None,
     scope: str = "top",
-) -> list[dict[str, Any]]:
+) -> list[RollupDocument]:
     """Rollup documents (one per dimension) of one snapshot's stream documents.
 
     `genre_of_game` gives the genre a stream of a game counts under
@@ -49,7 +50,7 @@ def compute_rollups(
     stored in full); None: every stream. `scope` says what the streams cover: `market`
     (every live stream) or `top` (the most watched only).
     """
-    unique: dict[str, Mapping[str, Any]] = {}
+    unique: dict[str, StreamDocument] = {}
     for stream in streams:  # each stream counts once per snapshot
         unique.setdefault(stream["stream_id"], stream)
     rows = list(unique.values())
@@ -89,7 +90,7 @@ def compute_rollups(
         "channel": channels,
     }
     documents = {
-        d: rollup_document(slot, d, groups.values(), totals, written, scope)
+        d: _rollup_document(slot, d, groups.values(), totals, written, scope)
         for d, groups in base.items()
     }
     genre, genre_language = derive_genre_rollups(
@@ -100,11 +101,11 @@ def compute_rollups(
 
 
 def derive_genre_rollups(
-    game_rollup: Mapping[str, Any],
-    game_language_rollup: Mapping[str, Any],
+    game_rollup: RollupDocument,
+    game_language_rollup: RollupDocument,
     genre_of_game: Callable[[str], str],
     written_at: datetime | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[RollupDocument, RollupDocument]:
     """The `genre` and `genre_language` rollups of a snapshot from its game rollups."""
     genres: dict[str, Group] = {}
     for group in game_rollup["groups"]:
@@ -118,20 +119,20 @@ def derive_genre_rollups(
     written = written_at or game_rollup.get("written_at") or slot
     scope = str(game_rollup.get("scope", "top"))
     return (
-        rollup_document(slot, "genre", genres.values(), totals, written, scope),
-        rollup_document(slot, "genre_language", genre_languages.values(), totals, written, scope),
+        _rollup_document(slot, "genre", genres.values(), totals, written, scope),
+        _rollup_document(slot, "genre_language", genre_languages.values(), totals, written, scope),
     )
 
 
-def rollup_document(
+def _rollup_document(
     slot: datetime,
     dimension: str,
     groups: Iterable[Group],
     totals: Mapping[str, int],
     written_at: datetime,
     scope: str = "top",
-) -> dict[str, Any]:
-    kept = []
+) -> RollupDocument:
+    kept: list[Group] = []
     for group in groups:
         if group["channels"] <= 0:
             continue
@@ -145,7 +146,8 @@ def rollup_document(
         "total_viewers": int(totals["total_viewers"]),
         "total_channels": int(totals["total_channels"]),
         "scope": scope,
-        "groups": sorted(kept, key=lambda g: (-g["viewers"], g["key"])),
+        # Built as dicts (numpy histograms while summing); stored as the record's groups.
+        "groups": cast(list[RollupGroup], sorted(kept, key=lambda g: (-g["viewers"], g["key"]))),
         "written_at": written_at,
         "schema_version": SCHEMA_VERSION,
     }

@@ -8,9 +8,8 @@ All times are timezone-aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
@@ -68,6 +67,10 @@ UNKNOWN_GENRE = "Unknown"
 NON_GAME_GENRE = NON_GAME
 UNKNOWN_LANGUAGE = "unknown"
 
+if TYPE_CHECKING:  # the records import this module's names
+    from store._documents import GameDocument
+    from store._records import GameSummary
+
 INDEXES: dict[str, list[IndexModel]] = {
     STREAMS: [
         IndexModel(
@@ -113,7 +116,7 @@ def classifier_genre(genre: str) -> str:
     return f"{genre}{CLASSIFIER_SUFFIX}"
 
 
-def genre_of(game: Mapping[str, Any] | None) -> str:
+def genre_of(game: GameDocument | GameSummary | None) -> str:
     """The catalogue's genre of this game (IGDB and the curated file), or Unknown: what
     the classifier trains on and what a stream's frames are compared with."""
     if game is None:
@@ -121,11 +124,12 @@ def genre_of(game: Mapping[str, Any] | None) -> str:
     return str(game.get("primary_genre") or UNKNOWN_GENRE)
 
 
-def genre_of_stream(game: Mapping[str, Any] | None) -> str:
+def genre_of_stream(game: GameDocument | GameSummary | None) -> str:
     """The genre a stream of this game counts under everywhere (rollups, pages, API): the
     catalogue's genre; for a game the catalogue cannot place, the genre the frame
     classifier gave the game's streams (`classifier_genre`), marked " (classifier)"."""
     genre = genre_of(game)
-    if genre == UNKNOWN_GENRE and game is not None and game.get("classifier_genre"):
-        return classifier_genre(str(game["classifier_genre"]))
+    by_frames = game.get("classifier_genre") if game is not None else None
+    if genre == UNKNOWN_GENRE and by_frames:
+        return classifier_genre(str(by_frames))
     return genre
