@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from pymongo.errors import ConfigurationError, InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from settings.errors import SettingsError as SettingsError  # re-exported
 from slots import DEFAULT_SNAPSHOT_MINUTES, Cadence, parse_snapshot_minutes
 
 # Credentials the emulator accepts; they are not secrets (they only open the local fake).
@@ -313,14 +314,6 @@ class Settings(BaseSettings):
     def dashboard_mongodb_uri(self) -> str:
         """The dashboard's (read-only) connection string, falling back to the local default."""
         return self.mongodb_uri_readonly or self.mongodb_uri
-
-
-class SettingsError(ValueError):
-    """The environment holds settings that cannot work; `problems` has one line each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 def load_settings() -> Settings:

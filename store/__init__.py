@@ -15,7 +15,13 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
 
 from store import histogram, schema
 from store._batch import SnapshotBatch
-from store._chat import ChatStore, minutes_between, read_chat_rollup, shard_label
+from store._chat import (
+    ChatStore,
+    minutes_between,
+    read_chat_day,
+    read_chat_rollup,
+    shard_label,
+)
 from store._chat_days import CHAT_DAY_DIMENSIONS, CHAT_FIELDS, ChatDay
 from store._chat_rollups import CHAT_ALL_KEY, compute_chat_rollups, merge_channel_minutes
 from store._documents import (
@@ -137,6 +143,7 @@ __all__ = [
     "parse_rollup_id",
     "quarantine_document",
     "read_channel_clips",
+    "read_chat_day",
     "read_chat_rollup",
     "read_dimension",
     "read_histograms",
