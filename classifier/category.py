@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from classifier.errors import ModelError
 from classifier.label import Predictor, card_document, label_new_frames, streams_of
 from classifier.model import ModelCard
 from classifier.stored import category_of
-from store import FrameDocument, FrameStore
+from store import FrameDocument, FrameStore, StreamCategory
 from store.schema import NON_GAME_GENRE
 
 log = logging.getLogger(__name__)
@@ -130,22 +130,21 @@ def recognise_stored_categories(
 
 def stream_categories(
     frames: FrameStore, card: ModelCard, labelled: Iterable[FrameDocument], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[StreamCategory]:
     """One document per stream that got a new frame label, from all its frames' labels."""
     non_game = alike_categories(card)
-    documents = []
+    documents: list[StreamCategory] = []
     for stream in streams_of(frames, card.version, labelled):
         category = category_of(stream.meta)
         seen = recognise(category, stream.probabilities, non_game if category in non_game else ())
         own = None if seen.own_probability is None else round(seen.own_probability, 4)
-        documents.append(
-            stream.document(
-                card,
-                now,
-                looks_like=seen.category,
-                confidence=round(seen.confidence, 4),
-                own_probability=own,
-                shows_other=seen.shows_other,
-            )
+        document = stream.document(
+            card,
+            now,
+            looks_like=seen.category,
+            confidence=round(seen.confidence, 4),
+            own_probability=own,
+            shows_other=seen.shows_other,
         )
+        documents.append(cast(StreamCategory, document))
     return documents

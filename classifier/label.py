@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from tqdm import tqdm
@@ -35,7 +35,17 @@ from catalogue.genres import IGDB_GENRES
 from classifier.dataset import decode
 from classifier.errors import ModelError
 from classifier.model import ModelCard
-from store import FrameDocument, FrameMetadata, FrameStore, frame_stream_key, label_id, schema
+from store import (
+    ClassifierModel,
+    FrameDocument,
+    FrameLabel,
+    FrameMetadata,
+    FrameStore,
+    StreamGenre,
+    frame_stream_key,
+    label_id,
+    schema,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +110,7 @@ def is_trusted(card: ModelCard, min_balanced_accuracy: float) -> bool:
     return quality is not None and quality >= min_balanced_accuracy
 
 
-def card_document(card: ModelCard, now: datetime) -> dict[str, Any]:
+def card_document(card: ModelCard, now: datetime) -> ClassifierModel:
     """What the store keeps of any model that labels: its classes and validation quality."""
     return {
         "_id": card.version,
@@ -114,13 +124,12 @@ def card_document(card: ModelCard, now: datetime) -> dict[str, Any]:
     }
 
 
-def model_document(card: ModelCard, min_balanced_accuracy: float, now: datetime) -> dict[str, Any]:
+def model_document(card: ModelCard, min_balanced_accuracy: float, now: datetime) -> ClassifierModel:
     """A genre model's card document, with whether its genres count in the market rollups."""
-    return {
-        **card_document(card, now),
-        "min_balanced_accuracy": min_balanced_accuracy,
-        "trusted": is_trusted(card, min_balanced_accuracy),
-    }
+    document = card_document(card, now)
+    document["min_balanced_accuracy"] = min_balanced_accuracy
+    document["trusted"] = is_trusted(card, min_balanced_accuracy)
+    return document
 
 
 def label_stored_frames(
@@ -209,7 +218,7 @@ def label_new_frames(
 
 def _label_batch(
     frames: FrameStore, predict: Predictor, batch: Sequence[FrameDocument], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[FrameLabel]:
     card = predict.card
     data = frames.read_frames([d["_id"] for d in batch])
     images, readable, labels = [], [], []
@@ -245,7 +254,7 @@ def _label_batch(
                     },
                 }
             )
-    return labels
+    return cast(list[FrameLabel], labels)  # their class key is the model's target
 
 
 @dataclass(frozen=True)
@@ -293,26 +302,25 @@ def streams_of(
 
 def _stream_genres(
     frames: FrameStore, card: ModelCard, labelled: Iterable[FrameDocument], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[StreamGenre]:
     """One document per stream that got a new frame label, from all its frames' labels."""
     streams = streams_of(frames, card.version, labelled)
     games = frames.games({s.meta["game_id"] for s in streams})
-    documents = []
+    documents: list[StreamGenre] = []
     for stream in streams:
         genre, exact = aggregate(stream.probabilities)
         confidence = round(exact, 4)  # decide on the value that is stored
         category_genre = schema.genre_of(games.get(stream.meta["game_id"]))
         disagrees = disagrees_with_category(category_genre, genre, confidence, card.classes)
-        documents.append(
-            stream.document(
-                card,
-                now,
-                category_genre=category_genre,
-                genre=genre,
-                confidence=confidence,
-                disagrees=disagrees,
-            )
+        document = stream.document(
+            card,
+            now,
+            category_genre=category_genre,
+            genre=genre,
+            confidence=confidence,
+            disagrees=disagrees,
         )
+        documents.append(cast(StreamGenre, document))
     return documents
 
 

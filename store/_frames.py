@@ -16,7 +16,15 @@ import gridfs
 from store import schema
 from store._mongo import Store, translate_errors
 from store._reader import read_frames
-from store._records import FrameDocument, FrameFailure, FrameMetadata
+from store._records import (
+    ClassifierModel,
+    FrameDocument,
+    FrameFailure,
+    FrameLabel,
+    FrameMetadata,
+    StreamCategory,
+    StreamGenre,
+)
 
 Document = dict[str, Any]
 
@@ -98,28 +106,22 @@ class FrameStore(Store):
                 )
             }
 
-    def labels_of_streams(self, model_version: str, stream_keys: Iterable[str]) -> list[Document]:
+    def labels_of_streams(self, model_version: str, stream_keys: Iterable[str]) -> list[FrameLabel]:
         """Every label this model gave to frames of these streams (`<slot>/<stream id>`)."""
+        wanted = {"model_version": model_version, "stream_key": {"$in": sorted(set(stream_keys))}}
         with translate_errors("reading frame labels"):
-            return list(
-                self.db[schema.FRAME_LABELS].find(
-                    {
-                        "model_version": model_version,
-                        "stream_key": {"$in": sorted(set(stream_keys))},
-                    }
-                )
-            )
+            return cast(list[FrameLabel], list(self.db[schema.FRAME_LABELS].find(wanted)))
 
-    def write_labels(self, labels: Iterable[Mapping[str, Any]]) -> None:
+    def write_labels(self, labels: Iterable[FrameLabel]) -> None:
         self._upsert_all(schema.FRAME_LABELS, labels, "writing frame labels")
 
-    def write_stream_genres(self, documents: Iterable[Mapping[str, Any]]) -> set[datetime]:
+    def write_stream_genres(self, documents: Iterable[StreamGenre]) -> set[datetime]:
         """Store per-stream predictions; return the slots they touch."""
         documents = list(documents)
         self._upsert_all(schema.STREAM_GENRES, documents, "writing stream genres")
         return {d["slot"] for d in documents}
 
-    def write_stream_categories(self, documents: Iterable[Mapping[str, Any]]) -> None:
+    def write_stream_categories(self, documents: Iterable[StreamCategory]) -> None:
         """Store per-stream recognised categories (`stream_categories`)."""
         self._upsert_all(schema.STREAM_CATEGORIES, documents, "writing stream categories")
 
@@ -133,7 +135,7 @@ class FrameStore(Store):
                     {"$set": {"classifier_genre": genre, "classifier_model": model_version}},
                 )
 
-    def record_model(self, document: Mapping[str, Any]) -> None:
+    def record_model(self, document: ClassifierModel) -> None:
         """Store (or refresh) a labelling model's document in `classifier_models`."""
         self._upsert_all(schema.CLASSIFIER_MODELS, [document], "recording the classifier model")
 

@@ -21,7 +21,16 @@ from store._chat_days import ChatDay
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store._history import DayHistory, read_dimension, read_documents
 from store._mongo import translate_errors
-from store._records import ChatState, FrameDocument, GameSummary, MarketState
+from store._records import (
+    ChatState,
+    ClassifierModel,
+    FrameDocument,
+    FrameLabel,
+    GameSummary,
+    MarketState,
+    StreamCategory,
+    StreamGenre,
+)
 
 Document = dict[str, Any]
 
@@ -119,30 +128,30 @@ class StoreReader:
         with translate_errors("reading frame images"):
             return read_frames(self._db, ids)
 
-    def frame_labels(self, frame_ids: Sequence[str]) -> list[Document]:
+    def frame_labels(self, frame_ids: Sequence[str]) -> list[FrameLabel]:
+        """These frames' labels, without their probabilities."""
         with translate_errors("reading frame labels"):
-            return list(
-                self._db[schema.FRAME_LABELS].find(
-                    {"frame_id": {"$in": list(frame_ids)}}, {"probabilities": 0}
-                )
+            found = self._db[schema.FRAME_LABELS].find(
+                {"frame_id": {"$in": list(frame_ids)}}, {"probabilities": 0}
             )
+            return cast(list[FrameLabel], list(found))
 
-    def classifier_models(self, versions: Iterable[str]) -> list[Document]:
+    def classifier_models(self, versions: Iterable[str]) -> list[ClassifierModel]:
         """The stored documents of these classifier models (by `_id`, one at a time:
         FerretDB v1 scans the collection for `$in`)."""
         with translate_errors("reading classifier models"):
             found = (self._db[schema.CLASSIFIER_MODELS].find_one({"_id": v}) for v in versions)
-            return [d for d in found if d is not None]
+            return [cast(ClassifierModel, d) for d in found if d is not None]
 
-    def stream_genres(self, start: datetime, end: datetime) -> list[Document]:
+    def stream_genres(self, start: datetime, end: datetime) -> list[StreamGenre]:
         """The classifier's genre of each stream with labelled frames in [start, end)."""
         with translate_errors("reading stream genres"):
-            return list(self._db[schema.STREAM_GENRES].find({"slot": {"$gte": start, "$lt": end}}))
+            found = self._db[schema.STREAM_GENRES].find({"slot": {"$gte": start, "$lt": end}})
+            return cast(list[StreamGenre], list(found))
 
-    def stream_categories(self, start: datetime, end: datetime) -> list[Document]:
+    def stream_categories(self, start: datetime, end: datetime) -> list[StreamCategory]:
         """The category a category model recognised in each stream with labelled frames in
         [start, end)."""
         with translate_errors("reading stream categories"):
-            return list(
-                self._db[schema.STREAM_CATEGORIES].find({"slot": {"$gte": start, "$lt": end}})
-            )
+            found = self._db[schema.STREAM_CATEGORIES].find({"slot": {"$gte": start, "$lt": end}})
+            return cast(list[StreamCategory], list(found))

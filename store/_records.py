@@ -260,6 +260,78 @@ class FrameFailure(TypedDict):
     at: datetime
 
 
+class FrameLabel(TypedDict):
+    """A `frame_labels` document: one model version's label of one frame."""
+
+    _id: str  # `label_id`
+    frame_id: str
+    stream_key: str
+    slot: datetime
+    stream_id: str
+    model_version: str
+    target: NotRequired[str]  # genre | game; absent on early genre labels
+    status: str  # ok | unreadable
+    error: NotRequired[str]
+    genre: NotRequired[str]
+    game: NotRequired[str]
+    confidence: NotRequired[float]
+    probabilities: NotRequired[dict[str, float]]
+    labelled_at: datetime
+
+
+class StreamGenre(TypedDict):
+    """A `stream_genres` document: the genre a model sees in one stream's frames."""
+
+    _id: str  # `stream_key`
+    slot: datetime
+    stream_id: str
+    user_login: str
+    user_name: str
+    game_id: str
+    game_name: str
+    category_genre: str
+    genre: str
+    confidence: float
+    disagrees: bool
+    frames: int
+    model_version: str
+    labelled_at: datetime
+
+
+class StreamCategory(TypedDict):
+    """A `stream_categories` document: the category a model recognises in a stream."""
+
+    _id: str  # `stream_key`
+    slot: datetime
+    stream_id: str
+    user_login: str
+    user_name: str
+    game_id: str
+    game_name: str
+    looks_like: str
+    confidence: float
+    own_probability: float | None
+    shows_other: bool
+    frames: int
+    model_version: str
+    labelled_at: datetime
+
+
+class ClassifierModel(TypedDict):
+    """A `classifier_models` document: a model that labelled frames, and its quality."""
+
+    _id: str  # the model version
+    target: str
+    classes: list[str]
+    trained_at: str
+    data: str
+    temperature: float
+    validation: dict[str, Any]
+    min_balanced_accuracy: NotRequired[float]
+    trusted: NotRequired[bool]
+    recorded_at: datetime
+
+
 def frame_stream_key(metadata: FrameMetadata) -> str:
     """The stream a frame belongs to (`stream_key`)."""
     return stream_key(metadata["slot"], metadata["stream_id"])
