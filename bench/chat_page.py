@@ -39,9 +39,11 @@ from store import (
     CHAT_DAY_DIMENSIONS,
     ChatDay,
     ChatStore,
+    ChatSums,
     LocalFerretDB,
     Store,
     StoreReader,
+    TopicSums,
     compute_chat_rollups,
 )
 
@@ -50,8 +52,8 @@ GAMES = 150
 END = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
 
 
-def channel_minutes(rng: random.Random) -> dict[str, dict[str, object]]:
-    merged: dict[str, dict[str, object]] = {}
+def channel_minutes(rng: random.Random) -> dict[str, ChatSums]:
+    merged: dict[str, ChatSums] = {}
     for c in range(CHANNELS):
         messages = int(3000 / (c + 1) ** 0.7) + rng.randint(0, 30)
         emotes: Counter[str] = Counter()
@@ -59,22 +61,21 @@ def channel_minutes(rng: random.Random) -> dict[str, dict[str, object]]:
             emotes[str(k)] = int(messages * 0.3 / (k + 1) ** 1.1)
         for k in range(25):
             emotes[f"emotesv2_{c}_{k}"] = int(messages * 0.2 / (k + 1) ** 1.1)
-        merged[f"channel{c}"] = {
-            "key": f"channel{c}",
-            "minutes": 30,
-            "messages": messages,
-            "chatter_minutes": messages // 3,
-            "viewer_minutes": 0,
-            "subscriber_messages": messages // 5,
-            "emote_only_messages": messages // 10,
-            "free_emote_uses": sum(v for k, v in emotes.items() if not k.startswith("e")),
-            "paid_emote_uses": sum(v for k, v in emotes.items() if k.startswith("e")),
-            "emotes": +emotes,
-            "topics": {
-                t: {"messages": messages // 50, "emotes": Counter({"0": messages // 40})}
+        merged[f"channel{c}"] = ChatSums(
+            key=f"channel{c}",
+            minutes=30,
+            messages=messages,
+            chatter_minutes=messages // 3,
+            subscriber_messages=messages // 5,
+            emote_only_messages=messages // 10,
+            free_emote_uses=sum(v for k, v in emotes.items() if not k.startswith("e")),
+            paid_emote_uses=sum(v for k, v in emotes.items() if k.startswith("e")),
+            emotes=+emotes,
+            topics={
+                t: TopicSums(messages // 50, Counter({"0": messages // 40}))
                 for t in ("worldcup", "patch", "speedrun", "giveaway")
             },
-        }
+        )
     return merged
 
 
@@ -109,6 +110,9 @@ def seed(store: Store, days: int) -> int:
                     {},
                     paid,
                     slot + timedelta(minutes=31),
+                    minutes_read=30,
+                    minutes_in_slot=30,
+                    complete=True,
                 )
             }
             for dim, current in built.items():

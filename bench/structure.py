@@ -3,8 +3,9 @@ spelled twice. Run `python -m bench.structure [ROOT]` (ROOT: a checkout, default
 to compare two commits; the counts are read from the source with `ast`, nothing runs.
 
 - untyped store signatures: public functions and methods of `store` whose parameters or
-  return take `dict[str, Any]`, `Mapping`, `Any` or the `Document` alias (a pymongo
-  `Database` handle and numpy dtypes are not records, so not counted);
+  return take `Any` (`dict[str, Any]`, `Mapping[str, Any]`), `object` values or the
+  `Document` alias (a pymongo `Database` handle and numpy dtypes are not records, so
+  not counted);
 - hand-built ids: f-strings outside the id builders that join a slot or day key and
   another part with "/" (`f"{slot_key(slot)}/{dimension}"`);
 - store submodule imports: names other packages import from `store.<submodule>` rather
@@ -37,7 +38,9 @@ PACKAGES = (
     "store",
     "twitch_client",
 )
-_UNTYPED = re.compile(r"\bdict\[str, Any\]|\bMapping\b|\bAny\b|\bDocument\b")
+# A record typed by name (`Mapping[str, RollupGroup]`, `Mapping[str, str]`) is typed;
+# `Any`/`object` values and the `Document` alias are not.
+_UNTYPED = re.compile(r"\bAny\b|\bDocument\b|\[str, object\]")
 _KEY_CALLS = re.compile(r"\b(slot_key|day_key)\b|^key$|\['_id'\]")
 _BUILTIN_BASES = {"Exception", "ValueError", "RuntimeError", "OSError", "KeyError", "TypeError"}
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from chat.irc import ChatMessage
+from store import SECOND_FIELDS, ChatMinuteEntry
 
 MINUTE_MS = 60_000
 # Emotes a chat spams when something happens on stream: laughter, awe, hype.
@@ -38,8 +39,6 @@ def shouted(text: str, emote_words: frozenset[str] | set[str]) -> bool:
         return False
     return sum(c.isupper() for c in letters) >= SHOUT_UPPER_SHARE * len(letters)
 
-
-SECOND_FIELDS = ("messages", "hype", "shouted")
 
 # `kind_of(emote_id, channel)` → "free" or "paid"
 EmoteKind = Callable[[str, str], str]
@@ -66,9 +65,9 @@ class ChannelMinute:
     # For channels followed for highlights: [messages, hype emote uses, shouted] × 60 s
     seconds: list[list[int]] | None = None
 
-    def as_entry(self, channel: str) -> dict[str, object]:
+    def as_entry(self, channel: str) -> ChatMinuteEntry:
         """The channel's entry of a `chat_minutes` document."""
-        return {
+        entry: ChatMinuteEntry = {
             "channel": channel,
             "room_id": self.room_id,
             "messages": self.messages,
@@ -83,12 +82,11 @@ class ChannelMinute:
                 topic: {"messages": counts.messages, "emotes": dict(counts.emotes)}
                 for topic, counts in self.topics.items()
             },
-            **(
-                {"seconds": dict(zip(SECOND_FIELDS, self.seconds, strict=True))}
-                if self.seconds
-                else {}
-            ),
         }
+        if self.seconds:
+            messages, hype, shouts = self.seconds
+            entry["seconds"] = {"messages": messages, "hype": hype, "shouted": shouts}
+        return entry
 
 
 class MinuteCounts:
@@ -168,7 +166,7 @@ class MinuteCounts:
             return
         self.joined.setdefault(minute, set()).update(channels)
 
-    def entries(self, minute: int) -> list[dict[str, object]]:
+    def entries(self, minute: int) -> list[ChatMinuteEntry]:
         """Every channel listened to in `minute`, silent ones with zero counts."""
         counted = self.minutes.get(minute, {})
         names = sorted(self.joined.get(minute, set()) | counted.keys())
@@ -189,11 +187,11 @@ class MinuteCounts:
         self.joined.pop(minute, None)
 
 
-def add_entries(base: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, Any]:
+def add_entries(base: ChatMinuteEntry, more: ChatMinuteEntry) -> ChatMinuteEntry:
     """Two entries of the same channel and minute summed (a reader restarted mid-minute
     adds to what its previous run stored; its chatters may then be counted twice)."""
     total: dict[str, Any] = dict(base)
-    for name, value in more.items():
+    for name, value in cast(Mapping[str, Any], more).items():
         mine = total.get(name)
         if isinstance(value, int) and isinstance(mine, int):
             total[name] = mine + value
@@ -217,4 +215,4 @@ def add_entries(base: Mapping[str, Any], more: Mapping[str, Any]) -> dict[str, A
             total[name] = topics
         elif name not in total:
             total[name] = value
-    return total
+    return cast(ChatMinuteEntry, total)

@@ -20,7 +20,7 @@ from chat.counts import MINUTE_MS, MinuteCounts, add_entries
 from chat.emotes import EmoteCatalogue, EmoteSource
 from chat.reader import ChatReader, sleep_or_stop
 from settings import Settings
-from store import ChatStore, StoreError, shard_label
+from store import ChatMinuteEntry, ChatStore, StoreError, shard_label
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class ChatDaemon:
         self.shards = [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)]
         self.run_id = uuid.uuid4().hex[:12]
         self._channels = channels or self._snapshot_channels
-        self._base: dict[int, dict[str, dict[str, Any]]] = {}  # a previous run's counts
+        self._base: dict[int, dict[str, ChatMinuteEntry]] = {}  # a previous run's counts
         self._spool = settings.spool_dir / "chat"
         self.cadence = settings.cadence
         self.rolled: set[datetime] = set()
@@ -159,7 +159,7 @@ class ChatDaemon:
         return len(stored)
 
     def _write(
-        self, batch: list[tuple[int, list[dict[str, Any]], bool]], names: dict[str, str]
+        self, batch: list[tuple[int, list[ChatMinuteEntry], bool]], names: dict[str, str]
     ) -> tuple[set[int], set[int]]:
         stored: set[int] = set()
         spooled: set[int] = set()
@@ -181,7 +181,7 @@ class ChatDaemon:
             stored.add(minute)
         return stored, spooled
 
-    def _with_base(self, minute: int, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _with_base(self, minute: int, entries: list[ChatMinuteEntry]) -> list[ChatMinuteEntry]:
         """Entries plus what an earlier run stored for the same minute."""
         if minute not in self._base:
             found = self.store.read_minute(minute_at(minute), self.shard)
@@ -196,7 +196,7 @@ class ChatDaemon:
         return [merged[k] for k in sorted(merged)]
 
     def _spool_minute(
-        self, minute: int, entries: list[dict[str, Any]], names: dict[str, str]
+        self, minute: int, entries: list[ChatMinuteEntry], names: dict[str, str]
     ) -> Path:
         self._spool.mkdir(parents=True, exist_ok=True)
         path = self._spool / f"{minute}-{self.shard}.json"

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from store import EmoteDocument
 from twitch_client import Emote, QuarantinedRecord
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class EmoteCatalogue:
             if now - self.fetched.get(login, -1e18) > self.max_age_seconds
         ]
 
-    def refresh(self, source: EmoteSource, login: str, room_id: str = "") -> list[dict[str, Any]]:
+    def refresh(self, source: EmoteSource, login: str, room_id: str = "") -> list[EmoteDocument]:
         """Fetch one list ("" = global); returns its catalogue documents."""
         if login:
             emotes, bad = source.channel_emotes(room_id)

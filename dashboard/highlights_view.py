@@ -25,7 +25,7 @@ from dashboard.figures import DECIMAL, INTEGER
 from dashboard.tables import Column
 from dashboard.window import Window
 from slots import days_between
-from store import StoreReader
+from store import HighlightClip, HighlightIndexEntry, StoreReader, parse_clip_key
 
 MOMENT_COLUMNS: list[Column] = [
     ("time", "Time", None),
@@ -63,13 +63,13 @@ def _covers(window: Window) -> str:
     return f" Highlights cover the newest {HIGHLIGHT_DAYS} days of the window."
 
 
-def _clips(reader: StoreReader, window: Window, login: str) -> list[dict[str, Any]]:
+def _clips(reader: StoreReader, window: Window, login: str) -> list[HighlightClip]:
     shown = shown_window(window)
     days = days_between(shown.start, shown.end)
     return [c for c in reader.highlight_clips(login, days) if shown.start <= c["start"] < shown.end]
 
 
-def window_series(clips: list[dict[str, Any]]) -> pd.Series:
+def window_series(clips: list[HighlightClip]) -> pd.Series:
     """P(highlight) of every analysed window, by its start time (UTC)."""
     times, values = [], []
     for clip in clips:
@@ -96,9 +96,7 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
             ),
         ]
     series = window_series(clips)
-    moments = [
-        {**m, "game_name": clip.get("game_name", "")} for clip in clips for m in clip["moments"]
-    ]
+    moments = [(m, clip.get("game_name", "")) for clip in clips for m in clip["moments"]]
     hours = sum(float(c["seconds"]) for c in clips) / 3600
     threshold = float(clips[-1].get("threshold", 0.5))
     x = figures.local_times(series.index, timezone)
@@ -131,18 +129,18 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
     chart.update_layout(**figures.LAYOUT, title=f"{login}: P(highlight) of each 10-second window")
     chart.update_xaxes(title_text=f"Time ({timezone})")
     chart.update_yaxes(title_text="P(highlight)", range=[0, 1.02])
-    newest_first = sorted(moments, key=lambda m: m["time"], reverse=True)
+    newest_first = sorted(moments, key=lambda pair: pair[0]["time"], reverse=True)
     shown_at = figures.local_times(
-        pd.DatetimeIndex([m["time"] for m in newest_first], tz="UTC"), timezone
+        pd.DatetimeIndex([m["time"] for m, _ in newest_first], tz="UTC"), timezone
     )
     rows = [
         {
             "time": at.strftime("%Y-%m-%d %H:%M:%S"),
             "probability": m["probability"],
-            "game_name": m["game_name"],
+            "game_name": game_name,
             "why": ", ".join(f["feature"] for f in m["top_features"]),
         }
-        for at, m in zip(shown_at, newest_first, strict=True)
+        for at, (m, game_name) in zip(shown_at, newest_first, strict=True)
     ]
     problems = sorted({f"{k}: {v}" for c in clips for k, v in c.get("problems", {}).items()})
     return [
@@ -171,7 +169,7 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
     ]
 
 
-def game_highlight_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def game_highlight_rows(entries: list[HighlightIndexEntry]) -> list[dict[str, Any]]:
     """Per game: channels and stream-hours analysed, moments, moments per stream-hour."""
     seconds: dict[str, float] = defaultdict(float)
     moments: dict[str, int] = defaultdict(int)
@@ -212,7 +210,7 @@ def _game_highlights(reader: StoreReader, window: Window) -> list[Any]:
     entries = [
         e
         for e in reader.highlight_game_clips(days_between(shown.start, shown.end))
-        if shown.start.timestamp() <= int(e["key"].rsplit("@", 1)[1]) < shown.end.timestamp()
+        if shown.start <= parse_clip_key(e["key"])[1] < shown.end
     ]
     heading = html.H3("Highlight moments per stream-hour")
     if not entries:

@@ -114,7 +114,10 @@ def detect_once(
         unique = list(dict.fromkeys(login.lower() for login in logins))
         with ThreadPoolExecutor(max_workers=8) as pool:  # reading a clip waits on the network
             results = list(
-                pool.map(lambda c: detector.detect(c, ChannelGame(**known.get(c, {}))), unique)
+                pool.map(
+                    lambda c: detector.detect(c, ChannelGame(**known[c]) if c in known else None),
+                    unique,
+                )
             )
     finally:
         store.close()

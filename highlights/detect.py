@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from highlights.decode import decode_clip
 from highlights.errors import ClipUndecodable
 from highlights.features import CHAT_LAG_SECONDS, FEATURES, WINDOW_SECONDS, clip_features
 from highlights.model import HighlightModel
-from store import HighlightStore, join_names, pack
+from store import HighlightClip, HighlightStore, Moment, join_names, pack
 from twitch_client.clips import ClipUnavailable, read_clip
 
 log = logging.getLogger(__name__)
@@ -49,11 +48,11 @@ class DetectResult:
 
 def moments_of(
     model: HighlightModel, start: datetime, probabilities: np.ndarray, rows: np.ndarray
-) -> list[dict[str, Any]]:
+) -> list[Moment]:
     """Windows at or over the model's threshold, each with its strongest reasons."""
     main = model.main
     contributions = main.contributions(rows)
-    moments = []
+    moments: list[Moment] = []
     for i in np.flatnonzero(probabilities >= main.threshold):
         order = np.argsort(-contributions[i])[:TOP_FEATURES]
         moments.append(
@@ -80,7 +79,7 @@ def clip_document(
     rows: np.ndarray,
     game: ChannelGame,
     problems: Mapping[str, str],
-) -> dict[str, Any]:
+) -> HighlightClip:
     """A scored clip as `store._highlights` stores it (docs/schema.md, highlight_windows)."""
     probabilities = model.main.probabilities(rows)
     return {

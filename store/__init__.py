@@ -9,6 +9,8 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
   `HighlightStore`; `Spool` keeps batches a write could not store;
 - the reader: `StoreReader`, the dashboard's only way in (it has no write method);
 - records and ids: `store._records` (meta states, frames, rollups and every `_id`),
+  `store._chat_records` (chat minutes, rollups, emotes), `store._highlight_records`
+  (analysed clips and their index),
   `store._documents` (the snapshot's documents), `DayHistory` and `ChatDay` (days);
 - notebooks: `read_history`, `read_histograms`, `read_dimension` give DataFrames/days.
 """
@@ -23,7 +25,23 @@ from store._chat import (
     shard_label,
 )
 from store._chat_days import CHAT_DAY_DIMENSIONS, CHAT_FIELDS, ChatDay
-from store._chat_rollups import CHAT_ALL_KEY, compute_chat_rollups, merge_channel_minutes
+from store._chat_records import (
+    SECOND_FIELDS,
+    ChatMinuteDocument,
+    ChatMinuteEntry,
+    ChatRollupDocument,
+    ChatRollupGroup,
+    EmoteDocument,
+    SecondCounts,
+    TopicCounts,
+)
+from store._chat_rollups import (
+    CHAT_ALL_KEY,
+    ChatSums,
+    TopicSums,
+    compute_chat_rollups,
+    merge_channel_minutes,
+)
 from store._documents import (
     GameDocument,
     QuarantineDocument,
@@ -36,6 +54,13 @@ from store._documents import (
 )
 from store._errors import SpoolFileInvalid, StoreError, StoreUnavailable
 from store._frames import FrameStore
+from store._highlight_records import (
+    FeatureContribution,
+    HighlightClip,
+    HighlightIndexEntry,
+    Moment,
+    SnapshotGame,
+)
 from store._highlights import (
     HighlightStore,
     clip_features,
@@ -56,6 +81,7 @@ from store._packing import join_names, pack, split_names, unpack
 from store._reader import StoreReader
 from store._records import (
     Backfill,
+    ChatDayDocument,
     ChatState,
     ClassifierModel,
     FrameDocument,
@@ -64,17 +90,20 @@ from store._records import (
     FrameMetadata,
     GameSummary,
     HighlightsState,
+    HistoryDocument,
     MarketState,
     RollupDocument,
     RollupGroup,
     StreamCategory,
     StreamGenre,
     chat_minute_id,
+    clip_key,
     frame_id,
     frame_stream_key,
     highlight_day_id,
     history_id,
     label_id,
+    parse_clip_key,
     parse_history_id,
     parse_rollup_id,
     rollup_id,
@@ -97,12 +126,21 @@ __all__ = [
     "HISTOGRAM_DIMENSIONS",
     "HISTORY_DIMENSIONS",
     "KEY_SEPARATOR",
+    "SECOND_FIELDS",
     "Backfill",
     "ChatDay",
+    "ChatDayDocument",
+    "ChatMinuteDocument",
+    "ChatMinuteEntry",
+    "ChatRollupDocument",
+    "ChatRollupGroup",
     "ChatState",
     "ChatStore",
+    "ChatSums",
     "ClassifierModel",
     "DayHistory",
+    "EmoteDocument",
+    "FeatureContribution",
     "FrameDocument",
     "FrameFailure",
     "FrameLabel",
@@ -110,15 +148,21 @@ __all__ = [
     "FrameStore",
     "GameDocument",
     "GameSummary",
+    "HighlightClip",
+    "HighlightIndexEntry",
     "HighlightStore",
     "HighlightsState",
+    "HistoryDocument",
     "LocalFerretDB",
     "MarketState",
+    "Moment",
     "QuarantineDocument",
     "RollupDocument",
     "RollupGroup",
+    "SecondCounts",
     "SnapshotBatch",
     "SnapshotDocument",
+    "SnapshotGame",
     "Spool",
     "SpoolFileInvalid",
     "Store",
@@ -128,8 +172,11 @@ __all__ = [
     "StreamCategory",
     "StreamDocument",
     "StreamGenre",
+    "TopicCounts",
+    "TopicSums",
     "chat_minute_id",
     "clip_features",
+    "clip_key",
     "collection_of",
     "compute_chat_rollups",
     "compute_rollups",
@@ -147,6 +194,7 @@ __all__ = [
     "minutes_between",
     "newest_channel_games",
     "pack",
+    "parse_clip_key",
     "parse_history_id",
     "parse_rollup_id",
     "quarantine_document",

@@ -20,10 +20,24 @@ from pymongo.database import Database
 from slots import day_of, slot_key
 from store import schema
 from store._chat_days import CHAT_DAY_DIMENSIONS, ChatDay
+from store._chat_records import (
+    ChatMinuteDocument,
+    ChatMinuteEntry,
+    ChatRollupDocument,
+    EmoteDocument,
+)
 from store._chat_rollups import CHAT_DIMENSIONS, compute_chat_rollups, merge_channel_minutes
 from store._documents import GameDocument
 from store._mongo import translate_errors
-from store._records import ChatState, MarketState, chat_minute_id, history_id, rollup_id
+from store._records import (
+    ChatState,
+    MarketState,
+    RollupDocument,
+    RollupGroup,
+    chat_minute_id,
+    history_id,
+    rollup_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +66,10 @@ class ChatStore:
         minute: datetime,
         shard: str,
         run: str,
-        channels: Sequence[Mapping[str, Any]],
+        channels: Sequence[ChatMinuteEntry],
         emote_names: Mapping[str, str],
     ) -> None:
-        document = {
+        document: ChatMinuteDocument = {
             "_id": chat_minute_id(minute, shard),
             "minute": minute,
             "shard": shard,
@@ -70,11 +84,12 @@ class ChatStore:
                 {"_id": document["_id"]}, document, upsert=True
             )
 
-    def read_minute(self, minute: datetime, shard: str) -> Document | None:
+    def read_minute(self, minute: datetime, shard: str) -> ChatMinuteDocument | None:
         with translate_errors("reading a chat minute"):
-            return self.db[schema.CHAT_MINUTES].find_one({"_id": chat_minute_id(minute, shard)})
+            found = self.db[schema.CHAT_MINUTES].find_one({"_id": chat_minute_id(minute, shard)})
+        return cast(ChatMinuteDocument | None, found)
 
-    def save_emotes(self, emotes: Iterable[Mapping[str, Any]]) -> int:
+    def save_emotes(self, emotes: Iterable[EmoteDocument]) -> int:
         """Upsert catalogue entries (`_id` = emote id)."""
         requests = [ReplaceOne({"_id": e["_id"]}, dict(e), upsert=True) for e in emotes]
         if not requests:
@@ -83,12 +98,13 @@ class ChatStore:
             self.db[schema.EMOTES].bulk_write(requests, ordered=False)
         return len(requests)
 
-    def emotes(self, ids: Iterable[str]) -> dict[str, Document]:
+    def emotes(self, ids: Iterable[str]) -> dict[str, EmoteDocument]:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         with translate_errors("reading emotes"):
-            return {d["_id"]: d for d in self.db[schema.EMOTES].find({"_id": {"$in": wanted}})}
+            found = self.db[schema.EMOTES].find({"_id": {"$in": wanted}})
+            return {d["_id"]: cast(EmoteDocument, d) for d in found}
 
     def newest_snapshot_channels(self, limit: int) -> tuple[datetime | None, list[str]]:
         """The newest published slot and its `limit` top channels, most watched first."""
@@ -97,18 +113,16 @@ class ChatStore:
             slot = MarketState.from_document(state).newest_slot
             if slot is None:
                 return None, []
-            rollup = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "channel")})
-        groups = sorted(
-            (rollup or {}).get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"])
-        )
+            rollup = self._rollup(slot, "channel")
+        groups = sorted(rollup["groups"] if rollup else [], key=lambda g: (-g["viewers"], g["key"]))
         return slot, [str(g["key"]) for g in groups[:limit]]
 
     def build_rollups(
         self, slot: datetime, end: datetime, shards: Sequence[str], *, complete: bool = True
-    ) -> list[Document]:
+    ) -> list[ChatRollupDocument]:
         """The chat rollups of `slot` (its minutes up to `end`, the next slot) from every
         shard's minutes, written and returned; `complete` false while the slot still runs."""
-        entries: list[Mapping[str, Any]] = []
+        entries: list[ChatMinuteEntry] = []
         names: dict[str, str] = {}
         paid: set[str] = set()
         minutes = minutes_between(slot, end)
@@ -117,9 +131,7 @@ class ChatStore:
             for minute in minutes:
                 shards_read = 0
                 for shard in shards:
-                    found = self.db[schema.CHAT_MINUTES].find_one(
-                        {"_id": chat_minute_id(minute, shard)}
-                    )
+                    found = self.read_minute(minute, shard)
                     if found is None:
                         continue
                     shards_read += 1
@@ -133,13 +145,13 @@ class ChatStore:
             for entry in entries:
                 paid.update(entry.get("paid_emotes", {}))
             key = slot_key(slot)
-            channels = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "channel")}) or {}
-            games = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "game")}) or {}
-        snapshot_channels = {str(g["key"]): g for g in channels.get("groups", [])}
-        game_names = {str(g["key"]): str(g.get("name", "")) for g in games.get("groups", [])}
+            channels = self._rollup(slot, "channel")
+            games = self._rollup(slot, "game")
+        snapshot_channels = {g["key"]: g for g in channels["groups"]} if channels else {}
+        game_names = {g["key"]: g.get("name", "") for g in games["groups"]} if games else {}
         catalogue = self.games_of(snapshot_channels)
         merged = merge_channel_minutes(entries)
-        known = self.emotes({e for c in merged.values() for e in c["emotes"]})
+        known = self.emotes({e for c in merged.values() for e in c.emotes})
         names.update({i: str(d.get("name", i)) for i, d in known.items()})
         documents = compute_chat_rollups(
             slot,
@@ -150,12 +162,11 @@ class ChatStore:
             names,
             paid,
             datetime.now(UTC),
-        )
-        for document in documents:
             # What the rollup covers: its sums are over the minutes read, no more.
-            document["minutes_read"] = read
-            document["minutes_in_slot"] = len(minutes)
-            document["complete"] = complete and read == len(minutes)
+            minutes_read=read,
+            minutes_in_slot=len(minutes),
+            complete=complete and read == len(minutes),
+        )
         written_at = documents[0]["written_at"]
         with translate_errors(f"writing chat rollups of {key}"):
             for document in documents:
@@ -187,8 +198,12 @@ class ChatStore:
                 upsert=True,
             )
 
+    def _rollup(self, slot: datetime, dimension: str) -> RollupDocument | None:
+        found = self.db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
+        return cast(RollupDocument | None, found)
+
     def _update_day(
-        self, slot: datetime, documents: Mapping[str, Document], written_at: datetime
+        self, slot: datetime, documents: Mapping[str, ChatRollupDocument], written_at: datetime
     ) -> None:
         """Put the slot's rollups into its day's documents (`store._chat_days`)."""
         day = day_of(slot)
@@ -199,7 +214,7 @@ class ChatStore:
             updated = current.with_slot(slot, source).to_document(written_at)
             self.db[schema.CHAT_DAYS].replace_one({"_id": updated["_id"]}, updated, upsert=True)
 
-    def games_of(self, channels: Mapping[str, Mapping[str, Any]]) -> dict[str, GameDocument]:
+    def games_of(self, channels: Mapping[str, RollupGroup]) -> dict[str, GameDocument]:
         ids = sorted({str(g.get("game_id", "")) for g in channels.values()} - {""})
         if not ids:
             return {}
@@ -224,9 +239,12 @@ def read_chat_day(db: Database[Document], day: datetime, dimension: str) -> Chat
     return ChatDay.from_document(found) if found else None
 
 
-def read_chat_rollup(db: Database[Document], slot: datetime, dimension: str) -> Document | None:
+def read_chat_rollup(
+    db: Database[Document], slot: datetime, dimension: str
+) -> ChatRollupDocument | None:
     """One slot's chat rollup of one dimension (for notebooks and the dashboard)."""
     if dimension not in CHAT_DIMENSIONS:
         raise ValueError(f"no chat dimension {dimension!r}; one of {CHAT_DIMENSIONS}")
     with translate_errors("reading a chat rollup"):
-        return db[schema.CHAT_ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
+        found = db[schema.CHAT_ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
+    return cast(ChatRollupDocument | None, found)

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from slots import day_of
+from store._chat_records import ChatRollupDocument
 from store._packing import ENCODING, join_names, pack, split_names, unpack
-from store._records import history_id
+from store._records import ChatDayDocument, history_id
 from store.schema import SCHEMA_VERSION
 
 CHAT_DAY_DIMENSIONS = ("all", "channel", "channel_emotes", "game", "genre", "language")
@@ -85,7 +86,7 @@ class ChatDay:
             np.zeros((0, 5), dtype=ROW),
         )  # fmt: skip
 
-    def with_slot(self, slot: datetime, rollup: Mapping[str, Any]) -> ChatDay:
+    def with_slot(self, slot: datetime, rollup: ChatRollupDocument) -> ChatDay:
         """This day with `slot`'s rows replaced by those of its chat rollup document (of
         this dimension; of `channel` for `channel_emotes`)."""
         slots = list(self.slots)
@@ -118,7 +119,7 @@ class ChatDay:
                         k,
                         games(game) if game else -1,
                         languages(language) if language else -1,
-                        *(int(group.get(f, 0)) for f in CHAT_FIELDS),
+                        *(int(cast(Mapping[str, int], group).get(f, 0)) for f in CHAT_FIELDS),
                     ]
                 )
             if with_emotes:
@@ -158,7 +159,7 @@ class ChatDay:
         missing = [-1] * (len(self.slots) - len(self.minutes_read))
         return [*self.minutes_read, *missing], [*self.minutes_in_slot, *missing]
 
-    def to_document(self, written_at: datetime) -> dict[str, Any]:
+    def to_document(self, written_at: datetime) -> ChatDayDocument:
         def columns(array: np.ndarray) -> list[Any]:
             # Column by column: each compresses far better than interleaved rows.
             return [pack(array[:, c], _I64) for c in range(array.shape[1])]

@@ -17,24 +17,22 @@ from pymongo.database import Database
 from slots import day_key, day_of
 from store import schema
 from store._chat import MINUTE
+from store._chat_records import SECOND_FIELDS, ChatMinuteDocument
 from store._documents import GameDocument
+from store._highlight_records import HighlightClip, HighlightIndexEntry, SnapshotGame
 from store._mongo import translate_errors
 from store._packing import split_names, unpack
 from store._records import (
     HighlightsState,
     MarketState,
+    RollupDocument,
     chat_minute_id,
+    clip_key,
     highlight_day_id,
     rollup_id,
 )
 
-SECOND_FIELDS = ("messages", "hype", "shouted")
-
 Document = dict[str, Any]
-
-
-def clip_key(login: str, start: datetime) -> str:
-    return f"{login}@{int(start.timestamp())}"
 
 
 class HighlightStore:
@@ -43,7 +41,7 @@ class HighlightStore:
     def __init__(self, db: Database[Document]) -> None:
         self.db = db
 
-    def write_clip(self, login: str, clip: Mapping[str, Any]) -> None:
+    def write_clip(self, login: str, clip: HighlightClip) -> None:
         """One analysed clip (`start`, `seconds`, `game_id`, `probabilities`, `moments`…)
         into its channel's day and the day's index; writing it again replaces it."""
         start: datetime = clip["start"]
@@ -51,9 +49,9 @@ class HighlightStore:
         epoch = str(int(start.timestamp()))
         summary = {
             "login": login,
-            "game_id": clip.get("game_id", ""),
-            "game_name": clip.get("game_name", ""),
-            "genre": clip.get("genre", ""),
+            "game_id": clip["game_id"],
+            "game_name": clip["game_name"],
+            "genre": clip["genre"],
             "seconds": clip["seconds"],
             "moments": len(clip["moments"]),
         }
@@ -107,12 +105,14 @@ class HighlightStore:
             while minute < start + timedelta(seconds=seconds):
                 for shard in shards:
                     minute_id = chat_minute_id(minute, shard)
-                    document = self.db[schema.CHAT_MINUTES].find_one({"_id": minute_id})
-                    for entry in (document or {}).get("channels", []):
-                        if entry.get("channel") != login or "seconds" not in entry:
+                    found = self.db[schema.CHAT_MINUTES].find_one({"_id": minute_id})
+                    document = cast(ChatMinuteDocument | None, found)
+                    for entry in document["channels"] if document else []:
+                        if entry["channel"] != login or "seconds" not in entry:
                             continue
                         found_any = True
-                        counts = np.array([entry["seconds"][f] for f in SECOND_FIELDS]).T
+                        per_second = cast(Mapping[str, list[int]], entry["seconds"])
+                        counts = np.array([per_second[f] for f in SECOND_FIELDS]).T
                         offset = int((minute - start).total_seconds())
                         lo, hi = max(0, offset), min(seconds, offset + 60)
                         if hi > lo:
@@ -123,12 +123,12 @@ class HighlightStore:
 
 def read_channel_clips(
     db: Database[Document], login: str, days: Iterable[datetime]
-) -> list[Document]:
+) -> list[HighlightClip]:
     """Every analysed clip of a channel on these days, oldest first."""
     ids = [highlight_day_id(day_of(d), login) for d in days]
     with translate_errors("reading highlights"):
         found = [d for i in ids if (d := db[schema.HIGHLIGHT_WINDOWS].find_one({"_id": i}))]
-    clips = [c for document in found for c in document.get("clips", {}).values()]
+    clips = [cast(HighlightClip, c) for d in found for c in d.get("clips", {}).values()]
     for clip in clips:
         if clip["start"].tzinfo is None:
             clip["start"] = clip["start"].replace(tzinfo=UTC)
@@ -142,7 +142,7 @@ def highlights_written_at(db: Database[Document]) -> datetime | None:
     return HighlightsState.from_document(state).written_at
 
 
-def clip_features(clip: Mapping[str, Any]) -> dict[str, list[float]]:
+def clip_features(clip: HighlightClip) -> dict[str, list[float]]:
     """A stored clip's features, name → the value of each window (they are stored packed:
     float32, zlib, windows × names, the names joined by `store._packing.SEPARATOR`)."""
     windows = len(clip["probabilities"])
@@ -151,15 +151,19 @@ def clip_features(clip: Mapping[str, Any]) -> dict[str, list[float]]:
     return {name: values[:, i].tolist() for i, name in enumerate(names)}
 
 
-def read_game_clips(db: Database[Document], days: Iterable[datetime]) -> list[Document]:
+def read_game_clips(db: Database[Document], days: Iterable[datetime]) -> list[HighlightIndexEntry]:
     """The index entries (login, game, seconds, moments) of every clip of these days."""
     ids = [day_key(day_of(d)) for d in days]
     with translate_errors("reading highlights by game"):
         found = [d for i in ids if (d := db[schema.HIGHLIGHT_GAMES].find_one({"_id": i}))]
-    return [{"key": key, **entry} for document in found for key, entry in document["clips"].items()]
+    return [
+        cast(HighlightIndexEntry, {"key": key, **entry})
+        for document in found
+        for key, entry in document["clips"].items()
+    ]
 
 
-def newest_channel_games(db: Database[Document], limit: int) -> dict[str, dict[str, str]]:
+def newest_channel_games(db: Database[Document], limit: int) -> dict[str, SnapshotGame]:
     """The newest snapshot's top `limit` channels, most watched first: login → game id,
     game name and the game's genre (`schema.genre_of_stream`)."""
     with translate_errors("reading the newest snapshot's channels"):
@@ -168,16 +172,22 @@ def newest_channel_games(db: Database[Document], limit: int) -> dict[str, dict[s
         ).newest_slot
         if slot is None:
             return {}
-        channels = db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "channel")}) or {}
-        games = db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "game")}) or {}
-        groups = sorted(channels.get("groups", []), key=lambda g: (-int(g["viewers"]), g["key"]))
+        channels = cast(
+            RollupDocument | None, db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "channel")})
+        )
+        games = cast(
+            RollupDocument | None, db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, "game")})
+        )
+        groups = sorted(
+            channels["groups"] if channels else [], key=lambda g: (-g["viewers"], g["key"])
+        )
         groups = groups[:limit]
         ids = sorted({str(g.get("game_id", "")) for g in groups} - {""})
         found = db[schema.GAMES].find({"_id": {"$in": ids}})
         catalogue = {d["_id"]: cast(GameDocument, d) for d in found}
-    names = {str(g["key"]): str(g.get("name", "")) for g in games.get("groups", [])}
+    names = {g["key"]: g.get("name", "") for g in games["groups"]} if games else {}
     return {
-        str(g["key"]): {
+        g["key"]: {
             "game_id": str(g.get("game_id", "")),
             "game_name": names.get(str(g.get("game_id", "")), ""),
             "genre": schema.genre_of_stream(catalogue.get(str(g.get("game_id", "")))),

@@ -23,7 +23,7 @@ from pymongo.database import Database
 from slots import day_of, days_between, slot_key
 from store import histogram, schema
 from store._packing import ENCODING, join_names, pack, split_names, unpack
-from store._records import RollupDocument, history_id
+from store._records import HistoryDocument, RollupDocument, history_id
 from store._rollups import HISTOGRAM_DIMENSIONS
 
 HISTORY_DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "channel")
@@ -181,8 +181,8 @@ class DayHistory:
             result.languages = languages
         return result
 
-    def to_document(self, written_at: datetime) -> dict[str, Any]:
-        document: dict[str, Any] = {
+    def to_document(self, written_at: datetime) -> HistoryDocument:
+        document: HistoryDocument = {
             "_id": history_id(self.day, self.dimension),
             "day": self.day,
             "dimension": self.dimension,
@@ -204,13 +204,11 @@ class DayHistory:
             document["bins"] = list(histogram.VIEWER_BINS)
             document["histogram"] = pack(self.histogram, _INT64)
         if self.game is not None and self.rank is not None:
-            document.update(
-                languages=join_names(self.languages),
-                game_ids=join_names(self.game_ids),
-                game_count=len(self.game_ids),
-                game=pack(self.game, _INT32),
-                rank=pack(self.rank, _INT32),
-            )
+            document["languages"] = join_names(self.languages)
+            document["game_ids"] = join_names(self.game_ids)
+            document["game_count"] = len(self.game_ids)
+            document["game"] = pack(self.game, _INT32)
+            document["rank"] = pack(self.rank, _INT32)
         return document
 
     @classmethod

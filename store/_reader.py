@@ -18,6 +18,7 @@ from pymongo.database import Database
 from store import schema
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
+from store._highlight_records import HighlightClip, HighlightIndexEntry
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store._history import DayHistory, read_dimension, read_documents
 from store._mongo import translate_errors
@@ -102,10 +103,10 @@ class StoreReader:
     def chat_day(self, day: datetime, dimension: str) -> ChatDay | None:
         return read_chat_day(self._db, day, dimension)
 
-    def highlight_clips(self, login: str, days: Iterable[datetime]) -> list[Document]:
+    def highlight_clips(self, login: str, days: Iterable[datetime]) -> list[HighlightClip]:
         return read_channel_clips(self._db, login, days)
 
-    def highlight_game_clips(self, days: Iterable[datetime]) -> list[Document]:
+    def highlight_game_clips(self, days: Iterable[datetime]) -> list[HighlightIndexEntry]:
         return read_game_clips(self._db, days)
 
     def highlights_written_at(self) -> datetime | None:

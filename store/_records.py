@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, NotRequired
 
 # typing_extensions: pydantic validates some of these (spooled batches) and needs its
@@ -64,9 +64,83 @@ def chat_minute_id(minute: datetime, shard: str) -> str:
     return f"{slot_key(minute)}/{shard}"
 
 
+def clip_key(login: str, start: datetime) -> str:
+    """A channel's clip that starts at `start` (whole seconds): its key in the day's
+    `highlight_games` index and its `highlight_failures` `_id`."""
+    return f"{login}@{int(start.timestamp())}"
+
+
+def parse_clip_key(key: str) -> tuple[str, datetime]:
+    """The login and start of a `clip_key`."""
+    login, _, epoch = key.rpartition("@")
+    return login, datetime.fromtimestamp(int(epoch), UTC)
+
+
 def highlight_day_id(day: datetime, login: str) -> str:
     """A channel's highlight clips of one UTC day."""
     return f"{day_key(day)}/{login}"
+
+
+# --------------------------------------------------------------------- packed days
+
+
+class HistoryDocument(TypedDict):
+    """A `history_*` document: one UTC day of one dimension, packed (`DayHistory`)."""
+
+    _id: str  # history_id(day, dimension)
+    day: datetime
+    dimension: str
+    slots: list[datetime]
+    levels: list[str]
+    key_count: int
+    keys: str  # joined by store._packing.SEPARATOR
+    names: str
+    encoding: str
+    channels: bytes  # zlib int32, keys × slots
+    viewers: bytes
+    total_channels: list[int]
+    total_viewers: list[int]
+    scopes: list[str]
+    written_at: datetime
+    schema_version: int
+    bins: NotRequired[list[int]]  # viewer-count histograms (some dimensions)
+    histogram: NotRequired[bytes]
+    languages: NotRequired[str]  # channel history: game and directory rank per slot
+    game_ids: NotRequired[str]
+    game_count: NotRequired[int]
+    game: NotRequired[bytes]
+    rank: NotRequired[bytes]
+
+
+class ChatDayDocument(TypedDict):
+    """A `chat_days` document: one UTC day of chat of one dimension, packed (`ChatDay`)."""
+
+    _id: str  # history_id(day, dimension)
+    day: datetime
+    dimension: str
+    slots: list[datetime]
+    key_count: int
+    keys: str
+    labels: str
+    game_count: int
+    game_ids: str
+    language_count: int
+    languages: str
+    emote_count: int
+    emote_ids: str
+    topic_count: int
+    topic_names: str
+    rows: list[int]  # row counts of numbers, emotes, topics
+    numbers: list[bytes]  # one zlib int64 column each
+    emotes: list[bytes]
+    topics: list[bytes]
+    emote_names: dict[str, str]
+    paid_emotes: list[str]
+    minutes_read: list[int]
+    minutes_in_slot: list[int]
+    encoding: str
+    written_at: datetime
+    schema_version: int
 
 
 # ------------------------------------------------------------------------ rollups

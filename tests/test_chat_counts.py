@@ -112,6 +112,9 @@ def test_chat_rollups_equal_sums_over_the_messages() -> None:
             {},
             PAID_IDS,
             SLOT + timedelta(minutes=31),
+            minutes_read=3,
+            minutes_in_slot=30,
+            complete=False,
         )
     }
     minutes_of: dict[str, set[int]] = defaultdict(set)
