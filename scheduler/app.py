@@ -60,5 +60,6 @@ def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_n
         scope=settings.snapshot_scope,
         degraded_share=settings.degraded_quarantine_share,
         frame_policy=frame_policy(settings),
+        channel_slots_kept=timedelta(days=settings.channel_slots_days),
         clock=clock,
     )

@@ -11,15 +11,16 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from catalogue import Catalogue
 from scheduler.documents import quarantine_document, stream_document
 from scheduler.frames import FramePolicy, sample_frames
 from scheduler.games import look_up_games
-from slots import slot_key
+from slots import day_of, slot_key
 from store import (
+    ChannelListing,
     FrameStore,
     SnapshotBatch,
     Spool,
@@ -82,6 +83,7 @@ class Collector:
         clock: Callable[[], datetime] = utc_now,
         catalogue: Catalogue | None = None,
         frame_policy: FramePolicy | None = None,
+        channel_slots_kept: timedelta = timedelta(days=35),
     ) -> None:
         self.client = client
         self.catalogue = catalogue or Catalogue.load()
@@ -95,6 +97,8 @@ class Collector:
         # Game documents read or written by this collector: only it writes `games`, so
         # each game is read once per process (on FerretDB v1 every read scans them all).
         self._games: dict[str, Mapping[str, Any]] = {}
+        self.channel_slots_kept = channel_slots_kept
+        self._pruned_on: datetime | None = None  # the day channel rows were last pruned
 
     def close(self) -> None:
         self.client.close()
@@ -184,9 +188,27 @@ class Collector:
             self.spool.put(batch)
             summary.outcome = "spooled"
             return self._finish(summary, began)
+        if stored and batch.channels is not None:
+            self._prune_channels(slot)
         if stored and mode != "replay":  # a recording has no thumbnails to fetch
             self._sample_frames(batch, summary)
         return self._finish(summary, began)
+
+    def _prune_channels(self, slot: datetime) -> None:
+        """Once a day, drop per-slot channel rows past their retention (a failure waits
+        for the next slot: nothing is lost by pruning late)."""
+        if self._pruned_on == day_of(slot):
+            return
+        try:
+            pruned = self.store.prune_channel_slots(slot - self.channel_slots_kept)
+        except StoreError as error:
+            log.warning("old channel rows not pruned yet: %s", error)
+            return
+        self._pruned_on = day_of(slot)
+        if pruned:
+            log.info(
+                "pruned %d channel_slots chunks older than %s", pruned, self.channel_slots_kept
+            )
 
     def _sample_frames(self, batch: SnapshotBatch, summary: RunSummary) -> None:
         """Thumbnails of this snapshot's sample; a failure here never fails the snapshot."""
@@ -285,6 +307,13 @@ class Collector:
                 scope="market" if mode in ("market", "all") else "top",
             ),
             games=new_games,
+            # Every listed channel, for directory ranks and channel pages; a category-level
+            # recording lists categories, not channels.
+            channels=(
+                ChannelListing.from_streams(slot, listed)
+                if mode in ("market", "all", "replay") and level == schema.STREAM_LEVEL
+                else None
+            ),
         )
 
     def _count(self, summary: RunSummary) -> None:

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     # Languages whose listing is split by category, and into how many chains.
     all_streams_split_languages: str = "en"
     all_streams_split_chains: int = Field(default=8, ge=1, le=64)
+    # Every listed channel is stored per slot (`channel_slots`) for this many days.
+    channel_slots_days: float = Field(default=35.0, gt=0)
 
     # Frames: thumbnails sampled after each snapshot (0 everywhere turns sampling off)
     frames_top: int = Field(default=12, ge=0)

@@ -12,11 +12,28 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
   `store._chat_records` (chat minutes, rollups, emotes), `store._highlight_records`
   (analysed clips and their index),
   `store._documents` (the snapshot's documents), `DayHistory` and `ChatDay` (days);
+- every listed channel per slot: `ChannelListing` (written with the snapshot),
+  `read_channel_listing` (a slot as a DataFrame), `read_slot_rows`, `read_day_channels`;
 - notebooks: `read_history`, `read_histograms`, `read_dimension` give DataFrames/days.
 """
 
 from store import histogram, schema
 from store._batch import SnapshotBatch
+from store._channel_store import (
+    ChannelWrite,
+    ChannelWriter,
+    read_channel_listing,
+    read_day_channels,
+    read_slot_rows,
+)
+from store._channels import (
+    ChannelListing,
+    ChannelNamesDocument,
+    ChannelSlotDocument,
+    DayChannels,
+    SlotRows,
+    directory_ranks,
+)
 from store._chat import (
     ChatStore,
     minutes_between,
@@ -96,6 +113,8 @@ from store._records import (
     RollupGroup,
     StreamCategory,
     StreamGenre,
+    channel_names_id,
+    channel_slot_id,
     chat_minute_id,
     clip_key,
     frame_id,
@@ -128,6 +147,11 @@ __all__ = [
     "KEY_SEPARATOR",
     "SECOND_FIELDS",
     "Backfill",
+    "ChannelListing",
+    "ChannelNamesDocument",
+    "ChannelSlotDocument",
+    "ChannelWrite",
+    "ChannelWriter",
     "ChatDay",
     "ChatDayDocument",
     "ChatMinuteDocument",
@@ -138,6 +162,7 @@ __all__ = [
     "ChatStore",
     "ChatSums",
     "ClassifierModel",
+    "DayChannels",
     "DayHistory",
     "EmoteDocument",
     "FeatureContribution",
@@ -160,6 +185,7 @@ __all__ = [
     "RollupDocument",
     "RollupGroup",
     "SecondCounts",
+    "SlotRows",
     "SnapshotBatch",
     "SnapshotDocument",
     "SnapshotGame",
@@ -174,6 +200,8 @@ __all__ = [
     "StreamGenre",
     "TopicCounts",
     "TopicSums",
+    "channel_names_id",
+    "channel_slot_id",
     "chat_minute_id",
     "clip_features",
     "clip_key",
@@ -181,6 +209,7 @@ __all__ = [
     "compute_chat_rollups",
     "compute_rollups",
     "derive_genre_rollups",
+    "directory_ranks",
     "frame_id",
     "frame_stream_key",
     "free_port",
@@ -199,11 +228,14 @@ __all__ = [
     "parse_rollup_id",
     "quarantine_document",
     "read_channel_clips",
+    "read_channel_listing",
     "read_chat_day",
     "read_chat_rollup",
+    "read_day_channels",
     "read_dimension",
     "read_histograms",
     "read_history",
+    "read_slot_rows",
     "rollup_id",
     "schema",
     "set_phase_hook",

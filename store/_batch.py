@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bson import json_util
 
+from store._channels import ChannelListing
 from store._documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
 from store._records import RollupDocument
 from store._spool_check import check_batch
@@ -26,6 +27,8 @@ class SnapshotBatch:
     quarantine: list[QuarantineDocument] = field(default_factory=list)
     rollups: list[RollupDocument] = field(default_factory=list)
     games: list[GameDocument] = field(default_factory=list)
+    # Every listed channel (market and replay listings; None when only the top was listed)
+    channels: ChannelListing | None = None
 
     def to_json(self) -> str:
         return json_util.dumps(
@@ -36,6 +39,7 @@ class SnapshotBatch:
                 "quarantine": self.quarantine,
                 "rollups": self.rollups,
                 "games": self.games,
+                **({"channels": self.channels.to_json()} if self.channels is not None else {}),
             },
             json_options=_JSON_OPTIONS,
         )
@@ -50,9 +54,11 @@ class SnapshotBatch:
         if not isinstance(data.get("snapshot"), dict):
             raise ValueError("not a spooled snapshot (no snapshot document)")
         lists = ("streams", "quarantine", "rollups", "games")
-        if set(data) - {"slot", "snapshot", *lists} or not all(
+        if set(data) - {"slot", "snapshot", "channels", *lists} or not all(
             isinstance(data.get(k, []), list) for k in lists
         ):
             raise ValueError("not a spooled snapshot (unexpected fields)")
         check_batch({k: data.get(k, []) for k in ("slot", "snapshot", *lists)})
-        return cls(**data)
+        channels = data.pop("channels", None)
+        listing = None if channels is None else ChannelListing.from_json(channels)
+        return cls(**data, channels=listing)

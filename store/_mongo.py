@@ -22,6 +22,7 @@ from pymongo.database import Database
 from slots import DAY, day_key, day_of, parse_day_key, slot_key
 from store import schema
 from store._batch import SnapshotBatch
+from store._channel_store import ChannelWriter
 from store._documents import GameDocument
 from store._errors import StoreError, StoreUnavailable
 from store._history import HISTORY_DIMENSIONS, DayHistory, collection_of
@@ -86,6 +87,7 @@ class Store:
         self._day_cache: tuple[str, Any, dict[str, DayHistory]] = ("", None, {})
         self._unsaved = False  # the cached day's documents are not written yet (bulk mode)
         self._bulk = False
+        self.channels = ChannelWriter(self.db)
 
     def close(self) -> None:
         self._client.close()
@@ -162,6 +164,8 @@ class Store:
                 snapshots.replace_one({"_id": key}, marker)
                 for collection in (schema.STREAMS, schema.QUARANTINE, schema.ROLLUPS):
                     self.db[collection].delete_many({"slot": slot})
+                # Channel rows are replaced chunk by chunk, and a reader takes only the
+                # chunks the first one counts, so an older attempt's rows never mix in.
             for game in batch.games:
                 self.db[schema.GAMES].update_one(
                     {"_id": game["_id"]},
@@ -176,6 +180,9 @@ class Store:
             for rollup in batch.rollups:
                 self._phase(f"rollup:{rollup['dimension']}", slot)
                 self._insert_or_replace(schema.ROLLUPS, rollup)
+            if batch.channels is not None:
+                self._phase("channels", slot)
+                self.channels.write(batch.channels)
             if batch.snapshot.get("status") == schema.COMPLETE:
                 # Until `_announce` clears this mark, the slot's day history may lack it:
                 # whoever runs next (`repair_history`) rebuilds the day from the rollups.
@@ -195,6 +202,11 @@ class Store:
                 degraded = bool(batch.snapshot.get("degraded"))
                 self._announce(slot, degraded=degraded, state=state, histories=written)
         return True
+
+    def prune_channel_slots(self, before: datetime) -> int:
+        """Delete per-slot channel rows (and their days' names) older than `before`."""
+        with translate_errors("pruning channel rows"):
+            return self.channels.prune(before)
 
     @contextmanager
     def bulk_history(self) -> Iterator[None]:

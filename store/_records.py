@@ -76,6 +76,16 @@ def parse_clip_key(key: str) -> tuple[str, datetime]:
     return login, datetime.fromtimestamp(int(epoch), UTC)
 
 
+def channel_names_id(day: datetime, part: int) -> str:
+    """One part of a day's channel names (parts are numbered 0, 1, … as written)."""
+    return f"{day_key(day)}/{part}"
+
+
+def channel_slot_id(slot: datetime, chunk: int) -> str:
+    """One chunk of a slot's listed channels."""
+    return f"{slot_key(slot)}/{chunk}"
+
+
 def highlight_day_id(day: datetime, login: str) -> str:
     """A channel's highlight clips of one UTC day."""
     return f"{day_key(day)}/{login}"

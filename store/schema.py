@@ -46,6 +46,9 @@ CHAT_MINUTES = "chat_minutes"
 CHAT_ROLLUPS = "chat_rollups"
 CHAT_DAYS = "chat_days"
 EMOTES = "emotes"
+# Every listed channel per slot (packed columns) and the day's channel names they index.
+CHANNEL_NAMES = "channel_names"
+CHANNEL_SLOTS = "channel_slots"
 # Highlights: analysed clips per channel and day, the games they came from, what failed.
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"

@@ -25,7 +25,7 @@ from scheduler.app import build_collector
 from scheduler.collect import Collector
 from scheduler.replay import replay_recording
 from settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-from store import SnapshotBatch, Store, schema
+from store import SnapshotBatch, Store, read_channel_listing, schema
 from twitch_client.errors import NetworkError
 
 pytestmark = pytest.mark.integration
@@ -248,6 +248,20 @@ def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(
     pd.testing.assert_series_equal(got, expected.sort_index(), check_names=False, check_dtype=False)
     snapshots = {s["slot"]: s["stream_count"] for s in store.db[schema.SNAPSHOTS].find()}
     assert snapshots == expected.groupby(level=0).size().to_dict()
+
+    # Directory ranks, straight from the file: per crawl and category, 1 + the channels
+    # with strictly more viewers.
+    best = raw.sort_values("current_viewers").groupby(["observed_at", "streamer_id"]).last()
+    ranks = best.groupby(["observed_at", "category_id"])["current_viewers"].rank(
+        method="min", ascending=False
+    )
+    for slot, crawl in ranks.groupby(level=0):
+        listing = read_channel_listing(store.db, slot)
+        got_ranks = listing.set_index(listing["user_id"].astype(int))["game_rank"]
+        want = crawl.droplevel(0).astype(int)
+        pd.testing.assert_series_equal(
+            got_ranks.sort_index(), want.sort_index(), check_names=False, check_dtype=False
+        )
 
 
 def test_all_mode_lists_every_live_stream(

@@ -1,0 +1,143 @@
+"""Per-channel listing benchmark; writes its section of docs/benchmarks.md.
+
+    .venv/bin/python bench/channels.py              # a whole day, 48 slots (about 4 minutes)
+    .venv/bin/python bench/channels.py --slots 6    # smaller, for a smoke test
+
+Takes the emulator's Twitch-sized market (550,000 channels, 40,000–103,000 live over the
+day) at each slot of one UTC day, builds each slot's `ChannelListing` (one row per live
+channel, directory ranks included) as the collector does, and writes it with the store's
+`ChannelWriter` into a private FerretDB: the day's new channel names, then the slot's
+packed chunks. Reports the write time per slot and the bytes stored per slot and per day,
+compressed (the BSON documents as stored) and raw (the same columns and names unpacked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import bson
+import numpy as np
+from pymongo.database import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import machine, write_section
+from emulator.config import EmulatorSettings
+from emulator.market import Market
+from store import ChannelListing, ChannelWrite, LocalFerretDB, Store, StreamDocument, schema
+
+DAY = datetime(2026, 11, 23, tzinfo=UTC)
+_ROW_BYTES = 6 * 4  # six int32 columns a row
+
+
+def stream_documents(market: Market, slot: datetime) -> list[StreamDocument]:
+    """The market's live streams at `slot`, as the collector's stream documents."""
+    records = market.table(slot.timestamp()).records
+    return [
+        {
+            "_id": r["id"],
+            "slot": slot,
+            "stream_id": r["id"],
+            "rank": rank,
+            "user_id": r["user_id"],
+            "user_login": r["user_login"],
+            "user_name": r["user_name"],
+            "game_id": r["game_id"],
+            "game_name": r["game_name"],
+            "language": r["language"],
+            "title": r["title"],
+            "viewer_count": r["viewer_count"],
+            "started_at": datetime.fromisoformat(r["started_at"]),
+            "tags": r["tags"],
+            "is_mature": False,
+            "thumbnail_url": "",
+        }
+        for rank, r in enumerate(records, 1)
+    ]
+
+
+def stored_bytes(db: Database[dict[str, Any]], written: ChannelWrite) -> tuple[int, int]:
+    """BSON bytes of a write's chunks and names part, and the raw bytes of the same data
+    unpacked."""
+    documents = [db[schema.CHANNEL_SLOTS].find_one({"_id": i}) or {} for i in written.chunk_ids]
+    compressed = sum(len(bson.encode(d)) for d in documents)
+    raw = sum(
+        d["rows"] * _ROW_BYTES + len(d["game_ids"]) + len(d["languages"]) + len(d["tag_sets"])
+        for d in documents
+    )
+    if written.names_id is not None:
+        names = db[schema.CHANNEL_NAMES].find_one({"_id": written.names_id})
+        if names is not None:
+            compressed += len(bson.encode(names))
+            raw += len(zlib.decompress(names["channels"])) + 8 * names["count"]
+    return compressed, raw
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slots", type=int, default=48)
+    args = parser.parse_args()
+    command = "  .venv/bin/python bench/channels.py" + (
+        f" --slots {args.slots}" if args.slots != 48 else ""
+    )
+    market = Market(EmulatorSettings(_env_file=None))  # type: ignore[call-arg]
+    builds, writes, rows, compressed, raw = [], [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = LocalFerretDB(Path(tmp) / "ferretdb")
+        db.start()
+        try:
+            store = Store(db.uri, "bench_channels")
+            for i in range(args.slots):
+                slot = DAY + timedelta(minutes=30 * i)
+                streams = stream_documents(market, slot)
+                started = time.perf_counter()
+                listing = ChannelListing.from_streams(slot, streams)
+                builds.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                written = store.channels.write(listing)
+                writes.append(time.perf_counter() - started)
+                size, unpacked = stored_bytes(store.db, written)
+                rows.append(len(listing))
+                compressed.append(size)
+                raw.append(unpacked)
+                print(f"{slot:%H:%M} {len(listing):>7,} channels  build {builds[-1]:.2f} s  "
+                      f"write {writes[-1]:.2f} s  {size / 2**20:.2f} MB")  # fmt: skip
+            store.close()
+        finally:
+            db.stop()
+    per_day = 48 / args.slots
+    report = f"""## Every channel per slot (`bench/channels.py`)
+
+{machine()}. Command:
+
+{command}
+
+The emulator's market (550,000 channels) at {args.slots} slots of {DAY:%Y-%m-%d} (every 30
+minutes from 00:00 UTC): {min(rows):,}–{max(rows):,} live channels a slot. Each slot's
+whole listing is built into a `ChannelListing` (directory ranks included) and written by
+`ChannelWriter` to FerretDB (the day's new channel names, then the packed chunks).
+
+| figure | value |
+|---|---|
+| write per slot (FerretDB), median / p95 / max | {statistics.median(writes):.2f} s / {float(np.percentile(writes, 95)):.2f} s / {max(writes):.2f} s (target ≤ 1 s) |
+| building the listing per slot (collector CPU), median / max | {statistics.median(builds):.2f} s / {max(builds):.2f} s |
+| stored per slot, compressed (BSON), median / max | {statistics.median(compressed) / 2**20:.2f} MB / {max(compressed) / 2**20:.2f} MB |
+| raw per slot (columns and names unpacked), median | {statistics.median(raw) / 2**20:.2f} MB |
+| stored per day, compressed{" (scaled from the slots taken)" if args.slots != 48 else ""} | {sum(compressed) * per_day / 2**20:.1f} MB (target ≤ 20 MB) |
+| raw per day | {sum(raw) * per_day / 2**20:.1f} MB |
+| bytes per listed channel row, compressed | {sum(compressed) / sum(rows):.1f} |
+"""
+    print(report)
+    write_section("channels", report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,498 @@
+"""Every listed stream of a slot, per channel: the whole market in compact columns.
+
+The snapshot keeps the top N streams in full; the rest of the market lives in rollups,
+which cannot say where one small channel stood. A `ChannelListing` keeps one row per
+listed channel (viewers, game, language, tags, when it went live) and its directory
+rank: its place in its game's directory sorted by viewers, overall and among its
+language, computed here from the whole listing because no later reader has it.
+
+On disk (`docs/schema.md`, channel_*): the logins and display names of a UTC day go into
+`channel_names` once, in append-only parts, and each slot's rows refer to them by their
+index in the day; the rows are int32 columns, zlib-compressed, in chunks of
+`CHUNK_ROWS` so that no document nears MongoDB's 16 MB limit.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypedDict, cast
+
+import numpy as np
+from bson.binary import Binary
+
+from slots import day_of
+from store._documents import StreamDocument
+from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._records import channel_slot_id
+
+CHUNK_ROWS = 50_000
+# Tags of one stream are joined by this inside a tag set (sets themselves by SEPARATOR).
+TAG_SEPARATOR = "\x1e"
+_I32 = np.dtype("<i4")
+_I64 = np.dtype("<i8")
+# Viewer counts above this are quarantined (twitch_client.models.MAX_VIEWER_COUNT), so a
+# (directory, viewers) pair packs into one int64 sort key.
+_VIEWER_SPAN = 1 << 24
+
+
+def directory_ranks(directory: np.ndarray, viewers: np.ndarray) -> np.ndarray:
+    """Each stream's rank in its directory (streams sharing a `directory` value) sorted by
+    viewers, most first: 1 + the streams of its directory with strictly more viewers, so
+    streams with equal viewers share a rank."""
+    if len(viewers) == 0:
+        return np.zeros(0, np.int64)
+    capped = np.minimum(viewers.astype(np.int64), _VIEWER_SPAN - 1)
+    keys = directory.astype(np.int64) * _VIEWER_SPAN + (_VIEWER_SPAN - 1 - capped)
+    ordered = np.sort(keys)
+    ahead = np.searchsorted(ordered, keys, side="left")  # smaller keys: more viewers
+    first = np.searchsorted(ordered, directory.astype(np.int64) * _VIEWER_SPAN, side="left")
+    ranks: np.ndarray = (ahead - first + 1).astype(np.int64)
+    return ranks
+
+
+def _codes(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct values (in first-seen order) and each value's index among them."""
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
+    return list(index), codes
+
+
+def _clean_tag(tag: str) -> str:
+    return tag.replace(TAG_SEPARATOR, " ").replace("\x1f", " ")
+
+
+@dataclass(frozen=True)
+class ChannelListing:
+    """Every channel a slot's listing found, one row each, listing order."""
+
+    slot: datetime
+    user_ids: list[str]
+    logins: list[str]
+    names: list[str]  # display names
+    viewers: np.ndarray  # int64
+    game_ids: list[str]  # distinct game ids ("" = no category)
+    game: np.ndarray  # index into game_ids
+    languages: list[str]
+    language: np.ndarray  # index into languages
+    started_at: np.ndarray  # when each stream went live, seconds since the epoch
+    tag_sets: list[str]  # distinct tag sets, tags joined by TAG_SEPARATOR
+    tag_set: np.ndarray  # index into tag_sets
+    game_rank: np.ndarray  # directory rank in its game
+    language_rank: np.ndarray  # directory rank in its game among its language
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+    @classmethod
+    def from_streams(cls, slot: datetime, streams: Iterable[StreamDocument]) -> ChannelListing:
+        """The listing's streams, one per channel: a channel listed twice (pages overlap
+        while viewer counts move) keeps its first, best-ranked row."""
+        by_channel: dict[str, StreamDocument] = {}
+        for stream in streams:
+            by_channel.setdefault(stream["user_id"], stream)
+        rows = list(by_channel.values())
+        game_ids, game = _codes([s["game_id"] for s in rows])
+        languages, language = _codes([s["language"] for s in rows])
+        tag_sets, tag_set = _codes(
+            [TAG_SEPARATOR.join(_clean_tag(t) for t in s["tags"]) for s in rows]
+        )
+        viewers = np.fromiter((s["viewer_count"] for s in rows), np.int64, len(rows))
+        started_at = np.fromiter(
+            (int(s["started_at"].timestamp()) for s in rows), np.int64, len(rows)
+        )
+        return cls(
+            slot=slot,
+            user_ids=[s["user_id"] for s in rows],
+            logins=[s["user_login"] for s in rows],
+            names=[s["user_name"] for s in rows],
+            viewers=viewers,
+            game_ids=game_ids,
+            game=game,
+            languages=languages,
+            language=language,
+            started_at=started_at,
+            tag_sets=tag_sets,
+            tag_set=tag_set,
+            game_rank=directory_ranks(game, viewers),
+            language_rank=directory_ranks(game * max(len(languages), 1) + language, viewers),
+        )
+
+    def value(self, column: str, row: int) -> str:
+        """A row's game id, language or tag set (`column`: game, language, tag_set)."""
+        codes: np.ndarray = getattr(self, column)
+        values: list[str] = getattr(self, _DAY_CODED[column])
+        return values[int(codes[row])]
+
+    def tags_of(self, row: int) -> list[str]:
+        text = self.tag_sets[int(self.tag_set[row])]
+        return text.split(TAG_SEPARATOR) if text else []
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain lists, for the spool (ranks are recomputed when read back)."""
+        return {
+            "slot": self.slot,
+            "user_ids": self.user_ids,
+            "logins": self.logins,
+            "names": self.names,
+            "viewers": self.viewers.tolist(),
+            "game_ids": self.game_ids,
+            "game": self.game.tolist(),
+            "languages": self.languages,
+            "language": self.language.tolist(),
+            "started_at": self.started_at.tolist(),
+            "tag_sets": self.tag_sets,
+            "tag_set": self.tag_set.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> ChannelListing:
+        """What `to_json` wrote; ValueError for anything else."""
+        if not isinstance(data, dict) or not isinstance(data.get("slot"), datetime):
+            raise ValueError("channel listing: no slot")
+        try:
+            text = {k: [str(v) for v in data[k]] for k in _TEXT_FIELDS}
+            numbers = {k: np.asarray(data[k], dtype=np.int64) for k in _NUMBER_FIELDS}
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
+            raise ValueError(f"channel listing: {error}") from None
+        rows = len(text["user_ids"])
+        if any(len(text[k]) != rows for k in ("logins", "names")) or any(
+            v.shape != (rows,) for v in numbers.values()
+        ):
+            raise ValueError("channel listing: columns of different lengths")
+        for codes, values in (
+            ("game", "game_ids"),
+            ("language", "languages"),
+            ("tag_set", "tag_sets"),
+        ):
+            if rows and not (
+                numbers[codes].min() >= 0 and numbers[codes].max() < len(text[values])
+            ):
+                raise ValueError(f"channel listing: {codes} outside {values}")
+        if rows and not (numbers["viewers"].min() >= 0 and numbers["viewers"].max() < _VIEWER_SPAN):
+            raise ValueError("channel listing: viewer count out of range")
+        languages = max(len(text["languages"]), 1)
+        return cls(
+            slot=data["slot"],
+            user_ids=text["user_ids"],
+            logins=text["logins"],
+            names=text["names"],
+            viewers=numbers["viewers"],
+            game_ids=text["game_ids"],
+            game=numbers["game"],
+            languages=text["languages"],
+            language=numbers["language"],
+            started_at=numbers["started_at"],
+            tag_sets=text["tag_sets"],
+            tag_set=numbers["tag_set"],
+            game_rank=directory_ranks(numbers["game"], numbers["viewers"]),
+            language_rank=directory_ranks(
+                numbers["game"] * languages + numbers["language"], numbers["viewers"]
+            ),
+        )
+
+
+_TEXT_FIELDS = ("user_ids", "logins", "names", "game_ids", "languages", "tag_sets")
+_NUMBER_FIELDS = ("viewers", "game", "language", "started_at", "tag_set")
+
+
+# ------------------------------------------------------------------------ documents
+
+
+class ChannelNamesDocument(TypedDict):
+    """A `channel_names` part: channels first listed on a day, in the order they were."""
+
+    _id: str  # channel_names_id(day, part)
+    day: datetime
+    part: int
+    first: int  # the day index of its first channel
+    count: int
+    # zlib text, SEPARATOR-joined, six fields a channel: user id, login, display name, and
+    # the game id, language and tags (TAG_SEPARATOR-joined) it was first listed with
+    channels: bytes
+    started_at: bytes  # int64 planes: when each went live the first time it was listed
+    encoding: str
+    written_at: datetime
+
+
+class ChannelSlotDocument(TypedDict):
+    """A `channel_slots` chunk: listed channels of one slot, as packed int32 columns."""
+
+    _id: str  # channel_slot_id(slot, chunk)
+    slot: datetime
+    day: datetime
+    chunk: int
+    chunks: int
+    rows: int
+    total_rows: int
+    channel: bytes  # day index into channel_names, delta-coded (rows ascending)
+    viewers: bytes
+    # game, language, tag_set: 0 = the channel's value in `channel_names`, else 1 + an
+    # index into this chunk's game_ids / languages / tag_sets
+    game: bytes
+    language: bytes
+    tag_set: bytes
+    started: bytes  # going live, seconds after the channel's `started_at` (mostly 0)
+    game_count: int
+    game_ids: str
+    language_count: int
+    languages: str
+    tag_set_count: int
+    tag_sets: str
+    encoding: str
+    written_at: datetime
+    schema_version: int
+
+
+PLANES = "zlib-planes"  # the encoding: int byte planes, zlib (`store._packing`)
+# The columns coded against the channel's day value, and their dictionaries' fields.
+_DAY_CODED = {"game": "game_ids", "language": "languages", "tag_set": "tag_sets"}
+
+
+class _Table:
+    """Distinct strings, each with its index."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def code(self, value: str) -> int:
+        found = self._index.setdefault(value, len(self.values))
+        if found == len(self.values):
+            self.values.append(value)
+        return found
+
+
+@dataclass
+class DayChannels:
+    """The channels named on one UTC day: (user id, login, display name) → day index,
+    with the game, language, tags and going-live time each had when first listed."""
+
+    day: datetime
+    user_ids: list[str] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    started_at: list[int] = field(default_factory=list)
+    # per channel, an index into `tables[column]` (column: game, language, tag_set)
+    codes: dict[str, list[int]] = field(default_factory=lambda: {c: [] for c in _DAY_CODED})
+    tables: dict[str, _Table] = field(default_factory=lambda: {c: _Table() for c in _DAY_CODED})
+    parts: int = 0  # `channel_names` parts read or written
+    _index: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+    def add_part(self, document: ChannelNamesDocument) -> None:
+        """A part read back, in part order."""
+        count = int(document["count"])
+        if int(document["first"]) != len(self):
+            raise ValueError(f"channel_names {document['_id']}: parts out of order")
+        fields = split_names(zlib.decompress(document["channels"]).decode("utf-8"), 6 * count)
+        started = unpack_planes(document["started_at"], _I64, count)
+        for i in range(count):
+            user_id, login, name, game, language, tags = fields[6 * i : 6 * i + 6]
+            values = {"game": game, "language": language, "tag_set": tags}
+            self._add(user_id, login, name, int(started[i]), values)
+        self.parts += 1
+
+    def _add(
+        self, user_id: str, login: str, name: str, started_at: int, values: Mapping[str, str]
+    ) -> int:
+        index = self._index.setdefault((user_id, login, name), len(self))
+        if index == len(self):
+            self.user_ids.append(user_id)
+            self.logins.append(login)
+            self.names.append(name)
+            self.started_at.append(started_at)
+            for column, value in values.items():
+                self.codes[column].append(self.tables[column].code(value))
+        return index
+
+    def indexes(self, listing: ChannelListing) -> tuple[np.ndarray, int]:
+        """The day index of each of the listing's channels, adding those not yet named;
+        and how many there were before (the new ones are the part to write)."""
+        before = len(self)
+        found = np.fromiter(
+            (
+                self._add(
+                    listing.user_ids[row],
+                    listing.logins[row],
+                    listing.names[row],
+                    int(listing.started_at[row]),
+                    {c: listing.value(c, row) for c in _DAY_CODED},
+                )
+                for row in range(len(listing))
+            ),
+            np.int64,
+            len(listing),
+        )
+        return found, before
+
+    def value_codes(self, column: str) -> np.ndarray:
+        """Each channel's day value of `column`, as an index into `tables[column]`."""
+        return np.asarray(self.codes[column], np.int64)
+
+    def new_part(self, before: int, part_id: str, written_at: datetime) -> ChannelNamesDocument:
+        """The channels added since `before`, as the day's next `channel_names` part."""
+        # Interleaved, so that a display name sits next to the login it mostly repeats.
+        values = {c: self.tables[c].values for c in _DAY_CODED}
+        text = join_names(
+            [
+                field
+                for i in range(before, len(self))
+                for field in (
+                    self.user_ids[i],
+                    self.logins[i],
+                    self.names[i],
+                    *(values[c][self.codes[c][i]] for c in _DAY_CODED),
+                )
+            ]
+        )
+        part: ChannelNamesDocument = {
+            "_id": part_id,
+            "day": self.day,
+            "part": self.parts,
+            "first": before,
+            "count": len(self) - before,
+            "channels": Binary(zlib.compress(text.encode("utf-8"), 9)),
+            "started_at": pack_planes(np.asarray(self.started_at[before:]), _I64),
+            "encoding": PLANES,
+            "written_at": written_at,
+        }
+        self.parts += 1
+        return part
+
+
+def slot_documents(
+    listing: ChannelListing,
+    channels: np.ndarray,
+    day: DayChannels,
+    written_at: datetime,
+    schema_version: int,
+    chunk_rows: int = CHUNK_ROWS,
+) -> list[ChannelSlotDocument]:
+    """The listing's chunks, rows sorted by `channels` (their indexes in `day`)."""
+    order = np.argsort(channels, kind="stable")
+    chunks = max(1, -(-len(order) // chunk_rows))
+    day_started = np.asarray(day.started_at, np.int64)
+    coded = {c: _against_day(listing, c, channels, day) for c in _DAY_CODED}
+    documents = []
+    for chunk in range(chunks):
+        rows = order[chunk * chunk_rows : (chunk + 1) * chunk_rows]
+        mine = channels[rows]
+        documents.append(
+            ChannelSlotDocument(
+                _id=channel_slot_id(listing.slot, chunk),
+                slot=listing.slot,
+                day=day_of(listing.slot),
+                chunk=chunk,
+                chunks=chunks,
+                rows=len(rows),
+                total_rows=len(order),
+                channel=pack_planes(np.diff(mine, prepend=0), _I32),
+                viewers=pack_planes(listing.viewers[rows], _I32),
+                game=pack_planes(coded["game"][rows], _I32),
+                language=pack_planes(coded["language"][rows], _I32),
+                tag_set=pack_planes(coded["tag_set"][rows], _I32),
+                started=pack_planes(listing.started_at[rows] - day_started[mine], _I32),
+                game_count=len(listing.game_ids),
+                game_ids=join_names(listing.game_ids),
+                language_count=len(listing.languages),
+                languages=join_names(listing.languages),
+                tag_set_count=len(listing.tag_sets),
+                tag_sets=join_names(listing.tag_sets),
+                encoding=PLANES,
+                written_at=written_at,
+                schema_version=schema_version,
+            )
+        )
+    return documents
+
+
+def _against_day(
+    listing: ChannelListing, column: str, channels: np.ndarray, day: DayChannels
+) -> np.ndarray:
+    """0 where a row's value is its channel's day value, else 1 + the listing's code."""
+    own: np.ndarray = getattr(listing, column)
+    values: list[str] = getattr(listing, _DAY_CODED[column])
+    lookup = {v: i for i, v in enumerate(values)}
+    in_listing = np.array([lookup.get(v, -1) for v in day.tables[column].values], np.int64)
+    day_code = in_listing[day.value_codes(column)[channels]] if len(channels) else own
+    coded: np.ndarray = np.where(own == day_code, 0, own + 1)
+    return coded
+
+
+@dataclass(frozen=True)
+class SlotRows:
+    """One slot's stored rows, decoded: `channel` indexes the day's `DayChannels`; the
+    directory ranks are computed over all of them."""
+
+    slot: datetime
+    channel: np.ndarray
+    viewers: np.ndarray
+    game_ids: list[str]
+    game: np.ndarray
+    languages: list[str]
+    language: np.ndarray
+    started_at: np.ndarray  # seconds since the epoch
+    tag_sets: list[str]
+    tag_set: np.ndarray
+    game_rank: np.ndarray
+    language_rank: np.ndarray
+
+    @classmethod
+    def from_documents(cls, documents: Sequence[ChannelSlotDocument], day: DayChannels) -> SlotRows:
+        """A whole slot from all its chunks (each chunk has its own dictionaries)."""
+        if not documents:
+            raise ValueError("a slot needs at least one chunk")
+        day_started = np.asarray(day.started_at, np.int64)
+        tables = {c: _Table() for c in _DAY_CODED}
+        # The day's values first: their codes stay as the day has them.
+        for name, table in tables.items():
+            for value in day.tables[name].values:
+                table.code(value)
+        day_codes = {c: day.value_codes(c) for c in _DAY_CODED}
+        parts: list[dict[str, np.ndarray]] = []
+        for document in sorted(documents, key=lambda d: d["chunk"]):
+            rows = int(document["rows"])
+            packed = cast(Mapping[str, Any], document)
+            channel = np.cumsum(unpack_planes(document["channel"], _I32, rows))
+            if len(channel) and channel[-1] >= len(day):
+                raise ValueError(f"{document['_id']}: a row names a channel the day has not")
+            columns = {
+                "channel": channel,
+                "viewers": unpack_planes(document["viewers"], _I32, rows),
+            }
+            offset = unpack_planes(document["started"], _I32, rows)
+            columns["started_at"] = day_started[channel] + offset
+            for name, table in tables.items():
+                field_name = _DAY_CODED[name]
+                local = split_names(packed[field_name], int(packed[f"{name}_count"]))
+                remap = np.array([table.code(v) for v in local] or [0], np.int64)
+                stored = unpack_planes(packed[name], _I32, rows)
+                columns[name] = np.where(
+                    stored == 0, day_codes[name][channel], remap[np.maximum(stored - 1, 0)]
+                )
+            parts.append(columns)
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([p[name] for p in parts])
+
+        game, language, viewers = joined("game"), joined("language"), joined("viewers")
+        languages = max(len(tables["language"].values), 1)
+        return cls(
+            slot=documents[0]["slot"],
+            channel=joined("channel"),
+            viewers=viewers,
+            game_ids=tables["game"].values,
+            game=game,
+            languages=tables["language"].values,
+            language=language,
+            started_at=joined("started_at"),
+            tag_sets=tables["tag_set"].values,
+            tag_set=joined("tag_set"),
+            game_rank=directory_ranks(game, viewers),
+            language_rank=directory_ranks(game * languages + language, viewers),
+        )
