@@ -9,6 +9,9 @@ channel, directory ranks included) as the collector does, and writes it with the
 `ChannelWriter` into a private FerretDB: the day's new channel names, then the slot's
 packed chunks. Reports the write time per slot and the bytes stored per slot and per day,
 compressed (the BSON documents as stored) and raw (the same columns and names unpacked).
+Then regroups the day by channel (`channel_days`, what the collector does once a day is
+over), copies those documents to the 34 days before it (35 days, as `CHANNEL_SLOTS_DAYS`
+keeps), and times `read_channel_history` of 40 channels of the day over all 35 days.
 """
 
 from __future__ import annotations
@@ -32,7 +35,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import machine, write_section
 from emulator.config import EmulatorSettings
 from emulator.market import Market
-from store import ChannelListing, ChannelWrite, LocalFerretDB, Store, StreamDocument, schema
+from store import (
+    ChannelListing,
+    ChannelsState,
+    ChannelWrite,
+    LocalFerretDB,
+    Store,
+    StreamDocument,
+    channel_collection,
+    channel_day_id,
+    read_channel_history,
+    read_day_channels,
+    schema,
+)
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
 _ROW_BYTES = 6 * 4  # six int32 columns a row
@@ -67,18 +82,45 @@ def stream_documents(market: Market, slot: datetime) -> list[StreamDocument]:
 def stored_bytes(db: Database[dict[str, Any]], written: ChannelWrite) -> tuple[int, int]:
     """BSON bytes of a write's chunks and names part, and the raw bytes of the same data
     unpacked."""
-    documents = [db[schema.CHANNEL_SLOTS].find_one({"_id": i}) or {} for i in written.chunk_ids]
+    slots = db[channel_collection(schema.CHANNEL_SLOTS, DAY)]
+    documents = [slots.find_one({"_id": i}) or {} for i in written.chunk_ids]
     compressed = sum(len(bson.encode(d)) for d in documents)
     raw = sum(
         d["rows"] * _ROW_BYTES + len(d["game_ids"]) + len(d["languages"]) + len(d["tag_sets"])
         for d in documents
     )
     if written.names_id is not None:
-        names = db[schema.CHANNEL_NAMES].find_one({"_id": written.names_id})
+        names = db[channel_collection(schema.CHANNEL_NAMES, DAY)].find_one(
+            {"_id": written.names_id}
+        )
         if names is not None:
             compressed += len(bson.encode(names))
             raw += len(zlib.decompress(names["channels"])) + 8 * names["count"]
     return compressed, raw
+
+
+def month_of_reads(store: Store, rng: np.random.Generator) -> list[float]:
+    """Seconds of `read_channel_history` over 35 regrouped days, one per channel asked."""
+    documents = list(store.db[channel_collection(schema.CHANNEL_DAYS, DAY)].find())
+    marks: dict[str, Any] = {}
+    for back in range(1, 35):
+        day = DAY - timedelta(days=back)
+        copies = [{**d, "_id": channel_day_id(day, d["bucket"]), "day": day} for d in documents]
+        store.db[channel_collection(schema.CHANNEL_DAYS, day)].insert_many(copies)
+        marks[ChannelsState.slot_field(day)] = DAY
+        marks[ChannelsState.compacted_field(day)] = DAY
+    store.db[schema.META].update_one({"_id": ChannelsState.ID}, {"$set": marks})
+    names = read_day_channels(store.db, DAY)
+    asked = rng.choice(len(names.user_ids), size=40, replace=False)
+    seconds = []
+    for index in asked:
+        started = time.perf_counter()
+        history = read_channel_history(
+            store.db, names.user_ids[index], DAY - timedelta(days=34), DAY + timedelta(days=1)
+        )
+        seconds.append(time.perf_counter() - started)
+        assert len(history) >= 35  # seen on the day, so on each of its copies
+    return seconds
 
 
 def main() -> None:
@@ -110,6 +152,14 @@ def main() -> None:
                 raw.append(unpacked)
                 print(f"{slot:%H:%M} {len(listing):>7,} channels  build {builds[-1]:.2f} s  "
                       f"write {writes[-1]:.2f} s  {size / 2**20:.2f} MB")  # fmt: skip
+            started = time.perf_counter()
+            store.channels.compact(DAY + timedelta(days=1))
+            compact_seconds = time.perf_counter() - started
+            day_bytes = sum(
+                len(bson.encode(d))
+                for d in store.db[channel_collection(schema.CHANNEL_DAYS, DAY)].find()
+            )
+            reads = month_of_reads(store, np.random.default_rng(11))
             store.close()
         finally:
             db.stop()
@@ -134,6 +184,8 @@ whole listing is built into a `ChannelListing` (directory ranks included) and wr
 | stored per day, compressed{" (scaled from the slots taken)" if args.slots != 48 else ""} | {sum(compressed) * per_day / 2**20:.1f} MB (target ≤ 20 MB) |
 | raw per day | {sum(raw) * per_day / 2**20:.1f} MB |
 | bytes per listed channel row, compressed | {sum(compressed) / sum(rows):.1f} |
+| regrouping the day by channel (`channel_days`, once a day) | {compact_seconds:.1f} s, {day_bytes / 2**20:.1f} MB |
+| one channel's 35 days (`read_channel_history`, 40 channels, nothing cached), median / p95 / max | {statistics.median(reads) * 1000:.0f} ms / {float(np.percentile(reads, 95)) * 1000:.0f} ms / {max(reads) * 1000:.0f} ms |
 """
     print(report)
     write_section("channels", report)

@@ -189,14 +189,18 @@ class Collector:
             summary.outcome = "spooled"
             return self._finish(summary, began)
         if stored and batch.channels is not None:
-            self._prune_channels(slot)
+            self._maintain_channels(slot)
         if stored and mode != "replay":  # a recording has no thumbnails to fetch
             self._sample_frames(batch, summary)
         return self._finish(summary, began)
 
-    def _prune_channels(self, slot: datetime) -> None:
-        """Once a day, drop per-slot channel rows past their retention (a failure waits
-        for the next slot: nothing is lost by pruning late)."""
+    def _maintain_channels(self, slot: datetime) -> None:
+        """Regroup by channel the days that are over, and once a day drop channel rows
+        past their retention (a failure waits for the next slot: nothing is lost)."""
+        try:
+            self.store.compact_channel_days(day_of(slot))
+        except StoreError as error:
+            log.warning("channel rows not regrouped by channel yet: %s", error)
         if self._pruned_on == day_of(slot):
             return
         try:
@@ -207,7 +211,7 @@ class Collector:
         self._pruned_on = day_of(slot)
         if pruned:
             log.info(
-                "pruned %d channel_slots chunks older than %s", pruned, self.channel_slots_kept
+                "dropped %d day(s) of channel rows older than %s", pruned, self.channel_slots_kept
             )
 
     def _sample_frames(self, batch: SnapshotBatch, summary: RunSummary) -> None:

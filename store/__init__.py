@@ -19,12 +19,22 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
 
 from store import histogram, schema
 from store._batch import SnapshotBatch
+from store._channel_days import (
+    BUCKETS,
+    ChannelDay,
+    ChannelDayDocument,
+    channel_bucket,
+)
 from store._channel_store import (
     ChannelWrite,
     ChannelWriter,
+    channel_collection,
+    read_channel_history,
     read_channel_listing,
+    read_channels_state,
     read_day_channels,
     read_slot_rows,
+    stored_channel_days,
 )
 from store._channels import (
     ChannelListing,
@@ -98,6 +108,7 @@ from store._packing import join_names, pack, split_names, unpack
 from store._reader import StoreReader
 from store._records import (
     Backfill,
+    ChannelsState,
     ChatDayDocument,
     ChatState,
     ClassifierModel,
@@ -113,6 +124,7 @@ from store._records import (
     RollupGroup,
     StreamCategory,
     StreamGenre,
+    channel_day_id,
     channel_names_id,
     channel_slot_id,
     chat_minute_id,
@@ -138,6 +150,7 @@ from store._rollups import (
 from store._spool import Spool
 
 __all__ = [
+    "BUCKETS",
     "CHAT_ALL_KEY",
     "CHAT_DAY_DIMENSIONS",
     "CHAT_FIELDS",
@@ -147,11 +160,14 @@ __all__ = [
     "KEY_SEPARATOR",
     "SECOND_FIELDS",
     "Backfill",
+    "ChannelDay",
+    "ChannelDayDocument",
     "ChannelListing",
     "ChannelNamesDocument",
     "ChannelSlotDocument",
     "ChannelWrite",
     "ChannelWriter",
+    "ChannelsState",
     "ChatDay",
     "ChatDayDocument",
     "ChatMinuteDocument",
@@ -200,6 +216,9 @@ __all__ = [
     "StreamGenre",
     "TopicCounts",
     "TopicSums",
+    "channel_bucket",
+    "channel_collection",
+    "channel_day_id",
     "channel_names_id",
     "channel_slot_id",
     "chat_minute_id",
@@ -228,7 +247,9 @@ __all__ = [
     "parse_rollup_id",
     "quarantine_document",
     "read_channel_clips",
+    "read_channel_history",
     "read_channel_listing",
+    "read_channels_state",
     "read_chat_day",
     "read_chat_rollup",
     "read_day_channels",
@@ -242,6 +263,7 @@ __all__ = [
     "shard_label",
     "snapshot_document",
     "split_names",
+    "stored_channel_days",
     "stream_document",
     "stream_key",
     "unpack",

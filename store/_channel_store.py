@@ -1,19 +1,28 @@
 """Writing and reading the per-channel listing (`store._channels`): `channel_names` parts
-and `channel_slots` chunks, always by `_id` (FerretDB v1 scans for anything else)."""
+and `channel_slots` chunks, regrouped by channel once a day is over (`channel_days`),
+always by `_id` (FerretDB v1 scans for anything else)."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
-from slots import day_of
+from slots import day_of, days_between
 from store import schema
+from store._channel_days import (
+    ChannelDay,
+    ChannelDayDocument,
+    channel_bucket,
+    channel_day_documents,
+)
 from store._channels import (
     CHUNK_ROWS,
     TAG_SEPARATOR,
@@ -24,18 +33,35 @@ from store._channels import (
     SlotRows,
     slot_documents,
 )
-from store._records import channel_names_id, channel_slot_id
+from store._records import ChannelsState, channel_day_id, channel_names_id, channel_slot_id
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
 
+def channel_collection(base: str, day: datetime) -> str:
+    """The collection of one UTC day of `base` (`channel_slots_20261122` …).
+
+    One per day keeps each small: FerretDB v1 reads slower the bigger the collection,
+    even by `_id`, and a day is dropped whole when it has been kept long enough."""
+    return f"{base}_{day_of(day):%Y%m%d}"
+
+
+def stored_channel_days(db: Database[Document], base: str) -> list[datetime]:
+    """The days that have a `base` collection, oldest first."""
+    pattern = re.compile(rf"^{base}_(\d{{8}})$")
+    found = (pattern.match(name) for name in db.list_collection_names())
+    return sorted(datetime.strptime(m[1], "%Y%m%d").replace(tzinfo=UTC) for m in found if m)
+
+
 def read_day_channels(db: Database[Document], day: datetime) -> DayChannels:
     """Every channel named on `day` so far, in day-index order."""
     names = DayChannels(day)
     while True:
-        found = db[schema.CHANNEL_NAMES].find_one({"_id": channel_names_id(day, names.parts)})
+        found = db[channel_collection(schema.CHANNEL_NAMES, day)].find_one(
+            {"_id": channel_names_id(day, names.parts)}
+        )
         if found is None:
             return names
         names.add_part(cast(ChannelNamesDocument, found))
@@ -46,12 +72,13 @@ def read_slot_rows(
 ) -> SlotRows | None:
     """A slot's listed channels, or None when none were stored (or a chunk is missing);
     `day`: its day's channels when the caller has read them already."""
-    first = db[schema.CHANNEL_SLOTS].find_one({"_id": channel_slot_id(slot, 0)})
+    collection = db[channel_collection(schema.CHANNEL_SLOTS, slot)]
+    first = collection.find_one({"_id": channel_slot_id(slot, 0)})
     if first is None:
         return None
     documents = [cast(ChannelSlotDocument, first)]
     for chunk in range(1, int(first["chunks"])):
-        found = db[schema.CHANNEL_SLOTS].find_one({"_id": channel_slot_id(slot, chunk)})
+        found = collection.find_one({"_id": channel_slot_id(slot, chunk)})
         if found is None:
             log.warning("channel_slots %s lacks chunk %d; slot skipped", slot.isoformat(), chunk)
             return None
@@ -99,6 +126,91 @@ class ChannelWrite:
     names_id: str | None  # None when every channel was named on this day already
 
 
+def read_channels_state(db: Database[Document]) -> ChannelsState:
+    return ChannelsState.from_document(db[schema.META].find_one({"_id": ChannelsState.ID}))
+
+
+HISTORY_COLUMNS = [
+    "slot", "login", "name", "viewers", "game_id", "language", "started_at", "tags",
+    "game_rank", "language_rank",
+]  # fmt: skip
+
+
+def read_channel_history(
+    db: Database[Document], user_id: str, start: datetime, end: datetime
+) -> pd.DataFrame:
+    """A channel's every listed slot in [start, end), oldest first: `HISTORY_COLUMNS`
+    (directory ranks over the whole listing of each slot). Compacted days are one read
+    each; the others (today) are read slot by slot."""
+    state = read_channels_state(db)
+    parts: list[pd.DataFrame] = []
+    for day in days_between(start, end):
+        if state.is_compacted(day):
+            found = db[channel_collection(schema.CHANNEL_DAYS, day)].find_one(
+                {"_id": channel_day_id(day, channel_bucket(user_id))}
+            )
+            if found is not None:
+                parts.append(
+                    _day_rows(ChannelDay.from_document(cast(ChannelDayDocument, found)), user_id)
+                )
+            continue
+        names = read_day_channels(db, day)
+        mine = [i for i, u in enumerate(names.user_ids) if u == user_id]
+        if not mine:
+            continue
+        for slot in state.slots_of(day):
+            rows = read_slot_rows(db, slot, names)
+            if rows is not None:
+                parts.append(_slot_rows(rows, names, mine))
+    if not parts:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    shown = (frame["slot"] >= pd.Timestamp(start)) & (frame["slot"] < pd.Timestamp(end))
+    return frame[shown].sort_values("slot", ignore_index=True)
+
+
+def _tags(text: str) -> list[str]:
+    return text.split(TAG_SEPARATOR) if text else []
+
+
+def _day_rows(day: ChannelDay, user_id: str) -> pd.DataFrame:
+    rows = day.rows_of(user_id)
+    return pd.DataFrame(
+        {
+            "slot": pd.to_datetime([day.slots[i] for i in day.slot[rows]], utc=True),
+            "login": [day.logins[i] for i in day.channel[rows]],
+            "name": [day.names[i] for i in day.channel[rows]],
+            "viewers": day.viewers[rows],
+            "game_id": [day.game_ids[i] for i in day.game[rows]],
+            "language": [day.languages[i] for i in day.language[rows]],
+            "started_at": pd.to_datetime(day.started_at[rows], unit="s", utc=True),
+            "tags": [_tags(day.tag_sets[i]) for i in day.tag_set[rows]],
+            "game_rank": day.game_rank[rows],
+            "language_rank": day.language_rank[rows],
+        },
+        columns=HISTORY_COLUMNS,
+    )
+
+
+def _slot_rows(rows: SlotRows, names: DayChannels, mine: list[int]) -> pd.DataFrame:
+    picked = np.flatnonzero(np.isin(rows.channel, mine))
+    return pd.DataFrame(
+        {
+            "slot": pd.to_datetime([rows.slot] * len(picked), utc=True),
+            "login": [names.logins[i] for i in rows.channel[picked]],
+            "name": [names.names[i] for i in rows.channel[picked]],
+            "viewers": rows.viewers[picked],
+            "game_id": [rows.game_ids[i] for i in rows.game[picked]],
+            "language": [rows.languages[i] for i in rows.language[picked]],
+            "started_at": pd.to_datetime(rows.started_at[picked], unit="s", utc=True),
+            "tags": [_tags(rows.tag_sets[i]) for i in rows.tag_set[picked]],
+            "game_rank": rows.game_rank[picked],
+            "language_rank": rows.language_rank[picked],
+        },
+        columns=HISTORY_COLUMNS,
+    )
+
+
 class ChannelWriter:
     """Writes each slot's listing: the day's new channel names first, then the rows that
     index them, so no stored row points at a name that is not stored."""
@@ -119,23 +231,72 @@ class ChannelWriter:
             if len(names.user_ids) > before:
                 names_id = channel_names_id(day, names.parts)
                 part = names.new_part(before, names_id, written_at)
-                self._insert_or_replace(schema.CHANNEL_NAMES, cast(Document, part))
+                self._insert_or_replace(
+                    channel_collection(schema.CHANNEL_NAMES, day), cast(Document, part)
+                )
             documents = slot_documents(
                 listing, indexes, names, written_at, schema.SCHEMA_VERSION, self.chunk_rows
             )
             for document in documents:
-                self._insert_or_replace(schema.CHANNEL_SLOTS, cast(Document, document))
+                self._insert_or_replace(
+                    channel_collection(schema.CHANNEL_SLOTS, day), cast(Document, document)
+                )
+            # Last: a day is compacted again whenever a slot of it is (re)written.
+            self.db[schema.META].update_one(
+                {"_id": ChannelsState.ID},
+                {"$set": {ChannelsState.slot_field(listing.slot): written_at}},
+                upsert=True,
+            )
         except BaseException:
             self._names = None  # what is stored may differ from memory now: read it again
             raise
         return ChannelWrite([d["_id"] for d in documents], names_id)
 
+    def compact(self, before: datetime) -> list[datetime]:
+        """Regroup by channel (`channel_days`) every day before `before` whose slots
+        changed since it was last regrouped; returns those days."""
+        state = read_channels_state(self.db)
+        done = []
+        for day in state.days_to_compact(day_of(before)):
+            newest = state.newest_write(day)
+            names = read_day_channels(self.db, day)
+            slots = [read_slot_rows(self.db, s, names) for s in state.slots_of(day)]
+            written_at = datetime.now(UTC)
+            documents = channel_day_documents(
+                names, [s for s in slots if s is not None], written_at, schema.SCHEMA_VERSION
+            )
+            for document in documents:
+                self._insert_or_replace(
+                    channel_collection(schema.CHANNEL_DAYS, day), cast(Document, document)
+                )
+            self.db[schema.META].update_one(
+                {"_id": ChannelsState.ID},
+                {"$set": {ChannelsState.compacted_field(day): newest}},
+                upsert=True,
+            )
+            log.info("channel rows of %s regrouped by channel", day.date())
+            done.append(day)
+        return done
+
     def prune(self, before: datetime) -> int:
-        """Delete slot rows and day names older than `before` (kept a set number of days)."""
-        gone = self.db[schema.CHANNEL_SLOTS].delete_many({"slot": {"$lt": before}}).deleted_count
-        # A day's names serve its slots: they go with the day's last slot.
-        self.db[schema.CHANNEL_NAMES].delete_many({"day": {"$lt": day_of(before)}})
-        return gone
+        """Drop the days wholly before `before`'s day (slot rows, names and regrouped
+        rows are kept a set number of days); returns how many days were dropped."""
+        cutoff = day_of(before)
+        gone: set[datetime] = set()
+        for base in (schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES, schema.CHANNEL_DAYS):
+            for day in stored_channel_days(self.db, base):
+                if day < cutoff:
+                    self.db.drop_collection(channel_collection(base, day))
+                    gone.add(day)
+        state = read_channels_state(self.db)
+        gone.update(d for d in state.days() if d < cutoff)
+        if gone:
+            fields = [ChannelsState.day_field(d) for d in gone]
+            fields += [ChannelsState.compacted_field(d) for d in gone]
+            self.db[schema.META].update_one(
+                {"_id": ChannelsState.ID}, {"$unset": dict.fromkeys(fields, "")}
+            )
+        return len(gone)
 
     def _day(self, day: datetime) -> DayChannels:
         if self._names is None or self._names.day != day:

@@ -251,7 +251,7 @@ PLANES = "zlib-planes"  # the encoding: int byte planes, zlib (`store._packing`)
 _DAY_CODED = {"game": "game_ids", "language": "languages", "tag_set": "tag_sets"}
 
 
-class _Table:
+class ValueTable:
     """Distinct strings, each with its index."""
 
     def __init__(self) -> None:
@@ -277,7 +277,9 @@ class DayChannels:
     started_at: list[int] = field(default_factory=list)
     # per channel, an index into `tables[column]` (column: game, language, tag_set)
     codes: dict[str, list[int]] = field(default_factory=lambda: {c: [] for c in _DAY_CODED})
-    tables: dict[str, _Table] = field(default_factory=lambda: {c: _Table() for c in _DAY_CODED})
+    tables: dict[str, ValueTable] = field(
+        default_factory=lambda: {c: ValueTable() for c in _DAY_CODED}
+    )
     parts: int = 0  # `channel_names` parts read or written
     _index: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
@@ -314,21 +316,23 @@ class DayChannels:
         """The day index of each of the listing's channels, adding those not yet named;
         and how many there were before (the new ones are the part to write)."""
         before = len(self)
-        found = np.fromiter(
-            (
-                self._add(
-                    listing.user_ids[row],
-                    listing.logins[row],
-                    listing.names[row],
-                    int(listing.started_at[row]),
-                    {c: listing.value(c, row) for c in _DAY_CODED},
-                )
-                for row in range(len(listing))
-            ),
-            np.int64,
-            len(listing),
-        )
-        return found, before
+        values = {
+            c: [getattr(listing, _DAY_CODED[c])[i] for i in getattr(listing, c).tolist()]
+            for c in _DAY_CODED
+        }
+        found = [
+            self._index.get(key, -1)
+            for key in zip(listing.user_ids, listing.logins, listing.names, strict=True)
+        ]
+        for row in (r for r, index in enumerate(found) if index < 0):
+            found[row] = self._add(
+                listing.user_ids[row],
+                listing.logins[row],
+                listing.names[row],
+                int(listing.started_at[row]),
+                {c: values[c][row] for c in _DAY_CODED},
+            )
+        return np.asarray(found, np.int64), before
 
     def value_codes(self, column: str) -> np.ndarray:
         """Each channel's day value of `column`, as an index into `tables[column]`."""
@@ -356,7 +360,7 @@ class DayChannels:
             "part": self.parts,
             "first": before,
             "count": len(self) - before,
-            "channels": Binary(zlib.compress(text.encode("utf-8"), 9)),
+            "channels": Binary(zlib.compress(text.encode("utf-8"), 6)),
             "started_at": pack_planes(np.asarray(self.started_at[before:]), _I64),
             "encoding": PLANES,
             "written_at": written_at,
@@ -448,7 +452,7 @@ class SlotRows:
         if not documents:
             raise ValueError("a slot needs at least one chunk")
         day_started = np.asarray(day.started_at, np.int64)
-        tables = {c: _Table() for c in _DAY_CODED}
+        tables = {c: ValueTable() for c in _DAY_CODED}
         # The day's values first: their codes stay as the day has them.
         for name, table in tables.items():
             for value in day.tables[name].values:

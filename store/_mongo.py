@@ -203,8 +203,13 @@ class Store:
                 self._announce(slot, degraded=degraded, state=state, histories=written)
         return True
 
+    def compact_channel_days(self, before: datetime) -> list[datetime]:
+        """Regroup by channel the days before `before` whose slots changed since."""
+        with translate_errors("regrouping channel rows by channel"):
+            return self.channels.compact(before)
+
     def prune_channel_slots(self, before: datetime) -> int:
-        """Delete per-slot channel rows (and their days' names) older than `before`."""
+        """Drop the days of channel rows wholly before `before`'s day; returns how many."""
         with translate_errors("pruning channel rows"):
             return self.channels.prune(before)
 

@@ -86,6 +86,11 @@ def channel_slot_id(slot: datetime, chunk: int) -> str:
     return f"{slot_key(slot)}/{chunk}"
 
 
+def channel_day_id(day: datetime, bucket: int) -> str:
+    """One bucket of a day's channels (`channel_days`)."""
+    return f"{day_key(day)}/{bucket}"
+
+
 def highlight_day_id(day: datetime, login: str) -> str:
     """A channel's highlight clips of one UTC day."""
     return f"{day_key(day)}/{login}"
@@ -272,6 +277,56 @@ class ChatState:
     @staticmethod
     def day_field(day: datetime) -> str:
         return f"days.{day_key(day)}"
+
+
+@dataclass(frozen=True)
+class ChannelsState:
+    """The `meta` document `channels`: per UTC day, its slots whose channels are stored
+    (slot key → when written), and the newest of those writes that the day's
+    `channel_days` documents include."""
+
+    ID: ClassVar[str] = "channels"
+
+    slots: Mapping[str, Mapping[str, datetime]] = field(default_factory=dict)
+    compacted: Mapping[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any] | None) -> ChannelsState:
+        found = document or {}
+        return cls(
+            slots={k: dict(v) for k, v in (found.get("slots") or {}).items()},
+            compacted=dict(found.get("compacted") or {}),
+        )
+
+    def newest_write(self, day: datetime) -> datetime | None:
+        return max(self.slots.get(day_key(day), {}).values(), default=None)
+
+    def is_compacted(self, day: datetime) -> bool:
+        newest = self.newest_write(day)
+        return newest is not None and self.compacted.get(day_key(day)) == newest
+
+    def slots_of(self, day: datetime) -> list[datetime]:
+        return sorted(parse_slot_key(k) for k in self.slots.get(day_key(day), {}))
+
+    def days(self) -> list[datetime]:
+        """The days with stored slots, oldest first."""
+        return sorted(parse_day_key(key) for key in self.slots)
+
+    def days_to_compact(self, before: datetime) -> list[datetime]:
+        """Days before `before` with slot writes not compacted yet, oldest first."""
+        return [d for d in self.days() if d < before and not self.is_compacted(d)]
+
+    @staticmethod
+    def slot_field(slot: datetime) -> str:
+        return f"slots.{day_key(slot)}.{slot_key(slot)}"
+
+    @staticmethod
+    def day_field(day: datetime) -> str:
+        return f"slots.{day_key(day)}"
+
+    @staticmethod
+    def compacted_field(day: datetime) -> str:
+        return f"compacted.{day_key(day)}"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ EMOTES = "emotes"
 # Every listed channel per slot (packed columns) and the day's channel names they index.
 CHANNEL_NAMES = "channel_names"
 CHANNEL_SLOTS = "channel_slots"
+CHANNEL_DAYS = "channel_days"
 # Highlights: analysed clips per channel and day, the games they came from, what failed.
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"

@@ -13,18 +13,23 @@ import pytest
 
 from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
+from slots import day_of
 from store import (
     ChannelListing,
     ChannelWriter,
     SnapshotBatch,
     Store,
     StreamDocument,
+    channel_collection,
     channel_slot_id,
     directory_ranks,
+    read_channel_history,
     read_channel_listing,
+    read_channels_state,
     read_day_channels,
     schema,
     snapshot_document,
+    stored_channel_days,
 )
 
 SLOT = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
@@ -118,8 +123,9 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
     tmp_path: Path,
 ) -> None:
     later = FROZEN_AT + timedelta(hours=3)  # channels come and go, games change
+    next_day = FROZEN_AT + timedelta(days=1)  # its slot regroups the first day by channel
     raw: dict[datetime, list[dict[str, Any]]] = {}
-    for slot in (FROZEN_AT, later):
+    for slot in (FROZEN_AT, later, next_day):
         emulator = make_emulator(channels=30_000, frozen_at=slot, quirk_short_page=0.1)
         settings = collector_settings(
             emulator.url, ferretdb.uri, database_name, tmp_path / "spool",
@@ -131,6 +137,7 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
         job.close()
         raw[slot] = list(emulator.app.extensions["emulator"].source.table().records)
 
+    by_slot = {}
     for slot, records in raw.items():
         expected = pd.DataFrame(records)
         expected["game_rank"] = (
@@ -157,12 +164,40 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
         assert (joined["language_rank"] == joined["language_rank_raw"]).all()
         small = joined[joined["viewers"] <= 2].iloc[0]  # a channel no top list has
         assert small["game_rank"] > 100
+        by_slot[slot] = expected
 
     # One day, two slots: the second slot named only the channels the first had not.
     names = read_day_channels(store.db, FROZEN_AT)
     assert names.parts == 2
-    assert len(names.user_ids) == len({r["user_id"] for rs in raw.values() for r in rs})
-    assert store.db[schema.CHANNEL_SLOTS].count_documents({}) == 2
+    first_day = {r["user_id"] for slot in (FROZEN_AT, later) for r in raw[slot]}
+    assert len(names.user_ids) == len(first_day)
+    assert stored_channel_days(store.db, schema.CHANNEL_SLOTS) == [
+        day_of(FROZEN_AT),
+        day_of(next_day),
+    ]
+
+    # A channel's history: the first day from its regrouped documents, the second from
+    # the slot itself; each row equal to the raw listing of its slot.
+    state = read_channels_state(store.db)
+    assert state.is_compacted(FROZEN_AT) and not state.is_compacted(next_day)
+    everywhere = set.intersection(*(set(e.index) for e in by_slot.values()))
+    small = min(everywhere, key=lambda u: (by_slot[FROZEN_AT].loc[u, "viewer_count"], u))
+    for user_id in (small, max(everywhere), next(iter(set(by_slot[later].index) - everywhere))):
+        history = read_channel_history(store.db, user_id, FROZEN_AT, next_day + timedelta(days=1))
+        seen = [slot for slot, e in by_slot.items() if user_id in e.index]
+        assert history["slot"].tolist() == [pd.Timestamp(s) for s in seen]
+        for row, slot in zip(history.itertuples(), seen, strict=True):
+            raw_row = by_slot[slot].loc[user_id]
+            assert (row.login, row.viewers, row.game_id, row.language) == (
+                raw_row["user_login"], raw_row["viewer_count"], raw_row["game_id"],
+                raw_row["language"],
+            )  # fmt: skip
+            assert (row.game_rank, row.language_rank) == (
+                raw_row["game_rank"], raw_row["language_rank"]
+            )  # fmt: skip
+            assert row.started_at == pd.Timestamp(raw_row["started_at"])
+            assert row.tags == raw_row["tags"]
+    assert read_channel_history(store.db, "no-such-user", FROZEN_AT, next_day).empty
 
 
 @pytest.mark.integration
@@ -183,17 +218,20 @@ def test_chunks_read_back_whole_a_torn_rewrite_is_refused_and_old_days_are_prune
     first_chunk = ChannelWriter(store.db, chunk_rows=5)
     first_chunk.write(later)  # one chunk that says the slot has one
     assert len(read_channel_listing(store.db, SLOT)) == 3
-    store.db[schema.CHANNEL_SLOTS].update_one(
+    store.db[channel_collection(schema.CHANNEL_SLOTS, SLOT)].update_one(
         {"_id": channel_slot_id(SLOT, 0)}, {"$set": {"chunks": 3}}
     )
     assert read_channel_listing(store.db, SLOT).empty  # chunks of two writes: not mixed
 
     next_day = SLOT + timedelta(days=1)
     writer.write(ChannelListing.from_streams(next_day, day_one[:1]))
-    assert store.prune_channel_slots(next_day - timedelta(hours=1)) == 3
+    assert store.prune_channel_slots(next_day - timedelta(hours=1)) == 1
     assert read_channel_listing(store.db, SLOT).empty
     assert read_day_channels(store.db, SLOT).parts == 0
     assert read_channel_listing(store.db, next_day)["login"].tolist() == ["c0"]
+    assert read_channels_state(store.db).days() == [day_of(next_day)]
+    for base in (schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES):
+        assert stored_channel_days(store.db, base) == [day_of(next_day)]
 
 
 @pytest.mark.integration

@@ -1,0 +1,184 @@
+"""A day of every listed channel, regrouped by channel: what a channel's page reads.
+
+`channel_slots` holds each slot whole, which is what a slot-wide reader wants, but one
+channel's month would mean reading every slot of the month. Once a UTC day is over, its
+slots are regrouped into `BUCKETS` documents by a hash of the channel's user id
+(`channel_days`), rows sorted by channel and slot, with each row's directory ranks
+computed from its whole slot. A channel's 35 days are then 35 reads by `_id`.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict, cast
+
+import numpy as np
+from bson.binary import Binary
+
+from store._channels import PLANES, DayChannels, SlotRows, ValueTable
+from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._records import channel_day_id
+
+BUCKETS = 64
+_I32 = np.dtype("<i4")
+_I64 = np.dtype("<i8")
+_INT_COLUMNS = ("slot", "viewers", "game", "language", "tag_set", "game_rank", "language_rank")
+
+
+def channel_bucket(user_id: str) -> int:
+    """The `channel_days` bucket of a channel (stable across processes and versions)."""
+    return zlib.crc32(user_id.encode("utf-8")) % BUCKETS
+
+
+class ChannelDayDocument(TypedDict):
+    """A `channel_days` document: one bucket of a day's listed channels, by channel."""
+
+    _id: str  # channel_day_id(day, bucket)
+    day: datetime
+    bucket: int
+    buckets: int
+    slots: list[datetime]  # the day's stored slots; rows' `slot` indexes these
+    count: int  # channels
+    rows: int
+    channels: bytes  # zlib text: user id, login, display name of each, SEPARATOR-joined
+    channel: bytes  # the row's channel (index into `channels`), delta-coded
+    slot: bytes
+    viewers: bytes
+    game: bytes  # index into game_ids
+    language: bytes  # index into languages
+    tag_set: bytes  # index into tag_sets
+    started: bytes  # int64 going-live times, delta-coded along the rows
+    game_rank: bytes
+    language_rank: bytes
+    game_count: int
+    game_ids: str
+    language_count: int
+    languages: str
+    tag_set_count: int
+    tag_sets: str
+    encoding: str
+    written_at: datetime
+    schema_version: int
+
+
+@dataclass(frozen=True)
+class ChannelDay:
+    """One bucket of a day, decoded: row r is channel `channel[r]` at `slots[slot[r]]`."""
+
+    day: datetime
+    slots: list[datetime]
+    user_ids: list[str]
+    logins: list[str]
+    names: list[str]
+    channel: np.ndarray
+    slot: np.ndarray
+    viewers: np.ndarray
+    game_ids: list[str]
+    game: np.ndarray
+    languages: list[str]
+    language: np.ndarray
+    tag_sets: list[str]
+    tag_set: np.ndarray
+    started_at: np.ndarray
+    game_rank: np.ndarray
+    language_rank: np.ndarray
+
+    @classmethod
+    def from_document(cls, document: ChannelDayDocument) -> ChannelDay:
+        count, rows = int(document["count"]), int(document["rows"])
+        fields = split_names(zlib.decompress(document["channels"]).decode("utf-8"), 3 * count)
+        packed = cast(Mapping[str, Any], document)
+        ints = {n: unpack_planes(packed[n], _I32, rows) for n in _INT_COLUMNS}
+        return cls(
+            day=document["day"],
+            slots=list(document["slots"]),
+            user_ids=fields[0::3],
+            logins=fields[1::3],
+            names=fields[2::3],
+            channel=np.cumsum(unpack_planes(document["channel"], _I32, rows)),
+            slot=ints["slot"],
+            viewers=ints["viewers"],
+            game_ids=split_names(document["game_ids"], document["game_count"]),
+            game=ints["game"],
+            languages=split_names(document["languages"], document["language_count"]),
+            language=ints["language"],
+            tag_sets=split_names(document["tag_sets"], document["tag_set_count"]),
+            tag_set=ints["tag_set"],
+            started_at=np.cumsum(unpack_planes(document["started"], _I64, rows)),
+            game_rank=ints["game_rank"],
+            language_rank=ints["language_rank"],
+        )
+
+    def rows_of(self, user_id: str) -> np.ndarray:
+        """The rows of a channel (of every name it had that day), in slot order."""
+        mine = [i for i, u in enumerate(self.user_ids) if u == user_id]
+        rows = np.flatnonzero(np.isin(self.channel, mine))
+        return rows[np.argsort(self.slot[rows], kind="stable")]
+
+
+def channel_day_documents(
+    names: DayChannels, slots: Sequence[SlotRows], written_at: datetime, schema_version: int
+) -> list[ChannelDayDocument]:
+    """The day's `BUCKETS` documents (a bucket with no channel gets an empty one, so a
+    reader can tell "not listed that day" from "not compacted")."""
+    tables = {c: ValueTable() for c in ("game", "language", "tag_set")}
+    columns: dict[str, list[np.ndarray]] = {n: [] for n in ("channel", "started_at", *_INT_COLUMNS)}
+    for index, slot_rows in enumerate(slots):
+        for name, values in (
+            ("game", slot_rows.game_ids),
+            ("language", slot_rows.languages),
+            ("tag_set", slot_rows.tag_sets),
+        ):
+            remap = np.array([tables[name].code(v) for v in values] or [0], np.int64)
+            columns[name].append(remap[getattr(slot_rows, name)])
+        columns["slot"].append(np.full(len(slot_rows.channel), index, np.int64))
+        for name in ("channel", "viewers", "started_at", "game_rank", "language_rank"):
+            columns[name].append(getattr(slot_rows, name))
+    every = {n: np.concatenate(v) if v else np.zeros(0, np.int64) for n, v in columns.items()}
+    buckets = np.array([channel_bucket(u) for u in names.user_ids], np.int64)
+    row_bucket = buckets[every["channel"]] if len(buckets) else every["channel"]
+    documents = []
+    for bucket in range(BUCKETS):
+        picked = np.flatnonzero(row_bucket == bucket)
+        day_index = np.unique(every["channel"][picked])  # this bucket's channels, ascending
+        local = np.searchsorted(day_index, every["channel"][picked])
+        order = np.lexsort((every["slot"][picked], local))
+        rows = picked[order]
+        text = join_names(
+            [f for i in day_index for f in (names.user_ids[i], names.logins[i], names.names[i])]
+        )
+        started = every["started_at"][rows]
+        documents.append(
+            ChannelDayDocument(
+                _id=channel_day_id(names.day, bucket),
+                day=names.day,
+                bucket=bucket,
+                buckets=BUCKETS,
+                slots=[s.slot for s in slots],
+                count=len(day_index),
+                rows=len(rows),
+                channels=Binary(zlib.compress(text.encode("utf-8"), 9)),
+                channel=pack_planes(np.diff(local[order], prepend=0), _I32),
+                slot=pack_planes(every["slot"][rows], _I32),
+                viewers=pack_planes(every["viewers"][rows], _I32),
+                game=pack_planes(every["game"][rows], _I32),
+                language=pack_planes(every["language"][rows], _I32),
+                tag_set=pack_planes(every["tag_set"][rows], _I32),
+                started=pack_planes(np.diff(started, prepend=0), _I64),
+                game_rank=pack_planes(every["game_rank"][rows], _I32),
+                language_rank=pack_planes(every["language_rank"][rows], _I32),
+                game_count=len(tables["game"].values),
+                game_ids=join_names(tables["game"].values),
+                language_count=len(tables["language"].values),
+                languages=join_names(tables["language"].values),
+                tag_set_count=len(tables["tag_set"].values),
+                tag_sets=join_names(tables["tag_set"].values),
+                encoding=PLANES,
+                written_at=written_at,
+                schema_version=schema_version,
+            )
+        )
+    return documents
