@@ -36,6 +36,8 @@ from bench.common import machine, write_section
 from emulator.config import EmulatorSettings
 from emulator.market import Market
 from store import (
+    BUCKETS,
+    BUCKETS_PER_COLLECTION,
     ChannelListing,
     ChannelsState,
     ChannelWrite,
@@ -43,6 +45,7 @@ from store import (
     Store,
     StreamDocument,
     channel_collection,
+    channel_day_collection,
     channel_day_id,
     read_channel_history,
     read_day_channels,
@@ -101,12 +104,17 @@ def stored_bytes(db: Database[dict[str, Any]], written: ChannelWrite) -> tuple[i
 
 def month_of_reads(store: Store, rng: np.random.Generator) -> list[float]:
     """Seconds of `read_channel_history` over 35 regrouped days, one per channel asked."""
-    documents = list(store.db[channel_collection(schema.CHANNEL_DAYS, DAY)].find())
+    documents = [
+        d
+        for group in range(0, BUCKETS, BUCKETS_PER_COLLECTION)
+        for d in store.db[channel_day_collection(DAY, group)].find()
+    ]
     marks: dict[str, Any] = {}
     for back in range(1, 35):
         day = DAY - timedelta(days=back)
         copies = [{**d, "_id": channel_day_id(day, d["bucket"]), "day": day} for d in documents]
-        store.db[channel_collection(schema.CHANNEL_DAYS, day)].insert_many(copies)
+        for copy in copies:
+            store.db[channel_day_collection(day, copy["bucket"])].insert_one(copy)
         marks[ChannelsState.slot_field(day)] = DAY
         marks[ChannelsState.compacted_field(day)] = DAY
     store.db[schema.META].update_one({"_id": ChannelsState.ID}, {"$set": marks})
@@ -157,7 +165,8 @@ def main() -> None:
             compact_seconds = time.perf_counter() - started
             day_bytes = sum(
                 len(bson.encode(d))
-                for d in store.db[channel_collection(schema.CHANNEL_DAYS, DAY)].find()
+                for group in range(0, BUCKETS, BUCKETS_PER_COLLECTION)
+                for d in store.db[channel_day_collection(DAY, group)].find()
             )
             reads = month_of_reads(store, np.random.default_rng(11))
             store.close()

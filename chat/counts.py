@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from chat.irc import ChatMessage
-from store import SECOND_FIELDS, ChatMinuteEntry
+from store import SECOND_FIELDS, ChatMinuteEntry, TopicSums
 
 MINUTE_MS = 60_000
 # Emotes a chat spams when something happens on stream: laughter, awe, hype.
@@ -45,12 +45,6 @@ EmoteKind = Callable[[str, str], str]
 
 
 @dataclass
-class TopicCounts:
-    messages: int = 0
-    emotes: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass
 class ChannelMinute:
     """What one channel's chat said in one minute."""
 
@@ -61,7 +55,7 @@ class ChannelMinute:
     chatters: set[str] = field(default_factory=set)
     free_emotes: Counter[str] = field(default_factory=Counter)
     paid_emotes: Counter[str] = field(default_factory=Counter)
-    topics: dict[str, TopicCounts] = field(default_factory=dict)
+    topics: dict[str, TopicSums] = field(default_factory=dict)
     # For channels followed for highlights: [messages, hype emote uses, shouted] × 60 s
     seconds: list[list[int]] | None = None
 
@@ -142,7 +136,7 @@ class MinuteCounts:
                 if topic in lowered:
                     topic_counts = counts.topics.get(topic)
                     if topic_counts is None:
-                        topic_counts = counts.topics[topic] = TopicCounts()
+                        topic_counts = counts.topics[topic] = TopicSums()
                     topic_counts.messages += 1
                     for emote_id, uses in message.emotes:
                         topic_counts.emotes[emote_id] += uses

@@ -21,6 +21,7 @@ from store import histogram, schema
 from store._batch import SnapshotBatch
 from store._channel_days import (
     BUCKETS,
+    BUCKETS_PER_COLLECTION,
     ChannelDay,
     ChannelDayDocument,
     channel_bucket,
@@ -151,6 +152,7 @@ from store._spool import Spool
 
 __all__ = [
     "BUCKETS",
+    "BUCKETS_PER_COLLECTION",
     "CHAT_ALL_KEY",
     "CHAT_DAY_DIMENSIONS",
     "CHAT_FIELDS",
@@ -218,6 +220,7 @@ __all__ = [
     "TopicSums",
     "channel_bucket",
     "channel_collection",
+    "channel_day_collection",
     "channel_day_id",
     "channel_names_id",
     "channel_slot_id",

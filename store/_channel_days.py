@@ -13,16 +13,18 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from typing import Any, cast
 
 import numpy as np
 from bson.binary import Binary
 
-from store._channels import PLANES, DayChannels, SlotRows, ValueTable
+from store._channels import PLANES, DayChannels, PackedValues, SlotRows, ValueTable
 from store._packing import join_names, pack_planes, split_names, unpack_planes
 from store._records import channel_day_id
 
 BUCKETS = 64
+# Buckets a `channel_days` collection holds (`store._channel_store.channel_collection`).
+BUCKETS_PER_COLLECTION = 8
 _I32 = np.dtype("<i4")
 _I64 = np.dtype("<i8")
 _INT_COLUMNS = ("slot", "viewers", "game", "language", "tag_set", "game_rank", "language_rank")
@@ -33,7 +35,7 @@ def channel_bucket(user_id: str) -> int:
     return zlib.crc32(user_id.encode("utf-8")) % BUCKETS
 
 
-class ChannelDayDocument(TypedDict):
+class ChannelDayDocument(PackedValues):
     """A `channel_days` document: one bucket of a day's listed channels, by channel."""
 
     _id: str  # channel_day_id(day, bucket)
@@ -53,15 +55,6 @@ class ChannelDayDocument(TypedDict):
     started: bytes  # int64 going-live times, delta-coded along the rows
     game_rank: bytes
     language_rank: bytes
-    game_count: int
-    game_ids: str
-    language_count: int
-    languages: str
-    tag_set_count: int
-    tag_sets: str
-    encoding: str
-    written_at: datetime
-    schema_version: int
 
 
 @dataclass(frozen=True)

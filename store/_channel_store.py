@@ -18,6 +18,7 @@ from pymongo.database import Database
 from slots import day_of, days_between
 from store import schema
 from store._channel_days import (
+    BUCKETS_PER_COLLECTION,
     ChannelDay,
     ChannelDayDocument,
     channel_bucket,
@@ -40,19 +41,26 @@ log = logging.getLogger(__name__)
 Document = dict[str, Any]
 
 
-def channel_collection(base: str, day: datetime) -> str:
-    """The collection of one UTC day of `base` (`channel_slots_20261122` …).
+def channel_collection(base: str, day: datetime, bucket: int | None = None) -> str:
+    """The collection of one UTC day of `base` (`channel_slots_20261122` …), and for
+    `channel_days` of one group of `BUCKETS_PER_COLLECTION` buckets (`…_20261122_3`).
 
-    One per day keeps each small: FerretDB v1 reads slower the bigger the collection,
-    even by `_id`, and a day is dropped whole when it has been kept long enough."""
-    return f"{base}_{day_of(day):%Y%m%d}"
+    Small collections: FerretDB v1 reads slower the bigger the collection, even by `_id`
+    (about 3 ms a MB), and a day is dropped whole when it has been kept long enough."""
+    name = f"{base}_{day_of(day):%Y%m%d}"
+    return name if bucket is None else f"{name}_{bucket // BUCKETS_PER_COLLECTION}"
+
+
+def channel_day_collection(day: datetime, bucket: int) -> str:
+    """The `channel_days` collection holding a day's bucket."""
+    return channel_collection(schema.CHANNEL_DAYS, day, bucket)
 
 
 def stored_channel_days(db: Database[Document], base: str) -> list[datetime]:
     """The days that have a `base` collection, oldest first."""
-    pattern = re.compile(rf"^{base}_(\d{{8}})$")
+    pattern = re.compile(rf"^{base}_(\d{{8}})(_\d+)?$")
     found = (pattern.match(name) for name in db.list_collection_names())
-    return sorted(datetime.strptime(m[1], "%Y%m%d").replace(tzinfo=UTC) for m in found if m)
+    return sorted({datetime.strptime(m[1], "%Y%m%d").replace(tzinfo=UTC) for m in found if m})
 
 
 def read_day_channels(db: Database[Document], day: datetime) -> DayChannels:
@@ -146,8 +154,9 @@ def read_channel_history(
     parts: list[pd.DataFrame] = []
     for day in days_between(start, end):
         if state.is_compacted(day):
-            found = db[channel_collection(schema.CHANNEL_DAYS, day)].find_one(
-                {"_id": channel_day_id(day, channel_bucket(user_id))}
+            bucket = channel_bucket(user_id)
+            found = db[channel_day_collection(day, bucket)].find_one(
+                {"_id": channel_day_id(day, bucket)}
             )
             if found is not None:
                 parts.append(
@@ -175,37 +184,37 @@ def _tags(text: str) -> list[str]:
 
 def _day_rows(day: ChannelDay, user_id: str) -> pd.DataFrame:
     rows = day.rows_of(user_id)
-    return pd.DataFrame(
-        {
-            "slot": pd.to_datetime([day.slots[i] for i in day.slot[rows]], utc=True),
-            "login": [day.logins[i] for i in day.channel[rows]],
-            "name": [day.names[i] for i in day.channel[rows]],
-            "viewers": day.viewers[rows],
-            "game_id": [day.game_ids[i] for i in day.game[rows]],
-            "language": [day.languages[i] for i in day.language[rows]],
-            "started_at": pd.to_datetime(day.started_at[rows], unit="s", utc=True),
-            "tags": [_tags(day.tag_sets[i]) for i in day.tag_set[rows]],
-            "game_rank": day.game_rank[rows],
-            "language_rank": day.language_rank[rows],
-        },
-        columns=HISTORY_COLUMNS,
-    )
+    slots = [day.slots[i] for i in day.slot[rows]]
+    return _frame(day, rows, slots, day.logins, day.names, day.channel[rows])
 
 
 def _slot_rows(rows: SlotRows, names: DayChannels, mine: list[int]) -> pd.DataFrame:
     picked = np.flatnonzero(np.isin(rows.channel, mine))
+    slots = [rows.slot] * len(picked)
+    return _frame(rows, picked, slots, names.logins, names.names, rows.channel[picked])
+
+
+def _frame(
+    source: ChannelDay | SlotRows,
+    rows: np.ndarray,
+    slots: list[datetime],
+    logins: list[str],
+    names: list[str],
+    channels: np.ndarray,
+) -> pd.DataFrame:
+    """`HISTORY_COLUMNS` of the given rows of a regrouped day or of a slot."""
     return pd.DataFrame(
         {
-            "slot": pd.to_datetime([rows.slot] * len(picked), utc=True),
-            "login": [names.logins[i] for i in rows.channel[picked]],
-            "name": [names.names[i] for i in rows.channel[picked]],
-            "viewers": rows.viewers[picked],
-            "game_id": [rows.game_ids[i] for i in rows.game[picked]],
-            "language": [rows.languages[i] for i in rows.language[picked]],
-            "started_at": pd.to_datetime(rows.started_at[picked], unit="s", utc=True),
-            "tags": [_tags(rows.tag_sets[i]) for i in rows.tag_set[picked]],
-            "game_rank": rows.game_rank[picked],
-            "language_rank": rows.language_rank[picked],
+            "slot": pd.to_datetime(slots, utc=True),
+            "login": [logins[i] for i in channels],
+            "name": [names[i] for i in channels],
+            "viewers": source.viewers[rows],
+            "game_id": [source.game_ids[i] for i in source.game[rows]],
+            "language": [source.languages[i] for i in source.language[rows]],
+            "started_at": pd.to_datetime(source.started_at[rows], unit="s", utc=True),
+            "tags": [_tags(source.tag_sets[i]) for i in source.tag_set[rows]],
+            "game_rank": source.game_rank[rows],
+            "language_rank": source.language_rank[rows],
         },
         columns=HISTORY_COLUMNS,
     )
@@ -267,7 +276,7 @@ class ChannelWriter:
             )
             for document in documents:
                 self._insert_or_replace(
-                    channel_collection(schema.CHANNEL_DAYS, day), cast(Document, document)
+                    channel_day_collection(day, document["bucket"]), cast(Document, document)
                 )
             self.db[schema.META].update_one(
                 {"_id": ChannelsState.ID},
@@ -283,10 +292,15 @@ class ChannelWriter:
         rows are kept a set number of days); returns how many days were dropped."""
         cutoff = day_of(before)
         gone: set[datetime] = set()
+        pattern = re.compile(r"_(\d{8})(_\d+)?$")
         for base in (schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES, schema.CHANNEL_DAYS):
-            for day in stored_channel_days(self.db, base):
+            for name in self.db.list_collection_names():
+                found = pattern.search(name)
+                if not (name.startswith(f"{base}_") and found):
+                    continue
+                day = datetime.strptime(found[1], "%Y%m%d").replace(tzinfo=UTC)
                 if day < cutoff:
-                    self.db.drop_collection(channel_collection(base, day))
+                    self.db.drop_collection(name)
                     gone.add(day)
         state = read_channels_state(self.db)
         gone.update(d for d in state.days() if d < cutoff)

@@ -217,7 +217,22 @@ class ChannelNamesDocument(TypedDict):
     written_at: datetime
 
 
-class ChannelSlotDocument(TypedDict):
+class PackedValues(TypedDict):
+    """The fields a packed channel document shares: its game, language and tag-set
+    dictionaries (U+001F-joined, with their counts) and how it was written."""
+
+    game_count: int
+    game_ids: str
+    language_count: int
+    languages: str
+    tag_set_count: int
+    tag_sets: str
+    encoding: str
+    written_at: datetime
+    schema_version: int
+
+
+class ChannelSlotDocument(PackedValues):
     """A `channel_slots` chunk: listed channels of one slot, as packed int32 columns."""
 
     _id: str  # channel_slot_id(slot, chunk)
@@ -235,15 +250,6 @@ class ChannelSlotDocument(TypedDict):
     language: bytes
     tag_set: bytes
     started: bytes  # going live, seconds after the channel's `started_at` (mostly 0)
-    game_count: int
-    game_ids: str
-    language_count: int
-    languages: str
-    tag_set_count: int
-    tag_sets: str
-    encoding: str
-    written_at: datetime
-    schema_version: int
 
 
 PLANES = "zlib-planes"  # the encoding: int byte planes, zlib (`store._packing`)
