@@ -30,6 +30,7 @@ from store._channel_store import (
     ChannelWrite,
     ChannelWriter,
     channel_collection,
+    channel_day_collection,
     read_channel_history,
     read_channel_listing,
     read_channels_state,

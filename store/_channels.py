@@ -64,6 +64,23 @@ def _clean_tag(tag: str) -> str:
     return tag.replace(TAG_SEPARATOR, " ").replace("\x1f", " ")
 
 
+class ChannelListingJson(TypedDict):
+    """A `ChannelListing` as the spool keeps it."""
+
+    slot: datetime
+    user_ids: list[str]
+    logins: list[str]
+    names: list[str]
+    viewers: list[int]
+    game_ids: list[str]
+    game: list[int]
+    languages: list[str]
+    language: list[int]
+    started_at: list[int]
+    tag_sets: list[str]
+    tag_set: list[int]
+
+
 @dataclass(frozen=True)
 class ChannelListing:
     """Every channel a slot's listing found, one row each, listing order."""
@@ -130,7 +147,7 @@ class ChannelListing:
         text = self.tag_sets[int(self.tag_set[row])]
         return text.split(TAG_SEPARATOR) if text else []
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ChannelListingJson:
         """Plain lists, for the spool (ranks are recomputed when read back)."""
         return {
             "slot": self.slot,
