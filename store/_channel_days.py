@@ -22,9 +22,9 @@ from store._channels import PLANES, DayChannels, PackedValues, SlotRows, ValueTa
 from store._packing import join_names, pack_planes, split_names, unpack_planes
 from store._records import channel_day_id
 
-BUCKETS = 64
+BUCKETS = 256
 # Buckets a `channel_days` collection holds (`store._channel_store.channel_collection`).
-BUCKETS_PER_COLLECTION = 8
+BUCKETS_PER_COLLECTION = 32
 _I32 = np.dtype("<i4")
 _I64 = np.dtype("<i8")
 _INT_COLUMNS = ("slot", "viewers", "game", "language", "tag_set", "game_rank", "language_rank")

@@ -45,8 +45,9 @@ def channel_collection(base: str, day: datetime, bucket: int | None = None) -> s
     """The collection of one UTC day of `base` (`channel_slots_20261122` …), and for
     `channel_days` of one group of `BUCKETS_PER_COLLECTION` buckets (`…_20261122_3`).
 
-    Small collections: FerretDB v1 reads slower the bigger the collection, even by `_id`
-    (about 3 ms a MB), and a day is dropped whole when it has been kept long enough."""
+    Small collections: FerretDB v1 reads slower the bigger the collection and the
+    document, even by `_id`, and a day is dropped whole when it has been kept long
+    enough."""
     name = f"{base}_{day_of(day):%Y%m%d}"
     return name if bucket is None else f"{name}_{bucket // BUCKETS_PER_COLLECTION}"
 
