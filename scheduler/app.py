@@ -61,5 +61,6 @@ def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_n
         degraded_share=settings.degraded_quarantine_share,
         frame_policy=frame_policy(settings),
         channel_slots_kept=timedelta(days=settings.channel_slots_days),
+        cadence=settings.cadence,
         clock=clock,
     )

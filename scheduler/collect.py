@@ -18,7 +18,7 @@ from catalogue import Catalogue
 from scheduler.documents import quarantine_document, stream_document
 from scheduler.frames import FramePolicy, sample_frames
 from scheduler.games import look_up_games
-from slots import day_of, slot_key
+from slots import DEFAULT_CADENCE, Cadence, day_of, slot_key
 from store import (
     ChannelListing,
     FrameStore,
@@ -84,6 +84,7 @@ class Collector:
         catalogue: Catalogue | None = None,
         frame_policy: FramePolicy | None = None,
         channel_slots_kept: timedelta = timedelta(days=35),
+        cadence: Cadence = DEFAULT_CADENCE,
     ) -> None:
         self.client = client
         self.catalogue = catalogue or Catalogue.load()
@@ -98,6 +99,7 @@ class Collector:
         # each game is read once per process (on FerretDB v1 every read scans them all).
         self._games: dict[str, Mapping[str, Any]] = {}
         self.channel_slots_kept = channel_slots_kept
+        self.cadence = cadence  # what each slot stands for in the channels' day summaries
         self._pruned_on: datetime | None = None  # the day channel rows were last pruned
 
     def close(self) -> None:
@@ -198,7 +200,7 @@ class Collector:
         """Regroup by channel the days that are over, and once a day drop channel rows
         past their retention (a failure waits for the next slot: nothing is lost)."""
         try:
-            self.store.compact_channel_days(day_of(slot))
+            self.store.compact_channel_days(day_of(slot), self.cadence)
         except StoreError as error:
             log.warning("channel rows not regrouped by channel yet: %s", error)
         if self._pruned_on == day_of(slot):

@@ -14,6 +14,8 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
   `store._documents` (the snapshot's documents), `DayHistory` and `ChatDay` (days);
 - every listed channel per slot: `ChannelListing` (written with the snapshot),
   `read_channel_listing` (a slot as a DataFrame), `read_slot_rows`, `read_day_channels`;
+  a channel's slots and days: `read_channel_history`, `read_channel_days`,
+  `read_last_seen`; the login directory: `search_channels` (`DirectoryEntry`);
 - notebooks: `read_history`, `read_histograms`, `read_dimension` give DataFrames/days.
 """
 
@@ -26,18 +28,24 @@ from store._channel_days import (
     ChannelDayDocument,
     channel_bucket,
 )
+from store._channel_directory import ChannelDirectory, DirectoryEntry
 from store._channel_store import (
     ChannelWrite,
     ChannelWriter,
     channel_collection,
     channel_day_collection,
+    read_channel_days,
     read_channel_history,
     read_channel_listing,
     read_channels_state,
     read_day_channels,
+    read_last_seen,
     read_slot_rows,
+    search_channels,
     stored_channel_days,
+    summary_collection,
 )
+from store._channel_summaries import ChannelSummaryDocument
 from store._channels import (
     ChannelListing,
     ChannelNamesDocument,
@@ -129,6 +137,7 @@ from store._records import (
     channel_day_id,
     channel_names_id,
     channel_slot_id,
+    channel_summary_id,
     chat_minute_id,
     clip_key,
     frame_id,
@@ -165,9 +174,11 @@ __all__ = [
     "Backfill",
     "ChannelDay",
     "ChannelDayDocument",
+    "ChannelDirectory",
     "ChannelListing",
     "ChannelNamesDocument",
     "ChannelSlotDocument",
+    "ChannelSummaryDocument",
     "ChannelWrite",
     "ChannelWriter",
     "ChannelsState",
@@ -183,6 +194,7 @@ __all__ = [
     "ClassifierModel",
     "DayChannels",
     "DayHistory",
+    "DirectoryEntry",
     "EmoteDocument",
     "FeatureContribution",
     "FrameDocument",
@@ -225,6 +237,7 @@ __all__ = [
     "channel_day_id",
     "channel_names_id",
     "channel_slot_id",
+    "channel_summary_id",
     "chat_minute_id",
     "clip_features",
     "clip_key",
@@ -251,6 +264,7 @@ __all__ = [
     "parse_rollup_id",
     "quarantine_document",
     "read_channel_clips",
+    "read_channel_days",
     "read_channel_history",
     "read_channel_listing",
     "read_channels_state",
@@ -260,9 +274,11 @@ __all__ = [
     "read_dimension",
     "read_histograms",
     "read_history",
+    "read_last_seen",
     "read_slot_rows",
     "rollup_id",
     "schema",
+    "search_channels",
     "set_phase_hook",
     "shard_label",
     "snapshot_document",
@@ -270,5 +286,6 @@ __all__ = [
     "stored_channel_days",
     "stream_document",
     "stream_key",
+    "summary_collection",
     "unpack",
 ]

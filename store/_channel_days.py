@@ -112,25 +112,43 @@ class ChannelDay:
         return rows[np.argsort(self.slot[rows], kind="stable")]
 
 
+@dataclass(frozen=True)
+class DayRows:
+    """A day's slots as one table: row r is day-index channel `columns["channel"][r]` at
+    `slots[columns["slot"][r]]`; game, language and tag_set index `tables`, shared by
+    every slot of the day."""
+
+    slots: list[datetime]
+    columns: dict[str, np.ndarray]  # channel, started_at and `_INT_COLUMNS`
+    tables: dict[str, ValueTable]  # game, language, tag_set
+
+    @classmethod
+    def from_slots(cls, slots: Sequence[SlotRows]) -> DayRows:
+        tables = {c: ValueTable() for c in ("game", "language", "tag_set")}
+        columns: dict[str, list[np.ndarray]] = {
+            n: [] for n in ("channel", "started_at", *_INT_COLUMNS)
+        }
+        for index, slot_rows in enumerate(slots):
+            for name, values in (
+                ("game", slot_rows.game_ids),
+                ("language", slot_rows.languages),
+                ("tag_set", slot_rows.tag_sets),
+            ):
+                remap = np.array([tables[name].code(v) for v in values] or [0], np.int64)
+                columns[name].append(remap[getattr(slot_rows, name)])
+            columns["slot"].append(np.full(len(slot_rows.channel), index, np.int64))
+            for name in ("channel", "viewers", "started_at", "game_rank", "language_rank"):
+                columns[name].append(getattr(slot_rows, name))
+        every = {n: np.concatenate(v) if v else np.zeros(0, np.int64) for n, v in columns.items()}
+        return cls([s.slot for s in slots], every, tables)
+
+
 def channel_day_documents(
-    names: DayChannels, slots: Sequence[SlotRows], written_at: datetime, schema_version: int
+    names: DayChannels, day_rows: DayRows, written_at: datetime, schema_version: int
 ) -> list[ChannelDayDocument]:
     """The day's `BUCKETS` documents (a bucket with no channel gets an empty one, so a
     reader can tell "not listed that day" from "not compacted")."""
-    tables = {c: ValueTable() for c in ("game", "language", "tag_set")}
-    columns: dict[str, list[np.ndarray]] = {n: [] for n in ("channel", "started_at", *_INT_COLUMNS)}
-    for index, slot_rows in enumerate(slots):
-        for name, values in (
-            ("game", slot_rows.game_ids),
-            ("language", slot_rows.languages),
-            ("tag_set", slot_rows.tag_sets),
-        ):
-            remap = np.array([tables[name].code(v) for v in values] or [0], np.int64)
-            columns[name].append(remap[getattr(slot_rows, name)])
-        columns["slot"].append(np.full(len(slot_rows.channel), index, np.int64))
-        for name in ("channel", "viewers", "started_at", "game_rank", "language_rank"):
-            columns[name].append(getattr(slot_rows, name))
-    every = {n: np.concatenate(v) if v else np.zeros(0, np.int64) for n, v in columns.items()}
+    every, tables = day_rows.columns, day_rows.tables
     buckets = np.array([channel_bucket(u) for u in names.user_ids], np.int64)
     row_bucket = buckets[every["channel"]] if len(buckets) else every["channel"]
     documents = []
@@ -150,7 +168,7 @@ def channel_day_documents(
                 day=names.day,
                 bucket=bucket,
                 buckets=BUCKETS,
-                slots=[s.slot for s in slots],
+                slots=day_rows.slots,
                 count=len(day_index),
                 rows=len(rows),
                 channels=Binary(zlib.compress(text.encode("utf-8"), 9)),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import numpy as np
@@ -15,14 +15,26 @@ import pandas as pd
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
-from slots import day_of, days_between
+from slots import DEFAULT_CADENCE, Cadence, day_of, days_between
 from store import schema
 from store._channel_days import (
+    BUCKETS,
     BUCKETS_PER_COLLECTION,
     ChannelDay,
     ChannelDayDocument,
+    DayRows,
     channel_bucket,
     channel_day_documents,
+)
+from store._channel_directory import ChannelDirectory, DirectoryEntry, rank_matches
+from store._channel_summaries import (
+    ChannelSummaryDocument,
+    day_summaries,
+    decode_month,
+    merge_month,
+    month_document,
+    slot_minutes,
+    tags_of,
 )
 from store._channels import (
     CHUNK_ROWS,
@@ -34,7 +46,13 @@ from store._channels import (
     SlotRows,
     slot_documents,
 )
-from store._records import ChannelsState, channel_day_id, channel_names_id, channel_slot_id
+from store._records import (
+    ChannelsState,
+    channel_day_id,
+    channel_names_id,
+    channel_slot_id,
+    channel_summary_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +239,149 @@ def _frame(
     )
 
 
+def summary_collection(month: datetime) -> str:
+    """The `channel_summaries` collection of a calendar month (`channel_summaries_202612`)."""
+    return f"{schema.CHANNEL_SUMMARIES}_{month:%Y%m}"
+
+
+def summarise_day(
+    names: DayChannels,
+    day_rows: DayRows,
+    following: datetime | None,
+    cadence: Cadence = DEFAULT_CADENCE,
+) -> pd.DataFrame:
+    """The day's per-channel summaries (`MONTH_COLUMNS`, `day` set); `following`: the
+    first stored slot after the day, if any (what the day's last slot stands until)."""
+    columns, tables = day_rows.columns, day_rows.tables
+    interval = int(cadence.interval.total_seconds() // 60)
+    summaries = day_summaries(
+        names,
+        columns["channel"],
+        columns["slot"],
+        columns["viewers"],
+        {
+            "game_id": (tables["game"].values, columns["game"]),
+            "language": (tables["language"].values, columns["language"]),
+            "tag_set": (tables["tag_set"].values, columns["tag_set"]),
+        },
+        columns["game_rank"],
+        slot_minutes(day_rows.slots, following, interval),
+    )
+    return summaries.assign(day=day_of(names.day).day)
+
+
+DAY_COLUMNS = [
+    "day", "login", "name", "hours_live", "avg_viewers", "peak_viewers", "game_id",
+    "language", "tags", "best_game_rank",
+]  # fmt: skip
+
+
+def read_channel_days(
+    db: Database[Document],
+    user_id: str,
+    start: datetime,
+    end: datetime,
+    cadence: Cadence = DEFAULT_CADENCE,
+) -> pd.DataFrame:
+    """A channel's per-day summaries for the UTC days in [start, end), oldest first
+    (`DAY_COLUMNS`; average viewers time-weighted while live): the summarised days from
+    their month documents, the others (today) computed from their slot rows."""
+    state = read_channels_state(db)
+    parts: list[pd.DataFrame] = []
+    days = days_between(start, end)
+    months = sorted({d.replace(day=1) for d in days})
+    bucket = channel_bucket(user_id)
+    for month in months:
+        found = db[summary_collection(month)].find_one({"_id": channel_summary_id(month, bucket)})
+        rows = decode_month(cast(ChannelSummaryDocument, found), user_id)
+        if not rows.empty:
+            parts.append(rows.assign(day=[month.replace(day=int(d)) for d in rows["day"]]))
+    summarised = {d for p in parts for d in p["day"]}
+    for day in days:
+        if day in summarised or state.is_compacted(day) or not state.slots_of(day):
+            continue
+        names = read_day_channels(db, day)
+        mine = [i for i, u in enumerate(names.user_ids) if u == user_id]
+        if not mine:
+            continue
+        slots = [read_slot_rows(db, s, names) for s in state.slots_of(day)]
+        picked = [s.subset(np.isin(s.channel, mine)) for s in slots if s is not None]
+        following = state.slots_of(day + timedelta(days=1))[:1]
+        rows = summarise_day(
+            names, DayRows.from_slots(picked), following[0] if following else None, cadence
+        )
+        parts.append(rows.assign(day=day))
+    if not parts:
+        return pd.DataFrame(columns=DAY_COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[(frame["day"] >= day_of(start)) & (frame["day"] < end)]
+    hours = frame["minutes_live"].astype(float) / 60
+    return pd.DataFrame(
+        {
+            "day": pd.to_datetime(frame["day"], utc=True),
+            "login": frame["login"],
+            "name": frame["name"],
+            "hours_live": hours,
+            "avg_viewers": frame["viewer_minutes"].astype(float) / frame["minutes_live"],
+            "peak_viewers": frame["peak_viewers"].astype(int),
+            "game_id": frame["game_id"],
+            "language": frame["language"],
+            "tags": [tags_of(t) for t in frame["tag_set"]],
+            "best_game_rank": frame["best_game_rank"].astype(int),
+        },
+        columns=DAY_COLUMNS,
+    ).sort_values("day", ignore_index=True)
+
+
+def read_last_seen(db: Database[Document], user_id: str, before: datetime) -> datetime | None:
+    """The last UTC day before `before`'s day on which the channel was listed, or None."""
+    state = read_channels_state(db)
+    for day in sorted((d for d in state.days() if d < day_of(before)), reverse=True):
+        if state.is_compacted(day):
+            break  # this day and earlier ones are in the summaries
+        if user_id in read_day_channels(db, day).user_ids:
+            return day
+    pattern = re.compile(rf"^{schema.CHANNEL_SUMMARIES}_(\d{{6}})$")
+    months = sorted(
+        (
+            datetime.strptime(m[1], "%Y%m").replace(tzinfo=UTC)
+            for m in map(pattern.match, db.list_collection_names())
+            if m
+        ),
+        reverse=True,
+    )
+    bucket = channel_bucket(user_id)
+    for month in (m for m in months if m < before):
+        found = db[summary_collection(month)].find_one({"_id": channel_summary_id(month, bucket)})
+        days = [
+            month.replace(day=int(d))
+            for d in decode_month(cast(ChannelSummaryDocument, found), user_id)["day"]
+        ]
+        earlier = [d for d in days if d < day_of(before)]
+        if earlier:
+            return max(earlier)
+    return None
+
+
+def search_channels(db: Database[Document], text: str, limit: int = 20) -> list[DirectoryEntry]:
+    """Channels whose login or display name contains `text`: the directory (every day
+    summarised) and the channels first named on the days not summarised yet (today)."""
+    found = ChannelDirectory(db).search(text, limit)
+    seen = {(e.user_id, e.login, e.name) for e in found}
+    folded = text.strip().casefold()
+    state = read_channels_state(db)
+    recent: list[DirectoryEntry] = []
+    for day in (d for d in state.days() if not state.is_compacted(d)):
+        names = read_day_channels(db, day)
+        for key in zip(names.user_ids, names.logins, names.names, strict=True):
+            if key not in seen and (folded in key[1] or folded in key[2].casefold()):
+                seen.add(key)
+                recent.append(DirectoryEntry(*key, first_seen=day))
+    if not folded:
+        return []
+    return rank_matches(folded, [*found, *recent])[:limit]
+
+
 class ChannelWriter:
     """Writes each slot's listing: the day's new channel names first, then the rows that
     index them, so no stored row points at a name that is not stored."""
@@ -229,6 +390,7 @@ class ChannelWriter:
         self.db = db
         self.chunk_rows = chunk_rows
         self._names: DayChannels | None = None  # the day this writer last wrote
+        self.directory = ChannelDirectory(db)
 
     def write(self, listing: ChannelListing) -> ChannelWrite:
         """Store the listing (again: its chunks are replaced)."""
@@ -262,31 +424,51 @@ class ChannelWriter:
             raise
         return ChannelWrite([d["_id"] for d in documents], names_id)
 
-    def compact(self, before: datetime) -> list[datetime]:
+    def compact(self, before: datetime, cadence: Cadence = DEFAULT_CADENCE) -> list[datetime]:
         """Regroup by channel (`channel_days`) every day before `before` whose slots
-        changed since it was last regrouped; returns those days."""
+        changed since it was last regrouped, summarise its channels (`channel_summaries`)
+        and add its new channels to the directory; returns those days."""
         state = read_channels_state(self.db)
         done = []
         for day in state.days_to_compact(day_of(before)):
             newest = state.newest_write(day)
             names = read_day_channels(self.db, day)
             slots = [read_slot_rows(self.db, s, names) for s in state.slots_of(day)]
+            day_rows = DayRows.from_slots([s for s in slots if s is not None])
             written_at = datetime.now(UTC)
-            documents = channel_day_documents(
-                names, [s for s in slots if s is not None], written_at, schema.SCHEMA_VERSION
-            )
+            documents = channel_day_documents(names, day_rows, written_at, schema.SCHEMA_VERSION)
             for document in documents:
                 self._insert_or_replace(
                     channel_day_collection(day, document["bucket"]), cast(Document, document)
                 )
+            following = state.slots_of(day + timedelta(days=1))[:1]
+            self._write_summaries(
+                day, summarise_day(names, day_rows, following[0] if following else None, cadence)
+            )
+            self.directory.add(day, zip(names.user_ids, names.logins, names.names, strict=True))
             self.db[schema.META].update_one(
                 {"_id": ChannelsState.ID},
                 {"$set": {ChannelsState.compacted_field(day): newest}},
                 upsert=True,
             )
-            log.info("channel rows of %s regrouped by channel", day.date())
+            log.info("channel rows of %s regrouped by channel and summarised", day.date())
             done.append(day)
         return done
+
+    def _write_summaries(self, day: datetime, summaries: pd.DataFrame) -> None:
+        """Put the day's summaries into their month's documents, bucket by bucket."""
+        month = day.replace(day=1)
+        collection = self.db[summary_collection(month)]
+        bucket_of = np.array([channel_bucket(u) for u in summaries["user_id"]], np.int64)
+        written_at = datetime.now(UTC)
+        for bucket in range(BUCKETS):
+            rows = summaries[bucket_of == bucket]
+            found = collection.find_one({"_id": channel_summary_id(month, bucket)})
+            if found is None and rows.empty:
+                continue
+            merged = merge_month(decode_month(cast(ChannelSummaryDocument, found)), day.day, rows)
+            document = month_document(month, bucket, merged, written_at, schema.SCHEMA_VERSION)
+            self._insert_or_replace(collection.name, cast(Document, document))
 
     def prune(self, before: datetime) -> int:
         """Drop the days wholly before `before`'s day (slot rows, names and regrouped

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
@@ -468,6 +468,14 @@ class SlotRows:
     tag_set: np.ndarray
     game_rank: np.ndarray
     language_rank: np.ndarray
+
+    def subset(self, picked: np.ndarray) -> SlotRows:
+        """The rows `picked` (a mask or indexes) selects; ranks stay those of the slot."""
+        arrays = ("channel", "viewers", "game", "language", "started_at", "tag_set")
+        return replace(
+            self,
+            **{n: getattr(self, n)[picked] for n in (*arrays, "game_rank", "language_rank")},
+        )
 
     @classmethod
     def from_documents(cls, documents: Sequence[ChannelSlotDocument], day: DayChannels) -> SlotRows:

@@ -19,7 +19,7 @@ from bson.codec_options import CodecOptions
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
-from slots import DAY, day_key, day_of, parse_day_key, slot_key
+from slots import DAY, DEFAULT_CADENCE, Cadence, day_key, day_of, parse_day_key, slot_key
 from store import schema
 from store._batch import SnapshotBatch
 from store._channel_store import ChannelWriter
@@ -203,10 +203,13 @@ class Store:
                 self._announce(slot, degraded=degraded, state=state, histories=written)
         return True
 
-    def compact_channel_days(self, before: datetime) -> list[datetime]:
-        """Regroup by channel the days before `before` whose slots changed since."""
+    def compact_channel_days(
+        self, before: datetime, cadence: Cadence = DEFAULT_CADENCE
+    ) -> list[datetime]:
+        """Regroup by channel, summarise and add to the login directory the days before
+        `before` whose slots changed since."""
         with translate_errors("regrouping channel rows by channel"):
-            return self.channels.compact(before)
+            return self.channels.compact(before, cadence)
 
     def prune_channel_slots(self, before: datetime) -> int:
         """Drop the days of channel rows wholly before `before`'s day; returns how many."""

@@ -91,6 +91,21 @@ def channel_day_id(day: datetime, bucket: int) -> str:
     return f"{day_key(day)}/{bucket}"
 
 
+def channel_summary_id(month: datetime, bucket: int) -> str:
+    """One bucket of a month's per-day channel summaries (`channel_summaries`)."""
+    return f"{month:%Y-%m}/{bucket}"
+
+
+def directory_entries_id(chunk: int) -> str:
+    """A chunk of the login directory's entries (`channel_directory`)."""
+    return f"entries/{chunk}"
+
+
+def directory_grams_id(bucket: int) -> str:
+    """A gram bucket of the login directory (`channel_directory`)."""
+    return f"grams/{bucket}"
+
+
 def highlight_day_id(day: datetime, login: str) -> str:
     """A channel's highlight clips of one UTC day."""
     return f"{day_key(day)}/{login}"

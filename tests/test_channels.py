@@ -15,6 +15,7 @@ from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from slots import day_of
 from store import (
+    ChannelDirectory,
     ChannelListing,
     ChannelWriter,
     SnapshotBatch,
@@ -23,11 +24,14 @@ from store import (
     channel_collection,
     channel_slot_id,
     directory_ranks,
+    read_channel_days,
     read_channel_history,
     read_channel_listing,
     read_channels_state,
     read_day_channels,
+    read_last_seen,
     schema,
+    search_channels,
     snapshot_document,
     stored_channel_days,
 )
@@ -199,6 +203,55 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
             assert row.tags == raw_row["tags"]
     assert read_channel_history(store.db, "no-such-user", FROZEN_AT, next_day).empty
 
+    # The first day's per-channel summaries (kept for ever) and the second day's computed
+    # from its slot: equal to a computation over the raw listing. Each slot stands for
+    # one hour (the cadence's 30 minutes, stretched to its 60-minute gap limit), the
+    # second day's only slot for 30 minutes.
+    minutes = {FROZEN_AT: 60, later: 60, next_day: 30}
+    for user_id in (small, max(everywhere), next(iter(set(by_slot[later].index) - everywhere))):
+        days = read_channel_days(store.db, user_id, FROZEN_AT, next_day + timedelta(days=1))
+        day_slots = [
+            [s for s in slots if user_id in by_slot[s].index]
+            for slots in ([FROZEN_AT, later], [next_day])
+        ]
+        assert days["day"].tolist() == [pd.Timestamp(day_of(s[0])) for s in day_slots if s]
+        for row, slots in zip(days.itertuples(), [s for s in day_slots if s], strict=True):
+            listed = [(s, by_slot[s].loc[user_id]) for s in slots]
+            live = sum(minutes[s] for s, _ in listed)
+            assert row.hours_live == live / 60
+            watched = sum(minutes[s] * r["viewer_count"] for s, r in listed)
+            assert row.avg_viewers == pytest.approx(watched / live)
+            assert row.peak_viewers == max(r["viewer_count"] for _, r in listed)
+            assert row.best_game_rank == min(r["game_rank"] for _, r in listed)
+            per_game: dict[str, int] = {}
+            for s, r in listed:
+                per_game[r["game_id"]] = per_game.get(r["game_id"], 0) + minutes[s]
+            assert row.game_id == min(per_game, key=lambda g: (-per_game[g], g))
+    assert read_channel_days(store.db, "no-such-user", FROZEN_AT, next_day).empty
+    assert read_last_seen(store.db, small, next_day + timedelta(days=9)) == day_of(next_day)
+    assert read_last_seen(store.db, small, next_day) == day_of(FROZEN_AT)
+    assert read_last_seen(store.db, small, FROZEN_AT) is None
+
+    # The login directory: the first day's channels from its grams, the second day's
+    # new ones from its names (not summarised yet); any part of a login finds it.
+    for user_id in (
+        small,
+        next(
+            iter(
+                set(by_slot[next_day].index)
+                - set(by_slot[FROZEN_AT].index)
+                - set(by_slot[later].index)
+            )
+        ),
+    ):
+        slot = next(s for s, e in by_slot.items() if user_id in e.index)
+        login = by_slot[slot].loc[user_id, "user_login"]
+        for part in (login, login[1:-1], login.upper()):
+            hits = search_channels(store.db, part, limit=500)
+            assert user_id in [h.user_id for h in hits], part
+        assert search_channels(store.db, login)[0].login == login  # exact match first
+    assert search_channels(store.db, "zz-never-seen-zz") == []
+
 
 @pytest.mark.integration
 def test_chunks_read_back_whole_a_torn_rewrite_is_refused_and_old_days_are_pruned(
@@ -256,3 +309,35 @@ def test_a_channel_that_changes_game_language_and_tags_within_a_day_reads_back_e
     assert one.loc["b", "started_at"] == pd.Timestamp(SLOT - timedelta(hours=1))
     assert two["game_rank"].to_dict() == {"a": 1, "b": 1, "c": 2}
     assert read_day_channels(store.db, SLOT).parts == 2
+
+
+@pytest.mark.integration
+def test_the_login_directory_finds_any_part_of_a_name_ranks_exact_first_and_never_repeats(
+    store: Store,
+) -> None:
+    directory = ChannelDirectory(store.db)
+    day = day_of(SLOT)
+    first = [
+        ("1", "ab", "AB"),
+        ("2", "abba_fan", "AbbaFan"),
+        ("3", "xx_ab_xx", "<b>Ab</b> &amp;"),
+        ("4", "kr_streamer", "한국어방송"),
+    ]
+    assert len(directory.add(day, first)) == 4
+    # Again, in a new process, with one channel renamed: only the rename is new.
+    again = ChannelDirectory(store.db)
+    added = again.add(day + timedelta(days=1), [*first, ("2", "abba_fan2", "AbbaFan2")])
+    assert [(e.user_id, e.login, e.first_seen) for e in added] == [
+        ("2", "abba_fan2", day + timedelta(days=1))
+    ]
+    assert [e.login for e in again.search("ab", 10)] == ["ab", "abba_fan", "abba_fan2"]
+    assert [e.login for e in again.search("AB_", 10)] == ["xx_ab_xx"]
+    assert [e.login for e in again.search("abba", 10)] == ["abba_fan", "abba_fan2"]
+    assert [e.login for e in again.search("<b>ab", 10)] == ["xx_ab_xx"]  # markup is text
+    assert [e.login for e in again.search("국어방", 10)] == ["kr_streamer"]
+    assert [e.login for e in again.search("a", 10)] == []  # one character: too short
+    assert again.search("fan2", 1)[0].first_seen == day + timedelta(days=1)
+    many = [(str(100 + i), f"ab{i:04d}", f"ab{i:04d}") for i in range(5000)]
+    again.add(day + timedelta(days=2), many)  # a second chunk of entries
+    assert [e.login for e in again.search("ab4999", 5)] == ["ab4999"]
+    assert again.search("ab", 3)[0].login == "ab"

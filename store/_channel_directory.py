@@ -1,0 +1,286 @@
+"""The login directory: every channel ever listed, searchable by any part of its login or
+display name with reads by `_id` only.
+
+Entries (user id, login, display name, first day seen) are appended in chunks of
+`ENTRY_CHUNK`; a new login or display name of a known channel is a new entry. Search
+goes through trigrams: each entry's login and lower-cased display name, framed by
+`START` and `END`, are cut into three-character grams, and each gram's entries are
+listed in one of `GRAM_BUCKETS` documents picked by a hash of the gram. A query's grams
+name a handful of bucket documents; the entries all of them list are the candidates,
+checked against the names themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TypedDict, cast
+
+import numpy as np
+from bson.binary import Binary
+from pymongo.database import Database
+
+from store import schema
+from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._records import directory_entries_id, directory_grams_id
+
+ENTRY_CHUNK = 4096
+GRAM_BUCKETS = 1024
+START, END = "\x02", "\x03"
+STATE_ID = "state"
+_I32 = np.dtype("<i4")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Document = dict[str, object]
+
+
+class DirectoryEntriesDocument(TypedDict):
+    """A chunk of `channel_directory` entries: entry `first + i` is the i-th."""
+
+    _id: str  # directory_entries_id(chunk)
+    first: int
+    count: int
+    channels: bytes  # zlib text: user id, login, display name of each
+    first_seen: bytes  # days since 1970-01-01
+
+
+class DirectoryGramsDocument(TypedDict):
+    """One gram bucket: each gram's entries, ascending."""
+
+    _id: str  # directory_grams_id(bucket)
+    grams: str  # SEPARATOR-joined
+    gram_count: int
+    sizes: bytes  # entries per gram
+    entries: bytes  # the grams' entry lists one after another, each delta-coded
+
+
+class DirectoryStateDocument(TypedDict):
+    _id: str  # STATE_ID
+    entries: int
+    days: list[str]  # the days whose channels were added, "YYYY-MM-DD"
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """A channel as the directory knows it."""
+
+    user_id: str
+    login: str
+    name: str
+    first_seen: datetime  # the UTC day it was first listed under this login and name
+
+
+def grams(text: str) -> set[str]:
+    """The trigrams of a framed, lower-cased name."""
+    framed = f"{START}{text.casefold()}{END}"
+    return {framed[i : i + 3] for i in range(len(framed) - 2)}
+
+
+def query_grams(text: str) -> set[str]:
+    """The grams every name containing `text` has (without the frame: any position)."""
+    folded = text.casefold()
+    if len(folded) < 3:
+        return {f"{START}{folded}"} if len(folded) == 2 else set()
+    return {folded[i : i + 3] for i in range(len(folded) - 2)}
+
+
+def gram_bucket(gram: str) -> int:
+    return zlib.crc32(gram.encode("utf-8")) % GRAM_BUCKETS
+
+
+def _identity(user_id: str, login: str, name: str) -> int:
+    digest = hashlib.blake2b(f"{user_id}\x1f{login}\x1f{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+class ChannelDirectory:
+    """Reads and extends `channel_directory` (one writer: the collector's store)."""
+
+    def __init__(self, db: Database[dict[str, object]]) -> None:
+        self.collection = db[schema.CHANNEL_DIRECTORY]
+        self._known: set[int] | None = None  # identities of the stored entries
+
+    def state(self) -> DirectoryStateDocument:
+        found = self.collection.find_one({"_id": STATE_ID})
+        if found is None:
+            return DirectoryStateDocument(_id=STATE_ID, entries=0, days=[])
+        return cast(DirectoryStateDocument, found)
+
+    def entries(self, chunk: int) -> list[DirectoryEntry]:
+        found = self.collection.find_one({"_id": directory_entries_id(chunk)})
+        return _decode_entries(cast(DirectoryEntriesDocument, found)) if found else []
+
+    def add(self, day: datetime, channels: Iterable[tuple[str, str, str]]) -> list[DirectoryEntry]:
+        """Append the channels (user id, login, name) not in the directory yet, first seen
+        on `day`; returns the new entries. The grams are written before the count that
+        makes the entries searchable, so a crash midway is redone whole."""
+        state = self.state()
+        count = int(state["entries"])
+        known = self._identities(count)
+        added: list[DirectoryEntry] = []
+        for user_id, login, name in channels:
+            identity = _identity(user_id, login, name)
+            if identity not in known:
+                known.add(identity)
+                added.append(DirectoryEntry(user_id, login, name, day))
+        if added:
+            self._append_entries(count, added)
+            self._add_grams(count, added)
+        days = sorted({*state["days"], f"{day:%Y-%m-%d}"})
+        self.collection.replace_one(
+            {"_id": STATE_ID}, {"entries": count + len(added), "days": days}, upsert=True
+        )
+        self._known = known
+        return added
+
+    def search(self, text: str, limit: int) -> list[DirectoryEntry]:
+        """Entries whose login or display name contains `text` (case-insensitive): exact
+        matches first, then those starting with it, then the rest, oldest entry first."""
+        folded = text.strip().casefold()
+        wanted = query_grams(folded)
+        count = int(self.state()["entries"])
+        if not wanted or not count:
+            return []
+        framed = grams(folded)  # an exact login or name has all of these
+        lists = self._gram_entries(wanted | framed)
+        empty = np.zeros(0, np.int64)
+        exact = _intersect([lists.get(g, empty) for g in framed])
+        candidates = _intersect([lists.get(g, empty) for g in wanted])
+        found: dict[int, DirectoryEntry] = {}
+        chunks: dict[int, list[DirectoryEntry]] = {}
+        for index in [*exact[exact < count].tolist(), *candidates[candidates < count].tolist()]:
+            chunk = index // ENTRY_CHUNK
+            if chunk not in chunks:
+                if len(found) >= 4 * limit:
+                    break  # enough to rank; a longer query narrows further
+                chunks[chunk] = self.entries(chunk)
+            entry = chunks[chunk][index - chunk * ENTRY_CHUNK]
+            if folded in entry.login or folded in entry.name.casefold():
+                found[index] = entry
+        return rank_matches(folded, found.values())[:limit]
+
+    def _gram_entries(self, wanted: set[str]) -> dict[str, np.ndarray]:
+        by_bucket: dict[int, set[str]] = defaultdict(set)
+        for gram in wanted:
+            by_bucket[gram_bucket(gram)].add(gram)
+        lists: dict[str, np.ndarray] = {}
+        for bucket, bucket_grams in by_bucket.items():
+            found = self.collection.find_one({"_id": directory_grams_id(bucket)})
+            if found is not None:
+                decoded = _decode_grams(cast(DirectoryGramsDocument, found))
+                lists.update((g, decoded[g]) for g in bucket_grams if g in decoded)
+        return lists
+
+    def _identities(self, count: int) -> set[int]:
+        if self._known is not None and len(self._known) == count:
+            return self._known
+        known = set()
+        for chunk in range((count + ENTRY_CHUNK - 1) // ENTRY_CHUNK):
+            for entry in self.entries(chunk)[: max(0, count - chunk * ENTRY_CHUNK)]:
+                known.add(_identity(entry.user_id, entry.login, entry.name))
+        return known
+
+    def _append_entries(self, count: int, added: Sequence[DirectoryEntry]) -> None:
+        first_chunk = count // ENTRY_CHUNK
+        kept = self.entries(first_chunk)[: count - first_chunk * ENTRY_CHUNK]
+        every = [*kept, *added]
+        for offset in range(0, len(every), ENTRY_CHUNK):
+            chunk = first_chunk + offset // ENTRY_CHUNK
+            document = _encode_entries(chunk, every[offset : offset + ENTRY_CHUNK])
+            self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+
+    def _add_grams(self, count: int, added: Sequence[DirectoryEntry]) -> None:
+        new: dict[str, list[int]] = defaultdict(list)
+        for offset, entry in enumerate(added):
+            for gram in grams(entry.login) | grams(entry.name):
+                new[gram].append(count + offset)
+        by_bucket: dict[int, list[str]] = defaultdict(list)
+        for gram in new:
+            by_bucket[gram_bucket(gram)].append(gram)
+        for bucket, bucket_grams in by_bucket.items():
+            found = self.collection.find_one({"_id": directory_grams_id(bucket)})
+            lists = _decode_grams(cast(DirectoryGramsDocument, found)) if found else {}
+            for gram in bucket_grams:
+                before = lists.get(gram, np.zeros(0, np.int64))
+                # Entries at or past `count` are leftovers of a write that died: replaced.
+                lists[gram] = np.concatenate([before[before < count], new[gram]])
+            document = _encode_grams(bucket, lists)
+            self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+
+
+def rank_matches(folded: str, entries: Iterable[DirectoryEntry]) -> list[DirectoryEntry]:
+    """Exact login or name matches first, then names starting with the query, then the
+    rest; in each, in the order given (oldest entry first)."""
+
+    def order(entry: DirectoryEntry) -> int:
+        names = (entry.login, entry.name.casefold())
+        if folded in names:
+            return 0
+        return 1 if any(n.startswith(folded) for n in names) else 2
+
+    return sorted(entries, key=order)
+
+
+def _intersect(lists: Sequence[np.ndarray]) -> np.ndarray:
+    if not lists:
+        return np.zeros(0, np.int64)
+    result = lists[0]
+    for other in sorted(lists[1:], key=len):
+        result = np.intersect1d(result, other, assume_unique=True)
+    return result
+
+
+def _encode_entries(chunk: int, entries: Sequence[DirectoryEntry]) -> DirectoryEntriesDocument:
+    text = join_names([f for e in entries for f in (e.user_id, e.login, e.name)])
+    days = [(e.first_seen - _EPOCH).days for e in entries]
+    return DirectoryEntriesDocument(
+        _id=directory_entries_id(chunk),
+        first=chunk * ENTRY_CHUNK,
+        count=len(entries),
+        channels=Binary(zlib.compress(text.encode("utf-8"), 9)),
+        first_seen=pack_planes(np.asarray(days, np.int64), _I32),
+    )
+
+
+def _decode_entries(document: DirectoryEntriesDocument) -> list[DirectoryEntry]:
+    count = int(document["count"])
+    fields = split_names(zlib.decompress(document["channels"]).decode("utf-8"), 3 * count)
+    days = unpack_planes(document["first_seen"], _I32, count)
+    return [
+        DirectoryEntry(
+            fields[3 * i],
+            fields[3 * i + 1],
+            fields[3 * i + 2],
+            _EPOCH + timedelta(days=int(days[i])),
+        )
+        for i in range(count)
+    ]
+
+
+def _encode_grams(bucket: int, lists: dict[str, np.ndarray]) -> DirectoryGramsDocument:
+    names = sorted(lists)
+    sizes = np.asarray([len(lists[g]) for g in names], np.int64)
+    deltas = [np.diff(lists[g], prepend=0) for g in names]
+    flat = np.concatenate(deltas) if deltas else np.zeros(0, np.int64)
+    return DirectoryGramsDocument(
+        _id=directory_grams_id(bucket),
+        grams=join_names(names),
+        gram_count=len(names),
+        sizes=pack_planes(sizes, _I32),
+        entries=pack_planes(flat, _I32),
+    )
+
+
+def _decode_grams(document: DirectoryGramsDocument) -> dict[str, np.ndarray]:
+    count = int(document["gram_count"])
+    names = split_names(document["grams"], count)
+    sizes = unpack_planes(document["sizes"], _I32, count)
+    flat = unpack_planes(document["entries"], _I32, int(sizes.sum()))
+    ends = np.cumsum(sizes)
+    return {
+        g: np.cumsum(flat[end - size : end])
+        for g, size, end in zip(names, sizes, ends, strict=True)
+    }
