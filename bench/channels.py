@@ -12,6 +12,11 @@ compressed (the BSON documents as stored) and raw (the same columns and names un
 Then regroups the day by channel (`channel_days`, what the collector does once a day is
 over), copies those documents to the 34 days before it (35 days, as `CHANNEL_SLOTS_DAYS`
 keeps), and times `read_channel_history` of 40 channels of the day over all 35 days.
+The regrouping also summarises the day per channel and adds its channels to the login
+directory; the summaries are then repeated over 365 days (each month's documents holding
+every day of the month, as a year of the same market would), and a channel page's reads
+at 365 days (its login, 35 days of slots, 365 days of summaries) and login searches by
+part of a name are timed, nothing cached.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import bson
 import numpy as np
+import pandas as pd
 from pymongo.database import Database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,6 +46,7 @@ from store import (
     BUCKETS_PER_COLLECTION,
     ChannelListing,
     ChannelsState,
+    ChannelSummaryDocument,
     ChannelWrite,
     LocalFerretDB,
     Store,
@@ -47,9 +54,15 @@ from store import (
     channel_collection,
     channel_day_collection,
     channel_day_id,
+    channel_summary_id,
+    decode_month,
+    month_document,
+    read_channel_days,
     read_channel_history,
     read_day_channels,
     schema,
+    search_channels,
+    summary_collection,
 )
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
@@ -131,6 +144,57 @@ def month_of_reads(store: Store, rng: np.random.Generator) -> list[float]:
     return seconds
 
 
+def year_of_summaries(store: Store) -> int:
+    """Fill 12 months of `channel_summaries` from the day's: every day of each month holds
+    the day's rows. Returns the bytes stored."""
+    month = DAY.replace(day=1)
+    total = 0
+    for bucket in range(BUCKETS):
+        found = store.db[summary_collection(month)].find_one(
+            {"_id": channel_summary_id(month, bucket)}
+        )
+        day_rows = decode_month(cast(ChannelSummaryDocument, found))
+        for back in range(12):
+            first = (month - timedelta(days=31 * back)).replace(day=1)
+            days = [d for d in range(1, 32) if (first + timedelta(days=d - 1)).month == first.month]
+            rows = pd.concat([day_rows.assign(day=d) for d in days], ignore_index=True)
+            rows = rows.sort_values(["user_id", "day"], kind="stable", ignore_index=True)
+            document = month_document(first, bucket, rows, DAY, schema.SCHEMA_VERSION)
+            total += len(bson.encode(document))
+            collection = store.db[summary_collection(first)]
+            collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+    return total
+
+
+def page_reads(store: Store, rng: np.random.Generator) -> tuple[list[float], list[float]]:
+    """Seconds of a channel page's reads at 365 days (40 channels) and of login searches
+    by a part of a login (40 searches)."""
+    names = read_day_channels(store.db, DAY)
+    pages, searches = [], []
+    for index in rng.choice(len(names.user_ids), size=40, replace=False):
+        login = names.logins[index]
+        started = time.perf_counter()
+        found = [e for e in search_channels(store.db, login, 50, exact=True) if e.login == login]
+        user_id = found[0].user_id
+        slots = read_channel_history(
+            store.db, user_id, DAY - timedelta(days=34), DAY + timedelta(days=1)
+        )
+        days = read_channel_days(
+            store.db, user_id, DAY - timedelta(days=364), DAY + timedelta(days=1)
+        )
+        pages.append(time.perf_counter() - started)
+        assert len(slots) >= 35 and len(days) >= 300
+    for index in rng.choice(len(names.user_ids), size=40, replace=False):
+        login = names.logins[index]
+        start = int(rng.integers(0, max(1, len(login) - 4)))
+        part = login[start : start + 4]
+        started = time.perf_counter()
+        hits = search_channels(store.db, part, 20)
+        searches.append(time.perf_counter() - started)
+        assert hits and all(part in h.login or part in h.name.casefold() for h in hits)
+    return pages, searches
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slots", type=int, default=48)
@@ -169,6 +233,17 @@ def main() -> None:
                 for d in store.db[channel_day_collection(DAY, group)].find()
             )
             reads = month_of_reads(store, np.random.default_rng(11))
+            directory_entries = store.channels.directory.state()["entries"]
+            directory_bytes = sum(
+                len(bson.encode(d)) for d in store.db[schema.CHANNEL_DIRECTORY].find()
+            )
+            summary_day_bytes = sum(
+                len(bson.encode(d)) for d in store.db[summary_collection(DAY)].find()
+            )
+            started = time.perf_counter()
+            year_bytes = year_of_summaries(store)
+            year_seconds = time.perf_counter() - started
+            pages, searches = page_reads(store, np.random.default_rng(12))
             store.close()
         finally:
             db.stop()
@@ -193,7 +268,11 @@ whole listing is built into a `ChannelListing` (directory ranks included) and wr
 | stored per day, compressed{" (scaled from the slots taken)" if args.slots != 48 else ""} | {sum(compressed) * per_day / 2**20:.1f} MB (target ≤ 20 MB) |
 | raw per day | {sum(raw) * per_day / 2**20:.1f} MB |
 | bytes per listed channel row, compressed | {sum(compressed) / sum(rows):.1f} |
-| regrouping the day by channel (`channel_days`, once a day) | {compact_seconds:.1f} s, {day_bytes / 2**20:.1f} MB |
+| regrouping the day by channel (`channel_days`), summarising it and adding its channels to the directory (once a day) | {compact_seconds:.1f} s; `channel_days` {day_bytes / 2**20:.1f} MB |
+| the day's summaries (`channel_summaries`, kept for ever) | {summary_day_bytes / 2**20:.1f} MB a day alone; a year of 30-day months {year_bytes / 2**20:.0f} MB (written in {year_seconds:.0f} s) |
+| login directory after the day | {directory_entries:,} entries, {directory_bytes / 2**20:.1f} MB |
+| a channel page's reads at 365 days (exact login, 35 days of slots, 365 days of summaries; 40 channels, nothing cached), median / p95 / max | {statistics.median(pages) * 1000:.0f} ms / {float(np.percentile(pages, 95)) * 1000:.0f} ms / {max(pages) * 1000:.0f} ms (target p95 < 1 s) |
+| login search by 4 characters of a login (40 searches), median / p95 / max | {statistics.median(searches) * 1000:.0f} ms / {float(np.percentile(searches, 95)) * 1000:.0f} ms / {max(searches) * 1000:.0f} ms (target < 300 ms) |
 | one channel's 35 days (`read_channel_history`, 40 channels, nothing cached), median / p95 / max | {statistics.median(reads) * 1000:.0f} ms / {float(np.percentile(reads, 95)) * 1000:.0f} ms / {max(reads) * 1000:.0f} ms |
 """
     print(report)

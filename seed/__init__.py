@@ -17,7 +17,7 @@ from emulator.config import EmulatorSettings
 from emulator.market import Market
 from scheduler.documents import game_document, stream_document
 from slots import DEFAULT_CADENCE, Cadence
-from store import SnapshotBatch, Store, compute_rollups, schema, snapshot_document
+from store import ChannelListing, SnapshotBatch, Store, compute_rollups, schema, snapshot_document
 from twitch_client.models import Game, Stream
 
 SMALL_MARKET = 20_000
@@ -42,10 +42,12 @@ def write_history(
     *,
     top_n: int = 1000,
     settings: EmulatorSettings | None = None,
+    channels: bool = True,
 ) -> int:
     """Store one whole-market snapshot per slot (the top `top_n` streams in full, rollups
-    of every live stream); return the number of stream documents. The default market is a
-    small one (20,000 channels), for tests."""
+    of every live stream, and with `channels` every listed channel, its finished days
+    regrouped and summarised); return the number of stream documents. The default market
+    is a small one (20,000 channels), for tests."""
     market = Market(settings or EmulatorSettings(_env_file=None, channels=SMALL_MARKET))
     games = []
     genre_catalogue = Catalogue.load()
@@ -87,7 +89,10 @@ def write_history(
                 scope="market",
             ),
             games=games if number == 0 else [],
+            channels=ChannelListing.from_streams(slot, listed) if channels else None,
         )
         store.write_snapshot(batch)
         written += len(streams)
+    if channels and slots:
+        store.compact_channel_days(slots[-1])
     return written

@@ -45,7 +45,7 @@ from store._channel_store import (
     stored_channel_days,
     summary_collection,
 )
-from store._channel_summaries import ChannelSummaryDocument
+from store._channel_summaries import ChannelSummaryDocument, decode_month, month_document
 from store._channels import (
     ChannelListing,
     ChannelNamesDocument,
@@ -244,6 +244,7 @@ __all__ = [
     "collection_of",
     "compute_chat_rollups",
     "compute_rollups",
+    "decode_month",
     "derive_genre_rollups",
     "directory_ranks",
     "frame_id",
@@ -257,6 +258,7 @@ __all__ = [
     "label_id",
     "merge_channel_minutes",
     "minutes_between",
+    "month_document",
     "newest_channel_games",
     "pack",
     "parse_clip_key",

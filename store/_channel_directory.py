@@ -136,31 +136,39 @@ class ChannelDirectory:
         self._known = known
         return added
 
-    def search(self, text: str, limit: int) -> list[DirectoryEntry]:
-        """Entries whose login or display name contains `text` (case-insensitive): exact
-        matches first, then those starting with it, then the rest, oldest entry first."""
+    def search(self, text: str, limit: int, *, exact: bool = False) -> list[DirectoryEntry]:
+        """Entries whose login or display name contains `text` (case-insensitive), or with
+        `exact` equals it: exact matches first, then those starting with it, then the
+        rest, oldest entry first."""
         folded = text.strip().casefold()
         wanted = query_grams(folded)
         count = int(self.state()["entries"])
         if not wanted or not count:
             return []
         framed = grams(folded)  # an exact login or name has all of these
-        lists = self._gram_entries(wanted | framed)
+        lists = self._gram_entries(framed if exact else wanted | framed)
         empty = np.zeros(0, np.int64)
-        exact = _intersect([lists.get(g, empty) for g in framed])
-        candidates = _intersect([lists.get(g, empty) for g in wanted])
+        candidates = _intersect([lists.get(g, empty) for g in framed])
+        if not exact:
+            candidates = np.concatenate(
+                [candidates, _intersect([lists.get(g, empty) for g in wanted])]
+            )
         found: dict[int, DirectoryEntry] = {}
-        chunks: dict[int, list[DirectoryEntry]] = {}
-        for index in [*exact[exact < count].tolist(), *candidates[candidates < count].tolist()]:
+        chunks: dict[int, _EntryChunk] = {}
+        for index in candidates[candidates < count].tolist():
             chunk = index // ENTRY_CHUNK
             if chunk not in chunks:
                 if len(found) >= 4 * limit:
                     break  # enough to rank; a longer query narrows further
-                chunks[chunk] = self.entries(chunk)
-            entry = chunks[chunk][index - chunk * ENTRY_CHUNK]
-            if folded in entry.login or folded in entry.name.casefold():
+                chunks[chunk] = self._chunk(chunk)
+            entry = chunks[chunk].match(index - chunk * ENTRY_CHUNK, folded, exact)
+            if entry is not None:
                 found[index] = entry
         return rank_matches(folded, found.values())[:limit]
+
+    def _chunk(self, chunk: int) -> _EntryChunk:
+        found = self.collection.find_one({"_id": directory_entries_id(chunk)})
+        return _EntryChunk(cast(DirectoryEntriesDocument, found) if found else None)
 
     def _gram_entries(self, wanted: set[str]) -> dict[str, np.ndarray]:
         by_bucket: dict[int, set[str]] = defaultdict(set)
@@ -209,6 +217,30 @@ class ChannelDirectory:
                 lists[gram] = np.concatenate([before[before < count], new[gram]])
             document = _encode_grams(bucket, lists)
             self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+
+
+class _EntryChunk:
+    """A chunk of entries, decoded only as far as matching needs."""
+
+    def __init__(self, document: DirectoryEntriesDocument | None) -> None:
+        count = int(document["count"]) if document else 0
+        text = zlib.decompress(document["channels"]).decode("utf-8") if document else ""
+        self.fields = split_names(text, 3 * count)
+        self.days: np.ndarray = (
+            unpack_planes(document["first_seen"], _I32, count)
+            if document
+            else np.zeros(0, np.int64)
+        )
+
+    def match(self, offset: int, folded: str, exact: bool) -> DirectoryEntry | None:
+        if 3 * offset + 2 >= len(self.fields):
+            return None
+        user_id, login, name = self.fields[3 * offset : 3 * offset + 3]
+        folded_name = name.casefold()
+        hit = folded in (login, folded_name) if exact else folded in login or folded in folded_name
+        if not hit:
+            return None
+        return DirectoryEntry(user_id, login, name, _EPOCH + timedelta(days=int(self.days[offset])))
 
 
 def rank_matches(folded: str, entries: Iterable[DirectoryEntry]) -> list[DirectoryEntry]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -46,6 +47,7 @@ from store._channels import (
     SlotRows,
     slot_documents,
 )
+from store._packing import split_names
 from store._records import (
     ChannelsState,
     channel_day_id,
@@ -363,23 +365,47 @@ def read_last_seen(db: Database[Document], user_id: str, before: datetime) -> da
     return None
 
 
-def search_channels(db: Database[Document], text: str, limit: int = 20) -> list[DirectoryEntry]:
-    """Channels whose login or display name contains `text`: the directory (every day
-    summarised) and the channels first named on the days not summarised yet (today)."""
-    found = ChannelDirectory(db).search(text, limit)
-    seen = {(e.user_id, e.login, e.name) for e in found}
+def search_channels(
+    db: Database[Document], text: str, limit: int = 20, *, exact: bool = False
+) -> list[DirectoryEntry]:
+    """Channels whose login or display name contains `text` (with `exact`, is `text`):
+    the directory (every day summarised) and the channels named on the days not
+    summarised yet (today), read straight from their names."""
     folded = text.strip().casefold()
-    state = read_channels_state(db)
-    recent: list[DirectoryEntry] = []
-    for day in (d for d in state.days() if not state.is_compacted(d)):
-        names = read_day_channels(db, day)
-        for key in zip(names.user_ids, names.logins, names.names, strict=True):
-            if key not in seen and (folded in key[1] or folded in key[2].casefold()):
-                seen.add(key)
-                recent.append(DirectoryEntry(*key, first_seen=day))
     if not folded:
         return []
-    return rank_matches(folded, [*found, *recent])[:limit]
+    found = ChannelDirectory(db).search(folded, limit, exact=exact)
+    seen = {(e.user_id, e.login, e.name) for e in found}
+    state = read_channels_state(db)
+    for day in (d for d in state.days() if not state.is_compacted(d)):
+        for key in _named_on(db, day, folded, exact):
+            if key not in seen:
+                seen.add(key)
+                found.append(DirectoryEntry(*key, first_seen=day))
+    return rank_matches(folded, found)[:limit]
+
+
+def _named_on(
+    db: Database[Document], day: datetime, folded: str, exact: bool
+) -> list[tuple[str, str, str]]:
+    """The (user id, login, name) of `day`'s channels matching `folded`, from the names
+    parts' text alone (nothing else of them is decoded)."""
+    matches: list[tuple[str, str, str]] = []
+    part = 0
+    while True:
+        found = db[channel_collection(schema.CHANNEL_NAMES, day)].find_one(
+            {"_id": channel_names_id(day, part)}
+        )
+        if found is None:
+            return matches
+        text = zlib.decompress(found["channels"]).decode("utf-8")
+        if folded in text.casefold():  # most parts hold no match: skip their split
+            fields = split_names(text, 6 * int(found["count"]))
+            for i in range(0, len(fields), 6):
+                login, name = fields[i + 1], fields[i + 2].casefold()
+                if (folded in (login, name)) if exact else (folded in login or folded in name):
+                    matches.append((fields[i], fields[i + 1], fields[i + 2]))
+        part += 1
 
 
 class ChannelWriter:

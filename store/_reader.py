@@ -11,11 +11,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import pandas as pd
 import pymongo
 from bson.codec_options import CodecOptions
 from pymongo.database import Database
 
+from slots import Cadence
 from store import schema
+from store._channel_directory import DirectoryEntry
+from store._channel_store import (
+    read_channel_days,
+    read_channel_history,
+    read_channels_state,
+    read_last_seen,
+    search_channels,
+)
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
 from store._highlight_records import HighlightClip, HighlightIndexEntry
@@ -111,6 +121,34 @@ class StoreReader:
 
     def highlights_written_at(self) -> datetime | None:
         return highlights_written_at(self._db)
+
+    def search_channels(
+        self, text: str, limit: int, *, exact: bool = False
+    ) -> list[DirectoryEntry]:
+        """Channels ever listed whose login or display name contains (or is) `text`."""
+        with translate_errors("searching channels"):
+            return search_channels(self._db, text, limit, exact=exact)
+
+    def channel_slot_days(self) -> list[datetime]:
+        """The UTC days whose every listed channel is kept slot by slot, oldest first."""
+        with translate_errors("reading the channel state"):
+            return read_channels_state(self._db).days()
+
+    def channel_slots(self, user_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+        """A channel's listed slots in [start, end) (`read_channel_history`)."""
+        with translate_errors("reading a channel's slots"):
+            return read_channel_history(self._db, user_id, start, end)
+
+    def channel_days(
+        self, user_id: str, start: datetime, end: datetime, cadence: Cadence
+    ) -> pd.DataFrame:
+        """A channel's per-day summaries for the days in [start, end) (`read_channel_days`)."""
+        with translate_errors("reading a channel's days"):
+            return read_channel_days(self._db, user_id, start, end, cadence)
+
+    def channel_last_seen(self, user_id: str, before: datetime) -> datetime | None:
+        with translate_errors("reading when a channel was last seen"):
+            return read_last_seen(self._db, user_id, before)
 
     def games(self) -> list[GameSummary]:
         with translate_errors("reading games"):

@@ -10,6 +10,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, tables
+from dashboard.channel_page import SESSION_COLUMNS, channel_page, find_channel
 from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.highlights_view import channel_highlights
@@ -36,13 +37,6 @@ LEADERBOARD_COLUMNS: list[Column] = [
     ("avg_viewers", "Avg viewers", INTEGER),
     ("peak_viewers", "Peak viewers", INTEGER),
     ("hours_watched", "Hours watched", INTEGER),
-]
-SESSION_COLUMNS: list[Column] = [
-    ("start", "Start", None),
-    ("hours", "Length (h)", DECIMAL),
-    ("avg_viewers", "Avg viewers", INTEGER),
-    ("peak_viewers", "Peak viewers", INTEGER),
-    ("games", "Games", None),
 ]
 GAME_COLUMNS: list[Column] = [
     ("game_name", "Game", None),
@@ -91,19 +85,37 @@ def body(ctx: PageContext, channel: str) -> list[Any]:
 
 
 def suggestions(data: MarketView, window: Window, text: str) -> list[dict[str, str]]:
-    """Channels whose login or name contains `text`, biggest first."""
-    summary = channel_summary(data, window)
-    if summary.empty or not text.strip():
-        return []
+    """Channels whose login or name contains `text`: every channel ever listed (exact
+    matches first), then the window's stored top channels, biggest first."""
     wanted = text.strip().lower()
+    if not wanted:
+        return []
+    found = [
+        {
+            "label": f"{e.name} ({e.login})" if e.name.lower() != e.login else e.login,
+            "value": e.login,
+        }
+        for e in data.reader.search_channels(wanted, SUGGESTIONS)
+    ]
+    summary = channel_summary(data, window)
+    if summary.empty:
+        return _unique(found)
     hits = summary[
         summary["login"].str.contains(wanted, regex=False)
         | summary["name"].astype(str).str.lower().str.contains(wanted, regex=False)
     ].head(SUGGESTIONS)
-    return [
-        {"label": f"{name} ({login})" if name.lower() != login else login, "value": login}
-        for login, name in zip(hits["login"], hits["name"].astype(str), strict=True)
-    ]
+    return _unique(
+        found
+        + [
+            {"label": f"{name} ({login})" if name.lower() != login else login, "value": login}
+            for login, name in zip(hits["login"], hits["name"].astype(str), strict=True)
+        ]
+    )[:SUGGESTIONS]
+
+
+def _unique(options: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One option per login (the first)."""
+    return list({o["value"]: o for o in reversed(options)}.values())[::-1]
 
 
 def leaderboard(ctx: PageContext) -> list[Any]:
@@ -143,9 +155,14 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
     login = login.strip().lower()
     if not LOGIN.match(login):
         return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
-    rows = channel_observations(data, window, login)
+    entry = find_channel(data, login)
+    if entry is not None:  # listed among every live channel: its whole page
+        return channel_page(data, window, entry, "this window", timezone)
+    rows = channel_observations(data, window, login)  # stored before every channel was
     if rows.empty:
-        return [notice(f"{login} was not among the top live streams in this window.", "empty")]
+        listed = data.reader.channel_slot_days()
+        since = f" (every live channel is listed since {listed[0]:%Y-%m-%d})" if listed else ""
+        return [notice(f"{login} has never been seen live by Genre Radar{since}.", "empty")]
     slots = data.window_slots(window)
     per_slot = rows.groupby("slot")[["viewer_count", "rank"]].max()
     series = per_slot.reindex(slots).reindex(
