@@ -22,6 +22,7 @@ from typing import TypedDict, cast
 
 import numpy as np
 from bson.binary import Binary
+from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
 from store import schema
@@ -29,7 +30,7 @@ from store._packing import join_names, pack_planes, split_names, unpack_planes
 from store._records import directory_entries_id, directory_grams_id
 
 ENTRY_CHUNK = 4096
-GRAM_BUCKETS = 1024
+GRAM_BUCKETS = 256
 START, END = "\x02", "\x03"
 STATE_ID = "state"
 _I32 = np.dtype("<i4")
@@ -193,12 +194,25 @@ class ChannelDirectory:
 
     def _append_entries(self, count: int, added: Sequence[DirectoryEntry]) -> None:
         first_chunk = count // ENTRY_CHUNK
-        kept = self.entries(first_chunk)[: count - first_chunk * ENTRY_CHUNK]
+        stored = self.entries(first_chunk)
+        kept = stored[: count - first_chunk * ENTRY_CHUNK]
         every = [*kept, *added]
         for offset in range(0, len(every), ENTRY_CHUNK):
             chunk = first_chunk + offset // ENTRY_CHUNK
             document = _encode_entries(chunk, every[offset : offset + ENTRY_CHUNK])
-            self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+            self._put(document, exists=chunk == first_chunk and bool(stored))
+
+    def _put(
+        self, document: DirectoryEntriesDocument | DirectoryGramsDocument, exists: bool
+    ) -> None:
+        # Not an upsert: on FerretDB v1 an upsert by `_id` reads the whole collection.
+        if exists:
+            self.collection.replace_one({"_id": document["_id"]}, document)
+            return
+        try:
+            self.collection.insert_one(dict(document))
+        except mongo_errors.DuplicateKeyError:  # left by a write that died midway
+            self.collection.replace_one({"_id": document["_id"]}, document)
 
     def _add_grams(self, count: int, added: Sequence[DirectoryEntry]) -> None:
         new: dict[str, list[int]] = defaultdict(list)
@@ -215,8 +229,7 @@ class ChannelDirectory:
                 before = lists.get(gram, np.zeros(0, np.int64))
                 # Entries at or past `count` are leftovers of a write that died: replaced.
                 lists[gram] = np.concatenate([before[before < count], new[gram]])
-            document = _encode_grams(bucket, lists)
-            self.collection.replace_one({"_id": document["_id"]}, document, upsert=True)
+            self._put(_encode_grams(bucket, lists), exists=found is not None)
 
 
 class _EntryChunk:
