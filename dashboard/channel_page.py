@@ -40,14 +40,8 @@ DAY_COLUMNS: list[Column] = [
     ("peak_viewers", "Peak viewers", INTEGER),
     ("game_name", "Main game", None),
     ("best_game_rank", "Best directory rank", INTEGER),
+    ("followers_gained", "Followers gained", INTEGER),
 ]
-
-
-def find_channel(data: MarketView, login: str) -> DirectoryEntry | None:
-    """The directory's channel of this exact login (the newest, should a login have
-    passed from one channel to another)."""
-    found = [e for e in data.reader.search_channels(login, 50, exact=True) if e.login == login]
-    return max(found, key=lambda e: e.first_seen) if found else None
 
 
 def channel_page(
@@ -80,9 +74,10 @@ def channel_page(
             ),
         ]
     rows = _weighted(data, window, rows)
+    followers = data.reader.followers([entry.user_id], window.start, window.end)[entry.user_id]
     blocks: list[Any] = [
         html.H2(name, id="streamer-name"),
-        html.Div(_kpis(rows, days, whole_window), className="kpis"),
+        html.Div(_kpis(rows, days, whole_window) + _follower_kpis(followers), className="kpis"),
         html.P(
             f"From every live channel Genre Radar lists each slot; first listed on "
             f"{entry.first_seen:%Y-%m-%d}. Directory rank: the channel's place in its game's "
@@ -93,7 +88,7 @@ def channel_page(
     if not rows.empty:
         blocks += _slot_blocks(data, window, rows, name, slot_start, timezone)
     if len(days) > 1:
-        blocks += _day_blocks(data, days, name, entry.login)
+        blocks += _day_blocks(data, days, followers, name, entry.login)
     if not rows.empty:
         blocks += _tables(data, rows, entry.login, timezone)
     return blocks
@@ -127,6 +122,21 @@ def _kpis(rows: pd.DataFrame, days: pd.DataFrame, whole_window: bool) -> list[An
         kpi("Average viewers", f"{watched / hours:,.1f}" if hours else "—", note),
         kpi("Peak viewers", number(peak), ""),
         kpi("Best directory rank", number(best), "in its game; 1 = top"),
+    ]
+
+
+def _follower_kpis(followers: pd.DataFrame) -> list[Any]:
+    """Followers, where the channel's are read (the top channels and those asked for)."""
+    if followers.empty:
+        return []
+    gained = followers["gained"].sum(min_count=1)
+    return [
+        kpi("Followers", number(followers["followers"].iloc[-1]), "newest daily reading"),
+        kpi(
+            "Followers gained",
+            "—" if pd.isna(gained) else f"{gained:+,.0f}",
+            "in the window, day to day",
+        ),
     ]
 
 
@@ -171,10 +181,14 @@ def _slot_blocks(
     ]
 
 
-def _day_blocks(data: MarketView, days: pd.DataFrame, name: str, login: str) -> list[Any]:
+def _day_blocks(
+    data: MarketView, days: pd.DataFrame, followers: pd.DataFrame, name: str, login: str
+) -> list[Any]:
+    gained = followers.set_index("day")["gained"] if len(followers) else pd.Series(dtype=float)
     shown = days.assign(
         day=days["day"].dt.strftime("%Y-%m-%d"),
         game_name=[data.game_name(g) for g in days["game_id"].astype(str)],
+        followers_gained=days["day"].map(gained).to_numpy(),
     )
     return [
         dcc.Graph(

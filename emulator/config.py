@@ -37,6 +37,9 @@ class EmulatorSettings(BaseSettings):
     # Faults
     latency_ms: float = Field(default=0.0, ge=0)
     error_rate: float = Field(default=0.0, ge=0, le=1)  # 429/500/503 mixed, 503 with HTML
+    # Get Channel Followers' answer to every request: 200, or 401/403 as for a token
+    # Twitch does not let read followers.
+    followers_status: int = Field(default=200)
     fault_429_wait_seconds: float = Field(default=1.0, ge=0)
     token_ttl_requests: int = Field(default=0, ge=0)  # >0: a token dies after this many calls
     token_expires_in: int = Field(default=5_011_271, ge=1)

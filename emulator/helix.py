@@ -232,6 +232,29 @@ def register(app: Flask, state: EmulatorState) -> None:
         )
         return respond({"data": found, "template": template}, headers)
 
+    @app.get("/helix/channels/followers")
+    def channel_followers() -> Response:
+        error, headers = guard()
+        if error is not None:
+            return fail(error, headers)
+        if settings.followers_status in (401, 403):
+            return fail(
+                helix_error(settings.followers_status, "Missing scope: moderator:read:followers"),
+                headers,
+            )
+        broadcaster = request.args.get("broadcaster_id", "")
+        if not broadcaster:
+            return fail(helix_error(400, 'Missing required parameter "broadcaster_id"'), headers)
+        source = state.source
+        index = source.channel_of_user_id(broadcaster) if isinstance(source, Market) else None
+        total = (
+            0
+            if index is None or not isinstance(source, Market)
+            else source.followers(index, source.now())
+        )
+        # An app token gets the total only, never the list (Helix's rule without the scope).
+        return respond({"total": total, "data": [], "pagination": {}}, headers)
+
     @app.get("/helix/games/top")
     def top_games() -> Response:
         error, headers = guard()

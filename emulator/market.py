@@ -98,6 +98,10 @@ _GAME_WORDS = (
 )
 
 
+# Follower totals grow from this instant (2025-01-01 UTC) on.
+FOLLOWERS_SINCE = 1_735_689_600.0
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: a fast, well-spread hash of uint64 arrays."""
     x = x.astype(_U64, copy=True)
@@ -267,6 +271,20 @@ class Market:
 
     def popularity_of(self, channel: int) -> float:
         return float(self._channels.popularity[channel])
+
+    def followers(self, channel: int, t: float) -> int:
+        """The channel's follower total at `t`: a base that grows with the viewer-hours
+        it draws (one follow per 50 viewer-hours), give or take an hourly noise of a few
+        follows (unfollows included)."""
+        ch = self._channels
+        popularity = float(ch.popularity[channel])
+        daily_watched = popularity * 0.55 * float(ch.duration_hours[channel])
+        daily_watched *= float(ch.live_probability[channel])
+        days = (t - FOLLOWERS_SINCE) / 86_400.0
+        base = 25.0 * popularity + 3.0
+        key = np.array([channel * 1_000_003 + int(t // 3600)], dtype=_U64)
+        noise = (float(_unit(key ^ _U64(0xF0110)).item()) - 0.5) * (2.0 + 0.002 * base)
+        return max(0, math.floor(base + daily_watched / 50.0 * days + noise))
 
     def channel_of_login(self, login: str) -> int | None:
         """The channel index of a login (None for logins the market has not)."""

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from scheduler.app import build_collector
+from scheduler.app import build_collector, follower_tracker
 from scheduler.backfill import backfill
 from scheduler.daemon import build_scheduler, run_forever
 from scheduler.errors import AlreadyRunning
@@ -132,6 +132,7 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
             cadence=cadence,
             misfire_grace_seconds=settings.snapshot_misfire_grace_seconds,
             catch_up=not args.no_catch_up,
+            followers=follower_tracker(settings, collector),
         )
         run_forever(scheduler)
         return EXIT_OK

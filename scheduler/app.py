@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from scheduler.collect import Collector
+from scheduler.followers import FollowerTracker
 from scheduler.frames import FramePolicy
 from settings import Settings
 from store import FrameStore, Spool, StoreUnavailable
@@ -63,4 +64,18 @@ def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_n
         channel_slots_kept=timedelta(days=settings.channel_slots_days),
         cadence=settings.cadence,
         clock=clock,
+    )
+
+
+def follower_tracker(settings: Settings, collector: Collector) -> FollowerTracker | None:
+    """The daily follower counts, or None when no channel is to be tracked."""
+    if not settings.followers_top and not settings.followed_logins:
+        return None
+    return FollowerTracker(
+        collector.client,
+        collector.store,
+        top=settings.followers_top,
+        channels=settings.followed_logins,
+        per_run=settings.followers_per_run,
+        clock=utc_now,
     )

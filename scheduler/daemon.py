@@ -1,4 +1,5 @@
-"""The APScheduler daemon: a snapshot at every slot, one at a time, stopping cleanly."""
+"""The APScheduler daemon: a snapshot at every slot, one at a time, follower batches between
+them, stopping cleanly."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from scheduler.collect import Collector
+from scheduler.followers import FollowerTracker
 from slots import Cadence
 from twitch_client.models import utc_now
 
@@ -25,6 +27,7 @@ def build_scheduler(
     misfire_grace_seconds: int,
     catch_up: bool = True,
     clock: Callable[[], datetime] = utc_now,
+    followers: FollowerTracker | None = None,
 ) -> BlockingScheduler:
     if misfire_grace_seconds >= cadence.shortest.total_seconds():
         raise ValueError("the misfire grace time must be shorter than the interval between slots")
@@ -60,7 +63,33 @@ def build_scheduler(
         misfire_grace_time=misfire_grace_seconds,
         **first_run,
     )
+    if followers is not None:
+        followers_job(scheduler, followers, cadence)
     return scheduler
+
+
+def followers_job(
+    scheduler: BlockingScheduler, followers: FollowerTracker, cadence: Cadence
+) -> None:
+    """Follower batches 10 and 20 minutes after each snapshot minute, never at one."""
+    minutes = sorted(
+        {(m + after) % 60 for m in cadence.minutes for after in (10, 20)} - set(cadence.minutes)
+    )
+
+    def run() -> None:
+        done = followers.run()
+        if done.read:
+            log.info("follower counts: %d read, %d left today", done.read, done.left)
+
+    scheduler.add_job(
+        run,
+        CronTrigger(minute=",".join(map(str, minutes)), timezone=UTC),
+        id="followers",
+        name="follower counts",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=300,
+    )
 
 
 def run_forever(scheduler: BlockingScheduler) -> None:

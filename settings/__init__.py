@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     all_streams_split_chains: int = Field(default=8, ge=1, le=64)
     # Every listed channel is stored per slot (`channel_slots`) for this many days.
     channel_slots_days: float = Field(default=35.0, gt=0)
+    # Follower totals, once a day: the top channels of the newest listing (0: none) and
+    # these logins (comma-separated), a batch of `followers_per_run` between snapshots.
+    followers_top: int = Field(default=10_000, ge=0)
+    followers_channels: str = ""
+    followers_per_run: int = Field(default=500, ge=1)
 
     # Frames: thumbnails sampled after each snapshot (0 everywhere turns sampling off)
     frames_top: int = Field(default=12, ge=0)
@@ -237,6 +242,10 @@ class Settings(BaseSettings):
     def cadence(self) -> Cadence:
         """When snapshots are taken (`SNAPSHOT_MINUTES`)."""
         return Cadence.parse(self.snapshot_minutes)
+
+    @property
+    def followed_logins(self) -> tuple[str, ...]:
+        return tuple(p.strip().lower() for p in self.followers_channels.split(",") if p.strip())
 
     @property
     def split_languages(self) -> tuple[str, ...]:

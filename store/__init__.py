@@ -15,7 +15,8 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
 - every listed channel per slot: `ChannelListing` (written with the snapshot),
   `read_channel_listing` (a slot as a DataFrame), `read_slot_rows`, `read_day_channels`;
   a channel's slots and days: `read_channel_history`, `read_channel_days`,
-  `read_last_seen`; the login directory: `search_channels` (`DirectoryEntry`);
+  `read_last_seen`; the login directory: `search_channels` (`DirectoryEntry`); follower
+  totals: `write_followers`, `read_followers`;
 - notebooks: `read_history`, `read_histograms`, `read_dimension` give DataFrames/days.
 """
 
@@ -90,6 +91,14 @@ from store._documents import (
     stream_document,
 )
 from store._errors import SpoolFileInvalid, StoreError, StoreUnavailable
+from store._followers import (
+    FOLLOWER_COLUMNS,
+    FollowerReading,
+    followers_read_on,
+    read_followers,
+    read_followers_gained,
+    write_followers,
+)
 from store._frames import FrameStore
 from store._highlight_records import (
     FeatureContribution,
@@ -167,6 +176,7 @@ __all__ = [
     "CHAT_DAY_DIMENSIONS",
     "CHAT_FIELDS",
     "DIMENSIONS",
+    "FOLLOWER_COLUMNS",
     "HISTOGRAM_DIMENSIONS",
     "HISTORY_DIMENSIONS",
     "KEY_SEPARATOR",
@@ -197,6 +207,7 @@ __all__ = [
     "DirectoryEntry",
     "EmoteDocument",
     "FeatureContribution",
+    "FollowerReading",
     "FrameDocument",
     "FrameFailure",
     "FrameLabel",
@@ -247,6 +258,7 @@ __all__ = [
     "decode_month",
     "derive_genre_rollups",
     "directory_ranks",
+    "followers_read_on",
     "frame_id",
     "frame_stream_key",
     "free_port",
@@ -274,6 +286,8 @@ __all__ = [
     "read_chat_rollup",
     "read_day_channels",
     "read_dimension",
+    "read_followers",
+    "read_followers_gained",
     "read_histograms",
     "read_history",
     "read_last_seen",
@@ -290,4 +304,5 @@ __all__ = [
     "stream_key",
     "summary_collection",
     "unpack",
+    "write_followers",
 ]

@@ -385,6 +385,13 @@ def search_channels(
     return rank_matches(folded, found)[:limit]
 
 
+def find_channel(db: Database[Document], login: str) -> DirectoryEntry | None:
+    """The channel listed under this exact login (the newest, should a login have passed
+    from one channel to another), or None."""
+    found = [e for e in search_channels(db, login, 50, exact=True) if e.login == login]
+    return max(found, key=lambda e: e.first_seen) if found else None
+
+
 def _named_on(
     db: Database[Document], day: datetime, folded: str, exact: bool
 ) -> list[tuple[str, str, str]]:

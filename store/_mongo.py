@@ -22,9 +22,16 @@ from pymongo.database import Database
 from slots import DAY, DEFAULT_CADENCE, Cadence, day_key, day_of, parse_day_key, slot_key
 from store import schema
 from store._batch import SnapshotBatch
-from store._channel_store import ChannelWriter
+from store._channel_directory import DirectoryEntry
+from store._channel_store import (
+    ChannelWriter,
+    find_channel,
+    read_channel_listing,
+    read_channels_state,
+)
 from store._documents import GameDocument
 from store._errors import StoreError, StoreUnavailable
+from store._followers import FollowerReading, followers_read_on, write_followers
 from store._history import HISTORY_DIMENSIONS, DayHistory, collection_of
 from store._records import MarketState, RollupDocument, history_id, rollup_id
 from store._rollups import derive_genre_rollups
@@ -215,6 +222,34 @@ class Store:
         """Drop the days of channel rows wholly before `before`'s day; returns how many."""
         with translate_errors("pruning channel rows"):
             return self.channels.prune(before)
+
+    def write_followers(self, day: datetime, readings: Iterable[FollowerReading]) -> None:
+        """Store the day's follower totals."""
+        with translate_errors("writing follower counts"):
+            write_followers(self.db, day, readings)
+
+    def followers_read_on(self, day: datetime) -> set[str]:
+        with translate_errors("reading follower counts"):
+            return followers_read_on(self.db, day)
+
+    def most_watched_channels(self, count: int) -> list[tuple[str, str]]:
+        """The (user id, login) of the `count` most watched channels of the newest stored
+        listing, most watched first."""
+        with translate_errors("reading the newest listing"):
+            state = read_channels_state(self.db)
+            days = state.days()
+            slots = state.slots_of(days[-1]) if days else []
+            if not slots:
+                return []
+            listing = read_channel_listing(self.db, slots[-1])
+            top = listing.head(count)
+            return list(zip(top["user_id"].astype(str), top["login"].astype(str), strict=True))
+
+    def find_channel(self, login: str) -> DirectoryEntry | None:
+        """The channel listed under this exact login (the newest, should a login have
+        passed from one channel to another), or None."""
+        with translate_errors("searching channels"):
+            return find_channel(self.db, login)
 
     @contextmanager
     def bulk_history(self) -> Iterator[None]:

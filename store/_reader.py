@@ -20,6 +20,7 @@ from slots import Cadence
 from store import schema
 from store._channel_directory import DirectoryEntry
 from store._channel_store import (
+    find_channel,
     read_channel_days,
     read_channel_history,
     read_channels_state,
@@ -28,6 +29,7 @@ from store._channel_store import (
 )
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
+from store._followers import read_followers, read_followers_gained
 from store._highlight_records import HighlightClip, HighlightIndexEntry
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store._history import DayHistory, read_dimension, read_documents
@@ -129,6 +131,11 @@ class StoreReader:
         with translate_errors("searching channels"):
             return search_channels(self._db, text, limit, exact=exact)
 
+    def find_channel(self, login: str) -> DirectoryEntry | None:
+        """The channel listed under this exact login, or None."""
+        with translate_errors("searching channels"):
+            return find_channel(self._db, login)
+
     def channel_slot_days(self) -> list[datetime]:
         """The UTC days whose every listed channel is kept slot by slot, oldest first."""
         with translate_errors("reading the channel state"):
@@ -149,6 +156,18 @@ class StoreReader:
     def channel_last_seen(self, user_id: str, before: datetime) -> datetime | None:
         with translate_errors("reading when a channel was last seen"):
             return read_last_seen(self._db, user_id, before)
+
+    def followers(
+        self, user_ids: Iterable[str], start: datetime, end: datetime
+    ) -> dict[str, pd.DataFrame]:
+        """Channels' daily follower totals and gains in [start, end) (`read_followers`)."""
+        with translate_errors("reading followers"):
+            return read_followers(self._db, user_ids, start, end)
+
+    def followers_gained(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """Every tracked channel's followers and gain in [start, end), by login."""
+        with translate_errors("reading followers"):
+            return read_followers_gained(self._db, start, end)
 
     def games(self) -> list[GameSummary]:
         with translate_errors("reading games"):

@@ -52,6 +52,7 @@ CHANNEL_SLOTS = "channel_slots"
 CHANNEL_DAYS = "channel_days"
 CHANNEL_SUMMARIES = "channel_summaries"  # one collection per month: channel_summaries_YYYYMM
 CHANNEL_DIRECTORY = "channel_directory"
+CHANNEL_FOLLOWERS = "channel_followers"
 # Highlights: analysed clips per channel and day, the games they came from, what failed.
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"

@@ -44,7 +44,7 @@ from scheduler.replay import replay_recording
 from seed import SMALL_MARKET, slots_between, write_history
 from settings import Settings
 from slots import DEFAULT_CADENCE, slot_key
-from store import Store, StoreReader, schema
+from store import FollowerReading, Store, StoreReader, schema
 from store import frame_id as frame_id_of
 from store.schema import HIGHLIGHT_GAMES
 
@@ -72,6 +72,11 @@ def seeded(ferretdb: FerretDB) -> Iterator[Store]:
     names = {g["_id"]: g["name"] for g in store.db[schema.GAMES].find({}, {"name": 1})}
     renamed = next(k for k, _ in watched.most_common() if names.get(k) != "Just Chatting")
     store.db[schema.GAMES].update_one({"_id": renamed}, {"$set": {"name": EVIL}})
+    # Follower readings of the newest top channel, yesterday and today.
+    _, top = newest(store)
+    first = min(top, key=lambda s: s["rank"])
+    for day, total in ((end - timedelta(days=1), 1_000), (end, 1_234)):
+        store.write_followers(day, [FollowerReading(first["user_id"], first["user_login"], total)])
     yield store
     store.db.client.drop_database("browser_market")
     store.close()
@@ -396,6 +401,11 @@ def test_the_streamer_page_finds_a_channel_and_its_streams(
     board = grid_rows(dash_duo, "streamer-leaderboard")
     ranked = sorted(watched, key=lambda login: (-watched[login], login))  # ties by login
     assert [r["login"] for r in board[:10]] == ranked[:10]
+    _, newest_streams = newest(seeded)
+    followed = min(newest_streams, key=lambda s: s["rank"])["user_login"]
+    gains = {r["login"]: r["followers_gained"] for r in board}
+    assert gains[followed] == 234  # 1,000 yesterday, 1,234 today
+    assert all(g is None for login, g in gains.items() if login != followed)
     # Search by part of a login: suggestions, then the channel's page in the URL.
     login = ranked[2]
     dash_duo.find_element("#streamer-channel").click()
@@ -421,6 +431,15 @@ def test_the_streamer_page_finds_a_channel_and_its_streams(
         " return [g.layout.yaxis.tickformat, g.layout.yaxis.dtick];"
     )
     assert axis[0] == ",d" and axis[1] >= 1 and float(axis[1]).is_integer()
+    # A channel whose followers are read: its total and gain on its page.
+    dash_duo.wait_for_page(
+        url=f"{dash_duo.server_url}/streamer?channel={followed}", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_element("#streamer-sessions .ag-row", timeout=TIMEOUT)
+    assert (kpi_text(dash_duo, "Followers"), kpi_text(dash_duo, "Followers gained")) == (
+        "1,234",
+        "+234",
+    )
     dash_duo.wait_for_page(
         url=dash_duo.server_url + "/streamer?channel=nobody_like_this", timeout=TIMEOUT
     )

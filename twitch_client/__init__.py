@@ -18,6 +18,7 @@ from settings import TWITCH_LANGUAGES, Settings
 from twitch_client.auth import AppTokenProvider
 from twitch_client.emotes import get_emotes
 from twitch_client.errors import ClipUnavailable, NetworkError
+from twitch_client.followers import follower_total
 from twitch_client.games import get_games
 from twitch_client.igdb import game_genres
 from twitch_client.models import Emote, Game, QuarantinedRecord, Stream
@@ -128,6 +129,10 @@ class TwitchClient:
     def channel_emotes(self, broadcaster_id: str) -> tuple[list[Emote], list[QuarantinedRecord]]:
         """One channel's subscriber, bits and follower emotes."""
         return get_emotes(self._helix_get("/chat/emotes"), broadcaster_id)
+
+    def follower_total(self, broadcaster_id: str) -> int:
+        """A channel's follower count (`FollowersUnavailable` when the token may not)."""
+        return follower_total(self._helix_get("/channels/followers"), broadcaster_id)
 
     def igdb_genres(self, igdb_ids: Iterable[str]) -> dict[str, list[str]]:
         """IGDB genre names for these IGDB game ids (IGDB's 4 requests/s respected).

@@ -9,7 +9,8 @@
         ├── AuthError           bad credentials, or a 401 that re-minting did not cure
         ├── BadRequest          400 from Helix or IGDB
         │   └── InvalidCursor   Helix's intermittent "invalid cursor" (callers may re-page)
-        └── SchemaError         a response whose envelope is not what the contract says
+        ├── SchemaError         a response whose envelope is not what the contract says
+        └── FollowersUnavailable  followers refused to this token (401/403)
     ThumbnailUnavailable        no usable frame in a stream's thumbnail
     ClipUnavailable             a live stream's clip could not be read (offline, no plugin …)
 
@@ -69,6 +70,10 @@ class InvalidCursor(BadRequest):
 
 class SchemaError(PermanentError):
     """The response envelope does not match the API contract."""
+
+
+class FollowersUnavailable(PermanentError):
+    """Get Channel Followers refused this token (401 after re-minting, or 403)."""
 
 
 class ThumbnailUnavailable(TwitchError):

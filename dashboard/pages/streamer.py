@@ -10,7 +10,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, tables
-from dashboard.channel_page import SESSION_COLUMNS, channel_page, find_channel
+from dashboard.channel_page import SESSION_COLUMNS, channel_page
 from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.highlights_view import channel_highlights
@@ -37,6 +37,7 @@ LEADERBOARD_COLUMNS: list[Column] = [
     ("avg_viewers", "Avg viewers", INTEGER),
     ("peak_viewers", "Peak viewers", INTEGER),
     ("hours_watched", "Hours watched", INTEGER),
+    ("followers_gained", "Followers gained", INTEGER),
 ]
 GAME_COLUMNS: list[Column] = [
     ("game_name", "Game", None),
@@ -123,11 +124,18 @@ def leaderboard(ctx: PageContext) -> list[Any]:
     if summary.empty:
         return [notice(f"No stored top channels in {ctx.describe()}.", "empty")]
     head = summary.head(LEADERBOARD)
+    gained = ctx.data.memo(
+        ("followers-gained", ctx.window),
+        lambda: ctx.data.reader.followers_gained(ctx.window.start, ctx.window.end),
+    )
+    head = head.assign(followers_gained=head["login"].map(gained["gained"]).to_numpy())
     return [
         html.H2("Top channels"),
         html.P(
             f"The {len(head)} most watched channels (hours watched), {ctx.describe()}, among "
-            "the stored top streams. Click a channel for its page.",
+            "the stored top streams. Followers gained: the day-to-day change of its daily "
+            "follower count in the window (blank where its followers are not read). Click a "
+            "channel for its page.",
             className="footnote",
         ),
         tables.table(
@@ -155,7 +163,7 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
     login = login.strip().lower()
     if not LOGIN.match(login):
         return [notice("A Twitch login is 1–25 letters, digits or underscores.", "warning")]
-    entry = find_channel(data, login)
+    entry = data.reader.find_channel(login)
     if entry is not None:  # listed among every live channel: its whole page
         return channel_page(data, window, entry, "this window", timezone)
     rows = channel_observations(data, window, login)  # stored before every channel was
