@@ -5,6 +5,7 @@ each, so a page and its API answer cannot disagree. Rows are plain records (NaN 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from dashboard.metrics import (
 from dashboard.names import language_name
 from dashboard.view import MarketView
 from dashboard.window import Window
+from store import KEY_SEPARATOR, histogram
 
 LOGIN = re.compile(r"^[a-z0-9_]{1,25}$")  # a Twitch login
 LANGUAGE_FIELDS = [
@@ -195,3 +197,50 @@ def sessions(rows: pd.DataFrame, data: MarketView, timezone: str) -> pd.DataFram
     out["avg_viewers"] = out["watched"] / out["hours"].where(out["hours"] > 0)
     out["start"] = pd.DatetimeIndex(out["start"]).tz_convert(timezone).strftime("%Y-%m-%d %H:%M")
     return out.iloc[::-1].reset_index(drop=True)
+
+
+TAG_FIELDS = [
+    "tag",
+    "channels",
+    "channel_share",
+    "viewers",
+    "viewers_per_channel",
+    "median_viewers",
+]
+
+
+def game_tags(
+    data: MarketView, window: Window, game_id: str
+) -> tuple[pd.Timestamp | None, pd.DataFrame]:
+    """The tags of a game's live streams at the window's newest snapshot: channels
+    using each (a stream counts once per tag, whatever its case), their share of the
+    game's channels, viewers, viewers per channel and the median channel's viewers
+    (histogram bin); most channels first."""
+    slots = data.window_slots(window)
+    if not len(slots):
+        return None, pd.DataFrame(columns=TAG_FIELDS)
+    slot = slots[-1]
+
+    def build() -> pd.DataFrame:
+        found = data.reader.tag_rollup(slot.to_pydatetime(), "game_tag")
+        prefix = f"{game_id}{KEY_SEPARATOR}"
+        groups = [g for g in (found["groups"] if found else []) if g["key"].startswith(prefix)]
+        at = slot.to_pydatetime()
+        game = data.game_frame(game_id, Window(at, at + timedelta(seconds=1)))
+        live = int(game["channels"].sum()) if len(game) else 0
+        table = pd.DataFrame(
+            {
+                "tag": [str(g.get("name") or g["key"][len(prefix) :]) for g in groups],
+                "channels": [int(g["channels"]) for g in groups],
+                "viewers": [int(g["viewers"]) for g in groups],
+                "median_viewers": [histogram.quantile(g.get("histogram", []), 0.5) for g in groups],
+            },
+            columns=["tag", "channels", "viewers", "median_viewers"],
+        )
+        table["channel_share"] = table["channels"] / live if live else np.nan
+        table["viewers_per_channel"] = table["viewers"] / table["channels"]
+        return table.sort_values(["channels", "tag"], ascending=[False, True], ignore_index=True)[
+            TAG_FIELDS
+        ]
+
+    return slot, data.memo(("game-tags", slot, game_id), build)

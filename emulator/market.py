@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,17 @@ _LANGUAGE_TAGS = {
     "ja": "日本語",
     "ko": "한국어",
 }
+# Free-form stream tags besides the language's, most used first: a channel's draw follows a
+# Zipf law over this list, so "Chill" is everywhere and "Roguelike" is rare.
+_STYLE_TAGS = [
+    "Chill", "Gaming", "Funny", "Competitive", "Casual", "FirstPlaythrough", "Interactive",
+    "NoBackseating", "Vtuber", "Ranked", "Speedrun", "Community", "LGBTQIAPlus", "Chatting",
+    "Girl", "Variety", "Relaxing", "PvP", "Hardcore", "Cozy", "Educational", "Horror",
+    "Retro", "Modded", "Challenge", "Blind", "Multiplayer", "Solo", "Drops", "Esports",
+    "Story", "Music", "Art", "ADHD", "Streamer", "Tryhard", "Roleplay", "Coaching",
+    "Roguelike", "Indie",
+]  # fmt: skip
+_MAX_TAGS = 10  # Helix's limit per channel
 _TITLES = [
     "{game} grind | !discord",
     "chill {game} with chat",
@@ -156,6 +168,13 @@ class _Channels:
     start_hour: np.ndarray  # local
     duration_hours: np.ndarray
     live_probability: np.ndarray
+    # Tags: up to 9 indexes into _STYLE_TAGS (-1: none), whether the game's and the
+    # genre's name are tags too, and how the channel writes them (0 as listed, 1 lower
+    # case, 2 upper case).
+    style_tags: np.ndarray
+    game_tag: np.ndarray
+    genre_tag: np.ndarray
+    tag_case: np.ndarray
 
 
 class Market:
@@ -201,6 +220,7 @@ class Market:
             start_hour=rng.normal(17.0, 4.0, size=n) % 24,
             duration_hours=rng.uniform(1.5, 8.0, size=n),
             live_probability=rng.uniform(0.35, 0.95, size=n),
+            **_tag_choices(np.random.default_rng(self.settings.seed + 7), n),
         )
 
     def games(self) -> list[dict[str, str]]:
@@ -329,7 +349,15 @@ class Market:
                     "game_name": category.name,
                     "type": "live",
                     "title": title.format(game=category.name, n=stream_id % 300),
-                    "tags": [_LANGUAGE_TAGS[language]] if language in _LANGUAGE_TAGS else [],
+                    "tags": stream_tags(
+                        _LANGUAGE_TAGS.get(language),
+                        ch.style_tags[i].tolist(),
+                        category.name if ch.game_tag[i] else "",
+                        IGDB_GENRES.get(category.genre_ids[0], "")
+                        if ch.genre_tag[i] and category.genre_ids
+                        else "",
+                        int(ch.tag_case[i]),
+                    ),
                     "viewer_count": viewers,
                     "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "language": language,
@@ -339,6 +367,38 @@ class Market:
                 }
             )
         return records
+
+
+def _tag_choices(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Each channel's tag habits, from a generator of their own (the rest of the market
+    is drawn as before)."""
+    weights = 1.0 / np.arange(1, len(_STYLE_TAGS) + 1) ** 1.1
+    counts = np.minimum(rng.zipf(1.6, size=n) - 1, _MAX_TAGS - 1)  # most have 0–2
+    styles = rng.choice(len(_STYLE_TAGS), size=(n, _MAX_TAGS - 1), p=weights / weights.sum())
+    styles[np.arange(_MAX_TAGS - 1)[None, :] >= counts[:, None]] = -1
+    return {
+        "style_tags": styles.astype(np.int16),
+        "game_tag": rng.random(n) < 0.35,
+        "genre_tag": rng.random(n) < 0.2,
+        "tag_case": rng.choice(3, size=n, p=[0.85, 0.12, 0.03]).astype(np.int8),
+    }
+
+
+def _tag_word(name: str) -> str:
+    """A name as Twitch allows a tag: letters and digits only, at most 25."""
+    return "".join(c for c in name if c.isalnum())[:25]
+
+
+def stream_tags(
+    language_tag: str | None, styles: Sequence[int], game: str, genre: str, case: int
+) -> list[str]:
+    """A stream's tags: its language's, then its style tags, the game's and the genre's
+    names where the channel uses them, without repeats, at most ten, in its case."""
+    wanted = [language_tag] if language_tag else []
+    wanted += [_STYLE_TAGS[i] for i in styles if i >= 0]
+    wanted += [t for t in (_tag_word(game), _tag_word(genre)) if t]
+    written = [t.lower() if case == 1 else t.upper() if case == 2 else t for t in wanted]
+    return list(dict.fromkeys(written))[:_MAX_TAGS]
 
 
 def thumbnail_template(base_url: str, login: str) -> str:

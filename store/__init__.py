@@ -164,6 +164,7 @@ from store._rollups import (
     DIMENSIONS,
     HISTOGRAM_DIMENSIONS,
     KEY_SEPARATOR,
+    TAG_DIMENSIONS,
     compute_rollups,
     derive_genre_rollups,
 )
@@ -181,6 +182,7 @@ __all__ = [
     "HISTORY_DIMENSIONS",
     "KEY_SEPARATOR",
     "SECOND_FIELDS",
+    "TAG_DIMENSIONS",
     "Backfill",
     "ChannelDay",
     "ChannelDayDocument",

@@ -41,9 +41,12 @@ from store._records import (
     FrameLabel,
     GameSummary,
     MarketState,
+    RollupDocument,
     StreamCategory,
     StreamGenre,
+    rollup_id,
 )
+from store._rollups import TAG_DIMENSIONS
 
 Document = dict[str, Any]
 
@@ -168,6 +171,14 @@ class StoreReader:
         """Every tracked channel's followers and gain in [start, end), by login."""
         with translate_errors("reading followers"):
             return read_followers_gained(self._db, start, end)
+
+    def tag_rollup(self, slot: datetime, dimension: str) -> RollupDocument | None:
+        """A slot's stream tags per game (`game_tag`) or per language (`language_tag`)."""
+        if dimension not in TAG_DIMENSIONS:
+            raise ValueError(f"{dimension!r} is not one of {TAG_DIMENSIONS}")
+        with translate_errors("reading tags"):
+            found = self._db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
+            return cast(RollupDocument | None, found)
 
     def games(self) -> list[GameSummary]:
         with translate_errors("reading games"):

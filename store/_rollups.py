@@ -30,6 +30,10 @@ DIMENSIONS = ("game", "genre", "language", "genre_language", "game_language", "c
 KEY_SEPARATOR = "|"
 # Dimensions whose groups carry a `histogram` (the crosses would make documents large).
 HISTOGRAM_DIMENSIONS = ("game", "genre", "language")
+# Stream tags per game and per language (key "<game id>|<tag>" / "<language>|<tag>", the tag
+# case-folded, `name` its first spelling seen), with histograms: which tags are crowded and
+# which rare in a directory. Read per slot by `_id`; not part of the day history.
+TAG_DIMENSIONS = ("game_tag", "language_tag")
 
 Group = dict[str, Any]
 
@@ -60,8 +64,13 @@ def compute_rollups(
     game_languages: dict[str, Group] = {}
     languages: dict[str, Group] = {}
     channels: dict[str, Group] = {}
+    game_tags: dict[str, Group] = {}
+    language_tags: dict[str, Group] = {}
     for stream, count, bin_ in zip(rows, viewers.tolist(), bins.tolist(), strict=True):
         game, language = stream["game_id"], stream["language"]
+        for folded, tag in _stream_tags(stream).items():
+            _add(game_tags, f"{game}{KEY_SEPARATOR}{folded}", count, bin_, name=tag)
+            _add(language_tags, f"{language}{KEY_SEPARATOR}{folded}", count, bin_, name=tag)
         _add(games, game, count, bin_, name=stream["game_name"])
         _add(game_languages, f"{game}{KEY_SEPARATOR}{language}", count, None, stream["game_name"])
         _add(languages, language, count, bin_)
@@ -88,6 +97,8 @@ def compute_rollups(
         "language": languages,
         "game_language": game_languages,
         "channel": channels,
+        "game_tag": game_tags,
+        "language_tag": language_tags,
     }
     documents = {
         d: _rollup_document(slot, d, groups.values(), totals, written, scope)
@@ -97,7 +108,16 @@ def compute_rollups(
         documents["game"], documents["game_language"], genre_of_game, written
     )
     documents.update(genre=genre, genre_language=genre_language)
-    return [documents[d] for d in DIMENSIONS]
+    return [documents[d] for d in (*DIMENSIONS, *TAG_DIMENSIONS)]
+
+
+def _stream_tags(stream: StreamDocument) -> dict[str, str]:
+    """A stream's tags, once each whatever their case: case-folded → as written."""
+    tags: dict[str, str] = {}
+    for tag in stream.get("tags") or []:
+        if isinstance(tag, str) and tag:
+            tags.setdefault(tag.casefold(), tag)
+    return tags
 
 
 def derive_genre_rollups(

@@ -18,7 +18,7 @@ from typing_extensions import TypedDict
 
 from store._documents import GameDocument, QuarantineDocument, SnapshotDocument, StreamDocument
 from store._errors import SpoolFileInvalid
-from store._rollups import DIMENSIONS
+from store._rollups import DIMENSIONS, TAG_DIMENSIONS
 
 # The largest viewer count a stored document may carry: no stream ever reached it, and
 # sums of such counts still fit the history's columns.
@@ -36,7 +36,7 @@ class _RollupGroup(TypedDict):
 class _Rollup(TypedDict):
     _id: str
     slot: datetime
-    dimension: Literal[DIMENSIONS]  # type: ignore[valid-type]
+    dimension: Literal[DIMENSIONS + TAG_DIMENSIONS]  # type: ignore[valid-type]
     total_viewers: int
     total_channels: int
     groups: list[_RollupGroup]

@@ -1414,3 +1414,29 @@ def test_empty_states_speak_to_the_user_not_to_the_operator(app: Dash, seeded: S
         notices += text.count("notice-empty")
         assert not operator.findall(text), (name, operator.findall(text))
     assert notices >= 3  # the streamer's highlights, the chat and the frames say "none"
+
+
+def test_a_game_page_lists_its_tags_crowded_first_as_the_raw_listing_has_them(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    _, slots = stored_streams(seeded)
+    newest_slot = max(slots)
+    listing = listed_streams([newest_slot])[newest_slot]
+    game_id = listing["game_id"].value_counts().index[0]  # the game with most live channels
+    mine = listing[listing["game_id"] == game_id]
+    counted: Counter[str] = Counter()
+    viewers: Counter[str] = Counter()
+    for tags, count in zip(mine["tags"], mine["viewer_count"], strict=True):
+        for folded in {t.casefold() for t in tags}:
+            counted[folded] += 1
+            viewers[folded] += count
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/games?game={game_id}", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#game-tags .ag-row", timeout=TIMEOUT)
+    rows = grid_rows(dash_duo, "game-tags")
+    assert {r["tag"].casefold(): r["channels"] for r in rows} == dict(counted)
+    assert {r["tag"].casefold(): r["viewers"] for r in rows} == dict(viewers)
+    assert [r["channels"] for r in rows] == sorted(counted.values(), reverse=True)
+    top = rows[0]
+    assert top["channel_share"] == pytest.approx(top["channels"] / len(mine))
+    assert console_errors(dash_duo) == []

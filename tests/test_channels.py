@@ -24,12 +24,14 @@ from store import (
     channel_collection,
     channel_slot_id,
     directory_ranks,
+    histogram,
     read_channel_days,
     read_channel_history,
     read_channel_listing,
     read_channels_state,
     read_day_channels,
     read_last_seen,
+    rollup_id,
     schema,
     search_channels,
     snapshot_document,
@@ -169,6 +171,31 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
         small = joined[joined["viewers"] <= 2].iloc[0]  # a channel no top list has
         assert small["game_rank"] > 100
         by_slot[slot] = expected
+
+    # Tags over the whole market, per game and per language: equal to a count over the
+    # raw listing (each stream once per tag whatever its case).
+    for dimension, column in (("game_tag", "game_id"), ("language_tag", "language")):
+        raw_rows = [
+            (f"{r[column]}|{folded}", r["viewer_count"])
+            for r in raw[FROZEN_AT]
+            for folded in {t.casefold() for t in r["tags"]}
+        ]
+        expected_tags = pd.DataFrame(raw_rows, columns=["key", "viewers"]).groupby("key")
+        stored_doc = store.db[schema.ROLLUPS].find_one({"_id": rollup_id(FROZEN_AT, dimension)})
+        assert stored_doc is not None
+        groups = {g["key"]: g for g in stored_doc["groups"]}
+        assert set(groups) == set(expected_tags.groups)
+        for key, part in expected_tags:
+            group = groups[key]
+            assert (group["channels"], group["viewers"]) == (len(part), part["viewers"].sum())
+            assert histogram.padded(group["histogram"]).tolist() == (
+                histogram.histogram(part["viewers"].to_numpy()).tolist()
+            )
+    spellings: dict[str, set[str]] = {}
+    for r in raw[FROZEN_AT]:
+        for tag in r["tags"]:
+            spellings.setdefault(f"{r['language']}|{tag.casefold()}", set()).add(tag)
+    assert any(len(v) > 1 for v in spellings.values())  # case variants, counted as one tag
 
     # One day, two slots: the second slot named only the channels the first had not.
     names = read_day_channels(store.db, FROZEN_AT)

@@ -105,6 +105,8 @@ def test_once_stores_a_snapshot_of_1000_distinct_streams_and_its_rollups(
         "genre_language",
         "game_language",
         "channel",
+        "game_tag",
+        "language_tag",
     }
     frame = pd.DataFrame(streams)
     for dimension, column in (("game", "game_id"), ("language", "language")):
@@ -203,7 +205,7 @@ def test_a_snapshot_taken_while_mongodb_is_down_is_spooled_and_written_after_res
     db = job.store.db
     assert {s["slot"] for s in db[schema.SNAPSHOTS].find()} == {SLOT, SLOT + timedelta(minutes=30)}
     assert db[schema.STREAMS].count_documents({"slot": SLOT}) == 1000
-    assert db[schema.ROLLUPS].count_documents({"slot": SLOT}) == 6
+    assert db[schema.ROLLUPS].count_documents({"slot": SLOT}) == 8  # 6 dimensions, 2 of tags
 
 
 def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(

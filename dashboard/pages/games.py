@@ -14,7 +14,7 @@ from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import MAX_VALUE_LENGTH, Filters
 from dashboard.highlights_view import game_highlights
 from dashboard.inputs import checked
-from dashboard.market_tables import game_table, records, top_channels
+from dashboard.market_tables import game_table, game_tags, records, top_channels
 from dashboard.metrics import (
     MIN_CHANNELS,
     channel_concentration,
@@ -272,6 +272,8 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
                 page_size=10,
             ),
         ]
+    if not categories:
+        parts += tag_section(data, window, filters, game_id)
     daily = data.daily("game", game_id)
     if len(daily) > 1:
         hours = daily["hours"].where(daily["hours"] > 0)
@@ -289,6 +291,47 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
             )
         )
     return parts
+
+
+TAG_COLUMNS: list[Column] = [
+    ("tag", "Tag", None),
+    ("channels", "Live channels", INTEGER),
+    ("channel_share", "Share of the game's channels", PERCENT),
+    ("viewers", "Viewers", INTEGER),
+    ("viewers_per_channel", "Viewers per channel", DECIMAL),
+    ("median_viewers", "Median channel", INTEGER),
+]
+
+
+def tag_section(data: MarketView, window: Window, filters: Filters, game_id: str) -> list[Any]:
+    """Which tags are crowded and which rare among the game's live streams."""
+    slot, tags = game_tags(data, window, game_id)
+    if slot is None or tags.empty:
+        return [
+            html.H3("Tags"),
+            notice("No tagged stream of this game at the window's end.", "empty"),
+        ]
+    when = slot.tz_convert(filters.tz).strftime("%Y-%m-%d %H:%M")
+    return [
+        html.H3("Tags"),
+        html.P(
+            f"The tags of every live stream of the game at {when} ({filters.tz}), all "
+            "languages: a crowded tag shares its viewers among many channels, a rare one "
+            "stands out. Tags differing only in case count as one. Filter the tag column "
+            "to find one.",
+            className="footnote",
+        ),
+        tables.table(
+            "game-tags",
+            records(tags, [c for c, *_ in TAG_COLUMNS]),
+            [
+                {**tables.column(*c), **({"filter": True} if c[0] == "tag" else {})}
+                for c in TAG_COLUMNS
+            ],
+            file_name=f"game-{game_id}-tags",
+            page_size=10,
+        ),
+    ]
 
 
 @callback(
