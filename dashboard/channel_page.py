@@ -5,6 +5,7 @@ windows longer than the slot rows are kept."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 from dash import dcc, html
@@ -85,6 +86,7 @@ def channel_page(
             className="footnote",
         ),
     ]
+    blocks.append(_like_link(rows, days, entry))
     if not rows.empty:
         blocks += _slot_blocks(data, window, rows, name, slot_start, timezone)
     if len(days) > 1:
@@ -123,6 +125,28 @@ def _kpis(rows: pd.DataFrame, days: pd.DataFrame, whole_window: bool) -> list[An
         kpi("Peak viewers", number(peak), ""),
         kpi("Best directory rank", number(best), "in its game; 1 = top"),
     ]
+
+
+def _like_link(rows: pd.DataFrame, days: pd.DataFrame, entry: DirectoryEntry) -> html.P:
+    """A link to the channels like this one: its main game and language in the window
+    (most hours live) and its average viewers."""
+    if not rows.empty:
+        hours, watched = rows["w"], rows["viewer_count"] * rows["w"]
+        games, languages = rows.groupby("game_id")["w"].sum(), rows.groupby("language")["w"].sum()
+    else:
+        hours, watched = days["hours_live"], days["avg_viewers"] * days["hours_live"]
+        games = days.groupby("game_id")["hours_live"].sum()
+        languages = days.groupby("language")["hours_live"].sum()
+    average = float(watched.sum()) / float(hours.sum()) if float(hours.sum()) else 0.0
+    query = urlencode(
+        {
+            "game": games.idxmax(),
+            "language": languages.idxmax(),
+            "viewers": f"{average:.0f}",
+            "exclude": entry.user_id,
+        }
+    )
+    return html.P(dcc.Link(f"Channels like {entry.name} →", href=f"/like?{query}", id="like-link"))
 
 
 def _follower_kpis(followers: pd.DataFrame) -> list[Any]:

@@ -47,6 +47,15 @@ from store._channel_store import (
     summary_collection,
 )
 from store._channel_summaries import ChannelSummaryDocument, decode_month, month_document
+from store._channel_weeks import (
+    FOLLOWING_WEEKS,
+    CohortDocument,
+    channels_like,
+    read_cohorts,
+    stored_weeks,
+    update_weeks,
+    week_of,
+)
 from store._channels import (
     ChannelListing,
     ChannelNamesDocument,
@@ -178,6 +187,7 @@ __all__ = [
     "CHAT_FIELDS",
     "DIMENSIONS",
     "FOLLOWER_COLUMNS",
+    "FOLLOWING_WEEKS",
     "HISTOGRAM_DIMENSIONS",
     "HISTORY_DIMENSIONS",
     "KEY_SEPARATOR",
@@ -204,6 +214,7 @@ __all__ = [
     "ChatStore",
     "ChatSums",
     "ClassifierModel",
+    "CohortDocument",
     "DayChannels",
     "DayHistory",
     "DirectoryEntry",
@@ -251,6 +262,7 @@ __all__ = [
     "channel_names_id",
     "channel_slot_id",
     "channel_summary_id",
+    "channels_like",
     "chat_minute_id",
     "clip_features",
     "clip_key",
@@ -286,6 +298,7 @@ __all__ = [
     "read_channels_state",
     "read_chat_day",
     "read_chat_rollup",
+    "read_cohorts",
     "read_day_channels",
     "read_dimension",
     "read_followers",
@@ -302,9 +315,12 @@ __all__ = [
     "snapshot_document",
     "split_names",
     "stored_channel_days",
+    "stored_weeks",
     "stream_document",
     "stream_key",
     "summary_collection",
     "unpack",
+    "update_weeks",
+    "week_of",
     "write_followers",
 ]

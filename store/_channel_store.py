@@ -37,6 +37,7 @@ from store._channel_summaries import (
     slot_minutes,
     tags_of,
 )
+from store._channel_weeks import update_weeks
 from store._channels import (
     CHUNK_ROWS,
     TAG_SEPARATOR,
@@ -486,6 +487,11 @@ class ChannelWriter:
             )
             log.info("channel rows of %s regrouped by channel and summarised", day.date())
             done.append(day)
+        if done:
+            state = read_channels_state(self.db)
+            weeks = update_weeks(self.db, [d for d in state.days() if state.is_compacted(d)])
+            for week in weeks:
+                log.info("channels of the week of %s grouped by game; cohorts updated", week.date())
         return done
 
     def _write_summaries(self, day: datetime, summaries: pd.DataFrame) -> None:

@@ -27,6 +27,7 @@ from store._channel_store import (
     read_last_seen,
     search_channels,
 )
+from store._channel_weeks import CohortDocument, channels_like, read_cohorts, stored_weeks
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
 from store._followers import read_followers, read_followers_gained
@@ -179,6 +180,23 @@ class StoreReader:
         with translate_errors("reading tags"):
             found = self._db[schema.ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
             return cast(RollupDocument | None, found)
+
+    def channels_like(
+        self, game_id: str, language: str, viewers: float, *, exclude: str = ""
+    ) -> tuple[datetime | None, pd.DataFrame]:
+        """Channels like one of `viewers` in a game and language, and their weeks since."""
+        with translate_errors("finding channels like this one"):
+            return channels_like(self._db, game_id, language, viewers, exclude=exclude)
+
+    def stored_weeks(self) -> list[datetime]:
+        """The ISO weeks whose channels are grouped (`channel_weeks`), oldest first."""
+        with translate_errors("reading weeks"):
+            return stored_weeks(self._db)
+
+    def cohorts(self, weeks: Iterable[datetime]) -> list[CohortDocument]:
+        """The new-channel cohorts of these weeks (those computed)."""
+        with translate_errors("reading cohorts"):
+            return read_cohorts(self._db, weeks)
 
     def games(self) -> list[GameSummary]:
         with translate_errors("reading games"):

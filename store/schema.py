@@ -53,6 +53,8 @@ CHANNEL_DAYS = "channel_days"
 CHANNEL_SUMMARIES = "channel_summaries"  # one collection per month: channel_summaries_YYYYMM
 CHANNEL_DIRECTORY = "channel_directory"
 CHANNEL_FOLLOWERS = "channel_followers"
+CHANNEL_WEEKS = "channel_weeks"
+CHANNEL_COHORTS = "channel_cohorts"
 # Highlights: analysed clips per channel and day, the games they came from, what failed.
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"

@@ -1440,3 +1440,38 @@ def test_a_game_page_lists_its_tags_crowded_first_as_the_raw_listing_has_them(
     top = rows[0]
     assert top["channel_share"] == pytest.approx(top["channels"] / len(mine))
     assert console_errors(dash_duo) == []
+
+
+def test_channels_like_me_and_new_channel_cohorts_from_six_weeks_of_days(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    from test_channel_weeks import DAYS, FIRST, raw_days, store_days
+
+    from store import channels_like, read_cohorts, update_weeks
+
+    store_days(seeded, raw_days(seed=9))
+    update_weeks(seeded.db, [FIRST + timedelta(days=d) for d in range(DAYS)])
+    base, like = channels_like(seeded.db, "g2", "en", 4.0)  # checked against raw days elsewhere
+    (cohort,) = [
+        g
+        for g in read_cohorts(seeded.db, [FIRST + timedelta(days=7)])[0]["groups"]
+        if (g["game_id"], g["language"]) == ("g2", "en")
+    ]
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(
+        url=f"{dash_duo.server_url}/like?game=g2&language=en&viewers=4", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_element("#like-table .ag-row", timeout=TIMEOUT)
+    rows = grid_rows(dash_duo, "like-table")
+    assert [r["login"] for r in rows] == like["login"].tolist()
+    assert [r["avg_viewers"] for r in rows] == pytest.approx(like["avg_viewers"].tolist())
+    weeks = grid_rows(dash_duo, "like-cohorts")
+    first = next(w for w in weeks if w["week"] == f"{FIRST + timedelta(days=7):%Y-%m-%d}")
+    assert first["new"] == cohort["new"]
+    assert first["active_1"] == pytest.approx(cohort["active"][0] / cohort["new"])
+    assert first["five_4"] == pytest.approx(cohort["five_plus"][3] / cohort["new"])
+    assert base is not None and f"{base:%Y-%m-%d}" in text_of(dash_duo, "#like-summary")
+    # A bad audience is explained, not a 500.
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/like?game=g2&viewers=-3", timeout=TIMEOUT)
+    dash_duo.wait_for_contains_text("#_pages_content", "a number from 0", timeout=TIMEOUT)
+    assert console_errors(dash_duo) == []
