@@ -49,6 +49,7 @@ from store._channel_store import (
 from store._channel_summaries import ChannelSummaryDocument, decode_month, month_document
 from store._channel_weeks import (
     FOLLOWING_WEEKS,
+    WEEK,
     CohortDocument,
     channels_like,
     read_cohorts,
@@ -193,6 +194,7 @@ __all__ = [
     "KEY_SEPARATOR",
     "SECOND_FIELDS",
     "TAG_DIMENSIONS",
+    "WEEK",
     "Backfill",
     "ChannelDay",
     "ChannelDayDocument",

@@ -1457,6 +1457,10 @@ def test_channels_like_me_and_new_channel_cohorts_from_six_weeks_of_days(
         for g in read_cohorts(seeded.db, [FIRST + timedelta(days=7)])[0]["groups"]
         if (g["game_id"], g["language"]) == ("g2", "en")
     ]
+    assert base is not None
+    peer = like.iloc[0]  # followers read on two days of its first week after the base week
+    for day, total in ((base + timedelta(days=7), 100), (base + timedelta(days=8), 130)):
+        seeded.write_followers(day, [FollowerReading(peer["user_id"], peer["login"], total)])
     dash_duo.start_server(app)
     dash_duo.wait_for_page(
         url=f"{dash_duo.server_url}/like?game=g2&language=en&viewers=4", timeout=TIMEOUT
@@ -1465,12 +1469,14 @@ def test_channels_like_me_and_new_channel_cohorts_from_six_weeks_of_days(
     rows = grid_rows(dash_duo, "like-table")
     assert [r["login"] for r in rows] == like["login"].tolist()
     assert [r["avg_viewers"] for r in rows] == pytest.approx(like["avg_viewers"].tolist())
+    assert (rows[0]["followers_1"], rows[0]["followers_2"]) == (30, None)
+    assert all(r["followers_1"] is None for r in rows[1:])
     weeks = grid_rows(dash_duo, "like-cohorts")
     first = next(w for w in weeks if w["week"] == f"{FIRST + timedelta(days=7):%Y-%m-%d}")
     assert first["new"] == cohort["new"]
     assert first["active_1"] == pytest.approx(cohort["active"][0] / cohort["new"])
     assert first["five_4"] == pytest.approx(cohort["five_plus"][3] / cohort["new"])
-    assert base is not None and f"{base:%Y-%m-%d}" in text_of(dash_duo, "#like-summary")
+    assert f"{base:%Y-%m-%d}" in text_of(dash_duo, "#like-summary")
     # A bad audience is explained, not a 500.
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/like?game=g2&viewers=-3", timeout=TIMEOUT)
     dash_duo.wait_for_contains_text("#_pages_content", "a number from 0", timeout=TIMEOUT)

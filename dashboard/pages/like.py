@@ -4,10 +4,12 @@ size that streamed it mostly in one week, and how they fared in the four weeks a
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import tables
@@ -17,6 +19,7 @@ from dashboard.inputs import checked
 from dashboard.market_tables import records
 from dashboard.names import language_name
 from dashboard.tables import Column
+from store import WEEK
 
 dash.register_page(
     __name__,
@@ -110,6 +113,7 @@ def body(ctx: PageContext, game: str, viewers_text: str, exclude: str) -> list[A
             ),
         ]
     following = [k for k in range(1, 5) if f"avg_viewers_{k}" in like.columns]
+    like = with_follower_gains(ctx, like, base, following)
     columns: list[Column] = [
         ("login", "Channel", None),
         ("language", "Language", None),
@@ -120,6 +124,7 @@ def body(ctx: PageContext, game: str, viewers_text: str, exclude: str) -> list[A
         columns += [
             (f"avg_viewers_{k}", f"Avg viewers, +{k} wk", DECIMAL),
             (f"hours_live_{k}", f"Hours, +{k} wk", DECIMAL),
+            (f"followers_{k}", f"Followers gained, +{k} wk", INTEGER),
         ]
     shown = like.assign(language=like["language"].map(language_name))
     still = [int(like[f"hours_live_{k}"].notna().sum()) for k in following]
@@ -155,6 +160,33 @@ def body(ctx: PageContext, game: str, viewers_text: str, exclude: str) -> list[A
 
 
 COHORT_WEEKS = 8
+
+
+def with_follower_gains(
+    ctx: PageContext, like: pd.DataFrame, base: datetime, following: list[int]
+) -> pd.DataFrame:
+    """`followers_<k>`: each channel's followers gained in week +k (blank where its
+    followers are not read)."""
+    if not following:
+        return like
+    start, end = base + WEEK, base + (following[-1] + 1) * WEEK
+    frames = ctx.data.reader.followers(like["user_id"].tolist(), start, end)
+    columns = {}
+    for k in following:
+        week_start, week_end = base + k * WEEK, base + (k + 1) * WEEK
+        gains = []
+        for user_id in like["user_id"]:
+            frame = frames.get(user_id)
+            days = (
+                frame[(frame["day"] >= week_start) & (frame["day"] < week_end)]
+                if frame is not None
+                else None
+            )
+            gains.append(
+                days["gained"].sum(min_count=1) if days is not None and len(days) else None
+            )
+        columns[f"followers_{k}"] = gains
+    return like.assign(**columns)
 
 
 def cohort_section(ctx: PageContext, game: str, language: str) -> list[Any]:
