@@ -253,25 +253,12 @@ def _tables(data: MarketView, rows: pd.DataFrame, login: str, timezone: str) -> 
         .sort_values(ascending=False)
     )
     return [
-        html.H3("Streams"),
-        html.P(
-            f"Start ({timezone}), length and viewers of each stream seen in the window.",
-            className="footnote",
-        ),
-        tables.table(
-            "streamer-sessions",
-            streams[[c for c, *_ in SESSION_COLUMNS]].round(2).to_dict("records"),
-            SESSION_COLUMNS,
-            file_name=f"{login}-streams",
-            page_size=10,
-        ),
-        html.H3("Games played"),
-        tables.table(
-            "streamer-games",
-            games[[c for c, *_ in GAME_COLUMNS]].round(1).to_dict("records"),
+        *stream_tables(
+            streams,
+            games,
             GAME_COLUMNS,
-            file_name=f"{login}-games",
-            page_size=10,
+            login,
+            f"Start ({timezone}), length and viewers of each stream seen in the window.",
         ),
         html.H3("Tags"),
         tables.table(
@@ -283,4 +270,29 @@ def _tables(data: MarketView, rows: pd.DataFrame, login: str, timezone: str) -> 
         )
         if len(tags)
         else notice("No tags on this channel's streams in the window.", "empty"),
+    ]
+
+
+def stream_tables(
+    streams: pd.DataFrame, games: pd.DataFrame, game_columns: list[Column], login: str, note: str
+) -> list[Any]:
+    """A channel's streams (`SESSION_COLUMNS`) and games (`game_columns`) as tables."""
+    return [
+        html.H3("Streams"),
+        html.P(note, className="footnote"),
+        tables.table(
+            "streamer-sessions",
+            streams[[c for c, *_ in SESSION_COLUMNS]].round(2).to_dict("records"),
+            SESSION_COLUMNS,
+            file_name=f"{login}-streams",
+            page_size=10,
+        ),
+        html.H3("Games played"),
+        tables.table(
+            "streamer-games",
+            games[[c for c, *_ in game_columns]].round(1).to_dict("records"),
+            game_columns,
+            file_name=f"{login}-games",
+            page_size=10,
+        ),
     ]

@@ -18,6 +18,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 from bson.binary import Binary
+from numpy.typing import ArrayLike
 
 from store._channels import PLANES, TAG_SEPARATOR, DayChannels, PackedValues
 from store._packing import join_names, pack_planes, split_names, unpack_planes
@@ -105,15 +106,20 @@ def _main_value(
 ) -> pd.Series:
     """Per user, the value with the most minutes; ties go to the smallest value."""
     labels = np.asarray(distinct, dtype=object)
+    return most_minutes(user.to_numpy(), labels[codes], minutes)
+
+
+def most_minutes(keys: ArrayLike, values: ArrayLike, minutes: ArrayLike) -> pd.Series:
+    """Per key, the value with the most minutes summed over its rows (ties go to the
+    smallest value): a channel's main game, language or tags of a day or a week."""
     totals = (
-        pd.DataFrame({"user": user.to_numpy(), "code": codes, "minutes": minutes})
-        .groupby(["user", "code"], sort=False)["minutes"]
+        pd.DataFrame({"key": keys, "value": values, "minutes": minutes})
+        .groupby(["key", "value"], sort=False)["minutes"]
         .sum()
         .reset_index()
     )
-    totals["value"] = labels[totals["code"].to_numpy()]
-    best = totals.sort_values(["user", "minutes", "value"], ascending=[True, False, True])
-    return best.drop_duplicates("user").set_index("user")["value"]
+    best = totals.sort_values(["key", "minutes", "value"], ascending=[True, False, True])
+    return best.drop_duplicates("key").set_index("key")["value"]
 
 
 def slot_minutes(

@@ -26,7 +26,7 @@ from slots import day_key, day_of, days_between
 from store import schema
 from store._channel_days import BUCKETS, channel_bucket
 from store._channel_directory import ChannelDirectory
-from store._channel_summaries import ChannelSummaryDocument, decode_month
+from store._channel_summaries import ChannelSummaryDocument, decode_month, most_minutes
 from store._packing import join_names, pack_planes, split_names, unpack_planes
 from store._records import channel_summary_id
 
@@ -84,11 +84,7 @@ def summarise_week(db: Database[Document], week: datetime) -> pd.DataFrame:
         viewer_minutes=("viewer_minutes", "sum"),
     )
     for column in ("game_id", "language"):
-        totals = rows.groupby(["user_id", column], sort=False)["minutes_live"].sum().reset_index()
-        best = totals.sort_values(
-            ["user_id", "minutes_live", column], ascending=[True, False, True]
-        )
-        week_rows[column] = best.drop_duplicates("user_id").set_index("user_id")[column]
+        week_rows[column] = most_minutes(rows["user_id"], rows[column], rows["minutes_live"])
     return week_rows.reset_index()[WEEK_COLUMNS]
 
 

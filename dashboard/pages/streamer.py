@@ -10,7 +10,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, tables
-from dashboard.channel_page import SESSION_COLUMNS, channel_page
+from dashboard.channel_page import channel_page, stream_tables
 from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
 from dashboard.figures import DECIMAL, INTEGER
 from dashboard.highlights_view import channel_highlights
@@ -227,26 +227,13 @@ def _lookup(data: MarketView, window: Window, login: str, timezone: str = "UTC")
             figure=figures.whole_number_axis(rank_chart, rows["rank"].tolist()),
             config=figures.GRAPH_CONFIG,
         ),
-        html.H3("Streams"),
-        html.P(
+        *stream_tables(
+            streams,
+            games.reset_index(),
+            GAME_COLUMNS,
+            login,
             f"Start ({timezone}), length and viewers of each stream, as far as the stored "
             "top streams saw it (a stream that fell out of the top is cut there).",
-            className="footnote",
-        ),
-        tables.table(
-            "streamer-sessions",
-            streams[[c for c, *_ in SESSION_COLUMNS]].round(2).to_dict("records"),
-            SESSION_COLUMNS,
-            file_name=f"{login}-streams",
-            page_size=10,
-        ),
-        html.H3("Games played"),
-        tables.table(
-            "streamer-games",
-            games.reset_index().round(1).to_dict("records"),
-            GAME_COLUMNS,
-            file_name=f"{login}-games",
-            page_size=10,
         ),
     ]
 
