@@ -143,6 +143,12 @@ class DayRows:
         return cls([s.slot for s in slots], every, tables)
 
 
+def _used(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, list[str]]:
+    """`codes` (indexes into `values`) recoded against the values they use."""
+    used, local = np.unique(codes, return_inverse=True)
+    return local.astype(np.int64), [values[i] for i in used.tolist()]
+
+
 def channel_day_documents(
     names: DayChannels, day_rows: DayRows, written_at: datetime, schema_version: int
 ) -> list[ChannelDayDocument]:
@@ -161,6 +167,10 @@ def channel_day_documents(
         text = join_names(
             [f for i in day_index for f in (names.user_ids[i], names.logins[i], names.names[i])]
         )
+        # Each bucket names only the games, languages and tag sets its rows use.
+        coded = {
+            c: _used(every[c][rows], tables[c].values) for c in ("game", "language", "tag_set")
+        }
         started = every["started_at"][rows]
         documents.append(
             ChannelDayDocument(
@@ -175,18 +185,18 @@ def channel_day_documents(
                 channel=pack_planes(np.diff(local[order], prepend=0), _I32),
                 slot=pack_planes(every["slot"][rows], _I32),
                 viewers=pack_planes(every["viewers"][rows], _I32),
-                game=pack_planes(every["game"][rows], _I32),
-                language=pack_planes(every["language"][rows], _I32),
-                tag_set=pack_planes(every["tag_set"][rows], _I32),
+                game=pack_planes(coded["game"][0], _I32),
+                language=pack_planes(coded["language"][0], _I32),
+                tag_set=pack_planes(coded["tag_set"][0], _I32),
                 started=pack_planes(np.diff(started, prepend=0), _I64),
                 game_rank=pack_planes(every["game_rank"][rows], _I32),
                 language_rank=pack_planes(every["language_rank"][rows], _I32),
-                game_count=len(tables["game"].values),
-                game_ids=join_names(tables["game"].values),
-                language_count=len(tables["language"].values),
-                languages=join_names(tables["language"].values),
-                tag_set_count=len(tables["tag_set"].values),
-                tag_sets=join_names(tables["tag_set"].values),
+                game_count=len(coded["game"][1]),
+                game_ids=join_names(coded["game"][1]),
+                language_count=len(coded["language"][1]),
+                languages=join_names(coded["language"][1]),
+                tag_set_count=len(coded["tag_set"][1]),
+                tag_sets=join_names(coded["tag_set"][1]),
                 encoding=PLANES,
                 written_at=written_at,
                 schema_version=schema_version,

@@ -409,6 +409,11 @@ def slot_documents(
     for chunk in range(chunks):
         rows = order[chunk * chunk_rows : (chunk + 1) * chunk_rows]
         mine = channels[rows]
+        # Each chunk names only the values its rows use besides their day values.
+        local = {
+            c: used_values(coded[c][rows], ["", *getattr(listing, field)])
+            for c, field in _DAY_CODED.items()
+        }
         documents.append(
             ChannelSlotDocument(
                 _id=channel_slot_id(listing.slot, chunk),
@@ -420,22 +425,32 @@ def slot_documents(
                 total_rows=len(order),
                 channel=pack_planes(np.diff(mine, prepend=0), _I32),
                 viewers=pack_planes(listing.viewers[rows], _I32),
-                game=pack_planes(coded["game"][rows], _I32),
-                language=pack_planes(coded["language"][rows], _I32),
-                tag_set=pack_planes(coded["tag_set"][rows], _I32),
+                game=pack_planes(local["game"][0], _I32),
+                language=pack_planes(local["language"][0], _I32),
+                tag_set=pack_planes(local["tag_set"][0], _I32),
                 started=pack_planes(listing.started_at[rows] - day_started[mine], _I32),
-                game_count=len(listing.game_ids),
-                game_ids=join_names(listing.game_ids),
-                language_count=len(listing.languages),
-                languages=join_names(listing.languages),
-                tag_set_count=len(listing.tag_sets),
-                tag_sets=join_names(listing.tag_sets),
+                game_count=len(local["game"][1]),
+                game_ids=join_names(local["game"][1]),
+                language_count=len(local["language"][1]),
+                languages=join_names(local["language"][1]),
+                tag_set_count=len(local["tag_set"][1]),
+                tag_sets=join_names(local["tag_set"][1]),
                 encoding=PLANES,
                 written_at=written_at,
                 schema_version=schema_version,
             )
         )
     return documents
+
+
+def used_values(codes: np.ndarray, values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """`codes` (0 = the channel's day value, else 1 + an index into `values[1:]`) recoded
+    against only the values they use: (new codes, those values)."""
+    used = np.unique(codes[codes > 0])
+    local = np.zeros(len(codes), np.int64)
+    if len(used):
+        local[codes > 0] = 1 + np.searchsorted(used, codes[codes > 0])
+    return local, [values[i] for i in used.tolist()]
 
 
 def _against_day(
