@@ -25,7 +25,7 @@ from pymongo.database import Database
 from slots import day_key, day_of, days_between
 from store import schema
 from store._channel_days import BUCKETS, channel_bucket
-from store._channel_directory import ChannelDirectory
+from store._channel_directory import ENTRY_CHUNK, ChannelDirectory
 from store._channel_summaries import ChannelSummaryDocument, decode_month, most_minutes
 from store._packing import join_names, pack_planes, split_names, unpack_planes
 from store._records import channel_summary_id
@@ -193,9 +193,9 @@ def cohorts(
         average = table["viewer_minutes"] / table["minutes_live"].where(table["minutes_live"] > 0)
         later.append((set(table["user_id"]), set(table.loc[average >= COHORT_VIEWERS, "user_id"])))
     groups: list[CohortGroup] = []
-    keyed = [(new, ["game_id", "language"]), (new.assign(language=""), ["game_id", "language"])]
-    for frame, keys in keyed:
-        for (game_id, language), part in frame.groupby(keys, sort=True):
+    # Per game and language, and per game over all languages ("").
+    for frame in (new, new.assign(language="")):
+        for (game_id, language), part in frame.groupby(["game_id", "language"], sort=True):
             users = set(part["user_id"])
             groups.append(
                 CohortGroup(
@@ -214,7 +214,7 @@ def first_listed(db: Database[Document]) -> dict[str, datetime]:
     directory = ChannelDirectory(db)
     count = int(directory.state()["entries"])
     first: dict[str, datetime] = {}
-    for chunk in range((count + 4095) // 4096):
+    for chunk in range(-(-count // ENTRY_CHUNK)):
         for entry in directory.entries(chunk):
             if entry.user_id not in first or entry.first_seen < first[entry.user_id]:
                 first[entry.user_id] = entry.first_seen
