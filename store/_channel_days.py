@@ -19,7 +19,14 @@ import numpy as np
 from bson.binary import Binary
 
 from store._channels import PLANES, DayChannels, PackedValues, SlotRows, ValueTable
-from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._packing import (
+    join_names,
+    pack_names,
+    pack_planes,
+    split_names,
+    unpack_names,
+    unpack_planes,
+)
 from store._records import channel_day_id
 
 BUCKETS = 256
@@ -98,7 +105,7 @@ class ChannelDay:
             game=ints["game"],
             languages=split_names(document["languages"], document["language_count"]),
             language=ints["language"],
-            tag_sets=split_names(document["tag_sets"], document["tag_set_count"]),
+            tag_sets=unpack_names(document["tag_sets"], document["tag_set_count"]),
             tag_set=ints["tag_set"],
             started_at=np.cumsum(unpack_planes(document["started"], _I64, rows)),
             game_rank=ints["game_rank"],
@@ -196,7 +203,7 @@ def channel_day_documents(
                 language_count=len(coded["language"][1]),
                 languages=join_names(coded["language"][1]),
                 tag_set_count=len(coded["tag_set"][1]),
-                tag_sets=join_names(coded["tag_set"][1]),
+                tag_sets=pack_names(coded["tag_set"][1]),
                 encoding=PLANES,
                 written_at=written_at,
                 schema_version=schema_version,

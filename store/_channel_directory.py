@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict, cast
@@ -27,6 +27,7 @@ from pymongo.database import Database
 
 from store import schema
 from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._reads import READERS, read_each
 from store._records import directory_entries_id, directory_grams_id
 
 ENTRY_CHUNK = 4096
@@ -147,40 +148,56 @@ class ChannelDirectory:
         if not wanted or not count:
             return []
         framed = grams(folded)  # an exact login or name has all of these
-        lists = self._gram_entries(framed if exact else wanted | framed)
+        starting = wanted | {f"{START}{folded[:2]}"}  # a name starting with it, these
+        lists = self._gram_entries(framed if exact else framed | starting)
         empty = np.zeros(0, np.int64)
-        candidates = _intersect([lists.get(g, empty) for g in framed])
+        # Each tier's candidates hold every entry of that rank (and maybe others), so the
+        # tiers are read in rank order and the reading stops once `limit` are settled.
+        tiers = [_intersect([lists.get(g, empty) for g in framed])]
         if not exact:
-            candidates = np.concatenate(
-                [candidates, _intersect([lists.get(g, empty) for g in wanted])]
-            )
-        found: dict[int, DirectoryEntry] = {}
-        chunks: dict[int, _EntryChunk] = {}
-        for index in candidates[candidates < count].tolist():
-            chunk = index // ENTRY_CHUNK
-            if chunk not in chunks:
-                if len(found) >= 4 * limit:
-                    break  # enough to rank; a longer query narrows further
-                chunks[chunk] = self._chunk(chunk)
-            entry = chunks[chunk].match(index - chunk * ENTRY_CHUNK, folded, exact)
-            if entry is not None:
-                found[index] = entry
-        return rank_matches(folded, found.values())[:limit]
+            tiers.append(_intersect([lists.get(g, empty) for g in starting]))
+            tiers.append(_intersect([lists.get(g, empty) for g in wanted]))
+        found: dict[int, tuple[int, DirectoryEntry]] = {}  # index → (rank, entry)
+        checked: set[int] = set()
+        for tier, candidates in enumerate(tiers):
+            fresh = [i for i in candidates[candidates < count].tolist() if i not in checked]
+            for batch in _chunk_batches(fresh):
+                numbers = sorted({i // ENTRY_CHUNK for i in batch})
+                chunks = dict(zip(numbers, self._chunks(numbers), strict=True))
+                for index in batch:
+                    checked.add(index)
+                    chunk = chunks[index // ENTRY_CHUNK]
+                    entry = chunk.match(index % ENTRY_CHUNK, folded, exact)
+                    if entry is not None:
+                        found[index] = (rank_of(folded, entry), entry)
+                if _settled(found, tier, batch[-1]) >= limit:
+                    break
+            if _settled(found, tier, count) >= limit:
+                break
+        ordered = sorted(found.items(), key=lambda item: (item[1][0], item[0]))
+        return [entry for _, (_, entry) in ordered[:limit]]
 
-    def _chunk(self, chunk: int) -> _EntryChunk:
-        found = self.collection.find_one({"_id": directory_entries_id(chunk)})
-        return _EntryChunk(cast(DirectoryEntriesDocument, found) if found else None)
+    def _chunks(self, chunks: list[int]) -> list[_EntryChunk]:
+        wanted = [(self.collection.name, directory_entries_id(c)) for c in chunks]
+        return read_each(
+            self.collection.database,
+            wanted,
+            lambda found: _EntryChunk(cast(DirectoryEntriesDocument, found) if found else None),
+        )
 
     def _gram_entries(self, wanted: set[str]) -> dict[str, np.ndarray]:
         by_bucket: dict[int, set[str]] = defaultdict(set)
         for gram in wanted:
             by_bucket[gram_bucket(gram)].add(gram)
+        buckets = list(by_bucket)
+        decoded = read_each(
+            self.collection.database,
+            [(self.collection.name, directory_grams_id(b)) for b in buckets],
+            lambda found: _decode_grams(cast(DirectoryGramsDocument, found)) if found else {},
+        )
         lists: dict[str, np.ndarray] = {}
-        for bucket, bucket_grams in by_bucket.items():
-            found = self.collection.find_one({"_id": directory_grams_id(bucket)})
-            if found is not None:
-                decoded = _decode_grams(cast(DirectoryGramsDocument, found))
-                lists.update((g, decoded[g]) for g in bucket_grams if g in decoded)
+        for bucket, bucket_lists in zip(buckets, decoded, strict=True):
+            lists.update((g, bucket_lists[g]) for g in by_bucket[bucket] if g in bucket_lists)
         return lists
 
     def _identities(self, count: int) -> set[int]:
@@ -256,17 +273,40 @@ class _EntryChunk:
         return DirectoryEntry(user_id, login, name, _EPOCH + timedelta(days=int(self.days[offset])))
 
 
+def rank_of(folded: str, entry: DirectoryEntry) -> int:
+    """0: the login or name is `folded`; 1: one starts with it; 2: one contains it."""
+    names = (entry.login, entry.name.casefold())
+    if folded in names:
+        return 0
+    return 1 if any(n.startswith(folded) for n in names) else 2
+
+
 def rank_matches(folded: str, entries: Iterable[DirectoryEntry]) -> list[DirectoryEntry]:
     """Exact login or name matches first, then names starting with the query, then the
     rest; in each, in the order given (oldest entry first)."""
+    return sorted(entries, key=lambda entry: rank_of(folded, entry))
 
-    def order(entry: DirectoryEntry) -> int:
-        names = (entry.login, entry.name.casefold())
-        if folded in names:
-            return 0
-        return 1 if any(n.startswith(folded) for n in names) else 2
 
-    return sorted(entries, key=order)
+def _settled(found: Mapping[int, tuple[int, DirectoryEntry]], tier: int, reached: int) -> int:
+    """How many found entries no unread candidate can come before: those of a better rank
+    than `tier`, and those of its rank up to entry `reached` (tiers are read in order)."""
+    return sum(1 for i, (r, _) in found.items() if r < tier or (r == tier and i <= reached))
+
+
+def _chunk_batches(indexes: list[int]) -> Iterator[list[int]]:
+    """The ascending candidates cut where a `READERS`-th new entry chunk begins, so each
+    batch's chunks are read together."""
+    batch: list[int] = []
+    chunks: set[int] = set()
+    for index in indexes:
+        chunk = index // ENTRY_CHUNK
+        if chunk not in chunks and len(chunks) == READERS:
+            yield batch
+            batch, chunks = [], set()
+        chunks.add(chunk)
+        batch.append(index)
+    if batch:
+        yield batch
 
 
 def _intersect(lists: Sequence[np.ndarray]) -> np.ndarray:

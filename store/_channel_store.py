@@ -49,6 +49,7 @@ from store._channels import (
     slot_documents,
 )
 from store._packing import split_names
+from store._reads import read_each
 from store._records import (
     ChannelsState,
     channel_day_id,
@@ -173,17 +174,19 @@ def read_channel_history(
     (directory ranks over the whole listing of each slot). Compacted days are one read
     each; the others (today) are read slot by slot."""
     state = read_channels_state(db)
-    parts: list[pd.DataFrame] = []
-    for day in days_between(start, end):
+    days = days_between(start, end)
+    bucket = channel_bucket(user_id)
+
+    def rows_of_day(found: Document | None) -> pd.DataFrame | None:
+        if found is None:
+            return None
+        return _day_rows(ChannelDay.from_document(cast(ChannelDayDocument, found)), user_id)
+
+    compacted = [d for d in days if state.is_compacted(d)]
+    wanted = [(channel_day_collection(d, bucket), channel_day_id(d, bucket)) for d in compacted]
+    parts = [p for p in read_each(db, wanted, rows_of_day) if p is not None]
+    for day in days:
         if state.is_compacted(day):
-            bucket = channel_bucket(user_id)
-            found = db[channel_day_collection(day, bucket)].find_one(
-                {"_id": channel_day_id(day, bucket)}
-            )
-            if found is not None:
-                parts.append(
-                    _day_rows(ChannelDay.from_document(cast(ChannelDayDocument, found)), user_id)
-                )
             continue
         names = read_day_channels(db, day)
         mine = [i for i, u in enumerate(names.user_ids) if u == user_id]
@@ -294,9 +297,11 @@ def read_channel_days(
     days = days_between(start, end)
     months = sorted({d.replace(day=1) for d in days})
     bucket = channel_bucket(user_id)
-    for month in months:
-        found = db[summary_collection(month)].find_one({"_id": channel_summary_id(month, bucket)})
-        rows = decode_month(cast(ChannelSummaryDocument, found), user_id)
+    wanted = [(summary_collection(m), channel_summary_id(m, bucket)) for m in months]
+    decoded = read_each(
+        db, wanted, lambda found: decode_month(cast(ChannelSummaryDocument, found), user_id)
+    )
+    for month, rows in zip(months, decoded, strict=True):
         if not rows.empty:
             parts.append(rows.assign(day=[month.replace(day=int(d)) for d in rows["day"]]))
     summarised = {d for p in parts for d in p["day"]}

@@ -21,7 +21,14 @@ from bson.binary import Binary
 from numpy.typing import ArrayLike
 
 from store._channels import PLANES, TAG_SEPARATOR, DayChannels, PackedValues
-from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._packing import (
+    join_names,
+    pack_names,
+    pack_planes,
+    split_names,
+    unpack_names,
+    unpack_planes,
+)
 from store._records import channel_summary_id
 
 _I32 = np.dtype("<i4")
@@ -172,7 +179,9 @@ def month_document(
     ):
         codes, distinct = pd.factorize(rows[column], sort=True)
         coded[column] = codes
-        dictionaries[field] = join_names(list(distinct))
+        dictionaries[field] = (
+            pack_names(list(distinct)) if column == "tag_set" else join_names(list(distinct))
+        )
         dictionaries[count] = len(distinct)
     document = dict(
         _id=channel_summary_id(month, bucket),
@@ -229,7 +238,7 @@ def decode_month(
         ("language", "languages", "language_count"),
         ("tag_set", "tag_sets", "tag_set_count"),
     ):
-        distinct = split_names(packed[field], int(packed[count_field]))
+        distinct = unpack_names(packed[field], int(packed[count_field]))
         codes = unpack_planes(packed[column.removesuffix("_id")], _I32, total)[picked]
         columns[column] = [distinct[i] for i in codes]
     return pd.DataFrame(columns)[MONTH_COLUMNS]

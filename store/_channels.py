@@ -25,7 +25,14 @@ from bson.binary import Binary
 
 from slots import day_of
 from store._documents import StreamDocument
-from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._packing import (
+    join_names,
+    pack_names,
+    pack_planes,
+    split_names,
+    unpack_names,
+    unpack_planes,
+)
 from store._records import channel_slot_id
 
 CHUNK_ROWS = 50_000
@@ -236,14 +243,15 @@ class ChannelNamesDocument(TypedDict):
 
 class PackedValues(TypedDict):
     """The fields a packed channel document shares: its game, language and tag-set
-    dictionaries (U+001F-joined, with their counts) and how it was written."""
+    dictionaries (U+001F-joined, with their counts; the tag sets, long, zlib-compressed
+    too) and how it was written."""
 
     game_count: int
     game_ids: str
     language_count: int
     languages: str
     tag_set_count: int
-    tag_sets: str
+    tag_sets: bytes  # zlib, as `pack_names`
     encoding: str
     written_at: datetime
     schema_version: int
@@ -434,7 +442,7 @@ def slot_documents(
                 language_count=len(local["language"][1]),
                 languages=join_names(local["language"][1]),
                 tag_set_count=len(local["tag_set"][1]),
-                tag_sets=join_names(local["tag_set"][1]),
+                tag_sets=pack_names(local["tag_set"][1]),
                 encoding=PLANES,
                 written_at=written_at,
                 schema_version=schema_version,
@@ -519,7 +527,7 @@ class SlotRows:
             columns["started_at"] = day_started[channel] + offset
             for name, table in tables.items():
                 field_name = _DAY_CODED[name]
-                local = split_names(packed[field_name], int(packed[f"{name}_count"]))
+                local = unpack_names(packed[field_name], int(packed[f"{name}_count"]))
                 remap = np.array([table.code(v) for v in local] or [0], np.int64)
                 stored = unpack_planes(packed[name], _I32, rows)
                 columns[name] = np.where(

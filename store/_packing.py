@@ -49,3 +49,16 @@ def join_names(names: Sequence[str]) -> str:
 def split_names(text: str, count: int) -> list[str]:
     """The `count` names `join_names` joined ("" alone is one empty name, or none)."""
     return text.split(SEPARATOR) if count else []
+
+
+def pack_names(names: Sequence[str]) -> Binary:
+    """`join_names`, zlib-compressed: for long lists of long names (tag sets), which
+    otherwise make up half a document."""
+    return Binary(zlib.compress(join_names(names).encode("utf-8"), 6))
+
+
+def unpack_names(value: str | bytes, count: int) -> list[str]:
+    """The names `pack_names` packed; a plain joined string (as documents written before
+    compression hold) reads the same."""
+    text = zlib.decompress(value).decode("utf-8") if isinstance(value, bytes) else value
+    return split_names(text, count)

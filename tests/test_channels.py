@@ -281,6 +281,45 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
 
 
 @pytest.mark.integration
+def test_a_limited_search_returns_what_ranking_every_entry_would(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks, so candidates spread over many chunks read a few at a time; logins
+    # from three letters, so each query has exact, starting and containing matches.
+    monkeypatch.setattr("store._channel_directory.ENTRY_CHUNK", 64)
+    rng = np.random.default_rng(4)
+    entries = []
+    for i in range(1500):
+        login = "".join(rng.choice(list("abc"), int(rng.integers(2, 8))))
+        entries.append((str(i), login, login.upper() if i % 3 else f"x{login}"))
+    directory = ChannelDirectory(store.db)
+    directory.add(day_of(SLOT), entries)
+    stored = [(e.user_id, e.login, e.name) for c in range(24) for e in directory.entries(c)]
+    assert len(stored) == len(set(stored))  # the listing, in entry order
+
+    def rank(login: str, name: str, query: str) -> int | None:
+        names = (login, name.casefold())
+        if query in names:
+            return 0
+        if any(n.startswith(query) for n in names):
+            return 1
+        # Two characters have no trigram to look anywhere but at a name's start.
+        return 2 if len(query) > 2 and any(query in n for n in names) else None
+
+    for query in ("ab", "abc", "cab", "bca", "aaa", "aaaa", "abcab", "cc", "bcb"):
+        for limit in (1, 3, 7, 12, 20, 40, 90, 2000):
+            every = [
+                (r, i, e[1])
+                for i, e in enumerate(stored)
+                if (r := rank(e[1], e[2], query)) is not None
+            ]
+            expected = [login for _, _, login in sorted(every)[:limit]]
+            got = [e.login for e in directory.search(query, limit)]
+            assert got == expected, (query, limit)
+        exact = [e[1] for e in stored if rank(e[1], e[2], query) == 0]
+        assert [e.login for e in directory.search(query, 5000, exact=True)] == exact
+
+
 def test_chunks_read_back_whole_a_torn_rewrite_is_refused_and_old_days_are_pruned(
     store: Store,
 ) -> None:
