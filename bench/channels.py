@@ -43,7 +43,7 @@ from emulator.config import EmulatorSettings
 from emulator.market import Market
 from store import (
     BUCKETS,
-    BUCKETS_PER_COLLECTION,
+    GROUPS,
     ChannelListing,
     ChannelsState,
     ChannelSummaryDocument,
@@ -51,11 +51,12 @@ from store import (
     LocalFerretDB,
     Store,
     StreamDocument,
-    channel_collection,
     channel_day_collection,
     channel_day_id,
     channel_summary_id,
+    day_collection,
     decode_month,
+    month_collection,
     month_document,
     read_channel_days,
     read_channel_history,
@@ -98,20 +99,21 @@ def stream_documents(market: Market, slot: datetime) -> list[StreamDocument]:
 def stored_bytes(db: Database[dict[str, Any]], written: ChannelWrite) -> tuple[int, int]:
     """BSON bytes of a write's chunks and names part, and the raw bytes of the same data
     unpacked."""
-    slots = db[channel_collection(schema.CHANNEL_SLOTS, DAY)]
-    documents = [slots.find_one({"_id": i}) or {} for i in written.chunk_ids]
+    documents = [
+        db[day_collection(schema.CHANNEL_SLOTS, DAY, g)].find_one({"_id": i}) or {}
+        for g, i in enumerate(written.chunk_ids)
+    ]
     compressed = sum(len(bson.encode(d)) for d in documents)
     raw = sum(
         d["rows"] * _ROW_BYTES + len(d["game_ids"]) + len(d["languages"]) + len(d["tag_sets"])
         for d in documents
     )
-    if written.names_id is not None:
-        names = db[channel_collection(schema.CHANNEL_NAMES, DAY)].find_one(
-            {"_id": written.names_id}
+    for group, names_id in enumerate(written.names_ids):
+        part = (
+            db[day_collection(schema.CHANNEL_NAMES, DAY, group)].find_one({"_id": names_id}) or {}
         )
-        if names is not None:
-            compressed += len(bson.encode(names))
-            raw += len(zlib.decompress(names["channels"])) + 8 * names["count"]
+        compressed += len(bson.encode(part))
+        raw += len(zlib.decompress(part["channels"])) + 12 * part["count"]
     return compressed, raw
 
 
@@ -119,8 +121,8 @@ def month_of_reads(store: Store, rng: np.random.Generator) -> list[float]:
     """Seconds of `read_channel_history` over 35 regrouped days, one per channel asked."""
     documents = [
         d
-        for group in range(0, BUCKETS, BUCKETS_PER_COLLECTION)
-        for d in store.db[channel_day_collection(DAY, group)].find()
+        for group in range(GROUPS)
+        for d in store.db[day_collection(schema.CHANNEL_DAYS, DAY, group)].find()
     ]
     marks: dict[str, Any] = {}
     for back in range(1, 35):
@@ -150,7 +152,7 @@ def year_of_summaries(store: Store) -> int:
     month = DAY.replace(day=1)
     total = 0
     for bucket in range(BUCKETS):
-        found = store.db[summary_collection(month)].find_one(
+        found = store.db[summary_collection(month, bucket)].find_one(
             {"_id": channel_summary_id(month, bucket)}
         )
         day_rows = decode_month(cast(ChannelSummaryDocument, found))
@@ -161,7 +163,7 @@ def year_of_summaries(store: Store) -> int:
             rows = rows.sort_values(["user_id", "day"], kind="stable", ignore_index=True)
             document = month_document(first, bucket, rows, DAY, schema.SCHEMA_VERSION)
             total += len(bson.encode(document))
-            collection = store.db[summary_collection(first)]
+            collection = store.db[summary_collection(first, bucket)]
             collection.replace_one({"_id": document["_id"]}, document, upsert=True)
     return total
 
@@ -195,6 +197,31 @@ def page_reads(store: Store, rng: np.random.Generator) -> tuple[list[float], lis
     return pages, searches
 
 
+def today_reads(store: Store, rng: np.random.Generator) -> tuple[list[float], list[float]]:
+    """Seconds of a channel page's reads of the day so far (its slots not regrouped yet:
+    exact login, the day's slots and the day's summary; 40 channels) and of login searches
+    by 4 characters (40), nothing cached."""
+    names = read_day_channels(store.db, DAY)
+    end = DAY + timedelta(days=1)
+    pages, searches = [], []
+    for index in rng.choice(len(names.user_ids), size=40, replace=False):
+        login = names.logins[index]
+        started = time.perf_counter()
+        found = [e for e in search_channels(store.db, login, 50, exact=True) if e.login == login]
+        slots = read_channel_history(store.db, found[0].user_id, DAY, end)
+        days = read_channel_days(store.db, found[0].user_id, DAY, end)
+        pages.append(time.perf_counter() - started)
+        assert len(slots) >= 1 and len(days) == 1
+    for index in rng.choice(len(names.user_ids), size=40, replace=False):
+        login = names.logins[index]
+        start = int(rng.integers(0, max(1, len(login) - 4)))
+        started = time.perf_counter()
+        hits = search_channels(store.db, login[start : start + 4], 20)
+        searches.append(time.perf_counter() - started)
+        assert hits
+    return pages, searches
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slots", type=int, default=48)
@@ -224,21 +251,33 @@ def main() -> None:
                 raw.append(unpacked)
                 print(f"{slot:%H:%M} {len(listing):>7,} channels  build {builds[-1]:.2f} s  "
                       f"write {writes[-1]:.2f} s  {size / 2**20:.2f} MB")  # fmt: skip
+            pages_today, searches_today = today_reads(store, np.random.default_rng(13))
+            kept_before = sum(
+                len(bson.encode(d))
+                for name in store.db.list_collection_names()
+                if name.startswith((schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES))
+                for d in store.db[name].find()
+            )
             started = time.perf_counter()
             store.channels.compact(DAY + timedelta(days=1))
             compact_seconds = time.perf_counter() - started
             day_bytes = sum(
                 len(bson.encode(d))
-                for group in range(0, BUCKETS, BUCKETS_PER_COLLECTION)
-                for d in store.db[channel_day_collection(DAY, group)].find()
+                for group in range(GROUPS)
+                for d in store.db[day_collection(schema.CHANNEL_DAYS, DAY, group)].find()
             )
             reads = month_of_reads(store, np.random.default_rng(11))
             directory_entries = store.channels.directory.state()["entries"]
             directory_bytes = sum(
-                len(bson.encode(d)) for d in store.db[schema.CHANNEL_DIRECTORY].find()
+                len(bson.encode(d))
+                for name in store.db.list_collection_names()
+                if name.startswith(schema.CHANNEL_DIRECTORY)
+                for d in store.db[name].find()
             )
             summary_day_bytes = sum(
-                len(bson.encode(d)) for d in store.db[summary_collection(DAY)].find()
+                len(bson.encode(d))
+                for group in range(GROUPS)
+                for d in store.db[month_collection(schema.CHANNEL_SUMMARIES, DAY, group)].find()
             )
             started = time.perf_counter()
             year_bytes = year_of_summaries(store)
@@ -271,6 +310,9 @@ whole listing is built into a `ChannelListing` (directory ranks included) and wr
 | regrouping the day by channel (`channel_days`), summarising it and adding its channels to the directory (once a day) | {compact_seconds:.1f} s; `channel_days` {day_bytes / 2**20:.1f} MB |
 | the day's summaries (`channel_summaries`, kept for ever) | {summary_day_bytes / 2**20:.1f} MB a day alone; a year of 30-day months {year_bytes / 2**20:.0f} MB (written in {year_seconds:.0f} s) |
 | login directory after the day | {directory_entries:,} entries, {directory_bytes / 2**20:.1f} MB |
+| kept per day for `CHANNEL_SLOTS_DAYS`: slot chunks and names{" (scaled)" if args.slots != 48 else ""} + `channel_days` | {kept_before * per_day / 2**20:.1f} MB + {day_bytes / 2**20:.1f} MB |
+| a channel page's reads during the day, its slots not regrouped yet (exact login, the day's slots, the day's summary; 40 channels), median / p95 / max | {statistics.median(pages_today) * 1000:.0f} ms / {float(np.percentile(pages_today, 95)) * 1000:.0f} ms / {max(pages_today) * 1000:.0f} ms |
+| login search by 4 characters during the day (the day's names not in the directory yet; 40 searches), median / p95 / max | {statistics.median(searches_today) * 1000:.0f} ms / {float(np.percentile(searches_today, 95)) * 1000:.0f} ms / {max(searches_today) * 1000:.0f} ms |
 | a channel page's reads at 365 days (exact login, 35 days of slots, 365 days of summaries; 40 channels, nothing cached), median / p95 / max | {statistics.median(pages) * 1000:.0f} ms / {float(np.percentile(pages, 95)) * 1000:.0f} ms / {max(pages) * 1000:.0f} ms (target p95 < 1 s) |
 | login search by 4 characters of a login (40 searches), median / p95 / max | {statistics.median(searches) * 1000:.0f} ms / {float(np.percentile(searches, 95)) * 1000:.0f} ms / {max(searches) * 1000:.0f} ms (target < 300 ms) |
 | one channel's 35 days (`read_channel_history`, 40 channels, nothing cached), median / p95 / max | {statistics.median(reads) * 1000:.0f} ms / {float(np.percentile(reads, 95)) * 1000:.0f} ms / {max(reads) * 1000:.0f} ms |

@@ -42,6 +42,7 @@ def build_collector(settings: Settings, *, clock: Callable[[], datetime] = utc_n
     try:
         store.ensure_indexes()  # also the first contact: StoreUnavailable if unreachable
         store.migrate_snapshot_ids()
+        store.migrate_channel_collections()
         store.ensure_history()
     except StoreUnavailable:
         store.close()

@@ -22,18 +22,11 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
 
 from store import histogram, schema
 from store._batch import SnapshotBatch
-from store._channel_days import (
-    BUCKETS,
-    BUCKETS_PER_COLLECTION,
-    ChannelDay,
-    ChannelDayDocument,
-    channel_bucket,
-)
+from store._channel_days import ChannelDay, ChannelDayDocument
 from store._channel_directory import ChannelDirectory, DirectoryEntry
 from store._channel_store import (
     ChannelWrite,
     ChannelWriter,
-    channel_collection,
     channel_day_collection,
     read_channel_days,
     read_channel_history,
@@ -44,9 +37,13 @@ from store._channel_store import (
     read_slot_rows,
     search_channels,
     stored_channel_days,
+)
+from store._channel_summaries import (
+    ChannelSummaryDocument,
+    decode_month,
+    month_document,
     summary_collection,
 )
-from store._channel_summaries import ChannelSummaryDocument, decode_month, month_document
 from store._channel_weeks import (
     FOLLOWING_WEEKS,
     WEEK,
@@ -63,6 +60,8 @@ from store._channels import (
     ChannelSlotDocument,
     DayChannels,
     SlotRows,
+    channel_bucket,
+    channel_group,
     directory_ranks,
 )
 from store._chat import (
@@ -134,6 +133,7 @@ from store._history import (
 from store._localdb import LocalFerretDB, free_port
 from store._mongo import Store, set_phase_hook
 from store._packing import join_names, pack, split_names, unpack
+from store._partitions import BUCKETS, GROUPS, day_collection, month_collection
 from store._reader import StoreReader
 from store._records import (
     Backfill,
@@ -182,13 +182,13 @@ from store._spool import Spool
 
 __all__ = [
     "BUCKETS",
-    "BUCKETS_PER_COLLECTION",
     "CHAT_ALL_KEY",
     "CHAT_DAY_DIMENSIONS",
     "CHAT_FIELDS",
     "DIMENSIONS",
     "FOLLOWER_COLUMNS",
     "FOLLOWING_WEEKS",
+    "GROUPS",
     "HISTOGRAM_DIMENSIONS",
     "HISTORY_DIMENSIONS",
     "KEY_SEPARATOR",
@@ -258,9 +258,9 @@ __all__ = [
     "TopicCounts",
     "TopicSums",
     "channel_bucket",
-    "channel_collection",
     "channel_day_collection",
     "channel_day_id",
+    "channel_group",
     "channel_names_id",
     "channel_slot_id",
     "channel_summary_id",
@@ -271,6 +271,7 @@ __all__ = [
     "collection_of",
     "compute_chat_rollups",
     "compute_rollups",
+    "day_collection",
     "decode_month",
     "derive_genre_rollups",
     "directory_ranks",
@@ -286,6 +287,7 @@ __all__ = [
     "label_id",
     "merge_channel_minutes",
     "minutes_between",
+    "month_collection",
     "month_document",
     "newest_channel_games",
     "pack",

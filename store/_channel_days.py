@@ -18,7 +18,14 @@ from typing import Any, cast
 import numpy as np
 from bson.binary import Binary
 
-from store._channels import PLANES, DayChannels, PackedValues, SlotRows, ValueTable
+from store._channels import (
+    PLANES,
+    DayChannels,
+    PackedValues,
+    SlotRows,
+    ValueTable,
+    channel_bucket,
+)
 from store._packing import (
     join_names,
     pack_names,
@@ -27,19 +34,12 @@ from store._packing import (
     unpack_names,
     unpack_planes,
 )
+from store._partitions import BUCKETS
 from store._records import channel_day_id
 
-BUCKETS = 256
-# Buckets a `channel_days` collection holds (`store._channel_store.channel_collection`).
-BUCKETS_PER_COLLECTION = 32
 _I32 = np.dtype("<i4")
 _I64 = np.dtype("<i8")
 _INT_COLUMNS = ("slot", "viewers", "game", "language", "tag_set", "game_rank", "language_rank")
-
-
-def channel_bucket(user_id: str) -> int:
-    """The `channel_days` bucket of a channel (stable across processes and versions)."""
-    return zlib.crc32(user_id.encode("utf-8")) % BUCKETS
 
 
 class ChannelDayDocument(PackedValues):

@@ -27,11 +27,13 @@ from pymongo.database import Database
 
 from store import schema
 from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._partitions import GROUPS
 from store._reads import READERS, read_each
 from store._records import directory_entries_id, directory_grams_id
 
 ENTRY_CHUNK = 4096
 GRAM_BUCKETS = 256
+COLLECTION_CHUNKS = 16  # entry chunks a collection holds
 START, END = "\x02", "\x03"
 STATE_ID = "state"
 _I32 = np.dtype("<i4")
@@ -89,6 +91,17 @@ def query_grams(text: str) -> set[str]:
     return {folded[i : i + 3] for i in range(len(folded) - 2)}
 
 
+def entries_collection(chunk: int) -> str:
+    """The collection of an entry chunk: `COLLECTION_CHUNKS` chunks each
+    (`channel_directory_entries_0` …), so that each stays small (`store._partitions`)."""
+    return f"{schema.CHANNEL_DIRECTORY}_entries_{chunk // COLLECTION_CHUNKS}"
+
+
+def grams_collection(bucket: int) -> str:
+    """The collection of a gram bucket: `channel_directory_grams_g0` … (16 buckets each)."""
+    return f"{schema.CHANNEL_DIRECTORY}_grams_g{bucket * GROUPS // GRAM_BUCKETS}"
+
+
 def gram_bucket(gram: str) -> int:
     return zlib.crc32(gram.encode("utf-8")) % GRAM_BUCKETS
 
@@ -102,7 +115,8 @@ class ChannelDirectory:
     """Reads and extends `channel_directory` (one writer: the collector's store)."""
 
     def __init__(self, db: Database[dict[str, object]]) -> None:
-        self.collection = db[schema.CHANNEL_DIRECTORY]
+        self.db = db
+        self.collection = db[schema.CHANNEL_DIRECTORY]  # the state
         self._known: set[int] | None = None  # identities of the stored entries
 
     def state(self) -> DirectoryStateDocument:
@@ -112,7 +126,7 @@ class ChannelDirectory:
         return cast(DirectoryStateDocument, found)
 
     def entries(self, chunk: int) -> list[DirectoryEntry]:
-        found = self.collection.find_one({"_id": directory_entries_id(chunk)})
+        found = self.db[entries_collection(chunk)].find_one({"_id": directory_entries_id(chunk)})
         return _decode_entries(cast(DirectoryEntriesDocument, found)) if found else []
 
     def add(self, day: datetime, channels: Iterable[tuple[str, str, str]]) -> list[DirectoryEntry]:
@@ -178,9 +192,9 @@ class ChannelDirectory:
         return [entry for _, (_, entry) in ordered[:limit]]
 
     def _chunks(self, chunks: list[int]) -> list[_EntryChunk]:
-        wanted = [(self.collection.name, directory_entries_id(c)) for c in chunks]
+        wanted = [(entries_collection(c), directory_entries_id(c)) for c in chunks]
         return read_each(
-            self.collection.database,
+            self.db,
             wanted,
             lambda found: _EntryChunk(cast(DirectoryEntriesDocument, found) if found else None),
         )
@@ -191,8 +205,8 @@ class ChannelDirectory:
             by_bucket[gram_bucket(gram)].add(gram)
         buckets = list(by_bucket)
         decoded = read_each(
-            self.collection.database,
-            [(self.collection.name, directory_grams_id(b)) for b in buckets],
+            self.db,
+            [(grams_collection(b), directory_grams_id(b)) for b in buckets],
             lambda found: _decode_grams(cast(DirectoryGramsDocument, found)) if found else {},
         )
         lists: dict[str, np.ndarray] = {}
@@ -217,19 +231,25 @@ class ChannelDirectory:
         for offset in range(0, len(every), ENTRY_CHUNK):
             chunk = first_chunk + offset // ENTRY_CHUNK
             document = _encode_entries(chunk, every[offset : offset + ENTRY_CHUNK])
-            self._put(document, exists=chunk == first_chunk and bool(stored))
+            self._put(
+                entries_collection(chunk), document, exists=chunk == first_chunk and bool(stored)
+            )
 
     def _put(
-        self, document: DirectoryEntriesDocument | DirectoryGramsDocument, exists: bool
+        self,
+        collection_name: str,
+        document: DirectoryEntriesDocument | DirectoryGramsDocument,
+        exists: bool,
     ) -> None:
         # Not an upsert: on FerretDB v1 an upsert by `_id` reads the whole collection.
+        collection = self.db[collection_name]
         if exists:
-            self.collection.replace_one({"_id": document["_id"]}, document)
+            collection.replace_one({"_id": document["_id"]}, document)
             return
         try:
-            self.collection.insert_one(dict(document))
+            collection.insert_one(dict(document))
         except mongo_errors.DuplicateKeyError:  # left by a write that died midway
-            self.collection.replace_one({"_id": document["_id"]}, document)
+            collection.replace_one({"_id": document["_id"]}, document)
 
     def _add_grams(self, count: int, added: Sequence[DirectoryEntry]) -> None:
         new: dict[str, list[int]] = defaultdict(list)
@@ -240,13 +260,14 @@ class ChannelDirectory:
         for gram in new:
             by_bucket[gram_bucket(gram)].append(gram)
         for bucket, bucket_grams in by_bucket.items():
-            found = self.collection.find_one({"_id": directory_grams_id(bucket)})
+            found = self.db[grams_collection(bucket)].find_one({"_id": directory_grams_id(bucket)})
             lists = _decode_grams(cast(DirectoryGramsDocument, found)) if found else {}
             for gram in bucket_grams:
                 before = lists.get(gram, np.zeros(0, np.int64))
                 # Entries at or past `count` are leftovers of a write that died: replaced.
                 lists[gram] = np.concatenate([before[before < count], new[gram]])
-            self._put(_encode_grams(bucket, lists), exists=found is not None)
+            document = _encode_grams(bucket, lists)
+            self._put(grams_collection(bucket), document, exists=found is not None)
 
 
 class _EntryChunk:

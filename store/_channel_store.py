@@ -19,12 +19,9 @@ from pymongo.database import Database
 from slots import DEFAULT_CADENCE, Cadence, day_of, days_between
 from store import schema
 from store._channel_days import (
-    BUCKETS,
-    BUCKETS_PER_COLLECTION,
     ChannelDay,
     ChannelDayDocument,
     DayRows,
-    channel_bucket,
     channel_day_documents,
 )
 from store._channel_directory import ChannelDirectory, DirectoryEntry, rank_matches
@@ -35,20 +32,32 @@ from store._channel_summaries import (
     merge_month,
     month_document,
     slot_minutes,
+    summary_collection,
     tags_of,
 )
 from store._channel_weeks import update_weeks
 from store._channels import (
-    CHUNK_ROWS,
     TAG_SEPARATOR,
     ChannelListing,
     ChannelNamesDocument,
     ChannelSlotDocument,
     DayChannels,
+    NamesEntry,
     SlotRows,
+    channel_bucket,
+    channel_group,
+    names_entries,
     slot_documents,
 )
-from store._packing import split_names
+from store._packing import split_names, unpack_planes
+from store._partitions import (
+    BUCKETS,
+    DAY_PATTERN,
+    GROUPS,
+    MONTH_PATTERN,
+    bucket_group,
+    day_collection,
+)
 from store._reads import read_each
 from store._records import (
     ChannelsState,
@@ -61,27 +70,17 @@ from store._records import (
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
-
-
-def channel_collection(base: str, day: datetime, bucket: int | None = None) -> str:
-    """The collection of one UTC day of `base` (`channel_slots_20261122` …), and for
-    `channel_days` of one group of `BUCKETS_PER_COLLECTION` buckets (`…_20261122_3`).
-
-    Small collections: FerretDB v1 reads slower the bigger the collection and the
-    document, even by `_id`, and a day is dropped whole when it has been kept long
-    enough."""
-    name = f"{base}_{day_of(day):%Y%m%d}"
-    return name if bucket is None else f"{name}_{bucket // BUCKETS_PER_COLLECTION}"
+_I32 = np.dtype("<i4")
 
 
 def channel_day_collection(day: datetime, bucket: int) -> str:
     """The `channel_days` collection holding a day's bucket."""
-    return channel_collection(schema.CHANNEL_DAYS, day, bucket)
+    return day_collection(schema.CHANNEL_DAYS, day, bucket_group(bucket))
 
 
 def stored_channel_days(db: Database[Document], base: str) -> list[datetime]:
     """The days that have a `base` collection, oldest first."""
-    pattern = re.compile(rf"^{base}_(\d{{8}})(_\d+)?$")
+    pattern = re.compile(f"^{base}{DAY_PATTERN}")
     found = (pattern.match(name) for name in db.list_collection_names())
     return sorted({datetime.strptime(m[1], "%Y%m%d").replace(tzinfo=UTC) for m in found if m})
 
@@ -90,12 +89,43 @@ def read_day_channels(db: Database[Document], day: datetime) -> DayChannels:
     """Every channel named on `day` so far, in day-index order."""
     names = DayChannels(day)
     while True:
-        found = db[channel_collection(schema.CHANNEL_NAMES, day)].find_one(
-            {"_id": channel_names_id(day, names.parts)}
-        )
-        if found is None:
-            return names
-        names.add_part(cast(ChannelNamesDocument, found))
+        wanted = [_names_key(day, names.parts, g) for g in range(GROUPS)]
+        found = read_each(db, wanted, lambda d: d)
+        if found[0] is None:
+            legacy = db[_legacy(schema.CHANNEL_NAMES, day)].find_one(
+                {"_id": channel_names_id(day, names.parts, None)}
+            )
+            if legacy is None:
+                return names
+            found = [legacy]
+        if any(d is None for d in found):
+            raise ValueError(f"channel_names of {day:%Y-%m-%d}: part {names.parts} lacks a group")
+        names.add_part([cast(ChannelNamesDocument, d) for d in found])
+
+
+def _names_key(day: datetime, part: int, group: int) -> tuple[str, str]:
+    return day_collection(schema.CHANNEL_NAMES, day, group), channel_names_id(day, part, group)
+
+
+def _legacy(base: str, day: datetime) -> str:
+    """A day's collection as written before collections were cut by group: slot chunks
+    by row count and names parts whole (read until such days are pruned)."""
+    return day_collection(base, day, None)
+
+
+def read_group_names(db: Database[Document], day: datetime, group: int) -> list[NamesEntry]:
+    """The channels of one group named on `day` so far, in day-index order."""
+    state = read_channels_state(db)
+    # A part is written with a slot that names new channels: at most one a slot.
+    parts = range(max(1, len(state.slots_of(day))))
+    wanted = [_names_key(day, p, group) for p in parts]
+    found = read_each(db, wanted, lambda d: d)
+    entries: list[NamesEntry] = []
+    for document in found:
+        if document is None:
+            break
+        entries += names_entries(cast(ChannelNamesDocument, document))
+    return entries
 
 
 def read_slot_rows(
@@ -103,13 +133,21 @@ def read_slot_rows(
 ) -> SlotRows | None:
     """A slot's listed channels, or None when none were stored (or a chunk is missing);
     `day`: its day's channels when the caller has read them already."""
-    collection = db[channel_collection(schema.CHANNEL_SLOTS, slot)]
-    first = collection.find_one({"_id": channel_slot_id(slot, 0)})
+    first = db[_slot_collection(slot, 0)].find_one({"_id": channel_slot_id(slot, 0)})
+    grouped = first is not None
     if first is None:
-        return None
-    documents = [cast(ChannelSlotDocument, first)]
-    for chunk in range(1, int(first["chunks"])):
-        found = collection.find_one({"_id": channel_slot_id(slot, chunk)})
+        first = db[_legacy(schema.CHANNEL_SLOTS, slot)].find_one({"_id": channel_slot_id(slot, 0)})
+        if first is None:
+            return None
+    wanted = [
+        (
+            _slot_collection(slot, c) if grouped else _legacy(schema.CHANNEL_SLOTS, slot),
+            channel_slot_id(slot, c),
+        )
+        for c in range(1, int(first["chunks"]))
+    ]
+    documents = [first, *read_each(db, wanted, lambda d: d)]
+    for chunk, found in enumerate(documents):
         if found is None:
             log.warning("channel_slots %s lacks chunk %d; slot skipped", slot.isoformat(), chunk)
             return None
@@ -117,8 +155,62 @@ def read_slot_rows(
             # Another attempt's chunk: the slot is being rewritten, or that write died.
             log.warning("channel_slots %s: chunks of two writes; slot skipped", slot.isoformat())
             return None
-        documents.append(cast(ChannelSlotDocument, found))
-    return SlotRows.from_documents(documents, day or read_day_channels(db, day_of(slot)))
+    return SlotRows.from_documents(
+        [cast(ChannelSlotDocument, d) for d in documents],
+        day or read_day_channels(db, day_of(slot)),
+    )
+
+
+def _slot_collection(slot: datetime, group: int) -> str:
+    return day_collection(schema.CHANNEL_SLOTS, slot, group)
+
+
+def read_channel_today(
+    db: Database[Document], day: datetime, user_id: str
+) -> tuple[DayChannels, list[SlotRows]]:
+    """One channel's rows on a day not regrouped yet, from its group's documents alone:
+    a `DayChannels` of just its names that day, and its rows in each slot that listed
+    it. Slots whose chunks predate stored ranks are read whole."""
+    group = channel_group(user_id)
+    names = DayChannels(day)
+    entries = read_group_names(db, day, group)
+    slots = read_channels_state(db).slots_of(day)
+    if not entries and _legacy_names(db, day):
+        return _legacy_today(db, day, slots, user_id)
+    keep = names.add_entries(e for e in entries if e.user_id == user_id)
+    if not keep:
+        return names, []
+    wanted = [(_slot_collection(s, group), channel_slot_id(s, group)) for s in slots]
+    chunks = read_each(db, wanted, lambda d: d)
+    rows = [
+        SlotRows.from_documents([cast(ChannelSlotDocument, chunk)], names, keep)
+        for chunk in chunks
+        if chunk is not None
+    ]
+    return names, [r for r in rows if len(r.channel)]
+
+
+def _legacy_names(db: Database[Document], day: datetime) -> bool:
+    """Whether the day's names were written before parts were grouped."""
+    collection = db[_legacy(schema.CHANNEL_NAMES, day)]
+    return collection.find_one({"_id": channel_names_id(day, 0, None)}) is not None
+
+
+def _legacy_today(
+    db: Database[Document], day: datetime, slots: list[datetime], user_id: str
+) -> tuple[DayChannels, list[SlotRows]]:
+    """`read_channel_today` of a day written before names and rows were grouped (and
+    ranks stored): its whole names and every whole slot."""
+    names = read_day_channels(db, day)
+    mine = [i for i, u in enumerate(names.user_ids) if u == user_id]
+    if not mine:
+        return DayChannels(day), []
+    picked = []
+    for slot in slots:
+        rows = read_slot_rows(db, slot, names)
+        if rows is not None and np.isin(rows.channel, mine).any():
+            picked.append(rows.subset(np.isin(rows.channel, mine)))
+    return names, picked
 
 
 def read_channel_listing(db: Database[Document], slot: datetime) -> pd.DataFrame:
@@ -154,7 +246,7 @@ class ChannelWrite:
     """What one `ChannelWriter.write` stored: its chunks' and names part's `_id`s."""
 
     chunk_ids: list[str]
-    names_id: str | None  # None when every channel was named on this day already
+    names_ids: list[str]  # none when every channel was named on this day already
 
 
 def read_channels_state(db: Database[Document]) -> ChannelsState:
@@ -188,14 +280,8 @@ def read_channel_history(
     for day in days:
         if state.is_compacted(day):
             continue
-        names = read_day_channels(db, day)
-        mine = [i for i, u in enumerate(names.user_ids) if u == user_id]
-        if not mine:
-            continue
-        for slot in state.slots_of(day):
-            rows = read_slot_rows(db, slot, names)
-            if rows is not None:
-                parts.append(_slot_rows(rows, names, mine))
+        names, slot_rows = read_channel_today(db, day, user_id)
+        parts += [_slot_rows(rows, names, list(range(len(names)))) for rows in slot_rows]
     if not parts:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
     frame = pd.concat(parts, ignore_index=True)
@@ -245,11 +331,6 @@ def _frame(
     )
 
 
-def summary_collection(month: datetime) -> str:
-    """The `channel_summaries` collection of a calendar month (`channel_summaries_202612`)."""
-    return f"{schema.CHANNEL_SUMMARIES}_{month:%Y%m}"
-
-
 def summarise_day(
     names: DayChannels,
     day_rows: DayRows,
@@ -297,7 +378,7 @@ def read_channel_days(
     days = days_between(start, end)
     months = sorted({d.replace(day=1) for d in days})
     bucket = channel_bucket(user_id)
-    wanted = [(summary_collection(m), channel_summary_id(m, bucket)) for m in months]
+    wanted = [(summary_collection(m, bucket), channel_summary_id(m, bucket)) for m in months]
     decoded = read_each(
         db, wanted, lambda found: decode_month(cast(ChannelSummaryDocument, found), user_id)
     )
@@ -308,12 +389,9 @@ def read_channel_days(
     for day in days:
         if day in summarised or state.is_compacted(day) or not state.slots_of(day):
             continue
-        names = read_day_channels(db, day)
-        mine = [i for i, u in enumerate(names.user_ids) if u == user_id]
-        if not mine:
+        names, picked = read_channel_today(db, day, user_id)
+        if not picked:
             continue
-        slots = [read_slot_rows(db, s, names) for s in state.slots_of(day)]
-        picked = [s.subset(np.isin(s.channel, mine)) for s in slots if s is not None]
         following = state.slots_of(day + timedelta(days=1))[:1]
         rows = summarise_day(
             names, DayRows.from_slots(picked), following[0] if following else None, cadence
@@ -347,20 +425,22 @@ def read_last_seen(db: Database[Document], user_id: str, before: datetime) -> da
     for day in sorted((d for d in state.days() if d < day_of(before)), reverse=True):
         if state.is_compacted(day):
             break  # this day and earlier ones are in the summaries
-        if user_id in read_day_channels(db, day).user_ids:
+        if read_channel_today(db, day, user_id)[1]:
             return day
-    pattern = re.compile(rf"^{schema.CHANNEL_SUMMARIES}_(\d{{6}})$")
+    pattern = re.compile(f"^{schema.CHANNEL_SUMMARIES}{MONTH_PATTERN}")
     months = sorted(
-        (
+        {
             datetime.strptime(m[1], "%Y%m").replace(tzinfo=UTC)
             for m in map(pattern.match, db.list_collection_names())
             if m
-        ),
+        },
         reverse=True,
     )
     bucket = channel_bucket(user_id)
     for month in (m for m in months if m < before):
-        found = db[summary_collection(month)].find_one({"_id": channel_summary_id(month, bucket)})
+        found = db[summary_collection(month, bucket)].find_one(
+            {"_id": channel_summary_id(month, bucket)}
+        )
         days = [
             month.replace(day=int(d))
             for d in decode_month(cast(ChannelSummaryDocument, found), user_id)["day"]
@@ -401,33 +481,56 @@ def find_channel(db: Database[Document], login: str) -> DirectoryEntry | None:
 def _named_on(
     db: Database[Document], day: datetime, folded: str, exact: bool
 ) -> list[tuple[str, str, str]]:
-    """The (user id, login, name) of `day`'s channels matching `folded`, from the names
-    parts' text alone (nothing else of them is decoded)."""
-    matches: list[tuple[str, str, str]] = []
-    part = 0
-    while True:
-        found = db[channel_collection(schema.CHANNEL_NAMES, day)].find_one(
-            {"_id": channel_names_id(day, part)}
+    """The (user id, login, name) of `day`'s channels matching `folded`, in day-index
+    order; only the matches of a names document are decoded."""
+    parts = range(max(1, len(read_channels_state(db).slots_of(day))))  # one a slot at most
+    wanted = [_names_key(day, p, g) for p in parts for g in range(GROUPS)]
+    found = read_each(db, wanted, lambda found: _matching(found, folded, exact))
+    if found[0] is None:  # written before parts were grouped
+        legacy = _legacy(schema.CHANNEL_NAMES, day)
+        found = read_each(
+            db,
+            [(legacy, channel_names_id(day, p, None)) for p in parts],
+            lambda f: _matching(f, folded, exact),
         )
-        if found is None:
-            return matches
-        text = zlib.decompress(found["channels"]).decode("utf-8")
-        if folded in text.casefold():  # most parts hold no match: skip their split
-            fields = split_names(text, 6 * int(found["count"]))
-            for i in range(0, len(fields), 6):
-                login, name = fields[i + 1], fields[i + 2].casefold()
-                if (folded in (login, name)) if exact else (folded in login or folded in name):
-                    matches.append((fields[i], fields[i + 1], fields[i + 2]))
-        part += 1
+    matches = sorted(m for group in found if group is not None for m in group)
+    return [(user_id, login, name) for _, user_id, login, name in matches]
+
+
+def _matching(
+    found: Document | None, folded: str, exact: bool
+) -> list[tuple[int, str, str, str]] | None:
+    """(day index, user id, login, name) of a names document's matches; None: no such
+    document."""
+    if found is None:
+        return None
+    text = zlib.decompress(found["channels"]).decode("utf-8")
+    if folded not in text.casefold():  # most documents hold no match: skip the split
+        return []
+    count = int(found["count"])
+    fields = split_names(text, 6 * count)
+    hits = []
+    for i in range(count):
+        login, name = fields[6 * i + 1], fields[6 * i + 2].casefold()
+        if (folded in (login, name)) if exact else (folded in login or folded in name):
+            hits.append(i)
+    if not hits:
+        return []
+    first = int(found["first"])
+    indexes = (
+        first + np.cumsum(unpack_planes(found["index"], _I32, count))
+        if "index" in found
+        else first + np.arange(count)  # a whole part, written before parts were grouped
+    )
+    return [(int(indexes[i]), fields[6 * i], fields[6 * i + 1], fields[6 * i + 2]) for i in hits]
 
 
 class ChannelWriter:
     """Writes each slot's listing: the day's new channel names first, then the rows that
     index them, so no stored row points at a name that is not stored."""
 
-    def __init__(self, db: Database[Document], *, chunk_rows: int = CHUNK_ROWS) -> None:
+    def __init__(self, db: Database[Document]) -> None:
         self.db = db
-        self.chunk_rows = chunk_rows
         self._names: DayChannels | None = None  # the day this writer last wrote
         self.directory = ChannelDirectory(db)
 
@@ -438,19 +541,18 @@ class ChannelWriter:
             names = self._day(day)
             indexes, before = names.indexes(listing)
             written_at = datetime.now(UTC)
-            names_id = None
+            names_ids = []
             if len(names.user_ids) > before:
-                names_id = channel_names_id(day, names.parts)
-                part = names.new_part(before, names_id, written_at)
-                self._insert_or_replace(
-                    channel_collection(schema.CHANNEL_NAMES, day), cast(Document, part)
-                )
-            documents = slot_documents(
-                listing, indexes, names, written_at, schema.SCHEMA_VERSION, self.chunk_rows
-            )
+                for part in names.new_part(before, written_at):
+                    self._insert_or_replace(
+                        day_collection(schema.CHANNEL_NAMES, day, part["group"]),
+                        cast(Document, part),
+                    )
+                    names_ids.append(part["_id"])
+            documents = slot_documents(listing, indexes, names, written_at, schema.SCHEMA_VERSION)
             for document in documents:
                 self._insert_or_replace(
-                    channel_collection(schema.CHANNEL_SLOTS, day), cast(Document, document)
+                    _slot_collection(day, document["chunk"]), cast(Document, document)
                 )
             # Last: a day is compacted again whenever a slot of it is (re)written.
             self.db[schema.META].update_one(
@@ -461,7 +563,7 @@ class ChannelWriter:
         except BaseException:
             self._names = None  # what is stored may differ from memory now: read it again
             raise
-        return ChannelWrite([d["_id"] for d in documents], names_id)
+        return ChannelWrite([d["_id"] for d in documents], names_ids)
 
     def compact(self, before: datetime, cadence: Cadence = DEFAULT_CADENCE) -> list[datetime]:
         """Regroup by channel (`channel_days`) every day before `before` whose slots
@@ -502,11 +604,11 @@ class ChannelWriter:
     def _write_summaries(self, day: datetime, summaries: pd.DataFrame) -> None:
         """Put the day's summaries into their month's documents, bucket by bucket."""
         month = day.replace(day=1)
-        collection = self.db[summary_collection(month)]
         bucket_of = np.array([channel_bucket(u) for u in summaries["user_id"]], np.int64)
         written_at = datetime.now(UTC)
         for bucket in range(BUCKETS):
             rows = summaries[bucket_of == bucket]
+            collection = self.db[summary_collection(month, bucket)]
             found = collection.find_one({"_id": channel_summary_id(month, bucket)})
             if found is None and rows.empty:
                 continue
@@ -519,7 +621,8 @@ class ChannelWriter:
         rows are kept a set number of days); returns how many days were dropped."""
         cutoff = day_of(before)
         gone: set[datetime] = set()
-        pattern = re.compile(r"_(\d{8})(_\d+)?$")
+        # Also the collections named before they were cut by group (`_<n>`, no `g`).
+        pattern = re.compile(r"_(\d{8})(_g?\d+)?$")
         for base in (schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES, schema.CHANNEL_DAYS):
             for name in self.db.list_collection_names():
                 found = pattern.search(name)

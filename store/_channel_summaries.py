@@ -20,6 +20,7 @@ import pandas as pd
 from bson.binary import Binary
 from numpy.typing import ArrayLike
 
+from store import schema
 from store._channels import PLANES, TAG_SEPARATOR, DayChannels, PackedValues
 from store._packing import (
     join_names,
@@ -29,6 +30,7 @@ from store._packing import (
     unpack_names,
     unpack_planes,
 )
+from store._partitions import bucket_group, month_collection
 from store._records import channel_summary_id
 
 _I32 = np.dtype("<i4")
@@ -60,6 +62,12 @@ class ChannelSummaryDocument(PackedValues):
     language: bytes  # the same rule
     tag_set: bytes  # the same rule
     best_game_rank: bytes  # the best (lowest) directory rank in its game that day
+
+
+def summary_collection(month: datetime, bucket: int) -> str:
+    """The `channel_summaries` collection of a calendar month holding a bucket
+    (`channel_summaries_202612_g3`)."""
+    return month_collection(schema.CHANNEL_SUMMARIES, month, bucket_group(bucket))
 
 
 def day_summaries(

@@ -2,9 +2,11 @@
 "channels like me" and the cohort figures need, built from the per-day summaries once a
 week is over.
 
-`channel_weeks` holds one document per week and main game (`_id: "<monday>/<game id>"`)
-with every channel whose main game that week it was: hours live, time-weighted average
-viewers, language; and one index document per week (`_id: "<monday>"`) naming its games.
+`channel_weeks_<monday>` holds one document per main game of the week (`_id:
+"<monday>/<game id>"`) with every channel whose main game that week it was: hours live,
+time-weighted average viewers, language; and an index document (`_id: "<monday>"`) naming
+its games (`channel_weeks` lists the weeks). A collection a week keeps each one small
+(`store._partitions`).
 `channel_cohorts` holds one document per week W: of the channels first listed in W (new
 to the stored history), per main game and language, how many still streamed and how many
 averaged at least 5 viewers in each of the weeks W+1 … W+4 stored so far.
@@ -24,10 +26,16 @@ from pymongo.database import Database
 
 from slots import day_key, day_of, days_between
 from store import schema
-from store._channel_days import BUCKETS, channel_bucket
 from store._channel_directory import ENTRY_CHUNK, ChannelDirectory
-from store._channel_summaries import ChannelSummaryDocument, decode_month, most_minutes
+from store._channel_summaries import (
+    ChannelSummaryDocument,
+    decode_month,
+    most_minutes,
+    summary_collection,
+)
+from store._channels import channel_bucket
 from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._partitions import BUCKETS, day_collection
 from store._records import channel_summary_id
 
 WEEK = timedelta(days=7)
@@ -66,9 +74,10 @@ def summarise_week(db: Database[Document], week: datetime) -> pd.DataFrame:
     parts = []
     for month in sorted({d.replace(day=1) for d in days}):
         wanted = [d.day for d in days if d.replace(day=1) == month]
-        collection = db[f"{schema.CHANNEL_SUMMARIES}_{month:%Y%m}"]
         for bucket in range(BUCKETS):
-            found = collection.find_one({"_id": channel_summary_id(month, bucket)})
+            found = db[summary_collection(month, bucket)].find_one(
+                {"_id": channel_summary_id(month, bucket)}
+            )
             rows = decode_month(cast(ChannelSummaryDocument | None, found))
             rows = rows[rows["day"].isin(wanted)]
             if len(rows):
@@ -88,9 +97,13 @@ def summarise_week(db: Database[Document], week: datetime) -> pd.DataFrame:
     return week_rows.reset_index()[WEEK_COLUMNS]
 
 
+def week_collection(week: datetime) -> str:
+    return day_collection(schema.CHANNEL_WEEKS, week, None)
+
+
 def write_week(db: Database[Document], week: datetime, table: pd.DataFrame) -> None:
     """Store a week's channels, one document per main game, then the week's index."""
-    collection = db[schema.CHANNEL_WEEKS]
+    collection = db[week_collection(week)]
     games = sorted(table["game_id"].unique().tolist()) if len(table) else []
     for game_id, part in table.groupby("game_id", sort=True):
         document = _encode(week, str(game_id), part)
@@ -101,13 +114,13 @@ def write_week(db: Database[Document], week: datetime, table: pd.DataFrame) -> N
 
 def read_week_game(db: Database[Document], week: datetime, game_id: str) -> pd.DataFrame:
     """The channels whose main game in `week` was `game_id` (`WEEK_COLUMNS`)."""
-    found = db[schema.CHANNEL_WEEKS].find_one({"_id": f"{day_key(week)}/{game_id}"})
+    found = db[week_collection(week)].find_one({"_id": f"{day_key(week)}/{game_id}"})
     return _decode(cast(ChannelWeekDocument | None, found))
 
 
 def read_week(db: Database[Document], week: datetime) -> pd.DataFrame | None:
     """Every channel of a stored week (`WEEK_COLUMNS`), or None when it is not stored."""
-    index = db[schema.CHANNEL_WEEKS].find_one({"_id": day_key(week)})
+    index = db[week_collection(week)].find_one({"_id": day_key(week)})
     if index is None:
         return None
     parts = [read_week_game(db, week, g) for g in index["games"]]
@@ -328,7 +341,7 @@ def _channel_rows(db: Database[Document], user_id: str, months: list[datetime]) 
     bucket = channel_bucket(user_id)
     parts = []
     for month in months:
-        found = db[f"{schema.CHANNEL_SUMMARIES}_{month:%Y%m}"].find_one(
+        found = db[summary_collection(month, bucket)].find_one(
             {"_id": channel_summary_id(month, bucket)}
         )
         rows = decode_month(cast(ChannelSummaryDocument | None, found), user_id)

@@ -8,8 +8,10 @@ language, computed here from the whole listing because no later reader has it.
 
 On disk (`docs/schema.md`, channel_*): the logins and display names of a UTC day go into
 `channel_names` once, in append-only parts, and each slot's rows refer to them by their
-index in the day; the rows are int32 columns, zlib-compressed, in chunks of
-`CHUNK_ROWS` so that no document nears MongoDB's 16 MB limit.
+index in the day; the rows are int32 columns, zlib-compressed. Both are split into
+`GROUPS` documents by a hash of the user id (`channel_group`), so one channel's day so far
+is its group's documents alone, a few kilobytes each, and each slot's directory ranks are
+stored with its rows because a reader of one group cannot compute them.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from store._packing import (
     unpack_names,
     unpack_planes,
 )
-from store._records import channel_slot_id
+from store._partitions import BUCKETS, GROUPS, bucket_group
+from store._records import channel_names_id, channel_slot_id
 
-CHUNK_ROWS = 50_000
 # Tags of one stream are joined by this inside a tag set (sets themselves by SEPARATOR).
 TAG_SEPARATOR = "\x1e"
 _I32 = np.dtype("<i4")
@@ -58,6 +60,17 @@ def directory_ranks(directory: np.ndarray, viewers: np.ndarray) -> np.ndarray:
     first = np.searchsorted(ordered, directory.astype(np.int64) * _VIEWER_SPAN, side="left")
     ranks: np.ndarray = (ahead - first + 1).astype(np.int64)
     return ranks
+
+
+def channel_bucket(user_id: str) -> int:
+    """A channel's bucket (stable across processes and versions)."""
+    return zlib.crc32(user_id.encode("utf-8")) % BUCKETS
+
+
+def channel_group(user_id: str) -> int:
+    """A channel's group: which `channel_slots` and `channel_names` document of a slot or
+    part holds it, and which collection (`store._partitions`)."""
+    return bucket_group(channel_bucket(user_id))
 
 
 def _codes(values: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -226,13 +239,18 @@ _NUMBER_FIELDS = ("viewers", "game", "language", "started_at", "tag_set")
 
 
 class ChannelNamesDocument(TypedDict):
-    """A `channel_names` part: channels first listed on a day, in the order they were."""
+    """One group of a `channel_names` part: channels first listed on a day, in the order
+    they were; the part's channels are day indexes first … first + total - 1, split into
+    `GROUPS` documents by `channel_group`."""
 
-    _id: str  # channel_names_id(day, part)
+    _id: str  # channel_names_id(day, part, group)
     day: datetime
     part: int
-    first: int  # the day index of its first channel
-    count: int
+    group: int
+    first: int  # the day index of the part's first channel
+    total: int  # the part's channels, all groups
+    count: int  # this group's
+    index: bytes  # int32 planes: each channel's day index, delta-coded from `first`
     # zlib text, SEPARATOR-joined, six fields a channel: user id, login, display name, and
     # the game id, language and tags (TAG_SEPARATOR-joined) it was first listed with
     channels: bytes
@@ -258,13 +276,14 @@ class PackedValues(TypedDict):
 
 
 class ChannelSlotDocument(PackedValues):
-    """A `channel_slots` chunk: listed channels of one slot, as packed int32 columns."""
+    """A `channel_slots` chunk: the listed channels of one slot in one group
+    (`channel_group`), as packed int32 columns."""
 
     _id: str  # channel_slot_id(slot, chunk)
     slot: datetime
     day: datetime
-    chunk: int
-    chunks: int
+    chunk: int  # the group
+    chunks: int  # GROUPS
     rows: int
     total_rows: int
     channel: bytes  # day index into channel_names, delta-coded (rows ascending)
@@ -275,6 +294,8 @@ class ChannelSlotDocument(PackedValues):
     language: bytes
     tag_set: bytes
     started: bytes  # going live, seconds after the channel's `started_at` (mostly 0)
+    game_rank: bytes  # directory ranks over the whole slot
+    language_rank: bytes
 
 
 PLANES = "zlib-planes"  # the encoding: int byte planes, zlib (`store._packing`)
@@ -306,6 +327,7 @@ class DayChannels:
     logins: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     started_at: list[int] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)  # each channel's `channel_group`
     # per channel, an index into `tables[column]` (column: game, language, tag_set)
     codes: dict[str, list[int]] = field(default_factory=lambda: {c: [] for c in _DAY_CODED})
     tables: dict[str, ValueTable] = field(
@@ -317,18 +339,25 @@ class DayChannels:
     def __len__(self) -> int:
         return len(self.user_ids)
 
-    def add_part(self, document: ChannelNamesDocument) -> None:
-        """A part read back, in part order."""
-        count = int(document["count"])
-        if int(document["first"]) != len(self):
-            raise ValueError(f"channel_names {document['_id']}: parts out of order")
-        fields = split_names(zlib.decompress(document["channels"]).decode("utf-8"), 6 * count)
-        started = unpack_planes(document["started_at"], _I64, count)
-        for i in range(count):
-            user_id, login, name, game, language, tags = fields[6 * i : 6 * i + 6]
-            values = {"game": game, "language": language, "tag_set": tags}
-            self._add(user_id, login, name, int(started[i]), values)
+    def add_part(self, documents: Sequence[ChannelNamesDocument]) -> None:
+        """A part read back (its group documents), in part order."""
+        entries = sorted(e for d in documents for e in names_entries(d))
+        first = len(self)
+        if not documents or any(int(d["first"]) != first for d in documents):
+            raise ValueError(f"channel_names part {self.parts}: parts out of order")
+        total = int(documents[0].get("total", documents[0]["count"]))
+        if [e.index for e in entries] != list(range(first, first + total)):
+            raise ValueError(f"channel_names part {self.parts}: a group is missing")
+        for e in entries:
+            self._add(e.user_id, e.login, e.name, e.started_at, e.values)
         self.parts += 1
+
+    def add_entries(self, entries: Iterable[NamesEntry]) -> dict[int, int]:
+        """Some of a day's channels alone (one group's, say), each given the next index
+        here: returns their day index → index here."""
+        return {
+            e.index: self._add(e.user_id, e.login, e.name, e.started_at, e.values) for e in entries
+        }
 
     def _add(
         self, user_id: str, login: str, name: str, started_at: int, values: Mapping[str, str]
@@ -339,6 +368,7 @@ class DayChannels:
             self.logins.append(login)
             self.names.append(name)
             self.started_at.append(started_at)
+            self.groups.append(channel_group(user_id))
             for column, value in values.items():
                 self.codes[column].append(self.tables[column].code(value))
         return index
@@ -369,35 +399,80 @@ class DayChannels:
         """Each channel's day value of `column`, as an index into `tables[column]`."""
         return np.asarray(self.codes[column], np.int64)
 
-    def new_part(self, before: int, part_id: str, written_at: datetime) -> ChannelNamesDocument:
-        """The channels added since `before`, as the day's next `channel_names` part."""
-        # Interleaved, so that a display name sits next to the login it mostly repeats.
+    def new_part(self, before: int, written_at: datetime) -> list[ChannelNamesDocument]:
+        """The channels added since `before`, as the day's next `channel_names` part: one
+        document per group."""
         values = {c: self.tables[c].values for c in _DAY_CODED}
-        text = join_names(
-            [
-                field
-                for i in range(before, len(self))
-                for field in (
-                    self.user_ids[i],
-                    self.logins[i],
-                    self.names[i],
-                    *(values[c][self.codes[c][i]] for c in _DAY_CODED),
+        groups = np.asarray(self.groups[before:], np.int64)
+        started_at = np.asarray(self.started_at, np.int64)
+        documents = []
+        for group in range(GROUPS):
+            mine = before + np.flatnonzero(groups == group)
+            # Interleaved, so that a display name sits next to the login it mostly repeats.
+            text = join_names(
+                [
+                    field
+                    for i in mine.tolist()
+                    for field in (
+                        self.user_ids[i],
+                        self.logins[i],
+                        self.names[i],
+                        *(values[c][self.codes[c][i]] for c in _DAY_CODED),
+                    )
+                ]
+            )
+            documents.append(
+                ChannelNamesDocument(
+                    _id=channel_names_id(self.day, self.parts, group),
+                    day=self.day,
+                    part=self.parts,
+                    group=group,
+                    first=before,
+                    total=len(self) - before,
+                    count=len(mine),
+                    index=pack_planes(np.diff(mine, prepend=before), _I32),
+                    channels=Binary(zlib.compress(text.encode("utf-8"), 6)),
+                    started_at=pack_planes(started_at[mine], _I64),
+                    encoding=PLANES,
+                    written_at=written_at,
                 )
-            ]
-        )
-        part: ChannelNamesDocument = {
-            "_id": part_id,
-            "day": self.day,
-            "part": self.parts,
-            "first": before,
-            "count": len(self) - before,
-            "channels": Binary(zlib.compress(text.encode("utf-8"), 6)),
-            "started_at": pack_planes(np.asarray(self.started_at[before:]), _I64),
-            "encoding": PLANES,
-            "written_at": written_at,
-        }
+            )
         self.parts += 1
-        return part
+        return documents
+
+
+@dataclass(frozen=True, order=True)
+class NamesEntry:
+    """One channel of a `channel_names` document."""
+
+    index: int  # its day index
+    user_id: str
+    login: str
+    name: str
+    started_at: int
+    values: dict[str, str] = field(compare=False)  # game, language, tag_set
+
+
+def names_entries(document: ChannelNamesDocument) -> list[NamesEntry]:
+    count = int(document["count"])
+    fields = split_names(zlib.decompress(document["channels"]).decode("utf-8"), 6 * count)
+    started = unpack_planes(document["started_at"], _I64, count)
+    first = int(document["first"])
+    if "index" in document:
+        indexes = first + np.cumsum(unpack_planes(document["index"], _I32, count))
+    else:  # a whole part, written before parts were grouped
+        indexes = first + np.arange(count)
+    return [
+        NamesEntry(
+            int(indexes[i]),
+            fields[6 * i],
+            fields[6 * i + 1],
+            fields[6 * i + 2],
+            int(started[i]),
+            dict(zip(("game", "language", "tag_set"), fields[6 * i + 3 : 6 * i + 6], strict=True)),
+        )
+        for i in range(count)
+    ]
 
 
 def slot_documents(
@@ -406,16 +481,16 @@ def slot_documents(
     day: DayChannels,
     written_at: datetime,
     schema_version: int,
-    chunk_rows: int = CHUNK_ROWS,
 ) -> list[ChannelSlotDocument]:
-    """The listing's chunks, rows sorted by `channels` (their indexes in `day`)."""
-    order = np.argsort(channels, kind="stable")
-    chunks = max(1, -(-len(order) // chunk_rows))
+    """The listing's `GROUPS` chunks, each group's rows sorted by `channels` (their
+    indexes in `day`)."""
+    groups = np.asarray(day.groups, np.int64)[channels]
     day_started = np.asarray(day.started_at, np.int64)
     coded = {c: _against_day(listing, c, channels, day) for c in _DAY_CODED}
     documents = []
-    for chunk in range(chunks):
-        rows = order[chunk * chunk_rows : (chunk + 1) * chunk_rows]
+    for group in range(GROUPS):
+        rows = np.flatnonzero(groups == group)
+        rows = rows[np.argsort(channels[rows], kind="stable")]
         mine = channels[rows]
         # Each chunk names only the values its rows use besides their day values.
         local = {
@@ -424,19 +499,21 @@ def slot_documents(
         }
         documents.append(
             ChannelSlotDocument(
-                _id=channel_slot_id(listing.slot, chunk),
+                _id=channel_slot_id(listing.slot, group),
                 slot=listing.slot,
                 day=day_of(listing.slot),
-                chunk=chunk,
-                chunks=chunks,
+                chunk=group,
+                chunks=GROUPS,
                 rows=len(rows),
-                total_rows=len(order),
+                total_rows=len(listing),
                 channel=pack_planes(np.diff(mine, prepend=0), _I32),
                 viewers=pack_planes(listing.viewers[rows], _I32),
                 game=pack_planes(local["game"][0], _I32),
                 language=pack_planes(local["language"][0], _I32),
                 tag_set=pack_planes(local["tag_set"][0], _I32),
                 started=pack_planes(listing.started_at[rows] - day_started[mine], _I32),
+                game_rank=pack_planes(listing.game_rank[rows], _I32),
+                language_rank=pack_planes(listing.language_rank[rows], _I32),
                 game_count=len(local["game"][1]),
                 game_ids=join_names(local["game"][1]),
                 language_count=len(local["language"][1]),
@@ -501,8 +578,14 @@ class SlotRows:
         )
 
     @classmethod
-    def from_documents(cls, documents: Sequence[ChannelSlotDocument], day: DayChannels) -> SlotRows:
-        """A whole slot from all its chunks (each chunk has its own dictionaries)."""
+    def from_documents(
+        cls,
+        documents: Sequence[ChannelSlotDocument],
+        day: DayChannels,
+        keep: Mapping[int, int] | None = None,
+    ) -> SlotRows:
+        """A slot from its chunks (each chunk has its own dictionaries): all of them, or
+        with `keep` (day index → index in `day`) only the rows of those channels."""
         if not documents:
             raise ValueError("a slot needs at least one chunk")
         day_started = np.asarray(day.started_at, np.int64)
@@ -512,34 +595,19 @@ class SlotRows:
             for value in day.tables[name].values:
                 table.code(value)
         day_codes = {c: day.value_codes(c) for c in _DAY_CODED}
-        parts: list[dict[str, np.ndarray]] = []
-        for document in sorted(documents, key=lambda d: d["chunk"]):
-            rows = int(document["rows"])
-            packed = cast(Mapping[str, Any], document)
-            channel = np.cumsum(unpack_planes(document["channel"], _I32, rows))
-            if len(channel) and channel[-1] >= len(day):
-                raise ValueError(f"{document['_id']}: a row names a channel the day has not")
-            columns = {
-                "channel": channel,
-                "viewers": unpack_planes(document["viewers"], _I32, rows),
-            }
-            offset = unpack_planes(document["started"], _I32, rows)
-            columns["started_at"] = day_started[channel] + offset
-            for name, table in tables.items():
-                field_name = _DAY_CODED[name]
-                local = unpack_names(packed[field_name], int(packed[f"{name}_count"]))
-                remap = np.array([table.code(v) for v in local] or [0], np.int64)
-                stored = unpack_planes(packed[name], _I32, rows)
-                columns[name] = np.where(
-                    stored == 0, day_codes[name][channel], remap[np.maximum(stored - 1, 0)]
-                )
-            parts.append(columns)
+        parts = [
+            _chunk_columns(document, day, tables, day_started, day_codes, keep)
+            for document in sorted(documents, key=lambda d: d["chunk"])
+        ]
 
         def joined(name: str) -> np.ndarray:
             return np.concatenate([p[name] for p in parts])
 
         game, language, viewers = joined("game"), joined("language"), joined("viewers")
         languages = max(len(tables["language"].values), 1)
+        stored = all("game_rank" in p for p in parts)
+        if not stored and keep is not None:
+            raise ValueError("chunks without directory ranks must be read whole")
         return cls(
             slot=documents[0]["slot"],
             channel=joined("channel"),
@@ -551,6 +619,46 @@ class SlotRows:
             started_at=joined("started_at"),
             tag_sets=tables["tag_set"].values,
             tag_set=joined("tag_set"),
-            game_rank=directory_ranks(game, viewers),
-            language_rank=directory_ranks(game * languages + language, viewers),
+            # Chunks written before ranks were stored: the whole slot is here to rank.
+            game_rank=joined("game_rank") if stored else directory_ranks(game, viewers),
+            language_rank=joined("language_rank")
+            if stored
+            else directory_ranks(game * languages + language, viewers),
         )
+
+
+def _chunk_columns(
+    document: ChannelSlotDocument,
+    day: DayChannels,
+    tables: Mapping[str, ValueTable],
+    day_started: np.ndarray,
+    day_codes: Mapping[str, np.ndarray],
+    keep: Mapping[int, int] | None,
+) -> dict[str, np.ndarray]:
+    """One chunk's rows as columns (codes into `tables`), those of `keep` alone if given."""
+    rows = int(document["rows"])
+    packed = cast(Mapping[str, Any], document)
+    channel = np.cumsum(unpack_planes(document["channel"], _I32, rows))
+    picked: slice | np.ndarray = slice(None)
+    if keep is not None:
+        picked = np.flatnonzero(np.isin(channel, list(keep)))
+        channel = np.array([keep[int(c)] for c in channel[picked]], np.int64)
+    if len(channel) and channel.max() >= len(day):
+        raise ValueError(f"{document['_id']}: a row names a channel the day has not")
+    columns = {
+        "channel": channel,
+        "viewers": unpack_planes(document["viewers"], _I32, rows)[picked],
+    }
+    offset = unpack_planes(document["started"], _I32, rows)[picked]
+    columns["started_at"] = day_started[channel] + offset
+    for name in ("game_rank", "language_rank"):
+        if name in packed:
+            columns[name] = unpack_planes(packed[name], _I32, rows)[picked]
+    for name, table in tables.items():
+        local = unpack_names(packed[_DAY_CODED[name]], int(packed[f"{name}_count"]))
+        remap = np.array([table.code(v) for v in local] or [0], np.int64)
+        stored = unpack_planes(packed[name], _I32, rows)[picked]
+        columns[name] = np.where(
+            stored == 0, day_codes[name][channel], remap[np.maximum(stored - 1, 0)]
+        )
+    return columns

@@ -23,8 +23,9 @@ from pymongo.database import Database
 
 from slots import day_of, days_between
 from store import schema
-from store._channel_days import BUCKETS, channel_bucket
+from store._channels import channel_bucket
 from store._packing import join_names, pack_planes, split_names, unpack_planes
+from store._partitions import BUCKETS, bucket_group, month_collection
 from store._records import channel_summary_id
 
 _I32 = np.dtype("<i4")
@@ -95,6 +96,12 @@ def _encode(
     )
 
 
+def follower_collection(month: datetime, bucket: int) -> str:
+    """The `channel_followers` collection of a month holding a bucket
+    (`channel_followers_202612_g3`)."""
+    return month_collection(schema.CHANNEL_FOLLOWERS, month, bucket_group(bucket))
+
+
 def write_followers(
     db: Database[Document], day: datetime, readings: Iterable[FollowerReading]
 ) -> None:
@@ -104,8 +111,8 @@ def write_followers(
     by_bucket: dict[int, list[FollowerReading]] = defaultdict(list)
     for reading in readings:
         by_bucket[channel_bucket(reading.user_id)].append(reading)
-    collection = db[schema.CHANNEL_FOLLOWERS]
     for bucket, batch in by_bucket.items():
+        collection = db[follower_collection(month, bucket)]
         found = collection.find_one({"_id": channel_summary_id(month, bucket)})
         stored = _decode(found)
         stored.update({(r.user_id, day.day): r for r in batch})
@@ -124,7 +131,9 @@ def followers_read_on(db: Database[Document], day: datetime) -> set[str]:
     month = day_of(day).replace(day=1)
     read: set[str] = set()
     for bucket in range(BUCKETS):
-        found = db[schema.CHANNEL_FOLLOWERS].find_one({"_id": channel_summary_id(month, bucket)})
+        found = db[follower_collection(month, bucket)].find_one(
+            {"_id": channel_summary_id(month, bucket)}
+        )
         read.update(u for u, d in _decode(found) if d == day.day)
     return read
 
@@ -139,7 +148,7 @@ def _readings(
     rows = []
     for month in sorted({d.replace(day=1) for d in days}):
         for bucket in sorted(set(buckets)):
-            found = db[schema.CHANNEL_FOLLOWERS].find_one(
+            found = db[follower_collection(month, bucket)].find_one(
                 {"_id": channel_summary_id(month, bucket)}
             )
             rows += [

@@ -23,6 +23,7 @@ from slots import DAY, DEFAULT_CADENCE, Cadence, day_key, day_of, parse_day_key,
 from store import schema
 from store._batch import SnapshotBatch
 from store._channel_directory import DirectoryEntry
+from store._channel_migration import move_channel_documents
 from store._channel_store import (
     ChannelWriter,
     find_channel,
@@ -125,6 +126,15 @@ class Store:
                 moved += 1
         if moved:
             log.warning("gave %d snapshot document(s) their schema-2 string _id", moved)
+        return moved
+
+    def migrate_channel_collections(self) -> int:
+        """Move per-channel documents of the layout before collections were cut by group
+        into their group's collections; a no-op once done. Returns how many were moved."""
+        with translate_errors("moving channel documents"):
+            moved = move_channel_documents(self.db)
+        if moved:
+            log.warning("moved %d channel document(s) into their group's collection", moved)
         return moved
 
     def is_collected(self, slot: datetime) -> bool:

@@ -76,9 +76,10 @@ def parse_clip_key(key: str) -> tuple[str, datetime]:
     return login, datetime.fromtimestamp(int(epoch), UTC)
 
 
-def channel_names_id(day: datetime, part: int) -> str:
-    """One part of a day's channel names (parts are numbered 0, 1, … as written)."""
-    return f"{day_key(day)}/{part}"
+def channel_names_id(day: datetime, part: int, group: int | None) -> str:
+    """One group of a part of a day's channel names (parts are numbered 0, 1, … as
+    written); group None: a whole part, as written before parts were grouped."""
+    return f"{day_key(day)}/{part}" if group is None else f"{day_key(day)}/{part}/{group}"
 
 
 def channel_slot_id(slot: datetime, chunk: int) -> str:

@@ -12,15 +12,21 @@ import pytest
 
 from store import (
     ChannelDirectory,
+    FollowerReading,
     Store,
     channel_bucket,
     channels_like,
     month_document,
+    read_channel_days,
     read_cohorts,
+    read_followers_gained,
     schema,
+    search_channels,
     stored_weeks,
+    summary_collection,
     update_weeks,
     week_of,
+    write_followers,
 )
 
 FIRST = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
@@ -71,7 +77,7 @@ def store_days(store: Store, raw: pd.DataFrame) -> None:
     for (month, bucket), part in raw.groupby(["month", "bucket"]):
         rows = part.assign(day=[d.day for d in part["day"]]).sort_values(["user_id", "day"])
         document = month_document(month, int(bucket), rows, month, schema.SCHEMA_VERSION)
-        store.db[f"{schema.CHANNEL_SUMMARIES}_{month:%Y%m}"].insert_one(dict(document))
+        store.db[summary_collection(month, int(bucket))].insert_one(dict(document))
     directory = ChannelDirectory(store.db)
     for day, part in raw.groupby("day"):
         directory.add(day, zip(part["user_id"], part["login"], part["name"], strict=True))
@@ -154,3 +160,57 @@ def test_cohorts_and_channels_like_me_equal_a_computation_from_the_raw_days(stor
                 assert math.isnan(hours) and math.isnan(avg)
     _, without = channels_like(store.db, "g1", "de", 6.0, count=5, exclude=nearest[0])
     assert nearest[0] not in without["user_id"].tolist()
+
+
+@pytest.mark.integration
+def test_documents_stored_before_collections_were_cut_by_group_move_and_read_the_same(
+    store: Store,
+) -> None:
+    raw = raw_days()
+    store_days(store, raw)
+    update_weeks(store.db, [FIRST + timedelta(days=d) for d in range(DAYS)])
+    for day in (FIRST, FIRST + timedelta(days=1)):
+        readings = [
+            FollowerReading(f"u{c:03d}", f"chan{c:03d}", 100 + c + day.day) for c in range(30)
+        ]
+        write_followers(store.db, day, readings)
+
+    def reads() -> list[object]:
+        end = FIRST + timedelta(days=DAYS)
+        return [
+            channels_like(store.db, "g1", "de", 6.0, count=5)[1],
+            read_cohorts(store.db, [FIRST + timedelta(days=7)]),
+            [e.login for e in search_channels(store.db, "chan01", 50)],
+            read_channel_days(store.db, "u007", FIRST, end),
+            read_followers_gained(store.db, FIRST, end),
+        ]
+
+    before = reads()
+    assert len(before[0]) == 5 and len(before[3]) > 3 and len(before[4]) == 30  # type: ignore[arg-type]
+
+    # Put every document where the layout before the cut kept it: a month's summaries in
+    # one collection, the followers, weeks and directory each in one.
+    def old_home(name: str) -> str | None:
+        for base in (schema.CHANNEL_SUMMARIES, schema.CHANNEL_FOLLOWERS):
+            if name.startswith(f"{base}_"):
+                return name.rsplit("_g", 1)[0] if base == schema.CHANNEL_SUMMARIES else base
+        if name.startswith(f"{schema.CHANNEL_WEEKS}_"):
+            return schema.CHANNEL_WEEKS
+        if name.startswith(f"{schema.CHANNEL_DIRECTORY}_"):
+            return schema.CHANNEL_DIRECTORY
+        return None
+
+    for name in store.db.list_collection_names():
+        home = old_home(name)
+        if home is not None:
+            store.db[home].insert_many(list(store.db[name].find()))
+            store.db.drop_collection(name)
+    assert reads()[0].empty  # type: ignore[union-attr]
+    assert store.migrate_channel_collections() > 0
+    after = reads()
+    for was, now in zip(before, after, strict=True):
+        if isinstance(was, pd.DataFrame):
+            pd.testing.assert_frame_equal(was, now)
+        else:
+            assert was == now
+    assert store.migrate_channel_collections() == 0

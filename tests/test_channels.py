@@ -3,6 +3,7 @@ a whole emulated market read back equal to the emulator's raw listing."""
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,20 @@ from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from slots import day_of
 from store import (
+    GROUPS,
     ChannelDirectory,
     ChannelListing,
     ChannelWriter,
     SnapshotBatch,
     Store,
     StreamDocument,
-    channel_collection,
+    channel_group,
+    channel_names_id,
     channel_slot_id,
+    day_collection,
     directory_ranks,
     histogram,
+    join_names,
     read_channel_days,
     read_channel_history,
     read_channel_listing,
@@ -37,6 +42,8 @@ from store import (
     snapshot_document,
     stored_channel_days,
 )
+from store._channels import names_entries
+from store._packing import pack_planes
 
 SLOT = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 
@@ -323,22 +330,25 @@ def test_a_limited_search_returns_what_ranking_every_entry_would(
 def test_chunks_read_back_whole_a_torn_rewrite_is_refused_and_old_days_are_pruned(
     store: Store,
 ) -> None:
-    writer = ChannelWriter(store.db, chunk_rows=2)
+    writer = ChannelWriter(store.db)
     day_one = [stream(f"c{i}", 10 - i, game=f"g{i % 2}") for i in range(5)]
     written = writer.write(ChannelListing.from_streams(SLOT, day_one))
-    assert written.chunk_ids == [channel_slot_id(SLOT, c) for c in range(3)]
-    assert written.names_id is not None
+    assert written.chunk_ids == [channel_slot_id(SLOT, g) for g in range(GROUPS)]
+    assert len(written.names_ids) == GROUPS
     listing = read_channel_listing(store.db, SLOT)
     assert listing["login"].tolist() == [f"c{i}" for i in range(5)]
     assert listing["game_rank"].tolist() == [1, 1, 2, 2, 3]
+    # The channels spread over several groups, each group's rows in their own chunk.
+    assert len({channel_group(s["user_id"]) for s in day_one}) > 1
 
-    # A rewrite that died after its first chunk: chunk 0 is new, 1 and 2 are old.
+    # A rewrite that died after its first chunks: one group's chunk is the old write's.
     later = ChannelListing.from_streams(SLOT, day_one[:3])
-    first_chunk = ChannelWriter(store.db, chunk_rows=5)
-    first_chunk.write(later)  # one chunk that says the slot has one
+    ChannelWriter(store.db).write(later)
     assert len(read_channel_listing(store.db, SLOT)) == 3
-    store.db[channel_collection(schema.CHANNEL_SLOTS, SLOT)].update_one(
-        {"_id": channel_slot_id(SLOT, 0)}, {"$set": {"chunks": 3}}
+    old_group = channel_group(day_one[4]["user_id"])
+    store.db[day_collection(schema.CHANNEL_SLOTS, SLOT, old_group)].update_one(
+        {"_id": channel_slot_id(SLOT, old_group)},
+        {"$set": {"written_at": datetime(2020, 1, 1, tzinfo=UTC)}},
     )
     assert read_channel_listing(store.db, SLOT).empty  # chunks of two writes: not mixed
 
@@ -351,6 +361,73 @@ def test_chunks_read_back_whole_a_torn_rewrite_is_refused_and_old_days_are_prune
     assert read_channels_state(store.db).days() == [day_of(next_day)]
     for base in (schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES):
         assert stored_channel_days(store.db, base) == [day_of(next_day)]
+
+
+@pytest.mark.integration
+def test_a_day_written_before_names_and_rows_were_grouped_reads_back_the_same(
+    store: Store,
+) -> None:
+    later = SLOT + timedelta(minutes=30)
+    first = [stream(f"c{i}", 20 - i, game=f"g{i % 3}") for i in range(12)]
+    second = [stream(f"c{i}", 3 + i, game="g9", language="de") for i in range(4, 16)]
+    for slot, streams in ((SLOT, first), (later, second)):
+        store.channels.write(ChannelListing.from_streams(slot, streams))
+    end = SLOT + timedelta(days=1)
+    users = [f"id-c{i}" for i in (0, 5, 15)]
+
+    def everything() -> list[Any]:
+        return [
+            *(read_channel_listing(store.db, s) for s in (SLOT, later)),
+            *(read_channel_history(store.db, u, day_of(SLOT), end) for u in users),
+            *(read_channel_days(store.db, u, day_of(SLOT), end) for u in users),
+            [e.login for e in search_channels(store.db, "c1", 50)],
+        ]
+
+    grouped = everything()
+    assert [len(h) for h in grouped[2:5]] == [1, 2, 1]
+    # The older layout: one collection a day; one names document a part (no day indexes,
+    # no groups), and chunks without stored ranks.
+    legacy_names = store.db[day_collection(schema.CHANNEL_NAMES, SLOT, None)]
+    for part in range(2):
+        documents = [
+            store.db[day_collection(schema.CHANNEL_NAMES, SLOT, g)].find_one(
+                {"_id": channel_names_id(SLOT, part, g)}
+            )
+            for g in range(GROUPS)
+        ]
+        entries = sorted(e for d in documents for e in names_entries(d))  # type: ignore[arg-type]
+        text = join_names(
+            [f for e in entries for f in (e.user_id, e.login, e.name, *e.values.values())]
+        )
+        legacy_names.insert_one(
+            {
+                "_id": channel_names_id(SLOT, part, None),
+                "day": day_of(SLOT),
+                "part": part,
+                "first": entries[0].index,
+                "count": len(entries),
+                "channels": zlib.compress(text.encode()),
+                "started_at": pack_planes(
+                    np.array([e.started_at for e in entries]), np.dtype("<i8")
+                ),
+            }
+        )
+    legacy_slots = store.db[day_collection(schema.CHANNEL_SLOTS, SLOT, None)]
+    for g in range(GROUPS):
+        for base, legacy in ((schema.CHANNEL_SLOTS, legacy_slots), (schema.CHANNEL_NAMES, None)):
+            collection = store.db[day_collection(base, SLOT, g)]
+            if legacy is not None:
+                for chunk in collection.find():
+                    chunk.pop("game_rank"), chunk.pop("language_rank")
+                    legacy.insert_one(chunk)
+            collection.drop()
+    assert legacy_slots.count_documents({}) == 2 * GROUPS
+    again = everything()
+    for before, after in zip(grouped, again, strict=True):
+        if isinstance(before, pd.DataFrame):
+            pd.testing.assert_frame_equal(before, after)
+        else:
+            assert before == after
 
 
 @pytest.mark.integration
