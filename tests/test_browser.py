@@ -411,14 +411,18 @@ def test_the_streamer_page_finds_a_channel_and_its_streams(
     dash_duo.find_element("#streamer-channel").click()
     search = dash_duo.wait_for_element("input.dash-dropdown-search", timeout=TIMEOUT)
     search.send_keys(login[1:-1])
+
+    def names_it(text: str) -> bool:  # "starx1" or "StarX1 (starx1)", never "starx10"
+        return text == login or text.endswith(f"({login})")
+
     until(
         lambda: any(
-            login in o.text for o in dash_duo.find_elements("[role='listbox'] [role='option']")
+            names_it(o.text) for o in dash_duo.find_elements("[role='listbox'] [role='option']")
         ),
         timeout=TIMEOUT,
     )
     option = next(
-        o for o in dash_duo.find_elements("[role='listbox'] [role='option']") if login in o.text
+        o for o in dash_duo.find_elements("[role='listbox'] [role='option']") if names_it(o.text)
     )
     option.click()
     until(lambda: f"channel={login}" in dash_duo.driver.current_url, timeout=TIMEOUT)
