@@ -113,11 +113,13 @@ def _legacy(base: str, day: datetime) -> str:
     return day_collection(base, day, None)
 
 
-def read_group_names(db: Database[Document], day: datetime, group: int) -> list[NamesEntry]:
-    """The channels of one group named on `day` so far, in day-index order."""
-    state = read_channels_state(db)
+def read_group_names(
+    db: Database[Document], day: datetime, group: int, slots: int
+) -> list[NamesEntry]:
+    """The channels of one group named on `day` so far (`slots` of it written), in
+    day-index order."""
     # A part is written with a slot that names new channels: at most one a slot.
-    parts = range(max(1, len(state.slots_of(day))))
+    parts = range(max(1, slots))
     wanted = [_names_key(day, p, group) for p in parts]
     found = read_each(db, wanted, lambda d: d)
     entries: list[NamesEntry] = []
@@ -173,8 +175,8 @@ def read_channel_today(
     it. Slots whose chunks predate stored ranks are read whole."""
     group = channel_group(user_id)
     names = DayChannels(day)
-    entries = read_group_names(db, day, group)
     slots = read_channels_state(db).slots_of(day)
+    entries = read_group_names(db, day, group, len(slots))
     if not entries and _legacy_names(db, day):
         return _legacy_today(db, day, slots, user_id)
     keep = names.add_entries(e for e in entries if e.user_id == user_id)
