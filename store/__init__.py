@@ -25,6 +25,7 @@ from store._batch import SnapshotBatch
 from store._channel_days import ChannelDay, ChannelDayDocument
 from store._channel_directory import ChannelDirectory, DirectoryEntry
 from store._channel_store import (
+    INDEX_AFTER,
     ChannelWrite,
     ChannelWriter,
     channel_day_collection,
@@ -34,6 +35,7 @@ from store._channel_store import (
     read_channels_state,
     read_day_channels,
     read_last_seen,
+    read_regrouped_slots,
     read_slot_rows,
     search_channels,
     stored_channel_days,
@@ -191,6 +193,7 @@ __all__ = [
     "GROUPS",
     "HISTOGRAM_DIMENSIONS",
     "HISTORY_DIMENSIONS",
+    "INDEX_AFTER",
     "KEY_SEPARATOR",
     "SECOND_FIELDS",
     "TAG_DIMENSIONS",
@@ -310,6 +313,7 @@ __all__ = [
     "read_histograms",
     "read_history",
     "read_last_seen",
+    "read_regrouped_slots",
     "read_slot_rows",
     "rollup_id",
     "schema",

@@ -8,6 +8,10 @@ goes through trigrams: each entry's login and lower-cased display name, framed b
 listed in one of `GRAM_BUCKETS` documents picked by a hash of the gram. A query's grams
 name a handful of bucket documents; the entries all of them list are the candidates,
 checked against the names themselves.
+
+Appending is cheap and done after every slot, so that a channel first listed an hour ago
+can be found; rewriting the gram buckets is not, so entries are indexed in batches
+(`index`), and those appended since are searched by reading their chunks.
 """
 
 from __future__ import annotations
@@ -61,9 +65,12 @@ class DirectoryGramsDocument(TypedDict):
     entries: bytes  # the grams' entry lists one after another, each delta-coded
 
 
-class DirectoryStateDocument(TypedDict):
+class DirectoryStateDocument(TypedDict, total=False):
     _id: str  # STATE_ID
     entries: int
+    # Entries before this one are in the gram lists; the rest (the newest, appended since
+    # the last indexing) are searched by reading them. Absent: all of them.
+    indexed: int
     days: list[str]  # the days whose channels were added, "YYYY-MM-DD"
 
 
@@ -130,11 +137,19 @@ class ChannelDirectory:
         return _decode_entries(cast(DirectoryEntriesDocument, found)) if found else []
 
     def add(self, day: datetime, channels: Iterable[tuple[str, str, str]]) -> list[DirectoryEntry]:
+        """`append` the channels, then `index` every entry."""
+        added = self.append(day, channels)
+        self.index()
+        return added
+
+    def append(
+        self, day: datetime, channels: Iterable[tuple[str, str, str]]
+    ) -> list[DirectoryEntry]:
         """Append the channels (user id, login, name) not in the directory yet, first seen
-        on `day`; returns the new entries. The grams are written before the count that
-        makes the entries searchable, so a crash midway is redone whole."""
+        on `day`; returns the new entries. They are searchable (unindexed) once the count
+        in the state includes them, which is written last."""
         state = self.state()
-        count = int(state["entries"])
+        count = int(state.get("entries", 0))
         known = self._identities(count)
         added: list[DirectoryEntry] = []
         for user_id, login, name in channels:
@@ -144,13 +159,45 @@ class ChannelDirectory:
                 added.append(DirectoryEntry(user_id, login, name, day))
         if added:
             self._append_entries(count, added)
-            self._add_grams(count, added)
-        days = sorted({*state["days"], f"{day:%Y-%m-%d}"})
-        self.collection.replace_one(
-            {"_id": STATE_ID}, {"entries": count + len(added), "days": days}, upsert=True
-        )
+        days = sorted({*state.get("days", []), f"{day:%Y-%m-%d}"})
+        self._set_state(count + len(added), int(state.get("indexed", count)), days)
         self._known = known
         return added
+
+    def unindexed(self) -> int:
+        """How many entries are not in the gram lists yet."""
+        state = self.state()
+        return int(state.get("entries", 0)) - int(state.get("indexed", state.get("entries", 0)))
+
+    def index(self) -> int:
+        """Add the entries appended since the last indexing to the gram lists; returns how
+        many. The grams are written before the state that says so, so a crash midway is
+        redone whole (entries past `indexed` in a list are dropped and added again)."""
+        state = self.state()
+        count = int(state.get("entries", 0))
+        indexed = int(state.get("indexed", count))
+        if indexed >= count:
+            return 0
+        pending = [
+            e
+            for chunk in range(indexed // ENTRY_CHUNK, -(-count // ENTRY_CHUNK))
+            for e in self._offsets(chunk, indexed, count)
+        ]
+        self._add_grams(indexed, pending)
+        self._set_state(count, count, list(state.get("days", [])))
+        return len(pending)
+
+    def _offsets(self, chunk: int, start: int, stop: int) -> list[DirectoryEntry]:
+        """The entries of `chunk` numbered in [start, stop)."""
+        first = chunk * ENTRY_CHUNK
+        return self.entries(chunk)[max(0, start - first) : max(0, stop - first)]
+
+    def _set_state(self, entries: int, indexed: int, days: list[str]) -> None:
+        self.collection.replace_one(
+            {"_id": STATE_ID},
+            {"entries": entries, "indexed": indexed, "days": days},
+            upsert=True,
+        )
 
     def search(self, text: str, limit: int, *, exact: bool = False) -> list[DirectoryEntry]:
         """Entries whose login or display name contains `text` (case-insensitive), or with
@@ -158,9 +205,36 @@ class ChannelDirectory:
         rest, oldest entry first."""
         folded = text.strip().casefold()
         wanted = query_grams(folded)
-        count = int(self.state()["entries"])
-        if not wanted or not count:
+        state = self.state()
+        total = int(state.get("entries", 0))
+        count = int(state.get("indexed", total))
+        if not wanted or not total:
             return []
+        indexed = self._search_indexed(folded, wanted, count, limit, exact) if count else []
+        newest = self._search_unindexed(folded, count, total, exact)
+        ordered = sorted([*indexed, *newest], key=lambda item: (item[1][0], item[0]))
+        return [entry for _, (_, entry) in ordered[:limit]]
+
+    def _search_unindexed(
+        self, folded: str, start: int, stop: int, exact: bool
+    ) -> list[tuple[int, tuple[int, DirectoryEntry]]]:
+        """(index, (rank, entry)) of every match among entries [start, stop), read whole."""
+        numbers = list(range(start // ENTRY_CHUNK, -(-stop // ENTRY_CHUNK)))
+        found = []
+        for number, chunk in zip(numbers, self._chunks(numbers), strict=True):
+            first = number * ENTRY_CHUNK
+            for offset in chunk.candidates(folded):
+                index = first + offset
+                entry = chunk.match(offset, folded, exact) if start <= index < stop else None
+                # Without a trigram (two characters), only a name's start is looked at.
+                if entry is not None and (len(folded) > 2 or rank_of(folded, entry) < 2):
+                    found.append((index, (rank_of(folded, entry), entry)))
+        return found
+
+    def _search_indexed(
+        self, folded: str, wanted: set[str], count: int, limit: int, exact: bool
+    ) -> list[tuple[int, tuple[int, DirectoryEntry]]]:
+        """(index, (rank, entry)) of the best `limit` matches among the indexed entries."""
         framed = grams(folded)  # an exact login or name has all of these
         starting = wanted | {f"{START}{folded[:2]}"}  # a name starting with it, these
         lists = self._gram_entries(framed if exact else framed | starting)
@@ -188,8 +262,7 @@ class ChannelDirectory:
                     break
             if _settled(found, tier, count) >= limit:
                 break
-        ordered = sorted(found.items(), key=lambda item: (item[1][0], item[0]))
-        return [entry for _, (_, entry) in ordered[:limit]]
+        return sorted(found.items(), key=lambda item: (item[1][0], item[0]))[:limit]
 
     def _chunks(self, chunks: list[int]) -> list[_EntryChunk]:
         wanted = [(entries_collection(c), directory_entries_id(c)) for c in chunks]
@@ -276,12 +349,24 @@ class _EntryChunk:
     def __init__(self, document: DirectoryEntriesDocument | None) -> None:
         count = int(document["count"]) if document else 0
         text = zlib.decompress(document["channels"]).decode("utf-8") if document else ""
+        self.text = text
         self.fields = split_names(text, 3 * count)
         self.days: np.ndarray = (
             unpack_planes(document["first_seen"], _I32, count)
             if document
             else np.zeros(0, np.int64)
         )
+
+    def candidates(self, folded: str) -> list[int]:
+        """The offsets of the entries whose fields might hold `folded` (most chunks have
+        none: the whole text is checked first)."""
+        if folded not in self.text.casefold():
+            return []
+        return [
+            i
+            for i in range(len(self.fields) // 3)
+            if folded in self.fields[3 * i + 1] or folded in self.fields[3 * i + 2].casefold()
+        ]
 
     def match(self, offset: int, folded: str, exact: bool) -> DirectoryEntry | None:
         if 3 * offset + 2 >= len(self.fields):

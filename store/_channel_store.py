@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -16,7 +17,7 @@ import pandas as pd
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
-from slots import DEFAULT_CADENCE, Cadence, day_of, days_between
+from slots import DEFAULT_CADENCE, Cadence, day_key, day_of, days_between, slot_key
 from store import schema
 from store._channel_days import (
     ChannelDay,
@@ -44,6 +45,7 @@ from store._channels import (
     DayChannels,
     NamesEntry,
     SlotRows,
+    ValueTable,
     channel_bucket,
     channel_group,
     names_entries,
@@ -71,6 +73,9 @@ log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 _I32 = np.dtype("<i4")
+# Entries appended to the login directory before their grams are written: more would
+# make each search read more of them whole, fewer would rewrite the gram lists oftener.
+INDEX_AFTER = 65_536
 
 
 def channel_day_collection(day: datetime, bucket: int) -> str:
@@ -163,6 +168,12 @@ def read_slot_rows(
     )
 
 
+def _regrouped(written: Mapping[str, datetime], slot: datetime, until: datetime | None) -> bool:
+    """Whether a slot's rows are in its day's `channel_days` (written by the regrouping that
+    took the day's writes up to `until`)."""
+    return until is not None and written[slot_key(slot)] <= until
+
+
 def _slot_collection(slot: datetime, group: int) -> str:
     return day_collection(schema.CHANNEL_SLOTS, slot, group)
 
@@ -215,12 +226,81 @@ def _legacy_today(
     return names, picked
 
 
+def read_regrouped_slots(
+    db: Database[Document], day: datetime, slots: set[datetime], names: DayChannels
+) -> list[SlotRows]:
+    """The rows of `slots` as the day's `channel_days` documents hold them (a regrouped
+    day's slot chunks are dropped), slot order; their channels are added to `names`."""
+    wanted = [(channel_day_collection(day, b), channel_day_id(day, b)) for b in range(BUCKETS)]
+    regrouped = read_each(
+        db,
+        wanted,
+        lambda found: ChannelDay.from_document(cast(ChannelDayDocument, found)) if found else None,
+    )
+    tables = {c: ValueTable() for c in _CODED}
+    columns: dict[datetime, dict[str, list[np.ndarray]]] = {}
+    for bucket in (b for b in regrouped if b is not None):
+        in_slots = np.array([s in slots for s in bucket.slots] or [False])
+        rows = np.flatnonzero(in_slots[bucket.slot])
+        if not len(rows):
+            continue
+        remap = {
+            c: np.array([tables[c].code(v) for v in getattr(bucket, _CODED[c])] or [0], np.int64)
+            for c in _CODED
+        }
+        # Each channel's day values: those of its first row taken.
+        listed, first = np.unique(bucket.channel[rows], return_index=True)
+        entries = [
+            NamesEntry(
+                local,
+                bucket.user_ids[local],
+                bucket.logins[local],
+                bucket.names[local],
+                int(bucket.started_at[row]),
+                {c: getattr(bucket, _CODED[c])[int(getattr(bucket, c)[row])] for c in _CODED},
+            )
+            for local, row in zip(listed.tolist(), rows[first].tolist(), strict=True)
+        ]
+        index = names.add_entries(entries)
+        to_day = np.zeros(len(bucket.user_ids), np.int64)
+        to_day[listed] = [index[i] for i in listed.tolist()]
+        for number in np.unique(bucket.slot[rows]).tolist():
+            mine = rows[bucket.slot[rows] == number]
+            slot = columns.setdefault(bucket.slots[number], {n: [] for n in _SLOT_COLUMNS})
+            slot["channel"].append(to_day[bucket.channel[mine]])
+            for name in ("viewers", "started_at", "game_rank", "language_rank"):
+                slot[name].append(getattr(bucket, name)[mine])
+            for name in _CODED:
+                slot[name].append(remap[name][getattr(bucket, name)[mine]])
+    return [
+        SlotRows(
+            slot=slot,
+            game_ids=tables["game"].values,
+            languages=tables["language"].values,
+            tag_sets=tables["tag_set"].values,
+            **{n: np.concatenate(v) for n, v in columns[slot].items()},
+        )
+        for slot in sorted(columns)
+    ]
+
+
+_CODED = {"game": "game_ids", "language": "languages", "tag_set": "tag_sets"}
+_SLOT_COLUMNS = (
+    "channel", "viewers", "game", "language", "started_at", "tag_set", "game_rank",
+    "language_rank",
+)  # fmt: skip
+
+
 def read_channel_listing(db: Database[Document], slot: datetime) -> pd.DataFrame:
     """A slot's whole listing, one row per channel (for notebooks): user_id, login, name,
     viewers, game_id, language, started_at, tags, game_rank, language_rank; empty when the
     slot's channels were not stored."""
     names = read_day_channels(db, day_of(slot))
     rows = read_slot_rows(db, slot, names)
+    if rows is None and read_channels_state(db).is_compacted(slot):  # regrouped: chunks gone
+        names = DayChannels(day_of(slot))
+        regrouped = read_regrouped_slots(db, day_of(slot), {slot}, names)
+        rows = regrouped[0] if regrouped else None
     columns = ["user_id", "login", "name", "viewers", "game_id", "language", "started_at"]
     columns += ["tags", "game_rank", "language_rank"]
     if rows is None:
@@ -457,15 +537,19 @@ def search_channels(
     db: Database[Document], text: str, limit: int = 20, *, exact: bool = False
 ) -> list[DirectoryEntry]:
     """Channels whose login or display name contains `text` (with `exact`, is `text`):
-    the directory (every day summarised) and the channels named on the days not
-    summarised yet (today), read straight from their names."""
+    the directory (which the writer adds each slot's new channels to), and the channels
+    of days not regrouped that it lacks (written before it was), read from their names."""
     folded = text.strip().casefold()
     if not folded:
         return []
-    found = ChannelDirectory(db).search(folded, limit, exact=exact)
+    directory = ChannelDirectory(db)
+    found = directory.search(folded, limit, exact=exact)
     seen = {(e.user_id, e.login, e.name) for e in found}
     state = read_channels_state(db)
-    for day in (d for d in state.days() if not state.is_compacted(d)):
+    added = set(directory.state().get("days", []))
+    for day in state.days():
+        if state.is_compacted(day) or f"{day:%Y-%m-%d}" in added:
+            continue
         for key in _named_on(db, day, folded, exact):
             if key not in seen:
                 seen.add(key)
@@ -535,6 +619,8 @@ class ChannelWriter:
         self.db = db
         self._names: DayChannels | None = None  # the day this writer last wrote
         self.directory = ChannelDirectory(db)
+        # The day and how many of its channels (in day-index order) are in the directory.
+        self._in_directory: tuple[datetime | None, int] = (None, 0)
 
     def write(self, listing: ChannelListing) -> ChannelWrite:
         """Store the listing (again: its chunks are replaced)."""
@@ -563,7 +649,7 @@ class ChannelWriter:
                 upsert=True,
             )
         except BaseException:
-            self._names = None  # what is stored may differ from memory now: read it again
+            self._forget_names()
             raise
         return ChannelWrite([d["_id"] for d in documents], names_ids)
 
@@ -576,7 +662,15 @@ class ChannelWriter:
         for day in state.days_to_compact(day_of(before)):
             newest = state.newest_write(day)
             names = read_day_channels(self.db, day)
-            slots = [read_slot_rows(self.db, s, names) for s in state.slots_of(day)]
+            # Slots written since the day was last regrouped are read from their chunks;
+            # the others from what that regrouping wrote (their chunks were dropped).
+            regrouped_until = state.compacted.get(day_key(day))
+            written = state.slots.get(day_key(day), {})
+            fresh = [s for s in state.slots_of(day) if not _regrouped(written, s, regrouped_until)]
+            slots = [read_slot_rows(self.db, s, names) for s in fresh]
+            kept = set(state.slots_of(day)) - set(fresh)
+            slots += read_regrouped_slots(self.db, day, kept, names) if kept else []
+            slots.sort(key=lambda rows: rows.slot if rows is not None else day)
             day_rows = DayRows.from_slots([s for s in slots if s is not None])
             written_at = datetime.now(UTC)
             documents = channel_day_documents(names, day_rows, written_at, schema.SCHEMA_VERSION)
@@ -594,14 +688,49 @@ class ChannelWriter:
                 {"$set": {ChannelsState.compacted_field(day): newest}},
                 upsert=True,
             )
+            self._drop_slot_chunks(day)
             log.info("channel rows of %s regrouped by channel and summarised", day.date())
             done.append(day)
+        self._add_to_directory()
         if done:
             state = read_channels_state(self.db)
             weeks = update_weeks(self.db, [d for d in state.days() if state.is_compacted(d)])
             for week in weeks:
                 log.info("channels of the week of %s grouped by game; cohorts updated", week.date())
         return done
+
+    def _drop_slot_chunks(self, day: datetime) -> None:
+        """Drop a regrouped day's slot chunks and names: `channel_days` holds every row.
+        A slot of the day written later gets new names and chunks, merged with
+        `channel_days` by the next regrouping."""
+        prefixes = tuple(
+            day_collection(b, day, None) for b in (schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES)
+        )
+        for name in self.db.list_collection_names():
+            if name.startswith(prefixes):
+                self.db.drop_collection(name)
+        if self._names is not None and self._names.day == day:
+            self._forget_names()
+
+    def _forget_names(self) -> None:
+        """Read the day's names back before the next write (what is stored may differ)."""
+        self._names = None
+        self._in_directory = (None, 0)
+
+    def _add_to_directory(self) -> None:
+        """Append the channels named on the day this writer writes since the last call, so
+        that today's channels can be found before the day is regrouped; index the entries
+        appended once there are `INDEX_AFTER` of them (the gram lists are rewritten)."""
+        names = self._names
+        if names is None:
+            return
+        day, added = self._in_directory
+        start = added if day == names.day else 0
+        fresh = zip(names.user_ids[start:], names.logins[start:], names.names[start:], strict=True)
+        self.directory.append(names.day, fresh)
+        self._in_directory = (names.day, len(names))
+        if self.directory.unindexed() >= INDEX_AFTER:
+            self.directory.index()
 
     def _write_summaries(self, day: datetime, summaries: pd.DataFrame) -> None:
         """Put the day's summaries into their month's documents, bucket by bucket."""

@@ -16,6 +16,7 @@ from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from slots import day_of
 from store import (
+    BUCKETS,
     GROUPS,
     ChannelDirectory,
     ChannelListing,
@@ -23,6 +24,8 @@ from store import (
     SnapshotBatch,
     Store,
     StreamDocument,
+    channel_day_collection,
+    channel_day_id,
     channel_group,
     channel_names_id,
     channel_slot_id,
@@ -204,15 +207,17 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
             spellings.setdefault(f"{r['language']}|{tag.casefold()}", set()).add(tag)
     assert any(len(v) > 1 for v in spellings.values())  # case variants, counted as one tag
 
-    # One day, two slots: the second slot named only the channels the first had not.
-    names = read_day_channels(store.db, FROZEN_AT)
-    assert names.parts == 2
+    # One day, two slots, regrouped by channel: each channel of the day once.
     first_day = {r["user_id"] for slot in (FROZEN_AT, later) for r in raw[slot]}
-    assert len(names.user_ids) == len(first_day)
-    assert stored_channel_days(store.db, schema.CHANNEL_SLOTS) == [
-        day_of(FROZEN_AT),
-        day_of(next_day),
+    regrouped = [
+        store.db[channel_day_collection(FROZEN_AT, b)].find_one(
+            {"_id": channel_day_id(day_of(FROZEN_AT), b)}
+        )
+        for b in range(BUCKETS)
     ]
+    assert sum(d["count"] for d in regrouped if d) == len(first_day)
+    # The first day, regrouped by channel, has no slot chunks left.
+    assert stored_channel_days(store.db, schema.CHANNEL_SLOTS) == [day_of(next_day)]
 
     # A channel's history: the first day from its regrouped documents, the second from
     # the slot itself; each row equal to the raw listing of its slot.
@@ -267,7 +272,9 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
     assert read_last_seen(store.db, small, FROZEN_AT) is None
 
     # The login directory: the first day's channels from its grams, the second day's
-    # new ones from its names (not summarised yet); any part of a login finds it.
+    # new ones appended after their slot (not indexed yet); any part of a login finds it.
+    directory = ChannelDirectory(store.db)
+    assert f"{next_day:%Y-%m-%d}" in directory.state()["days"] and directory.unindexed() > 0
     for user_id in (
         small,
         next(
@@ -300,7 +307,10 @@ def test_a_limited_search_returns_what_ranking_every_entry_would(
         login = "".join(rng.choice(list("abc"), int(rng.integers(2, 8))))
         entries.append((str(i), login, login.upper() if i % 3 else f"x{login}"))
     directory = ChannelDirectory(store.db)
-    directory.add(day_of(SLOT), entries)
+    # The newest entries are appended without grams, as between two indexings.
+    directory.add(day_of(SLOT), entries[:1000])
+    directory.append(day_of(SLOT), entries[1000:])
+    assert directory.unindexed() > 0
     stored = [(e.user_id, e.login, e.name) for c in range(24) for e in directory.entries(c)]
     assert len(stored) == len(set(stored))  # the listing, in entry order
 
@@ -313,18 +323,21 @@ def test_a_limited_search_returns_what_ranking_every_entry_would(
         # Two characters have no trigram to look anywhere but at a name's start.
         return 2 if len(query) > 2 and any(query in n for n in names) else None
 
-    for query in ("ab", "abc", "cab", "bca", "aaa", "aaaa", "abcab", "cc", "bcb"):
-        for limit in (1, 3, 7, 12, 20, 40, 90, 2000):
-            every = [
-                (r, i, e[1])
-                for i, e in enumerate(stored)
-                if (r := rank(e[1], e[2], query)) is not None
-            ]
-            expected = [login for _, _, login in sorted(every)[:limit]]
-            got = [e.login for e in directory.search(query, limit)]
-            assert got == expected, (query, limit)
-        exact = [e[1] for e in stored if rank(e[1], e[2], query) == 0]
-        assert [e.login for e in directory.search(query, 5000, exact=True)] == exact
+    for indexing in ("some appended since", "all indexed"):
+        if indexing == "all indexed":
+            assert directory.index() == len(stored) - 1000 and directory.unindexed() == 0
+        for query in ("ab", "abc", "cab", "bca", "aaa", "aaaa", "abcab", "cc", "bcb"):
+            for limit in (1, 3, 7, 12, 20, 40, 90, 2000):
+                every = [
+                    (r, i, e[1])
+                    for i, e in enumerate(stored)
+                    if (r := rank(e[1], e[2], query)) is not None
+                ]
+                expected = [login for _, _, login in sorted(every)[:limit]]
+                got = [e.login for e in directory.search(query, limit)]
+                assert got == expected, (indexing, query, limit)
+            exact = [e[1] for e in stored if rank(e[1], e[2], query) == 0]
+            assert [e.login for e in directory.search(query, 5000, exact=True)] == exact
 
 
 def test_chunks_read_back_whole_a_torn_rewrite_is_refused_and_old_days_are_pruned(
@@ -452,6 +465,49 @@ def test_a_channel_that_changes_game_language_and_tags_within_a_day_reads_back_e
     assert one.loc["b", "started_at"] == pd.Timestamp(SLOT - timedelta(hours=1))
     assert two["game_rank"].to_dict() == {"a": 1, "b": 1, "c": 2}
     assert read_day_channels(store.db, SLOT).parts == 2
+
+
+@pytest.mark.integration
+def test_a_regrouped_day_drops_its_chunks_and_a_slot_written_later_is_merged_not_lost(
+    store: Store,
+) -> None:
+    later, last = SLOT + timedelta(minutes=30), SLOT + timedelta(hours=5)
+    first = [stream(f"c{i}", 20 - i, game=f"g{i % 3}", tags=[f"t{i}"]) for i in range(12)]
+    second = [stream(f"c{i}", 3 + i, game="g9", language="de") for i in range(4, 16)]
+    for slot, streams in ((SLOT, first), (later, second)):
+        store.channels.write(ChannelListing.from_streams(slot, streams))
+    before = {s: read_channel_listing(store.db, s) for s in (SLOT, later)}
+    history = read_channel_history(store.db, "id-c5", day_of(SLOT), SLOT + timedelta(days=1))
+
+    store.channels.compact(SLOT + timedelta(days=1))
+    for base in (schema.CHANNEL_SLOTS, schema.CHANNEL_NAMES):
+        assert stored_channel_days(store.db, base) == []  # channel_days holds every row
+    for slot, listing in before.items():
+        pd.testing.assert_frame_equal(read_channel_listing(store.db, slot), listing)
+    end = SLOT + timedelta(days=1)
+    pd.testing.assert_frame_equal(
+        read_channel_history(store.db, "id-c5", day_of(SLOT), end), history
+    )
+
+    # A slot of the regrouped day rewritten (a replay), and one written late: the next
+    # regrouping takes them from their chunks and the untouched slot from channel_days.
+    rewritten = [stream("c5", 40, game="g1"), stream("new", 2, game="g1")]
+    store.channels.write(ChannelListing.from_streams(later, rewritten))
+    store.channels.write(ChannelListing.from_streams(last, first[:2]))
+    assert not read_channels_state(store.db).is_compacted(SLOT)
+    store.channels.compact(SLOT + timedelta(days=1))
+    assert read_channels_state(store.db).is_compacted(SLOT)
+    pd.testing.assert_frame_equal(read_channel_listing(store.db, SLOT), before[SLOT])
+    assert read_channel_listing(store.db, later)["login"].tolist() == ["c5", "new"]
+    assert read_channel_listing(store.db, later)["game_rank"].tolist() == [1, 2]
+    assert read_channel_listing(store.db, last)["login"].tolist() == ["c0", "c1"]
+    merged = read_channel_history(store.db, "id-c5", day_of(SLOT), end)
+    assert merged["slot"].tolist() == [pd.Timestamp(SLOT), pd.Timestamp(later)]
+    assert merged["viewers"].tolist() == [15, 40]
+    assert merged["tags"].tolist() == [["t5"], ["English"]]
+    days = read_channel_days(store.db, "id-new", day_of(SLOT), end)
+    assert days["peak_viewers"].tolist() == [2]
+    assert search_channels(store.db, "new", exact=True)[0].user_id == "id-new"
 
 
 @pytest.mark.integration
