@@ -7,7 +7,8 @@ Takes the emulator's Twitch-sized market (550,000 channels, 40,000–103,000 liv
 day) at each slot of one UTC day, builds each slot's `ChannelListing` (one row per live
 channel, directory ranks included) as the collector does, and writes it with the store's
 `ChannelWriter` into a private FerretDB: the day's new channel names, then the slot's
-packed chunks. Reports the write time per slot and the bytes stored per slot and per day,
+packed chunks, then adds the slot's new channels to the login directory (as the collector
+does after each slot). Reports the write time per slot and the bytes stored per slot and per day,
 compressed (the BSON documents as stored) and raw (the same columns and names unpacked).
 Then regroups the day by channel (`channel_days`, what the collector does once a day is
 over), copies those documents to the 34 days before it (35 days, as `CHANNEL_SLOTS_DAYS`
@@ -49,6 +50,7 @@ from store import (
     ChannelsState,
     ChannelSummaryDocument,
     ChannelWrite,
+    DayChannels,
     LocalFerretDB,
     Store,
     StreamDocument,
@@ -118,7 +120,7 @@ def stored_bytes(db: Database[dict[str, Any]], written: ChannelWrite) -> tuple[i
     return compressed, raw
 
 
-def month_of_reads(store: Store, rng: np.random.Generator) -> list[float]:
+def month_of_reads(store: Store, names: DayChannels, rng: np.random.Generator) -> list[float]:
     """Seconds of `read_channel_history` over 35 regrouped days, one per channel asked."""
     documents = [
         d
@@ -134,7 +136,6 @@ def month_of_reads(store: Store, rng: np.random.Generator) -> list[float]:
         marks[ChannelsState.slot_field(day)] = DAY
         marks[ChannelsState.compacted_field(day)] = DAY
     store.db[schema.META].update_one({"_id": ChannelsState.ID}, {"$set": marks})
-    names = read_day_channels(store.db, DAY)
     asked = rng.choice(len(names.user_ids), size=40, replace=False)
     seconds = []
     for index in asked:
@@ -169,10 +170,11 @@ def year_of_summaries(store: Store) -> int:
     return total
 
 
-def page_reads(store: Store, rng: np.random.Generator) -> tuple[list[float], list[float]]:
+def page_reads(
+    store: Store, names: DayChannels, rng: np.random.Generator
+) -> tuple[list[float], list[float]]:
     """Seconds of a channel page's reads at 365 days (40 channels) and of login searches
     by a part of a login (40 searches)."""
-    names = read_day_channels(store.db, DAY)
     pages, searches = [], []
     for index in rng.choice(len(names.user_ids), size=40, replace=False):
         login = names.logins[index]
@@ -259,6 +261,7 @@ def main() -> None:
                       f"write {writes[-1]:.2f} s  directory {feeds[-1]:.2f} s  "
                       f"{size / 2**20:.2f} MB")  # fmt: skip
             pages_today, searches_today = today_reads(store, np.random.default_rng(13))
+            names = read_day_channels(store.db, DAY)  # the regrouping drops them
             kept_before = sum(
                 len(bson.encode(d))
                 for name in store.db.list_collection_names()
@@ -273,7 +276,7 @@ def main() -> None:
                 for group in range(GROUPS)
                 for d in store.db[day_collection(schema.CHANNEL_DAYS, DAY, group)].find()
             )
-            reads = month_of_reads(store, np.random.default_rng(11))
+            reads = month_of_reads(store, names, np.random.default_rng(11))
             directory_entries = store.channels.directory.state()["entries"]
             directory_bytes = sum(
                 len(bson.encode(d))
@@ -289,7 +292,7 @@ def main() -> None:
             started = time.perf_counter()
             year_bytes = year_of_summaries(store)
             year_seconds = time.perf_counter() - started
-            pages, searches = page_reads(store, np.random.default_rng(12))
+            pages, searches = page_reads(store, names, np.random.default_rng(12))
             store.close()
         finally:
             db.stop()
@@ -312,13 +315,13 @@ whole listing is built into a `ChannelListing` (directory ranks included) and wr
 | building the listing per slot (collector CPU), median / max | {statistics.median(builds):.2f} s / {max(builds):.2f} s |
 | stored per slot, compressed (BSON), median / max | {statistics.median(compressed) / 2**20:.2f} MB / {max(compressed) / 2**20:.2f} MB |
 | raw per slot (columns and names unpacked), median | {statistics.median(raw) / 2**20:.2f} MB |
-| stored per day, compressed{" (scaled from the slots taken)" if args.slots != 48 else ""} | {sum(compressed) * per_day / 2**20:.1f} MB (target ≤ 20 MB) |
+| slot chunks and names written over the day, compressed{" (scaled from the slots taken)" if args.slots != 48 else ""} | {sum(compressed) * per_day / 2**20:.1f} MB |
 | raw per day | {sum(raw) * per_day / 2**20:.1f} MB |
 | bytes per listed channel row, compressed | {sum(compressed) / sum(rows):.1f} |
 | regrouping the day by channel (`channel_days`), summarising it and adding its channels to the directory (once a day) | {compact_seconds:.1f} s; `channel_days` {day_bytes / 2**20:.1f} MB |
 | the day's summaries (`channel_summaries`, kept for ever) | {summary_day_bytes / 2**20:.1f} MB a day alone; a year of 30-day months {year_bytes / 2**20:.0f} MB (written in {year_seconds:.0f} s) |
 | login directory after the day | {directory_entries:,} entries, {directory_bytes / 2**20:.1f} MB |
-| kept per day for `CHANNEL_SLOTS_DAYS`: slot chunks and names{" (scaled)" if args.slots != 48 else ""} + `channel_days` | {kept_before * per_day / 2**20:.1f} MB + {day_bytes / 2**20:.1f} MB |
+| kept per day for `CHANNEL_SLOTS_DAYS` (`channel_days`; the slot chunks and names are dropped once the day is regrouped) | {day_bytes / 2**20:.1f} MB (target ≤ 20 MB); the day in progress also holds its slot chunks and names, {kept_before * per_day / 2**20:.1f} MB at its end{" (scaled)" if args.slots != 48 else ""} |
 | a channel page's reads during the day, its slots not regrouped yet (exact login, the day's slots, the day's summary; 40 channels), median / p95 / max | {statistics.median(pages_today) * 1000:.0f} ms / {float(np.percentile(pages_today, 95)) * 1000:.0f} ms / {max(pages_today) * 1000:.0f} ms |
 | login search by 4 characters during the day (the day's channels appended to the directory, not all indexed; 40 searches), median / p95 / max | {statistics.median(searches_today) * 1000:.0f} ms / {float(np.percentile(searches_today, 95)) * 1000:.0f} ms / {max(searches_today) * 1000:.0f} ms |
 | a channel page's reads at 365 days (exact login, 35 days of slots, 365 days of summaries; 40 channels, nothing cached), median / p95 / max | {statistics.median(pages) * 1000:.0f} ms / {float(np.percentile(pages, 95)) * 1000:.0f} ms / {max(pages) * 1000:.0f} ms (target p95 < 1 s) |

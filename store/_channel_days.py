@@ -9,7 +9,6 @@ computed from its whole slot. A channel's 35 days are then 35 reads by `_id`.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,12 +26,16 @@ from store._channels import (
     channel_bucket,
 )
 from store._packing import (
+    compress,
+    decompress,
     join_names,
     pack_names,
     pack_planes,
     split_names,
     unpack_names,
     unpack_planes,
+    unzigzag,
+    zigzag,
 )
 from store._partitions import BUCKETS
 from store._records import channel_day_id
@@ -59,7 +62,11 @@ class ChannelDayDocument(PackedValues):
     game: bytes  # index into game_ids
     language: bytes  # index into languages
     tag_set: bytes  # index into tag_sets
-    started: bytes  # int64 going-live times, delta-coded along the rows
+    # int64 going-live times: the first row of a channel `started_base` - its time, each
+    # later row the change from the row before (mostly 0), zigzag; without
+    # `started_base` (older documents), plain times delta-coded along the rows
+    started: bytes
+    started_base: int  # the day's start, epoch seconds
     game_rank: bytes
     language_rank: bytes
 
@@ -89,16 +96,17 @@ class ChannelDay:
     @classmethod
     def from_document(cls, document: ChannelDayDocument) -> ChannelDay:
         count, rows = int(document["count"]), int(document["rows"])
-        fields = split_names(zlib.decompress(document["channels"]).decode("utf-8"), 3 * count)
+        fields = split_names(decompress(document["channels"]).decode("utf-8"), 3 * count)
         packed = cast(Mapping[str, Any], document)
         ints = {n: unpack_planes(packed[n], _I32, rows) for n in _INT_COLUMNS}
+        channel = np.cumsum(unpack_planes(document["channel"], _I32, rows))
         return cls(
             day=document["day"],
             slots=list(document["slots"]),
             user_ids=fields[0::3],
             logins=fields[1::3],
             names=fields[2::3],
-            channel=np.cumsum(unpack_planes(document["channel"], _I32, rows)),
+            channel=channel,
             slot=ints["slot"],
             viewers=ints["viewers"],
             game_ids=split_names(document["game_ids"], document["game_count"]),
@@ -107,7 +115,7 @@ class ChannelDay:
             language=ints["language"],
             tag_sets=unpack_names(document["tag_sets"], document["tag_set_count"]),
             tag_set=ints["tag_set"],
-            started_at=np.cumsum(unpack_planes(document["started"], _I64, rows)),
+            started_at=_started_at(document, channel),
             game_rank=ints["game_rank"],
             language_rank=ints["language_rank"],
         )
@@ -117,6 +125,39 @@ class ChannelDay:
         mine = [i for i, u in enumerate(self.user_ids) if u == user_id]
         rows = np.flatnonzero(np.isin(self.channel, mine))
         return rows[np.argsort(self.slot[rows], kind="stable")]
+
+
+def _channel_starts(channel: np.ndarray) -> np.ndarray:
+    """Which rows (sorted by channel) are a channel's first."""
+    starts = np.ones(len(channel), bool)
+    starts[1:] = channel[1:] != channel[:-1]
+    return starts
+
+
+def encode_started(channel: np.ndarray, started: np.ndarray, base: int) -> np.ndarray:
+    """Going-live times coded along rows sorted by channel: a channel's first row `base` -
+    its time, each later row the change from the row before (0 within a session)."""
+    coded = np.diff(started, prepend=0)
+    starts = _channel_starts(channel)
+    coded[starts] = base - started[starts]
+    return zigzag(coded)
+
+
+def decode_started(channel: np.ndarray, coded: np.ndarray, base: int) -> np.ndarray:
+    starts = _channel_starts(channel)
+    steps = unzigzag(coded)
+    steps[starts] = base - steps[starts]
+    total = np.cumsum(steps)
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(steps)), 0))
+    started: np.ndarray = total - total[first] + steps[first]
+    return started
+
+
+def _started_at(document: ChannelDayDocument, channel: np.ndarray) -> np.ndarray:
+    stored = unpack_planes(document["started"], _I64, len(channel))
+    if "started_base" not in document:  # written before channel-wise coding
+        return np.cumsum(stored)
+    return decode_started(channel, stored, int(document["started_base"]))
 
 
 @dataclass(frozen=True)
@@ -156,6 +197,11 @@ def _used(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, list[str]]:
     return local.astype(np.int64), [values[i] for i in used.tolist()]
 
 
+def dense(values: np.ndarray) -> Binary:
+    """An int32 column of a document kept for days (`store._packing`)."""
+    return pack_planes(values, _I32, dense=True)
+
+
 def channel_day_documents(
     names: DayChannels, day_rows: DayRows, written_at: datetime, schema_version: int
 ) -> list[ChannelDayDocument]:
@@ -178,7 +224,7 @@ def channel_day_documents(
         coded = {
             c: _used(every[c][rows], tables[c].values) for c in ("game", "language", "tag_set")
         }
-        started = every["started_at"][rows]
+        base = int(names.day.timestamp())
         documents.append(
             ChannelDayDocument(
                 _id=channel_day_id(names.day, bucket),
@@ -188,22 +234,27 @@ def channel_day_documents(
                 slots=day_rows.slots,
                 count=len(day_index),
                 rows=len(rows),
-                channels=Binary(zlib.compress(text.encode("utf-8"), 9)),
-                channel=pack_planes(np.diff(local[order], prepend=0), _I32),
-                slot=pack_planes(every["slot"][rows], _I32),
-                viewers=pack_planes(every["viewers"][rows], _I32),
-                game=pack_planes(coded["game"][0], _I32),
-                language=pack_planes(coded["language"][0], _I32),
-                tag_set=pack_planes(coded["tag_set"][0], _I32),
-                started=pack_planes(np.diff(started, prepend=0), _I64),
-                game_rank=pack_planes(every["game_rank"][rows], _I32),
-                language_rank=pack_planes(every["language_rank"][rows], _I32),
+                channels=compress(text.encode("utf-8"), dense=True),
+                channel=pack_planes(np.diff(local[order], prepend=0), _I32, dense=True),
+                slot=dense(every["slot"][rows]),
+                viewers=dense(every["viewers"][rows]),
+                game=dense(coded["game"][0]),
+                language=dense(coded["language"][0]),
+                tag_set=dense(coded["tag_set"][0]),
+                started=pack_planes(
+                    encode_started(local[order], every["started_at"][rows], base),
+                    _I64,
+                    dense=True,
+                ),
+                started_base=base,
+                game_rank=dense(every["game_rank"][rows]),
+                language_rank=dense(every["language_rank"][rows]),
                 game_count=len(coded["game"][1]),
                 game_ids=join_names(coded["game"][1]),
                 language_count=len(coded["language"][1]),
                 languages=join_names(coded["language"][1]),
                 tag_set_count=len(coded["tag_set"][1]),
-                tag_sets=pack_names(coded["tag_set"][1]),
+                tag_sets=pack_names(coded["tag_set"][1], dense=True),
                 encoding=PLANES,
                 written_at=written_at,
                 schema_version=schema_version,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -184,9 +185,33 @@ def read_channel_today(
     """One channel's rows on a day not regrouped yet, from its group's documents alone:
     a `DayChannels` of just its names that day, and its rows in each slot that listed
     it. Slots whose chunks predate stored ranks are read whole."""
+    state = read_channels_state(db)
+    # The same channel's day is read twice for a page (its slots, its day summary); what
+    # is stored changes only with a write, which changes the day's write times.
+    written = tuple(sorted(state.slots.get(day_key(day), {}).items()))
+    key = (id(db.client), db.name, day, user_id, written)
+    with _TODAY_LOCK:
+        if key in _TODAY:
+            return _TODAY[key]
+    found = _read_channel_today(db, day, user_id, state.slots_of(day))
+    with _TODAY_LOCK:
+        _TODAY[key] = found
+        while len(_TODAY) > _TODAY_KEPT:
+            _TODAY.pop(next(iter(_TODAY)))
+    return found
+
+
+# The last few channels' days so far, by what was written (readers must not change them).
+_TODAY: dict[tuple[object, ...], tuple[DayChannels, list[SlotRows]]] = {}
+_TODAY_KEPT = 8
+_TODAY_LOCK = threading.Lock()
+
+
+def _read_channel_today(
+    db: Database[Document], day: datetime, user_id: str, slots: list[datetime]
+) -> tuple[DayChannels, list[SlotRows]]:
     group = channel_group(user_id)
     names = DayChannels(day)
-    slots = read_channels_state(db).slots_of(day)
     entries = read_group_names(db, day, group, len(slots))
     if not entries and _legacy_names(db, day):
         return _legacy_today(db, day, slots, user_id)

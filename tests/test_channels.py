@@ -45,7 +45,14 @@ from store import (
     snapshot_document,
     stored_channel_days,
 )
-from store._channels import names_entries
+from store._channel_days import (
+    ChannelDay,
+    DayRows,
+    channel_day_documents,
+    decode_started,
+    encode_started,
+)
+from store._channels import DayChannels, SlotRows, names_entries, slot_documents
 from store._packing import pack_planes
 
 SLOT = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
@@ -82,6 +89,45 @@ def brute_ranks(directory: list[object], viewers: list[int]) -> list[int]:
         1 + sum(d == mine and v > count for d, v in zip(directory, viewers, strict=True))
         for mine, count in zip(directory, viewers, strict=True)
     ]
+
+
+def test_going_live_times_coded_channel_by_channel_read_back_as_were_and_older_days_too() -> None:
+    rng = np.random.default_rng(8)
+    base = int(SLOT.timestamp())
+    channel = np.sort(rng.integers(0, 60, 500))
+    # Mostly one session a channel (some from the day before), sometimes a new one.
+    session = base + rng.integers(-2 * 86_400, 86_400, 60)
+    started = session[channel] + np.where(rng.random(500) < 0.1, rng.integers(1, 9_999, 500), 0)
+    coded = encode_started(channel, started, base)
+    assert (decode_started(channel, coded, base) == started).all()
+    assert (coded >= 0).all()  # zigzag: no sign bytes for the byte planes
+
+    names = DayChannels(day_of(SLOT))
+    listing = ChannelListing.from_streams(
+        SLOT,
+        [
+            stream(f"c{i}", i, started_at=SLOT - timedelta(seconds=int(s)))
+            for i, s in enumerate(rng.integers(0, 200_000, 40))
+        ],
+    )
+    index, _ = names.indexes(listing)
+    rows = SlotRows.from_documents(slot_documents(listing, index, names, SLOT, 3), names)
+    documents = channel_day_documents(names, DayRows.from_slots([rows]), SLOT, 3)
+    for document in (d for d in documents if d["rows"]):
+        day = ChannelDay.from_document(document)
+        # As written before: going-live times delta-coded along the rows, zlib columns.
+        older = dict(
+            document, started=pack_planes(np.diff(day.started_at, prepend=0), np.dtype("<i8"))
+        )
+        older.pop("started_base")
+        older["viewers"] = pack_planes(day.viewers, np.dtype("<i4"))
+        again = ChannelDay.from_document(older)  # type: ignore[arg-type]
+        assert (again.started_at == day.started_at).all()
+        assert (again.viewers == day.viewers).all()
+    every = [ChannelDay.from_document(d) for d in documents]
+    got = {u: int(d.started_at[d.rows_of(u)][0]) for d in every for u in d.user_ids}
+    want = {s: int(t) for s, t in zip(listing.user_ids, listing.started_at, strict=True)}
+    assert got == want
 
 
 def test_directory_ranks_equal_a_double_loop_with_ties_and_many_directories() -> None:
