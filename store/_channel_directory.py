@@ -39,6 +39,7 @@ ENTRY_CHUNK = 4096
 GRAM_BUCKETS = 256
 COLLECTION_CHUNKS = 16  # entry chunks a collection holds
 START, END = "\x02", "\x03"
+PREFIX = 6  # the longest name start listed as a key of its own (`prefixes`)
 STATE_ID = "state"
 _I32 = np.dtype("<i4")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -71,6 +72,7 @@ class DirectoryStateDocument(TypedDict, total=False):
     # Entries before this one are in the gram lists; the rest (the newest, appended since
     # the last indexing) are searched by reading them. Absent: all of them.
     indexed: int
+    prefixes: int  # the gram lists hold the name-start keys up to this length (`prefixes`)
     days: list[str]  # the days whose channels were added, "YYYY-MM-DD"
 
 
@@ -88,6 +90,18 @@ def grams(text: str) -> set[str]:
     """The trigrams of a framed, lower-cased name."""
     framed = f"{START}{text.casefold()}{END}"
     return {framed[i : i + 3] for i in range(len(framed) - 2)}
+
+
+def prefixes(text: str) -> set[str]:
+    """A lower-cased name's first 3 … `PREFIX` characters after `START`: the keys that make
+    "starts with" exact, where trigrams alone also list names holding the query's grams
+    apart (a search for "lays" among many "…plays…" names)."""
+    folded = text.casefold()
+    return {f"{START}{folded[:k]}" for k in range(3, min(len(folded), PREFIX) + 1)}
+
+
+def _keys(entry: DirectoryEntry) -> set[str]:
+    return grams(entry.login) | grams(entry.name) | prefixes(entry.login) | prefixes(entry.name)
 
 
 def query_grams(text: str) -> set[str]:
@@ -160,7 +174,8 @@ class ChannelDirectory:
         if added:
             self._append_entries(count, added)
         days = sorted({*state.get("days", []), f"{day:%Y-%m-%d}"})
-        self._set_state(count + len(added), int(state.get("indexed", count)), days)
+        indexed = int(state.get("indexed", count))
+        self._set_state(count + len(added), indexed, days, PREFIX if not indexed else None)
         self._known = known
         return added
 
@@ -176,6 +191,8 @@ class ChannelDirectory:
         state = self.state()
         count = int(state.get("entries", 0))
         indexed = int(state.get("indexed", count))
+        if not _has_prefixes(state):
+            indexed = 0  # lists written before the prefix keys: all written again
         if indexed >= count:
             return 0
         pending = [
@@ -184,7 +201,7 @@ class ChannelDirectory:
             for e in self._offsets(chunk, indexed, count)
         ]
         self._add_grams(indexed, pending)
-        self._set_state(count, count, list(state.get("days", [])))
+        self._set_state(count, count, list(state.get("days", [])), PREFIX)
         return len(pending)
 
     def _offsets(self, chunk: int, start: int, stop: int) -> list[DirectoryEntry]:
@@ -192,12 +209,16 @@ class ChannelDirectory:
         first = chunk * ENTRY_CHUNK
         return self.entries(chunk)[max(0, start - first) : max(0, stop - first)]
 
-    def _set_state(self, entries: int, indexed: int, days: list[str]) -> None:
-        self.collection.replace_one(
-            {"_id": STATE_ID},
-            {"entries": entries, "indexed": indexed, "days": days},
-            upsert=True,
-        )
+    def _set_state(
+        self, entries: int, indexed: int, days: list[str], prefix: int | None = None
+    ) -> None:
+        """The state; `prefix`: the `PREFIX` the gram lists were written with (None: as
+        stored)."""
+        kept = self.state().get("prefixes") if prefix is None else prefix
+        state: dict[str, object] = {"entries": entries, "indexed": indexed, "days": days}
+        if kept is not None:
+            state["prefixes"] = kept
+        self.collection.replace_one({"_id": STATE_ID}, state, upsert=True)
 
     def search(self, text: str, limit: int, *, exact: bool = False) -> list[DirectoryEntry]:
         """Entries whose login or display name contains `text` (case-insensitive), or with
@@ -210,7 +231,12 @@ class ChannelDirectory:
         count = int(state.get("indexed", total))
         if not wanted or not total:
             return []
-        indexed = self._search_indexed(folded, wanted, count, limit, exact) if count else []
+        start = (
+            {f"{START}{folded[:PREFIX]}"}
+            if len(folded) > 2 and _has_prefixes(state)
+            else {f"{START}{folded[:2]}"}
+        )
+        indexed = self._search_indexed(folded, wanted, start, count, limit, exact) if count else []
         newest = self._search_unindexed(folded, count, total, exact)
         ordered = sorted([*indexed, *newest], key=lambda item: (item[1][0], item[0]))
         return [entry for _, (_, entry) in ordered[:limit]]
@@ -232,11 +258,18 @@ class ChannelDirectory:
         return found
 
     def _search_indexed(
-        self, folded: str, wanted: set[str], count: int, limit: int, exact: bool
+        self,
+        folded: str,
+        wanted: set[str],
+        start: set[str],
+        count: int,
+        limit: int,
+        exact: bool,
     ) -> list[tuple[int, tuple[int, DirectoryEntry]]]:
-        """(index, (rank, entry)) of the best `limit` matches among the indexed entries."""
-        framed = grams(folded)  # an exact login or name has all of these
-        starting = wanted | {f"{START}{folded[:2]}"}  # a name starting with it, these
+        """(index, (rank, entry)) of the best `limit` matches among the indexed entries;
+        `start`: the key of the names starting as the query does."""
+        framed = grams(folded) | start  # an exact login or name has all of these
+        starting = wanted | start  # a name starting with it, these
         lists = self._gram_entries(framed if exact else framed | starting)
         empty = np.zeros(0, np.int64)
         # Each tier's candidates hold every entry of that rank (and maybe others), so the
@@ -327,7 +360,7 @@ class ChannelDirectory:
     def _add_grams(self, count: int, added: Sequence[DirectoryEntry]) -> None:
         new: dict[str, list[int]] = defaultdict(list)
         for offset, entry in enumerate(added):
-            for gram in grams(entry.login) | grams(entry.name):
+            for gram in _keys(entry):
                 new[gram].append(count + offset)
         by_bucket: dict[int, list[str]] = defaultdict(list)
         for gram in new:
@@ -377,6 +410,11 @@ class _EntryChunk:
         if not hit:
             return None
         return DirectoryEntry(user_id, login, name, _EPOCH + timedelta(days=int(self.days[offset])))
+
+
+def _has_prefixes(state: DirectoryStateDocument) -> bool:
+    """Whether the gram lists hold the `prefixes` keys (nothing indexed: vacuously)."""
+    return state.get("prefixes") == PREFIX or not state.get("indexed", state.get("entries"))
 
 
 def rank_of(folded: str, entry: DirectoryEntry) -> int:

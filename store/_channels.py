@@ -377,22 +377,25 @@ class DayChannels:
         """The day index of each of the listing's channels, adding those not yet named;
         and how many there were before (the new ones are the part to write)."""
         before = len(self)
-        values = {
-            c: [getattr(listing, _DAY_CODED[c])[i] for i in getattr(listing, c).tolist()]
-            for c in _DAY_CODED
-        }
-        found = [
-            self._index.get(key, -1)
-            for key in zip(listing.user_ids, listing.logins, listing.names, strict=True)
-        ]
+        keys = list(zip(listing.user_ids, listing.logins, listing.names, strict=True))
+        found = [self._index.get(key, -1) for key in keys]
+        # The new channels in bulk (a day's first slot names about every live channel).
+        new: list[int] = []
         for row in (r for r, index in enumerate(found) if index < 0):
-            found[row] = self._add(
-                listing.user_ids[row],
-                listing.logins[row],
-                listing.names[row],
-                int(listing.started_at[row]),
-                {c: values[c][row] for c in _DAY_CODED},
+            found[row] = self._index.setdefault(keys[row], before + len(new))
+            if found[row] == before + len(new):
+                new.append(row)
+        self.user_ids += [listing.user_ids[r] for r in new]
+        self.logins += [listing.logins[r] for r in new]
+        self.names += [listing.names[r] for r in new]
+        self.started_at += listing.started_at[new].tolist()
+        self.groups += [channel_group(listing.user_ids[r]) for r in new]
+        for column, field_name in _DAY_CODED.items():
+            table = self.tables[column]
+            to_day = np.array(
+                [table.code(v) for v in getattr(listing, field_name)] or [0], np.int64
             )
+            self.codes[column] += to_day[getattr(listing, column)[new]].tolist()
         return np.asarray(found, np.int64), before
 
     def value_codes(self, column: str) -> np.ndarray:

@@ -52,6 +52,7 @@ from store._channel_days import (
     decode_started,
     encode_started,
 )
+from store._channel_directory import PREFIX
 from store._channels import DayChannels, SlotRows, names_entries, slot_documents
 from store._packing import pack_planes
 
@@ -353,8 +354,12 @@ def test_a_limited_search_returns_what_ranking_every_entry_would(
         login = "".join(rng.choice(list("abc"), int(rng.integers(2, 8))))
         entries.append((str(i), login, login.upper() if i % 3 else f"x{login}"))
     directory = ChannelDirectory(store.db)
-    # The newest entries are appended without grams, as between two indexings.
-    directory.add(day_of(SLOT), entries[:1000])
+    # Gram lists as written before name-start keys existed, and the newest entries
+    # appended without grams, as between two indexings.
+    with monkeypatch.context() as before_prefixes:
+        before_prefixes.setattr("store._channel_directory.prefixes", lambda text: set())
+        directory.add(day_of(SLOT), entries[:1000])
+    store.db[schema.CHANNEL_DIRECTORY].update_one({"_id": "state"}, {"$unset": {"prefixes": ""}})
     directory.append(day_of(SLOT), entries[1000:])
     assert directory.unindexed() > 0
     stored = [(e.user_id, e.login, e.name) for c in range(24) for e in directory.entries(c)]
@@ -369,10 +374,11 @@ def test_a_limited_search_returns_what_ranking_every_entry_would(
         # Two characters have no trigram to look anywhere but at a name's start.
         return 2 if len(query) > 2 and any(query in n for n in names) else None
 
-    for indexing in ("some appended since", "all indexed"):
-        if indexing == "all indexed":
-            assert directory.index() == len(stored) - 1000 and directory.unindexed() == 0
-        for query in ("ab", "abc", "cab", "bca", "aaa", "aaaa", "abcab", "cc", "bcb"):
+    for indexing in ("older lists, some appended since", "all indexed with name starts"):
+        if indexing == "all indexed with name starts":
+            assert directory.index() == len(stored)  # every entry's keys written again
+            assert directory.unindexed() == 0 and directory.state()["prefixes"] == PREFIX
+        for query in ("ab", "abc", "cab", "bca", "aaa", "aaaa", "abcab", "cc", "bcb", "abcabca"):
             for limit in (1, 3, 7, 12, 20, 40, 90, 2000):
                 every = [
                     (r, i, e[1])
