@@ -124,14 +124,16 @@ def read_group_names(
 ) -> list[NamesEntry]:
     """The channels of one group named on `day` so far (`slots` of it written), in
     day-index order."""
-    # A part is written with a slot that names new channels: at most one a slot.
-    parts = range(max(1, slots))
-    wanted = [_names_key(day, p, group) for p in parts]
-    found = read_each(db, wanted, lambda d: d)
+    # The collection holds this group's parts of the day alone, and FerretDB v1 scans it
+    # up to the document even for an `_id` read: one scan for all of them is cheaper.
+    collection = day_collection(schema.CHANNEL_NAMES, day, group)
+    found = {d["_id"]: d for d in db[collection].find()}
     entries: list[NamesEntry] = []
-    for document in found:
+    # A part is written with a slot that names new channels: at most one a slot.
+    for part in range(max(1, slots)):
+        document = found.get(channel_names_id(day, part, group))
         if document is None:
-            break
+            break  # parts are read in order up to the first missing one
         entries += names_entries(cast(ChannelNamesDocument, document))
     return entries
 
@@ -218,8 +220,9 @@ def _read_channel_today(
     keep = names.add_entries(e for e in entries if e.user_id == user_id)
     if not keep:
         return names, []
-    wanted = [(_slot_collection(s, group), channel_slot_id(s, group)) for s in slots]
-    chunks = read_each(db, wanted, lambda d: d)
+    # As for the names: the group's chunks of the day are its collection, read in one scan.
+    stored = {d["_id"]: d for d in db[_slot_collection(day, group)].find()}
+    chunks = [stored.get(channel_slot_id(s, group)) for s in slots]
     rows = [
         SlotRows.from_documents([cast(ChannelSlotDocument, chunk)], names, keep)
         for chunk in chunks
