@@ -4,6 +4,8 @@ channels."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import dash
@@ -62,7 +64,12 @@ def highlights(ctx: PageContext, channel: str) -> list[Any]:
     """The channel's highlight moments (stored as clips are analysed, so never cached)."""
     if not channel or ctx.category_level or not LOGIN.match(channel):
         return []
-    return channel_highlights(ctx.data.reader, ctx.window, channel, ctx.filters.tz)
+    window = ctx.window
+    if ctx.filters.window != "custom":
+        # The market window ends just after the newest snapshot; clips analysed since
+        # (the next listing takes a minute or two to land) belong to it all the same.
+        window = replace(window, end=max(window.end, datetime.now(UTC)))
+    return channel_highlights(ctx.data.reader, window, channel, ctx.filters.tz)
 
 
 def body(ctx: PageContext, channel: str) -> list[Any]:
