@@ -199,7 +199,9 @@ def _slot_blocks(
         ),
         dcc.Graph(
             id="streamer-rank",
-            figure=figures.whole_number_axis(ranks, rows["language_rank"].tolist()),
+            figure=figures.whole_number_axis(
+                ranks, [*rows["game_rank"].tolist(), *rows["language_rank"].tolist()]
+            ),
             config=figures.GRAPH_CONFIG,
         ),
     ]

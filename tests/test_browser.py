@@ -430,11 +430,7 @@ def test_the_streamer_page_finds_a_channel_and_its_streams(
     check_channel_page(dash_duo, login, listed_streams(slots), weights)
     # Ranks are whole numbers on the axis.
     dash_duo.wait_for_element("#streamer-rank .js-plotly-plot", timeout=TIMEOUT)
-    axis = dash_duo.driver.execute_script(
-        "const g = document.querySelector('#streamer-rank .js-plotly-plot');"
-        " return [g.layout.yaxis.tickformat, g.layout.yaxis.dtick];"
-    )
-    assert axis[0] == ",d" and axis[1] >= 1 and float(axis[1]).is_integer()
+    assert_rank_ticks(dash_duo)
     # A channel whose followers are read: its total and gain on its page.
     dash_duo.wait_for_page(
         url=f"{dash_duo.server_url}/streamer?channel={followed}", timeout=TIMEOUT
@@ -504,6 +500,18 @@ def kpi_text(dash_duo: Any, label: str) -> str:
     raise AssertionError(f"no KPI {label!r}")
 
 
+def assert_rank_ticks(dash_duo: Any) -> None:
+    """The directory-rank chart ticks whole numbers, a handful over both of its lines
+    (the game's and the language's ranks), never one tick per rank."""
+    axis = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#streamer-rank .js-plotly-plot');"
+        " return [g.layout.yaxis.tickformat, g.layout.yaxis.dtick,"
+        " g.data.flatMap(t => t.y).filter(y => y !== null)];"
+    )
+    assert axis[0] == ",d" and axis[1] >= 1 and float(axis[1]).is_integer()
+    assert (max(axis[2]) - min(axis[2])) / axis[1] <= 12, axis
+
+
 def test_a_small_channel_outside_every_top_list_has_its_page(
     dash_duo: Any, app: Dash, seeded: Store
 ) -> None:
@@ -518,6 +526,7 @@ def test_a_small_channel_outside_every_top_list_has_its_page(
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/streamer?channel={login}", timeout=TIMEOUT)
     check_channel_page(dash_duo, login, listed, weights_of(slots))
     dash_duo.wait_for_element("#streamer-rank .js-plotly-plot", timeout=TIMEOUT)
+    assert_rank_ticks(dash_duo)
     assert console_errors(dash_duo) == []
 
 
