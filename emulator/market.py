@@ -1,10 +1,11 @@
 """The simulated Twitch market the emulator serves.
 
-Deterministic from a seed: channels with heavy-tailed (Pareto) audiences,
-each with a language, a usual game and a habit of going live in its local evening, so
-the live set follows a daily cycle and channels come and go. At the default 550,000
-channels it looks like Twitch: 40,000–103,000 live channels over the day, 1.3–5.5 million
-viewers, about four in five channels under 5 viewers (`bench/market_shape.py`). Viewer
+Deterministic from a seed: channels with audiences on a rank-size curve calibrated to
+Twitch (`emulator.audience`), each with a language, a usual game and a habit of going
+live, at any hour or in its local evening, so the live set follows a daily cycle and
+channels come and go. At the default 550,000 channels it looks like Twitch: 70,000–105,000
+live channels over the day, about 2.3 million viewers on average, three in four live
+channels under 5 viewers (`python -m emulator.calibration`, `docs/emulator.md`). Viewer
 counts wobble every `drift_seconds`, so a client paging slowly sees streams move between
 pages, as on Twitch.
 """
@@ -20,14 +21,25 @@ from typing import Any
 
 import numpy as np
 
+from emulator.audience import deal_by_share, popularity_by_rank
 from emulator.catalogue import IGDB_GENRES, LANGUAGES, Category, named_categories
 from emulator.config import EmulatorSettings
+from emulator.planted import (
+    DAILY_NOISE,
+    LATE_GAMES,
+    LAUNCH_NAMES,
+    SMALL_CHANNEL_AUDIENCE,
+    SMALL_CHANNEL_GAMES,
+    Launch,
+    launches,
+)
 from emulator.table import StreamTable
 
 _U64 = np.uint64
-POPULARITY_FLOOR = 1.5
-POPULARITY_ALPHA = 0.85
-POPULARITY_CAP = 300_000.0
+# Share of a channel's broadcasts spent on its second game.
+SECOND_GAME_SHARE = 0.25
+# Share of channels that go live at any hour; the rest start in their local evening.
+ANY_HOUR_SHARE = 0.65
 _LANGUAGE_TAGS = {
     "en": "English",
     "es": "Español",
@@ -130,6 +142,24 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (_mix(x) >> _U64(11)).astype(np.float64) * 2.0**-53
 
 
+def _launch_categories(rng: np.random.Generator) -> list[Category]:
+    """The categories planted launches use: no channel's usual game, half of them too new
+    for IGDB to know their genres."""
+    genre_ids = sorted(IGDB_GENRES)
+    return [
+        Category(
+            str(900_000 + 41 * i),
+            name,
+            str(500_000 + i),
+            tuple(sorted({int(g) for g in rng.choice(genre_ids, size=2)})),
+            0.0,
+            i % 2 == 0,
+            0.0,
+        )
+        for i, name in enumerate(LAUNCH_NAMES)
+    ]
+
+
 def _synthetic_categories(rng: np.random.Generator, count: int) -> list[Category]:
     genre_ids = sorted(IGDB_GENRES)
     rows = []
@@ -184,7 +214,12 @@ class Market:
         self.settings = settings
         rng = np.random.default_rng(settings.seed)
         named = named_categories()
-        self.categories = named + _synthetic_categories(rng, settings.games - len(named))
+        generated = _synthetic_categories(rng, settings.games - len(named) - len(LAUNCH_NAMES))
+        self.categories = named + generated + _launch_categories(rng)
+        self._first_launch = len(named) + len(generated)
+        names = [c.name for c in self.categories]
+        self._small_boost = np.array([SMALL_CHANNEL_GAMES.get(n, 1.0) for n in names])
+        self._late_hours = np.array([LATE_GAMES.get(n, 0.0) for n in names])
         self._channels = self._make_channels(rng, settings.channels)
         self._lock = threading.Lock()
         self._cache: tuple[int, StreamTable] | None = None
@@ -192,13 +227,29 @@ class Market:
 
     def _make_channels(self, rng: np.random.Generator, n: int) -> _Channels:
         weights = np.array([c.weight for c in self.categories])
-        language_weights = np.array([lang.weight for lang in LANGUAGES])
-        language = rng.choice(len(LANGUAGES), size=n, p=language_weights / language_weights.sum())
+        # Audiences by rank, handed to channels in a random order; languages and main
+        # games dealt so that each gets its share of viewers (`emulator.audience`).
+        by_rank = popularity_by_rank(n)
+        order = rng.permutation(n)  # order[k]: the channel with the k-th largest audience
+        popularity = np.empty(n)
+        popularity[order] = by_rank
+        language = np.empty(n, dtype=np.int64)
+        language[order] = deal_by_share(
+            rng,
+            by_rank,
+            np.array([lang.viewer_percent for lang in LANGUAGES]),
+            np.array([lang.channel_percent for lang in LANGUAGES]),
+        )
+        main_game = np.empty(n, dtype=np.int64)
+        main_game[order] = deal_by_share(
+            rng, by_rank, category_viewer_shares(self.categories), weights, SECOND_GAME_SHARE
+        )
         offsets = np.array([lang.utc_offset_hours for lang in LANGUAGES])[language]
         logins = [
             f"{_PREFIXES[i % 20]}{_SUFFIXES[(i // 20) % 20]}{i // 400 or ''}"
             for i in rng.permutation(n)
         ]
+        any_hour = rng.random(n) < ANY_HOUR_SHARE
         return _Channels(
             user_id=(
                 10_000_000 + np.arange(n, dtype=np.int64) * 7919 + settings_salt(self.settings)
@@ -209,17 +260,16 @@ class Market:
             ],
             language=language,
             utc_offset=offsets + rng.integers(-1, 2, size=n),
-            main_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
+            main_game=main_game,
             second_game=rng.choice(len(weights), size=n, p=weights / weights.sum()),
-            # Pareto audiences shaped like Twitch's: most channels have 0–5 viewers (median
-            # about 2), a few dozen have tens of thousands; alpha < 1 is that heavy tail.
-            popularity=np.minimum(
-                POPULARITY_FLOOR * (1.0 - rng.random(n)) ** (-1 / POPULARITY_ALPHA),
-                POPULARITY_CAP,
+            popularity=popularity,
+            # Many channels stream at any hour and the rest in their evening: the live
+            # count swings about 1.5-fold over the day, as on Twitch.
+            start_hour=np.where(
+                any_hour, rng.uniform(0.0, 24.0, size=n), rng.normal(18.0, 3.5, size=n) % 24
             ),
-            start_hour=rng.normal(17.0, 4.0, size=n) % 24,
-            duration_hours=rng.uniform(1.5, 8.0, size=n),
-            live_probability=rng.uniform(0.35, 0.95, size=n),
+            duration_hours=rng.uniform(1.5, 9.0, size=n),
+            live_probability=rng.uniform(0.45, 0.98, size=n),
             **_tag_choices(np.random.default_rng(self.settings.seed + 7), n),
         )
 
@@ -265,19 +315,42 @@ class Market:
             live = np.ones(n, dtype=bool)
         else:
             live = (into < ch.duration_hours * 3600.0) & (_unit(session) < ch.live_probability)
+        plays_second = _unit(session ^ _U64(12345)) < SECOND_GAME_SHARE
+        game = np.where(plays_second, ch.second_game, ch.main_game)
+        boost = np.ones(n)
+        for launch in self.launches(t, t + 1.0):
+            share = float(launch.share(t))
+            plays = (_unit(session ^ _U64(0x1A0 + launch.number)) < share) & (
+                game < self._first_launch
+            )
+            game = np.where(plays, launch.category, game)
+            # A launch at its peak draws half again the channel's usual audience.
+            boost = np.where(plays, 1.0 + 0.5 * share / launch.peak_share, boost)
         hour = ((t + ch.utc_offset * 3600.0) % 86_400.0) / 3600.0
-        cycle = 0.55 + 0.45 * np.cos((hour - 21.0) / 24.0 * 2 * math.pi)
+        peak_hour = 21.0 + self._late_hours[game]
+        cycle = 0.55 + 0.45 * np.cos((hour - peak_hour) / 24.0 * 2 * math.pi)
         ramp = np.minimum(1.0, 0.4 + into / 1800.0)
         noise = np.exp(0.25 * (_unit(session ^ _U64(quantum & 0xFFFFFFFF)) - 0.5))
-        viewers = np.floor(ch.popularity * cycle * ramp * noise).astype(np.int64)
-        plays_second = _unit(session ^ _U64(12345)) < 0.25
-        game = np.where(plays_second, ch.second_game, ch.main_game)
+        utc_day = _U64(int(t // 86_400.0) & 0xFFFFFFFF)
+        game_day = _unit(game.astype(np.uint64) * _U64(2_654_435_761) ^ utc_day ^ salt)
+        daily = np.exp(DAILY_NOISE * math.sqrt(12.0) * (game_day - 0.5))
+        popularity = np.where(
+            ch.popularity < SMALL_CHANNEL_AUDIENCE,
+            ch.popularity * self._small_boost[game],
+            ch.popularity,
+        )
+        viewers = np.floor(popularity * cycle * ramp * noise * daily * boost).astype(np.int64)
         # One broadcast per channel and (local) day: unique by construction, like Helix ids.
         stream_id = (
             40_000_000_000 + (day.astype(np.int64) % 40_000) * 1_000_000 + index.astype(np.int64)
         )
         on = np.flatnonzero(live)
         return LiveArrays(on, viewers[on], game[on], into[on], stream_id[on])
+
+    def launches(self, start: float, end: float) -> list[Launch]:
+        """The planted launches alive at some instant of [start, end) (the truth a
+        rising-games detector is checked against)."""
+        return launches(self._first_launch, self.settings.seed, start, end)
 
     def language_of(self, channels: np.ndarray) -> np.ndarray:
         """Index into LANGUAGES of these channels."""
@@ -367,6 +440,17 @@ class Market:
                 }
             )
         return records
+
+
+def category_viewer_shares(categories: Sequence[Category]) -> np.ndarray:
+    """Each category's share of all viewers: the named ones' published percent, and what
+    they leave spread over the generated games by share of channels."""
+    named = np.array([c.viewer_percent or 0.0 for c in categories])
+    tail = np.array([c.weight if c.viewer_percent is None else 0.0 for c in categories])
+    left = max(100.0 - float(named.sum()), 0.0)
+    shares: np.ndarray = named + (left * tail / tail.sum() if tail.sum() else 0.0)
+    normalised: np.ndarray = shares / shares.sum()
+    return normalised
 
 
 def _tag_choices(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
