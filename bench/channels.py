@@ -43,6 +43,7 @@ from bench.common import machine, write_section
 from emulator.config import EmulatorSettings
 from emulator.market import Market
 from store import (
+    ALL_LANGUAGES,
     BUCKETS,
     GROUPS,
     INDEX_AFTER,
@@ -51,6 +52,7 @@ from store import (
     ChannelSummaryDocument,
     ChannelWrite,
     DayChannels,
+    DirectoryCounts,
     LocalFerretDB,
     Store,
     StreamDocument,
@@ -59,14 +61,17 @@ from store import (
     channel_summary_id,
     day_collection,
     decode_month,
+    directory_totals,
     month_collection,
     month_document,
     read_channel_days,
     read_channel_history,
     read_day_channels,
+    read_directory_counts,
     schema,
     search_channels,
     summary_collection,
+    write_directory_counts,
 )
 
 DAY = datetime(2026, 11, 23, tzinfo=UTC)
@@ -225,6 +230,35 @@ def today_reads(store: Store, rng: np.random.Generator) -> tuple[list[float], li
     return pages, searches
 
 
+def directory_count_reads(db: Database[dict[str, Any]]) -> tuple[int, dict[str, float]]:
+    """The day's directory counts' size; then, the day copied to the 29 days before it,
+    how long 30 days take to read (nothing cached)."""
+    collection = day_collection(schema.DIRECTORY_COUNTS, DAY, None)
+    documents = list(db[collection].find())
+    size = sum(len(bson.encode(d)) for d in documents)
+    for back in range(1, 30):
+        shift = timedelta(days=back)
+        for document in documents:
+            day = DirectoryCounts.from_document(document)
+            moved = DirectoryCounts(
+                day.day - shift, day.language, [s - shift for s in day.slots],
+                day.game_ids, day.counts,
+            )  # fmt: skip
+            db[day_collection(schema.DIRECTORY_COUNTS, DAY - shift, None)].insert_one(
+                moved.to_document()
+            )
+    start, end = DAY - timedelta(days=29), DAY + timedelta(days=1)
+    seconds = {}
+    for language in (ALL_LANGUAGES, "en", "de"):
+        began = time.perf_counter()
+        directory_totals(db, start, end, language)
+        seconds[language] = time.perf_counter() - began
+    began = time.perf_counter()
+    list(read_directory_counts(db, start, end, "en"))
+    seconds["slots"] = time.perf_counter() - began
+    return size, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slots", type=int, default=48)
@@ -234,6 +268,7 @@ def main() -> None:
     )
     market = Market(EmulatorSettings(_env_file=None))  # type: ignore[call-arg]
     builds, writes, feeds, rows, compressed, raw = [], [], [], [], [], []
+    counts_writes: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         db = LocalFerretDB(Path(tmp) / "ferretdb")
         db.start()
@@ -248,6 +283,9 @@ def main() -> None:
                 started = time.perf_counter()
                 written = store.channels.write(listing)
                 writes.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                write_directory_counts(store.db, listing)
+                counts_writes.append(time.perf_counter() - started)
                 # What the collector does next: regroup the days that are over (none
                 # here) and add the slot's new channels to the login directory.
                 started = time.perf_counter()
@@ -293,6 +331,7 @@ def main() -> None:
             year_bytes = year_of_summaries(store)
             year_seconds = time.perf_counter() - started
             pages, searches = page_reads(store, names, np.random.default_rng(12))
+            counts_bytes, counts_reads = directory_count_reads(store.db)
             store.close()
         finally:
             db.stop()
@@ -322,6 +361,8 @@ whole listing is built into a `ChannelListing` (directory ranks included) and wr
 | the day's summaries (`channel_summaries`, kept for ever) | {summary_day_bytes / 2**20:.1f} MB a day alone; a year of 30-day months {year_bytes / 2**20:.0f} MB (written in {year_seconds:.0f} s) |
 | login directory after the day | {directory_entries:,} entries, {directory_bytes / 2**20:.1f} MB |
 | kept per day for `CHANNEL_SLOTS_DAYS` (`channel_days`; the slot chunks and names are dropped once the day is regrouped) | {day_bytes / 2**20:.1f} MB (target ≤ 20 MB); the day in progress also holds its slot chunks and names, {kept_before * per_day / 2**20:.1f} MB at its end{" (scaled)" if args.slots != 48 else ""} |
+| directory counts (per slot, game and language: live channels by viewers), written after each slot, median / p95 / max | {statistics.median(counts_writes):.2f} s / {float(np.percentile(counts_writes, 95)):.2f} s / {max(counts_writes):.2f} s; {counts_bytes / 2**20:.1f} MB a day{" (the slots taken)" if args.slots != 48 else ""} |
+| 30 days of directory counts (the day copied to 30 days), cold: summed over the window, all languages / English / German; per slot for English (a position heat map's input) | {" / ".join(f"{counts_reads[k] * 1000:.0f} ms" for k in ("*", "en", "de"))}; {counts_reads["slots"] * 1000:.0f} ms |
 | a channel page's reads during the day, its slots not regrouped yet (exact login, the day's slots, the day's summary; 40 channels), median / p95 / max | {statistics.median(pages_today) * 1000:.0f} ms / {float(np.percentile(pages_today, 95)) * 1000:.0f} ms / {max(pages_today) * 1000:.0f} ms |
 | login search by 4 characters during the day (the day's channels appended to the directory, not all indexed; 40 searches), median / p95 / max | {statistics.median(searches_today) * 1000:.0f} ms / {float(np.percentile(searches_today, 95)) * 1000:.0f} ms / {max(searches_today) * 1000:.0f} ms |
 | a channel page's reads at 365 days (exact login, 35 days of slots, 365 days of summaries; 40 channels, nothing cached), median / p95 / max | {statistics.median(pages) * 1000:.0f} ms / {float(np.percentile(pages, 95)) * 1000:.0f} ms / {max(pages) * 1000:.0f} ms (target p95 < 1 s) |

@@ -80,12 +80,7 @@ def game_table(data: MarketView, window: Window, filters: Filters) -> pd.DataFra
             else np.nan
         )
         table["viewers_per_channel"] = rankable_viewers_per_channel(table)
-        # Histograms are kept per game, not per game and language.
-        tail = (
-            tail_metrics(data.histograms("game", window, genre=filters.genre))
-            if not filters.language
-            else pd.DataFrame(columns=TAIL_COLUMNS)
-        )
+        tail = tail_metrics(data.game_tails(window, filters.language, genre=filters.genre))
         table = table.join(tail.reindex(table.index))
         table["game"] = [data.game_name(k) for k in table.index]
         table["genre"] = [data.genre_of_game(k) for k in table.index]

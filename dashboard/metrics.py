@@ -203,18 +203,19 @@ def rankable_viewers_per_channel(metrics: pd.DataFrame) -> pd.Series:
 
 
 def tail_metrics(histograms: pd.DataFrame) -> pd.DataFrame:
-    """Per group (rows of `histograms`: viewer-count histograms, columns the bins' lower
-    edges): the median channel's viewers, the 90th percentile, and the share of channels
-    with fewer than 5 viewers. Each channel observation (a channel in one snapshot)
-    counts once, so with snapshots at a fixed cadence these are time-weighted."""
+    """Per group (rows of `histograms`: viewer-count or directory counts, columns the
+    bins' lower edges): the median channel's viewers, the 90th percentile, and the share
+    of channels with fewer than 5 viewers. Each channel observation (a channel in one
+    snapshot) counts once, so with snapshots at a fixed cadence these are time-weighted."""
     if histograms.empty:
         return pd.DataFrame(columns=TAIL_COLUMNS)
     counts = histograms.to_numpy()
+    edges = [int(c) for c in histograms.columns]
     return pd.DataFrame(
         {
-            "median_viewers": [histogram.quantile(row, 0.5) for row in counts],
-            "p90_viewers": [histogram.quantile(row, 0.9) for row in counts],
-            "under_5_share": [histogram.share_below(row, 5) for row in counts],
+            "median_viewers": [histogram.quantile(row, 0.5, edges) for row in counts],
+            "p90_viewers": [histogram.quantile(row, 0.9, edges) for row in counts],
+            "under_5_share": [histogram.share_below(row, 5, edges) for row in counts],
         },
         index=histograms.index,
     )

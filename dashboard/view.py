@@ -23,7 +23,7 @@ from slots import (
     from_datetime64,
     to_datetime64,
 )
-from store import GameSummary, MarketState, StoreReader, schema
+from store import GameSummary, MarketState, StoreReader, histogram, schema
 
 T = TypeVar("T")
 
@@ -278,12 +278,33 @@ class MarketView:
                         [self.genre_of_game(k) for k in block.keys] if by == "game" else block.keys
                     )
                     keep &= np.array(genres, dtype=object) == genre
-                parts.append(pd.DataFrame(block.histogram[keep], index=block.keys[keep]))
+                parts.append(
+                    pd.DataFrame(
+                        block.histogram[keep],
+                        index=block.keys[keep],
+                        columns=list(histogram.VIEWER_BINS[: block.histogram.shape[1]]),
+                    )
+                )
             if not parts:
                 return pd.DataFrame()
             return pd.concat(parts).groupby(level=0).sum()
 
         return self.memo(("histograms", by, window, genre), build)
+
+    def directory_totals(self, window: Window, language: str) -> pd.DataFrame:
+        """Live channels of the language (`*`: all) by game and viewer bin over the
+        window's slots (rows game ids, columns the bins' lower edges); read on demand."""
+        return self.memo(
+            ("directory-totals", window, language),
+            lambda: self.reader.directory_totals(window.start, window.end, language),
+        )
+
+    def game_tails(self, window: Window, language: str, *, genre: str = "") -> pd.DataFrame:
+        """Per game, the long-tail histogram: over every language from the day
+        histograms, within one language from the directory counts."""
+        if language:
+            return self.directory_totals(window, language)
+        return self.histograms("game", window, genre=genre)
 
     def channel_rows(
         self, window: Window, *, login: str = "", game_id: str = "", language: str = ""

@@ -17,6 +17,8 @@ collection names and genre rules, documented in `docs/schema.md`) and `store.his
   a channel's slots and days: `read_channel_history`, `read_channel_days`,
   `read_last_seen`; the login directory: `search_channels` (`DirectoryEntry`); follower
   totals: `write_followers`, `read_followers`;
+- directory counts (live channels by game, language and viewers, per slot):
+  `read_directory_counts`, `directory_frame` (notebooks), `channels_above`;
 - notebooks: `read_history`, `read_histograms`, `read_dimension` give DataFrames/days.
 """
 
@@ -90,6 +92,16 @@ from store._chat_rollups import (
     TopicSums,
     compute_chat_rollups,
     merge_channel_minutes,
+)
+from store._directory_counts import (
+    ALL_LANGUAGES,
+    DIRECTORY_BINS,
+    DirectoryCounts,
+    channels_above,
+    directory_frame,
+    directory_totals,
+    read_directory_counts,
+    write_directory_counts,
 )
 from store._documents import (
     GameDocument,
@@ -183,11 +195,13 @@ from store._rollups import (
 from store._spool import Spool
 
 __all__ = [
+    "ALL_LANGUAGES",
     "BUCKETS",
     "CHAT_ALL_KEY",
     "CHAT_DAY_DIMENSIONS",
     "CHAT_FIELDS",
     "DIMENSIONS",
+    "DIRECTORY_BINS",
     "FOLLOWER_COLUMNS",
     "FOLLOWING_WEEKS",
     "GROUPS",
@@ -222,6 +236,7 @@ __all__ = [
     "CohortDocument",
     "DayChannels",
     "DayHistory",
+    "DirectoryCounts",
     "DirectoryEntry",
     "EmoteDocument",
     "FeatureContribution",
@@ -267,6 +282,7 @@ __all__ = [
     "channel_names_id",
     "channel_slot_id",
     "channel_summary_id",
+    "channels_above",
     "channels_like",
     "chat_minute_id",
     "clip_features",
@@ -277,7 +293,9 @@ __all__ = [
     "day_collection",
     "decode_month",
     "derive_genre_rollups",
+    "directory_frame",
     "directory_ranks",
+    "directory_totals",
     "followers_read_on",
     "frame_id",
     "frame_stream_key",
@@ -308,6 +326,7 @@ __all__ = [
     "read_cohorts",
     "read_day_channels",
     "read_dimension",
+    "read_directory_counts",
     "read_followers",
     "read_followers_gained",
     "read_histograms",
@@ -330,5 +349,6 @@ __all__ = [
     "unpack",
     "update_weeks",
     "week_of",
+    "write_directory_counts",
     "write_followers",
 ]

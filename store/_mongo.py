@@ -30,6 +30,7 @@ from store._channel_store import (
     read_channel_listing,
     read_channels_state,
 )
+from store._directory_counts import write_directory_counts
 from store._documents import GameDocument
 from store._errors import StoreError, StoreUnavailable
 from store._followers import FollowerReading, followers_read_on, write_followers
@@ -200,6 +201,8 @@ class Store:
             if batch.channels is not None:
                 self._phase("channels", slot)
                 self.channels.write(batch.channels)
+                self._phase("directory", slot)
+                write_directory_counts(self.db, batch.channels)
             if batch.snapshot.get("status") == schema.COMPLETE:
                 # Until `_announce` clears this mark, the slot's day history may lack it:
                 # whoever runs next (`repair_history`) rebuilds the day from the rollups.

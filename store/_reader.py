@@ -30,6 +30,7 @@ from store._channel_store import (
 from store._channel_weeks import CohortDocument, channels_like, read_cohorts, stored_weeks
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
+from store._directory_counts import directory_totals
 from store._followers import read_followers, read_followers_gained
 from store._highlight_records import HighlightClip, HighlightIndexEntry
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
@@ -172,6 +173,12 @@ class StoreReader:
         """Every tracked channel's followers and gain in [start, end), by login."""
         with translate_errors("reading followers"):
             return read_followers_gained(self._db, start, end)
+
+    def directory_totals(self, start: datetime, end: datetime, language: str) -> pd.DataFrame:
+        """Live channels by game and viewer bin, summed over the slots of [start, end)
+        (`directory_totals`; language `*`: all)."""
+        with translate_errors("reading directory counts"):
+            return directory_totals(self._db, start, end, language)
 
     def tag_rollup(self, slot: datetime, dimension: str) -> RollupDocument | None:
         """A slot's stream tags per game (`game_tag`) or per language (`language_tag`)."""

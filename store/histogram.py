@@ -48,25 +48,31 @@ def histogram(viewers: np.ndarray | Sequence[int]) -> np.ndarray:
     return np.bincount(bin_index(viewers), minlength=BIN_COUNT).astype(np.int64)
 
 
-def quantile(counts: np.ndarray | Sequence[int], q: float) -> float:
+def quantile(
+    counts: np.ndarray | Sequence[int], q: float, edges: Sequence[int] = VIEWER_BINS
+) -> float:
     """The q-quantile of viewers per channel: the lower edge of the bin holding the
-    channel at that rank (exact below 10 viewers). NaN for an empty histogram."""
+    channel at that rank (exact below 10 viewers). NaN for an empty histogram. `edges`:
+    the bins' lower edges, for counts binned otherwise (directory counts)."""
     cumulative = np.cumsum(np.asarray(counts, dtype=np.int64))
     total = int(cumulative[-1]) if len(cumulative) else 0
     if total == 0:
         return float("nan")
     # The channel at (1-based) rank ceil(q * total), at least the first.
     rank = max(1, int(np.ceil(q * total)))
-    return float(_EDGES[int(np.searchsorted(cumulative, rank, side="left"))])
+    return float(edges[int(np.searchsorted(cumulative, rank, side="left"))])
 
 
-def share_below(counts: np.ndarray | Sequence[int], viewers: int) -> float:
+def share_below(
+    counts: np.ndarray | Sequence[int], viewers: int, edges: Sequence[int] = VIEWER_BINS
+) -> float:
     """Share of channels with fewer than `viewers` viewers (`viewers` must be a bin edge)."""
-    if viewers not in VIEWER_BINS:
-        raise ValueError(f"{viewers} is not a bin edge of VIEWER_BINS")
+    lower = list(edges)
+    if viewers not in lower:
+        raise ValueError(f"{viewers} is not a bin edge of {lower[:12]}…")
     values = np.asarray(counts, dtype=np.int64)
     total = int(values.sum())
-    return float(values[: VIEWER_BINS.index(viewers)].sum()) / total if total else float("nan")
+    return float(values[: lower.index(viewers)].sum()) / total if total else float("nan")
 
 
 def trimmed(counts: np.ndarray) -> list[int]:

@@ -55,6 +55,8 @@ CHANNEL_DIRECTORY = "channel_directory"
 CHANNEL_FOLLOWERS = "channel_followers"
 CHANNEL_WEEKS = "channel_weeks"
 CHANNEL_COHORTS = "channel_cohorts"
+# Per day (directory_counts_YYYYMMDD) and language: live channels by game and viewers, per slot.
+DIRECTORY_COUNTS = "directory_counts"
 # Highlights: analysed clips per channel and day, the games they came from, what failed.
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"

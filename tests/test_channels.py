@@ -16,6 +16,7 @@ from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings
 from scheduler.app import build_collector
 from slots import day_of
 from store import (
+    ALL_LANGUAGES,
     BUCKETS,
     GROUPS,
     ChannelDirectory,
@@ -29,6 +30,7 @@ from store import (
     channel_group,
     channel_names_id,
     channel_slot_id,
+    channels_above,
     day_collection,
     directory_ranks,
     histogram,
@@ -38,6 +40,7 @@ from store import (
     read_channel_listing,
     read_channels_state,
     read_day_channels,
+    read_directory_counts,
     read_last_seen,
     rollup_id,
     schema,
@@ -225,9 +228,40 @@ def test_every_listed_channel_reads_back_equal_to_the_emulators_raw_market(
         assert (joined["tags"] == joined["tags_raw"]).all()
         assert (joined["game_rank"] == joined["game_rank_raw"]).all()
         assert (joined["language_rank"] == joined["language_rank_raw"]).all()
-        small = joined[joined["viewers"] <= 2].iloc[0]  # a channel no top list has
+        # A channel no top list has, in the most crowded game: far down its directory.
+        crowded = joined["game_id"].value_counts().index[0]
+        small = joined[(joined["viewers"] <= 2) & (joined["game_id"] == crowded)].iloc[0]
         assert small["game_rank"] > 100
         by_slot[slot] = expected
+
+    # Directory counts: where a channel of V viewers would stand in each game's directory
+    # (1 + the live channels with more viewers), overall and per language, per slot.
+    for language in (ALL_LANGUAGES, *sorted({r["language"] for r in raw[FROZEN_AT]})):
+        days = list(
+            read_directory_counts(store.db, FROZEN_AT, next_day + timedelta(days=1), language)
+        )
+        slots_read = {slot: (day, i) for day in days for i, slot in enumerate(day.slots)}
+        for slot, expected in by_slot.items():
+            mine = (
+                expected
+                if language == ALL_LANGUAGES
+                else expected[expected["language"] == language]
+            )
+            if mine.empty:
+                assert (
+                    slot not in slots_read
+                    or not slots_read[slot][0].counts[slots_read[slot][1]].any()
+                )
+                continue
+            day, row = slots_read[slot]
+            for viewers in (0, 1, 3, 5, 10, 25, 50):
+                above = mine[mine["viewer_count"] > viewers].groupby("game_id").size()
+                got = channels_above(day.counts[row], viewers)
+                for game, count in zip(day.game_ids, got.tolist(), strict=True):
+                    assert count == above.get(game, 0), (slot, language, game, viewers)
+            live = mine.groupby("game_id").size()
+            totals = dict(zip(day.game_ids, day.counts[row].sum(axis=1).tolist(), strict=True))
+            assert {g: c for g, c in totals.items() if c} == live.to_dict()
 
     # Tags over the whole market, per game and per language: equal to a count over the
     # raw listing (each stream once per tag whatever its case).

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from conftest import FROZEN_AT, EmulatorFactory, FerretDB, collector_settings
+from dashboard.filters import Filters
 from dashboard.loader import MarketData
+from dashboard.market_tables import game_table
 from dashboard.metrics import (
     MIN_CHANNELS,
     group_metrics,
@@ -110,6 +112,19 @@ def test_a_market_snapshot_lists_every_stream_stores_the_top_and_rolls_up_all(
             assert np.isnan(ranked[game]), game  # a fluke cannot lead the ranking
         else:
             assert ranked[game] == pytest.approx(row["mean"]), game
+
+    # With a language filter, the games table's long-tail columns come from the directory
+    # counts: equal to the raw listing of that language, game by game.
+    for language in ("de", "ja"):
+        table = game_table(view, window, Filters(language=language)).set_index("id")
+        mine = frame[frame["language"] == language]
+        assert len(mine) > 100
+        for game, rows in mine.groupby("game_id"):
+            counts = np.sort(rows["viewer_count"].to_numpy())
+            median = counts[int(np.ceil(len(counts) / 2)) - 1]
+            if median < 11:  # one viewer wide up to 10 (11 is an edge too)
+                assert table.loc[game, "median_viewers"] == median, (language, game)
+            assert table.loc[game, "under_5_share"] == pytest.approx((counts < 5).mean())
     view.reader.close()
 
 

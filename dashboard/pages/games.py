@@ -198,12 +198,8 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
             )
         )
     parts.append(dcc.Graph(figure=over_time, config=figures.GRAPH_CONFIG))
-    histograms = data.histograms("game", window)
-    tail = (
-        tail_metrics(histograms.loc[[game_id]])
-        if not filters.language and game_id in histograms.index
-        else None
-    )
+    histograms = data.game_tails(window, filters.language)
+    tail = tail_metrics(histograms.loc[[game_id]]) if game_id in histograms.index else None
     if tail is not None and not categories:
         parts.append(
             html.Div(
