@@ -383,3 +383,37 @@ def heatmap(matrix: pd.DataFrame, title: str, timezone: str) -> go.Figure:
     figure.update_xaxes(title_text=f"Hour of day ({timezone})")
     figure.update_yaxes(title_text="Weekday", autorange="reversed")
     return figure
+
+
+def position_heatmap(cells: dict[str, pd.DataFrame], title: str, timezone: str) -> go.Figure:
+    """A game's directory position for an audience by weekday × hour (`position_by_hour`):
+    brighter is nearer the top."""
+    position = cells["position"]
+    values = position.to_numpy(dtype=float)
+    ends = colour_range(values)
+    spread = np.dstack(
+        [cells["low"].to_numpy(dtype=float), cells["high"].to_numpy(dtype=float),
+         cells["live"].to_numpy(dtype=float)]
+    )  # fmt: skip
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            zmin=ends[0] if ends else None,
+            zmax=ends[1] if ends else None,
+            x=[f"{h:02d}:00" for h in position.columns],
+            y=[WEEKDAYS[d] for d in position.index],
+            customdata=spread,
+            colorscale="Viridis",
+            reversescale=True,
+            colorbar=dict(title="position<br>(median)"),
+            hoverongaps=False,
+            hovertemplate=(
+                "%{y} %{x}: position %{z:,.0f} (%{customdata[0]:,.0f}–%{customdata[1]:,.0f}"
+                " over the window) of %{customdata[2]:,.0f} live channels<extra></extra>"
+            ),
+        )
+    )
+    figure.update_layout(**LAYOUT, title=titled(title))
+    figure.update_xaxes(title_text=f"Hour of day ({timezone})")
+    figure.update_yaxes(title_text="Weekday", autorange="reversed")
+    return figure

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from slots import DEFAULT_CADENCE, Cadence
-from store import histogram
+from store import channels_above, histogram
 
 HOUR = pd.Timedelta(hours=1)
 OTHER = "Other"
@@ -161,6 +161,42 @@ def weekday_hour(frame: pd.DataFrame, weights: pd.Series, timezone: str) -> pd.D
     sums = data.groupby(["weekday", "hour"])[["vw", "cw"]].sum()
     ratio = (sums["vw"] / sums["cw"].replace(0, np.nan)).unstack("hour")
     return ratio.reindex(index=range(7), columns=range(24))
+
+
+AUDIENCES = (1, 3, 5, 10, 25, 50)  # the audiences offered; positions exact at each
+
+
+def position_by_hour(
+    slots: Sequence[datetime], counts: np.ndarray, viewers: int, timezone: str
+) -> dict[str, pd.DataFrame]:
+    """Where a channel of `viewers` viewers would stand in a game's directory, by weekday
+    (rows 0=Mon) × hour (columns) in `timezone`, over the slots given: the median
+    `position` (1 + live channels with more viewers) and its spread (`low`, `high`: 25th
+    and 75th percentiles), and the median `live` channels. `counts`: one game's directory
+    counts per slot (slots × bins). Cells without a slot are NaN."""
+    if not len(slots):
+        empty = pd.DataFrame(np.nan, index=range(7), columns=range(24))
+        return {name: empty for name in ("position", "low", "high", "live")}
+    local = pd.DatetimeIndex(slots).tz_convert(timezone)
+    per_slot = pd.DataFrame(
+        {
+            "weekday": local.day_of_week,
+            "hour": local.hour,
+            "position": 1.0 + channels_above(counts, viewers),
+            "live": counts.sum(axis=1).astype(float),
+        }
+    )
+    cells = per_slot.groupby(["weekday", "hour"])
+    found = {
+        "position": cells["position"].median(),
+        "low": cells["position"].quantile(0.25),
+        "high": cells["position"].quantile(0.75),
+        "live": cells["live"].median(),
+    }
+    return {
+        name: values.unstack("hour").reindex(index=range(7), columns=range(24))
+        for name, values in found.items()
+    }
 
 
 def channel_concentration(

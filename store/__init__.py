@@ -100,6 +100,7 @@ from store._directory_counts import (
     channels_above,
     directory_frame,
     directory_totals,
+    game_directory_counts,
     read_directory_counts,
     write_directory_counts,
 )
@@ -300,6 +301,7 @@ __all__ = [
     "frame_id",
     "frame_stream_key",
     "free_port",
+    "game_directory_counts",
     "game_document",
     "highlight_day_id",
     "histogram",

@@ -209,3 +209,20 @@ def directory_totals(
     if not totals:
         return pd.DataFrame(columns=list(DIRECTORY_BINS))
     return pd.DataFrame.from_dict(totals, orient="index", columns=list(DIRECTORY_BINS))
+
+
+def game_directory_counts(
+    db: Database[Any], start: datetime, end: datetime, language: str, game_id: str
+) -> tuple[list[datetime], np.ndarray]:
+    """One game's counts at each slot of [start, end) that has directory counts (slots ×
+    bins; zeros where the game had no live channel in the language)."""
+    slots: list[datetime] = []
+    rows: list[np.ndarray] = []
+    for day in read_directory_counts(db, start, end, language):
+        slots += day.slots
+        if game_id in day.game_ids:
+            rows.append(day.counts[:, day.game_ids.index(game_id)])
+        else:
+            rows.append(np.zeros((len(day.slots), len(DIRECTORY_BINS)), dtype=np.int32))
+    counts = np.concatenate(rows) if rows else np.zeros((0, len(DIRECTORY_BINS)), np.int32)
+    return slots, counts

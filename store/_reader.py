@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import pymongo
 from bson.codec_options import CodecOptions
@@ -30,7 +31,7 @@ from store._channel_store import (
 from store._channel_weeks import CohortDocument, channels_like, read_cohorts, stored_weeks
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
-from store._directory_counts import directory_totals
+from store._directory_counts import directory_totals, game_directory_counts
 from store._followers import read_followers, read_followers_gained
 from store._highlight_records import HighlightClip, HighlightIndexEntry
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
@@ -179,6 +180,13 @@ class StoreReader:
         (`directory_totals`; language `*`: all)."""
         with translate_errors("reading directory counts"):
             return directory_totals(self._db, start, end, language)
+
+    def game_directory(
+        self, start: datetime, end: datetime, language: str, game_id: str
+    ) -> tuple[list[datetime], np.ndarray]:
+        """One game's directory counts per slot of [start, end) (`game_directory_counts`)."""
+        with translate_errors("reading directory counts"):
+            return game_directory_counts(self._db, start, end, language, game_id)
 
     def tag_rollup(self, slot: datetime, dimension: str) -> RollupDocument | None:
         """A slot's stream tags per game (`game_tag`) or per language (`language_tag`)."""

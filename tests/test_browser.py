@@ -548,6 +548,44 @@ def test_heat_map_subject_can_change(dash_duo: Any, app: Dash, seeded: Store) ->
     assert console_errors(dash_duo) == []
 
 
+def test_a_game_page_shows_where_an_audience_would_stand_hour_by_hour(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    _, slots = stored_streams(seeded)
+    listed = listed_streams(slots)
+    game_id = listed[max(slots)]["game_id"].value_counts().index[0]  # the most crowded
+
+    def expected(audience: int) -> list[list[float | None]]:
+        """Median over the slots of 1 + the game's channels with more viewers, by
+        weekday × hour (UTC), from the raw listing."""
+        rows = [
+            (slot.weekday(), slot.hour, 1 + int((frame.loc[frame["game_id"] == game_id,
+             "viewer_count"] > audience).sum()))
+            for slot, frame in listed.items()
+        ]  # fmt: skip
+        cells = pd.DataFrame(rows, columns=["weekday", "hour", "position"])
+        median = cells.groupby(["weekday", "hour"])["position"].median().unstack("hour")
+        median = median.reindex(index=range(7), columns=range(24))
+        return [[None if pd.isna(v) else float(v) for v in row] for row in median.to_numpy()]
+
+    script = (
+        "const g = document.querySelector('#game-position .js-plotly-plot');"
+        " if (!g || !g._fullData) { return ['', null]; }"
+        " return [g.layout.title.text,"
+        "  g._fullData[0].z.map(r => Array.from(r, v => Number.isNaN(v) ? null : v))];"
+    )
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/games?game={game_id}", timeout=TIMEOUT)
+    dash_duo.wait_for_element("#game-position .js-plotly-plot", timeout=TIMEOUT)
+    title, z = dash_duo.driver.execute_script(script)
+    assert title.startswith("Your position with 3 viewers in")
+    assert z == expected(3)
+    choose(dash_duo, "#game-audience", "25")
+    until(lambda: "with 25 viewers" in dash_duo.driver.execute_script(script)[0], timeout=TIMEOUT)
+    assert dash_duo.driver.execute_script(script)[1] == expected(25) != expected(3)
+    assert console_errors(dash_duo) == []
+
+
 def test_the_default_window_is_what_is_stored_and_says_so(dash_duo: Any, app: Dash) -> None:
     dash_duo.start_server(app)
     dash_duo.wait_for_element(".kpi-note", timeout=TIMEOUT)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 
+from dashboard.metrics import position_by_hour
 from store import DIRECTORY_BINS, DirectoryCounts, channels_above
 from store._directory_counts import bin_of
 
@@ -55,3 +57,25 @@ def test_a_day_takes_slots_in_any_order_new_games_and_a_slot_written_again() -> 
     again = DirectoryCounts.from_document(day.to_document())
     assert again.slots == day.slots and again.game_ids == day.game_ids
     assert np.array_equal(again.counts, day.counts)
+
+
+def test_position_by_hour_is_the_median_of_each_hours_positions_in_the_users_zone() -> None:
+    rng = np.random.default_rng(21)
+    slots = [DAY + timedelta(minutes=30 * i) for i in range(14 * 48)]  # two weeks
+    listings = [rng.integers(0, 60, size=rng.integers(0, 40)) for _ in slots]
+    counts = np.array([counts_of(v) for v in listings])
+    cells = position_by_hour(slots, counts, 5, "America/New_York")
+    rows = []
+    for slot, viewers in zip(slots, listings, strict=True):
+        local = pd.Timestamp(slot).tz_convert("America/New_York")
+        rows.append((local.day_of_week, local.hour, 1 + int((viewers > 5).sum()), len(viewers)))
+    brute = pd.DataFrame(rows, columns=["weekday", "hour", "position", "live"])
+    by_cell = brute.groupby(["weekday", "hour"])
+    for (weekday, hour), part in by_cell:
+        assert cells["position"].loc[weekday, hour] == part["position"].median()
+        assert cells["low"].loc[weekday, hour] == part["position"].quantile(0.25)
+        assert cells["high"].loc[weekday, hour] == part["position"].quantile(0.75)
+        assert cells["live"].loc[weekday, hour] == part["live"].median()
+    assert cells["position"].notna().sum().sum() == len(by_cell) == 7 * 24
+    empty = position_by_hour([], np.zeros((0, len(DIRECTORY_BINS))), 5, "UTC")
+    assert empty["position"].isna().all().all()  # no data: blank, not position 1

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, tables
-from dashboard.components import PageContext, kpi, notice, number, page, with_param
+from dashboard.components import PageContext, from_url, kpi, notice, number, page, with_param
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import MAX_VALUE_LENGTH, Filters
 from dashboard.highlights_view import game_highlights
@@ -23,6 +24,7 @@ from dashboard.metrics import (
     snapshot_weights,
     tail_metrics,
 )
+from dashboard.position_view import audience_of, position_body, position_section
 from dashboard.tables import MARKET_COLUMNS, PER_CHANNEL_FIELDS, Column
 from dashboard.view import MarketView
 from dashboard.window import Window
@@ -223,6 +225,8 @@ def _game_detail(data: MarketView, window: Window, filters: Filters, game_id: st
                 className="kpis",
             )
         )
+    if not categories:
+        parts.append(position_section("game", data, window, filters, game_id))
     if shares and not categories:
         parts.append(
             html.Div(
@@ -353,3 +357,16 @@ def open_game(clicked: dict[str, Any] | None, search: str | None) -> str:
     if not clicked or not clicked.get("rowId"):
         return no_update
     return with_param(search, "game", str(clicked["rowId"]))
+
+
+@callback(
+    Output("game-position", "children"),
+    Input("game-audience", "value"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+@checked
+def update_position(audience: str | None, search: str | None) -> Any:
+    filters, data, window = from_url(search)
+    game_id = dict(parse_qsl((search or "").lstrip("?"))).get("game", "")[:MAX_VALUE_LENGTH]
+    return position_body(data, window, filters, game_id, audience_of(audience))

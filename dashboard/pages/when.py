@@ -14,6 +14,7 @@ from dashboard.filters import Filters, subject_label
 from dashboard.inputs import checked
 from dashboard.metrics import snapshot_weights, weekday_hour
 from dashboard.names import language_name
+from dashboard.position_view import audience_of, position_body, position_section
 from dashboard.view import MarketView
 from dashboard.window import Window
 
@@ -78,7 +79,12 @@ def body(ctx: PageContext) -> list[Any]:
             "Empty cells had no snapshot in the window. Each cell is a time-weighted mean.",
             className="footnote",
         ),
+        position_section("when", ctx.data, ctx.window, ctx.filters, game_of(subject)),
     ]
+
+
+def game_of(subject: str) -> str:
+    return subject.removeprefix("game:") if subject.startswith("game:") else ""
 
 
 @callback(
@@ -91,3 +97,19 @@ def body(ctx: PageContext) -> list[Any]:
 def update_heatmap(subject: str | None, search: str | None) -> go.Figure:
     filters, data, window = from_url(search)
     return heatmap_figure(data, window, filters, subject or ALL)
+
+
+@callback(
+    Output("when-position", "children"),
+    Input("when-subject", "value"),
+    Input("when-audience", "value"),
+    State("_pages_location", "search"),
+    prevent_initial_call=True,
+)
+@checked
+def update_position(subject: str | None, audience: str | None, search: str | None) -> Any:
+    filters, data, window = from_url(search)
+    game_id = game_of(subject or ALL)
+    if not game_id:
+        return notice("Choose a game to see where you would stand in it.", "info")
+    return position_body(data, window, filters, game_id, audience_of(audience))
