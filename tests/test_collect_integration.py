@@ -25,7 +25,14 @@ from scheduler.app import build_collector
 from scheduler.collect import Collector
 from scheduler.replay import replay_recording
 from settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
-from store import SnapshotBatch, Store, read_channel_listing, schema
+from store import (
+    SnapshotBatch,
+    Store,
+    channels_above,
+    read_channel_listing,
+    read_directory_counts,
+    schema,
+)
 from twitch_client.errors import NetworkError
 
 pytestmark = pytest.mark.integration
@@ -264,6 +271,19 @@ def test_replay_of_a_real_recording_reproduces_its_snapshots_exactly(
         pd.testing.assert_series_equal(
             got_ranks.sort_index(), want.sort_index(), check_names=False, check_dtype=False
         )
+
+    # Directory positions, straight from the file: per crawl and category, 1 + the
+    # channels with more than V viewers.
+    crawls = {day.slots[i]: (day, i) for day in read_directory_counts(
+        store.db, best.index.get_level_values(0).min(), datetime(2018, 3, 20, tzinfo=UTC)
+    ) for i in range(len(day.slots))}  # fmt: skip
+    assert set(crawls) == set(best.index.get_level_values(0))
+    for (slot, category), rows in best.groupby(["observed_at", "category_id"]):
+        day, row = crawls[slot]
+        column = day.game_ids.index(str(category))
+        for viewers in (0, 5, 50, 100, 1000):
+            above = int((rows["current_viewers"] > viewers).sum())
+            assert channels_above(day.counts[row, column], viewers) == above, (slot, category)
 
 
 def test_all_mode_lists_every_live_stream(
