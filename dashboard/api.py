@@ -25,6 +25,7 @@ from dashboard.filters import Filters
 from dashboard.loader import MarketData
 from dashboard.market_tables import LOGIN
 from dashboard.metrics import group_metrics, snapshot_weights, tail_metrics
+from dashboard.rising import rising_now
 from dashboard.tables import PER_CHANNEL_FIELDS
 from dashboard.view import MarketView
 from dashboard.window import Window
@@ -133,6 +134,7 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
                     f"/api/{VERSION}/languages",
                     f"/api/{VERSION}/channels",
                     f"/api/{VERSION}/channels/<login>",
+                    f"/api/{VERSION}/rising",
                 ],
                 "parameters": ["window", "start", "end", "language", "genre", "tz"],
                 "docs": "docs/api.md",
@@ -184,6 +186,28 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
         def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
             table = market_tables.game_table(view, window, filters)
             return {"rows": _rows(table, [c for c in table.columns if c != "peak_at"])}
+
+        return answer(build)
+
+    @api.get("/rising")
+    def rising() -> Response:
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            evaluated, rises = rising_now(view, filters.language)
+            return {
+                "evaluated_at": evaluated.end if evaluated is not None else None,
+                "rows": [
+                    {
+                        "game_id": r.game,
+                        "game": view.game_name(r.game),
+                        "since": r.since.to_pydatetime(),
+                        "channel_share": r.channel_share,
+                        "usual_share": r.usual_share,
+                        "ratio": None if r.ratio == float("inf") else r.ratio,
+                        "new": r.ratio == float("inf"),
+                    }
+                    for r in rises
+                ],
+            }
 
         return answer(build)
 

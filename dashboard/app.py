@@ -16,7 +16,7 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, jsonify
 
-from dashboard import api
+from dashboard import api, feeds
 from dashboard.chat_data import ChatData
 from dashboard.components import data_health
 from dashboard.filters import DEFAULTS, Filters
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
         ]
     )
     api.register(app.server, data, settings.api_rate_limit)
+    feeds.register(app.server, data)
 
     @app.callback(
         Output("_pages_location", "search"),
