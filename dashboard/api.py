@@ -21,6 +21,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from dashboard import market_tables
+from dashboard.advice import Ask, what_to_stream
 from dashboard.filters import Filters
 from dashboard.loader import MarketData
 from dashboard.market_tables import LOGIN
@@ -135,6 +136,7 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
                     f"/api/{VERSION}/channels",
                     f"/api/{VERSION}/channels/<login>",
                     f"/api/{VERSION}/rising",
+                    f"/api/{VERSION}/what-to-stream",
                 ],
                 "parameters": ["window", "start", "end", "language", "genre", "tz"],
                 "docs": "docs/api.md",
@@ -186,6 +188,25 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
         def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
             table = market_tables.game_table(view, window, filters)
             return {"rows": _rows(table, [c for c in table.columns if c != "peak_at"])}
+
+        return answer(build)
+
+    @api.get("/what-to-stream")
+    def what() -> Response:
+        ask = Ask.from_query(dict(request.args))
+
+        def build(filters: Filters, view: MarketView, window: Window) -> dict[str, Any]:
+            table = what_to_stream(view, window, filters, ask)
+            return {
+                "ask": {
+                    "viewers": ask.audience,
+                    "from": ask.start_hour,
+                    "to": ask.end_hour,
+                    "days": ask.days,
+                    "tz": filters.tz,
+                },
+                "rows": _rows(table, list(table.columns)),
+            }
 
         return answer(build)
 

@@ -16,7 +16,7 @@ slots × games × bins int32 array, rewritten as each slot lands. Kept for ever 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -226,3 +226,37 @@ def game_directory_counts(
             rows.append(np.zeros((len(day.slots), len(DIRECTORY_BINS)), dtype=np.int32))
     counts = np.concatenate(rows) if rows else np.zeros((0, len(DIRECTORY_BINS)), np.int32)
     return slots, counts
+
+
+def directory_positions(
+    db: Database[Any],
+    start: datetime,
+    end: datetime,
+    language: str,
+    viewers: int,
+    wanted: Callable[[datetime], bool],
+) -> tuple[list[datetime], list[str], np.ndarray, np.ndarray]:
+    """For the slots of [start, end) that `wanted` keeps: every game's directory position
+    for an audience of `viewers` (1 + live channels with more) and its live channels,
+    as slots × games arrays (a game not live at a slot: position 1, 0 live). Read day by
+    day, keeping only the positions."""
+    slots: list[datetime] = []
+    parts: list[tuple[list[str], np.ndarray, np.ndarray]] = []
+    for day in read_directory_counts(db, start, end, language):
+        keep = [i for i, slot in enumerate(day.slots) if wanted(slot)]
+        if not keep:
+            continue
+        counts = day.counts[keep]
+        slots += [day.slots[i] for i in keep]
+        parts.append((day.game_ids, 1.0 + channels_above(counts, viewers), counts.sum(axis=2)))
+    games = sorted({g for ids, _, _ in parts for g in ids})
+    column = {g: i for i, g in enumerate(games)}
+    positions = np.ones((len(slots), len(games)))
+    live = np.zeros((len(slots), len(games)))
+    row = 0
+    for ids, position, count in parts:
+        columns = [column[g] for g in ids]
+        positions[row : row + len(position), columns] = position
+        live[row : row + len(position), columns] = count
+        row += len(position)
+    return slots, games, positions, live

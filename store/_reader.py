@@ -7,7 +7,7 @@ that writes: the dashboard has no write path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -31,7 +31,11 @@ from store._channel_store import (
 from store._channel_weeks import CohortDocument, channels_like, read_cohorts, stored_weeks
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
-from store._directory_counts import directory_totals, game_directory_counts
+from store._directory_counts import (
+    directory_positions,
+    directory_totals,
+    game_directory_counts,
+)
 from store._followers import read_followers, read_followers_gained
 from store._highlight_records import HighlightClip, HighlightIndexEntry
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
@@ -180,6 +184,19 @@ class StoreReader:
         (`directory_totals`; language `*`: all)."""
         with translate_errors("reading directory counts"):
             return directory_totals(self._db, start, end, language)
+
+    def directory_positions(
+        self,
+        start: datetime,
+        end: datetime,
+        language: str,
+        viewers: int,
+        wanted: Callable[[datetime], bool],
+    ) -> tuple[list[datetime], list[str], np.ndarray, np.ndarray]:
+        """Every game's directory position for an audience, per wanted slot
+        (`directory_positions`)."""
+        with translate_errors("reading directory counts"):
+            return directory_positions(self._db, start, end, language, viewers, wanted)
 
     def game_directory(
         self, start: datetime, end: datetime, language: str, game_id: str

@@ -586,6 +586,53 @@ def test_a_game_page_shows_where_an_audience_would_stand_hour_by_hour(
     assert console_errors(dash_duo) == []
 
 
+def test_what_to_stream_places_an_audience_in_every_game_as_the_raw_listing_does(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    _, slots = stored_streams(seeded)
+    listed = listed_streams(slots)
+
+    def raw(audience: int) -> pd.DataFrame:
+        """Per game, from the whole listing: the median over the slots of 1 + the live
+        channels with more viewers, and of its live channels (0 where it had none)."""
+        games = sorted({g for frame in listed.values() for g in frame["game_id"]})
+        positions, live = [], []
+        for frame in listed.values():
+            by_game = frame.groupby("game_id")["viewer_count"]
+            positions.append([1 + int((by_game.get_group(g) > audience).sum())
+                              if g in by_game.groups else 1 for g in games])  # fmt: skip
+            live.append([int(by_game.size().get(g, 0)) for g in games])
+        return pd.DataFrame(
+            {"position": np.median(positions, axis=0), "live": np.median(live, axis=0)},
+            index=games,
+        )
+
+    dash_duo.start_server(app)
+    dash_duo.wait_for_page(
+        url=f"{dash_duo.server_url}/what-to-stream?viewers=5&from=0&to=0", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_element("#what-table .ag-row", timeout=TIMEOUT)
+    rows = grid_rows(dash_duo, "what-table")
+    expected = raw(5)
+    assert {r["id"] for r in rows} == set(expected.index)
+    for row in rows:
+        assert row["position"] == expected.loc[row["id"], "position"], row["game"]
+        assert row["live"] == expected.loc[row["id"], "live"], row["game"]
+    places = [r["viewers_per_place"] for r in rows]
+    assert places == sorted(places, reverse=True)  # ranked by it, best first
+    # Another audience goes into the URL and places it anew.
+    choose(dash_duo, "#what-viewers", "25")
+    until(lambda: "viewers=25" in dash_duo.driver.current_url, timeout=TIMEOUT)
+    until(
+        lambda: (
+            {r["id"]: r["position"] for r in grid_rows(dash_duo, "what-table")}
+            == raw(25)["position"].to_dict()
+        ),
+        timeout=TIMEOUT,
+    )
+    assert console_errors(dash_duo) == []
+
+
 def test_the_default_window_is_what_is_stored_and_says_so(dash_duo: Any, app: Dash) -> None:
     dash_duo.start_server(app)
     dash_duo.wait_for_element(".kpi-note", timeout=TIMEOUT)
