@@ -2,7 +2,8 @@
 
 A real market's structure is unknown; the emulator's is planted and can be asked for:
 - **launches**: every `LAUNCH_EVERY_DAYS` a new category appears, rises for a few days to
-  a peak, then settles at a fraction of it (and is gone again before its name is reused);
+  a peak, then settles at a fraction of it (and is gone for over a week before its name is
+  reused);
 - **small-channel games**: in some games the small channels draw more (or fewer) viewers
   than the game's size suggests;
 - **late games**: some games' viewers watch late (their daily peak is hours after the
@@ -20,11 +21,12 @@ import numpy as np
 
 DAY = 86_400.0
 # Launch i starts at LAUNCH_EPOCH + i * LAUNCH_EVERY_DAYS days (+ up to a day), with the
-# i % LAUNCH_SLOTS-th launch category: a category is reused only after it has faded out.
+# i % LAUNCH_SLOTS-th launch category. A launch is gone LAUNCH_EVERY_DAYS before its
+# category is reused: longer than a week, so the reused name starts as new as a real one.
 LAUNCH_EPOCH = 1_735_689_600.0  # 2025-01-01 UTC
 LAUNCH_EVERY_DAYS = 9
 LAUNCH_SLOTS = 8
-LAUNCH_LIFE_DAYS = LAUNCH_EVERY_DAYS * LAUNCH_SLOTS - 2
+LAUNCH_LIFE_DAYS = LAUNCH_EVERY_DAYS * (LAUNCH_SLOTS - 1)
 LAUNCH_NAMES = (
     "Skyforge Odyssey", "Ember Protocol", "Hollowmere", "Tidebreaker",
     "Null Sector", "Quill & Crown", "Starfall Tactics", "Gravewind",
