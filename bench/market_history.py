@@ -99,7 +99,8 @@ class MarketRollups:
         ]
         cross_names = [n for n in self.game_names for _ in self.languages]
         cross_genres = [f"{g}{KEY_SEPARATOR}{lang}" for g in self.genres for lang in self.languages]
-        top = np.argsort(-viewers, kind="stable")[:TOP_N]
+        # Helix order: viewers descending, ties by stream id (all ids have 11 digits).
+        top = np.lexsort((live.stream_id, -viewers))[:TOP_N]
         channel_groups = [
             {
                 "key": self.market.login_of(int(live.channel[i])),
