@@ -53,8 +53,9 @@ def load(db: Any) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, set[datetime]]
     published = {
         d["slot"] for d in db[schema.SNAPSHOTS].find({"status": schema.COMPLETE}, {"slot": 1})
     }
+    # Small batches: a batch of whole-market rollups can exceed FerretDB's 48 MB message.
     documents: Iterable[dict[str, Any]] = db[schema.ROLLUPS].find(
-        {"dimension": {"$in": LOADED_DIMENSIONS}}, {"written_at": 0}
+        {"dimension": {"$in": LOADED_DIMENSIONS}}, {"written_at": 0}, batch_size=16
     )
     cross = {
         d: _Columns(["key", "language", "name"], ["channels", "viewers"]) for d in CROSS_DIMENSIONS
