@@ -102,7 +102,6 @@ def body(ctx: PageContext, game_id: str = "") -> list[Any]:
         for c in shown
     ]
     return [
-        rising_section(ctx),
         html.P(
             f"{len(table):,} games, {ctx.describe()}, {ctx.data.coverage(ctx.window)}. "
             f"{growth_note} Viewers per channel is left blank for games averaging fewer than "
@@ -125,6 +124,7 @@ def body(ctx: PageContext, game_id: str = "") -> list[Any]:
             getRowId="params.data.id",
             style={"height": "640px"},
         ),
+        rising_section(ctx),
     ]
 
 
