@@ -1,58 +1,95 @@
 """What to stream: every game seen from a new streamer's seat — their language, their
-hours, their usual viewers — with each factor shown, not folded into a hidden score."""
+hours, their usual viewers — with each factor shown beside the one score games are
+ranked by.
+
+The score is the **small-channel lift**: in a game, the channels with at most twice
+the asker's viewers average some number of viewers in the asked hours; the lift is
+that average over the same figure for the whole market (blended with the market's
+own until enough such channels were seen). A lift of 2 says channels the asker's
+size draw twice what they draw elsewhere. `bench/advisor.py` scores this ranking
+against the next week's realised viewers of channels near the asked size.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.metrics import AUDIENCES, MIN_CHANNELS, snapshot_weights
+from dashboard.metrics import MIN_CHANNELS, snapshot_weights
 from dashboard.rising import rising_now
 from dashboard.view import MarketView
 from dashboard.window import Window
-from store import ALL_LANGUAGES
+from store import ALL_LANGUAGES, AudienceDirectory
+from store.schema import UNKNOWN_GENRE
 
-DAYS = {"all": range(7), "weekdays": range(5), "weekend": range(5, 7)}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_SETS = {"all": WEEKDAYS, "weekdays": WEEKDAYS[:5], "weekend": WEEKDAYS[5:]}
+MAX_AUDIENCE = 100_000
+# Channel-slots of the market's small-channel average that a game's own is blended
+# with: a game with few channels near the asked size scores near the market (lift 1).
+PRIOR_CHANNEL_SLOTS = 200.0
 FIELDS = [
-    "id", "game", "genre", "position", "above_share", "live", "viewers",
-    "viewers_per_place", "viewers_per_channel", "rising",
+    "id", "game", "genre", "lift", "reach", "position", "above_share", "live",
+    "viewers", "viewers_per_channel", "trend", "swing", "rising", "liked",
 ]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Ask:
     """Who asks: usual viewers, and the hours they can stream (local, [start, end),
-    wrapping past midnight; start = end: all day) on which days."""
+    wrapping past midnight; start = end: all day) on which weekdays. `problems` says
+    what in the query could not be used (its default was taken instead)."""
 
     audience: int = 3
     start_hour: int = 18
     end_hour: int = 23
-    days: str = "all"
+    days: tuple[str, ...] = WEEKDAYS
+    liked: tuple[str, ...] = ()  # game ids: the table keeps these and their genres' games
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_query(cls, query: dict[str, object]) -> Ask:
-        def number(name: str, default: int, allowed: range | tuple[int, ...]) -> int:
-            try:
-                value = int(str(query.get(name, default)))
-            except ValueError:
-                return default
-            return value if value in allowed else default
+    def from_query(cls, query: Mapping[str, object]) -> Ask:
+        problems: list[str] = []
 
-        days = str(query.get("days", "all"))
-        return cls(
-            audience=number("viewers", 3, AUDIENCES),
-            start_hour=number("from", 18, range(24)),
-            end_hour=number("to", 23, range(24)),
-            days=days if days in DAYS else "all",
+        def number(name: str, default: int, low: int, high: int, what: str) -> int:
+            raw = str(query.get(name, default)).strip()
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{what} {raw[:20]!r} is not a whole number; {default} is used.")
+                return default
+            if not low <= value <= high:
+                problems.append(f"{what} must be {low}–{high:,}; {default} is used.")
+                return default
+            return value
+
+        audience = number("viewers", 3, 1, MAX_AUDIENCE, "Usual viewers")
+        start = number("from", 18, 0, 23, "From hour")
+        end = number("to", 23, 0, 23, "To hour")
+        raw_days = str(query.get("days", "all")).strip().lower()
+        days = DAY_SETS.get(raw_days) or tuple(
+            d for d in WEEKDAYS if d in {part.strip() for part in raw_days.split(",")}
         )
+        if not days:
+            problems.append("No day was chosen; every day is used.")
+            days = WEEKDAYS
+        liked = tuple(sorted({g.strip() for g in str(query.get("like", "")).split(",")} - {""}))
+        return cls(audience, start, end, days, liked, tuple(problems))
+
+    @property
+    def days_param(self) -> str:
+        """The days as the URL says them."""
+        named = {v: k for k, v in DAY_SETS.items()}
+        return named.get(self.days, ",".join(self.days))
 
     def wants(self, slot: datetime, timezone: str) -> bool:
         local = pd.Timestamp(slot).tz_convert(timezone)
-        if local.day_of_week not in DAYS[self.days]:
+        if WEEKDAYS[local.day_of_week] not in self.days:
             return False
         if self.start_hour == self.end_hour:
             return True
@@ -61,46 +98,163 @@ class Ask:
         return local.hour >= self.start_hour or local.hour < self.end_hour
 
 
+def directory_factors(directory: AudienceDirectory) -> pd.DataFrame:
+    """Per game live at some slot of `directory`: median position and share of the
+    directory above, median live channels, `reach` (average viewers of the live
+    channels with at most twice the audience) and `lift` (reach over the market's,
+    blended with the market's over `PRIOR_CHANNEL_SLOTS`). Indexed by game id."""
+    seen = directory.live.sum(axis=0) > 0
+    live, position = directory.live[:, seen], directory.position[:, seen]
+    near = directory.near[:, seen].sum(axis=0)
+    near_viewers = directory.near_viewers[:, seen].sum(axis=0)
+    market = near_viewers.sum() / near.sum() if near.sum() > 0 else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        above = np.where(live > 0, (position - 1) / live, np.nan)
+        reach = np.where(near > 0, near_viewers / near, np.nan)
+        blended = (near_viewers + PRIOR_CHANNEL_SLOTS * market) / (near + PRIOR_CHANNEL_SLOTS)
+    return pd.DataFrame(
+        {
+            "position": np.median(position, axis=0),
+            "above_share": np.nanmedian(above, axis=0),
+            "live": np.median(live, axis=0),
+            "reach": reach,
+            "lift": blended / market if market > 0 else np.nan,
+        },
+        index=pd.Index(np.array(directory.games, dtype=object)[seen], name="id"),
+    )
+
+
+def demand_factors(frame: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
+    """Per game, from its per-slot viewers and channels (`group_frame` rows of the asked
+    slots) and each slot's hours (`weights`): average `viewers` and `channels` over the
+    asked hours, `trend` (average viewers in the later half of the slots ÷ the earlier
+    half) and `swing` (spread of the game's daily average viewers ÷ their mean)."""
+    total = float(weights.sum())
+    if frame.empty or total <= 0:
+        return pd.DataFrame(columns=["viewers", "channels", "trend", "swing"])
+    w = frame["slot"].map(weights).fillna(0.0)
+    frame = frame.assign(vw=frame["viewers"] * w, cw=frame["channels"] * w)
+    sums = frame.groupby("key")[["vw", "cw"]].sum()
+    middle = weights.index[len(weights) // 2]
+    halves = [weights.index < middle, weights.index >= middle]
+    later = frame["slot"] >= middle
+    half_viewers = [
+        frame[part].groupby("key")["vw"].sum() / float(weights[mask].sum())
+        for part, mask in ((~later, halves[0]), (later, halves[1]))
+    ]
+    day_of = frame["slot"].dt.floor("D")
+    day_hours = weights.groupby(weights.index.floor("D")).sum()
+    daily = (frame.groupby(["key", day_of])["vw"].sum().unstack(fill_value=0.0) / day_hours).fillna(
+        0.0
+    )
+    result = pd.DataFrame(
+        {
+            "viewers": sums["vw"] / total,
+            "channels": sums["cw"] / total,
+            "trend": half_viewers[1].reindex(sums.index).fillna(0.0)
+            / half_viewers[0].reindex(sums.index),
+            "swing": daily.std(axis=1, ddof=0) / daily.mean(axis=1)
+            if daily.shape[1] > 1
+            else np.nan,
+        }
+    )
+    return result.replace([np.inf, -np.inf], np.nan)
+
+
+FEED_DAYS = 7  # rankings the feed compares, one per day up to the newest snapshot
+FEED_TOP = 3  # games whose change makes a feed entry
+
+
+@dataclass(frozen=True)
+class TopChange:
+    """The top of the ranking over the window ending at `at`, and the top before it."""
+
+    at: datetime
+    games: tuple[str, ...]
+    before: tuple[str, ...]
+
+
+def top_changes(data: MarketView, window: Window, filters: Filters, ask: Ask) -> list[TopChange]:
+    """The ranking's top `FEED_TOP` games by lift over windows as long as `window`,
+    ending at each of the last `FEED_DAYS` days' ends up to `window.end` (the newest
+    first): one change where the top differs from the day before's, and the oldest
+    day's top as the first entry. One read of the counts serves every day."""
+    ends = [window.end - timedelta(days=k) for k in range(FEED_DAYS)]
+    span = Window(ends[-1] - window.length, window.end)
+
+    def build() -> list[TopChange]:
+        directory = data.reader.directory_positions(
+            span.start,
+            span.end,
+            filters.language or ALL_LANGUAGES,
+            ask.audience,
+            lambda s: ask.wants(s, filters.tz),
+        )
+        slots = pd.DatetimeIndex(directory.slots)
+        tops: list[tuple[datetime, tuple[str, ...]]] = []
+        for end in reversed(ends):
+            rows = np.flatnonzero((slots >= end - window.length) & (slots < end))
+            if not len(rows):
+                continue
+            part = AudienceDirectory(
+                directory.viewers,
+                [directory.slots[r] for r in rows],
+                directory.games,
+                *(plane[rows] for plane in (directory.position, directory.live,
+                                            directory.near, directory.near_viewers)),
+            )  # fmt: skip
+            table = directory_factors(part)
+            if filters.genre:
+                genres = [data.genre_of_game(g) for g in table.index]
+                table = table[[g == filters.genre for g in genres]]
+            table = table.reset_index().sort_values(
+                ["lift", "position", "id"], ascending=[False, True, True]
+            )
+            tops.append((end, tuple(table["id"].head(FEED_TOP))))
+        befores: list[tuple[str, ...]] = [(), *(games for _, games in tops[:-1])]
+        changes = [
+            TopChange(at, games, before)
+            for (at, games), before in zip(tops, befores, strict=True)
+            if games and games != before
+        ]
+        return changes[::-1]
+
+    return data.memo(("top-changes", window, filters, ask), build)
+
+
 def what_to_stream(data: MarketView, window: Window, filters: Filters, ask: Ask) -> pd.DataFrame:
-    """One row per game live in the asked hours, best first by viewers per place."""
+    """One row per game live in the asked hours, best first by small-channel lift; with
+    liked games, only those and the games of their genres."""
+    table = ranked_games(data, window, filters, replace(ask, liked=()))
+    table = table.assign(liked=table["id"].isin(ask.liked))
+    if ask.liked:
+        # A game without a known genre brings only itself, not every unplaced game.
+        genres = {data.genre_of_game(g) for g in ask.liked} - {"", UNKNOWN_GENRE}
+        table = table[table["liked"] | table["genre"].isin(genres)]
+    return table[FIELDS].reset_index(drop=True)
+
+
+def ranked_games(data: MarketView, window: Window, filters: Filters, ask: Ask) -> pd.DataFrame:
+    """Every game live in the asked hours, best first by small-channel lift."""
 
     def build() -> pd.DataFrame:
         language = filters.language or ALL_LANGUAGES
-        slots, games, positions, live = data.reader.directory_positions(
+        directory = data.reader.directory_positions(
             window.start, window.end, language, ask.audience, lambda s: ask.wants(s, filters.tz)
         )
-        if not slots or not games:
-            return pd.DataFrame(columns=FIELDS)
-        seen = live.sum(axis=0) > 0  # live at some asked slot
-        positions, live = positions[:, seen], live[:, seen]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            above = np.where(live > 0, (positions - 1) / live, np.nan)
-        table = pd.DataFrame(
-            {
-                "id": np.array(games, dtype=object)[seen],
-                "position": np.median(positions, axis=0),
-                "above_share": np.nanmedian(above, axis=0),
-                "live": np.median(live, axis=0),
-            }
-        )
-        wanted = pd.DatetimeIndex(slots)
-        weights = snapshot_weights(wanted, data.cadence)
+        if not directory.slots or not directory.games:
+            return pd.DataFrame(columns=[f for f in FIELDS if f != "liked"])
+        table = directory_factors(directory)
+        wanted = pd.DatetimeIndex(directory.slots)
         frame = data.group_frame("game", window, language=filters.language)
-        frame = frame[frame["slot"].isin(wanted)]
-        w = frame["slot"].map(weights).fillna(0.0)
-        total = float(weights.sum()) or 1.0
-        per_game = (
-            frame.assign(vw=frame["viewers"] * w, cw=frame["channels"] * w)
-            .groupby("key")[["vw", "cw"]]
-            .sum()
+        demand = demand_factors(
+            frame[frame["slot"].isin(wanted)], snapshot_weights(wanted, data.cadence)
         )
-        table = table.set_index("id").join(per_game)
-        table["viewers"] = table["vw"].fillna(0.0) / total
-        avg_channels = table["cw"].fillna(0.0) / total
-        table["viewers_per_channel"] = (table["viewers"] / avg_channels).where(
-            avg_channels >= MIN_CHANNELS
+        table = table.join(demand)
+        table["viewers"] = table["viewers"].fillna(0.0)
+        table["viewers_per_channel"] = (table["viewers"] / table["channels"]).where(
+            table["channels"] >= MIN_CHANNELS
         )
-        table["viewers_per_place"] = table["viewers"] / table["position"]
         rising = {r.game for r in rising_now(data, filters.language)[1]}
         table["rising"] = [g in rising for g in table.index]
         table["game"] = [data.game_name(g) for g in table.index]
@@ -108,8 +262,8 @@ def what_to_stream(data: MarketView, window: Window, filters: Filters, ask: Ask)
         if filters.genre:
             table = table[table["genre"] == filters.genre]
         table = table.reset_index().sort_values(
-            ["viewers_per_place", "id"], ascending=[False, True]
+            ["lift", "position", "id"], ascending=[False, True, True]
         )
-        return table[FIELDS].reset_index(drop=True)
+        return table.reset_index(drop=True)
 
     return data.memo(("what-to-stream", window, filters, ask), build)

@@ -98,6 +98,7 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
         problems = [*filters.problems, *_unknown_filters(filters, view)]
         try:
             body = build(filters, view, window)
+            problems += body.pop("problems", [])
             if view.category_level(view.window_slots(window)):
                 body = _without_per_channel(body)
         except StoreError as error:
@@ -202,9 +203,10 @@ def register(server: Flask, market: MarketData, rate_limit: str) -> None:
                     "viewers": ask.audience,
                     "from": ask.start_hour,
                     "to": ask.end_hour,
-                    "days": ask.days,
+                    "days": list(ask.days),
                     "tz": filters.tz,
                 },
+                "problems": list(ask.problems),
                 "rows": _rows(table, list(table.columns)),
             }
 

@@ -1,21 +1,27 @@
 """Atom feeds: a subscription is its URL. Each feed is computed from the stored market
-when it is read; nothing is written. An entry stands for one run of a game rising (its
-id holds the run's start), so a reader sees a new entry when a game starts rising."""
+when it is read; nothing is written. In the rising feed an entry stands for one run of a
+game rising (its id holds the run's start), so a reader sees a new entry when a game
+starts rising; in the what-to-stream feed, for a day whose top of the ranking differs
+from the day before's."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from feedgen.feed import FeedGenerator
 from flask import Flask, Response, request
 
+from dashboard.advice import Ask, top_changes
 from dashboard.filters import Filters
 from dashboard.loader import MarketData
 from dashboard.names import language_name
 from dashboard.rising import Rise, rising_now
 
 ATOM = "application/atom+xml; charset=utf-8"
+DAY = timedelta(days=1)
+# The query parameters a what-to-stream feed's URL keeps (its page's).
+ASKED = ("viewers", "from", "to", "days", "language", "genre", "window", "tz")
 
 
 def describe(rise: Rise) -> str:
@@ -52,6 +58,49 @@ def rising_feed(market: MarketData, base_url: str, language: str) -> bytes:
     return bytes(feed.atom_str(pretty=True))
 
 
+def what_feed(market: MarketData, base_url: str, query: dict[str, str]) -> bytes:
+    """The top of the what-to-stream ranking for the asked query, one entry per change."""
+    view = market.view()
+    filters = Filters.from_query(query).resolved(
+        view.newest_slot(), view.oldest_slot(), view.cadence
+    )
+    window = filters.window_for(view.newest_slot(), view.oldest_slot(), view.cadence)
+    ask = Ask.from_query(query)
+    asked = {k: v for k, v in query.items() if k in ASKED}
+    encoded = f"?{urlencode(asked)}" if asked else ""
+    page = f"{base_url}/what-to-stream{encoded}"
+    where = f" in {language_name(filters.language)}" if filters.language else ""
+    who = f"{ask.audience} viewer{'s' if ask.audience != 1 else ''}{where}"
+    hours = f"{ask.start_hour:02d}:00–{ask.end_hour:02d}:00 {filters.tz}"
+    feed = FeedGenerator()
+    feed.id(f"{base_url}/feeds/what-to-stream.atom{encoded}")
+    feed.title(f"Genre Radar: what to stream with {who}, {hours}")
+    feed.link(href=f"{base_url}/feeds/what-to-stream.atom{encoded}", rel="self")
+    feed.link(href=page, rel="alternate")
+    changes = top_changes(view, window, filters, ask)
+    feed.updated(changes[0].at if changes else window.end)
+    for change in reversed(changes):  # feedgen puts the last added first
+        names = [view.game_name(g) for g in change.games]
+        entry = feed.add_entry()
+        entry.id(f"{page}#top-{change.at:%Y%m%dT%H%MZ}-{'.'.join(change.games)}")
+        entry.title(f"Top games for {who}: {', '.join(names)}")
+        entry.link(href=page)
+        entry.updated(change.at)
+        new = [view.game_name(g) for g in change.games if g not in change.before]
+        summary = (
+            f"The ranking by lift at your size over the {window.length / DAY:.3g} days to "
+            f"{change.at:%Y-%m-%d %H:%M} UTC: {', '.join(names)}."
+        )
+        if change.before:
+            before = ", ".join(view.game_name(g) for g in change.before)
+            added = ", ".join(new) or "none, the order changed"
+            summary += f" New in the top {len(change.games)}: {added}; before: {before}."
+        if ask.problems:
+            summary += " " + " ".join(ask.problems)
+        entry.summary(summary)
+    return bytes(feed.atom_str(pretty=True))
+
+
 def register(server: Flask, market: MarketData) -> None:
     """Add the feeds' routes to the dashboard's Flask server."""
 
@@ -62,3 +111,11 @@ def register(server: Flask, market: MarketData) -> None:
         filters = Filters.from_query(request.args)
         base = request.host_url.rstrip("/")
         return Response(rising_feed(market, base, filters.language), mimetype=ATOM)
+
+    @server.get("/feeds/what-to-stream.atom")
+    def what() -> Response:
+        if not market.loaded:
+            return Response("loading", status=503, mimetype="text/plain")
+        base = request.host_url.rstrip("/")
+        query = {k: str(v) for k, v in request.args.items()}
+        return Response(what_feed(market, base, query), mimetype=ATOM)

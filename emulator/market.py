@@ -365,6 +365,11 @@ class Market:
     def popularity_of(self, channel: int) -> float:
         return float(self._channels.popularity[channel])
 
+    def audiences(self, channels: np.ndarray) -> np.ndarray:
+        """The usual audience of these channels before any game's or hour's effect (the
+        truth a channel's size is judged by when advice is checked)."""
+        return np.asarray(self._channels.popularity[channels])
+
     def followers(self, channel: int, t: float) -> int:
         """The channel's follower total at `t`: a base that grows with the viewer-hours
         it draws (one follow per 50 viewer-hours), give or take an hourly noise of a few

@@ -16,7 +16,7 @@ slots × games × bins int32 array, rewritten as each slot lands. Kept for ever 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -228,6 +228,67 @@ def game_directory_counts(
     return slots, counts
 
 
+def viewers_up_to(counts: np.ndarray, ceiling: int) -> tuple[np.ndarray, np.ndarray]:
+    """Live channels with at most `ceiling` viewers and the viewers they hold, from counts
+    over the last axis (bins). Exact up to 10 viewers; a wider bin counts each channel at
+    its middle, and the bin holding `ceiling` is split in proportion to its width."""
+    values = np.asarray(counts, dtype=np.float64)
+    channels = values.sum(axis=-1) - channels_above(values, ceiling)
+    upper = np.append(_EDGES[1:], _EDGES[-1] + 1) - 1  # last viewer count of each bin
+    inside = np.clip((ceiling - _EDGES + 1) / (upper - _EDGES + 1), 0.0, 1.0)
+    top = np.minimum(upper, ceiling)
+    middle = (_EDGES + np.maximum(top, _EDGES)) / 2.0
+    viewers: np.ndarray = (values * inside * middle).sum(axis=-1)
+    return channels, viewers
+
+
+@dataclass(frozen=True)
+class AudienceDirectory:
+    """Every game's directory seen by a channel of `viewers` viewers, slot by slot (slots ×
+    games arrays; a game not live at a slot has position 1 and zeros elsewhere):
+    `position` 1 + live channels with more viewers; `live` live channels; `near` live
+    channels with at most twice `viewers`, and `near_viewers` the viewers they hold."""
+
+    viewers: int
+    slots: list[datetime]
+    games: list[str]
+    position: np.ndarray
+    live: np.ndarray
+    near: np.ndarray
+    near_viewers: np.ndarray
+
+
+def audience_directory(
+    days: Iterable[DirectoryCounts], viewers: int, wanted: Callable[[datetime], bool]
+) -> AudienceDirectory:
+    """`AudienceDirectory` of the slots that `wanted` keeps, from days of counts (one
+    language), holding only the per-game figures of one day at a time."""
+    slots: list[datetime] = []
+    parts: list[tuple[list[str], list[np.ndarray]]] = []
+    for day in days:
+        keep = [i for i, slot in enumerate(day.slots) if wanted(slot)]
+        if not keep:
+            continue
+        counts = day.counts[keep]
+        slots += [day.slots[i] for i in keep]
+        near, near_viewers = viewers_up_to(counts, 2 * viewers)
+        position = 1.0 + channels_above(counts, viewers)
+        parts.append((day.game_ids, [position, counts.sum(axis=2), near, near_viewers]))
+    games = sorted({g for ids, _ in parts for g in ids})
+    column = {g: i for i, g in enumerate(games)}
+    planes = [np.ones((len(slots), len(games)))] + [
+        np.zeros((len(slots), len(games))) for _ in range(3)
+    ]
+    row = 0
+    for ids, values in parts:
+        columns = [column[g] for g in ids]
+        rows = slice(row, row + len(values[0]))
+        for plane, value in zip(planes, values, strict=True):
+            plane[rows, columns] = value
+        row += len(values[0])
+    return AudienceDirectory(viewers, slots, games, *planes)
+
+
 def directory_positions(
     db: Database[Any],
     start: datetime,
@@ -235,28 +296,7 @@ def directory_positions(
     language: str,
     viewers: int,
     wanted: Callable[[datetime], bool],
-) -> tuple[list[datetime], list[str], np.ndarray, np.ndarray]:
-    """For the slots of [start, end) that `wanted` keeps: every game's directory position
-    for an audience of `viewers` (1 + live channels with more) and its live channels,
-    as slots × games arrays (a game not live at a slot: position 1, 0 live). Read day by
-    day, keeping only the positions."""
-    slots: list[datetime] = []
-    parts: list[tuple[list[str], np.ndarray, np.ndarray]] = []
-    for day in read_directory_counts(db, start, end, language):
-        keep = [i for i, slot in enumerate(day.slots) if wanted(slot)]
-        if not keep:
-            continue
-        counts = day.counts[keep]
-        slots += [day.slots[i] for i in keep]
-        parts.append((day.game_ids, 1.0 + channels_above(counts, viewers), counts.sum(axis=2)))
-    games = sorted({g for ids, _, _ in parts for g in ids})
-    column = {g: i for i, g in enumerate(games)}
-    positions = np.ones((len(slots), len(games)))
-    live = np.zeros((len(slots), len(games)))
-    row = 0
-    for ids, position, count in parts:
-        columns = [column[g] for g in ids]
-        positions[row : row + len(position), columns] = position
-        live[row : row + len(position), columns] = count
-        row += len(position)
-    return slots, games, positions, live
+) -> AudienceDirectory:
+    """For the slots of [start, end) that `wanted` keeps: every game's directory as a
+    channel of `viewers` viewers sees it (`AudienceDirectory`). Read day by day."""
+    return audience_directory(read_directory_counts(db, start, end, language), viewers, wanted)

@@ -32,6 +32,7 @@ from store._channel_weeks import CohortDocument, channels_like, read_cohorts, st
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
 from store._directory_counts import (
+    AudienceDirectory,
     directory_positions,
     directory_totals,
     game_directory_counts,
@@ -192,8 +193,8 @@ class StoreReader:
         language: str,
         viewers: int,
         wanted: Callable[[datetime], bool],
-    ) -> tuple[list[datetime], list[str], np.ndarray, np.ndarray]:
-        """Every game's directory position for an audience, per wanted slot
+    ) -> AudienceDirectory:
+        """Every game's directory as a channel of `viewers` sees it, per wanted slot
         (`directory_positions`)."""
         with translate_errors("reading directory counts"):
             return directory_positions(self._db, start, end, language, viewers, wanted)

@@ -594,16 +594,27 @@ def test_what_to_stream_places_an_audience_in_every_game_as_the_raw_listing_does
 
     def raw(audience: int) -> pd.DataFrame:
         """Per game, from the whole listing: the median over the slots of 1 + the live
-        channels with more viewers, and of its live channels (0 where it had none)."""
+        channels with more viewers, and of its live channels (0 where it had none); the
+        average viewers of its channels with at most twice the audience, and that over
+        the market's, blended over 200 channel-slots."""
         games = sorted({g for frame in listed.values() for g in frame["game_id"]})
         positions, live = [], []
+        near = pd.concat(listed.values()).query(f"viewer_count <= {2 * audience}")
+        near = near.groupby("game_id")["viewer_count"].agg(["sum", "size"])
         for frame in listed.values():
             by_game = frame.groupby("game_id")["viewer_count"]
             positions.append([1 + int((by_game.get_group(g) > audience).sum())
                               if g in by_game.groups else 1 for g in games])  # fmt: skip
             live.append([int(by_game.size().get(g, 0)) for g in games])
+        market = near["sum"].sum() / near["size"].sum()
+        near = near.reindex(games, fill_value=0)
         return pd.DataFrame(
-            {"position": np.median(positions, axis=0), "live": np.median(live, axis=0)},
+            {
+                "position": np.median(positions, axis=0),
+                "live": np.median(live, axis=0),
+                "reach": (near["sum"] / near["size"]).where(near["size"] > 0),
+                "lift": (near["sum"] + 200 * market) / (near["size"] + 200) / market,
+            },
             index=games,
         )
 
@@ -618,10 +629,16 @@ def test_what_to_stream_places_an_audience_in_every_game_as_the_raw_listing_does
     for row in rows:
         assert row["position"] == expected.loc[row["id"], "position"], row["game"]
         assert row["live"] == expected.loc[row["id"], "live"], row["game"]
-    places = [r["viewers_per_place"] for r in rows]
-    assert places == sorted(places, reverse=True)  # ranked by it, best first
-    # Another audience goes into the URL and places it anew.
-    choose(dash_duo, "#what-viewers", "25")
+        assert row["lift"] == pytest.approx(expected.loc[row["id"], "lift"]), row["game"]
+        reach = expected.loc[row["id"], "reach"]
+        assert row["reach"] == (None if np.isnan(reach) else pytest.approx(reach)), row["game"]
+    lifts = [r["lift"] for r in rows]
+    assert lifts == sorted(lifts, reverse=True)  # ranked by it, best first
+    assert len(set(lifts)) > 3  # and it tells games apart
+    # Another audience, typed, goes into the URL and places it anew.
+    typed = dash_duo.find_element("#what-viewers")
+    typed.send_keys(Keys.CONTROL, "a")
+    typed.send_keys("25", Keys.ENTER)
     until(lambda: "viewers=25" in dash_duo.driver.current_url, timeout=TIMEOUT)
     until(
         lambda: (
@@ -630,6 +647,21 @@ def test_what_to_stream_places_an_audience_in_every_game_as_the_raw_listing_does
         ),
         timeout=TIMEOUT,
     )
+    # A liked game keeps itself and its genre's games; a bad audience is named, not a 500.
+    liked = next(r for r in rows if r["genre"] != "Unknown")
+    same_genre = {r["id"] for r in rows if r["genre"] == liked["genre"]}
+    dash_duo.wait_for_page(
+        url=f"{dash_duo.server_url}/what-to-stream?viewers=0&from=0&to=0&like={liked['id']}",
+        timeout=TIMEOUT,
+    )
+    dash_duo.wait_for_element("#what-table .ag-row", timeout=TIMEOUT)
+    assert "Usual viewers must be 1–100,000" in text_of(dash_duo, ".notice-error")
+    until(
+        lambda: {r["id"] for r in grid_rows(dash_duo, "what-table")} == same_genre,
+        timeout=TIMEOUT,
+    )
+    marked = [r["id"] for r in grid_rows(dash_duo, "what-table") if r["liked_text"]]
+    assert marked == [liked["id"]]
     assert console_errors(dash_duo) == []
 
 

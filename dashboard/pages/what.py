@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -9,7 +10,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import tables
-from dashboard.advice import Ask, what_to_stream
+from dashboard.advice import MAX_AUDIENCE, WEEKDAYS, Ask, what_to_stream
 from dashboard.components import PageContext, notice, page, with_param
 from dashboard.figures import DECIMAL, INTEGER, PERCENT
 from dashboard.inputs import checked
@@ -29,15 +30,18 @@ dash.register_page(
 COLUMNS: list[Column] = [
     ("game", "Game", None),
     ("genre", "Genre", None),
-    ("viewers_per_place", "Viewers per place", DECIMAL),
+    ("lift", "Lift at your size", DECIMAL),
+    ("reach", "Viewers of channels your size", DECIMAL),
     ("position", "Your position", INTEGER),
     ("above_share", "Directory above you", PERCENT),
     ("live", "Live channels", INTEGER),
     ("viewers", "Viewers", INTEGER),
     ("viewers_per_channel", "Viewers per channel", DECIMAL),
+    ("trend", "Trend", DECIMAL),
+    ("swing", "Day-to-day swing", PERCENT),
     ("rising_text", "Rising", None),
 ]
-DAY_LABELS = {"all": "every day", "weekdays": "Monday–Friday", "weekend": "Saturday–Sunday"}
+DAY_NAMES = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 
 
 def layout(**query: Any) -> html.Div:
@@ -62,16 +66,67 @@ def _select(id_: str, label: str, value: object, options: list[tuple[object, str
 
 def body(ctx: PageContext, ask: Ask) -> list[Any]:
     hours: list[tuple[object, str]] = [(h, f"{h:02d}:00") for h in range(24)]
-    audiences: list[tuple[object, str]] = [(a, str(a)) for a in AUDIENCES]
     inputs = html.Div(
         [
-            _select("what-viewers", "Your usual viewers", ask.audience, audiences),
+            html.Label(
+                [
+                    "Your usual viewers",
+                    dcc.Input(
+                        id="what-viewers",
+                        type="number",
+                        value=ask.audience,
+                        min=1,
+                        max=MAX_AUDIENCE,
+                        step=1,
+                        debounce=True,
+                        list="what-audiences",
+                        inputMode="numeric",
+                    ),
+                    html.Datalist(
+                        id="what-audiences", children=[html.Option(value=str(a)) for a in AUDIENCES]
+                    ),
+                ],
+                className="subject viewers",
+            ),
             _select("what-from", "From", ask.start_hour, hours),
             _select("what-to", "To", ask.end_hour, hours),
-            _select("what-days", "Days", ask.days, [(k, v) for k, v in DAY_LABELS.items()]),
+            html.Label(
+                [
+                    "Days",
+                    dcc.Checklist(
+                        id="what-days",
+                        value=list(ask.days),
+                        options=[{"label": DAY_NAMES[d], "value": d} for d in WEEKDAYS],
+                        inline=True,
+                    ),
+                ],
+                className="subject days",
+            ),
         ],
         className="ask",
-    )  # fmt: skip
+    )
+    problems = [notice(problem, "error") for problem in ask.problems]
+    every_game = what_to_stream(ctx.data, ctx.window, ctx.filters, replace(ask, liked=()))
+    liked = html.Label(
+        [
+            "Games you like (their genres' games are shown with them)",
+            dcc.Dropdown(
+                id="what-like",
+                value=list(ask.liked),
+                multi=True,
+                searchable=True,
+                placeholder="Type a game's name…",
+                options=[
+                    {"label": name, "value": game}
+                    for game, name in sorted(
+                        zip(every_game["id"], every_game["game"], strict=True),
+                        key=lambda pair: pair[1].casefold(),
+                    )
+                ],
+            ),
+        ],
+        className="subject like",
+    )
     table = what_to_stream(ctx.data, ctx.window, ctx.filters, ask)
     where = (
         f"in {language_name(ctx.filters.language)}" if ctx.filters.language else "in any language"
@@ -79,41 +134,77 @@ def body(ctx: PageContext, ask: Ask) -> list[Any]:
     asked = (
         f"With {ask.audience} viewer{'s' if ask.audience != 1 else ''}, {where}, "
         f"{ask.start_hour:02d}:00–{ask.end_hour:02d}:00 ({ctx.filters.tz}), "
-        f"{DAY_LABELS[ask.days]}, {ctx.describe()}."
+        f"{describe_days(ask.days)}, {ctx.describe()}."
     )
     if table.empty:
-        return [
-            inputs,
-            notice(
-                f"{asked} No directory counts cover these hours in this window: they come "
-                "from snapshots of the whole market.",
-                "empty",
-            ),
-        ]
-    table = table.assign(rising_text=["rising" if r else "" for r in table["rising"]])
+        why = (
+            "None of the games you like, nor any game of their genres, was live in these hours."
+            if not every_game.empty
+            else "No directory counts cover these hours in this window: they come from "
+            "snapshots of the whole market."
+        )
+        return [*problems, inputs, liked, notice(f"{asked} {why}", "empty")]
+    table = table.assign(
+        rising_text=["rising" if r else "" for r in table["rising"]],
+        liked_text=["liked" if liked else "" for liked in table["liked"]],
+    )
+    columns = COLUMNS + ([("liked_text", "You like", None)] if ask.liked else [])
     return [
+        *problems,
         inputs,
-        html.P(asked, className="footnote"),
+        liked,
+        html.P(
+            [
+                asked + " ",
+                html.A("Follow the top as an Atom feed", href=feed_link(ctx, ask)),
+                ".",
+            ],
+            className="footnote",
+        ),
         tables.table(
             "what-table",
-            records(table, ["id"] + [c for c, *_ in COLUMNS]),
-            COLUMNS,
+            records(table, ["id"] + [c for c, *_ in columns]),
+            columns,
             file_name="what-to-stream",
             getRowId="params.data.id",
             style={"height": "640px"},
         ),
         html.P(
-            "Your position: where a channel with your viewers would stand in the game's "
-            "directory (1 + the live channels with more viewers), the median over the "
-            "snapshots in your hours; directory above you: the share of the game's live "
-            "channels ahead of you. Viewers: the game's average viewers in your hours. "
-            "Viewers per place = viewers ÷ your position: how much audience each place "
-            "ahead of you stands for; games are ranked by it. Viewers per channel is the "
-            f"plain ratio other tools rank by (blank below {MIN_CHANNELS:.0f} channels). "
-            "Click a game for its page and its position hour by hour.",
+            f"Games are ranked by lift at your size: the average viewers of the game's "
+            f"live channels with at most {2 * ask.audience} viewers (twice yours) in your "
+            "hours, divided by the same average over every game; a game with few such "
+            "channels is pulled towards 1. Above 1, channels your size draw more here than "
+            "elsewhere. Your position: where a channel with your viewers would stand in "
+            "the game's directory (1 + the live channels with more viewers), the median "
+            "over the snapshots in your hours; directory above you: the share of the "
+            "game's live channels ahead of you. Viewers: the game's average viewers in "
+            "your hours. Viewers per channel is the plain ratio other tools rank by (blank "
+            f"below {MIN_CHANNELS:.0f} channels). Trend: average viewers in the later half "
+            "of the window's hours ÷ the earlier half. Day-to-day swing: the spread of the "
+            "game's daily viewers ÷ their mean. The ranking is backtested on the emulated "
+            "market only (docs/advisor.md): it recovers planted structure; how it fares "
+            "on Twitch is not measured. Click a game for its page and its position hour by hour.",
             className="footnote",
         ),
     ]
+
+
+def feed_link(ctx: PageContext, ask: Ask) -> str:
+    params = {
+        "viewers": ask.audience,
+        "from": ask.start_hour,
+        "to": ask.end_hour,
+        "days": ask.days_param,
+        "tz": ctx.filters.tz,
+        **{k: v for k, v in (("language", ctx.filters.language), ("genre", ctx.filters.genre),
+                              ("window", ctx.filters.window)) if v},
+    }  # fmt: skip
+    return f"/feeds/what-to-stream.atom?{urlencode(params)}"
+
+
+def describe_days(days: tuple[str, ...]) -> str:
+    named = {WEEKDAYS: "every day", WEEKDAYS[:5]: "Monday–Friday", WEEKDAYS[5:]: "Saturday–Sunday"}
+    return named.get(days) or ", ".join(DAY_NAMES[d] for d in days)
 
 
 @callback(
@@ -122,15 +213,28 @@ def body(ctx: PageContext, ask: Ask) -> list[Any]:
     Input("what-from", "value"),
     Input("what-to", "value"),
     Input("what-days", "value"),
+    Input("what-like", "value"),
     State("_pages_location", "search"),
     prevent_initial_call=True,
 )
 @checked
 def ask_again(
-    viewers: str | None, start: str | None, end: str | None, days: str | None, search: str | None
+    viewers: int | str | None,
+    start: str | None,
+    end: str | None,
+    days: list[str] | None,
+    liked: list[str] | None,
+    search: str | None,
 ) -> str:
     """The inputs go into the URL: the answer can be shared and bookmarked."""
-    for name, value in (("viewers", viewers), ("from", start), ("to", end), ("days", days)):
+    chosen = Ask(days=tuple(d for d in WEEKDAYS if d in (days or []))).days_param
+    for name, value in (
+        ("viewers", "" if viewers is None else str(viewers)),
+        ("from", start),
+        ("to", end),
+        ("days", chosen),
+        ("like", ",".join(liked or [])),
+    ):
         search = with_param(search, name, value or "")
     return search or ""
 
