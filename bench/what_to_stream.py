@@ -1,0 +1,191 @@
+"""What-to-stream page, API and feed over a year of history; writes its section of
+docs/benchmarks.md.
+
+    .venv/bin/python bench/what_to_stream.py [--runs 20]
+
+Uses the year of whole-market history `bench/dashboard.py` keeps in bench/out/ (written
+first when absent) and adds the directory counts of its last 37 days (a 30-day window
+and the feed's 7 days before it; older days are never read at that window: counts are
+read by day). The counts are the emulator market's (every live channel, every language,
+every 30 minutes) for one week, repeated. Then, in this process, a dashboard worker as
+gunicorn starts it: each call cold (result cache empty, as after each new snapshot) and
+warm, p50/p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, machine, write_section
+from bench.dashboard import END_DAY, HALF_HOUR, fill, percentile
+
+DATABASE = "bench_365d"
+COUNT_DAYS = 37
+MARKER = "what_to_stream_counts"
+
+
+def add_directory_counts(uri: str) -> float:
+    """Write the last COUNT_DAYS days of directory counts (once); seconds taken."""
+    from emulator.catalogue import LANGUAGES
+    from emulator.config import EmulatorSettings
+    from emulator.market import Market
+    from store import ALL_LANGUAGES, DIRECTORY_BINS, DirectoryCounts, Store, schema
+    from store._directory_counts import bin_of
+    from store._partitions import day_collection
+
+    store = Store(uri, DATABASE, timeout_ms=600_000)
+    if store.db[schema.META].find_one({"_id": MARKER}) is not None:
+        store.close()
+        return 0.0
+    began = time.perf_counter()
+    market = Market(EmulatorSettings(_env_file=None))
+    game_ids = [c.twitch_id for c in market.categories]
+    games, bins = len(game_ids), len(DIRECTORY_BINS)
+    codes = [ALL_LANGUAGES] + [language.code for language in LANGUAGES]
+    first = END_DAY - timedelta(days=COUNT_DAYS - 1)
+    week: list[np.ndarray] = []  # per day: languages × slots × games × bins
+    for day in range(7):
+        planes = np.zeros((len(codes), 48, games, bins), dtype=np.int32)
+        for i in range(48):
+            live = market.live_arrays((first + timedelta(days=day) + HALF_HOUR * i).timestamp())
+            cell = live.game * bins + bin_of(live.viewers)
+            planes[0, i] = np.bincount(cell, minlength=games * bins).reshape(games, bins)
+            language = market.language_of(live.channel)
+            for code in range(len(LANGUAGES)):
+                mine = cell[language == code]
+                counts = np.bincount(mine, minlength=games * bins).reshape(games, bins)
+                planes[code + 1, i] = counts
+        week.append(planes)
+    for number in range(COUNT_DAYS):
+        day = first + timedelta(days=number)
+        slots: list[datetime] = [day + HALF_HOUR * i for i in range(48)]
+        collection = store.db[day_collection(schema.DIRECTORY_COUNTS, day, None)]
+        collection.delete_many({})
+        for code, counts in zip(codes, week[number % 7], strict=True):
+            live = counts.sum(axis=(0, 2)) > 0
+            document = DirectoryCounts(
+                day, code, slots, [g for g, on in zip(game_ids, live, strict=True) if on],
+                counts[:, live],
+            ).to_document()  # fmt: skip
+            collection.insert_one(document)
+    store.db[schema.META].insert_one({"_id": MARKER, "days": COUNT_DAYS})
+    store.close()
+    return time.perf_counter() - began
+
+
+def measure(uri: str, runs: int) -> tuple[list[str], float, float, float]:
+    from dashboard import feeds, state
+    from dashboard.app import create_app
+    from dashboard.pages import what
+    from settings import Settings
+    from store import StoreReader
+
+    began = time.perf_counter()
+    settings = Settings(_env_file=None, api_rate_limit="1000000/minute")
+    app = create_app(settings, reader=StoreReader(uri, DATABASE, timeout_ms=600_000))
+    client = app.server.test_client()
+    holder = state.market()
+    assert holder.wait_loaded(900), holder.load_error
+    loaded = time.perf_counter() - began
+    holder.stop()  # nothing changes during the measurement
+    query = {"window": "30d", "tz": "UTC"}
+    search = "window=30d&tz=UTC"
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("What-to-stream page, 3 viewers, 18–23", lambda: what.layout(**query)),
+        (
+            "What-to-stream page, 10 viewers, weekends, German",
+            lambda: what.layout(**query, viewers="10", days="weekend", language="de"),
+        ),
+        (
+            "API /api/v1/what-to-stream",
+            lambda: client.get(f"/api/v1/what-to-stream?{search}").get_json(),
+        ),
+        (
+            "Feed /feeds/what-to-stream.atom",
+            lambda: client.get(f"/feeds/what-to-stream.atom?{search}").data,
+        ),
+    ]
+    assert feeds  # registered by create_app
+    lines = [
+        "| call (30-day window, 365 days stored) | cold p50 (ms) | cold p95 (ms) "
+        "| warm p50 (ms) | warm p95 (ms) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    worst_cold = worst_warm = 0.0
+    for name, call in cases:
+        cold, warm = [], []
+        for _ in range(runs):
+            holder.cache.clear()
+            t = time.perf_counter()
+            call()
+            cold.append((time.perf_counter() - t) * 1000)
+        for _ in range(runs):
+            t = time.perf_counter()
+            call()
+            warm.append((time.perf_counter() - t) * 1000)
+        worst_cold = max(worst_cold, percentile(cold, 0.95))
+        worst_warm = max(worst_warm, percentile(warm, 0.95))
+        lines.append(
+            f"| {name} | {statistics.median(cold):.0f} | {percentile(cold, 0.95):.0f} "
+            f"| {statistics.median(warm):.1f} | {percentile(warm, 0.95):.1f} |"
+        )
+    response = client.get(f"/api/v1/what-to-stream?{search}").get_json()
+    assert response["rows"], "the benchmark's history has no directory counts"
+    return lines, worst_cold, worst_warm, loaded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    from store import LocalFerretDB
+
+    folder = ROOT / "bench" / "out" / "ferretdb-history-90-365d"
+    fresh = not folder.exists()
+    db = LocalFerretDB(folder)
+    db.start()
+    try:
+        if fresh:
+            fill(db.uri, [90, 365])
+        counts_seconds = add_directory_counts(db.uri)
+        lines, worst_cold, worst_warm, loaded = measure(db.uri, args.runs)
+    finally:
+        db.stop()
+    written = (
+        f"written in {counts_seconds:.0f} s" if counts_seconds else "written by an earlier run"
+    )
+    report = f"""## What to stream at a year of history (`bench/what_to_stream.py`)
+
+{machine()}. Command:
+
+    .venv/bin/python bench/what_to_stream.py{f" --runs {args.runs}" if args.runs != 20 else ""}
+
+FerretDB holding `bench/dashboard.py`'s 365 days of whole-market history, with the
+directory counts of the last {COUNT_DAYS} days (every language; {written}). A dashboard
+worker loaded the year in {loaded:.0f} s; then each call {args.runs} times cold (result
+cache cleared) and {args.runs} times warm.
+
+{chr(10).join(lines)}
+
+| target | value |
+|---|---|
+| cold p95 < 1 s | {worst_cold:.0f} ms ({"met" if worst_cold < 1000 else "not met"}) |
+| warm p95 < 100 ms | {worst_warm:.1f} ms ({"met" if worst_warm < 100 else "not met"}) |
+"""
+    print(report)
+    write_section("what-to-stream", report)
+
+
+if __name__ == "__main__":
+    main()
