@@ -85,9 +85,10 @@ def add_directory_counts(uri: str) -> float:
 
 
 def measure(uri: str, runs: int) -> tuple[list[str], float, float, float]:
-    from dashboard import feeds, state
+    import dash
+
+    from dashboard import state
     from dashboard.app import create_app
-    from dashboard.pages import what
     from settings import Settings
     from store import StoreReader
 
@@ -99,6 +100,11 @@ def measure(uri: str, runs: int) -> tuple[list[str], float, float, float]:
     assert holder.wait_loaded(900), holder.load_error
     loaded = time.perf_counter() - began
     holder.stop()  # nothing changes during the measurement
+    what = next(
+        sys.modules[p["module"]]
+        for p in dash.page_registry.values()
+        if p["path"] == "/what-to-stream"
+    )
     query = {"window": "30d", "tz": "UTC"}
     search = "window=30d&tz=UTC"
     cases: list[tuple[str, Callable[[], Any]]] = [
@@ -116,7 +122,6 @@ def measure(uri: str, runs: int) -> tuple[list[str], float, float, float]:
             lambda: client.get(f"/feeds/what-to-stream.atom?{search}").data,
         ),
     ]
-    assert feeds  # registered by create_app
     lines = [
         "| call (30-day window, 365 days stored) | cold p50 (ms) | cold p95 (ms) "
         "| warm p50 (ms) | warm p95 (ms) |",

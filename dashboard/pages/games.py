@@ -24,9 +24,8 @@ from dashboard.metrics import (
     snapshot_weights,
     tail_metrics,
 )
-from dashboard.names import language_name
 from dashboard.position_view import audience_of, position_body, position_section
-from dashboard.rising import rising_now
+from dashboard.rising_card import rising_card
 from dashboard.tables import MARKET_COLUMNS, PER_CHANNEL_FIELDS, Column
 from dashboard.view import MarketView
 from dashboard.window import Window
@@ -124,49 +123,8 @@ def body(ctx: PageContext, game_id: str = "") -> list[Any]:
             getRowId="params.data.id",
             style={"height": "640px"},
         ),
-        rising_section(ctx),
+        rising_card(ctx),
     ]
-
-
-def rising_section(ctx: PageContext) -> html.Div:
-    """The games rising now, whatever the window: what changed lately matters most."""
-    window, rises = rising_now(ctx.data, ctx.filters.language)
-    language = f" in {language_name(ctx.filters.language)}" if ctx.filters.language else ""
-    heading = html.H3(f"Rising now{language}")
-    if window is None or not ctx.data.window_slots(window).size:
-        return html.Div([heading, notice("Nothing stored yet.", "empty")], className="card")
-    if not rises:
-        text = "No game is drawing a clearly growing share of live channels right now."
-        return html.Div([heading, html.P(text)], className="card rising")
-    items = []
-    for rise in rises[:10]:
-        since = rise.since.tz_convert(ctx.filters.tz)
-        change = (
-            f"new: {rise.channel_share:.2%} of live channels"
-            if rise.ratio == float("inf")
-            else f"{rise.ratio:.1f}× its usual share of live channels "
-            f"({rise.usual_share:.2%} → {rise.channel_share:.2%})"
-        )
-        items.append(
-            html.Li(
-                [
-                    dcc.Link(ctx.data.game_name(rise.game), href=f"/games?game={rise.game}"),
-                    f" — {change}, since {since:%a %d %b %H:%M}",
-                ]
-            )
-        )
-    return html.Div(
-        [
-            heading,
-            html.Ul(items),
-            html.P(
-                "Share of live channels over the last 6 hours against the same hours of the "
-                f"week before, with viewers rising too ({ctx.data.coverage(window)}).",
-                className="footnote",
-            ),
-        ],
-        className="card rising",
-    )
 
 
 def game_detail(data: MarketView, window: Window, filters: Filters, game_id: str) -> list[Any]:

@@ -17,6 +17,7 @@ from dashboard.inputs import checked
 from dashboard.market_tables import records
 from dashboard.metrics import AUDIENCES, MIN_CHANNELS
 from dashboard.names import language_name
+from dashboard.rising_card import rising_card
 from dashboard.tables import Column
 
 dash.register_page(
@@ -186,6 +187,7 @@ def body(ctx: PageContext, ask: Ask) -> list[Any]:
             "on Twitch is not measured. Click a game for its page and its position hour by hour.",
             className="footnote",
         ),
+        rising_card(ctx),
     ]
 
 
