@@ -10,12 +10,18 @@ import logging
 from datetime import datetime, timedelta
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from scheduler.collect import Collector, RunSummary
 from slots import Cadence
 from store import StoreError
 
 log = logging.getLogger(__name__)
+# The emulator may still be starting when the backfill does (the demo starts every
+# process at once): a refused connection is tried again, 0.5 s, 1 s, 2 s, … apart (about
+# two minutes in all) before the backfill gives up.
+EMULATOR_STARTING = Retry(total=None, connect=8, read=0, status=0, backoff_factor=0.5)
 
 
 def backfill(
@@ -32,6 +38,7 @@ def backfill(
     slots = list(cadence.slots_between(end - timedelta(days=days), end))
     summaries = []
     with requests.Session() as http:
+        http.mount(emulator_url, HTTPAdapter(max_retries=EMULATOR_STARTING))
         try:
             for number, slot in enumerate(slots, 1):
                 _mark(collector, running=True, until=end)  # also the heartbeat readers watch

@@ -239,3 +239,48 @@ def test_a_frozen_emulator_market_is_the_same_whenever_it_is_asked() -> None:
     assert again.now() == at.timestamp() and again.table().records == first
     moving = Market(EmulatorSettings(_env_file=None, channels=500, games=40))  # type: ignore[call-arg]
     assert moving.now() != at.timestamp()
+
+
+def test_the_backfill_waits_for_an_emulator_that_is_still_starting() -> None:
+    """The demo starts every process at once: a backfill that finds no emulator yet tries
+    again instead of failing (the emulator here starts listening a second late)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from types import SimpleNamespace
+
+    from scheduler.backfill import backfill
+    from slots import DEFAULT_CADENCE
+    from store import free_port
+
+    port, asked = free_port(), []
+
+    class Clock(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    def start_late() -> None:
+        server = HTTPServer(("127.0.0.1", port), Clock)
+        server.handle_request()
+        server.server_close()
+
+    starter = threading.Timer(1.0, start_late)
+    starter.start()
+    marks: list[bool] = []
+    collector = SimpleNamespace(
+        store=SimpleNamespace(mark_backfill=lambda running, until: marks.append(running))
+    )
+    summaries = backfill(
+        collector,  # type: ignore[arg-type]
+        f"http://127.0.0.1:{port}",
+        end=SLOT,
+        days=0,
+        cadence=DEFAULT_CADENCE,
+    )
+    starter.join()
+    assert summaries == [] and marks == [False]
+    assert asked == [{"at": SLOT.isoformat()}]
