@@ -46,8 +46,8 @@ class Ask:
     what in the query could not be used (its default was taken instead)."""
 
     audience: int = 3
-    start_hour: int = 18
-    end_hour: int = 23
+    start_hour: int = 0
+    end_hour: int = 0
     days: tuple[str, ...] = WEEKDAYS
     liked: tuple[str, ...] = ()  # game ids: the table keeps these and their genres' games
     problems: tuple[str, ...] = field(default=(), compare=False)
@@ -69,8 +69,8 @@ class Ask:
             return value
 
         audience = number("viewers", 3, 1, MAX_AUDIENCE, "Usual viewers")
-        start = number("from", 18, 0, 23, "From hour")
-        end = number("to", 23, 0, 23, "To hour")
+        start = number("from", 0, 0, 23, "From hour")
+        end = number("to", 0, 0, 23, "To hour")
         raw_days = str(query.get("days", "all")).strip().lower()
         days = DAY_SETS.get(raw_days) or tuple(
             d for d in WEEKDAYS if d in {part.strip() for part in raw_days.split(",")}
@@ -80,6 +80,13 @@ class Ask:
             days = WEEKDAYS
         liked = tuple(sorted({g.strip() for g in str(query.get("like", "")).split(",")} - {""}))
         return cls(audience, start, end, days, liked, tuple(problems))
+
+    @property
+    def hours(self) -> str:
+        """The asked hours in words."""
+        if self.start_hour == self.end_hour:
+            return "at any hour"
+        return f"{self.start_hour:02d}:00–{self.end_hour:02d}:00"
 
     @property
     def days_param(self) -> str:

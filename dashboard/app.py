@@ -29,11 +29,13 @@ from store import StoreError, StoreReader
 
 HERE = Path(__file__).resolve().parent
 NAV = [
+    ("What to stream", "/what-to-stream"),
     ("Overview", "/"),
     ("Games", "/games"),
     ("Languages", "/languages"),
     ("When to stream", "/when"),
     ("Streamer", "/streamer"),
+    ("Channels like me", "/like"),
     ("Chat", "/chat"),
     ("Frames", "/frames"),
 ]
@@ -160,7 +162,10 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     )
     @checked
     def nav_keeps_filters(search: str | None) -> list[str]:
-        return [path + (search or "") for _, path in NAV]
+        # The site's filters go along; a page's own inputs (a game, a channel) stay behind.
+        kept = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k in DEFAULTS]
+        query = f"?{urlencode(kept)}" if kept else ""
+        return [path + query for _, path in NAV]
 
     # While the history loads, the loading page reloads itself.
     app.clientside_callback(

@@ -71,7 +71,7 @@ def what_feed(market: MarketData, base_url: str, query: dict[str, str]) -> bytes
     page = f"{base_url}/what-to-stream{encoded}"
     where = f" in {language_name(filters.language)}" if filters.language else ""
     who = f"{ask.audience} viewer{'s' if ask.audience != 1 else ''}{where}"
-    hours = f"{ask.start_hour:02d}:00–{ask.end_hour:02d}:00 {filters.tz}"
+    hours = f"{ask.hours} ({filters.tz})"
     feed = FeedGenerator()
     feed.id(f"{base_url}/feeds/what-to-stream.atom{encoded}")
     feed.title(f"Genre Radar: what to stream with {who}, {hours}")

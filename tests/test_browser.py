@@ -213,8 +213,9 @@ def test_filters_come_from_the_url_and_a_bad_parameter_is_explained(
     )
     assert ["Viewers by language (all live channels)", "Time (Asia/Tokyo)"] in titles
     dash_duo.wait_for_page(url=dash_duo.server_url + "/?window=24h&language=en", timeout=TIMEOUT)
-    dash_duo.wait_for_element("#nav-1", timeout=TIMEOUT)
-    nav = dash_duo.find_element("#nav-1").get_attribute("href")
+    dash_duo.wait_for_element("#nav-2", timeout=TIMEOUT)
+    assert dash_duo.find_element("#nav-0").text == "What to stream"  # first in the navigation
+    nav = dash_duo.find_element("#nav-2").get_attribute("href")
     assert nav.endswith("/games?window=24h&language=en")  # navigation keeps the filters
     dash_duo.wait_for_page(
         url=dash_duo.server_url + "/?window=forever&tz=Mars/Base", timeout=TIMEOUT
@@ -662,6 +663,15 @@ def test_what_to_stream_places_an_audience_in_every_game_as_the_raw_listing_does
     )
     marked = [r["id"] for r in grid_rows(dash_duo, "what-table") if r["liked_text"]]
     assert marked == [liked["id"]]
+    # Days with no snapshot: said so, with the way to every hour and day.
+    stored_days = {pd.Timestamp(slot).day_of_week for slot in listed}
+    absent = next(d for d in range(7) if d not in stored_days)
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[absent]
+    dash_duo.wait_for_page(
+        url=f"{dash_duo.server_url}/what-to-stream?days={weekday}&tz=UTC", timeout=TIMEOUT
+    )
+    dash_duo.wait_for_contains_text(".notice-empty", "falls in your hours and days", TIMEOUT)
+    assert dash_duo.find_elements("#what-table") == []
     assert console_errors(dash_duo) == []
 
 

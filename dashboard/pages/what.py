@@ -134,17 +134,11 @@ def body(ctx: PageContext, ask: Ask) -> list[Any]:
     )
     asked = (
         f"With {ask.audience} viewer{'s' if ask.audience != 1 else ''}, {where}, "
-        f"{ask.start_hour:02d}:00–{ask.end_hour:02d}:00 ({ctx.filters.tz}), "
+        f"{ask.hours} ({ctx.filters.tz}), "
         f"{describe_days(ask.days)}, {ctx.describe()}."
     )
     if table.empty:
-        why = (
-            "None of the games you like, nor any game of their genres, was live in these hours."
-            if not every_game.empty
-            else "No directory counts cover these hours in this window: they come from "
-            "snapshots of the whole market."
-        )
-        return [*problems, inputs, liked, notice(f"{asked} {why}", "empty")]
+        return [*problems, inputs, liked, *why_empty(ctx, ask, asked, every_game.empty)]
     table = table.assign(
         rising_text=["rising" if r else "" for r in table["rising"]],
         liked_text=["liked" if liked else "" for liked in table["liked"]],
@@ -191,17 +185,55 @@ def body(ctx: PageContext, ask: Ask) -> list[Any]:
     ]
 
 
-def feed_link(ctx: PageContext, ask: Ask) -> str:
-    params = {
+def ask_query(ctx: PageContext, ask: Ask) -> dict[str, object]:
+    """The page's parameters: the asker's and the site's filters."""
+    return {
         "viewers": ask.audience,
         "from": ask.start_hour,
         "to": ask.end_hour,
         "days": ask.days_param,
+        **({"like": ",".join(ask.liked)} if ask.liked else {}),
         "tz": ctx.filters.tz,
         **{k: v for k, v in (("language", ctx.filters.language), ("genre", ctx.filters.genre),
-                              ("window", ctx.filters.window)) if v},
+                              ("window", ctx.filters.window), ("start", ctx.filters.start),
+                              ("end", ctx.filters.end)) if v},
     }  # fmt: skip
-    return f"/feeds/what-to-stream.atom?{urlencode(params)}"
+
+
+def feed_link(ctx: PageContext, ask: Ask) -> str:
+    return f"/feeds/what-to-stream.atom?{urlencode(ask_query(ctx, ask))}"
+
+
+def why_empty(ctx: PageContext, ask: Ask, asked: str, nothing_at_all: bool) -> list[Any]:
+    """Why the table is empty, and the way out when the hours are what excludes it."""
+    if not nothing_at_all:
+        return [
+            notice(
+                f"{asked} None of the games you like, nor any game of their genres, was "
+                "live in these hours.",
+                "empty",
+            )
+        ]
+    slots = ctx.slots
+    if len(slots) and not any(ask.wants(s, ctx.filters.tz) for s in slots):
+        first, last = (s.tz_convert(ctx.filters.tz) for s in (slots[0], slots[-1]))
+        every_hour = urlencode({**ask_query(ctx, ask), "from": 0, "to": 0})
+        return [
+            notice(
+                f"{asked} None of the {len(slots)} snapshots of this window "
+                f"({first:%a %d %b %H:%M} to {last:%a %d %b %H:%M}) falls in your hours and "
+                "days.",
+                "empty",
+            ),
+            html.P(dcc.Link("Show every hour instead", href=f"/what-to-stream?{every_hour}")),
+        ]
+    return [
+        notice(
+            f"{asked} No directory counts cover these hours in this window: they come from "
+            "snapshots of the whole market.",
+            "empty",
+        )
+    ]
 
 
 def describe_days(days: tuple[str, ...]) -> str:
