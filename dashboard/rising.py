@@ -8,7 +8,7 @@ rises when its share of channels over the last `WINDOW` is well above its usual 
 share of viewers has grown too: streamers move to a game before its audience peaks, and
 requiring both keeps one big channel's visit or one audience's swing from raising a
 flag. A game with no usual share (new to the market or to those hours) rises once it
-holds `MIN_SHARE` of live channels. Definitions in
+holds `MIN_SHARE` of live channels. Without a day before stored, nothing is flagged. Definitions in
 `docs/metrics.md`; `bench/advisor.py` scores the detector on the emulator's planted
 launches.
 """
@@ -91,11 +91,10 @@ def rising_at(series: GameSeries, at: pd.Timestamp) -> dict[str, tuple[float, fl
         for k in range(1, BASELINE_DAYS + 1)
         if series.covers(at - WINDOW - k * DAY, at - k * DAY)
     ]
-    if before:
-        usual_channels = np.median([b[0] for b in before], axis=0)
-        usual_viewers = np.median([b[1] for b in before], axis=0)
-    else:
-        usual_channels = usual_viewers = np.zeros(len(series.games))
+    if not before:  # no day before to compare with: every game would look new
+        return {}
+    usual_channels = np.median([b[0] for b in before], axis=0)
+    usual_viewers = np.median([b[1] for b in before], axis=0)
     has_usual = usual_channels > 0
     flagged = (now_channels >= MIN_SHARE) & (
         ~has_usual

@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from dashboard.components import PageContext, notice
 from dashboard.names import language_name
-from dashboard.rising import rising_now
+from dashboard.rising import DAY, WINDOW, rising_now
 
 
 def rising_card(ctx: PageContext) -> html.Div:
@@ -19,6 +19,13 @@ def rising_card(ctx: PageContext) -> html.Div:
     feed_query = f"?{urlencode({'language': ctx.filters.language})}" if ctx.filters.language else ""
     if window is None or not ctx.data.window_slots(window).size:
         return html.Div([heading, notice("Nothing stored yet.", "empty")], className="card")
+    oldest = ctx.data.oldest_slot()
+    if not rises and oldest is not None and oldest > window.end - (WINDOW + DAY):
+        text = (
+            "Rising games are found by comparing the last 6 hours with the same hours of "
+            "the days before; the stored history does not reach a day back yet."
+        )
+        return html.Div([heading, html.P(text)], className="card rising")
     if not rises:
         text = "No game is drawing a clearly growing share of live channels right now."
         return html.Div([heading, html.P(text)], className="card rising")

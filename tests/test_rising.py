@@ -67,3 +67,14 @@ def test_shares_are_of_the_slots_in_the_window_only() -> None:
     channels, viewers = series.shares(START, START + pd.Timedelta(hours=8))
     assert channels.tolist() == [4 / 6, 2 / 6] and viewers.tolist() == [35 / 60, 25 / 60]
     assert not series.covers(START + pd.Timedelta(hours=1), START + pd.Timedelta(hours=6))
+
+
+def test_without_a_day_before_nothing_is_new() -> None:
+    """The first hours of a history have no same hours before: every game would be
+    "new"; none is flagged until a day before is stored."""
+    frame = market(np.random.default_rng(5))
+    first_day = frame[frame["slot"] < START + pd.Timedelta(days=1)]
+    series = GameSeries.from_frame(first_day)
+    assert rising_games(series, START + pd.Timedelta(hours=20)) == []
+    two_days = GameSeries.from_frame(frame[frame["slot"] < START + pd.Timedelta(days=2)])
+    assert rising_at(two_days, START + pd.Timedelta(days=1, hours=20)) == {}  # steady games

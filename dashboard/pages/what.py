@@ -30,10 +30,9 @@ dash.register_page(
 
 COLUMNS: list[Column] = [
     ("game", "Game", None),
-    ("genre", "Genre", None),
     ("lift", "Lift at your size", DECIMAL),
-    ("reach", "Viewers of channels your size", DECIMAL),
     ("position", "Your position", INTEGER),
+    ("reach", "Viewers of channels your size", DECIMAL),
     ("above_share", "Directory above you", PERCENT),
     ("live", "Live channels", INTEGER),
     ("viewers", "Viewers", INTEGER),
@@ -41,6 +40,7 @@ COLUMNS: list[Column] = [
     ("trend", "Trend", DECIMAL),
     ("swing", "Day-to-day swing", PERCENT),
     ("rising_text", "Rising", None),
+    ("genre", "Genre", None),
 ]
 DAY_NAMES = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 
