@@ -84,7 +84,7 @@ def add_directory_counts(uri: str) -> float:
     return time.perf_counter() - began
 
 
-def measure(uri: str, runs: int) -> tuple[list[str], float, float, float]:
+def measure(uri: str, runs: int) -> tuple[list[str], tuple[float, float, float], float]:
     import dash
 
     from dashboard import state
@@ -108,7 +108,7 @@ def measure(uri: str, runs: int) -> tuple[list[str], float, float, float]:
     query = {"window": "30d", "tz": "UTC"}
     search = "window=30d&tz=UTC"
     cases: list[tuple[str, Callable[[], Any]]] = [
-        ("What-to-stream page, 3 viewers, 18–23", lambda: what.layout(**query)),
+        ("What-to-stream page, 3 viewers, every hour", lambda: what.layout(**query)),
         (
             "What-to-stream page, 10 viewers, weekends, German",
             lambda: what.layout(**query, viewers="10", days="weekend", language="de"),
@@ -123,31 +123,42 @@ def measure(uri: str, runs: int) -> tuple[list[str], float, float, float]:
         ),
     ]
     lines = [
-        "| call (30-day window, 365 days stored) | cold p50 (ms) | cold p95 (ms) "
-        "| warm p50 (ms) | warm p95 (ms) |",
-        "| --- | --- | --- | --- | --- |",
+        "| call (30-day window, 365 days stored) | first p50 (ms) | first p95 (ms) "
+        "| after a snapshot p50 (ms) | after a snapshot p95 (ms) | warm p50 (ms) "
+        "| warm p95 (ms) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    worst_cold = worst_warm = 0.0
+    newest_day = max(holder.view().history_days)
+    worst_first = worst_after = worst_warm = 0.0
     for name, call in cases:
-        cold, warm = [], []
-        for _ in range(runs):
+        first, after, warm = [], [], []
+        for _ in range(runs):  # nothing cached: a worker's first call
             holder.cache.clear()
+            holder.day_cache.clear()
             t = time.perf_counter()
             call()
-            cold.append((time.perf_counter() - t) * 1000)
+            first.append((time.perf_counter() - t) * 1000)
+        for run in range(runs):  # a new snapshot: results dropped, its day changed
+            holder.cache.clear()
+            holder.view().history_days[newest_day] = f"snapshot {run}"
+            t = time.perf_counter()
+            call()
+            after.append((time.perf_counter() - t) * 1000)
         for _ in range(runs):
             t = time.perf_counter()
             call()
             warm.append((time.perf_counter() - t) * 1000)
-        worst_cold = max(worst_cold, percentile(cold, 0.95))
+        worst_first = max(worst_first, percentile(first, 0.95))
+        worst_after = max(worst_after, percentile(after, 0.95))
         worst_warm = max(worst_warm, percentile(warm, 0.95))
         lines.append(
-            f"| {name} | {statistics.median(cold):.0f} | {percentile(cold, 0.95):.0f} "
+            f"| {name} | {statistics.median(first):.0f} | {percentile(first, 0.95):.0f} "
+            f"| {statistics.median(after):.0f} | {percentile(after, 0.95):.0f} "
             f"| {statistics.median(warm):.1f} | {percentile(warm, 0.95):.1f} |"
         )
     response = client.get(f"/api/v1/what-to-stream?{search}").get_json()
     assert response["rows"], "the benchmark's history has no directory counts"
-    return lines, worst_cold, worst_warm, loaded
+    return lines, (worst_first, worst_after, worst_warm), loaded
 
 
 def main() -> None:
@@ -164,7 +175,7 @@ def main() -> None:
         if fresh:
             fill(db.uri, [90, 365])
         counts_seconds = add_directory_counts(db.uri)
-        lines, worst_cold, worst_warm, loaded = measure(db.uri, args.runs)
+        lines, (worst_first, worst_after, worst_warm), loaded = measure(db.uri, args.runs)
     finally:
         db.stop()
     written = (
@@ -178,14 +189,18 @@ def main() -> None:
 
 FerretDB holding `bench/dashboard.py`'s 365 days of whole-market history, with the
 directory counts of the last {COUNT_DAYS} days (every language; {written}). A dashboard
-worker loaded the year in {loaded:.0f} s; then each call {args.runs} times cold (result
-cache cleared) and {args.runs} times warm.
+worker loaded the year in {loaded:.0f} s; then each call {args.runs} times as a worker's
+first (every cache empty), {args.runs} times as after a new snapshot (page results
+dropped and the newest day's version moved, so that day's directory figures are read
+again while the other days' are kept, `dashboard/directory_days.py`) and {args.runs}
+times warm.
 
 {chr(10).join(lines)}
 
 | target | value |
 |---|---|
-| cold p95 < 1 s | {worst_cold:.0f} ms ({"met" if worst_cold < 1000 else "not met"}) |
+| cold p95 < 1 s: after a new snapshot (page results dropped), worst call | {worst_after:.0f} ms ({"met" if worst_after < 1000 else "not met"}) |
+| cold p95 < 1 s: a worker's first call (nothing cached), worst call | {worst_first:.0f} ms ({"met" if worst_first < 1000 else "not met"}) |
 | warm p95 < 100 ms | {worst_warm:.1f} ms ({"met" if worst_warm < 100 else "not met"}) |
 """
     print(report)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from dashboard.directory_days import audience_directory
 from dashboard.filters import Filters
 from dashboard.metrics import MIN_CHANNELS, snapshot_weights
 from dashboard.rising import rising_now
@@ -103,6 +104,20 @@ class Ask:
         if self.start_hour < self.end_hour:
             return self.start_hour <= local.hour < self.end_hour
         return local.hour >= self.start_hour or local.hour < self.end_hour
+
+
+def asked_directory(
+    data: MarketView, window: Window, filters: Filters, ask: Ask
+) -> AudienceDirectory:
+    """The directory as the asker sees it, at their hours (in their zone) and days."""
+    return audience_directory(
+        data,
+        window,
+        filters.language or ALL_LANGUAGES,
+        ask.audience,
+        (filters.tz, ask.start_hour, ask.end_hour, ask.days),
+        lambda slot: ask.wants(slot, filters.tz),
+    )
 
 
 def directory_factors(directory: AudienceDirectory) -> pd.DataFrame:
@@ -190,13 +205,7 @@ def top_changes(data: MarketView, window: Window, filters: Filters, ask: Ask) ->
     span = Window(ends[-1] - window.length, window.end)
 
     def build() -> list[TopChange]:
-        directory = data.reader.directory_positions(
-            span.start,
-            span.end,
-            filters.language or ALL_LANGUAGES,
-            ask.audience,
-            lambda s: ask.wants(s, filters.tz),
-        )
+        directory = asked_directory(data, span, filters, ask)
         slots = pd.DatetimeIndex(directory.slots)
         tops: list[tuple[datetime, tuple[str, ...]]] = []
         for end in reversed(ends):
@@ -245,10 +254,7 @@ def ranked_games(data: MarketView, window: Window, filters: Filters, ask: Ask) -
     """Every game live in the asked hours, best first by small-channel lift."""
 
     def build() -> pd.DataFrame:
-        language = filters.language or ALL_LANGUAGES
-        directory = data.reader.directory_positions(
-            window.start, window.end, language, ask.audience, lambda s: ask.wants(s, filters.tz)
-        )
+        directory = asked_directory(data, window, filters, ask)
         if not directory.slots or not directory.games:
             return pd.DataFrame(columns=[f for f in FIELDS if f != "liked"])
         table = directory_factors(directory)

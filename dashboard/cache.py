@@ -21,6 +21,8 @@ def _size_of(value: Any) -> int:
     else (figures, page components) by its JSON, which is what it becomes on the wire."""
     if isinstance(value, bytes):
         return len(value) + 64
+    if isinstance(getattr(value, "nbytes", None), int):  # arrays and array records
+        return int(value.nbytes) + 1024
     if isinstance(value, pd.DataFrame | pd.Series):
         return int(np.sum(value.memory_usage(index=True))) + 1024  # a Series gives an int
     try:

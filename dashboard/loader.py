@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 DETAIL_DAYS = 31  # a month: the longest preset window
 CACHE_BYTES = 48 * 2**20
+DAY_CACHE_BYTES = 32 * 2**20  # an audience's directory figures, day by day
 MAX_SHARED_STRINGS = 500_000
 BY_ID_LIMIT = 8  # more days of a dimension than this are read by one dimension query
 
@@ -68,8 +69,12 @@ class MarketData:
         self.refresh_seconds = refresh_seconds
         self.detail_days = detail_days
         self.cache = ResultCache(cache_bytes)
+        # Per-day figures keyed by the day's version: kept when a snapshot clears `cache`.
+        self.day_cache = ResultCache(DAY_CACHE_BYTES)
         self._versions: dict[str, dict[str, Any]] = {d: {} for d in empty_blocks()}
-        self._view = MarketView(empty_blocks(), {}, MarketState(), 0, self.cache, reader, cadence)
+        self._view = MarketView(
+            empty_blocks(), {}, MarketState(), 0, self.cache, reader, cadence, self.day_cache
+        )
         self._refresh_lock = threading.Lock()  # one refresh at a time; requests never take it
         self._loaded = threading.Event()
         self._stop = threading.Event()
@@ -153,7 +158,14 @@ class MarketData:
                 else old.games
             )
             self._view = MarketView(
-                blocks, games, state, old.version + 1, self.cache, self.reader, self.cadence
+                blocks,
+                games,
+                state,
+                old.version + 1,
+                self.cache,
+                self.reader,
+                self.cadence,
+                self.day_cache,
             )
             self.cache.clear()  # the old view's results: its requests finish without them
             self._loaded.set()

@@ -40,6 +40,7 @@ class MarketView:
         cache: ResultCache,
         reader: StoreReader,
         cadence: Cadence = DEFAULT_CADENCE,
+        day_cache: ResultCache | None = None,
     ) -> None:
         self.reader = reader  # for the queries that are not history (frames)
         self.cadence = cadence
@@ -48,6 +49,10 @@ class MarketView:
         self.version = version
         self._cache = cache
         self.newest_degraded = state.newest_degraded
+        # When each day's stored history last changed (a day key → a time): a day's
+        # figures computed at one version stay right until the next.
+        self.history_days = dict(state.history_days)
+        self.day_cache = day_cache if day_cache is not None else ResultCache(0)
         self.backfill = state.backfill
         language_days = [blocks["language"][k] for k in sorted(blocks["language"])]
         columns = [b.slots for b in language_days] or [to_datetime64([])]

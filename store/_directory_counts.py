@@ -257,36 +257,62 @@ class AudienceDirectory:
     near: np.ndarray
     near_viewers: np.ndarray
 
+    @property
+    def nbytes(self) -> int:
+        planes = (self.position, self.live, self.near, self.near_viewers)
+        return sum(p.nbytes for p in planes) + 64 * (len(self.slots) + len(self.games))
+
+
+def audience_day(
+    day: DirectoryCounts, viewers: int, wanted: Callable[[datetime], bool]
+) -> AudienceDirectory:
+    """One day's `AudienceDirectory`: its slots that `wanted` keeps, its games."""
+    keep = [i for i, slot in enumerate(day.slots) if wanted(slot)]
+    counts = day.counts[keep].astype(np.float64)
+    near, near_viewers = viewers_up_to(counts, 2 * viewers)
+    return AudienceDirectory(
+        viewers,
+        [day.slots[i] for i in keep],
+        list(day.game_ids),
+        1.0 + channels_above(counts, viewers),
+        counts.sum(axis=2),
+        near,
+        near_viewers,
+    )
+
+
+def joined_directories(parts: Iterable[AudienceDirectory], viewers: int) -> AudienceDirectory:
+    """Days' `AudienceDirectory`s as one, over the union of their games."""
+    parts = [p for p in parts if p.slots]
+    slots = [slot for part in parts for slot in part.slots]
+    games = sorted({g for part in parts for g in part.games})
+    column = {g: i for i, g in enumerate(games)}
+    planes = [np.ones((len(slots), len(games)))] + [
+        np.zeros((len(slots), len(games))) for _ in range(3)
+    ]
+    row = 0
+    for part in parts:
+        columns = [column[g] for g in part.games]
+        rows = slice(row, row + len(part.slots))
+        values = (part.position, part.live, part.near, part.near_viewers)
+        for plane, value in zip(planes, values, strict=True):
+            plane[rows, columns] = value
+        row += len(part.slots)
+    return AudienceDirectory(viewers, slots, games, *planes)
+
 
 def audience_directory(
     days: Iterable[DirectoryCounts], viewers: int, wanted: Callable[[datetime], bool]
 ) -> AudienceDirectory:
     """`AudienceDirectory` of the slots that `wanted` keeps, from days of counts (one
     language), holding only the per-game figures of one day at a time."""
-    slots: list[datetime] = []
-    parts: list[tuple[list[str], list[np.ndarray]]] = []
-    for day in days:
-        keep = [i for i, slot in enumerate(day.slots) if wanted(slot)]
-        if not keep:
-            continue
-        counts = day.counts[keep]
-        slots += [day.slots[i] for i in keep]
-        near, near_viewers = viewers_up_to(counts, 2 * viewers)
-        position = 1.0 + channels_above(counts, viewers)
-        parts.append((day.game_ids, [position, counts.sum(axis=2), near, near_viewers]))
-    games = sorted({g for ids, _ in parts for g in ids})
-    column = {g: i for i, g in enumerate(games)}
-    planes = [np.ones((len(slots), len(games)))] + [
-        np.zeros((len(slots), len(games))) for _ in range(3)
-    ]
-    row = 0
-    for ids, values in parts:
-        columns = [column[g] for g in ids]
-        rows = slice(row, row + len(values[0]))
-        for plane, value in zip(planes, values, strict=True):
-            plane[rows, columns] = value
-        row += len(values[0])
-    return AudienceDirectory(viewers, slots, games, *planes)
+    return joined_directories((audience_day(day, viewers, wanted) for day in days), viewers)
+
+
+def read_directory_day(db: Database[Any], day: datetime, language: str) -> DirectoryCounts | None:
+    """One UTC day's counts of one language (`*`: all), None when it has none."""
+    document = db[day_collection(schema.DIRECTORY_COUNTS, day, None)].find_one({"_id": language})
+    return DirectoryCounts.from_document(document) if document is not None else None
 
 
 def directory_positions(

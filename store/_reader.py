@@ -33,9 +33,11 @@ from store._chat import read_chat_day
 from store._chat_days import ChatDay
 from store._directory_counts import (
     AudienceDirectory,
+    DirectoryCounts,
     directory_positions,
     directory_totals,
     game_directory_counts,
+    read_directory_day,
 )
 from store._followers import read_followers, read_followers_gained
 from store._highlight_records import HighlightClip, HighlightIndexEntry
@@ -198,6 +200,11 @@ class StoreReader:
         (`directory_positions`)."""
         with translate_errors("reading directory counts"):
             return directory_positions(self._db, start, end, language, viewers, wanted)
+
+    def directory_day(self, day: datetime, language: str) -> DirectoryCounts | None:
+        """One UTC day's directory counts of a language (`read_directory_day`)."""
+        with translate_errors("reading directory counts"):
+            return read_directory_day(self._db, day, language)
 
     def game_directory(
         self, start: datetime, end: datetime, language: str, game_id: str

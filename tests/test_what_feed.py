@@ -74,6 +74,8 @@ def client(ferretdb: FerretDB, store: Store, database_name: str) -> Any:
     server = Flask(__name__)
     api.register(server, holder, "1000/minute")
     feeds.register(server, holder)
+    server.config["holder"] = holder
+    server.config["store"] = store
     yield server.test_client()
     holder.reader.close()
 
@@ -143,3 +145,16 @@ def test_the_feed_has_the_first_top_and_each_change(client: Any) -> None:
     bad = client.get("/feeds/what-to-stream.atom?viewers=0&window=24h")
     assert bad.status_code == 200
     assert b"Usual viewers must be" in bad.data
+
+
+def test_a_new_snapshot_of_a_day_already_read_is_counted(client: Any) -> None:
+    """Days' figures are kept between snapshots; a day written again is read again."""
+    url = "/api/v1/what-to-stream?viewers=3&from=0&to=0&tz=UTC"
+    before = {r["id"]: r for r in client.get(url).get_json()["rows"]}
+    assert before["a"]["reach"] == pytest.approx(40 / 16)
+    slot = DAY + timedelta(days=3, hours=20)
+    write_slot(client.application.config["store"], slot, streams(slot, {"a": 6, "b": 2}))
+    assert client.application.config["holder"].refresh()
+    after = {r["id"]: r for r in client.get(url).get_json()["rows"]}
+    assert after["a"]["reach"] == pytest.approx((40 + 6) / 17)
+    assert after["c"]["reach"] == pytest.approx(before["c"]["reach"])
