@@ -636,6 +636,13 @@ def test_what_to_stream_places_an_audience_in_every_game_as_the_raw_listing_does
     lifts = [r["lift"] for r in rows]
     assert lifts == sorted(lifts, reverse=True)  # ranked by it, best first
     assert len(set(lifts)) > 3  # and it tells games apart
+    # The API gives the same answer in the same order.
+    api = dash_duo.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        " fetch('/api/v1/what-to-stream' + location.search).then(r => r.json())"
+        " .then(body => done(body.rows.map(row => row.id)));"
+    )
+    assert api == [r["id"] for r in rows]
     # Another audience, typed, goes into the URL and places it anew.
     typed = dash_duo.find_element("#what-viewers")
     typed.send_keys(Keys.CONTROL, "a")
