@@ -6,20 +6,19 @@ from the day before's."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from feedgen.feed import FeedGenerator
 from flask import Flask, Response, request
 
 from dashboard.advice import Ask, top_changes
-from dashboard.filters import Filters
+from dashboard.filters import Filters, span
 from dashboard.loader import MarketData
 from dashboard.names import language_name
 from dashboard.rising import Rise, rising_now
 
 ATOM = "application/atom+xml; charset=utf-8"
-DAY = timedelta(days=1)
 # The query parameters a what-to-stream feed's URL keeps (its page's).
 ASKED = ("viewers", "from", "to", "days", "language", "genre", "window", "tz")
 
@@ -88,7 +87,7 @@ def what_feed(market: MarketData, base_url: str, query: dict[str, str]) -> bytes
         entry.updated(change.at)
         new = [view.game_name(g) for g in change.games if g not in change.before]
         summary = (
-            f"The ranking by lift at your size over the {window.length / DAY:.3g} days to "
+            f"The ranking by lift at your size over the {span(window.length)} to "
             f"{change.at:%Y-%m-%d %H:%M} UTC: {', '.join(names)}."
         )
         if change.before:
