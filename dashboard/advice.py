@@ -219,13 +219,11 @@ def top_changes(data: MarketView, window: Window, filters: Filters, ask: Ask) ->
                 *(plane[rows] for plane in (directory.position, directory.live,
                                             directory.near, directory.near_viewers)),
             )  # fmt: skip
-            table = directory_factors(part)
+            table = directory_factors(part).reset_index()
+            table["genre"] = [data.genre_of_game(g) for g in table["id"]]
             if filters.genre:
-                genres = [data.genre_of_game(g) for g in table.index]
-                table = table[[g == filters.genre for g in genres]]
-            table = table.reset_index().sort_values(
-                ["lift", "position", "id"], ascending=[False, True, True]
-            )
+                table = table[table["genre"] == filters.genre]
+            table = by_score(kept_liked(data, table, ask))
             tops.append((end, tuple(table["id"].head(FEED_TOP))))
         befores: list[tuple[str, ...]] = [(), *(games for _, games in tops[:-1])]
         changes = [
@@ -242,12 +240,23 @@ def what_to_stream(data: MarketView, window: Window, filters: Filters, ask: Ask)
     """One row per game live in the asked hours, best first by small-channel lift; with
     liked games, only those and the games of their genres."""
     table = ranked_games(data, window, filters, replace(ask, liked=()))
+    return kept_liked(data, table, ask)[FIELDS].reset_index(drop=True)
+
+
+def kept_liked(data: MarketView, table: pd.DataFrame, ask: Ask) -> pd.DataFrame:
+    """`table` (columns id, genre) marked `liked`; with liked games, only those and the
+    games of their genres."""
     table = table.assign(liked=table["id"].isin(ask.liked))
-    if ask.liked:
-        # A game without a known genre brings only itself, not every unplaced game.
-        genres = {data.genre_of_game(g) for g in ask.liked} - {"", UNKNOWN_GENRE}
-        table = table[table["liked"] | table["genre"].isin(genres)]
-    return table[FIELDS].reset_index(drop=True)
+    if not ask.liked:
+        return table
+    # A game without a known genre brings only itself, not every unplaced game.
+    genres = {data.genre_of_game(g) for g in ask.liked} - {"", UNKNOWN_GENRE}
+    return table[table["liked"] | table["genre"].isin(genres)]
+
+
+def by_score(table: pd.DataFrame) -> pd.DataFrame:
+    """Best first: by lift, then the nearer the top of the directory, then by id."""
+    return table.sort_values(["lift", "position", "id"], ascending=[False, True, True])
 
 
 def ranked_games(data: MarketView, window: Window, filters: Filters, ask: Ask) -> pd.DataFrame:
@@ -274,9 +283,6 @@ def ranked_games(data: MarketView, window: Window, filters: Filters, ask: Ask) -
         table["genre"] = [data.genre_of_game(g) for g in table.index]
         if filters.genre:
             table = table[table["genre"] == filters.genre]
-        table = table.reset_index().sort_values(
-            ["lift", "position", "id"], ascending=[False, True, True]
-        )
-        return table.reset_index(drop=True)
+        return by_score(table.reset_index()).reset_index(drop=True)
 
     return data.memo(("what-to-stream", window, filters, ask), build)

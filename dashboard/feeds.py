@@ -20,7 +20,19 @@ from dashboard.rising import Rise, rising_now
 
 ATOM = "application/atom+xml; charset=utf-8"
 # The query parameters a what-to-stream feed's URL keeps (its page's).
-ASKED = ("viewers", "from", "to", "days", "language", "genre", "window", "tz")
+ASKED = (
+    "viewers",
+    "from",
+    "to",
+    "days",
+    "like",
+    "language",
+    "genre",
+    "window",
+    "start",
+    "end",
+    "tz",
+)
 
 
 def describe(rise: Rise) -> str:
