@@ -1416,18 +1416,24 @@ def test_planted_highlights_reach_the_streamer_and_games_pages(
     live = market.live_arrays(market.now())
     order = np.argsort(-live.viewers, kind="stable")
     logins = [market.login_of(int(live.channel[i])) for i in order[:2]]
+    # The clips are stamped inside the seeded history (its newest slot plus 10 minutes):
+    # the pages show highlights of their window, which ends one slot after the newest
+    # snapshot, however long after the session's seeding this test runs.
+    slot, _ = newest(seeded)
+    stamped_at = slot.replace(tzinfo=UTC) + timedelta(minutes=10)
     detector = Detector(
         HighlightModel.load(highlight_model),
         HighlightStore(seeded.db),
         "hls://" + emulator.url + "/hls/{login}/index.m3u8?seconds={seconds}",
         60,
         ["0of1"],
+        clock=stamped_at.timestamp,
     )
     games = [ChannelGame("h1", "Highlight Game One", "Shooter"), ChannelGame("h2", "Two", "RPG")]
     for login, game in zip(logins, games, strict=True):
         assert detector.detect(login, game).status == "stored"
     login = logins[0]
-    (clip,) = read_channel_clips(seeded.db, login, [datetime.now(UTC)])
+    (clip,) = read_channel_clips(seeded.db, login, [stamped_at])
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/streamer?channel={login}&tz=UTC")
     dash_duo.wait_for_element("#highlights-timeline .js-plotly-plot", timeout=TIMEOUT)
@@ -1546,13 +1552,13 @@ def test_empty_states_speak_to_the_user_not_to_the_operator(app: Dash, seeded: S
     assert market().wait_loaded(TIMEOUT * 4)
     from store import read_channel_clips
 
-    _, streams = newest(seeded)
-    # A top channel without highlight clips (another test may have planted some for the
-    # channels live at the top when it ran).
+    slot, streams = newest(seeded)
+    # A top channel without highlight clips (another test may have planted some, stamped
+    # inside the seeded history, for the channels live at the top when it ran).
     top = next(
         s["user_login"]
         for s in sorted(streams, key=lambda s: s["rank"])
-        if not read_channel_clips(seeded.db, s["user_login"], [datetime.now(UTC)])
+        if not read_channel_clips(seeded.db, s["user_login"], [slot, datetime.now(UTC)])
     )
     long_ago = "window=custom&start=2001-01-01&end=2001-01-02"
     asks = {
