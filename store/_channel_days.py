@@ -55,7 +55,10 @@ class ChannelDayDocument(PackedValues):
     slots: list[datetime]  # the day's stored slots; rows' `slot` indexes these
     count: int  # channels
     rows: int
-    channels: bytes  # zlib text: user id, login, display name of each, SEPARATOR-joined
+    channels: bytes  # text: user id, login, display name of each, SEPARATOR-joined
+    # True: a login is "" where it is its display name lowercased (as most are); without
+    # it (older documents), every login is written out
+    logins_from_names: bool
     channel: bytes  # the row's channel (index into `channels`), delta-coded
     slot: bytes
     viewers: bytes
@@ -98,14 +101,17 @@ class ChannelDay:
         count, rows = int(document["count"]), int(document["rows"])
         fields = split_names(decompress(document["channels"]).decode("utf-8"), 3 * count)
         packed = cast(Mapping[str, Any], document)
+        logins, names = fields[1::3], fields[2::3]
+        if packed.get("logins_from_names"):
+            logins = [login or name.lower() for login, name in zip(logins, names, strict=True)]
         ints = {n: unpack_planes(packed[n], _I32, rows) for n in _INT_COLUMNS}
         channel = np.cumsum(unpack_planes(document["channel"], _I32, rows))
         return cls(
             day=document["day"],
             slots=list(document["slots"]),
             user_ids=fields[0::3],
-            logins=fields[1::3],
-            names=fields[2::3],
+            logins=logins,
+            names=names,
             channel=channel,
             slot=ints["slot"],
             viewers=ints["viewers"],
@@ -197,6 +203,13 @@ def _used(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, list[str]]:
     return local.astype(np.int64), [values[i] for i in used.tolist()]
 
 
+def _login_field(names: DayChannels, index: int) -> str:
+    """A channel's login as `channels` text holds it: "" when it is the display name
+    lowercased, which a reader rebuilds (about a fifth of that text, compressed)."""
+    login = names.logins[index]
+    return "" if login == names.names[index].lower() else login
+
+
 def dense(values: np.ndarray) -> Binary:
     """An int32 column of a document kept for days (`store._packing`)."""
     return pack_planes(values, _I32, dense=True)
@@ -218,7 +231,11 @@ def channel_day_documents(
         order = np.lexsort((every["slot"][picked], local))
         rows = picked[order]
         text = join_names(
-            [f for i in day_index for f in (names.user_ids[i], names.logins[i], names.names[i])]
+            [
+                field
+                for i in day_index.tolist()
+                for field in (names.user_ids[i], _login_field(names, i), names.names[i])
+            ]
         )
         # Each bucket names only the games, languages and tag sets its rows use.
         coded = {
@@ -235,6 +252,7 @@ def channel_day_documents(
                 count=len(day_index),
                 rows=len(rows),
                 channels=compress(text.encode("utf-8"), dense=True),
+                logins_from_names=True,
                 channel=pack_planes(np.diff(local[order], prepend=0), _I32, dense=True),
                 slot=dense(every["slot"][rows]),
                 viewers=dense(every["viewers"][rows]),

@@ -134,6 +134,53 @@ def test_going_live_times_coded_channel_by_channel_read_back_as_were_and_older_d
     assert got == want
 
 
+def test_logins_left_out_as_their_names_lowercased_read_back_exact_and_older_days_too() -> None:
+    """A login equal to its display name lowercased is stored as ""; any other login (a
+    name in another script, a name whose lowercase is not the login) is written out."""
+    from store._packing import compress, decompress, join_names, split_names
+
+    names_of = {
+        "plain": "Plain",
+        "same": "same",
+        "kana": "かなちゃん",
+        "dotted": "İdotted",  # lowercases to "i̇dotted", not the login
+        "x_mixed": "X_MixeD",
+    }
+    listing = ChannelListing.from_streams(
+        SLOT, [stream(login, 3, user_name=name) for login, name in names_of.items()]
+    )
+    names = DayChannels(day_of(SLOT))
+    index, _ = names.indexes(listing)
+    rows = SlotRows.from_documents(slot_documents(listing, index, names, SLOT, 3), names)
+    documents = [
+        d for d in channel_day_documents(names, DayRows.from_slots([rows]), SLOT, 3) if d["count"]
+    ]
+    read = {
+        login: name
+        for d in documents
+        for login, name in zip(*_logins_and_names(ChannelDay.from_document(d)), strict=True)
+    }
+    assert read == names_of
+    stored = [
+        f
+        for d in documents
+        for f in split_names(decompress(d["channels"]).decode("utf-8"), 3 * d["count"])[1::3]
+    ]
+    assert sorted(stored) == sorted(["", "", "kana", "dotted", ""])
+    for document in documents:  # as written before: every login written out, no flag
+        day = ChannelDay.from_document(document)
+        fields = zip(day.user_ids, day.logins, day.names, strict=True)
+        text = join_names([f for channel in fields for f in channel])
+        older = dict(document, channels=compress(text.encode("utf-8")))
+        older.pop("logins_from_names")
+        again = ChannelDay.from_document(older)  # type: ignore[arg-type]
+        assert _logins_and_names(again) == _logins_and_names(day)
+
+
+def _logins_and_names(day: ChannelDay) -> tuple[list[str], list[str]]:
+    return day.logins, day.names
+
+
 def test_directory_ranks_equal_a_double_loop_with_ties_and_many_directories() -> None:
     rng = np.random.default_rng(3)
     directory = rng.integers(0, 7, 400)
