@@ -28,7 +28,7 @@ import json  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -137,8 +137,9 @@ def fill(uri: str, lengths: list[int]) -> dict[str, float]:
 # -- a worker process --------------------------------------------------------------------
 
 
-def worker(uri: str, database: str, legacy: bool) -> None:
-    """Run in a fresh process: start a dashboard worker, serve every page, report."""
+def worker(uri: str, database: str, legacy: bool, channels: Sequence[str] = ()) -> None:
+    """Run in a fresh process: start a dashboard worker, serve every page (and the
+    Streamer page of each of `channels` too), report."""
     import pymongo
     from bson.codec_options import CodecOptions
 
@@ -175,6 +176,8 @@ def worker(uri: str, database: str, legacy: bool) -> None:
     login = top_login(view)
     for path, module in pages.items():
         module.layout(**({"channel": login} if path == "/streamer" else {}))
+    for channel in channels:
+        pages["/streamer"].layout(channel=channel)
     served = time.perf_counter() - PROCESS_STARTED
     print(json.dumps({"loaded": loaded, "served": served, **memory()}))
 
@@ -186,11 +189,12 @@ def top_login(view: Any) -> str:
     return str(rows.sort_values("viewers").iloc[-1]["login"])
 
 
-def cold_start(uri: str, database: str, legacy: bool = False) -> dict[str, float]:
+def cold_start(
+    uri: str, database: str, legacy: bool = False, channels: Sequence[str] = ()
+) -> dict[str, float]:
     began = time.perf_counter()
-    command = [sys.executable, __file__, "--worker", uri, database] + (
-        ["--legacy"] if legacy else []
-    )
+    command = [sys.executable, __file__, "--worker", uri, database]
+    command += (["--legacy"] if legacy else []) + [f"--channel={c}" for c in channels]
     output = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     result["wall"] = time.perf_counter() - began
@@ -309,9 +313,10 @@ def main() -> None:
     )
     parser.add_argument("--worker", nargs=2, metavar=("URI", "DATABASE"), help=argparse.SUPPRESS)
     parser.add_argument("--legacy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--channel", action="append", default=[], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(*args.worker, legacy=args.legacy)
+        worker(*args.worker, legacy=args.legacy, channels=args.channel)
         return
     from store import LocalFerretDB
 
