@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import uuid
 import zlib
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_AFTER_MS = 15_000  # a minute is complete this long after it ended
 RUNNING_EVERY = timedelta(minutes=5)  # how often the running slot's rollups are rebuilt
+STOP_WAIT_SECONDS = 2.0  # on stop, how long a round of a job other than the writer may end in
 
 
 def in_shard(login: str, index: int, count: int) -> bool:
@@ -70,6 +72,7 @@ class ChatDaemon:
         self.rolled: set[datetime] = set()
         self._running_built: datetime | None = None
         self.write_failures = 0
+        self.stopping = threading.Event()  # seen by jobs running in threads
 
     def _snapshot_channels(self) -> list[str]:
         limit = max(self.settings.chat_channels, self.settings.highlight_top)
@@ -81,17 +84,22 @@ class ChatDaemon:
         return [login for login in logins if in_shard(login, s.chat_shard, s.chat_shards)]
 
     async def run(self, stop: asyncio.Event) -> None:
-        tasks = [
+        writing = asyncio.create_task(
+            self._every(stop, self.settings.chat_flush_seconds, self.flush)
+        )
+        others = [
             asyncio.create_task(self.reader.run(stop)),
             asyncio.create_task(self._every(stop, self.settings.chat_follow_seconds, self.follow)),
-            asyncio.create_task(self._every(stop, self.settings.chat_flush_seconds, self.flush)),
         ]
         if self.settings.chat_shard == 0:
-            tasks.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
+            others.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
         await stop.wait()
-        # Each loop ends after its current round: a write still running in a thread must
-        # land before the final flush, or it could put older counts over newer ones.
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self.stopping.set()
+        # A write still running in a thread must land before the final flush, or it could
+        # put older counts over newer ones; the other jobs get a short while to end their
+        # round (their threads check `stopping`), so a stop takes seconds, not a round.
+        await asyncio.gather(writing, return_exceptions=True)
+        await asyncio.wait(others, timeout=STOP_WAIT_SECONDS)
         await self.flush(final=True)
 
     async def _every(self, stop: asyncio.Event, seconds: float, job: Callable[[], Any]) -> None:
@@ -114,8 +122,12 @@ class ChatDaemon:
         highlights = self.mine(
             [*self.settings.followed_channels, *top[: self.settings.highlight_top]]
         )
-        wanted = self.mine(top[: self.settings.chat_channels])
-        wanted += [c for c in highlights if c not in set(wanted)]
+        # In order of priority (a reader that cannot keep up parts the last first): the
+        # channels followed for highlights, then the top channels by viewers.
+        first = set(highlights)
+        wanted = highlights + [
+            c for c in self.mine(top[: self.settings.chat_channels]) if c not in first
+        ]
         self.counts.by_second = set(highlights)
         self.reader.follow(wanted)
         rooms = self.reader.room_ids
@@ -129,6 +141,8 @@ class ChatDaemon:
             return 0
         fetched = 0
         for login in logins:
+            if self.stopping.is_set():
+                break
             try:
                 documents = self.catalogue.refresh(self.emote_source, login, rooms.get(login, ""))
             except Exception as error:  # Twitch down: keep the old lists

@@ -9,6 +9,12 @@ across processes for more.
 It reconnects (with backoff) on RECONNECT, a closed socket, or six silent minutes (Twitch
 pings every five), and rejoins every channel; counts live in :class:`MinuteCounts`
 outside the connection, so no minute's counts are lost with it.
+
+Reading and parsing are two tasks: the socket is drained as fast as bytes arrive into a
+backlog the parser works through, so a busy machine never makes Twitch cut the reader off
+for reading too slowly. When the backlog still grows past `shed_backlog_bytes` the reader
+parts the least-watched quarter of its channels (logged; fewer channels are then marked as
+read) and, after `REGROW_SECONDS` of keeping up, takes a tenth back at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import logging
 import random
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -32,7 +39,14 @@ log = logging.getLogger(__name__)
 SILENCE_SECONDS = 360.0
 JOIN_CONFIRM_SECONDS = 15.0
 HEALTHY_SECONDS = 60.0  # a connection that lasted this long resets the backoff
-READ_SIZE = 1 << 16
+READ_SIZE = 1 << 20  # the most taken from the socket at once: all it holds, mostly
+PARSE_SIZE = 1 << 16  # the most parsed before the socket is read again
+SHED_BACKLOG_BYTES = 4 << 20  # unparsed bytes at which the least-watched channels are parted
+CALM_BACKLOG_BYTES = 256 << 10  # below this the reader is keeping up
+SHED_SHARE = 0.25  # of the channels read, parted at once
+SHED_PAUSE_SECONDS = 10.0  # parts take effect over seconds: no second cut before this
+REGROW_SECONDS = 300.0  # keeping up this long: a tenth more channels are joined
+DRAIN_SECONDS = 2.0  # on stop, the backlog is parsed for at most this long
 
 
 @dataclass
@@ -44,6 +58,8 @@ class ReaderStats:
     reconnects: int = 0
     join_notices: int = 0
     bytes: int = 0
+    sheds: int = 0  # times the least-watched channels were parted to keep up
+    backlog_bytes: int = 0  # read, not parsed yet
 
 
 @dataclass
@@ -52,6 +68,9 @@ class _Session:
     joined: set[str] = field(default_factory=set)
     pending: dict[str, float] = field(default_factory=dict)  # channel → when JOIN was sent
     join_times: list[float] = field(default_factory=list)
+    backlog: deque[bytes] = field(default_factory=deque)  # read, not parsed yet
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    read_done: bool = False
 
 
 class ChatReader:
@@ -66,6 +85,8 @@ class ChatReader:
         nick: str = "",
         token: str = "",
         clock: Callable[[], float] = time.time,
+        shed_backlog_bytes: int = SHED_BACKLOG_BYTES,
+        shed_pause_seconds: float = SHED_PAUSE_SECONDS,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("irc", "ircs") or not parts.hostname:
@@ -79,7 +100,12 @@ class ChatReader:
         self.nick = nick or f"justinfan{random.randint(10_000, 99_999)}"
         self._token = token
         self._clock = clock
+        self.shed_backlog_bytes = shed_backlog_bytes
+        self.shed_pause_seconds = shed_pause_seconds
         self.wanted: set[str] = set()
+        self._priority: list[str] = []  # the wanted channels, the one to keep longest first
+        self.capacity: int | None = None  # how many of them are read while shedding
+        self._capacity_changed = 0.0  # monotonic time of the last cut or regrowth
         self.room_ids: dict[str, str] = {}
         self.stats = ReaderStats()
         self.connected = asyncio.Event()
@@ -87,8 +113,16 @@ class ChatReader:
         self._skew_ms = 0  # Twitch's clock minus ours, from the newest message
 
     def follow(self, channels: Iterable[str]) -> None:
-        """Read these channels from now on (joins and parts follow within seconds)."""
-        self.wanted = {c.lower().lstrip("#") for c in channels}
+        """Read these channels from now on (joins and parts follow within seconds), in
+        order of priority: when the reader cannot keep up, the last ones are parted first."""
+        self._priority = list(dict.fromkeys(c.lower().lstrip("#") for c in channels))
+        self.wanted = set(self._priority)
+
+    def targets(self) -> set[str]:
+        """The wanted channels the reader joins now: all of them unless it is shedding."""
+        if self.capacity is None:
+            return set(self.wanted)
+        return set(self._priority[: self.capacity])
 
     @property
     def joined(self) -> set[str]:
@@ -132,10 +166,24 @@ class ChatReader:
         self._send(session, f"NICK {self.nick}")
         self.connected.set()
         upkeep = asyncio.create_task(self._upkeep(session, stop))
+        parsing = asyncio.create_task(self._parse(session))
+        reading = asyncio.create_task(self._read(reader, session, stop))
         try:
-            await self._read(reader, session, stop)
+            await asyncio.wait({reading, parsing}, return_when="FIRST_COMPLETED")
+            if parsing.done():  # RECONNECT (or a fault): the caller connects again
+                reading.cancel()
+                parsing.result()
+                return
+            session.read_done = True
+            session.arrived.set()
+            # What was read is counted (within bounds when stopping) before the reading
+            # task's outcome (a lost connection) is raised.
+            await asyncio.wait({parsing}, timeout=DRAIN_SECONDS if stop.is_set() else None)
+            reading.result()
         finally:
-            upkeep.cancel()
+            for task in (upkeep, parsing, reading):
+                task.cancel()
+            self.stats.backlog_bytes = 0
             self.connected.clear()
             self._session = None
             writer.close()
@@ -143,7 +191,7 @@ class ChatReader:
     async def _read(
         self, reader: asyncio.StreamReader, session: _Session, stop: asyncio.Event
     ) -> None:
-        pending = b""
+        """Move bytes from the socket to the backlog until stopped or disconnected."""
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while True:
@@ -160,18 +208,72 @@ class ChatReader:
                 if not data:
                     raise ConnectionError("server closed the connection")
                 self.stats.bytes += len(data)
-                buffer = pending + data
-                cut = buffer.rfind(b"\r\n")
-                if cut < 0:
-                    pending = buffer
-                    continue
-                # CRLF is ASCII, so the cut never splits a UTF-8 character: one decode a read.
-                pending = buffer[cut + 2 :]
-                lines = buffer[:cut].decode("utf-8", "replace").split("\r\n")
-                if self._handle(lines, session):
-                    return  # RECONNECT: the caller connects again
+                session.backlog.append(data)
+                self.stats.backlog_bytes += len(data)
+                session.arrived.set()
+                if self.stats.backlog_bytes > self.shed_backlog_bytes:
+                    self._shed(session)
         finally:
             stopping.cancel()
+
+    async def _parse(self, session: _Session) -> None:
+        """Count the backlog's lines, a read at a time, letting the socket be read between
+        reads; returns on RECONNECT or once the connection is over and the backlog empty."""
+        pending = b""
+        while True:
+            if not session.backlog:
+                if session.read_done:
+                    return
+                session.arrived.clear()
+                await session.arrived.wait()
+                continue
+            data = session.backlog.popleft()
+            if len(data) > PARSE_SIZE:
+                data, rest = data[:PARSE_SIZE], data[PARSE_SIZE:]
+                session.backlog.appendleft(rest)
+            self.stats.backlog_bytes -= len(data)
+            buffer = pending + data
+            cut = buffer.rfind(b"\r\n")
+            if cut < 0:
+                pending = buffer
+                continue
+            # CRLF is ASCII, so the cut never splits a UTF-8 character: one decode a read.
+            pending = buffer[cut + 2 :]
+            lines = buffer[:cut].decode("utf-8", "replace").split("\r\n")
+            if self._handle(lines, session):
+                return
+            await asyncio.sleep(0)
+
+    def _shed(self, session: _Session) -> None:
+        """Part the least-watched quarter of the channels read (once per pause)."""
+        now = time.monotonic()
+        if now - self._capacity_changed < self.shed_pause_seconds:
+            return
+        read = len(self.targets() & session.joined) or len(session.joined)
+        if read <= 1:
+            return
+        self.capacity = max(1, int(read * (1 - SHED_SHARE)))
+        self._capacity_changed = now
+        self.stats.sheds += 1
+        log.warning(
+            "chat: reading too slowly (%.1f MB behind): reading the top %d of %d channels",
+            self.stats.backlog_bytes / 2**20,
+            self.capacity,
+            len(self.wanted),
+        )
+
+    def _regrow(self) -> None:
+        """After keeping up for a while, join a tenth more of the wanted channels."""
+        if self.capacity is None or self.stats.backlog_bytes > CALM_BACKLOG_BYTES:
+            return
+        now = time.monotonic()
+        if now - self._capacity_changed < REGROW_SECONDS:
+            return
+        self.capacity += max(1, self.capacity // 10)
+        self._capacity_changed = now
+        if self.capacity >= len(self.wanted):
+            self.capacity = None
+            log.info("chat: keeping up again: reading all %d channels", len(self.wanted))
 
     def _handle(self, lines: list[str], session: _Session) -> bool:
         """Count the PRIVMSGs, answer the rest; True when the server asks to reconnect."""
@@ -235,18 +337,20 @@ class ChatReader:
         """Join what is wanted and part what is not, within the JOIN rate limit; note which
         channels were listened to in each minute."""
         while not stop.is_set():
+            self._regrow()
+            targets = self.targets()
             now = time.monotonic()
             session.join_times = [t for t in session.join_times if now - t < 10.0]
             for channel, sent in list(session.pending.items()):
                 if now - sent > JOIN_CONFIRM_SECONDS:
                     del session.pending[channel]
-            for channel in sorted(self.wanted - session.joined - session.pending.keys()):
+            for channel in sorted(targets - session.joined - session.pending.keys()):
                 if len(session.join_times) >= self.joins_per_10s:
                     break
                 self._send(session, f"JOIN #{channel}")
                 session.pending[channel] = now
                 session.join_times.append(now)
-            for channel in sorted(session.joined - self.wanted):
+            for channel in sorted(session.joined - targets):
                 self._send(session, f"PART #{channel}")
                 session.joined.discard(channel)
             self.counts.listening(self.server_minute(), session.joined)

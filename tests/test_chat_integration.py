@@ -13,7 +13,10 @@ from typing import Any
 import numpy as np
 import requests
 
+from chat.counts import MinuteCounts
 from chat.daemon import ChatDaemon, in_shard
+from chat.irc import ChatMessage
+from chat.reader import ChatReader
 from emulator.server import EmulatorServer
 from scheduler.app import build_collector
 from settings import Settings
@@ -250,3 +253,67 @@ def test_chat_not_read_is_not_shown_as_zeros_and_a_part_read_says_how_much(
         assert (some.minutes_read, some.minutes_in_slots) == (3, 30)
     finally:
         reader.close()
+
+
+class _SlowCounts(MinuteCounts):
+    """Counts that cost `seconds` of CPU per message: a reader on a busy machine."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(lambda _emote_id, _channel: "free")
+        self.seconds = seconds
+
+    def add(self, message: ChatMessage) -> int:
+        end = time.perf_counter() + self.seconds
+        while time.perf_counter() < end:
+            pass
+        return super().add(message)
+
+
+def test_a_reader_that_cannot_keep_up_parts_the_least_watched_channels_and_counts_the_rest(
+    make_emulator: EmulatorFactory,
+) -> None:
+    emulator = make_emulator(
+        chat_rate_scale=6.0,
+        clock_offset_seconds=CHAT_START - time.time(),
+        chat_joins_per_10s=200,
+    )
+    priority = _top_logins(emulator, 40)
+    counts = _SlowCounts(0.001)  # at most ~1,000 messages a second: less than is sent
+    reader = ChatReader(
+        emulator.chat_url,
+        counts,
+        joins_per_10s=200,
+        shed_backlog_bytes=256 << 10,
+        shed_pause_seconds=1.0,
+    )
+    reader.follow(priority)
+
+    async def read() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(reader.run(stop))
+        await _until(lambda: reader.stats.sheds >= 2, "the reader to shed channels", 90)
+        # Until it keeps up, it may part more: the channels read are the top ones.
+        await _until(lambda: reader.joined == set(priority[: reader.capacity]), "the parts", 30)
+        before = reader.stats.messages
+        await _until(lambda: reader.stats.messages > before + 500, "counting to go on", 30)
+        _control(emulator, "pause")
+        sent = _sent(emulator)["messages"]
+        await _until(lambda: reader.stats.messages == sent, "the backlog to be counted", 90)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(read())
+    # Never cut off for reading too slowly: one connection throughout.
+    assert reader.stats.connections == 1 and reader.stats.reconnects == 0
+    assert reader.capacity is not None and reader.capacity < len(priority)
+    # Every line the server wrote was counted, for the parted channels as for the others.
+    counted: dict[str, int] = defaultdict(int)
+    for minute in counts.open_minutes():
+        for entry in counts.entries(minute):
+            counted[str(entry["channel"])] += int(entry["messages"])
+    ledger: dict[str, int] = defaultdict(int)
+    for row in _sent(emulator)["minutes"]:
+        ledger[row["channel"]] += row["messages"]
+    assert dict(counted) == dict(ledger)
+    parted = set(priority) - set(priority[: reader.capacity])
+    assert parted and all(ledger[c] > 0 for c in parted)

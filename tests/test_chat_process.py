@@ -1,0 +1,81 @@
+"""The chat reader as a real process: it stops within seconds of SIGTERM, and what it
+counted up to then is stored."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from store import Store
+from store.schema import CHAT_MINUTES
+from tests.conftest import EmulatorFactory, FerretDB
+from tests.test_chat_integration import _top_logins
+from tests.test_scheduler_process import environment
+
+pytestmark = pytest.mark.integration
+
+
+def _ledger(emulator_url: str) -> int:
+    response = requests.get(f"{emulator_url}/_emulator/chat/sent", timeout=10)
+    response.raise_for_status()
+    return int(response.json()["messages"])
+
+
+def test_the_chat_reader_stops_within_five_seconds_of_sigterm_and_stores_what_it_counted(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    store: Store,
+    database_name: str,
+    tmp_path: Path,
+) -> None:
+    # Slow Helix answers: the emote lists of 40 channels take the reader ~10 s to fetch,
+    # and the stop comes in the middle of that round.
+    emulator = make_emulator(chat_rate_scale=3.0, chat_joins_per_10s=200, latency_ms=250)
+    env = environment(emulator.url, ferretdb.uri, database_name, tmp_path)
+    env.update(
+        {
+            "CHAT_IRC_URL": emulator.chat_url,
+            "CHAT_JOINS_PER_10S": "200",
+            "CHAT_FOLLOW_SECONDS": "1",
+            # No round of writes before the stop: what is stored is the final flush's.
+            "CHAT_FLUSH_SECONDS": "3600",
+            "HIGHLIGHT_CHANNELS": ",".join(_top_logins(emulator, 40)),
+        }
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "chat", "run"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _ledger(emulator.url) < 500:
+            assert reader.poll() is None, reader.communicate()[1]
+            assert time.monotonic() < deadline, "no chat reached the reader"
+            time.sleep(0.2)
+        requests.post(f"{emulator.url}/_emulator/chat/pause", timeout=10).raise_for_status()
+        sent = _ledger(emulator.url)
+        time.sleep(1.0)  # the last lines on their way to the reader
+        stopped_at = time.monotonic()
+        reader.send_signal(signal.SIGTERM)
+        _, log = reader.communicate(timeout=30)
+        took = time.monotonic() - stopped_at
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert reader.returncode == 0, log
+    assert took < 5.0, f"stopped {took:.1f} s after SIGTERM"
+    stored = sum(
+        int(entry["messages"])
+        for document in store.db[CHAT_MINUTES].find()
+        for entry in document["channels"]
+    )
+    assert stored == sent
