@@ -68,6 +68,7 @@ async def _measure(daemon: ChatDaemon, url: str, seconds: float) -> dict[str, fl
     messages0, cpu0, wall0 = daemon.reader.stats.messages, time.process_time(), time.monotonic()
     await asyncio.sleep(seconds)
     messages1, cpu1, wall1 = daemon.reader.stats.messages, time.process_time(), time.monotonic()
+    read_at_end = len(daemon.reader.joined)
     requests.post(f"{url}/_emulator/chat/pause", timeout=10).raise_for_status()
     sent = 0
     for _ in range(200):
@@ -85,6 +86,8 @@ async def _measure(daemon: ChatDaemon, url: str, seconds: float) -> dict[str, fl
         "sent": sent,
         "received": daemon.reader.stats.messages,
         "reconnects": daemon.reader.stats.reconnects,
+        "sheds": daemon.reader.stats.sheds,
+        "read_at_end": read_at_end,
         "writes_failed": daemon.write_failures,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -180,6 +183,7 @@ emulator runs in its own process.
 | parse and count alone, lines as the emulator writes them | {alone:,.0f} / s |
 | sent by the emulator vs received (whole run) | {result["sent"]:,} vs {result["received"]:,} (lost {lost:,}) |
 | reconnects (the emulator cuts off a reader 64 MB behind), failed writes | {result["reconnects"]:.0f}, {result["writes_failed"]:.0f} |
+| times the reader parted its least-watched channels to keep up; channels read at the end | {result["sheds"]:.0f}; {result["read_at_end"]:,.0f} |
 | peak memory of the reader process | {result["rss_mb"]:.0f} MB |
 """
     print(report)

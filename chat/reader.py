@@ -12,9 +12,10 @@ outside the connection, so no minute's counts are lost with it.
 
 Reading and parsing are two tasks: the socket is drained as fast as bytes arrive into a
 backlog the parser works through, so a busy machine never makes Twitch cut the reader off
-for reading too slowly. When the backlog still grows past `shed_backlog_bytes` the reader
-parts the least-watched quarter of its channels (logged; fewer channels are then marked as
-read) and, after `REGROW_SECONDS` of keeping up, takes a tenth back at a time.
+for reading too slowly. When the backlog stays past `shed_backlog_bytes` for
+`shed_after_seconds`, the reader parts the least-watched quarter of its channels (logged;
+fewer channels are then marked as read) and, after `REGROW_SECONDS` of keeping up, takes
+a tenth back at a time.
 """
 
 from __future__ import annotations
@@ -41,10 +42,15 @@ JOIN_CONFIRM_SECONDS = 15.0
 HEALTHY_SECONDS = 60.0  # a connection that lasted this long resets the backoff
 READ_SIZE = 1 << 20  # the most taken from the socket at once: all it holds, mostly
 PARSE_SIZE = 1 << 16  # the most parsed before the socket is read again
-SHED_BACKLOG_BYTES = 4 << 20  # unparsed bytes at which the least-watched channels are parted
+# Unparsed bytes at which the least-watched channels are parted: about a second of the top
+# 1,000 channels' chat at their peak, more than a pause (a flush, a collection) leaves.
+SHED_BACKLOG_BYTES = 16 << 20
 CALM_BACKLOG_BYTES = 256 << 10  # below this the reader is keeping up
 SHED_SHARE = 0.25  # of the channels read, parted at once
-SHED_PAUSE_SECONDS = 10.0  # parts take effect over seconds: no second cut before this
+# A backlog past that size for this long is a reader that cannot keep up, not a pause (the
+# first joins and emote lists, say); parts take effect over seconds, so cuts are this far
+# apart too.
+SHED_AFTER_SECONDS = 10.0
 REGROW_SECONDS = 300.0  # keeping up this long: a tenth more channels are joined
 DRAIN_SECONDS = 2.0  # on stop, the backlog is parsed for at most this long
 
@@ -86,7 +92,7 @@ class ChatReader:
         token: str = "",
         clock: Callable[[], float] = time.time,
         shed_backlog_bytes: int = SHED_BACKLOG_BYTES,
-        shed_pause_seconds: float = SHED_PAUSE_SECONDS,
+        shed_after_seconds: float = SHED_AFTER_SECONDS,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("irc", "ircs") or not parts.hostname:
@@ -101,11 +107,12 @@ class ChatReader:
         self._token = token
         self._clock = clock
         self.shed_backlog_bytes = shed_backlog_bytes
-        self.shed_pause_seconds = shed_pause_seconds
+        self.shed_after_seconds = shed_after_seconds
         self.wanted: set[str] = set()
         self._priority: list[str] = []  # the wanted channels, the one to keep longest first
         self.capacity: int | None = None  # how many of them are read while shedding
         self._capacity_changed = 0.0  # monotonic time of the last cut or regrowth
+        self._behind_since: float | None = None  # since when the backlog is past the bar
         self.room_ids: dict[str, str] = {}
         self.stats = ReaderStats()
         self.connected = asyncio.Event()
@@ -232,6 +239,8 @@ class ChatReader:
                 data, rest = data[:PARSE_SIZE], data[PARSE_SIZE:]
                 session.backlog.appendleft(rest)
             self.stats.backlog_bytes -= len(data)
+            if self.stats.backlog_bytes <= self.shed_backlog_bytes:
+                self._behind_since = None
             buffer = pending + data
             cut = buffer.rfind(b"\r\n")
             if cut < 0:
@@ -245,15 +254,18 @@ class ChatReader:
             await asyncio.sleep(0)
 
     def _shed(self, session: _Session) -> None:
-        """Part the least-watched quarter of the channels read (once per pause)."""
+        """Part the least-watched quarter of the channels read, once the backlog has been
+        past the bar for `shed_after_seconds`."""
         now = time.monotonic()
-        if now - self._capacity_changed < self.shed_pause_seconds:
+        if self._behind_since is None:
+            self._behind_since = now
+        if now - self._behind_since < self.shed_after_seconds:
             return
         read = len(self.targets() & session.joined) or len(session.joined)
         if read <= 1:
             return
         self.capacity = max(1, int(read * (1 - SHED_SHARE)))
-        self._capacity_changed = now
+        self._capacity_changed = self._behind_since = now
         self.stats.sheds += 1
         log.warning(
             "chat: reading too slowly (%.1f MB behind): reading the top %d of %d channels",

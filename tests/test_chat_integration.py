@@ -284,7 +284,7 @@ def test_a_reader_that_cannot_keep_up_parts_the_least_watched_channels_and_count
         counts,
         joins_per_10s=200,
         shed_backlog_bytes=256 << 10,
-        shed_pause_seconds=1.0,
+        shed_after_seconds=1.0,
     )
     reader.follow(priority)
 
