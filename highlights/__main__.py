@@ -1,9 +1,12 @@
-"""`python -m highlights train | evaluate | detect | run`: highlight moments of live streams.
+"""`python -m highlights train | evaluate | detect | run | follow | unfollow | list`:
+highlight moments of live streams.
 
 `train` and `evaluate` read labelled clips (`python -m emulator.labelled_clips` writes
 them; docs/highlights.md has the format). `detect` scores one clip of each followed
-channel now; `run` does so every HIGHLIGHT_EVERY_MINUTES. Settings: HIGHLIGHT_* in
-`.env.example`.
+channel now; `run` does so every HIGHLIGHT_EVERY_MINUTES. `follow` / `unfollow` change
+the followed channels stored in the database (beside HIGHLIGHT_CHANNELS); a running
+detector and chat reader pick the change up at their next round. Settings: HIGHLIGHT_*
+in `.env.example`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from highlights.errors import HighlightDataError, HighlightModelError
 from highlights.model import HighlightModel, evaluate, train
 from settings import Settings
 from settings.cli import start
-from store import StoreError
+from store import (
+    Store,
+    StoreError,
+    follow_channel,
+    followed_channels,
+    followed_login,
+    unfollow_channel,
+)
 
 log = logging.getLogger("highlights")
 
@@ -49,13 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--model", type=Path, help="model folder (default HIGHLIGHT_MODEL_DIR)")
     run = commands.add_parser("run", help="detect every HIGHLIGHT_EVERY_MINUTES until stopped")
     run.add_argument("--model", type=Path, help="model folder (default HIGHLIGHT_MODEL_DIR)")
+    for name, verb in (("follow", "follow"), ("unfollow", "stop following")):
+        change = commands.add_parser(name, help=f"{verb} channels for highlights")
+        change.add_argument("logins", nargs="+", type=_login, help="Twitch logins")
+    listing = commands.add_parser("list", help="the channels followed for highlights")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
+
+
+def _login(text: str) -> str:
+    try:
+        return followed_login(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = start("highlights")
     try:
+        if args.command in ("follow", "unfollow", "list"):
+            return _follows(args, settings)
         if args.command == "train":
             return _train(args, settings)
         model = HighlightModel.load(args.model or settings.highlight_model_dir)
@@ -78,6 +102,37 @@ def main(argv: list[str] | None = None) -> int:
     except (HighlightDataError, HighlightModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _follows(args: argparse.Namespace, settings: Settings) -> int:
+    """Change or list the followed channels stored in the database."""
+    store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
+    try:
+        now = datetime.now(UTC)
+        for login in getattr(args, "logins", []):
+            if args.command == "follow":
+                done = follow_channel(store.db, login, now)
+                print(f"following {login}" if done else f"{login} was followed already")
+            else:
+                done = unfollow_channel(store.db, login)
+                print(f"stopped following {login}" if done else f"{login} was not followed")
+        if args.command == "list":
+            follows = followed_channels(store.db)
+            for follow in follows:
+                at = follow["followed_at"].astimezone(UTC).isoformat(timespec="seconds")
+                if args.json:
+                    print(json.dumps({"login": follow["_id"], "followed_at": at}))
+                else:
+                    print(f"{follow['_id']}\tfollowed {at}")
+            configured = settings.followed_channels
+            if configured and not args.json:
+                print(f"(and from HIGHLIGHT_CHANNELS: {', '.join(configured)})")
+    finally:
+        store.close()
+    return 0
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,12 +152,17 @@ def detect_once(
 ) -> list[dict[str, object]]:
     """Score one clip of each channel (given, else followed and top); one line each."""
     from highlights.detect import ChannelGame, Detector
-    from store import HighlightStore, Store, newest_channel_games, shard_label
+    from store import HighlightStore, newest_channel_games, shard_label
 
     store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
     try:
         known = newest_channel_games(store.db, max(settings.chat_channels, settings.highlight_top))
-        logins = channels or [*settings.followed_channels, *list(known)[: settings.highlight_top]]
+        followed = [f["_id"] for f in followed_channels(store.db)]
+        logins = channels or [
+            *settings.followed_channels,
+            *followed,
+            *list(known)[: settings.highlight_top],
+        ]
         detector = Detector(
             model,
             HighlightStore(store.db),
@@ -157,9 +217,9 @@ def _run(settings: Settings, model: HighlightModel) -> int:
         coalesce=True,
     )
     log.info(
-        "highlights every %g minutes: %s and the top %d",
+        "highlights every %g minutes: %s, the channels followed with `follow`, and the top %d",
         settings.highlight_every_minutes,
-        ", ".join(settings.followed_channels) or "no followed channels",
+        ", ".join(settings.followed_channels) or "no channels in HIGHLIGHT_CHANNELS",
         settings.highlight_top,
     )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):

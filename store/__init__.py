@@ -131,6 +131,13 @@ from store._followers import (
     write_followers,
 )
 from store._frames import FrameStore
+from store._highlight_follows import (
+    HighlightFollow,
+    follow_channel,
+    followed_channels,
+    followed_login,
+    unfollow_channel,
+)
 from store._highlight_records import (
     FeatureContribution,
     HighlightClip,
@@ -258,6 +265,7 @@ __all__ = [
     "GameDocument",
     "GameSummary",
     "HighlightClip",
+    "HighlightFollow",
     "HighlightIndexEntry",
     "HighlightStore",
     "HighlightsState",
@@ -308,6 +316,9 @@ __all__ = [
     "directory_positions",
     "directory_ranks",
     "directory_totals",
+    "follow_channel",
+    "followed_channels",
+    "followed_login",
     "followers_read_on",
     "frame_id",
     "frame_stream_key",
@@ -361,6 +372,7 @@ __all__ = [
     "stream_document",
     "stream_key",
     "summary_collection",
+    "unfollow_channel",
     "unpack",
     "update_weeks",
     "viewers_up_to",

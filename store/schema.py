@@ -61,6 +61,7 @@ DIRECTORY_COUNTS = "directory_counts"
 HIGHLIGHT_WINDOWS = "highlight_windows"
 HIGHLIGHT_GAMES = "highlight_games"
 HIGHLIGHT_FAILURES = "highlight_failures"
+HIGHLIGHT_FOLLOWS = "highlight_follows"
 # `meta` document that tells readers what changed, so they need not scan `rollups`.
 ROLLUP_STATE_ID = "rollups"
 

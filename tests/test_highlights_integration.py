@@ -19,8 +19,15 @@ from emulator.moments import CHAT_LAG_SECONDS, CONFIGS, MomentSchedule, window_l
 from emulator.server import EmulatorServer
 from highlights.detect import ChannelGame, Detector
 from highlights.model import HighlightModel
-from store import ChatStore, HighlightStore, Store, clip_features, read_channel_clips
-from store.schema import CHAT_MINUTES, HIGHLIGHT_FAILURES, HIGHLIGHT_GAMES
+from store import (
+    ChatStore,
+    HighlightStore,
+    Store,
+    clip_features,
+    highlight_day_id,
+    read_channel_clips,
+)
+from store.schema import CHAT_MINUTES, HIGHLIGHT_FAILURES, HIGHLIGHT_GAMES, HIGHLIGHT_WINDOWS
 from tests.conftest import EmulatorFactory, collector_settings
 from twitch_client import TwitchClient
 
@@ -267,3 +274,89 @@ def test_the_detect_command_scores_the_followed_channels_with_their_games(
         == 2
     )
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_follow_and_unfollow_reach_a_running_detector(
+    make_emulator: EmulatorFactory,
+    store: Store,
+    tmp_path: Path,
+    highlight_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import subprocess
+    import sys
+
+    from highlights.__main__ import main
+    from scheduler.app import build_collector
+    from tests.conftest import FROZEN_AT, ROOT
+
+    emulator = make_emulator(moments="demo")
+    host, port = store.db.client.address or ("127.0.0.1", 27017)
+    settings = collector_settings(
+        emulator.url, f"mongodb://{host}:{port}/", store.db.name, tmp_path / "spool",
+        frames_top=0, frames_random=0, frames_non_game=0,
+    )  # fmt: skip
+    collector = build_collector(settings, clock=lambda: FROZEN_AT)
+    collector.collect(FROZEN_AT)
+    collector.close()
+    top = store.db["streams"].find_one({"rank": 1})
+    assert top is not None
+    login = top["user_login"]
+    env = {
+        "EMULATOR_URL": emulator.url,
+        "MONGODB_URI": settings.mongodb_uri,
+        "MONGODB_DB": store.db.name,
+        "HIGHLIGHT_CHANNELS": "",
+        "HIGHLIGHT_TOP": "0",
+        "HIGHLIGHT_CLIP_SECONDS": "10",
+        "HIGHLIGHT_EVERY_MINUTES": "0.05",  # a round every 3 s
+        "TWITCH_CLIENT_ID": "",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    def clips() -> int:
+        found = store.db[HIGHLIGHT_WINDOWS].find_one(
+            {"_id": highlight_day_id(datetime.now(UTC), login)}
+        )
+        return len(found["clips"]) if found else 0
+
+    detector = subprocess.Popen(
+        [sys.executable, "-m", "highlights", "run", "--model", str(highlight_model)],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(4)  # a round or more with nothing followed
+        assert clips() == 0
+        # Bad logins are refused before anything is written.
+        with pytest.raises(SystemExit):
+            main(["follow", "<b>not a login</b>"])
+        assert main(["follow", f"#{login.upper()}"]) == 0
+        assert main(["follow", login]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"following {login}",
+            f"{login} was followed already",
+        ]
+        assert main(["list", "--json"]) == 0
+        (listed,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert listed["login"] == login
+        deadline = time.monotonic() + 90
+        while clips() == 0:
+            assert detector.poll() is None, "the detector stopped"
+            assert time.monotonic() < deadline, "the followed channel was never analysed"
+            time.sleep(0.5)
+        assert main(["unfollow", login]) == 0 and main(["unfollow", login]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"stopped following {login}",
+            f"{login} was not followed",
+        ]
+        time.sleep(8)  # a round under way when it was unfollowed may still store its clip
+        after = clips()
+        time.sleep(8)  # two rounds or more: nothing new for the unfollowed channel
+        assert clips() == after
+        assert main(["list"]) == 0 and capsys.readouterr().out == ""
+    finally:
+        detector.terminate()
+        detector.wait(30)
