@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +33,7 @@ CHAT_DAYS = 7
 CACHE_BYTES = 48 << 20
 NUMBERS = ("minutes", "messages", "chatter_minutes", "viewer_minutes", "free", "paid")
 READ_DIMENSIONS = ("all", "channel", "game", "genre", "language")
+READERS = 4  # day documents read at once: the database works while this process decodes
 _COLUMN = dict(zip(CHAT_FIELDS, NUMBERS, strict=True))
 
 
@@ -121,6 +123,20 @@ class ChatData:
                     self._days[key] = cached
         return cached
 
+    def _days_of(
+        self, wanted: Iterable[tuple[datetime, str]], versions: dict[str, str]
+    ) -> list[ChatDay | None]:
+        """These (day, dimension) documents, those not cached read `READERS` at a time."""
+        wanted = list(wanted)
+
+        def one(item: tuple[datetime, str]) -> ChatDay | None:
+            return self._day(item[0], item[1], versions.get(day_key(item[0]), ""))
+
+        if len(wanted) <= 1:
+            return [one(item) for item in wanted]
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            return list(pool.map(one, wanted))
+
     def window(self, start: datetime, end: datetime) -> ChatWindow:
         """The chat of [start, end), of the newest CHAT_DAYS days at most."""
         versions = self._versions()
@@ -131,22 +147,24 @@ class ChatData:
         days: dict[str, list[ChatDay]] = {d: [] for d in READ_DIMENSIONS}
         slots: set[datetime] = set()
         read = whole = 0
-        for day in days_between(start, end):
-            version = versions.get(day_key(day))
-            if version is None:
+        wanted = [
+            (day, dimension)
+            for day in days_between(start, end)
+            if day_key(day) in versions
+            for dimension in READ_DIMENSIONS
+        ]
+        for (_, dimension), found in zip(wanted, self._days_of(wanted, versions), strict=True):
+            if found is None:
                 continue
-            for dimension in READ_DIMENSIONS:
-                found = self._day(day, dimension, version)
-                if found is not None:
-                    days[dimension].append(found)
-                    if dimension != "all":
-                        continue
-                    minutes = zip(found.slots, *found.coverage(), strict=True)
-                    for slot, slot_read, slot_whole in minutes:
-                        if start <= slot < end and slot_read != 0:
-                            slots.add(slot)
-                            if slot_read > 0:
-                                read, whole = read + slot_read, whole + slot_whole
+            days[dimension].append(found)
+            if dimension != "all":
+                continue
+            minutes = zip(found.slots, *found.coverage(), strict=True)
+            for slot, slot_read, slot_whole in minutes:
+                if start <= slot < end and slot_read != 0:
+                    slots.add(slot)
+                    if slot_read > 0:
+                        read, whole = read + slot_read, whole + slot_whole
         return ChatWindow(start, end, sorted(slots), days, read, whole)
 
     def channel_emotes(self, window: ChatWindow, login: str) -> pd.Series:
@@ -159,15 +177,13 @@ class ChatData:
         if cached is not None:
             return cached
         uses: dict[str, int] = {}
-        for day in days:
-            found = self._day(day, "channel_emotes", versions.get(day_key(day), ""))
+        wanted = [(day, "channel_emotes") for day in days]
+        for found in self._days_of(wanted, versions):
             if found is None or login not in found.keys:
                 continue
             rows = found.emotes[window.inside(found, found.emotes)]
-            rows = rows[rows[:, 1] == found.keys.index(login)]
-            for emote, n in zip(rows[:, 2].tolist(), rows[:, 3].tolist(), strict=True):
-                uses[found.emote_ids[emote]] = uses.get(found.emote_ids[emote], 0) + n
-        result = pd.Series(uses, dtype="int64").sort_values(ascending=False)
+            _add_emote_uses(uses, found, rows[rows[:, 1] == found.keys.index(login)])
+        result = _descending(uses)
         with self._lock:
             self._channel_emotes[key] = result
         return result
@@ -177,34 +193,51 @@ def channel_totals(
     window: ChatWindow, genre_of_game: Callable[[str], str], language: str = "", genre: str = ""
 ) -> pd.DataFrame:
     """Per channel, NUMBERS summed over the window's slots (filtered by language and
-    genre), with its latest name, game, genre and language."""
+    genre), with its latest name, game, genre and language. Each day is summed per
+    channel in numpy first, so pandas sees a row per channel and day, not per slot."""
+    genres: dict[str, str] = {}
+
+    def genre_of(game_id: str) -> str:
+        if game_id not in genres:
+            genres[game_id] = genre_of_game(game_id) if game_id else ""
+        return genres[game_id]
+
     parts = []
     for day in window.days.get("channel", []):
         rows = day.numbers[window.inside(day, day.numbers)]
+        games = np.asarray([*day.game_ids, ""], dtype=object)  # -1 picks the trailing ""
+        languages = np.asarray([*day.languages, ""], dtype=object)
+        if language:
+            rows = rows[languages[rows[:, 3]] == language]
+        if genre:
+            game_genres = np.asarray([genre_of(g) for g in games], dtype=object)
+            rows = rows[game_genres[rows[:, 2]] == genre]
         if not len(rows):
             continue
-        frame = pd.DataFrame(rows[:, 4:].astype(np.int64), columns=list(NUMBERS))
-        frame["login"] = np.asarray(day.keys, dtype=object)[rows[:, 1]]
-        frame["name"] = np.asarray(day.labels, dtype=object)[rows[:, 1]]
-        games = np.asarray([*day.game_ids, ""], dtype=object)
-        languages = np.asarray([*day.languages, ""], dtype=object)
-        frame["game_id"] = games[rows[:, 2]]  # -1 picks the trailing ""
-        frame["language"] = languages[rows[:, 3]]
-        frame["slot"] = np.asarray(day.slots, dtype=object)[rows[:, 0]]
+        keys = rows[:, 1]
+        # Each channel's latest row of the day: the last of its rows ordered by slot.
+        order = np.lexsort((rows[:, 0], keys))
+        ends = order[np.r_[keys[order][1:] != keys[order][:-1], True]]
+        present = keys[ends]
+        sums = np.column_stack(
+            [
+                np.bincount(keys, weights=rows[:, 4 + i], minlength=len(day.keys))[present]
+                for i in range(len(NUMBERS))
+            ]
+        )
+        frame = pd.DataFrame(np.rint(sums).astype(np.int64), columns=list(NUMBERS))
+        frame["login"] = np.asarray(day.keys, dtype=object)[present]
+        frame["name"] = np.asarray(day.labels, dtype=object)[present]
+        frame["game_id"] = games[rows[ends, 2]]
+        frame["language"] = languages[rows[ends, 3]]
+        frame["slot"] = np.asarray(day.slots, dtype=object)[rows[ends, 0]]
         parts.append(frame)
     columns = ["name", "game_id", "language", "genre", *NUMBERS]
     if not parts:
         return pd.DataFrame(columns=columns)
     every = pd.concat(parts, ignore_index=True)
-    genres = {g: genre_of_game(g) if g else "" for g in every["game_id"].unique()}
-    every["genre"] = every["game_id"].map(genres)
-    if language:
-        every = every[every["language"] == language]
-    if genre:
-        every = every[every["genre"] == genre]
-    if every.empty:
-        return pd.DataFrame(columns=columns)
-    latest = every.sort_values("slot").groupby("login").last()
+    latest = every.sort_values("slot", kind="stable").groupby("login").last()
+    latest["genre"] = latest["game_id"].map(genre_of)
     sums = every.groupby("login")[list(NUMBERS)].sum()
     return latest[["name", "game_id", "language", "genre"]].join(sums)
 
@@ -229,13 +262,27 @@ def _emote_rows(window: ChatWindow, dimension: str, key: str) -> list[tuple[Chat
     return found
 
 
+def _add_emote_uses(uses: dict[str, int], day: ChatDay, rows: np.ndarray) -> None:
+    """Add the uses in these emote rows of `day` (slot, key, emote, uses) to `uses`."""
+    if not len(rows):
+        return
+    weights = np.bincount(rows[:, 2], weights=rows[:, 3], minlength=len(day.emote_ids))
+    counts = np.rint(weights).astype(np.int64)
+    for emote, n in zip(np.flatnonzero(counts).tolist(), counts[counts != 0].tolist(), strict=True):
+        name = day.emote_ids[emote]
+        uses[name] = uses.get(name, 0) + n
+
+
+def _descending(uses: dict[str, int]) -> pd.Series:
+    return pd.Series(uses, dtype="int64").sort_values(ascending=False)
+
+
 def emote_uses(window: ChatWindow, dimension: str, key: str) -> pd.Series:
     """Uses of each emote in one group over the window (trimmed per slot as stored)."""
     uses: dict[str, int] = {}
     for day, rows in _emote_rows(window, dimension, key):
-        for emote, n in zip(rows[:, 2].tolist(), rows[:, 3].tolist(), strict=True):
-            uses[day.emote_ids[emote]] = uses.get(day.emote_ids[emote], 0) + n
-    return pd.Series(uses, dtype="int64").sort_values(ascending=False)
+        _add_emote_uses(uses, day, rows)
+    return _descending(uses)
 
 
 def trending(window: ChatWindow, minimum: int = 20) -> pd.DataFrame:
@@ -249,12 +296,9 @@ def trending(window: ChatWindow, minimum: int = 20) -> pd.DataFrame:
     before: dict[str, int] = {}
     after: dict[str, int] = {}
     for day, rows in _emote_rows(window, "all", CHAT_ALL_KEY):
-        late = np.array([s >= boundary for s in day.slots])[rows[:, 0]]
-        for emote, n, is_late in zip(
-            rows[:, 2].tolist(), rows[:, 3].tolist(), late.tolist(), strict=True
-        ):
-            side = after if is_late else before
-            side[day.emote_ids[emote]] = side.get(day.emote_ids[emote], 0) + n
+        late = np.array([s >= boundary for s in day.slots] or [False])[rows[:, 0]]
+        _add_emote_uses(before, day, rows[~late])
+        _add_emote_uses(after, day, rows[late])
     frame = pd.DataFrame({"before": before, "after": after}).fillna(0).astype("int64")
     if frame.empty:
         return pd.DataFrame(columns=["before", "after", "growth"])
