@@ -246,7 +246,11 @@ def _label(args: argparse.Namespace, settings: Settings) -> int:
                 print(json.dumps(summary.as_dict()), flush=True)
                 if recognise is not None:
                     categories = recognise_stored_categories(
-                        frames, recognise, batch_size=args.batch_size, limit=args.limit
+                        frames,
+                        recognise,
+                        batch_size=args.batch_size,
+                        limit=args.limit,
+                        min_balanced_accuracy=settings.classifier_min_balanced_accuracy,
                     )
                     print(json.dumps(categories.as_dict()), flush=True)
             except StoreError as error:

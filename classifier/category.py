@@ -5,12 +5,15 @@ The category model is a game-target model trained on the stored frames of the to
 categories (`train --store --target game`, split by channel). A stream's frames — its
 thumbnail and the frames sampled across a clip — are labelled like the genre model's, and
 their mean class probabilities name the category they look like. A stream *shows another
-category* when the model knows its category, names another one, and gives its own category
-a mean probability under `OWN_CATEGORY_MAX`: the frames do not look like the category at
-all, which also catches a game the model never saw. Non-game categories (Just Chatting,
-Music, …) all show a camera, so for a stream of one of them "its own" is all of them
-together (the model card's `class_genres` says which they are); two game categories that
-look alike share the probability and so are not flagged.
+category* when the model knows its category, names another one with a mean probability of
+at least `SHOWN_MIN_CONFIDENCE`, and gives its own category one under `OWN_CATEGORY_MAX`:
+the frames do not look like the category at all and the model is sure what they show.
+Flags are stored only from a model whose validation balanced accuracy on unseen channels
+reaches the bar genre labels meet (`CLASSIFIER_MIN_BALANCED_ACCURACY`; its document says
+`trusted`): a model near chance spreads its probabilities and would flag at random.
+Non-game categories (Just Chatting, Music, …) all show a camera, so for a stream of one of
+them "its own" is all of them together (the model card's `class_genres` says which they
+are); two game categories that look alike share the probability and so are not flagged.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any, cast
 import numpy as np
 
 from classifier.errors import ModelError
-from classifier.label import Predictor, card_document, label_new_frames, streams_of
+from classifier.label import Predictor, is_trusted, label_new_frames, model_document, streams_of
 from classifier.model import ModelCard
 from classifier.stored import category_of
 from store import FrameDocument, FrameStore, StreamCategory
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Below this mean probability of its own category, a stream's frames "show another game".
 OWN_CATEGORY_MAX = 0.1
+# At least this mean probability for the category the frames are said to show instead.
+SHOWN_MIN_CONFIDENCE = 0.5
 
 
 @dataclass
@@ -45,6 +50,7 @@ class CategorySummary:
     streams: int = 0
     shows_other: int = 0  # streams whose frames look unlike their category
     unknown_category: int = 0  # streams of a category the model has no class for
+    trusted: bool = False  # validation reaches the bar: its flags are stored
     seconds: float = 0.0
     frames_per_second: float = 0.0
     total_seconds: float = 0.0
@@ -82,7 +88,11 @@ def recognise(
         return Recognised(classes[best], float(mean[best]), None, False)
     own_group = {category, *alike} & set(classes)
     own = float(sum(mean[classes.index(c)] for c in own_group))
-    shows_other = classes[best] not in own_group and own < OWN_CATEGORY_MAX
+    shows_other = (
+        classes[best] not in own_group
+        and own < OWN_CATEGORY_MAX
+        and float(mean[best]) >= SHOWN_MIN_CONFIDENCE
+    )
     return Recognised(classes[best], float(mean[best]), own, shows_other)
 
 
@@ -99,15 +109,18 @@ def recognise_stored_categories(
     limit: int = 0,
     progress: bool = False,
     clock: Callable[[], datetime] | None = None,
+    min_balanced_accuracy: float = 0.5,
 ) -> CategorySummary:
     """Label every frame this category model has not labelled; store each touched stream's
-    recognised category in `stream_categories`."""
+    recognised category in `stream_categories` (flagged as showing another category only
+    when the model's validation reaches `min_balanced_accuracy`)."""
     card = predict.card
     check_categories(card)
     now: datetime = clock() if clock else datetime.now(UTC)
     started = time.perf_counter()
-    # It never sets genres, so its document has no market-chart verdict.
-    frames.record_model(card_document(card, now))
+    # `trusted` here: its flags are stored (it never sets genres).
+    frames.record_model(model_document(card, min_balanced_accuracy, now))
+    trusted = is_trusted(card, min_balanced_accuracy)
     todo, labelled = label_new_frames(
         frames, predict, batch_size=batch_size, limit=limit, progress=progress, now=now
     )
@@ -117,8 +130,9 @@ def recognise_stored_categories(
         unreadable=labelled.unreadable,
         seconds=labelled.seconds,
         frames_per_second=labelled.frames_per_second,
+        trusted=trusted,
     )
-    streams = stream_categories(frames, card, todo, now)
+    streams = stream_categories(frames, card, todo, now, flags=trusted)
     frames.write_stream_categories(streams)
     summary.streams = len(streams)
     summary.shows_other = sum(1 for s in streams if s["shows_other"])
@@ -129,9 +143,15 @@ def recognise_stored_categories(
 
 
 def stream_categories(
-    frames: FrameStore, card: ModelCard, labelled: Iterable[FrameDocument], now: datetime
+    frames: FrameStore,
+    card: ModelCard,
+    labelled: Iterable[FrameDocument],
+    now: datetime,
+    *,
+    flags: bool = True,
 ) -> list[StreamCategory]:
-    """One document per stream that got a new frame label, from all its frames' labels."""
+    """One document per stream that got a new frame label, from all its frames' labels;
+    without `flags` (a model below the bar) none is flagged as showing another category."""
     non_game = alike_categories(card)
     documents: list[StreamCategory] = []
     for stream in streams_of(frames, card.version, labelled):
@@ -144,7 +164,7 @@ def stream_categories(
             looks_like=seen.category,
             confidence=round(seen.confidence, 4),
             own_probability=own,
-            shows_other=seen.shows_other,
+            shows_other=seen.shows_other and flags,
         )
         documents.append(cast(StreamCategory, document))
     return documents

@@ -996,6 +996,8 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
             "target": "game",
             "classes": ["Chess", "Just Chatting", "Tetris", "VALORANT", "Minecraft"],
             "validation": {"balanced_accuracy": 0.8, "macro_f1": 0.75, "games": 5},
+            "min_balanced_accuracy": 0.5,
+            "trusted": True,
         }
     )
     frames.record_model(
@@ -1041,6 +1043,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
         category = dash_duo.find_element("#model-quality li.model-category").text
         assert "game-v1: recognises 5 categories" in category
         assert "on 5 categories' unseen channels balanced accuracy 80% (chance 20%)" in category
+        assert "Its flags are shown" in category
         quality = dash_duo.find_element("#model-quality li.model-untrusted").text
         assert "validation balanced accuracy 42% over 12 unseen games" in quality
         assert "(chance 25%, 4 classes), macro-F1 0.39" in quality

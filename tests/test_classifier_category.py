@@ -7,6 +7,7 @@ measured in bench/classifier.py."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -30,6 +31,7 @@ def test_a_stream_unlike_its_category_is_flagged() -> None:
     seen = recognise("A", frames)
     assert seen.category == "B" and seen.confidence == pytest.approx(0.85)
     assert seen.own_probability == pytest.approx(0.06) and seen.shows_other
+    assert type(seen.shows_other) is bool  # stored as it is: BSON has no numpy bool
 
 
 def test_look_alike_categories_and_unknown_ones_are_not_flagged() -> None:
@@ -39,10 +41,13 @@ def test_look_alike_categories_and_unknown_ones_are_not_flagged() -> None:
     # Non-game categories all show a camera: spread over eleven of them, each gets under
     # 0.1, yet together they are the stream's own look.
     cameras = [f"Camera {i:02d}" for i in range(11)]
-    frame = {c: 0.085 for c in cameras} | {"Chess": 0.065}
+    frame = {c: 0.035 for c in cameras} | {"Camera 00": 0.6, "Chess": 0.05}
     assert recognise("Camera 05", [frame]).shows_other  # taken alone: wrongly flagged
     on_camera = recognise("Camera 05", [frame], cameras)
-    assert on_camera.own_probability == pytest.approx(0.935) and not on_camera.shows_other
+    assert on_camera.own_probability == pytest.approx(0.95) and not on_camera.shows_other
+    # Frames the model is unsure of (no class near SHOWN_MIN_CONFIDENCE) flag nothing.
+    spread = {c: 0.085 for c in cameras} | {"Chess": 0.065}
+    assert not recognise("Camera 05", [spread]).shows_other
     # A game played under one of them is flagged.
     game = {c: 0.005 for c in cameras} | {"Chess": 0.945}
     seen = recognise("Camera 05", [game], cameras)
@@ -157,10 +162,24 @@ def test_stored_streams_showing_another_game_are_flagged(frames: FrameStore) -> 
         assert document["confidence"] == pytest.approx(0.91, abs=1e-4)
     assert stored["red_4"]["looks_like"] == "Blue Game"
     recorded = frames.db[schema.CLASSIFIER_MODELS].find_one({"_id": "game-colour"})
-    assert recorded is not None and recorded["target"] == "game" and "trusted" not in recorded
+    assert recorded is not None and recorded["target"] == "game" and recorded["trusted"]
 
     again = recognise_stored_categories(frames, model)
     assert again.frames == 0 and again.streams == 0  # each frame labelled once per version
+    # The same rule from a model whose validation is near chance flags nothing.
+    weak = ColourModel()
+    weak.card = replace(
+        weak.card,
+        version="game-colour-weak",
+        validation={**weak.card.validation, "balanced_accuracy": 0.09},
+    )
+    doubtful = recognise_stored_categories(frames, weak, min_balanced_accuracy=0.5)
+    assert doubtful.streams == 7 and not doubtful.trusted and doubtful.shows_other == 0
+    kept = list(frames.db[schema.STREAM_CATEGORIES].find({"model_version": "game-colour-weak"}))
+    assert len(kept) == 7 and not any(d["shows_other"] for d in kept)
+    assert {d["looks_like"] for d in kept} == {d["looks_like"] for d in stored.values()}
+    weak_record = frames.db[schema.CLASSIFIER_MODELS].find_one({"_id": "game-colour-weak"})
+    assert weak_record is not None and weak_record["trusted"] is False
     # Neither job takes the other's model.
     with pytest.raises(ModelError, match="recognises games, not genres"):
         label_stored_frames(frames, model)

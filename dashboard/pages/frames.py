@@ -312,8 +312,15 @@ def category_model_quality(model: Mapping[str, Any]) -> html.Li:
         if "balanced_accuracy" in figures
         else f"recognises {classes} categories; no validation channels (too few to hold any out)"
     )
+    if "trusted" not in model:  # recorded before category models were held to the bar
+        verdict = "It flags streams, never sets genres."
+    elif model["trusted"]:
+        verdict = "Its flags are shown; it never sets genres."
+    else:
+        threshold = float(model.get("min_balanced_accuracy", 0))
+        verdict = f"Below the {threshold:.0%} needed, so it flags no stream (it never sets genres)."
     return html.Li(
-        [html.Strong(str(model["_id"])), f": {said}. It flags streams, never sets genres."],
+        [html.Strong(str(model["_id"])), f": {said}. {verdict}"],
         className="model-category",
     )
 
