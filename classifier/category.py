@@ -5,12 +5,12 @@ The category model is a game-target model trained on the stored frames of the to
 categories (`train --store --target game`, split by channel). A stream's frames — its
 thumbnail and the frames sampled across a clip — are labelled like the genre model's, and
 their mean class probabilities name the category they look like. A stream *shows another
-category* when the model knows its category, names another one with a mean probability of
-at least `SHOWN_MIN_CONFIDENCE`, and gives its own category one under `OWN_CATEGORY_MAX`:
-the frames do not look like the category at all and the model is sure what they show.
-Flags are stored only from a model whose validation balanced accuracy on unseen channels
-reaches the bar genre labels meet (`CLASSIFIER_MIN_BALANCED_ACCURACY`; its document says
-`trusted`): a model near chance spreads its probabilities and would flag at random.
+category* when the model knows its category, names another one, and gives its own category
+a mean probability under `OWN_CATEGORY_MAX`: the frames do not look like the category at
+all, which also catches a game the model never saw. Flags are stored only from a model
+whose validation balanced accuracy on unseen channels reaches the bar genre labels meet
+(`CLASSIFIER_MIN_BALANCED_ACCURACY`; its document says `trusted`): a model near chance
+spreads its probabilities and would flag at random.
 Non-game categories (Just Chatting, Music, …) all show a camera, so for a stream of one of
 them "its own" is all of them together (the model card's `class_genres` says which they
 are); two game categories that look alike share the probability and so are not flagged.
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 
 # Below this mean probability of its own category, a stream's frames "show another game".
 OWN_CATEGORY_MAX = 0.1
-# At least this mean probability for the category the frames are said to show instead.
-SHOWN_MIN_CONFIDENCE = 0.5
 
 
 @dataclass
@@ -88,11 +86,7 @@ def recognise(
         return Recognised(classes[best], float(mean[best]), None, False)
     own_group = {category, *alike} & set(classes)
     own = float(sum(mean[classes.index(c)] for c in own_group))
-    shows_other = (
-        classes[best] not in own_group
-        and own < OWN_CATEGORY_MAX
-        and float(mean[best]) >= SHOWN_MIN_CONFIDENCE
-    )
+    shows_other = classes[best] not in own_group and own < OWN_CATEGORY_MAX
     return Recognised(classes[best], float(mean[best]), own, shows_other)
 
 
