@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 from classifier.dataset import SplitBy
-from classifier.errors import DatasetError, ModelError
+from classifier.errors import ChannelOffline, ClipUnusable, DatasetError, ModelError
 from classifier.model import AUGMENTATIONS
 from settings import Settings
 from settings.cli import start
+from twitch_client.errors import TwitchError
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="keep running: label new frames every this many seconds (0: once)",
     )
+    live = commands.add_parser(
+        "recognise", help="which category a live stream looks like now (a category model)"
+    )
+    live.add_argument("login", help="the channel's Twitch login")
+    live.add_argument(
+        "--model",
+        type=Path,
+        help="a category model (`train --store --target game`; default: "
+        "CLASSIFIER_CATEGORY_MODEL_DIR)",
+    )
+    live.add_argument("--frames", type=int, default=8, help="frames across the clip (K)")
+    live.add_argument("--seconds", type=float, default=6.0, help="seconds of the stream read")
+    live.add_argument("--runtime", choices=["keras", "tflite"], default="keras")
+    live.add_argument("--json", action="store_true", help="one JSON object")
     return parser
 
 
@@ -119,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = start("classifier", debug=args.verbose)
     if args.command == "train":
         args.out = args.out or settings.classifier_model_dir
+    elif args.command == "recognise":
+        args.model = args.model or settings.classifier_category_model_dir
     elif args.command != "pretrain":
         args.model = args.model or settings.classifier_model_dir
     try:
@@ -128,10 +145,55 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args, settings)
         if args.command == "evaluate":
             return _evaluate(args, settings)
+        if args.command == "recognise":
+            return _recognise(args, settings)
         return _label(args, settings)
     except (DatasetError, ModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (ChannelOffline, ClipUnusable, TwitchError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _recognise(args: argparse.Namespace, settings: Settings) -> int:
+    from classifier.live import recognise_live
+    from classifier.predict import predictor
+    from twitch_client import TwitchClient
+
+    if args.frames < 1:
+        raise DatasetError("--frames must be at least 1")
+    run = predictor(args.model, args.runtime)
+    client = TwitchClient(settings)
+    try:
+        seen = recognise_live(
+            client,
+            run,
+            args.login,
+            settings.clip_url,
+            frames=args.frames,
+            seconds=args.seconds,
+            size=(settings.frame_width, settings.frame_height),
+        )
+    finally:
+        client.close()
+    if args.json:
+        print(json.dumps(seen.as_dict()))
+        return 0
+    print(f'{seen.login} is live in "{seen.category}"; {seen.frames} frames look like:')
+    for rank, (category, probability) in enumerate(seen.top, 1):
+        print(f"  {rank}. {category} {probability:.0%}")
+    if seen.matches is None:
+        print(f'The model ({seen.model_version}) has no class for "{seen.category}".')
+    elif seen.shows_other:
+        print("The frames look unlike the category: it shows another game.")
+    else:
+        print(
+            "The frames match the category."
+            if seen.matches
+            else "They look most like another category, yet the stream's own is not ruled out."
+        )
+    return 0
 
 
 def _examples(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]

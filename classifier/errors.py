@@ -18,3 +18,11 @@ class DatasetError(ClassifierError):
 
 class ModelError(ClassifierError):
     """A model that cannot be used: missing file, unreadable, or the wrong classes."""
+
+
+class ChannelOffline(ClassifierError):
+    """The channel has no live stream to look at."""
+
+
+class ClipUnusable(ClassifierError):
+    """No frames could be had from a stream's clip."""

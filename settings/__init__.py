@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     clip_seconds: float = Field(default=6.0, gt=0, le=60)
     clip_url_template: str = ""
     classifier_model_dir: Path = Path("models/genre")
+    classifier_category_model_dir: Path = Path("models/category")
     # Classifier genres enter the market rollups only from a model whose card shows at
     # least this balanced accuracy on its validation games (chance: 1 / genres).
     classifier_min_balanced_accuracy: float = Field(default=0.5, ge=0, le=1)

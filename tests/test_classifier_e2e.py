@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from classifier.category import recognise_stored_categories
-from classifier.dataset import examples_from_dir
+from classifier.dataset import decode, examples_from_dir
 from classifier.errors import ModelError
 from classifier.label import label_stored_frames
 from classifier.model import ModelCard
@@ -305,3 +305,80 @@ def test_command_line_train_evaluate_and_help(tmp_path: Path) -> None:
     # A genre model given as the category model: a clear error before anything is read.
     crossed = run("label", "--model", str(model), "--category-model", str(model))
     assert crossed.returncode == 2 and "recognises genres, not categories" in crossed.stderr
+
+
+def test_recognise_looks_at_a_live_stream_now(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    database_name: str,
+    frames: FrameStore,
+    tmp_path: Path,
+    tiny_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from classifier.__main__ import main
+    from classifier.errors import ChannelOffline
+    from classifier.live import recognise_live
+    from scheduler.app import build_collector
+    from scheduler.clips import frames_from_clip, read_clip
+    from tests.conftest import FROZEN_AT, collector_settings
+    from twitch_client import TwitchClient
+
+    emulator = make_emulator(frames_dir=SAMPLE, always_live=True, frozen_at=FROZEN_AT)
+    settings = collector_settings(
+        emulator.url, ferretdb.uri, database_name, tmp_path / "spool",
+        frames_top=20, frames_random=20, frames_non_game=10,
+    )  # fmt: skip
+    job = build_collector(settings, clock=lambda: FROZEN_AT)
+    job.collect(SLOT)
+    job.close()
+    config = TrainConfig(target="game", image_size=32, epochs=1, split_by="group", verbose=0)
+    card = train(
+        examples_from_store(frames), tmp_path / "categories", config,
+        data_description="stored", read=frames.read_frame,
+    )  # fmt: skip
+    model = KerasPredictor(tmp_path / "categories")
+    top = frames.db[schema.STREAMS].find_one({"rank": 1})
+    assert top is not None
+    client = TwitchClient(settings)
+    try:
+        seen = recognise_live(client, model, top["user_login"].upper(), settings.clip_url, frames=3)
+        with pytest.raises(ChannelOffline, match="nobody_live_here is not live"):
+            recognise_live(client, model, "nobody_live_here", settings.clip_url)
+        with pytest.raises(ModelError, match="not categories"):
+            recognise_live(client, KerasPredictor(tiny_model), top["user_login"], settings.clip_url)
+    finally:
+        client.close()
+    assert (seen.login, seen.category, seen.frames) == (top["user_login"], top["game_name"], 3)
+    assert seen.model_version == card.version and len(seen.top) == 3
+    probabilities = [p for _, p in seen.top]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0001
+    assert {c for c, _ in seen.top} <= set(card.classes)
+    if top["game_name"] in card.classes:
+        assert seen.matches == (seen.top[0][0] == top["game_name"])
+    else:
+        assert seen.matches is None and not seen.shows_other
+    # The emulator shows a still picture per channel: any clip of it gives the same
+    # frames, so the figures equal the model's mean over frames decoded here.
+    clip = read_clip(settings.clip_url.format(login=top["user_login"]), 6.0)
+    images = np.stack([decode(j, card.image_size) for j in frames_from_clip(clip, 3, 320, 180)])
+    mean = model(images).mean(axis=0)
+    assert seen.top[0] == (card.classes[int(mean.argmax())], round(float(mean.max()), 4))
+
+    for name, value in {
+        "EMULATOR_URL": emulator.url,
+        "MONGODB_URI": ferretdb.uri,
+        "MONGODB_DB": database_name,
+        "TWITCH_CLIENT_ID": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    arguments = ["recognise", top["user_login"], "--model", str(tmp_path / "categories")]
+    assert main([*arguments, "--json", "--frames", "2"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["login"] == top["user_login"] and printed["frames"] == 2
+    assert [t["category"] for t in printed["top"]][:1] == [seen.top[0][0]]
+    assert main(["recognise", "nobody_live_here", "--model", str(tmp_path / "categories")]) == 1
+    assert "nobody_live_here is not live" in capsys.readouterr().err
+    assert main(["recognise", top["user_login"], "--model", str(tmp_path / "none")]) == 2
+    assert "does not exist" in capsys.readouterr().err

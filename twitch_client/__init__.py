@@ -106,6 +106,13 @@ class TwitchClient:
         """The `limit` most watched live streams (all of them if None), most viewed first."""
         return list_streams(self._helix_get("/streams"), limit=limit)
 
+    def live_stream(self, login: str) -> Stream | None:
+        """The live stream of the channel `login`, or None when it is offline."""
+        listing = list_streams(
+            self._helix_get("/streams"), limit=1, filters=[("user_login", login.lower())]
+        )
+        return listing.streams[0] if listing.streams else None
+
     def all_streams(self, languages: list[str] | None = None) -> StreamListing:
         """Every live stream, listed per language with several cursor chains at once (the
         biggest languages split further by category)."""
