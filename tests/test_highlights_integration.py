@@ -19,6 +19,7 @@ from emulator.moments import CHAT_LAG_SECONDS, CONFIGS, MomentSchedule, window_l
 from emulator.server import EmulatorServer
 from highlights.detect import ChannelGame, Detector
 from highlights.model import HighlightModel
+from settings import Settings
 from store import (
     ChatStore,
     HighlightStore,
@@ -230,15 +231,10 @@ def test_silent_sound_and_a_stream_that_ends_mid_clip_are_scored_and_say_so(
     assert store.db[HIGHLIGHT_FAILURES].count_documents({"login": "tiny"}) == 1
 
 
-def test_the_detect_command_scores_the_followed_channels_with_their_games(
-    make_emulator: EmulatorFactory,
-    store: Store,
-    tmp_path: Path,
-    highlight_model: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    from highlights.__main__ import main
+def _snapshot_and_top(
+    make_emulator: EmulatorFactory, store: Store, tmp_path: Path
+) -> tuple[EmulatorServer, Settings, dict[str, Any]]:
+    """An emulator with planted moments, one snapshot of it stored, and its top stream."""
     from scheduler.app import build_collector
     from tests.conftest import FROZEN_AT
 
@@ -253,6 +249,20 @@ def test_the_detect_command_scores_the_followed_channels_with_their_games(
     collector.close()
     top = store.db["streams"].find_one({"rank": 1})
     assert top is not None
+    return emulator, settings, top
+
+
+def test_the_detect_command_scores_the_followed_channels_with_their_games(
+    make_emulator: EmulatorFactory,
+    store: Store,
+    tmp_path: Path,
+    highlight_model: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from highlights.__main__ import main
+
+    emulator, settings, top = _snapshot_and_top(make_emulator, store, tmp_path)
     for name, value in {
         "EMULATOR_URL": emulator.url,
         "MONGODB_URI": settings.mongodb_uri,
@@ -288,20 +298,9 @@ def test_follow_and_unfollow_reach_a_running_detector(
     import sys
 
     from highlights.__main__ import main
-    from scheduler.app import build_collector
-    from tests.conftest import FROZEN_AT, ROOT
+    from tests.conftest import ROOT
 
-    emulator = make_emulator(moments="demo")
-    host, port = store.db.client.address or ("127.0.0.1", 27017)
-    settings = collector_settings(
-        emulator.url, f"mongodb://{host}:{port}/", store.db.name, tmp_path / "spool",
-        frames_top=0, frames_random=0, frames_non_game=0,
-    )  # fmt: skip
-    collector = build_collector(settings, clock=lambda: FROZEN_AT)
-    collector.collect(FROZEN_AT)
-    collector.close()
-    top = store.db["streams"].find_one({"rank": 1})
-    assert top is not None
+    emulator, settings, top = _snapshot_and_top(make_emulator, store, tmp_path)
     login = top["user_login"]
     env = {
         "EMULATOR_URL": emulator.url,
