@@ -1050,6 +1050,20 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
         assert "calibration error 0.25 → 0.05" in quality
         assert "below the 50% needed" in quality
         assert console_errors(dash_duo) == []
+        # The same streams from a category model below the bar: no figure, no flag.
+        frames.db[schema.CLASSIFIER_MODELS].update_one(
+            {"_id": "game-v1"}, {"$set": {"trusted": False}}
+        )
+        frames.db[schema.STREAM_CATEGORIES].update_many({}, {"$set": {"shows_other": False}})
+        dash_duo.wait_for_page(url=dash_duo.server_url + "/frames?window=24h", timeout=TIMEOUT)
+        dash_duo.wait_for_element("#frame-gallery figure img", timeout=TIMEOUT)
+        kpis = [e.text for e in dash_duo.find_elements(".kpi-value")]
+        assert kpis == ["6", "6", "4", "2", "–"]
+        body = dash_duo.find_element("body").text
+        assert "the category model is below the bar: it flags nothing" in body
+        assert "does not yet reach the validation bar" in body
+        category = dash_duo.find_element("#model-quality li.model-category").text
+        assert "Below the 50% needed, so it flags no stream" in category
     finally:
         for name in (
             schema.CLASSIFIER_MODELS,

@@ -106,10 +106,8 @@ def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     first = overall.iloc[0]
     covered = win.slots[0], win.slots[-1]
     local = figures.local_times(pd.DatetimeIndex(covered), filters.tz)
-    span = (
-        f"{len(win.slots)} slots, {local[0]:%Y-%m-%d %H:%M} to {local[1]:%Y-%m-%d %H:%M} "
-        f"{filters.tz}"
-    )
+    slots = f"{len(win.slots)} slot{'' if len(win.slots) == 1 else 's'}"
+    span = f"{slots}, {local[0]:%Y-%m-%d %H:%M} to {local[1]:%Y-%m-%d %H:%M} {filters.tz}"
     if win.minutes_read < win.minutes_in_slots:  # the figures cover only what was read
         span += f"; chat read in {win.minutes_read:,} of {win.minutes_in_slots:,} minutes"
     notes = []

@@ -62,6 +62,11 @@ def body(ctx: PageContext) -> list[Any]:
         r for r in reader.stream_categories(window.start, window.end) if r["stream_id"] in streams
     ]
     other_game = [r for r in recognised if r.get("shows_other")]
+    models = reader.classifier_models(newest_versions(predictions) + newest_versions(recognised))
+    # Recognised streams, yet every category model is below the bar: none can be flagged.
+    unsure = bool(recognised) and not any(
+        m.get("trusted", True) for m in models if m.get("target") == "game"
+    )
     classified = [p for p in predictions if p.get("category_genre") == schema.UNKNOWN_GENRE]
     content: list[Any] = [
         html.Div(
@@ -76,8 +81,10 @@ def body(ctx: PageContext) -> list[Any]:
                 kpi("Disagreements", number(len(disagreeing)), "frames say another genre"),
                 kpi(
                     "Another game",
-                    number(len(other_game)) if recognised else "–",
-                    "frames look unlike the category"
+                    number(len(other_game)) if recognised and not unsure else "–",
+                    "the category model is below the bar: it flags nothing"
+                    if unsure
+                    else "frames look unlike the category"
                     if recognised
                     else "no category model has labelled yet",
                 ),
@@ -85,9 +92,7 @@ def body(ctx: PageContext) -> list[Any]:
             className="kpis",
         )
     ]
-    content += model_quality(
-        reader.classifier_models(newest_versions(predictions) + newest_versions(recognised))
-    )
+    content += model_quality(models)
     if not predictions:
         content.append(
             notice(
@@ -111,7 +116,10 @@ def body(ctx: PageContext) -> list[Any]:
         category_table(other_game)
         if other_game
         else notice(
-            "No stream's frames look unlike its category in this window."
+            "No stream is checked against its category: the category model does not yet "
+            "reach the validation bar (see Model quality), so it flags nothing."
+            if unsure
+            else "No stream's frames look unlike its category in this window."
             if recognised
             else "No stream was checked against its category in this window: that needs a "
             "model trained to recognise games, which labels streams in batches once it exists.",
