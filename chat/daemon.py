@@ -21,7 +21,7 @@ from chat.counts import MINUTE_MS, MinuteCounts, add_entries
 from chat.emotes import EmoteCatalogue, EmoteSource
 from chat.reader import ChatReader, sleep_or_stop
 from settings import Settings
-from store import ChatMinuteEntry, ChatStore, StoreError, followed_channels, shard_label
+from store import ChatMinuteEntry, ChatStore, StoreError, highlight_channels, shard_label
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +119,8 @@ class ChatDaemon:
     def follow(self) -> None:
         """Join the newest snapshot's top channels of this shard; refresh stale emote lists."""
         top = self._channels()
-        followed = [f["_id"] for f in followed_channels(self.store.db)]
-        highlights = self.mine(
-            [*self.settings.followed_channels, *followed, *top[: self.settings.highlight_top]]
-        )
+        followed = highlight_channels(self.store.db, self.settings.followed_channels)
+        highlights = self.mine([*followed, *top[: self.settings.highlight_top]])
         # In order of priority (a reader that cannot keep up parts the last first): the
         # channels followed for highlights, then the top channels by viewers.
         first = set(highlights)

@@ -71,6 +71,7 @@ class Recognised:
     confidence: float  # its mean probability
     own_probability: float | None  # the stream's own category's; None: not a class
     shows_other: bool
+    names_own: bool = False  # the class named is the stream's category (or one alike it)
 
 
 def recognise(
@@ -86,8 +87,17 @@ def recognise(
         return Recognised(classes[best], float(mean[best]), None, False)
     own_group = {category, *alike} & set(classes)
     own = float(sum(mean[classes.index(c)] for c in own_group))
-    shows_other = classes[best] not in own_group and own < OWN_CATEGORY_MAX
-    return Recognised(classes[best], float(mean[best]), own, shows_other)
+    names_own = classes[best] in own_group
+    shows_other = not names_own and own < OWN_CATEGORY_MAX
+    return Recognised(classes[best], float(mean[best]), own, shows_other, names_own)
+
+
+def recognise_for(
+    card: ModelCard, category: str, probabilities: Sequence[Mapping[str, float]]
+) -> Recognised:
+    """`recognise` with this model's non-game categories alike a non-game `category`."""
+    non_game = alike_categories(card)
+    return recognise(category, probabilities, non_game if category in non_game else ())
 
 
 def alike_categories(card: ModelCard) -> frozenset[str]:
@@ -146,11 +156,9 @@ def stream_categories(
 ) -> list[StreamCategory]:
     """One document per stream that got a new frame label, from all its frames' labels;
     without `flags` (a model below the bar) none is flagged as showing another category."""
-    non_game = alike_categories(card)
     documents: list[StreamCategory] = []
     for stream in streams_of(frames, card.version, labelled):
-        category = category_of(stream.meta)
-        seen = recognise(category, stream.probabilities, non_game if category in non_game else ())
+        seen = recognise_for(card, category_of(stream.meta), stream.probabilities)
         own = None if seen.own_probability is None else round(seen.own_probability, 4)
         document = stream.document(
             card,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.category import alike_categories, check_categories, recognise
+from classifier.category import check_categories, recognise_for
 from classifier.dataset import decode
 from classifier.errors import ChannelOffline, ClipUnusable
 from classifier.label import Predictor
@@ -66,16 +66,13 @@ def recognise_live(
     probabilities = [dict(zip(card.classes, map(float, row), strict=True)) for row in rows]
     mean = rows.mean(axis=0)
     order = np.argsort(-mean, kind="stable")[:TOP]
-    category = stream.game_name
-    non_game = alike_categories(card)
-    seen = recognise(category, probabilities, non_game if category in non_game else ())
-    own = {category, *(non_game if category in non_game else ())}
+    seen = recognise_for(card, stream.game_name, probabilities)
     return LiveRecognition(
         login=stream.user_login,
-        category=category,
+        category=stream.game_name,
         frames=len(jpegs),
         top=[(card.classes[i], round(float(mean[i]), 4)) for i in order],
-        matches=None if seen.own_probability is None else seen.category in own,
+        matches=None if seen.own_probability is None else seen.names_own,
         shows_other=seen.shows_other,
         model_version=card.version,
     )

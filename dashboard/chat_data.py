@@ -112,30 +112,29 @@ class ChatData:
     def _versions(self) -> dict[str, str]:
         return {day: str(at) for day, at in self.reader.chat_state().days.items()}
 
-    def _day(self, day: datetime, dimension: str, version: str) -> ChatDay | None:
-        key = (day_key(day), dimension, version)
-        with self._lock:
-            cached = self._days.get(key)
-        if cached is None:
-            cached = self.reader.chat_day(day, dimension)
-            if cached is not None and dimension != "channel_emotes":
-                with self._lock:
-                    self._days[key] = cached
-        return cached
+    def _read_day(self, key: tuple[str, str, str], day: datetime) -> ChatDay | None:
+        found = self.reader.chat_day(day, key[1])
+        if found is not None and key[1] != "channel_emotes":
+            with self._lock:
+                self._days[key] = found
+        return found
 
     def _days_of(
         self, wanted: Iterable[tuple[datetime, str]], versions: dict[str, str]
     ) -> list[ChatDay | None]:
         """These (day, dimension) documents, those not cached read `READERS` at a time."""
-        wanted = list(wanted)
-
-        def one(item: tuple[datetime, str]) -> ChatDay | None:
-            return self._day(item[0], item[1], versions.get(day_key(item[0]), ""))
-
-        if len(wanted) <= 1:
-            return [one(item) for item in wanted]
-        with ThreadPoolExecutor(max_workers=READERS) as pool:
-            return list(pool.map(one, wanted))
+        keys = [(day, (day_key(day), dim, versions.get(day_key(day), ""))) for day, dim in wanted]
+        found: dict[tuple[str, str, str], ChatDay | None] = {}
+        with self._lock:
+            found.update({key: self._days[key] for _, key in keys if key in self._days})
+        missing = [(key, day) for day, key in keys if key not in found]
+        if len(missing) > 1:
+            with ThreadPoolExecutor(max_workers=READERS) as pool:
+                read = list(pool.map(lambda m: self._read_day(*m), missing))
+        else:
+            read = [self._read_day(*m) for m in missing]
+        found.update(zip([key for key, _ in missing], read, strict=True))
+        return [found[key] for _, key in keys]
 
     def window(self, start: datetime, end: datetime) -> ChatWindow:
         """The chat of [start, end), of the newest CHAT_DAYS days at most."""

@@ -31,6 +31,7 @@ from store import (
     follow_channel,
     followed_channels,
     followed_login,
+    highlight_channels,
     unfollow_channel,
 )
 
@@ -157,12 +158,8 @@ def detect_once(
     store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
     try:
         known = newest_channel_games(store.db, max(settings.chat_channels, settings.highlight_top))
-        followed = [f["_id"] for f in followed_channels(store.db)]
-        logins = channels or [
-            *settings.followed_channels,
-            *followed,
-            *list(known)[: settings.highlight_top],
-        ]
+        followed = highlight_channels(store.db, settings.followed_channels)
+        logins = channels or [*followed, *list(known)[: settings.highlight_top]]
         detector = Detector(
             model,
             HighlightStore(store.db),

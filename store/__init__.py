@@ -136,6 +136,7 @@ from store._highlight_follows import (
     follow_channel,
     followed_channels,
     followed_login,
+    highlight_channels,
     unfollow_channel,
 )
 from store._highlight_records import (
@@ -325,6 +326,7 @@ __all__ = [
     "free_port",
     "game_directory_counts",
     "game_document",
+    "highlight_channels",
     "highlight_day_id",
     "histogram",
     "history_id",

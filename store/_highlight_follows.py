@@ -6,6 +6,7 @@ each round, so a change reaches them without a restart (the site never writes it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -55,3 +56,10 @@ def followed_channels(db: Database[dict[str, Any]]) -> list[HighlightFollow]:
         documents = list(db[schema.HIGHLIGHT_FOLLOWS].find({}))
     follows = [HighlightFollow(_id=d["_id"], followed_at=d["followed_at"]) for d in documents]
     return sorted(follows, key=lambda f: (f["followed_at"], f["_id"]))
+
+
+def highlight_channels(db: Database[dict[str, Any]], configured: Iterable[str]) -> list[str]:
+    """The channels followed for highlights: `configured` (HIGHLIGHT_CHANNELS) first, then
+    those followed with `python -m highlights follow`; each once, lower-cased."""
+    stored = [f["_id"] for f in followed_channels(db)]
+    return list(dict.fromkeys([*(c.lower() for c in configured), *stored]))

@@ -45,6 +45,7 @@ def test_look_alike_categories_and_unknown_ones_are_not_flagged() -> None:
     assert recognise("Camera 05", [frame]).shows_other  # taken alone: wrongly flagged
     on_camera = recognise("Camera 05", [frame], cameras)
     assert on_camera.own_probability == pytest.approx(0.935) and not on_camera.shows_other
+    assert on_camera.names_own and not recognise("Camera 05", [frame]).names_own
     # A game played under one of them is flagged.
     game = {c: 0.005 for c in cameras} | {"Chess": 0.945}
     seen = recognise("Camera 05", [game], cameras)
