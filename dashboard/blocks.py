@@ -31,6 +31,57 @@ def _small(values: np.ndarray, limit: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Counts:
+    """Non-negative integer cells at two bytes each: the few values of 2**16 and more
+    (the top games' viewers) are kept apart by position. A year of viewer cells is the
+    largest array a worker holds, and almost every cell is small."""
+
+    low: np.ndarray  # uint16: the value, or 0 where it is one of the large ones
+    at: np.ndarray  # int32, ascending: the positions of the large values
+    high: np.ndarray  # int32: the large values
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Counts:
+        values = np.asarray(values, dtype=np.int64)
+        if len(values) and values.min() < 0:
+            raise ValueError("counts are never negative")
+        large = values >= 2**16
+        return cls(
+            low=np.where(large, 0, values).astype(np.uint16),
+            at=np.flatnonzero(large).astype(np.int32),
+            high=values[large].astype(np.int32),
+        )
+
+    def __len__(self) -> int:
+        return len(self.low)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.low.nbytes + self.at.nbytes + self.high.nbytes)
+
+    def __getitem__(self, index: slice | np.ndarray) -> np.ndarray:
+        """The values at a slice (step 1) or at integer positions, as int64."""
+        values = self.low[index].astype(np.int64)
+        if not len(self.at):
+            return values
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.low))
+            if step != 1:
+                raise ValueError("only contiguous slices")
+            first, last = np.searchsorted(self.at, [start, stop])
+            values[self.at[first:last] - start] = self.high[first:last]
+            return values
+        positions = np.asarray(index, dtype=np.int64).ravel()
+        found = np.clip(np.searchsorted(self.at, positions), 0, len(self.at) - 1)
+        hit = self.at[found] == positions
+        values.reshape(-1)[hit] = self.high[found[hit]]
+        return values
+
+    def to_numpy(self) -> np.ndarray:
+        return self[:]
+
+
+@dataclass(frozen=True)
 class Block:
     """One day of one dimension as cells: one per (slot, group) with a stream, sorted by
     slot. For cross dimensions `first` and `second` are the key's parts (game or genre,
@@ -49,8 +100,8 @@ class Block:
     offsets: np.ndarray  # cells of slot s: offsets[s] up to offsets[s + 1]
     row: np.ndarray  # the cell's key (index into `keys`)
     channels: np.ndarray
-    viewers: np.ndarray
-    histogram: np.ndarray | None = None  # per key, summed over the day
+    viewers: Counts
+    histogram: Counts | None = None  # per key, summed over the day: keys × bins, flat
     languages: np.ndarray | None = None  # channel days: each channel's language
     game_ids: np.ndarray | None = None  # channel days: `game` indexes these
     game: np.ndarray | None = None
@@ -97,10 +148,16 @@ class Block:
             channels=_small(
                 history.channels[row, column], int(history.channels.max(initial=0)) + 1
             ),
-            viewers=history.viewers[row, column].astype(np.int32),
-            histogram=None if history.histogram is None else history.histogram.astype(np.int32),
+            viewers=Counts.of(history.viewers[row, column]),
+            histogram=None if history.histogram is None else Counts.of(history.histogram.ravel()),
             **optional,
         )
+
+    def histograms(self) -> np.ndarray:
+        """Per key, the viewer-count histogram summed over the day (keys × bins)."""
+        if self.histogram is None:
+            return np.zeros((len(self.keys), 0), dtype=np.int64)
+        return self.histogram.to_numpy().reshape(len(self.keys), -1)
 
     def columns(self, window: Window) -> slice:
         """The slots of this day inside the window."""

@@ -182,7 +182,7 @@ class MarketView:
                     {
                         "slot": block.slots_of(cells)[chosen],
                         "key": keys[rows[chosen]],
-                        "viewers": block.viewers[cells][chosen].astype(np.int64),
+                        "viewers": block.viewers[cells][chosen],
                         "channels": block.channels[cells][chosen].astype(np.int64),
                     }
                 )
@@ -218,7 +218,7 @@ class MarketView:
                         {
                             "slot": block.slots[at],
                             "key": game_id,
-                            "viewers": block.viewers[picked].astype(np.int64),
+                            "viewers": block.viewers[picked],
                             "channels": block.channels[picked].astype(np.int64),
                         }
                     )
@@ -283,11 +283,12 @@ class MarketView:
                         [self.genre_of_game(k) for k in block.keys] if by == "game" else block.keys
                     )
                     keep &= np.array(genres, dtype=object) == genre
+                counts = block.histograms()
                 parts.append(
                     pd.DataFrame(
-                        block.histogram[keep],
+                        counts[keep],
                         index=block.keys[keep],
-                        columns=list(histogram.VIEWER_BINS[: block.histogram.shape[1]]),
+                        columns=list(histogram.VIEWER_BINS[: counts.shape[1]]),
                     )
                 )
             if not parts:
@@ -341,7 +342,7 @@ class MarketView:
                         "name": block.names[rows],
                         "game_id": block.game_ids[games[chosen]],
                         "language": block.languages[rows],
-                        "viewers": block.viewers[cells][chosen].astype(np.int64),
+                        "viewers": block.viewers[cells][chosen],
                         "rank": block.rank[cells][chosen].astype(np.int64),
                     }
                 )
@@ -399,7 +400,7 @@ class MarketView:
                 assert block.languages is not None and block.game_ids is not None
                 w = block.cell_weights(cells, weights)
                 rows = block.row[cells].astype(np.int64)
-                viewers = block.viewers[cells].astype(np.int64)
+                viewers = block.viewers[cells]
                 n = len(block.keys)
                 peak = np.zeros(n, dtype=np.int64)
                 np.maximum.at(peak, rows, viewers)
@@ -469,7 +470,9 @@ class MarketView:
         def build() -> list[str]:
             totals: dict[str, int] = {}
             for block in self.blocks["game"].values():
-                sums = np.bincount(block.row, weights=block.viewers, minlength=len(block.keys))
+                sums = np.bincount(
+                    block.row, weights=block.viewers.to_numpy(), minlength=len(block.keys)
+                )
                 for key, value in zip(block.keys.tolist(), sums.tolist(), strict=True):
                     totals[key] = totals.get(key, 0) + int(value)
             return sorted(totals, key=lambda k: -totals[k])[:count]
