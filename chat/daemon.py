@@ -11,9 +11,10 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import json_util
 
@@ -21,12 +22,21 @@ from chat.counts import MINUTE_MS, MinuteCounts, add_entries
 from chat.emotes import EmoteCatalogue, EmoteSource
 from chat.reader import ChatReader, sleep_or_stop
 from settings import Settings
-from store import ChatMinuteEntry, ChatStore, StoreError, highlight_channels, shard_label
+from store import (
+    ChatMinuteEntry,
+    ChatStore,
+    StoreError,
+    highlight_channels,
+    shard_label,
+    within,
+)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CLOSE_AFTER_MS = 15_000  # a minute is complete this long after it ended
 RUNNING_EVERY = timedelta(minutes=5)  # how often the running slot's rollups are rebuilt
+FINAL_WRITE_SECONDS = 1.5  # on stop, how long the last minutes may take to write
 STOP_WAIT_SECONDS = 2.0  # on stop, how long a round of a job other than the writer may end in
 
 
@@ -95,12 +105,13 @@ class ChatDaemon:
             others.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
         await stop.wait()
         self.stopping.set()
-        # A write still running in a thread must land before the final flush, or it could
-        # put older counts over newer ones; the other jobs get a short while to end their
-        # round (their threads check `stopping`), so a stop takes seconds, not a round.
-        await asyncio.gather(writing, return_exceptions=True)
-        await asyncio.wait(others, timeout=STOP_WAIT_SECONDS)
-        await self.flush(final=True)
+        # Every job gets a short while to end its round (their threads check `stopping`);
+        # one blocked on an unreachable store is left behind (a daemon thread), so a stop
+        # takes seconds whatever the store does. The last counts go to the spool first,
+        # and are written from it now only when no write is still running (one landing
+        # later could put older counts over them); else at the next start.
+        finished, _ = await asyncio.wait([writing, *others], timeout=STOP_WAIT_SECONDS)
+        await self._flush_final(write=writing in finished)
 
     async def _every(self, stop: asyncio.Event, seconds: float, job: Callable[[], Any]) -> None:
         """Run `job` every `seconds` (a coroutine function on the loop, else in a thread)."""
@@ -109,7 +120,7 @@ class ChatDaemon:
                 if asyncio.iscoroutinefunction(job):
                     await job()
                 else:
-                    await asyncio.to_thread(job)
+                    await in_daemon_thread(job)
             except StoreError as error:
                 log.warning("chat: %s", error)
             except Exception:  # one failed round must not end the daemon
@@ -153,7 +164,13 @@ class ChatDaemon:
 
     async def flush(self, final: bool = False) -> int:
         """Write every open minute; forget those that are complete and stored. Counts are
-        copied on the event loop (the reader changes them there); writes run in a thread."""
+        copied on the event loop (the reader changes them there); writes run in a thread.
+
+        The final flush spools every minute first and then replays the spool: a store that
+        stopped with us (or is unreachable) would hold the process past its stop deadline,
+        and what is on disk is written at the next start."""
+        if final:
+            return await self._flush_final()
         now_ms = self.reader.server_now_ms()
         batch = [
             (
@@ -164,7 +181,7 @@ class ChatDaemon:
             for minute in self.counts.open_minutes()
         ]
         names = dict(self.counts.emote_names)
-        stored, spooled = await asyncio.to_thread(self._write, batch, names)
+        stored, spooled = await in_daemon_thread(self._write, batch, names)
         for minute, _, closed in batch:
             if closed and (minute in stored or minute in spooled):
                 self.counts.drop(minute)
@@ -194,43 +211,94 @@ class ChatDaemon:
             stored.add(minute)
         return stored, spooled
 
+    async def _flush_final(self, write: bool = True) -> int:
+        batch = [(minute, self.counts.entries(minute)) for minute in self.counts.open_minutes()]
+        names = dict(self.counts.emote_names)
+        await in_daemon_thread(self._spool_all, batch, names)
+        for minute, _ in batch:
+            self.counts.drop(minute)
+        if not write:
+            log.warning("chat: a write is still running; the last minutes stay spooled")
+            return 0
+        try:
+            return await in_daemon_thread(self._replay_within, FINAL_WRITE_SECONDS)
+        except StoreError as error:
+            log.warning("chat: the last minutes stay spooled until the next start (%s)", error)
+            return 0
+
+    def _spool_all(
+        self, batch: list[tuple[int, list[ChatMinuteEntry]]], names: dict[str, str]
+    ) -> None:
+        for minute, entries in batch:
+            self._spool_minute(minute, entries, names)
+
+    def _replay_within(self, seconds: float) -> int:
+        with within(seconds):
+            return self._replay_spool()
+
     def _with_base(self, minute: int, entries: list[ChatMinuteEntry]) -> list[ChatMinuteEntry]:
         """Entries plus what an earlier run stored for the same minute."""
         if minute not in self._base:
             found = self.store.read_minute(minute_at(minute), self.shard)
             previous = found["channels"] if found and found.get("run") != self.run_id else []
             self._base[minute] = {str(e["channel"]): e for e in previous}
-        base = self._base[minute]
-        if not base:
-            return entries
-        mine = {str(e["channel"]): e for e in entries}
-        merged = {k: add_entries(base[k], mine[k]) if k in mine else base[k] for k in base}
-        merged.update({k: v for k, v in mine.items() if k not in base})
-        return [merged[k] for k in sorted(merged)]
+        return _summed(list(self._base[minute].values()), entries)
 
     def _spool_minute(
         self, minute: int, entries: list[ChatMinuteEntry], names: dict[str, str]
     ) -> Path:
+        """Keep a minute on disk. With the earlier runs' counts known (read when the minute
+        was first written) the file holds the whole minute; else this run's counts only,
+        added to the stored minute when replayed."""
+        base = self._base.get(minute)
+        merged = base is not None
+        if base is not None:
+            entries = self._with_base(minute, entries)
         self._spool.mkdir(parents=True, exist_ok=True)
-        path = self._spool / f"{minute}-{self.shard}.json"
-        body = {"minute": minute, "entries": entries, "names": names}
+        path = self._spool / f"{minute}-{self.shard}-{self.run_id}.json"
+        body = {
+            "minute": minute,
+            "run": self.run_id,
+            "merged": merged,
+            "entries": entries,
+            "names": names,
+        }
         temporary = path.with_suffix(".partial")
         temporary.write_text(json_util.dumps(body), encoding="utf-8")
         temporary.replace(path)
         log.warning("chat: spooled minute %s to %s", minute_at(minute).isoformat(), path)
         return path
 
-    def _replay_spool(self) -> None:
+    def _spooled(self) -> list[Path]:
         if not self._spool.is_dir():
-            return
-        for path in sorted(self._spool.glob(f"*-{self.shard}.json")):
+            return []
+        named = [
+            *self._spool.glob(f"*-{self.shard}.json"),
+            *self._spool.glob(f"*-{self.shard}-*.json"),
+        ]
+        return sorted(named, key=lambda path: (int(path.name.partition("-")[0]), path.name))
+
+    def _replay_spool(self) -> int:
+        """Write the spooled minutes, oldest first; returns how many were written."""
+        written = 0
+        for path in self._spooled():
             body = json_util.loads(path.read_text(encoding="utf-8"))
             minute = int(body["minute"])
-            entries = self._with_base(minute, body["entries"])
-            self.store.write_minute(
-                minute_at(minute), self.shard, self.run_id, entries, body["names"]
-            )
+            entries = body["entries"]
+            run = str(body.get("run") or self.run_id)
+            if "merged" not in body:  # a file from before spool files named their run
+                entries = self._with_base(minute, entries)
+            elif not body["merged"]:
+                found = self.store.read_minute(minute_at(minute), self.shard)
+                if found and found.get("run") == run:  # replayed before, then stopped
+                    path.unlink()
+                    continue
+                if found:
+                    entries = _summed(found["channels"], entries)
+            self.store.write_minute(minute_at(minute), self.shard, run, entries, body["names"])
             path.unlink()
+            written += 1
+        return written
 
     def roll_up_due(self, now: datetime | None = None) -> list[datetime]:
         """Build the chat rollups of the slot that ended last, once its minutes are in,
@@ -254,3 +322,42 @@ class ChatDaemon:
             self._running_built = now
             built.append(running)
         return built
+
+
+def _summed(base: list[ChatMinuteEntry], entries: list[ChatMinuteEntry]) -> list[ChatMinuteEntry]:
+    """One minute's entries of two runs, channel by channel."""
+    if not base:
+        return entries
+    earlier = {str(e["channel"]): e for e in base}
+    mine = {str(e["channel"]): e for e in entries}
+    merged = {k: add_entries(earlier[k], mine[k]) if k in mine else earlier[k] for k in earlier}
+    merged.update({k: v for k, v in mine.items() if k not in earlier})
+    return [merged[k] for k in sorted(merged)]
+
+
+async def in_daemon_thread(job: Callable[..., T], *args: Any) -> T:
+    """`job(*args)` in a thread of its own, awaited like `asyncio.to_thread`; but the
+    thread is a daemon, so one still blocked (on an unreachable store) when the process
+    stops does not hold it."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def target() -> None:
+        try:
+            outcome: tuple[Any, BaseException | None] = (job(*args), None)
+        except BaseException as error:  # handed to the awaiting task
+            outcome = (None, error)
+        with suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    name = f"chat-{getattr(job, '__name__', 'job')}"
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return await future

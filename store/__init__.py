@@ -161,7 +161,7 @@ from store._history import (
     read_history,
 )
 from store._localdb import LocalFerretDB, free_port
-from store._mongo import Store, set_phase_hook
+from store._mongo import Store, set_phase_hook, within
 from store._packing import join_names, pack, split_names, unpack
 from store._partitions import BUCKETS, GROUPS, day_collection, month_collection
 from store._reader import StoreReader
@@ -320,6 +320,7 @@ __all__ = [
     "follow_channel",
     "followed_channels",
     "followed_login",
+    "within",
     "followers_read_on",
     "frame_id",
     "frame_stream_key",

@@ -67,6 +67,14 @@ def _milliseconds(moment: datetime) -> datetime:
 
 
 @contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Every store call in the block (in this thread) gives up after `seconds` in all,
+    finding a server included: for a process that must stop by a deadline."""
+    with pymongo.timeout(seconds):
+        yield
+
+
+@contextmanager
 def translate_errors(action: str) -> Iterator[None]:
     """Turn pymongo's exceptions into the store's."""
     try:

@@ -132,3 +132,79 @@ def test_a_short_outage_keeps_minutes_in_memory_until_written(tmp_path: Path) ->
     store.down = False
     assert asyncio.run(daemon.flush()) == 1
     assert store.minutes[SLOT][0]["messages"] == 1 and daemon.counts.open_minutes() == []
+
+
+class RunStore(RecordingStore):
+    """Keeps each minute as written, with the run that wrote it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.documents: dict[datetime, dict[str, Any]] = {}
+
+    def read_minute(self, minute: datetime, shard: str) -> dict[str, Any] | None:
+        if self.down:
+            raise StoreUnavailable("MongoDB unreachable")
+        return self.documents.get(minute)
+
+    def write_minute(
+        self, minute: datetime, shard: str, run: str, channels: Any, names: Any
+    ) -> None:
+        super().write_minute(minute, shard, run, channels, names)
+        self.documents[minute] = {"run": run, "channels": list(channels)}
+
+
+def _messages(store: RunStore, minute: datetime) -> dict[str, int]:
+    return {e["channel"]: e["messages"] for e in store.documents[minute]["channels"]}
+
+
+def test_the_final_flush_with_the_store_gone_spools_and_the_next_run_writes_it(
+    tmp_path: Path,
+) -> None:
+    store = RunStore()
+    first = _daemon(tmp_path, store, SLOT + timedelta(seconds=30))
+    first.counts.add(_message(SLOT, "a"))
+    assert asyncio.run(first.flush()) == 1  # written while open: a=1
+    for _ in range(2):
+        first.counts.add(_message(SLOT, "a"))
+    first.counts.add(_message(SLOT + timedelta(minutes=1), "b"))
+    store.down = True  # the store stops with everything else
+    assert asyncio.run(first.flush(final=True)) == 0
+    assert len(list((tmp_path / "spool" / "chat").glob("*.json"))) == 2
+    assert _messages(store, SLOT) == {"a": 1}
+
+    store.down = False
+    second = _daemon(tmp_path, store, SLOT + timedelta(minutes=5))
+    asyncio.run(second.flush())
+    assert _messages(store, SLOT) == {"a": 3}
+    assert _messages(store, SLOT + timedelta(minutes=1)) == {"b": 1}
+    assert list((tmp_path / "spool" / "chat").glob("*.json")) == []
+
+
+def test_a_spooled_minute_of_this_run_only_adds_to_what_earlier_runs_stored_once(
+    tmp_path: Path,
+) -> None:
+    store = RunStore()
+    earlier = _daemon(tmp_path, store, SLOT + timedelta(seconds=30))
+    for channel in ("a", "a", "c"):
+        earlier.counts.add(_message(SLOT, channel))
+    asyncio.run(earlier.flush())  # a=2, c=1 from a run that then stopped
+    assert _messages(store, SLOT) == {"a": 2, "c": 1}
+
+    later = _daemon(tmp_path, store, SLOT + timedelta(seconds=50))
+    later.counts.add(_message(SLOT, "a"))
+    later.counts.add(_message(SLOT, "b"))
+    store.down = True  # it never read the earlier counts: it spools its own
+    asyncio.run(later.flush(final=True))
+    spooled = list((tmp_path / "spool" / "chat").glob("*.json"))
+    assert len(spooled) == 1
+    kept = spooled[0].read_bytes()
+
+    store.down = False
+    again = _daemon(tmp_path, store, SLOT + timedelta(minutes=5))
+    asyncio.run(again.flush())
+    assert _messages(store, SLOT) == {"a": 3, "b": 1, "c": 1}
+    # Written, then stopped before the file was removed: replaying it again adds nothing.
+    spooled[0].write_bytes(kept)
+    asyncio.run(again.flush())
+    assert _messages(store, SLOT) == {"a": 3, "b": 1, "c": 1}
+    assert list((tmp_path / "spool" / "chat").glob("*.json")) == []

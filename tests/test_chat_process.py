@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from bson import json_util
 
 from store import Store
 from store.schema import CHAT_MINUTES
-from tests.conftest import EmulatorFactory, FerretDB
+from tests.conftest import FERRETDB_BIN, EmulatorFactory, FerretDB
 from tests.test_chat_integration import _top_logins
 from tests.test_scheduler_process import environment
 
@@ -25,6 +26,20 @@ def _ledger(emulator_url: str) -> int:
     response = requests.get(f"{emulator_url}/_emulator/chat/sent", timeout=10)
     response.raise_for_status()
     return int(response.json()["messages"])
+
+
+def _reader(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "chat", "run"], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _stored(store: Store) -> int:
+    return sum(
+        int(entry["messages"])
+        for document in store.db[CHAT_MINUTES].find()
+        for entry in document["channels"]
+    )
 
 
 def test_the_chat_reader_stops_within_five_seconds_of_sigterm_and_stores_what_it_counted(
@@ -48,13 +63,7 @@ def test_the_chat_reader_stops_within_five_seconds_of_sigterm_and_stores_what_it
             "HIGHLIGHT_CHANNELS": ",".join(_top_logins(emulator, 40)),
         }
     )
-    reader = subprocess.Popen(
-        [sys.executable, "-m", "chat", "run"],
-        cwd=tmp_path,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    reader = _reader(env, tmp_path)
     try:
         deadline = time.monotonic() + 60
         while _ledger(emulator.url) < 500:
@@ -73,9 +82,68 @@ def test_the_chat_reader_stops_within_five_seconds_of_sigterm_and_stores_what_it
             reader.kill()
     assert reader.returncode == 0, log
     assert took < 5.0, f"stopped {took:.1f} s after SIGTERM"
-    stored = sum(
-        int(entry["messages"])
-        for document in store.db[CHAT_MINUTES].find()
-        for entry in document["channels"]
+    assert _stored(store) == sent
+
+
+def test_a_reader_stopped_with_its_store_spools_what_it_counted_and_the_next_run_stores_it(
+    make_emulator: EmulatorFactory, database_name: str, tmp_path: Path
+) -> None:
+    # The demo's teardown: the store stops in the same instant as the reader.
+    server = FerretDB(tmp_path / "ferretdb", binary=FERRETDB_BIN)
+    server.start()
+    emulator = make_emulator(chat_rate_scale=3.0, chat_joins_per_10s=200)
+    env = environment(emulator.url, server.uri, database_name, tmp_path)
+    env.update(
+        {
+            "CHAT_IRC_URL": emulator.chat_url,
+            "CHAT_JOINS_PER_10S": "200",
+            "CHAT_FOLLOW_SECONDS": "1",
+            "CHAT_FLUSH_SECONDS": "3600",
+            "HIGHLIGHT_CHANNELS": ",".join(_top_logins(emulator, 20)),
+        }
     )
-    assert stored == sent
+    reader = _reader(env, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while _ledger(emulator.url) < 300:
+            assert reader.poll() is None, reader.communicate()[1]
+            assert time.monotonic() < deadline, "no chat reached the reader"
+            time.sleep(0.2)
+        requests.post(f"{emulator.url}/_emulator/chat/pause", timeout=10).raise_for_status()
+        sent = _ledger(emulator.url)
+        time.sleep(1.0)
+        server.stop()
+        stopped_at = time.monotonic()
+        reader.send_signal(signal.SIGTERM)
+        _, log = reader.communicate(timeout=30)
+        took = time.monotonic() - stopped_at
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert reader.returncode == 0, log
+    assert took < 5.0, f"stopped {took:.1f} s after SIGTERM: {log}"
+    spooled = sorted((tmp_path / "spool" / "chat").glob("*.json"))
+    in_spool = sum(
+        int(entry["messages"])
+        for path in spooled
+        for entry in json_util.loads(path.read_text(encoding="utf-8"))["entries"]
+    )
+    assert spooled and in_spool == sent
+
+    server.start()
+    store = Store(server.uri, database_name)
+    again = _reader(env, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while _stored(store) < sent and time.monotonic() < deadline:
+            assert again.poll() is None, again.communicate()[1]
+            time.sleep(0.5)
+        again.send_signal(signal.SIGTERM)
+        again.communicate(timeout=30)
+        assert _stored(store) == sent
+        assert list((tmp_path / "spool" / "chat").glob("*.json")) == []
+    finally:
+        if again.poll() is None:
+            again.kill()
+        store.close()
+        server.stop()
