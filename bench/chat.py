@@ -158,6 +158,7 @@ def main() -> None:
                 store.close()
         finally:
             db.stop()
+    settings_flush = settings.chat_flush_seconds
     lines = sample_lines(100_000)
     alone = parse_only(lines)
     per_cpu = result["messages"] / result["cpu"]
@@ -170,8 +171,8 @@ def main() -> None:
 {command}
 
 One `ChatDaemon` (asyncio reader, per-minute counts, emote catalogue, writes to FerretDB
-every 10 s) reading the chat of the {CHANNELS:,} most watched channels of the emulator's
-market at its daily peak, at {args.rate_scale:g}× the viewer-driven message rate; the
+every `CHAT_FLUSH_SECONDS`, {settings_flush:g} s) reading the chat of the {CHANNELS:,} most
+watched channels of the emulator's market at its daily peak, at {args.rate_scale:g}× the viewer-driven message rate; the
 emulator runs in its own process.
 
 | figure | value |

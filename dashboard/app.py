@@ -16,16 +16,17 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from flask import Response, jsonify
 
-from dashboard import api, feeds
+from dashboard import api, clips, feeds
 from dashboard.chat_data import ChatData
+from dashboard.chat_live import ChatLive
 from dashboard.components import data_health
 from dashboard.filters import DEFAULTS, Filters
 from dashboard.inputs import callback_failed, checked
 from dashboard.loader import MarketData
-from dashboard.state import set_chat, set_market
+from dashboard.state import set_chat, set_chat_live, set_market
 from settings import Settings
 from settings.cli import settings_or_exit
-from store import StoreError, StoreReader
+from store import StoreError, StoreReader, shard_label
 
 HERE = Path(__file__).resolve().parent
 NAV = [
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     chat = ChatData(reader)
     set_chat(chat)
     chat.preload()
+    shards = [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)]
+    set_chat_live(ChatLive(reader, shards))
     data.start_loading()  # read the history now, before the first visitor asks
     app = Dash(
         __name__,
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     )
     api.register(app.server, data, settings.api_rate_limit)
     feeds.register(app.server, data)
+    clips.register(app.server, reader)
 
     @app.callback(
         Output("_pages_location", "search"),

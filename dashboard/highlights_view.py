@@ -25,7 +25,7 @@ from dashboard.figures import DECIMAL, INTEGER
 from dashboard.tables import Column
 from dashboard.window import Window
 from slots import days_between
-from store import HighlightClip, HighlightIndexEntry, StoreReader, parse_clip_key
+from store import HighlightClip, HighlightIndexEntry, Moment, StoreReader, parse_clip_key
 
 MOMENT_COLUMNS: list[Column] = [
     ("time", "Time", None),
@@ -44,6 +44,7 @@ GAME_COLUMNS: list[Column] = [
 
 
 HIGHLIGHT_DAYS = 31
+MOMENT_VIDEOS = 6  # the newest moments' videos shown on a channel's page
 # A section is reused until a clip is written (and for ten minutes at most).
 _recent = ResultCache(8 * 2**20, ttl_seconds=600)
 
@@ -157,6 +158,7 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
         tables.table(
             "highlights-moments", rows, MOMENT_COLUMNS, file_name=f"{login}-moments", page_size=10
         ),
+        *moment_videos(newest_first, shown_at),
         html.P(
             (
                 "Some clips lacked a signal and were scored on the rest: " + "; ".join(problems[:5])
@@ -167,6 +169,45 @@ def channel_highlights(reader: StoreReader, window: Window, login: str, timezone
             className="footnote",
         ),
     ]
+
+
+def moment_videos(newest_first: list[tuple[Moment, str]], shown_at: pd.DatetimeIndex) -> list[Any]:
+    """The newest moments with a kept video: a player each (starting at the moment) and a
+    link to Twitch's archive of the broadcast at that moment, when it has one."""
+    cards: list[html.Div] = []
+    for at, (moment, game_name) in zip(shown_at, newest_first, strict=True):
+        if len(cards) == MOMENT_VIDEOS:
+            break
+        clip_id, vod = moment.get("clip_id"), moment.get("vod_url")
+        if not clip_id and not vod:
+            continue
+        parts: list[Any] = [
+            html.Div(
+                f"{at:%Y-%m-%d %H:%M:%S} · P {moment['probability']:.2f}"
+                + (f" · {game_name}" if game_name else ""),
+                className="moment-caption",
+            )
+        ]
+        if clip_id:
+            start = float(moment.get("clip_offset", 0.0))
+            parts.insert(
+                0,
+                html.Video(
+                    src=f"/clips/{clip_id}.mp4#t={start:.1f}",
+                    controls=True,
+                    preload="metadata",
+                    className="moment-video",
+                    id=f"moment-video-{clip_id}",
+                ),
+            )
+        if vod:
+            parts.append(
+                html.A("Watch on Twitch at this moment", href=vod, target="_blank", rel="noopener")
+            )
+        cards.append(html.Div(parts, className="moment-card"))
+    if not cards:
+        return []
+    return [html.H4("Watch the newest moments"), html.Div(cards, className="moment-grid")]
 
 
 def game_highlight_rows(entries: list[HighlightIndexEntry]) -> list[dict[str, Any]]:

@@ -1,12 +1,15 @@
-"""The one MarketData and ChatData of this process, set by `create_app`, read by the pages."""
+"""The one MarketData, ChatData and ChatLive of this process, set by `create_app`, read by
+the pages."""
 
 from __future__ import annotations
 
 from dashboard.chat_data import ChatData
+from dashboard.chat_live import ChatLive
 from dashboard.loader import MarketData
 
 _market: MarketData | None = None
 _chat: ChatData | None = None
+_chat_live: ChatLive | None = None
 
 
 def set_market(market: MarketData) -> None:
@@ -29,3 +32,14 @@ def chat() -> ChatData:
     if _chat is None:
         raise RuntimeError("the dashboard app has not been created")
     return _chat
+
+
+def set_chat_live(live: ChatLive) -> None:
+    global _chat_live
+    _chat_live = live
+
+
+def chat_live() -> ChatLive:
+    if _chat_live is None:
+        raise RuntimeError("the dashboard app has not been created")
+    return _chat_live

@@ -219,6 +219,11 @@ class ChatServer:
             ]
         return {"minutes": rows, "messages": sum(r["messages"] for r in rows)}
 
+    def sent_total(self) -> int:
+        """How many lines were written so far (the ledger's sum, without its rows)."""
+        with self.lock:
+            return sum(entry.messages for entry in self.ledger.values())
+
     def reset_ledger(self) -> None:
         with self.lock:
             self.ledger.clear()

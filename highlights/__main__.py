@@ -17,7 +17,7 @@ import json
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from highlights.dataset import load_folder
@@ -34,6 +34,7 @@ from store import (
     highlight_channels,
     unfollow_channel,
 )
+from twitch_client import TwitchClient
 
 log = logging.getLogger("highlights")
 
@@ -149,24 +150,37 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def detect_once(
-    settings: Settings, model: HighlightModel, channels: list[str]
+    settings: Settings,
+    model: HighlightModel,
+    channels: list[str],
+    client: TwitchClient | None = None,
 ) -> list[dict[str, object]]:
     """Score one clip of each channel (given, else followed and top); one line each."""
     from highlights.detect import ChannelGame, Detector
     from store import HighlightStore, newest_channel_games, shard_label
+    from twitch_client import Archive
 
     store = Store(settings.mongodb_uri, settings.mongodb_db, timeout_ms=settings.mongodb_timeout_ms)
     try:
         known = newest_channel_games(store.db, max(settings.chat_channels, settings.highlight_top))
         followed = highlight_channels(store.db, settings.followed_channels)
         logins = channels or [*followed, *list(known)[: settings.highlight_top]]
+        twitch = client or TwitchClient(settings)
+
+        def archive_of(login: str) -> Archive | None:
+            stream = twitch.live_stream(login)
+            return None if stream is None else twitch.current_archive(stream.user_id, stream.id)
+
+        highlights = HighlightStore(store.db)
         detector = Detector(
             model,
-            HighlightStore(store.db),
+            highlights,
             settings.highlight_clip_url,
             settings.highlight_clip_seconds,
             [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)],
             latency_seconds=settings.highlight_latency_seconds,
+            archive_of=archive_of,
+            keep_moment_clips=settings.highlight_moment_clips > 0,
         )
         unique = list(dict.fromkeys(login.lower() for login in logins))
         with ThreadPoolExecutor(max_workers=8) as pool:  # reading a clip waits on the network
@@ -176,6 +190,11 @@ def detect_once(
                     unique,
                 )
             )
+        highlights.prune_moment_clips(
+            datetime.now(UTC),
+            timedelta(days=settings.highlight_moment_clip_days),
+            settings.highlight_moment_clips,
+        )
     finally:
         store.close()
     return [
@@ -195,9 +214,11 @@ def _run(settings: Settings, model: HighlightModel) -> int:
 
     scheduler = BlockingScheduler(timezone=UTC)
 
+    client = TwitchClient(settings)  # one app token for every round
+
     def job() -> None:
         try:
-            lines = detect_once(settings, model, [])
+            lines = detect_once(settings, model, [], client)
         except StoreError as error:  # MongoDB down: try again next round, without a traceback
             log.warning("highlights: %s", error)
             return

@@ -2,7 +2,7 @@
 
 Samples and frames are placed by their timestamps, not by their order: each HLS segment
 carries its own encoder delay, and a dropped segment must leave a gap, not shift what
-follows. A timestamp that jumps back (a new timeline) continues from the last one.
+follows. A timestamp that jumps back or far ahead (a new timeline) continues from the last one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from highlights.features import AUDIO_RATE
 
 MOTION_SIZE = (64, 36)
 BACKWARDS_SECONDS = 10.0
+FORWARD_SECONDS = 10.0
 
 
 @dataclass
@@ -43,7 +44,9 @@ class _Timeline:
         if self.start is None:
             self.start = time
         at = time - self.start + self.shift
-        if at < self.last - BACKWARDS_SECONDS:
+        # Far back, or far ahead (a demuxer "unwraps" a jump back into one forward): a
+        # new timeline, which continues from the last time.
+        if at < self.last - BACKWARDS_SECONDS or at > self.last + FORWARD_SECONDS:
             self.shift += self.last + step - at
             at = self.last + step
         self.last = max(self.last, at)

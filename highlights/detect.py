@@ -13,21 +13,25 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from highlights.cut import cut_moment
 from highlights.decode import decode_clip
 from highlights.errors import ClipUndecodable
 from highlights.features import CHAT_LAG_SECONDS, FEATURES, WINDOW_SECONDS, clip_features
 from highlights.model import HighlightModel
-from store import HighlightClip, HighlightStore, Moment, join_names, pack
+from store import HighlightClip, HighlightStore, Moment, StoreError, join_names, pack
+from twitch_client import Archive
 from twitch_client.clips import ClipUnavailable, read_clip
 
 log = logging.getLogger(__name__)
 
 TOP_FEATURES = 3
 EARLY_END_SECONDS = 4.0  # a clip this much shorter than asked: the stream ended in it
+MOMENT_LEAD_SECONDS = 8.0  # a moment's video starts this long before its window
+MOMENT_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class Detector:
         *,
         latency_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
+        archive_of: Callable[[str], Archive | None] | None = None,
+        keep_moment_clips: bool = True,
     ) -> None:
         self.model = model
         self.store = store
@@ -118,6 +124,8 @@ class Detector:
         self.shards = list(shards)
         self.latency_seconds = latency_seconds
         self.clock = clock
+        self.archive_of = archive_of  # the channel's current archive (VOD), for links
+        self.keep_moment_clips = keep_moment_clips
 
     def detect(self, login: str, game: ChannelGame | None = None) -> DetectResult:
         asked_at = datetime.fromtimestamp(self.clock(), UTC)
@@ -152,6 +160,50 @@ class Detector:
         for family, reason in features.missing.items():
             problems.setdefault(family, reason)
         clip = clip_document(self.model, start, features.values, game or ChannelGame(), problems)
+        if clip["moments"]:
+            self._keep_moments(login, data, start, clip["moments"], clip["problems"])
         self.store.write_clip(login, clip)
         moments = clip["moments"]
         return DetectResult(login, "stored", windows, len(moments), problems)
+
+    def _keep_moments(
+        self,
+        login: str,
+        data: bytes,
+        start: datetime,
+        moments: list[Moment],
+        problems: dict[str, str],
+    ) -> None:
+        """Store each moment's video and link Twitch's archive at the moment; a moment
+        whose video or archive cannot be had keeps its row, and `problems` says why."""
+        archive = None
+        if self.archive_of is not None:
+            try:
+                archive = self.archive_of(login)
+            except Exception as error:  # Twitch down or refusing: moments without a VOD link
+                problems["vod"] = f"archive not found ({type(error).__name__}: {error})"
+        for moment in moments:
+            offset = moment["window"] * WINDOW_SECONDS
+            if archive is not None:
+                moment["vod_url"] = archive.url_at(moment["time"])
+            if not self.keep_moment_clips:
+                continue
+            try:
+                cut = cut_moment(data, max(0.0, offset - MOMENT_LEAD_SECONDS), MOMENT_SECONDS)
+                moment["clip_id"] = self.store.write_moment_clip(
+                    cut.data,
+                    {
+                        "login": login,
+                        "moment": moment["time"],
+                        "start": start + timedelta(seconds=cut.start),
+                        "seconds": round(cut.seconds, 3),
+                        "moment_offset": round(offset - cut.start, 3),
+                        "content_type": "video/mp4",
+                    },
+                )
+                moment["clip_offset"] = round(offset - cut.start, 3)
+            except (ClipUndecodable, StoreError) as error:
+                problems["moment video"] = f"not kept: {error}"
+                log.warning(
+                    "highlights: the video of a moment of %s was not kept: %s", login, error
+                )

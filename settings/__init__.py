@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     # `chat_shards` reads its part; shard 0 also builds the chat rollups.
     chat_shards: int = Field(default=1, ge=1, le=64)
     chat_shard: int = Field(default=0, ge=0)
-    chat_flush_seconds: float = Field(default=10.0, gt=0)
+    chat_flush_seconds: float = Field(default=5.0, gt=0)  # the live view is this fresh
     chat_follow_seconds: float = Field(default=60.0, gt=0)
     chat_rollup_grace_seconds: float = Field(default=90.0, ge=0)
     chat_topics: str = "worldcup,patch,speedrun,giveaway"  # keywords whose emotes are counted
@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     # How far behind real time the last second of a clip is (Twitch: a few seconds)
     highlight_latency_seconds: float = Field(default=0.0, ge=0)
     highlight_clip_url_template: str = ""
+    # Each moment's video (20 s around it) is kept this many days, and this many at most
+    highlight_moment_clip_days: float = Field(default=14.0, gt=0)
+    highlight_moment_clips: int = Field(default=500, ge=0)
 
     # HTTP behaviour
     http_timeout_seconds: float = Field(default=10.0, gt=0)

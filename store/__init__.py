@@ -161,6 +161,14 @@ from store._history import (
     read_history,
 )
 from store._localdb import LocalFerretDB, free_port
+from store._moment_clips import (
+    MomentClip,
+    MomentClipMetadata,
+    moment_clip_id,
+    prune_moment_clips,
+    read_moment_clip,
+    write_moment_clip,
+)
 from store._mongo import Store, set_phase_hook, within
 from store._packing import join_names, pack, split_names, unpack
 from store._partitions import BUCKETS, GROUPS, day_collection, month_collection
@@ -274,6 +282,8 @@ __all__ = [
     "LocalFerretDB",
     "MarketState",
     "Moment",
+    "MomentClip",
+    "MomentClipMetadata",
     "QuarantineDocument",
     "RollupDocument",
     "RollupGroup",
@@ -320,7 +330,6 @@ __all__ = [
     "follow_channel",
     "followed_channels",
     "followed_login",
-    "within",
     "followers_read_on",
     "frame_id",
     "frame_stream_key",
@@ -336,6 +345,7 @@ __all__ = [
     "label_id",
     "merge_channel_minutes",
     "minutes_between",
+    "moment_clip_id",
     "month_collection",
     "month_document",
     "newest_channel_games",
@@ -343,6 +353,7 @@ __all__ = [
     "parse_clip_key",
     "parse_history_id",
     "parse_rollup_id",
+    "prune_moment_clips",
     "quarantine_document",
     "read_channel_clips",
     "read_channel_days",
@@ -361,6 +372,7 @@ __all__ = [
     "read_histograms",
     "read_history",
     "read_last_seen",
+    "read_moment_clip",
     "read_regrouped_slots",
     "read_slot_rows",
     "rollup_id",
@@ -380,6 +392,8 @@ __all__ = [
     "update_weeks",
     "viewers_up_to",
     "week_of",
+    "within",
     "write_directory_counts",
     "write_followers",
+    "write_moment_clip",
 ]

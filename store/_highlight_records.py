@@ -4,7 +4,7 @@ and its entry in the day's index by game (`docs/schema.md`, highlight_*)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class FeatureContribution(TypedDict):
@@ -19,6 +19,9 @@ class Moment(TypedDict):
     window: int
     probability: float
     top_features: list[FeatureContribution]
+    clip_id: NotRequired[str]  # its video in the `moment_clips` bucket
+    clip_offset: NotRequired[float]  # seconds into that video where the window starts
+    vod_url: NotRequired[str]  # Twitch's archive of the broadcast at the moment
 
 
 class HighlightClip(TypedDict):

@@ -20,6 +20,7 @@ from store._chat import MINUTE
 from store._chat_records import SECOND_FIELDS, ChatMinuteDocument
 from store._documents import GameDocument
 from store._highlight_records import HighlightClip, HighlightIndexEntry, SnapshotGame
+from store._moment_clips import MomentClipMetadata, prune_moment_clips, write_moment_clip
 from store._mongo import translate_errors
 from store._packing import split_names, unpack
 from store._records import (
@@ -40,6 +41,12 @@ class HighlightStore:
 
     def __init__(self, db: Database[Document]) -> None:
         self.db = db
+
+    def write_moment_clip(self, data: bytes, metadata: MomentClipMetadata) -> str:
+        return write_moment_clip(self.db, data, metadata)
+
+    def prune_moment_clips(self, now: datetime, max_age: timedelta, max_count: int) -> int:
+        return prune_moment_clips(self.db, now, max_age, max_count)
 
     def write_clip(self, login: str, clip: HighlightClip) -> None:
         """One analysed clip (`start`, `seconds`, `game_id`, `probabilities`, `moments`…)

@@ -31,6 +31,7 @@ from store._channel_store import (
 from store._channel_weeks import CohortDocument, channels_like, read_cohorts, stored_weeks
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
+from store._chat_records import ChatMinuteDocument
 from store._directory_counts import (
     AudienceDirectory,
     DirectoryCounts,
@@ -43,6 +44,7 @@ from store._followers import read_followers, read_followers_gained
 from store._highlight_records import HighlightClip, HighlightIndexEntry
 from store._highlights import highlights_written_at, read_channel_clips, read_game_clips
 from store._history import DayHistory, read_dimension, read_documents
+from store._moment_clips import MomentClip, read_moment_clip
 from store._mongo import translate_errors
 from store._records import (
     ChatState,
@@ -54,6 +56,7 @@ from store._records import (
     RollupDocument,
     StreamCategory,
     StreamGenre,
+    chat_minute_id,
     rollup_id,
 )
 from store._rollups import TAG_DIMENSIONS
@@ -127,6 +130,22 @@ class StoreReader:
 
     def chat_day(self, day: datetime, dimension: str) -> ChatDay | None:
         return read_chat_day(self._db, day, dimension)
+
+    def chat_minutes(
+        self, minutes: Sequence[datetime], shards: Sequence[str]
+    ) -> list[ChatMinuteDocument]:
+        """The stored documents of these minutes, every reader shard's: one query, as
+        FerretDB v1 scans the collection once per query whatever it asks."""
+        ids = [chat_minute_id(minute, shard) for minute in minutes for shard in shards]
+        if not ids:
+            return []
+        with translate_errors("reading chat minutes"):
+            found = self._db[schema.CHAT_MINUTES].find({"_id": {"$in": ids}})
+            return cast(list[ChatMinuteDocument], list(found))
+
+    def moment_clip(self, clip_id: str) -> tuple[MomentClip, bytes] | None:
+        """A highlight moment's video (its file document and MP4 bytes)."""
+        return read_moment_clip(self._db, clip_id)
 
     def highlight_clips(self, login: str, days: Iterable[datetime]) -> list[HighlightClip]:
         return read_channel_clips(self._db, login, days)

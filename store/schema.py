@@ -34,6 +34,8 @@ HISTORY = "history"
 # a category model recognises in each stream.
 FRAMES_BUCKET = "frames"
 FRAME_FILES = f"{FRAMES_BUCKET}.files"
+MOMENT_CLIPS_BUCKET = "moment_clips"
+MOMENT_CLIP_FILES = f"{MOMENT_CLIPS_BUCKET}.files"
 FRAME_FAILURES = "frame_failures"
 FRAME_LABELS = "frame_labels"
 STREAM_GENRES = "stream_genres"

@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -1391,6 +1392,99 @@ def test_chat_page_figures_equal_the_counted_chat(
     assert console_errors(dash_duo) == []
 
 
+def test_the_live_chat_section_shows_the_last_minutes_stored(
+    dash_duo: Any, app: Dash, seeded: Store
+) -> None:
+    """Minute documents written now reach the live chart and tables (names with markup
+    shown as text), equal to sums over every stored minute of the hour; minutes without
+    any are gaps, not zeros."""
+    from store import ChatStore, chat_minute_id
+    from store.schema import CHAT_MINUTES
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    minutes = [now - timedelta(minutes=1), now]
+    entries = {
+        minutes[0]: [("<b>bold</b>", 7, {"f1": 5000}, {"p1": 2000}), ("quiet", 1, {}, {})],
+        minutes[1]: [("<b>bold</b>", 4, {"f1": 1000}, {"p1": 6000}), ("other", 9, {"f2": 3}, {})],
+    }
+    chat = ChatStore(seeded.db)
+    # Other tests' chat may be stored for these minutes: ours is added to it, and the
+    # documents are put back as they were afterwards.
+    before = {minute: chat.read_minute(minute, "0of1") for minute in minutes}
+    for minute, rows in entries.items():
+        earlier = before[minute]
+        chat.write_minute(
+            minute,
+            "0of1",
+            "browser-test",
+            [
+                *(earlier["channels"] if earlier else []),
+                *(
+                    {
+                        "channel": login,
+                        "room_id": "1",
+                        "messages": messages,
+                        "chatters": 1,
+                        "subscriber_messages": 0,
+                        "emote_only_messages": 0,
+                        "free_emote_uses": sum(free.values()),
+                        "paid_emote_uses": sum(paid.values()),
+                        "free_emotes": free,
+                        "paid_emotes": paid,
+                        "topics": {},
+                    }
+                    for login, messages, free, paid in rows
+                ),
+            ],
+            {**(earlier["emote_names"] if earlier else {}), "f1": "Kappa", "p1": "<i>hype</i>"},
+        )
+    try:
+        dash_duo.start_server(app)
+        dash_duo.wait_for_page(url=dash_duo.server_url + "/chat?tz=UTC", timeout=TIMEOUT)
+        dash_duo.wait_for_element("#chat-live-minutes .js-plotly-plot", timeout=TIMEOUT)
+        script = (
+            "const g = document.querySelector('#chat-live-minutes .js-plotly-plot');"
+            " return [g.data[0].x, g.data[0].y, g.data[1].y];"
+        )
+        # A worker reads the store again when its last read is 5 s old; the section asks
+        # every 10 s.
+        mine = f"{now:%Y-%m-%dT%H:%M}"
+
+        def paid_now() -> float:
+            x, _, paid = dash_duo.driver.execute_script(script)
+            return max([p or 0 for at, p in zip(x, paid, strict=True) if at[:16] == mine] or [0])
+
+        until(lambda: paid_now() >= 6000, timeout=TIMEOUT)
+        x, free, paid = dash_duo.driver.execute_script(script)
+        assert len(x) == 60  # the hour, minute by minute
+        stored: dict[str, list[int]] = {}
+        for document in seeded.db[CHAT_MINUTES].find():
+            sums = stored.setdefault(f"{document['minute']:%Y-%m-%dT%H:%M}", [0, 0])
+            sums[0] += sum(e["free_emote_uses"] for e in document["channels"])
+            sums[1] += sum(e["paid_emote_uses"] for e in document["channels"])
+        for at, shown_free, shown_paid in zip(x, free, paid, strict=True):
+            expected = stored.get(at[:16])
+            assert (None if expected is None else expected) == (
+                None if shown_free is None else [shown_free, shown_paid]
+            ), at
+        assert stored[f"{now:%Y-%m-%dT%H:%M}"] >= [1000, 6000]
+        dash_duo.wait_for_element("#chat-live-channels .ag-row", timeout=TIMEOUT)
+        top = grid_rows(dash_duo, "chat-live-channels")
+        assert (top[0]["channel"], top[0]["uses"]) == ("<b>bold</b>", 14_000)
+        emotes = grid_rows(dash_duo, "chat-live-emotes")
+        assert {(r["name"], r["kind"], r["uses"]) for r in emotes} == {
+            ("Kappa", "free", 6000),
+            ("<i>hype</i>", "paid", 8000),
+        }
+        assert console_errors(dash_duo) == []
+    finally:
+        for minute, earlier in before.items():
+            if earlier is None:
+                seeded.db[CHAT_MINUTES].delete_one({"_id": chat_minute_id(minute, "0of1")})
+            else:
+                seeded.db[CHAT_MINUTES].replace_one({"_id": earlier["_id"]}, earlier)
+
+
 def test_chat_comparison_and_subject_live_in_the_url(
     dash_duo: Any, app: Dash, chat_seeded: dict[str, Any]
 ) -> None:
@@ -1427,12 +1521,17 @@ def test_planted_highlights_reach_the_streamer_and_games_pages(
     from highlights.detect import ChannelGame, Detector
     from highlights.model import HighlightModel
     from store import HighlightStore, read_channel_clips
+    from tests.test_highlights_integration import planted_start
 
-    emulator = make_emulator(moments="demo")
-    market = emulator.state.source
+    probe = make_emulator(moments="demo")
+    market = probe.state.source
     live = market.live_arrays(market.now())
     order = np.argsort(-live.viewers, kind="stable")
     logins = [market.login_of(int(live.channel[i])) for i in order[:2]]
+    # The emulator's clock set so that the first channel's clip holds a planted highlight
+    # (20 s before its end), whenever this test runs.
+    target = planted_start(logins[0])
+    emulator = make_emulator(moments="demo", clock_offset_seconds=target + 30 - time.time())
     # The clips are stamped inside the seeded history (its newest slot plus 10 minutes):
     # the pages show highlights of their window, which ends one slot after the newest
     # snapshot, however long after the session's seeding this test runs.
@@ -1473,6 +1572,7 @@ def test_planted_highlights_reach_the_streamer_and_games_pages(
     assert sorted(r["probability"] for r in shown) == sorted(
         m["probability"] for m in clip["moments"]
     )
+    _assert_moment_video_plays(dash_duo, app, seeded, clip["moments"])
     # Games: moments per stream-hour, against the stored index computed here.
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/games?window=all&tz=UTC")
     dash_duo.wait_for_element("#games-highlights .ag-row", timeout=TIMEOUT)
@@ -1486,6 +1586,33 @@ def test_planted_highlights_reach_the_streamer_and_games_pages(
     assert {g: rows[g]["per_hour"] for g in expected} == expected
     assert rows["h1"]["game_name"] == "Highlight Game One" and rows["h1"]["channels"] == 1
     assert console_errors(dash_duo) == []
+
+
+def _assert_moment_video_plays(dash_duo: Any, app: Dash, seeded: Store, moments: Any) -> None:
+    """The newest moment's video: a <video> whose duration is the stored clip's, served
+    with range requests (what a browser asks for to start and to seek)."""
+    from store import read_moment_clip
+
+    newest = max(moments, key=lambda m: m["time"])
+    found = read_moment_clip(seeded.db, newest["clip_id"])
+    assert found is not None
+    document, data = found
+    selector = f"#moment-video-{newest['clip_id']}"
+    dash_duo.wait_for_element(selector, timeout=TIMEOUT)
+    script = f"const v = document.querySelector('{selector}'); return [v.readyState, v.duration];"
+    until(lambda: dash_duo.driver.execute_script(script)[0] >= 1, timeout=TIMEOUT)
+    duration = dash_duo.driver.execute_script(script)[1]
+    assert abs(duration - document["metadata"]["seconds"]) < 0.15
+    client = app.server.test_client()
+    url = f"/clips/{newest['clip_id']}.mp4"
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole.data == data and whole.mimetype == "video/mp4"
+    part = client.get(url, headers={"Range": "bytes=100-1099"})
+    assert part.status_code == 206 and part.data == data[100:1100]
+    assert part.headers["Content-Range"] == f"bytes 100-1099/{len(data)}"
+    assert client.get("/clips/nobody-1.mp4").status_code == 404
+    assert client.get("/clips/Not_A-Clip.mp4").status_code == 404
+    assert client.get("/clips/..%2F..%2Fsecrets.mp4").mimetype != "video/mp4"
 
 
 BAD_VALUES = [12345, ["a", "b"], {"nested": 1}, "\ud800", None]

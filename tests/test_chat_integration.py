@@ -221,6 +221,55 @@ def test_two_readers_split_the_channels_and_rollups_merge_them(
     } == dict(by_game)
     assert store.db["meta"].find_one({"_id": "chat"})["newest_slot"] == FROZEN_AT
     assert datetime.now(UTC) > FROZEN_AT
+    _assert_live_view_equals_ledger(store, emulator, daemons[0].shards)
+
+
+def _assert_live_view_equals_ledger(
+    store: Store, emulator: EmulatorServer, shards: list[str]
+) -> None:
+    """The Chat page's live figures, read over the wire from both shards' minutes, equal
+    the emulator's ledger."""
+    from dashboard.chat_live import NOW_MINUTES, ChatLive
+    from store import StoreReader
+
+    sent = _sent(emulator)["minutes"]
+    newest = max(row["minute_ms"] for row in sent)
+    now = datetime.fromtimestamp(newest / 1000 + 30, UTC)
+    host, port = store.db.client.address or ("127.0.0.1", 27017)
+    reader = StoreReader(f"mongodb://{host}:{port}/", store.db.name)
+    try:
+        live = ChatLive(reader, shards, clock=lambda: now).current()
+    finally:
+        reader.close()
+    per_minute = live.per_minute().dropna(subset=["messages"])
+    expected: dict[datetime, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in sent:
+        sums = expected[datetime.fromtimestamp(row["minute_ms"] / 1000, UTC)]
+        sums[0] += row["messages"]
+        sums[1] += row["free_emote_uses"]
+        sums[2] += row["paid_emote_uses"]
+    shown = per_minute[["messages", "free", "paid"]].astype(int)
+    assert {m: list(v) for m, v in zip(shown.index, shown.to_numpy().tolist(), strict=True)} == (
+        dict(expected)
+    )
+    since = newest - (NOW_MINUTES - 1) * 60_000
+    recent = [row for row in sent if row["minute_ms"] >= since]
+    uses: dict[str, int] = defaultdict(int)
+    for row in recent:
+        uses[row["channel"]] += row["free_emote_uses"] + row["paid_emote_uses"]
+    top = live.top_channels(5)
+    assert (
+        list(zip(top["channel"], top["uses"], strict=True))
+        == sorted(uses.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    )
+    first = str(top["channel"].iloc[0])
+    emotes: dict[str, int] = defaultdict(int)
+    for row in recent:
+        if row["channel"] == first:
+            for emote, count in row["emotes"].items():
+                emotes[emote] += count
+    shown_emotes = live.channel_emotes(first, count=len(emotes) + 1)
+    assert dict(zip(shown_emotes["emote"], shown_emotes["uses"], strict=True)) == emotes
 
 
 def test_chat_not_read_is_not_shown_as_zeros_and_a_part_read_says_how_much(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +16,10 @@ import numpy as np
 import pytest
 
 from chat.daemon import ChatDaemon
+from emulator.helix import archives_kept
 from emulator.moments import CHAT_LAG_SECONDS, CONFIGS, MomentSchedule, window_labels
 from emulator.server import EmulatorServer
+from highlights.decode import decode_clip
 from highlights.detect import ChannelGame, Detector
 from highlights.model import HighlightModel
 from settings import Settings
@@ -27,10 +30,11 @@ from store import (
     clip_features,
     highlight_day_id,
     read_channel_clips,
+    read_moment_clip,
 )
 from store.schema import CHAT_MINUTES, HIGHLIGHT_FAILURES, HIGHLIGHT_GAMES, HIGHLIGHT_WINDOWS
 from tests.conftest import EmulatorFactory, collector_settings
-from twitch_client import TwitchClient
+from twitch_client import Archive, TwitchClient
 
 pytestmark = pytest.mark.integration
 CLIP_SECONDS = 30
@@ -90,6 +94,12 @@ def test_planted_moments_are_detected_from_clip_and_chat_and_stored(
     asyncio.run(_read_chat(daemon, lambda: time.time() + offset, target + CLIP_SECONDS + 2))
 
     model = HighlightModel.load(highlight_model)
+    client = TwitchClient(settings)
+
+    def archive_of(channel: str) -> Archive | None:
+        stream = client.live_stream(channel)
+        return None if stream is None else client.current_archive(stream.user_id, stream.id)
+
     detector = Detector(
         model,
         HighlightStore(store.db),
@@ -97,6 +107,7 @@ def test_planted_moments_are_detected_from_clip_and_chat_and_stored(
         CLIP_SECONDS,
         ["0of1"],
         clock=lambda: time.time() + offset,
+        archive_of=archive_of,
     )
     result = detector.detect(login, ChannelGame("123", "Some Game", "Shooter"))
     assert result.status == "stored" and result.windows == 3
@@ -125,6 +136,7 @@ def test_planted_moments_are_detected_from_clip_and_chat_and_stored(
     assert best in chosen and all(touched[w] for w in chosen)
     for moment in clip["moments"]:
         assert moment["top_features"] and all(f["contribution"] > 0 for f in moment["top_features"])
+    _assert_moment_videos_and_vod_links(store, emulator, login, clip["moments"], planted)
     # The chat features came from the per-second counts the reader stored.
     stored_seconds = 0
     for document in store.db[CHAT_MINUTES].find():
@@ -151,6 +163,42 @@ def test_planted_moments_are_detected_from_clip_and_chat_and_stored(
         "seconds": 30.0,
         "moments": len(chosen),
     }
+
+
+def _assert_moment_videos_and_vod_links(
+    store: Store, emulator: EmulatorServer, login: str, moments: list[Any], planted: Any
+) -> None:
+    """Each moment's video is a valid MP4 around it, louder where the planted moment
+    cheers; its VOD link points at the moment in the live stream's archive."""
+    live = next(r for r in emulator.state.source.table().records if r["user_login"] == login)
+    began = datetime.fromisoformat(live["started_at"])
+    for moment in moments:
+        found = read_moment_clip(store.db, moment["clip_id"])
+        assert found is not None
+        document, data = found
+        meta = document["metadata"]
+        assert meta["login"] == login and meta["moment"] == moment["time"]
+        decoded = decode_clip(data)
+        assert decoded.problems == {} and decoded.audio is not None
+        assert decoded.seconds == pytest.approx(meta["seconds"], abs=0.3)
+        start = meta["start"].timestamp()
+        assert start <= moment["time"].timestamp() < start + meta["seconds"]
+        assert meta["moment_offset"] == pytest.approx(moment["time"].timestamp() - start)
+        assert start <= planted.start and planted.end <= start + meta["seconds"]
+        loud = np.zeros(decoded.audio.size, bool)
+        rate = decoded.audio.size / decoded.seconds
+        loud[int((planted.start - start) * rate) : int((planted.end - start) * rate)] = True
+        energy = decoded.audio.astype(np.float64) ** 2
+        assert energy[loud].mean() > 2 * energy[~loud].mean()
+        if archives_kept(login):  # one channel in ten keeps no archives, as on Twitch
+            url = moment["vod_url"]
+            assert url.startswith(
+                f"https://www.twitch.tv/videos/{2_000_000_000 + int(live['id']) % 1_000_000_000}?t="
+            )
+            h, m, s = (int(part) for part in re.findall(r"\d+", url.split("?t=")[1]))
+            assert h * 3600 + m * 60 + s == int((moment["time"] - began).total_seconds())
+        else:
+            assert "vod_url" not in moment
 
 
 def test_a_clip_that_cannot_be_had_is_recorded_with_its_reason(

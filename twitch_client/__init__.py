@@ -26,8 +26,10 @@ from twitch_client.ratelimit import FixedRateLimiter, HelixBucket
 from twitch_client.streams import StreamListing, list_all_streams, list_streams
 from twitch_client.thumbnails import ThumbnailUnavailable, fetch_thumbnail, on_cdn
 from twitch_client.transport import RequestStats, RetryPolicy, Transport
+from twitch_client.videos import Archive, current_archive
 
 __all__ = [
+    "Archive",
     "ClipUnavailable",
     "Emote",
     "Game",
@@ -140,6 +142,10 @@ class TwitchClient:
     def follower_total(self, broadcaster_id: str) -> int:
         """A channel's follower count (`FollowersUnavailable` when the token may not)."""
         return follower_total(self._helix_get("/channels/followers"), broadcaster_id)
+
+    def current_archive(self, user_id: str, stream_id: str) -> Archive | None:
+        """The archive (VOD) the live stream `stream_id` is recorded into, if kept."""
+        return current_archive(self._helix_get("/videos"), user_id, stream_id)
 
     def igdb_genres(self, igdb_ids: Iterable[str]) -> dict[str, list[str]]:
         """IGDB genre names for these IGDB game ids (IGDB's 4 requests/s respected).

@@ -23,11 +23,13 @@ from dashboard.chat_data import (
     topics_of,
     trending,
 )
+from dashboard.chat_live import LIVE_MINUTES, NOW_MINUTES, LiveChat
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
+from dashboard.filters import Filters
 from dashboard.inputs import checked
 from dashboard.names import language_name
-from dashboard.state import chat
+from dashboard.state import chat, chat_live
 from dashboard.tables import Column
 
 dash.register_page(__name__, path="/chat", name="Chat", title="Genre Radar — Chat", order=5)
@@ -36,6 +38,8 @@ BY = {"game": "Game", "genre": "Genre", "language": "Language", "channel": "Chan
 TOP = 15
 EMOTES_SHOWN = 20
 CHAT_KEYS = ("by", "subject", "topic")
+LIVE_REFRESH_MS = 10_000
+LIVE_TOP = 10
 
 
 def chat_query(query: Mapping[str, Any]) -> dict[str, str]:
@@ -85,6 +89,146 @@ def _emote_grid(grid_id: str, uses: pd.Series, win: ChatWindow, uses_header: str
 
 
 def body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
+    return [live_section(), *window_body(ctx, own)]
+
+
+def live_section() -> html.Div:
+    """The last hour, refreshed in the browser every `LIVE_REFRESH_MS` (filled by
+    `live_update`, so the page itself never waits for it)."""
+    return html.Div(
+        [
+            html.H2("Live: the last hour of chat"),
+            html.Div(
+                html.Label(
+                    [
+                        "Top emotes now of",
+                        dcc.Dropdown(
+                            id="chat-live-channel",
+                            placeholder="the channel with the most emote uses now",
+                        ),
+                    ]
+                ),
+                className="filters",
+            ),
+            html.Div(notice("Reading the last hour of chat…", "info"), id="chat-live"),
+            dcc.Interval(id="chat-live-timer", interval=LIVE_REFRESH_MS),
+        ],
+        className="card",
+    )
+
+
+def live_children(live: LiveChat, channel: str | None, tz: str) -> list[Any]:
+    per_minute = live.per_minute()
+    if per_minute["messages"].isna().all():
+        return [
+            notice(
+                f"No chat was read in the last {LIVE_MINUTES} minutes. The chat reader counts "
+                "the top channels of the newest snapshot and writes every few seconds.",
+                "empty",
+            )
+        ]
+    top = live.top_channels(LIVE_TOP)
+    chosen = channel or (str(top["channel"].iloc[0]) if len(top) else "")
+    emotes = live.channel_emotes(chosen)
+    read = per_minute.dropna(subset=["messages"])
+    newest = figures.local_times(pd.DatetimeIndex([read.index[-1]]), tz)[0]
+    shards = int(read["shards_read"].iloc[-1])
+    read_by = "" if live.shards == 1 else f", {shards} of {live.shards} reader shards"
+    running = read.index[-1] == live.this_minute
+    children: list[Any] = [
+        html.Div(
+            [
+                kpi(
+                    "Messages this minute" if running else "Messages, newest minute read",
+                    number(float(read["messages"].iloc[-1])),
+                    f"{newest:%H:%M} {tz}{', so far' if running else ''}{read_by}",
+                ),
+                kpi(
+                    f"Emote uses, last {NOW_MINUTES} min",
+                    number(float(top["uses"].sum())),
+                    f"{len(live.channels_now()):,} channels read",
+                ),
+            ],
+            className="kpis",
+        ),
+        dcc.Graph(
+            id="chat-live-minutes",
+            figure=figures.line(
+                per_minute.index,
+                {
+                    "Free emote uses": per_minute["free"].tolist(),
+                    "Paid emote uses": per_minute["paid"].tolist(),
+                },
+                f"Emote uses per minute, last {LIVE_MINUTES} minutes (this minute so far)",
+                "Uses per minute",
+                tz,
+            ),
+            config=figures.GRAPH_CONFIG,
+        ),
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.H3(f"Top {LIVE_TOP} channels by emote uses, last {NOW_MINUTES} min"),
+                        tables.table(
+                            "chat-live-channels",
+                            top.to_dict("records"),
+                            [
+                                ("channel", "Channel", None),
+                                ("uses", "Emote uses", INTEGER),
+                                ("free", "Free", INTEGER),
+                                ("paid", "Paid", INTEGER),
+                                ("messages", "Messages", INTEGER),
+                            ],
+                            file_name="chat-live-channels",
+                            page_size=LIVE_TOP,
+                        ),
+                    ]
+                ),
+                html.Div(
+                    [
+                        html.H3(f"Top emotes of {chosen}, last {NOW_MINUTES} min"),
+                        tables.table(
+                            "chat-live-emotes",
+                            emotes.to_dict("records"),
+                            [
+                                ("name", "Emote", None),
+                                ("kind", "Free / paid", None),
+                                ("uses", "Uses", INTEGER),
+                            ],
+                            file_name="chat-live-emotes",
+                            page_size=10,
+                        )
+                        if len(emotes)
+                        else notice(
+                            f"No emotes from {chosen} in the last {NOW_MINUTES} minutes.", "empty"
+                        ),
+                    ]
+                ),
+            ],
+            className="grid",
+        ),
+    ]
+    return children
+
+
+@callback(
+    Output("chat-live", "children"),
+    Output("chat-live-channel", "options"),
+    Input("chat-live-timer", "n_intervals"),
+    Input("chat-live-channel", "value"),
+    State("_pages_location", "search"),
+)
+@checked
+def live_update(
+    _: int | None, channel: str | None, search: str | None
+) -> tuple[list[Any], list[str]]:
+    live = chat_live().current()
+    tz = Filters.from_search(search).tz
+    return live_children(live, channel, tz), live.channels_now()
+
+
+def window_body(ctx: PageContext, own: dict[str, str]) -> list[Any]:
     filters, window, view = ctx.filters, ctx.window, ctx.data
     win = chat().window(window.start, window.end)
     if not win.slots:

@@ -1,0 +1,99 @@
+"""The few seconds of video around each highlight moment, in GridFS (bucket
+`moment_clips`), for the Streamer page to play.
+
+A clip's id is `<login>-<moment epoch seconds>` (`moment_clip_id`): storing the same
+moment again keeps the first. Retention drops clips older than `max_age`, then the oldest
+beyond `max_count`. The dashboard reads a clip's file document by `_id` and its chunks
+with one query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import datetime, timedelta
+from typing import Any, TypedDict, cast
+
+import gridfs
+from pymongo.database import Database
+
+from store import schema
+from store._mongo import translate_errors
+
+Document = dict[str, Any]
+CLIP_ID = re.compile(r"^[a-z0-9_]{1,25}-\d{1,12}$")
+
+
+class MomentClipMetadata(TypedDict):
+    login: str
+    moment: datetime  # the moment's window start
+    start: datetime  # the clip's first frame
+    seconds: float
+    moment_offset: float  # seconds from the clip's start to the moment
+    content_type: str  # video/mp4
+
+
+class MomentClip(TypedDict):
+    _id: str
+    length: int
+    uploadDate: datetime
+    metadata: MomentClipMetadata
+
+
+def moment_clip_id(login: str, moment: datetime) -> str:
+    return f"{login}-{int(moment.timestamp())}"
+
+
+def _bucket(db: Database[Document]) -> gridfs.GridFSBucket:
+    return gridfs.GridFSBucket(db, bucket_name=schema.MOMENT_CLIPS_BUCKET)
+
+
+def write_moment_clip(db: Database[Document], data: bytes, metadata: MomentClipMetadata) -> str:
+    """Store one moment's clip; its id (a clip stored before is kept)."""
+    clip_id = moment_clip_id(metadata["login"], metadata["moment"])
+    with (
+        translate_errors(f"storing moment clip {clip_id}"),
+        contextlib.suppress(gridfs.errors.FileExists),
+    ):
+        _bucket(db).upload_from_stream_with_id(
+            clip_id, f"{clip_id}.mp4", data, metadata=dict(metadata)
+        )
+    return clip_id
+
+
+def prune_moment_clips(
+    db: Database[Document], now: datetime, max_age: timedelta, max_count: int
+) -> int:
+    """Delete clips of moments older than `max_age`, then the oldest beyond `max_count`;
+    returns how many went."""
+    with translate_errors("listing moment clips"):
+        files = list(db[schema.MOMENT_CLIP_FILES].find({}, {"metadata.moment": 1}))
+    files.sort(key=lambda f: (f["metadata"]["moment"], f["_id"]), reverse=True)
+    cutoff = now - max_age
+    doomed = [
+        f["_id"]
+        for position, f in enumerate(files)
+        if position >= max_count or f["metadata"]["moment"] < cutoff
+    ]
+    with translate_errors("deleting old moment clips"):
+        for clip_id in doomed:
+            _bucket(db).delete(clip_id)
+    return len(doomed)
+
+
+def read_moment_clip(db: Database[Document], clip_id: str) -> tuple[MomentClip, bytes] | None:
+    """A clip's file document and bytes, or None when there is none."""
+    if not CLIP_ID.match(clip_id):
+        return None
+    with translate_errors(f"reading moment clip {clip_id}"):
+        found = db[schema.MOMENT_CLIP_FILES].find_one({"_id": clip_id})
+        if found is None:
+            return None
+        chunks = db[f"{schema.MOMENT_CLIPS_BUCKET}.chunks"].find(
+            {"files_id": clip_id}, {"n": 1, "data": 1}
+        )
+        parts = sorted((int(c["n"]), bytes(c["data"])) for c in chunks)
+    data = b"".join(part for _, part in parts)
+    if len(data) != int(found["length"]):  # being written or half deleted
+        return None
+    return cast(MomentClip, found), data

@@ -1,0 +1,137 @@
+"""The live chat view's figures from minute documents, against plain sums."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.chat_live import LIVE_MINUTES, NOW_MINUTES, ChatLive
+from store import chat_minute_id
+
+NOW = datetime(2026, 12, 6, 20, 30, 40, tzinfo=UTC)
+THIS = NOW.replace(second=0)
+SHARDS = ["0of2", "1of2"]
+
+
+def _entry(channel: str, rng: np.random.Generator) -> dict[str, Any]:
+    free = {f"f{i}": int(rng.integers(1, 9)) for i in rng.choice(6, 3, replace=False)}
+    paid = {f"{channel}_p{i}": int(rng.integers(1, 9)) for i in rng.choice(4, 2, replace=False)}
+    return {
+        "channel": channel,
+        "messages": int(rng.integers(1, 50)),
+        "free_emote_uses": sum(free.values()),
+        "paid_emote_uses": sum(paid.values()),
+        "free_emotes": free,
+        "paid_emotes": paid,
+    }
+
+
+class Reader:
+    """Minute documents by `_id`, counting the reads."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.reads: Counter[datetime] = Counter()
+
+    def chat_minutes(self, minutes: list[datetime], shards: list[str]) -> list[dict[str, Any]]:
+        self.reads.update(minutes)
+        ids = [chat_minute_id(minute, s) for minute in minutes for s in shards]
+        return [self.documents[i] for i in ids if i in self.documents]
+
+
+def _market(seed: int = 1) -> Reader:
+    rng = np.random.default_rng(seed)
+    reader = Reader()
+    for back in range(LIVE_MINUTES + 10):
+        minute = THIS - timedelta(minutes=back)
+        if back in (7, 20):  # no reader stored these minutes
+            continue
+        for shard, channels in zip(SHARDS, (["<b>a</b>", "b"], ["c", "d", "e"]), strict=True):
+            if back == 12 and shard == "1of2":
+                continue  # one shard missing: the other's counts still show
+            reader.documents[chat_minute_id(minute, shard)] = {
+                "_id": chat_minute_id(minute, shard),
+                "minute": minute,
+                "shard": shard,
+                "channels": [_entry(c, rng) for c in channels],
+                "emote_names": {"f1": "Kappa", "<b>a</b>_p1": "<i>hype</i>"},
+            }
+    return reader
+
+
+def _entries(reader: Reader, since: datetime) -> list[dict[str, Any]]:
+    return [
+        entry
+        for document in reader.documents.values()
+        if since <= document["minute"] <= THIS
+        for entry in document["channels"]
+    ]
+
+
+def test_the_last_hour_per_minute_equals_the_documents_and_gaps_stay_gaps() -> None:
+    reader = _market()
+    live = ChatLive(reader, SHARDS, clock=lambda: NOW).current()  # type: ignore[arg-type]
+    frame = live.per_minute()
+    assert len(frame) == LIVE_MINUTES and frame.index[-1] == THIS
+    for minute, row in frame.iterrows():
+        documents = [d for d in reader.documents.values() if d["minute"] == minute]
+        if not documents:
+            assert row.isna().all(), minute  # nothing read is not zero
+            continue
+        entries = [e for d in documents for e in d["channels"]]
+        assert row["free"] == sum(e["free_emote_uses"] for e in entries)
+        assert row["paid"] == sum(e["paid_emote_uses"] for e in entries)
+        assert row["messages"] == sum(e["messages"] for e in entries)
+        assert row["shards_read"] == len(documents)
+    assert frame["free"].isna().sum() == 2
+
+
+def test_top_channels_and_a_channels_emotes_now_equal_plain_sums() -> None:
+    reader = _market(2)
+    live = ChatLive(reader, SHARDS, clock=lambda: NOW).current()  # type: ignore[arg-type]
+    recent = _entries(reader, THIS - timedelta(minutes=NOW_MINUTES - 1))
+    uses: Counter[str] = Counter()
+    for e in recent:
+        uses[e["channel"]] += e["free_emote_uses"] + e["paid_emote_uses"]
+    top = live.top_channels(3)
+    expected = sorted(uses.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    assert list(zip(top["channel"], top["uses"], strict=True)) == expected
+    assert live.channels_now() == sorted(uses)
+
+    emotes: Counter[str] = Counter()
+    for e in recent:
+        if e["channel"] == "<b>a</b>":
+            emotes.update({**e["free_emotes"], **e["paid_emotes"]})
+    shown = live.channel_emotes("<b>a</b>", 20)
+    assert dict(zip(shown["emote"], shown["uses"], strict=True)) == dict(emotes)
+    assert list(shown["uses"]) == sorted(emotes.values(), reverse=True)
+    named = shown.set_index("emote")
+    assert named.loc["<b>a</b>_p1", "name"] == "<i>hype</i>" and named.loc["f1", "name"] == "Kappa"
+    assert set(named.loc[[e for e in emotes if "_p" in e], "kind"]) == {"paid"}
+    assert live.channel_emotes("nobody").empty
+
+
+def test_settled_minutes_are_read_once_and_the_newest_again() -> None:
+    reader = _market(3)
+    clock = [NOW]
+    live = ChatLive(reader, SHARDS, clock=lambda: clock[0])  # type: ignore[arg-type]
+    live._read(clock[0])
+    clock[0] = NOW + timedelta(seconds=10)
+    again = live._read(clock[0])
+    # A minute is final two minutes after it ended (20:27 at 20:30:40); newer ones change.
+    assert reader.reads[THIS - timedelta(minutes=3)] == 1
+    assert [reader.reads[THIS - timedelta(minutes=m)] for m in (2, 1, 0)] == [2, 2, 2]
+    # A settled minute older than "now" keeps no per-emote counts.
+    old = next(m for m in again.minutes if m.minute == THIS - timedelta(minutes=30))
+    assert len(old.pair_uses) == 0 and old.free.sum() > 0
+
+
+def test_no_chat_is_an_empty_view() -> None:
+    live = ChatLive(Reader(), SHARDS, clock=lambda: NOW).current()  # type: ignore[arg-type]
+    assert live.per_minute()["free"].isna().all()
+    assert live.top_channels().empty and live.channels_now() == []
+    assert isinstance(live.per_minute().index, pd.DatetimeIndex)
