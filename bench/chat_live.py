@@ -34,8 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.chat import MARKET_AT, _wait_port
 from bench.common import ROOT, emulator_process, machine, write_section
-from dashboard.chat_live import ChatLive
-from dashboard.pages.chat import LIVE_REFRESH_MS
+from dashboard.chat_live import LIVE_REFRESH_MS, ChatLive
 from scheduler.app import build_collector
 from settings import Settings
 from store import LocalFerretDB, StoreReader, free_port

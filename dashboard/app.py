@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, reader: StoreReader | None = No
     set_chat(chat)
     chat.preload()
     shards = [shard_label(i, settings.chat_shards) for i in range(settings.chat_shards)]
-    set_chat_live(ChatLive(reader, shards))
+    set_chat_live(ChatLive(reader, shards, flush_seconds=settings.chat_flush_seconds))
     data.start_loading()  # read the history now, before the first visitor asks
     app = Dash(
         __name__,

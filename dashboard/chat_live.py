@@ -1,7 +1,7 @@
 """The chat of the last hour, minute by minute: what the Chat page's live section shows.
 
 Read from the reader shards' `chat_minutes` documents by `_id`. A minute that readers no
-longer rewrite (`SETTLED` after it ended) is summarised once and kept; the newer ones are
+longer rewrite (`settled_after` its end) is summarised once and kept; the newer ones are
 read again when the worker's latest read is older than `REFRESH_SECONDS`, so the visitors
 of a worker share one read. Per-emote counts are kept only for the last `NOW_MINUTES`
 minutes: they are all that "now" shows, and most of a minute document's bytes.
@@ -23,10 +23,17 @@ from store import ChatMinuteDocument, StoreReader
 LIVE_MINUTES = 60
 NOW_MINUTES = 5
 MINUTE = timedelta(minutes=1)
-# A reader writes a minute until it is complete (15 s after it ends) at its next flush;
-# a minute this old is final.
-SETTLED = timedelta(minutes=2)
+COMPLETE_AFTER = timedelta(seconds=15)  # a reader's minute is complete this long after it ends
+
+
+def settled_after(flush_seconds: float) -> timedelta:
+    """How long after its end a minute is final: complete, then written at a reader's next
+    flush, with a flush's worth of margin for a slow write."""
+    return COMPLETE_AFTER + timedelta(seconds=2 * flush_seconds + 15)
+
+
 REFRESH_SECONDS = 5.0
+LIVE_REFRESH_MS = 10_000  # how often the page's live section asks
 
 
 def _nothing(dtype: type | str) -> np.ndarray:
@@ -191,9 +198,11 @@ class ChatLive:
         reader: StoreReader,
         shards: Sequence[str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        flush_seconds: float = 5.0,
     ) -> None:
         self.reader = reader
         self.shards = list(shards)
+        self.settled = settled_after(flush_seconds)
         self._clock = clock
         self._settled: dict[datetime, LiveMinute | None] = {}  # None: nothing stored
         self._latest: LiveChat | None = None
@@ -226,7 +235,7 @@ class ChatLive:
                 found = LiveMinute.of(minute, stored) if stored else None
             if found is not None and minute < emotes_since and len(found.pair_uses):
                 found = found.without_emotes()
-            if minute + MINUTE + SETTLED <= now:
+            if minute + MINUTE + self.settled <= now:
                 self._settled[minute] = found
             if found is not None:
                 minutes.append(found)

@@ -122,9 +122,14 @@ def test_settled_minutes_are_read_once_and_the_newest_again() -> None:
     live._read(clock[0])
     clock[0] = NOW + timedelta(seconds=10)
     again = live._read(clock[0])
-    # A minute is final two minutes after it ended (20:27 at 20:30:40); newer ones change.
-    assert reader.reads[THIS - timedelta(minutes=3)] == 1
-    assert [reader.reads[THIS - timedelta(minutes=m)] for m in (2, 1, 0)] == [2, 2, 2]
+    # With readers flushing every 5 s a minute is final 40 s after it ended (20:29 at
+    # 20:30:40, its end 20:30:00); newer ones may still change.
+    assert [reader.reads[THIS - timedelta(minutes=m)] for m in (3, 2, 1)] == [1, 1, 1]
+    assert reader.reads[THIS] == 2
+    slow = ChatLive(reader, SHARDS, clock=lambda: NOW, flush_seconds=60)  # type: ignore[arg-type]
+    slow._read(NOW)
+    slow._read(NOW)
+    assert reader.reads[THIS - timedelta(minutes=1)] == 3  # not final with 60 s flushes
     # A settled minute older than "now" keeps no per-emote counts.
     old = next(m for m in again.minutes if m.minute == THIS - timedelta(minutes=30))
     assert len(old.pair_uses) == 0 and old.free.sum() > 0

@@ -23,7 +23,7 @@ from dashboard.chat_data import (
     topics_of,
     trending,
 )
-from dashboard.chat_live import LIVE_MINUTES, NOW_MINUTES, LiveChat
+from dashboard.chat_live import LIVE_MINUTES, LIVE_REFRESH_MS, NOW_MINUTES, LiveChat
 from dashboard.components import PageContext, kpi, notice, number, page
 from dashboard.figures import DECIMAL, GROWTH, INTEGER, PERCENT
 from dashboard.filters import Filters
@@ -38,7 +38,6 @@ BY = {"game": "Game", "genre": "Genre", "language": "Language", "channel": "Chan
 TOP = 15
 EMOTES_SHOWN = 20
 CHAT_KEYS = ("by", "subject", "topic")
-LIVE_REFRESH_MS = 10_000
 LIVE_TOP = 10
 
 
