@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import emulator_process, machine, write_section
 from emulator.labelled_clips import main as export
+from highlights.cut import cut_moment
 from highlights.dataset import load_folder
 from highlights.decode import decode_clip
-from highlights.detect import ChannelGame, clip_document
+from highlights.detect import MOMENT_LEAD_SECONDS, MOMENT_SECONDS, ChannelGame, clip_document
 from highlights.features import clip_features
 from highlights.model import SEED_FIGURES, evaluate, train
 from twitch_client.clips import read_clip
@@ -107,6 +108,8 @@ def main() -> None:
         logins = [market.login_of(int(c)) for c in live.channel[np.argsort(-live.viewers)[:5]]]
         requests.get(url + "/_emulator/stats", timeout=10)
         costs, sizes, stored = [], [], []
+        cut_costs: list[float] = []
+        cut_sizes: list[int] = []
         for login in logins:
             started = time.process_time()
             data = read_clip(f"hls://{url}/hls/{login}/index.m3u8?seconds=60", 70)
@@ -125,9 +128,15 @@ def main() -> None:
             costs.append(time.process_time() - started)
             sizes.append(len(data))
             stored.append(len(bson.encode(document)))
+            started = time.process_time()
+            cut = cut_moment(data, 30.0 - MOMENT_LEAD_SECONDS, MOMENT_SECONDS)
+            cut_costs.append(time.process_time() - started)
+            cut_sizes.append(len(cut.data))
     per_clip = sorted(costs)[len(costs) // 2]
     clip_mb = sorted(sizes)[len(sizes) // 2] / 1e6
     clip_kb = sorted(stored)[len(stored) // 2] / 1e3
+    cut_ms = sorted(cut_costs)[len(cut_costs) // 2] * 1e3
+    cut_kb = sorted(cut_sizes)[len(cut_sizes) // 2] / 1e3
 
     def row(name: str, scores: dict[str, float]) -> str:
         return f"| {name} | {scores['roc_auc']:.3f} | {scores['pr_auc']:.3f} | {scores['f1']:.3f} | {scores['precision']:.2f} / {scores['recall']:.2f} |"
@@ -175,6 +184,7 @@ Cost:
 | stored per clip (`highlights.detect.clip_document`: probabilities, packed features, moments) | {clip_kb:.1f} kB |
 | per followed channel and day at HIGHLIGHT_EVERY_MINUTES=10 (144 clips) | {144 * per_clip / 60:.1f} CPU-min, {144 * clip_mb:.0f} MB read, {144 * clip_kb / 1e3:.2f} MB stored |
 | per-second chat counts of a followed channel | 3 × 60 integers per minute entry |
+| per moment: its video cut out of the clip ({MOMENT_SECONDS:.0f} s copied into MP4, `highlights.cut`) and kept in GridFS | {cut_ms:.0f} CPU-ms, {cut_kb:.0f} kB stored (`HIGHLIGHT_MOMENT_CLIPS`=500 at most: {500 * cut_kb / 1e3:.0f} MB) |
 """
     write_section("highlights", markdown)
     print(markdown)
