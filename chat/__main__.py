@@ -11,7 +11,7 @@ import sys
 from chat.daemon import ChatDaemon
 from settings.cli import start
 from slots import parse_slot
-from store import ChatStore, Store, StoreError, shard_label
+from store import ChatStore, Store, StoreError, shard_label, within
 from twitch_client import TwitchClient
 
 DESCRIPTION = """\
@@ -82,12 +82,16 @@ def main(argv: list[str] | None = None) -> int:
             settings.chat_channels,
         )
         asyncio.run(_run(daemon))
+        log.info("chat reader stopped")
         return 0
     except StoreError as error:
         log.error("chat: %s", error)
         return 1
     finally:
-        store.close()
+        # Closing ends the client's sessions on the server: bounded, so a store that
+        # stopped first cannot hold the exit.
+        with within(1.0):
+            store.close()
 
 
 if __name__ == "__main__":

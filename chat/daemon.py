@@ -104,6 +104,7 @@ class ChatDaemon:
         if self.settings.chat_shard == 0:
             others.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
         await stop.wait()
+        log.info("chat reader stopping")
         self.stopping.set()
         # Every job gets a short while to end its round (their threads check `stopping`);
         # one blocked on an unreachable store is left behind (a daemon thread), so a stop

@@ -25,6 +25,7 @@ from store._records import (
     StreamCategory,
     StreamGenre,
 )
+from store._retention import beyond_retention
 
 Document = dict[str, Any]
 
@@ -79,17 +80,12 @@ class FrameStore(Store):
     def apply_retention(self, max_age: timedelta, max_count: int, now: datetime) -> int:
         """Delete frames older than `max_age`, then the oldest beyond `max_count` (with their
         labels); return how many were deleted. Stream genres stay: the rollups use them."""
-        documents = sorted(
-            self.frame_documents(),
-            key=lambda d: (d["metadata"]["slot"], d["_id"]),
-            reverse=True,
+        doomed = beyond_retention(
+            ((d["metadata"]["slot"], d["_id"]) for d in self.frame_documents()),
+            now,
+            max_age,
+            max_count,
         )
-        cutoff = now - max_age
-        doomed = [
-            d["_id"]
-            for position, d in enumerate(documents)
-            if position >= max_count or d["metadata"]["slot"] < cutoff
-        ]
         with translate_errors("deleting old frames"):
             for frame_id in doomed:
                 self.bucket.delete(frame_id)

@@ -19,6 +19,7 @@ from pymongo.database import Database
 
 from store import schema
 from store._mongo import translate_errors
+from store._retention import beyond_retention
 
 Document = dict[str, Any]
 CLIP_ID = re.compile(r"^[a-z0-9_]{1,25}-\d{1,12}$")
@@ -68,13 +69,9 @@ def prune_moment_clips(
     returns how many went."""
     with translate_errors("listing moment clips"):
         files = list(db[schema.MOMENT_CLIP_FILES].find({}, {"metadata.moment": 1}))
-    files.sort(key=lambda f: (f["metadata"]["moment"], f["_id"]), reverse=True)
-    cutoff = now - max_age
-    doomed = [
-        f["_id"]
-        for position, f in enumerate(files)
-        if position >= max_count or f["metadata"]["moment"] < cutoff
-    ]
+    doomed = beyond_retention(
+        ((f["metadata"]["moment"], f["_id"]) for f in files), now, max_age, max_count
+    )
     with translate_errors("deleting old moment clips"):
         for clip_id in doomed:
             _bucket(db).delete(clip_id)

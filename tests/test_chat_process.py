@@ -13,6 +13,7 @@ import pytest
 import requests
 from bson import json_util
 
+from emulator.server import EmulatorServer
 from store import Store
 from store.schema import CHAT_MINUTES
 from tests.conftest import FERRETDB_BIN, EmulatorFactory, FerretDB
@@ -42,6 +43,45 @@ def _stored(store: Store) -> int:
     )
 
 
+def _reader_env(
+    emulator: EmulatorServer, uri: str, database: str, tmp: Path, follow: int
+) -> dict[str, str]:
+    env = environment(emulator.url, uri, database, tmp)
+    env.update(
+        {
+            "CHAT_IRC_URL": emulator.chat_url,
+            "CHAT_JOINS_PER_10S": "200",
+            "CHAT_FOLLOW_SECONDS": "1",
+            # No round of writes before the stop: what is stored is the final flush's.
+            "CHAT_FLUSH_SECONDS": "3600",
+            "HIGHLIGHT_CHANNELS": ",".join(_top_logins(emulator, follow)),
+        }
+    )
+    return env
+
+
+def _read_then_pause(reader: subprocess.Popen[str], emulator_url: str, lines: int) -> int:
+    """Wait until the emulator sent `lines` lines to the reader, pause its chat and give
+    the last lines a second to arrive; the lines sent."""
+    deadline = time.monotonic() + 60
+    while _ledger(emulator_url) < lines:
+        assert reader.poll() is None, reader.communicate()[1]
+        assert time.monotonic() < deadline, "no chat reached the reader"
+        time.sleep(0.2)
+    requests.post(f"{emulator_url}/_emulator/chat/pause", timeout=10).raise_for_status()
+    sent = _ledger(emulator_url)
+    time.sleep(1.0)  # the last lines on their way to the reader
+    return sent
+
+
+def _stop(reader: subprocess.Popen[str]) -> tuple[float, str]:
+    """SIGTERM; the seconds until the process ended, and its log."""
+    stopped_at = time.monotonic()
+    reader.send_signal(signal.SIGTERM)
+    _, log = reader.communicate(timeout=30)
+    return time.monotonic() - stopped_at, log
+
+
 def test_the_chat_reader_stops_within_five_seconds_of_sigterm_and_stores_what_it_counted(
     make_emulator: EmulatorFactory,
     ferretdb: FerretDB,
@@ -52,31 +92,11 @@ def test_the_chat_reader_stops_within_five_seconds_of_sigterm_and_stores_what_it
     # Slow Helix answers: the emote lists of 40 channels take the reader ~10 s to fetch,
     # and the stop comes in the middle of that round.
     emulator = make_emulator(chat_rate_scale=3.0, chat_joins_per_10s=200, latency_ms=250)
-    env = environment(emulator.url, ferretdb.uri, database_name, tmp_path)
-    env.update(
-        {
-            "CHAT_IRC_URL": emulator.chat_url,
-            "CHAT_JOINS_PER_10S": "200",
-            "CHAT_FOLLOW_SECONDS": "1",
-            # No round of writes before the stop: what is stored is the final flush's.
-            "CHAT_FLUSH_SECONDS": "3600",
-            "HIGHLIGHT_CHANNELS": ",".join(_top_logins(emulator, 40)),
-        }
-    )
+    env = _reader_env(emulator, ferretdb.uri, database_name, tmp_path, follow=40)
     reader = _reader(env, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while _ledger(emulator.url) < 500:
-            assert reader.poll() is None, reader.communicate()[1]
-            assert time.monotonic() < deadline, "no chat reached the reader"
-            time.sleep(0.2)
-        requests.post(f"{emulator.url}/_emulator/chat/pause", timeout=10).raise_for_status()
-        sent = _ledger(emulator.url)
-        time.sleep(1.0)  # the last lines on their way to the reader
-        stopped_at = time.monotonic()
-        reader.send_signal(signal.SIGTERM)
-        _, log = reader.communicate(timeout=30)
-        took = time.monotonic() - stopped_at
+        sent = _read_then_pause(reader, emulator.url, 500)
+        took, log = _stop(reader)
     finally:
         if reader.poll() is None:
             reader.kill()
@@ -92,31 +112,12 @@ def test_a_reader_stopped_with_its_store_spools_what_it_counted_and_the_next_run
     server = FerretDB(tmp_path / "ferretdb", binary=FERRETDB_BIN)
     server.start()
     emulator = make_emulator(chat_rate_scale=3.0, chat_joins_per_10s=200)
-    env = environment(emulator.url, server.uri, database_name, tmp_path)
-    env.update(
-        {
-            "CHAT_IRC_URL": emulator.chat_url,
-            "CHAT_JOINS_PER_10S": "200",
-            "CHAT_FOLLOW_SECONDS": "1",
-            "CHAT_FLUSH_SECONDS": "3600",
-            "HIGHLIGHT_CHANNELS": ",".join(_top_logins(emulator, 20)),
-        }
-    )
+    env = _reader_env(emulator, server.uri, database_name, tmp_path, follow=20)
     reader = _reader(env, tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while _ledger(emulator.url) < 300:
-            assert reader.poll() is None, reader.communicate()[1]
-            assert time.monotonic() < deadline, "no chat reached the reader"
-            time.sleep(0.2)
-        requests.post(f"{emulator.url}/_emulator/chat/pause", timeout=10).raise_for_status()
-        sent = _ledger(emulator.url)
-        time.sleep(1.0)
+        sent = _read_then_pause(reader, emulator.url, 300)
         server.stop()
-        stopped_at = time.monotonic()
-        reader.send_signal(signal.SIGTERM)
-        _, log = reader.communicate(timeout=30)
-        took = time.monotonic() - stopped_at
+        took, log = _stop(reader)
     finally:
         if reader.poll() is None:
             reader.kill()

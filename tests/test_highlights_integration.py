@@ -407,3 +407,37 @@ def test_follow_and_unfollow_reach_a_running_detector(
     finally:
         detector.terminate()
         detector.wait(30)
+
+
+def test_moment_videos_are_kept_by_age_and_count_and_read_whole(store: Store) -> None:
+    from datetime import timedelta
+
+    from store import prune_moment_clips, write_moment_clip
+    from store.schema import MOMENT_CLIPS_BUCKET
+
+    now = datetime(2026, 12, 6, 12, tzinfo=UTC)
+    ages = {"a": 1, "b": 2, "c": 3, "d": 20}  # days
+    ids = {}
+    for login, days in ages.items():
+        data = bytes([days]) * 300_000  # more than one GridFS chunk
+        moment = now - timedelta(days=days)
+        metadata = {
+            "login": login,
+            "moment": moment,
+            "start": moment - timedelta(seconds=8),
+            "seconds": 20.0,
+            "moment_offset": 8.0,
+            "content_type": "video/mp4",
+        }
+        ids[login] = write_moment_clip(store.db, data, metadata)  # type: ignore[arg-type]
+        assert write_moment_clip(store.db, b"other", metadata) == ids[login]  # the first kept
+    document, data = read_moment_clip(store.db, ids["b"]) or ({}, b"")
+    assert data == bytes([2]) * 300_000 and document["metadata"]["login"] == "b"
+    # 14 days and 2 clips at most: d is too old, c the oldest beyond two.
+    assert prune_moment_clips(store.db, now, timedelta(days=14), 2) == 2
+    left = {f["_id"] for f in store.db[f"{MOMENT_CLIPS_BUCKET}.files"].find()}
+    assert left == {ids["a"], ids["b"]}
+    chunks = {c["files_id"] for c in store.db[f"{MOMENT_CLIPS_BUCKET}.chunks"].find()}
+    assert chunks == left
+    assert read_moment_clip(store.db, ids["c"]) is None
+    assert read_moment_clip(store.db, "../../etc") is None
