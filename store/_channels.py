@@ -405,25 +405,24 @@ class DayChannels:
     def new_part(self, before: int, written_at: datetime) -> list[ChannelNamesDocument]:
         """The channels added since `before`, as the day's next `channel_names` part: one
         document per group."""
-        values = {c: self.tables[c].values for c in _DAY_CODED}
         groups = np.asarray(self.groups[before:], np.int64)
         started_at = np.asarray(self.started_at, np.int64)
+        # The part's fields as one table (rows × fields), built column by column: a day's
+        # first slot names about every live channel, and a loop per field costs seconds.
+        fields = [
+            np.array(column[before:], dtype=object)
+            for column in (self.user_ids, self.logins, self.names)
+        ]
+        for column in _DAY_CODED:
+            table = np.array(self.tables[column].values, dtype=object)
+            fields.append(table[np.asarray(self.codes[column][before:], np.int64)])
+        rows = np.column_stack(fields) if len(groups) else np.empty((0, len(fields)), object)
         documents = []
         for group in range(GROUPS):
-            mine = before + np.flatnonzero(groups == group)
+            local = np.flatnonzero(groups == group)
+            mine = before + local
             # Interleaved, so that a display name sits next to the login it mostly repeats.
-            text = join_names(
-                [
-                    field
-                    for i in mine.tolist()
-                    for field in (
-                        self.user_ids[i],
-                        self.logins[i],
-                        self.names[i],
-                        *(values[c][self.codes[c][i]] for c in _DAY_CODED),
-                    )
-                ]
-            )
+            text = join_names(rows[local].ravel().tolist())
             documents.append(
                 ChannelNamesDocument(
                     _id=channel_names_id(self.day, self.parts, group),
