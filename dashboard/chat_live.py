@@ -204,7 +204,7 @@ class ChatLive:
         self.shards = list(shards)
         self.settled = settled_after(flush_seconds)
         self._clock = clock
-        self._settled: dict[datetime, LiveMinute | None] = {}  # None: nothing stored
+        self._settled: dict[datetime, LiveMinute] = {}
         self._latest: LiveChat | None = None
         self._read_at = 0.0
         self._lock = threading.Lock()
@@ -228,6 +228,7 @@ class ChatLive:
         for document in self.reader.chat_minutes(unread, self.shards):
             documents.setdefault(document["minute"], []).append(document)
         for minute in wanted:
+            found: LiveMinute | None
             if minute in self._settled:
                 found = self._settled[minute]
             else:
@@ -235,8 +236,11 @@ class ChatLive:
                 found = LiveMinute.of(minute, stored) if stored else None
             if found is not None and minute < emotes_since and len(found.pair_uses):
                 found = found.without_emotes()
-            if minute + MINUTE + self.settled <= now:
+            # Kept only with every shard's document: a minute missing (a reader down, its
+            # spool written later) is asked for again, in the same query.
+            if found is None:
+                continue
+            if found.shards_read == len(self.shards) and minute + MINUTE + self.settled <= now:
                 self._settled[minute] = found
-            if found is not None:
-                minutes.append(found)
+            minutes.append(found)
         return LiveChat(now=now, minutes=minutes, shards=len(self.shards))
