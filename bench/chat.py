@@ -36,6 +36,7 @@ from chat.reader import ChatReader
 from emulator.chat import ChatServer
 from emulator.config import EmulatorSettings
 from emulator.market import Market
+from emulator.state import LiveClock
 from settings import Settings
 from store import ChatStore, LocalFerretDB, Store, free_port
 from twitch_client import TwitchClient
@@ -110,7 +111,7 @@ def sample_lines(count: int) -> list[str]:
     """Lines exactly as the emulator writes them, for 50 channels."""
     settings = EmulatorSettings(_env_file=None, channels=20_000)
     market = Market(settings)
-    server = ChatServer(settings, market)
+    server = ChatServer(settings, market, LiveClock(0.0))
     per = count // 50
     return [
         line

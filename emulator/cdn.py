@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -242,9 +241,6 @@ def register(app: Flask, state: EmulatorState) -> None:
 
     schedule = MomentSchedule(CONFIGS[state.settings.moments], state.settings.seed)
 
-    def clip_now() -> float:
-        return time.time() + state.settings.clock_offset_seconds
-
     @app.get("/hls/<login>/index.m3u8")
     def hls_playlist(login: str) -> Response:
         """The last `seconds` (default 6, at most 120) of a live channel as an HLS clip,
@@ -253,7 +249,7 @@ def register(app: Flask, state: EmulatorState) -> None:
         if not any(r["user_login"] == login for r in state.source.table().records):
             return Response("offline", status=404)
         seconds = min(max(request.args.get("seconds", 6, type=int) or 6, 2), 120)
-        last = int(clip_now() // SEGMENT_SECONDS)
+        last = int(state.live_clock.now() // SEGMENT_SECONDS)
         first = last - max(1, seconds // SEGMENT_SECONDS)
         lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}"]
         lines += [f"#EXT-X-MEDIA-SEQUENCE:{first}", "#EXT-X-PLAYLIST-TYPE:VOD"]
@@ -267,7 +263,7 @@ def register(app: Flask, state: EmulatorState) -> None:
     @app.get("/hls/<login>/seg<int:number>.ts")
     def hls_segment(login: str, number: int) -> Response:
         live = next((r for r in state.source.table().records if r["user_login"] == login), None)
-        if live is None or number * SEGMENT_SECONDS > clip_now():
+        if live is None or number * SEGMENT_SECONDS > state.live_clock.now():
             return Response("not found", status=404)
         path = library.frame(live["game_id"], login)
         if path is not None:

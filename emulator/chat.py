@@ -32,6 +32,7 @@ from emulator.config import EmulatorSettings
 from emulator.emotes import GLOBAL_EMOTES, HYPE_EMOTES, ChannelEmote, channel_emotes
 from emulator.market import Market
 from emulator.moments import CONFIGS, MomentSchedule
+from emulator.state import LiveClock
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +159,10 @@ class _Connection:
 class ChatServer:
     """The IRC endpoint; `start()` runs it on its own thread and event loop."""
 
-    def __init__(self, settings: EmulatorSettings, market: Market) -> None:
+    def __init__(self, settings: EmulatorSettings, market: Market, clock: LiveClock) -> None:
         self.settings = settings
         self.market = market
+        self.clock = clock
         self.port = settings.chat_port
         self.ledger: dict[tuple[str, int], LedgerEntry] = {}
         self.paused = False
@@ -336,9 +338,6 @@ class ChatServer:
             f":tmi.twitch.tv ROOMSTATE #{login}"
         )
 
-    def _now(self) -> float:
-        return time.time() + self.settings.clock_offset_seconds
-
     def _viewers(self, now: float) -> np.ndarray:
         quantum = int(now // self.market.settings.drift_seconds)
         if self._live is None or self._live[0] != quantum:
@@ -362,8 +361,10 @@ class ChatServer:
                 log.exception("chat generator tick failed")
 
     def _tick(self, elapsed: float) -> None:
-        now = self._now()
-        viewers = self._viewers(self.market.now())
+        now = self.clock.now()
+        # Who is live follows the live clock, unless the market stands still (tests).
+        frozen = self.market.settings.frozen_at is not None
+        viewers = self._viewers(self.market.now() if frozen else now)
         listeners: dict[str, list[_Connection]] = {}
         for connection in list(self._connections):
             if connection.writer.transport.get_write_buffer_size() > MAX_BUFFER_BYTES:

@@ -27,7 +27,7 @@ class EmulatorSettings(BaseSettings):
     games: int = Field(default=400, ge=40)
     always_live: bool = False  # every channel live all the time (for `--all` benchmarks)
     drift_seconds: float = Field(default=10.0, gt=0)  # viewer counts change this often
-    clock_offset_seconds: float = 0.0  # shift the simulated clock (backfills, demos)
+    clock_offset_seconds: float = 0.0  # shift the simulated clock (tests, demos)
     # Stop the simulated clock here: the market never moves (tests that need one market)
     frozen_at: datetime | None = None
 

@@ -28,9 +28,10 @@ class EmulatorServer:
         if not settings.public_url:
             settings.public_url = f"http://{settings.host}:{self._server.server_port}"
         self._thread: threading.Thread | None = None
-        market = self.app.extensions["emulator"].source
+        state = self.app.extensions["emulator"]
+        market = state.source
         self.chat: ChatServer | None = (
-            ChatServer(settings, market)
+            ChatServer(settings, market, state.live_clock)
             if settings.chat_enabled and isinstance(market, Market)
             else None
         )

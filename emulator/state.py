@@ -25,6 +25,19 @@ class StreamSource(Protocol):
     def games(self) -> list[dict[str, str]]: ...
 
 
+@dataclass(frozen=True)
+class LiveClock:
+    """The clock of the live feeds, chat and HLS video: wall time plus the offset the
+    emulator started with. `POST /_emulator/clock` moves the listing's clock only: a
+    backfill collects past slots while chat and video go on live, as on Twitch, whose
+    `tmi-sent-ts` a reader buckets into minutes of its own clock."""
+
+    offset_seconds: float
+
+    def now(self) -> float:
+        return time.time() + self.offset_seconds
+
+
 @dataclass
 class Token:
     client_id: str
@@ -74,6 +87,7 @@ class EmulatorState:
         self.dice = random.Random(settings.seed)
         self.counters: Counter[str] = Counter()
         self.malformed_served: dict[str, str] = {}  # stream id -> corruption applied
+        self.live_clock = LiveClock(settings.clock_offset_seconds)
 
     def roll(self, probability: float) -> bool:
         if probability <= 0:

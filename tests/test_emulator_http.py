@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 import requests
 
 from conftest import EmulatorFactory
+from emulator.cdn import SEGMENT_SECONDS
 from settings import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET
 
 pytestmark = pytest.mark.integration
@@ -240,3 +242,40 @@ def test_frame_truth_matches_the_thumbnails_each_channel_serves(
     assert all(len(shown) == 1 for shown in game_of_category.values())  # one game a category
     assert requests.get(f"{url}/_emulator/shown/nobody_here", timeout=5).status_code == 404
     assert Image.open(io.BytesIO(camera_frame("x", 160, 90))).size == (160, 90)
+
+
+def _first_chat_line_sent_ms(chat_url: str, login: str) -> int:
+    """Join `login` over IRC and return the `tmi-sent-ts` of the first message read."""
+    host, port = chat_url.removeprefix("irc://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as irc:
+        irc.sendall(f"CAP REQ :twitch.tv/tags\r\nNICK justinfan1\r\nJOIN #{login}\r\n".encode())
+        received = b""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            received += irc.recv(65536)
+            for line in received.split(b"\r\n"):
+                if b" PRIVMSG " in line:
+                    return int(line.split(b"tmi-sent-ts=")[1].split(b";")[0])
+    raise AssertionError(f"no chat from #{login} in 20 s")
+
+
+def test_moving_the_listing_clock_leaves_chat_and_video_on_the_live_clock(
+    make_emulator: EmulatorFactory,
+) -> None:
+    # A backfill moves the clock to past slots; chat stamps and HLS segments stay live
+    # (a reader buckets `tmi-sent-ts` into minutes of its own clock).
+    emulator = make_emulator(frozen_at=None, always_live=True, chat_rate_scale=50.0)
+    login = emulator.state.source.login_of(0)
+    past = "2026-01-01T00:00:00+00:00"
+    moved = requests.post(f"{emulator.url}/_emulator/clock", json={"at": past}, timeout=5)
+    assert moved.json()["now"].startswith("2026-01-01T00:00")
+    access = token(emulator.url)
+    listed = helix(emulator.url, "/streams", access, {"user_login": login}).json()["data"]
+    assert listed and listed[0]["started_at"] < "2026-01-01T00:00:01Z"
+
+    sent_ms = _first_chat_line_sent_ms(emulator.chat_url, login)
+    assert abs(sent_ms / 1000 - time.time()) < 15
+
+    playlist = requests.get(f"{emulator.url}/hls/{login}/index.m3u8", timeout=5).text
+    sequence = int(playlist.split("#EXT-X-MEDIA-SEQUENCE:")[1].split()[0])
+    assert abs(sequence * SEGMENT_SECONDS - time.time()) < 30
