@@ -21,7 +21,7 @@ from flask import Flask, Response, jsonify, redirect, request
 from PIL import Image, ImageDraw, ImageOps
 from werkzeug.wrappers import Response as BaseResponse
 
-from emulator.catalogue import IGDB_GENRES
+from emulator.catalogue import IGDB_GENRES, Category
 from emulator.moments import AUDIO_RATE, CONFIGS, MomentSchedule
 from emulator.state import EmulatorState
 
@@ -210,12 +210,16 @@ class FrameLibrary:
         return self.shown(game_id, login).path
 
 
-def register(app: Flask, state: EmulatorState) -> None:
-    categories = getattr(state.source, "categories", [])
-    library = FrameLibrary(
-        state.settings.frames_dir,
+def frame_library(frames_dir: Path | None, categories: list[Category]) -> FrameLibrary:
+    """The frames a market's categories show: each by its first true genre."""
+    return FrameLibrary(
+        frames_dir,
         {c.twitch_id: (IGDB_GENRES[c.genre_ids[0]] if c.genre_ids else None) for c in categories},
     )
+
+
+def register(app: Flask, state: EmulatorState) -> None:
+    library = frame_library(state.settings.frames_dir, getattr(state.source, "categories", []))
 
     @app.get("/cdn/previews-ttv/<name>")
     def preview(name: str) -> BaseResponse:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 from PIL import Image
 
 from classifier.category import recognise_stored_categories
@@ -382,3 +383,89 @@ def test_recognise_looks_at_a_live_stream_now(
     assert "nobody_live_here is not live" in capsys.readouterr().err
     assert main(["recognise", top["user_login"], "--model", str(tmp_path / "none")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_recognise_names_the_game_a_planted_off_category_channel_shows(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    database_name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from classifier.__main__ import main
+    from classifier.dataset import Example
+    from emulator.cdn import frame_from_dir, frame_library
+
+    emulator = make_emulator(frames_dir=SAMPLE, always_live=True)
+    market = emulator.state.source
+    library = frame_library(SAMPLE, market.categories)
+    name_of = {c.twitch_id: c.name for c in market.categories}
+
+    def usual_game(game_id: str) -> Path:
+        """The rendered game a category's channels show (those not planted)."""
+        login = next(
+            f"probe{n}" for n in range(100) if not library.shown(game_id, f"probe{n}").planted
+        )
+        path = library.shown(game_id, login).path
+        assert path is not None
+        return path.parent
+
+    planted = next(
+        r for r in market.table().records
+        if library.genre_of_game.get(r["game_id"]) in library.games
+        and library.shown(r["game_id"], r["user_login"]).planted
+    )  # fmt: skip
+    login = planted["user_login"]
+    truth = requests.get(f"{emulator.url}/_emulator/shown/{login}", timeout=5).json()
+    assert truth["planted"] and truth["game_id"] == planted["game_id"]
+    shown_dir, listed_dir = SAMPLE / truth["genre"] / truth["game"], usual_game(planted["game_id"])
+    assert shown_dir != listed_dir
+    # A category model of three categories: the planted channel's own, one whose channels
+    # show the game the planted channel shows, and one more; each taught its usual game's
+    # frames as a stream shows them.
+    showing = next(
+        c.twitch_id for c in market.categories
+        if c.twitch_id != planted["game_id"] and library.genre_of_game.get(c.twitch_id)
+        and usual_game(c.twitch_id) == shown_dir
+    )  # fmt: skip
+    third = next(
+        c.twitch_id for c in market.categories
+        if library.genre_of_game.get(c.twitch_id) in library.games
+        and usual_game(c.twitch_id) not in (shown_dir, listed_dir)
+    )  # fmt: skip
+    examples = []
+    for game_id in (planted["game_id"], showing, third):
+        game_dir = usual_game(game_id)
+        for n, frame in enumerate(sorted(game_dir.iterdir())):
+            path = tmp_path / "frames" / game_id / f"{n}.jpg"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(frame_from_dir(frame, 320, 180))
+            group = f"{game_id}/{n % 4}"
+            examples.append(
+                Example(str(path), game_dir.parent.name, name_of[game_id], group, "twitch")
+            )
+    config = TrainConfig(
+        target="game",
+        image_size=48,
+        epochs=30,
+        patience=30,
+        batch_size=4,
+        split_by="group",
+        verbose=0,
+    )
+    train(examples, tmp_path / "categories", config, data_description="emulator frames")
+
+    for name, value in {
+        "EMULATOR_URL": emulator.url,
+        "MONGODB_URI": ferretdb.uri,
+        "MONGODB_DB": database_name,
+        "TWITCH_CLIENT_ID": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    model = str(tmp_path / "categories")
+    assert main(["recognise", login, "--model", model, "--json"]) == 0
+    seen = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert seen["category"] == planted["game_name"]
+    assert seen["top"][0]["category"] == name_of[showing]
+    assert seen["matches"] is False and seen["shows_other"] is True
