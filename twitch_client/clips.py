@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from requests import HTTPError
 from streamlink.exceptions import NoPluginError, PluginError, StreamError
 from streamlink.session.session import Streamlink
 
@@ -35,7 +36,9 @@ def read_clip(
     except NoPluginError as error:
         raise ClipUnavailable("no plugin", url) from error
     except PluginError as error:
-        raise ClipUnavailable("plugin error", str(error)) from error
+        # Twitch (and the emulator) answer an offline channel's playlist with 404.
+        reason = "offline" if _status_of(error) == 404 else "plugin error"
+        raise ClipUnavailable(reason, str(error)) from error
     if not streams:
         raise ClipUnavailable("offline")
     stream = streams.get(quality) or streams.get("worst") or next(iter(streams.values()))
@@ -59,3 +62,13 @@ def read_clip(
     if not data:
         raise ClipUnavailable("empty")
     return bytes(data)
+
+
+def _status_of(error: BaseException) -> int | None:
+    """The HTTP status behind a streamlink error (it wraps requests' HTTPError), if any."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, HTTPError) and cause.response is not None:
+            return cause.response.status_code
+        cause = cause.__cause__ or cause.__context__
+    return None
