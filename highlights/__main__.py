@@ -240,6 +240,16 @@ def _run(settings: Settings, model: HighlightModel) -> int:
         ", ".join(settings.followed_channels) or "no channels in HIGHLIGHT_CHANNELS",
         settings.highlight_top,
     )
+    watched = settings.highlight_clip_seconds / (settings.highlight_every_minutes * 60)
+    if watched < 1:  # a moment between two clips is never seen
+        log.warning(
+            "highlights: clips of %d s every %g minutes watch %.0f%% of each stream; "
+            "HIGHLIGHT_CLIP_SECONDS=%d would watch all of it",
+            settings.highlight_clip_seconds,
+            settings.highlight_every_minutes,
+            100 * watched,
+            min(120, round(settings.highlight_every_minutes * 60)),
+        )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
     return 0
