@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import dash
 import numpy as np
 import pandas as pd
 
@@ -144,3 +145,44 @@ def test_no_chat_is_an_empty_view() -> None:
     assert live.per_minute()["free"].isna().all()
     assert live.top_channels().empty and live.channels_now() == []
     assert isinstance(live.per_minute().index, pd.DatetimeIndex)
+
+
+def _text(component: Any) -> str:
+    """Every string under a Dash component."""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(_text(c) for c in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else _text(children)
+
+
+def _silent_market() -> Reader:
+    """Minutes whose channels were listened to and said nothing."""
+    reader = Reader()
+    for back in range(3):
+        minute = THIS - timedelta(minutes=back)
+        entry: dict[str, Any] = {"channel": "a", "messages": 0}
+        entry |= {"free_emote_uses": 0, "paid_emote_uses": 0}
+        entry |= {"free_emotes": {}, "paid_emotes": {}}
+        reader.documents[chat_minute_id(minute, "0of1")] = {
+            "minute": minute, "shard": "0of1", "channels": [entry], "emote_names": {},
+        }  # fmt: skip
+    return reader
+
+
+def test_the_live_section_says_so_when_channels_were_read_but_silent_or_long_ago() -> None:
+    dash.Dash(__name__, use_pages=True, pages_folder="")  # a page module registers itself
+    from dashboard.pages.chat import live_children
+
+    silent = ChatLive(_silent_market(), ["0of1"], clock=lambda: NOW).current()  # type: ignore[arg-type]
+    children = live_children(silent, None, "UTC")
+    assert "no message arrived" in _text(children)
+    assert not any(getattr(c, "id", None) == "chat-live-minutes" for c in children)
+
+    # Chat read earlier in the hour, none in the last minutes: the chart, and no empty name.
+    later = NOW + timedelta(minutes=NOW_MINUTES + 20)
+    old = ChatLive(_market(), SHARDS, clock=lambda: later).current()  # type: ignore[arg-type]
+    text = _text(live_children(old, None, "UTC"))
+    assert f"No channel was read in the last {NOW_MINUTES} minutes" in text
+    assert "Top emotes of ," not in text and "Top emotes of a channel" in text

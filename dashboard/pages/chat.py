@@ -126,10 +126,18 @@ def live_children(live: LiveChat, channel: str | None, tz: str) -> list[Any]:
                 "empty",
             )
         ]
+    read = per_minute.dropna(subset=["messages"])
+    if read["messages"].sum() == 0:  # listened, yet silent: not a chart of zeros
+        return [
+            notice(
+                f"The chat reader listened in the last {LIVE_MINUTES} minutes, but no message "
+                "arrived: the channels read are silent, or the chat server sends nothing.",
+                "empty",
+            )
+        ]
     top = live.top_channels(LIVE_TOP)
     chosen = channel or (str(top["channel"].iloc[0]) if len(top) else "")
-    emotes = live.channel_emotes(chosen)
-    read = per_minute.dropna(subset=["messages"])
+    emotes = live.channel_emotes(chosen) if chosen else pd.DataFrame()
     newest = figures.local_times(pd.DatetimeIndex([read.index[-1]]), tz)[0]
     shards = int(read["shards_read"].iloc[-1])
     read_by = "" if live.shards == 1 else f", {shards} of {live.shards} reader shards"
@@ -181,12 +189,20 @@ def live_children(live: LiveChat, channel: str | None, tz: str) -> list[Any]:
                             ],
                             file_name="chat-live-channels",
                             page_size=LIVE_TOP,
+                        )
+                        if len(top)
+                        else notice(
+                            f"No channel was read in the last {NOW_MINUTES} minutes.", "empty"
                         ),
                     ]
                 ),
                 html.Div(
                     [
-                        html.H3(f"Top emotes of {chosen}, last {NOW_MINUTES} min"),
+                        html.H3(
+                            f"Top emotes of {chosen}, last {NOW_MINUTES} min"
+                            if chosen
+                            else f"Top emotes of a channel, last {NOW_MINUTES} min"
+                        ),
                         tables.table(
                             "chat-live-emotes",
                             emotes.to_dict("records"),
@@ -200,7 +216,9 @@ def live_children(live: LiveChat, channel: str | None, tz: str) -> list[Any]:
                         )
                         if len(emotes)
                         else notice(
-                            f"No emotes from {chosen} in the last {NOW_MINUTES} minutes.", "empty"
+                            f"No emotes from {chosen or 'any channel'} in the last "
+                            f"{NOW_MINUTES} minutes.",
+                            "empty",
                         ),
                     ]
                 ),
