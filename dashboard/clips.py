@@ -9,8 +9,7 @@ import threading
 from cachetools import LRUCache
 from flask import Flask, Response, send_file
 
-from store import StoreError, StoreReader
-from store._moment_clips import CLIP_ID
+from store import MOMENT_CLIP_ID, StoreError, StoreReader
 
 CACHE_BYTES = 16 * 2**20  # a clip is a few hundred kB; its ranges are asked for in turns
 
@@ -22,7 +21,7 @@ def register(server: Flask, reader: StoreReader) -> None:
 
     @server.get("/clips/<clip_id>.mp4")
     def moment_clip(clip_id: str) -> Response:
-        if not CLIP_ID.match(clip_id):
+        if not MOMENT_CLIP_ID.match(clip_id):
             return Response("no such clip", status=404, mimetype="text/plain")
         with lock:
             data = cache.get(clip_id)

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from highlights.errors import ClipUndecodable
+from highlights.timeline import Timeline
 
 if TYPE_CHECKING:  # PyAV is imported where a clip is cut, not when this module is
     from av.container import InputContainer
     from av.packet import Packet
     from av.stream import Stream
-
-JUMP_SECONDS = 10.0  # a timestamp this far back or ahead: a new timeline, not a gap
 
 
 @dataclass(frozen=True)
@@ -39,24 +38,6 @@ class _Packet:
     packet: Packet[Any]
     keyframe: bool
     step: float  # its duration in seconds
-
-
-class _Clock:
-    """A stream's packet times in seconds, continuing across a timestamp that jumps (a
-    new timeline: the demuxer "unwraps" a jump back into one far ahead)."""
-
-    def __init__(self, origin: float) -> None:
-        self.origin = origin
-        self.shift = 0.0
-        self.last: float | None = None
-
-    def place(self, time: float, step: float) -> float:
-        at = time - self.origin + self.shift
-        if self.last is not None and abs(at - self.last) > JUMP_SECONDS:
-            self.shift += self.last + step - at
-            at = self.last + step
-        self.last = at if self.last is None else max(self.last, at)
-        return at
 
 
 def cut_moment(data: bytes, start: float, seconds: float) -> MomentCut:
@@ -133,7 +114,7 @@ def _placed(source: InputContainer, streams: list[Stream]) -> list[_Packet]:
     if first_video is None:
         raise ClipUndecodable("no video frames")
     # Both streams measured from the first video frame, each continuing across a jump.
-    clocks = [_Clock(first_video), _Clock(first_video)]
+    clocks = [Timeline(first_video), Timeline(first_video)]
     for item in placed:
         item.at = clocks[item.stream].place(item.at, item.step)
     return placed

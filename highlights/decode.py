@@ -14,10 +14,9 @@ import numpy as np
 
 from highlights.errors import ClipUndecodable
 from highlights.features import AUDIO_RATE
+from highlights.timeline import Timeline
 
 MOTION_SIZE = (64, 36)
-BACKWARDS_SECONDS = 10.0
-FORWARD_SECONDS = 10.0
 
 
 @dataclass
@@ -27,30 +26,6 @@ class DecodedClip:
     audio: np.ndarray | None  # mono float32 at AUDIO_RATE, from the first frame's time
     seconds: float
     problems: dict[str, str] = field(default_factory=dict)  # family → reason
-
-
-class _Timeline:
-    """Seconds from the clip's start, continuing across a timestamp that jumps back."""
-
-    def __init__(self) -> None:
-        self.start: float | None = None
-        self.shift = 0.0
-        self.last = 0.0
-
-    def place(self, time: float | None, step: float) -> float:
-        if time is None:
-            self.last += step
-            return self.last
-        if self.start is None:
-            self.start = time
-        at = time - self.start + self.shift
-        # Far back, or far ahead (a demuxer "unwraps" a jump back into one forward): a
-        # new timeline, which continues from the last time.
-        if at < self.last - BACKWARDS_SECONDS or at > self.last + FORWARD_SECONDS:
-            self.shift += self.last + step - at
-            at = self.last + step
-        self.last = max(self.last, at)
-        return at
 
 
 def decode_clip(data: bytes) -> DecodedClip:
@@ -66,7 +41,7 @@ def decode_clip(data: bytes) -> DecodedClip:
                 raise ClipUndecodable("no video")
             stream = container.streams.video[0]
             rate = float(stream.average_rate or 4)
-            timeline = _Timeline()
+            timeline = Timeline()
             for frame in container.decode(stream):
                 grey = frame.to_ndarray(format="gray", width=MOTION_SIZE[0], height=MOTION_SIZE[1])
                 pictures.append((timeline.place(frame.time, 1 / rate), grey))
@@ -95,8 +70,7 @@ def _decode_audio(data: bytes, seconds: float, problems: dict[str, str]) -> np.n
             return None
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
-        timeline = _Timeline()
-        timeline.start = _first_video_time(data)
+        timeline = Timeline(_first_video_time(data))
         try:
             for packet in container.demux(stream):
                 packets += 1

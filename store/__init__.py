@@ -162,6 +162,7 @@ from store._history import (
 )
 from store._localdb import LocalFerretDB, free_port
 from store._moment_clips import (
+    MOMENT_CLIP_ID,
     MomentClip,
     MomentClipMetadata,
     moment_clip_id,
@@ -233,6 +234,7 @@ __all__ = [
     "HISTORY_DIMENSIONS",
     "INDEX_AFTER",
     "KEY_SEPARATOR",
+    "MOMENT_CLIP_ID",
     "SECOND_FIELDS",
     "TAG_DIMENSIONS",
     "WEEK",

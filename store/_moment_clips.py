@@ -22,7 +22,7 @@ from store._mongo import translate_errors
 from store._retention import beyond_retention
 
 Document = dict[str, Any]
-CLIP_ID = re.compile(r"^[a-z0-9_]{1,25}-\d{1,12}$")
+MOMENT_CLIP_ID = re.compile(r"^[a-z0-9_]{1,25}-\d{1,12}$")
 
 
 class MomentClipMetadata(TypedDict):
@@ -80,7 +80,7 @@ def prune_moment_clips(
 
 def read_moment_clip(db: Database[Document], clip_id: str) -> tuple[MomentClip, bytes] | None:
     """A clip's file document and bytes, or None when there is none."""
-    if not CLIP_ID.match(clip_id):
+    if not MOMENT_CLIP_ID.match(clip_id):
         return None
     with translate_errors(f"reading moment clip {clip_id}"):
         found = db[schema.MOMENT_CLIP_FILES].find_one({"_id": clip_id})
