@@ -134,14 +134,17 @@ class StoreReader:
     def chat_minutes(
         self, minutes: Sequence[datetime], shards: Sequence[str]
     ) -> list[ChatMinuteDocument]:
-        """The stored documents of these minutes, every reader shard's: one query, as
-        FerretDB v1 scans the collection once per query whatever it asks."""
+        """The stored documents of these minutes, every reader shard's, each read by its
+        `_id`: FerretDB v1 answers only an exact `_id` match without scanning the
+        collection, which holds days of minutes."""
         ids = [chat_minute_id(minute, shard) for minute in minutes for shard in shards]
-        if not ids:
-            return []
+        found = []
         with translate_errors("reading chat minutes"):
-            found = self._db[schema.CHAT_MINUTES].find({"_id": {"$in": ids}})
-            return cast(list[ChatMinuteDocument], list(found))
+            for minute_id in ids:
+                document = self._db[schema.CHAT_MINUTES].find_one({"_id": minute_id})
+                if document is not None:
+                    found.append(cast(ChatMinuteDocument, document))
+        return found
 
     def moment_clip(self, clip_id: str) -> tuple[MomentClip, bytes] | None:
         """A highlight moment's video (its file document and MP4 bytes)."""
