@@ -75,7 +75,7 @@ class ChatStore:
             "shard": shard,
             "run": run,
             "channels": list(channels),
-            "emote_names": dict(emote_names),
+            "emote_names": _names_used(channels, emote_names),
             "written_at": datetime.now(UTC),
             "schema_version": schema.SCHEMA_VERSION,
         }
@@ -248,3 +248,16 @@ def read_chat_rollup(
     with translate_errors("reading a chat rollup"):
         found = db[schema.CHAT_ROLLUPS].find_one({"_id": rollup_id(slot, dimension)})
     return cast(ChatRollupDocument | None, found)
+
+
+def _names_used(
+    channels: Sequence[ChatMinuteEntry], emote_names: Mapping[str, str]
+) -> dict[str, str]:
+    """The names of the emotes these entries count: a reader knows every name it has
+    seen, and a minute document repeating them all would be mostly names."""
+    used: set[str] = set()
+    for entry in channels:
+        used.update(entry.get("free_emotes", {}), entry.get("paid_emotes", {}))
+        for topic in entry.get("topics", {}).values():
+            used.update(topic["emotes"])
+    return {emote: emote_names[emote] for emote in sorted(used) if emote in emote_names}

@@ -113,6 +113,13 @@ def _stored(store: Store) -> dict[tuple[str, int], dict[str, Any]]:
     rows: dict[tuple[str, int], dict[str, Any]] = {}
     for document in store.db[CHAT_MINUTES].find():
         minute = int(document["minute"].timestamp() * 1000)
+        # A document names exactly the emotes it counts (each was seen in a message).
+        used = {
+            e
+            for entry in document["channels"]
+            for e in [*entry["free_emotes"], *entry["paid_emotes"]]
+        }
+        assert set(document["emote_names"]) == used
         for entry in document["channels"]:
             key = (entry["channel"], minute)
             assert key not in rows, f"{key} stored by two readers"
