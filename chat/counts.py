@@ -98,6 +98,8 @@ class MinuteCounts:
         # Minutes before this are stored and forgotten; a line for one of them is late.
         self.closed_before = 0
         self.late = 0
+        # Bumped by every change to a minute: one written at a version needs no rewrite.
+        self.versions: dict[int, int] = {}
 
     def add(self, message: ChatMessage) -> int:
         """Count one message; returns its minute."""
@@ -105,6 +107,7 @@ class MinuteCounts:
         if minute < self.closed_before:
             self.late += 1
             return minute
+        self.versions[minute] = self.versions.get(minute, 0) + 1
         channels = self.minutes.get(minute)
         if channels is None:
             channels = self.minutes[minute] = {}
@@ -158,7 +161,11 @@ class MinuteCounts:
         """Record that these channels were joined during `minute`."""
         if minute < self.closed_before:
             return
-        self.joined.setdefault(minute, set()).update(channels)
+        joined = self.joined.setdefault(minute, set())
+        before = len(joined)
+        joined.update(channels)
+        if len(joined) != before:
+            self.versions[minute] = self.versions.get(minute, 0) + 1
 
     def entries(self, minute: int) -> list[ChatMinuteEntry]:
         """Every channel listened to in `minute`, silent ones with zero counts."""
@@ -179,6 +186,7 @@ class MinuteCounts:
         self.closed_before = max(self.closed_before, minute + MINUTE_MS)
         self.minutes.pop(minute, None)
         self.joined.pop(minute, None)
+        self.versions.pop(minute, None)
 
 
 def add_entries(base: ChatMinuteEntry, more: ChatMinuteEntry) -> ChatMinuteEntry:

@@ -77,6 +77,7 @@ class ChatDaemon:
         self.run_id = uuid.uuid4().hex[:12]
         self._channels = channels or self._snapshot_channels
         self._base: dict[int, dict[str, ChatMinuteEntry]] = {}  # a previous run's counts
+        self._written: dict[int, int] = {}  # minute → the counts' version stored
         self._spool = settings.spool_dir / "chat"
         self.cadence = settings.cadence
         self.rolled: set[datetime] = set()
@@ -173,6 +174,10 @@ class ChatDaemon:
         if final:
             return await self._flush_final()
         now_ms = self.reader.server_now_ms()
+        versions = dict(self.counts.versions)
+        # A minute unchanged since it was written is not written again (a document of a
+        # minute of the top 1,000 channels is about a megabyte).
+        unchanged = {m for m, v in self._written.items() if versions.get(m, 0) == v}
         batch = [
             (
                 minute,
@@ -182,11 +187,15 @@ class ChatDaemon:
             for minute in self.counts.open_minutes()
         ]
         names = dict(self.counts.emote_names)
-        stored, spooled = await in_daemon_thread(self._write, batch, names)
+        writes = [item for item in batch if item[0] not in unchanged]
+        stored, spooled = await in_daemon_thread(self._write, writes, names)
+        for minute in stored:
+            self._written[minute] = versions.get(minute, 0)
         for minute, _, closed in batch:
-            if closed and (minute in stored or minute in spooled):
+            if closed and (minute in stored or minute in spooled or minute in unchanged):
                 self.counts.drop(minute)
                 self._base.pop(minute, None)
+                self._written.pop(minute, None)
         return len(stored)
 
     def _write(

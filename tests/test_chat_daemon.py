@@ -208,3 +208,35 @@ def test_a_spooled_minute_of_this_run_only_adds_to_what_earlier_runs_stored_once
     asyncio.run(again.flush())
     assert _messages(store, SLOT) == {"a": 3, "b": 1, "c": 1}
     assert list((tmp_path / "spool" / "chat").glob("*.json")) == []
+
+
+def test_a_minute_unchanged_since_written_is_not_written_again(tmp_path: Path) -> None:
+    writes: list[datetime] = []
+
+    class CountingStore(RecordingStore):
+        def write_minute(
+            self, minute: datetime, shard: str, run: str, channels: Any, names: Any
+        ) -> None:
+            super().write_minute(minute, shard, run, channels, names)
+            writes.append(minute)
+
+    store = CountingStore()
+    now = [SLOT + timedelta(seconds=30)]
+    settings = Settings(_env_file=None, spool_dir=tmp_path / "spool")  # type: ignore[call-arg]
+    daemon = ChatDaemon(
+        settings,
+        store,
+        None,
+        channels=lambda: [],
+        clock=lambda: now[0].timestamp(),  # type: ignore[arg-type]
+    )
+    daemon.counts.add(_message(SLOT))
+    asyncio.run(daemon.flush())
+    asyncio.run(daemon.flush())
+    assert writes == [SLOT]
+    daemon.counts.add(_message(SLOT))  # a change: written again
+    asyncio.run(daemon.flush())
+    assert writes == [SLOT, SLOT] and store.minutes[SLOT][0]["messages"] == 2
+    now[0] = SLOT + timedelta(minutes=2)  # complete and unchanged: forgotten, not rewritten
+    asyncio.run(daemon.flush())
+    assert writes == [SLOT, SLOT] and daemon.counts.open_minutes() == []
