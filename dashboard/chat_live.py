@@ -3,7 +3,8 @@
 Read from the reader shards' `chat_minutes` documents by `_id`. A minute that readers no
 longer rewrite (`settled_after` its end) is summarised once and kept; the newer ones are
 read again when the worker's latest read is older than `REFRESH_SECONDS`, so the visitors
-of a worker share one read. Per-emote counts are kept only for the last `NOW_MINUTES`
+of a worker share one read. A settled minute lacking a shard's document is asked for
+again every `RETRY_MISSING` (a reader's spool may still write it). Per-emote counts are kept only for the last `NOW_MINUTES`
 minutes: they are all that "now" shows, and most of a minute document's bytes.
 """
 
@@ -34,6 +35,7 @@ def settled_after(flush_seconds: float) -> timedelta:
 
 REFRESH_SECONDS = 5.0
 LIVE_REFRESH_MS = 10_000  # how often the page's live section asks
+RETRY_MISSING = timedelta(minutes=1)  # a final minute lacking a document is asked again
 
 
 def _nothing(dtype: type | str) -> np.ndarray:
@@ -205,6 +207,9 @@ class ChatLive:
         self.settled = settled_after(flush_seconds)
         self._clock = clock
         self._settled: dict[datetime, LiveMinute] = {}
+        # Final minutes lacking a shard's document (or every one): what was found, and
+        # when it was asked for; asked again every `RETRY_MISSING`, not every refresh.
+        self._incomplete: dict[datetime, tuple[LiveMinute | None, datetime]] = {}
         self._latest: LiveChat | None = None
         self._read_at = 0.0
         self._lock = threading.Lock()
@@ -213,17 +218,19 @@ class ChatLive:
         with self._lock:
             fresh = time.monotonic() - self._read_at < REFRESH_SECONDS
             if self._latest is None or not fresh:
-                self._latest = self._read(self._clock())
+                # From the read's start: a slow read must not make the next ask skip one.
                 self._read_at = time.monotonic()
+                self._latest = self._read(self._clock())
             return self._latest
 
     def _read(self, now: datetime) -> LiveChat:
         this = now.replace(second=0, microsecond=0)
         wanted = [this - i * MINUTE for i in range(LIVE_MINUTES - 1, -1, -1)]
         self._settled = {k: v for k, v in self._settled.items() if k >= wanted[0]}
+        self._incomplete = {k: v for k, v in self._incomplete.items() if k >= wanted[0]}
         emotes_since = this - (NOW_MINUTES - 1) * MINUTE
         minutes = []
-        unread = [m for m in wanted if m not in self._settled]
+        unread = [m for m in wanted if self._due(m, now)]
         documents: dict[datetime, list[ChatMinuteDocument]] = {m: [] for m in unread}
         for document in self.reader.chat_minutes(unread, self.shards):
             documents.setdefault(document["minute"], []).append(document)
@@ -231,16 +238,28 @@ class ChatLive:
             found: LiveMinute | None
             if minute in self._settled:
                 found = self._settled[minute]
-            else:
+            elif minute in documents:
                 stored = sorted(documents[minute], key=lambda d: d["shard"])
                 found = LiveMinute.of(minute, stored) if stored else None
+            else:
+                found = self._incomplete[minute][0]
             if found is not None and minute < emotes_since and len(found.pair_uses):
                 found = found.without_emotes()
-            # Kept only with every shard's document: a minute missing (a reader down, its
-            # spool written later) is asked for again, in the same query.
-            if found is None:
-                continue
-            if found.shards_read == len(self.shards) and minute + MINUTE + self.settled <= now:
-                self._settled[minute] = found
-            minutes.append(found)
+            # Kept for good only with every shard's document: a final minute missing one
+            # (a reader down, its spool written later) is asked for again now and then.
+            if minute + MINUTE + self.settled <= now and minute in documents:
+                if found is not None and found.shards_read == len(self.shards):
+                    self._settled[minute] = found
+                    self._incomplete.pop(minute, None)
+                else:
+                    self._incomplete[minute] = (found, now)
+            if found is not None:
+                minutes.append(found)
         return LiveChat(now=now, minutes=minutes, shards=len(self.shards))
+
+    def _due(self, minute: datetime, now: datetime) -> bool:
+        """Whether `minute` is read in this refresh."""
+        if minute in self._settled:
+            return False
+        incomplete = self._incomplete.get(minute)
+        return incomplete is None or now - incomplete[1] >= RETRY_MISSING
