@@ -4,8 +4,9 @@ Read from the reader shards' `chat_minutes` documents by `_id`. A minute that re
 longer rewrite (`settled_after` its end) is summarised once and kept; the newer ones are
 read again when the worker's latest read is older than `REFRESH_SECONDS`, so the visitors
 of a worker share one read. A settled minute lacking a shard's document is asked for
-again every `RETRY_MISSING` (a reader's spool may still write it). Per-emote counts are kept only for the last `NOW_MINUTES`
-minutes: they are all that "now" shows, and most of a minute document's bytes.
+again every `RETRY_MISSING` (a reader's spool may still write it). Per-emote counts are
+kept only for the last `NOW_MINUTES` minutes: they are all that "now" shows, and most of
+a minute document's bytes.
 """
 
 from __future__ import annotations
