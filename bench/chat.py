@@ -28,7 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import emulator_process, machine, write_section
+from bench.common import bench_settings, emulator_process, machine, write_section
 from chat.counts import MinuteCounts
 from chat.daemon import ChatDaemon
 from chat.emotes import EmoteCatalogue
@@ -37,7 +37,6 @@ from emulator.chat import ChatServer
 from emulator.config import EmulatorSettings
 from emulator.market import Market
 from emulator.state import LiveClock
-from settings import Settings
 from store import ChatStore, LocalFerretDB, Store, free_port
 from twitch_client import TwitchClient
 
@@ -140,12 +139,11 @@ def main() -> None:
                 frozen_at=MARKET_AT,
             ) as url:
                 _wait_port(chat_port)
-                settings = Settings(
-                    _env_file=None,
-                    emulator_url=url,
-                    mongodb_uri=db.uri,  # type: ignore[call-arg]
-                    mongodb_db="bench_chat",
-                    spool_dir=Path(tmp) / "spool",
+                settings = bench_settings(
+                    url,
+                    db.uri,
+                    "bench_chat",
+                    Path(tmp) / "spool",
                     chat_irc_url=f"irc://127.0.0.1:{chat_port}",
                     chat_joins_per_10s=2_000,
                     chat_follow_seconds=5,

@@ -33,10 +33,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.chat import MARKET_AT, _wait_port
-from bench.common import ROOT, emulator_process, machine, write_section
+from bench.common import ROOT, bench_settings, emulator_process, machine, write_section
 from dashboard.chat_live import LIVE_REFRESH_MS, ChatLive
 from scheduler.app import build_collector
-from settings import Settings
 from store import LocalFerretDB, StoreReader, free_port
 
 CHANNELS = 1_000
@@ -86,12 +85,11 @@ def main() -> None:
                 frozen_at=MARKET_AT,
             ) as url:
                 _wait_port(chat_port)
-                settings = Settings(
-                    _env_file=None,
-                    emulator_url=url,
-                    mongodb_uri=db.uri,  # type: ignore[call-arg]
-                    mongodb_db="bench_live",
-                    spool_dir=Path(tmp) / "spool",
+                settings = bench_settings(
+                    url,
+                    db.uri,
+                    "bench_live",
+                    Path(tmp) / "spool",
                     snapshot_top_n=CHANNELS,
                     frames_top=0,
                     frames_random=0,

@@ -13,6 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
@@ -73,3 +76,17 @@ def write_section(name: str, markdown: str, results: Path = RESULTS) -> None:
         else text.rstrip() + "\n\n" + block + "\n"
     )
     results.write_text(text, encoding="utf-8")
+
+
+def bench_settings(
+    emulator_url: str, mongodb_uri: str, database: str, spool: Path, **extra: Any
+) -> Settings:
+    """Settings of a benchmark's own emulator and FerretDB: nothing read from `.env`."""
+    return Settings(
+        _env_file=None,
+        emulator_url=emulator_url,
+        mongodb_uri=mongodb_uri,  # type: ignore[call-arg]
+        mongodb_db=database,
+        spool_dir=spool,
+        **extra,
+    )

@@ -33,11 +33,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.chat import _wait_port
-from bench.common import ROOT, emulator_process, machine, write_section
+from bench.common import ROOT, bench_settings, emulator_process, machine, write_section
 from emulator.moments import CONFIGS, MomentSchedule
 from highlights.features import WINDOW_SECONDS
 from scheduler.app import build_collector
-from settings import Settings
 from store import LocalFerretDB, Store, free_port, highlight_day_id, newest_channel_games, schema
 
 FOLLOWED = 5
@@ -78,12 +77,11 @@ def main() -> None:
                 free_port(), chat_port=chat_port, moments="demo", chat_joins_per_10s=2_000
             ) as url:
                 _wait_port(chat_port)
-                settings = Settings(
-                    _env_file=None,
-                    emulator_url=url,
-                    mongodb_uri=db.uri,  # type: ignore[call-arg]
-                    mongodb_db="bench_highlights",
-                    spool_dir=Path(tmp) / "spool",
+                settings = bench_settings(
+                    url,
+                    db.uri,
+                    "bench_highlights",
+                    Path(tmp) / "spool",
                     frames_top=0,
                     frames_random=0,
                     frames_non_game=0,

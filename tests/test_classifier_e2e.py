@@ -308,6 +308,13 @@ def test_command_line_train_evaluate_and_help(tmp_path: Path) -> None:
     assert crossed.returncode == 2 and "recognises genres, not categories" in crossed.stderr
 
 
+def _point_at(monkeypatch: pytest.MonkeyPatch, emulator_url: str, uri: str, db: str) -> None:
+    """The command line's settings: this emulator and database, no Twitch credentials."""
+    environment = {"EMULATOR_URL": emulator_url, "MONGODB_URI": uri, "MONGODB_DB": db}
+    for name, value in {**environment, "TWITCH_CLIENT_ID": ""}.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_recognise_looks_at_a_live_stream_now(
     make_emulator: EmulatorFactory,
     ferretdb: FerretDB,
@@ -367,13 +374,7 @@ def test_recognise_looks_at_a_live_stream_now(
     mean = model(images).mean(axis=0)
     assert seen.top[0] == (card.classes[int(mean.argmax())], round(float(mean.max()), 4))
 
-    for name, value in {
-        "EMULATOR_URL": emulator.url,
-        "MONGODB_URI": ferretdb.uri,
-        "MONGODB_DB": database_name,
-        "TWITCH_CLIENT_ID": "",
-    }.items():
-        monkeypatch.setenv(name, value)
+    _point_at(monkeypatch, emulator.url, ferretdb.uri, database_name)
     arguments = ["recognise", top["user_login"], "--model", str(tmp_path / "categories")]
     assert main([*arguments, "--json", "--frames", "2"]) == 0
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -456,13 +457,7 @@ def test_recognise_names_the_game_a_planted_off_category_channel_shows(
     )
     train(examples, tmp_path / "categories", config, data_description="emulator frames")
 
-    for name, value in {
-        "EMULATOR_URL": emulator.url,
-        "MONGODB_URI": ferretdb.uri,
-        "MONGODB_DB": database_name,
-        "TWITCH_CLIENT_ID": "",
-    }.items():
-        monkeypatch.setenv(name, value)
+    _point_at(monkeypatch, emulator.url, ferretdb.uri, database_name)
     model = str(tmp_path / "categories")
     assert main(["recognise", login, "--model", model, "--json"]) == 0
     seen = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
