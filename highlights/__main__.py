@@ -240,15 +240,14 @@ def _run(settings: Settings, model: HighlightModel) -> int:
         ", ".join(settings.followed_channels) or "no channels in HIGHLIGHT_CHANNELS",
         settings.highlight_top,
     )
-    watched = settings.highlight_clip_seconds / (settings.highlight_every_minutes * 60)
-    if watched < 1:  # a moment between two clips is never seen
-        log.warning(
-            "highlights: clips of %d s every %g minutes watch %.0f%% of each stream; "
-            "HIGHLIGHT_CLIP_SECONDS=%d would watch all of it",
+    interval = settings.highlight_every_minutes * 60
+    if settings.highlight_clip_seconds < interval:  # a moment between two clips is unseen
+        log.info(
+            "highlights: clips of %d s every %g minutes watch %.0f%% of each stream (all of "
+            "it takes clips as long as the interval: HIGHLIGHT_CLIP_SECONDS, at most 120)",
             settings.highlight_clip_seconds,
             settings.highlight_every_minutes,
-            100 * watched,
-            min(120, round(settings.highlight_every_minutes * 60)),
+            100 * settings.highlight_clip_seconds / interval,
         )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
