@@ -24,10 +24,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import bson
 import numpy as np
+import pymongo
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,7 +38,8 @@ from bench.chat import MARKET_AT, _wait_port
 from bench.common import ROOT, bench_settings, emulator_process, machine, write_section
 from dashboard.chat_live import LIVE_REFRESH_MS, ChatLive
 from scheduler.app import build_collector
-from store import LocalFerretDB, StoreReader, free_port
+from store import LocalFerretDB, StoreReader, chat_minute_id, free_port
+from store.schema import CHAT_LIVE, CHAT_MINUTES
 
 CHANNELS = 1_000
 
@@ -50,6 +53,19 @@ def _ledger(url: str, stop: threading.Event, samples: list[tuple[float, int]]) -
         )
         samples.append(((asked + time.monotonic()) / 2, total))
         stop.wait(0.2)
+
+
+def _sizes(uri: str, database: str) -> tuple[int, int]:
+    """The BSON bytes of the last complete minute's `chat_minutes` and `chat_live`
+    documents."""
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    document_id = chat_minute_id(minute, "0of1")
+    with pymongo.MongoClient(uri) as client:
+        minutes, live = (
+            client[database][name].find_one({"_id": document_id}) or {}
+            for name in (CHAT_MINUTES, CHAT_LIVE)
+        )
+        return len(bson.encode(minutes)), len(bson.encode(live))
 
 
 def delays(
@@ -143,6 +159,7 @@ def main() -> None:
                     cut = shown[-1][0] - LIVE_REFRESH_MS / 1000 - 15
                     stop.set()
                     poller.join(timeout=10)
+                    sizes = _sizes(db.uri, "bench_live")
                 finally:
                     stop.set()
                     reader_process.terminate()
@@ -162,7 +179,8 @@ def main() -> None:
 
 The emulator's chat at its market's daily peak (default message rate); `python -m chat run`
 reading the top {CHANNELS:,} channels of a stored snapshot with default settings (its
-minutes written every `CHAT_FLUSH_SECONDS`); the Chat page's live section read every
+minutes written every `CHAT_FLUSH_SECONDS`, each first packed for the live view in
+`chat_live`); the Chat page's live section read every
 {LIVE_REFRESH_MS / 1000:.0f} s (`ChatLive.current()`), over {measured / 60:.0f} minutes after a
 {warm_up:.0f} s start. Each sampled line's delay is from the ledger sample that first counts
 it (polled every 0.2 s) to the first refresh whose view counts it.
@@ -173,6 +191,7 @@ it (polled every 0.2 s) to the first refresh whose view counts it.
 | delay from a line sent to its count on the live chart, median / p95 / max (20,000 lines sampled) | {np.median(lag):.1f} s / {np.percentile(lag, 95):.1f} s / {lag.max():.1f} s (target p95 ≤ 20 s) |
 | a refresh of the live view (the newest minutes read again, settled ones kept), median / max | {np.median(refresh[1:]) * 1000:.0f} ms / {max(refresh[1:]) * 1000:.0f} ms |
 | the first refresh of a worker (every stored minute of the last hour read) | {refresh[0] * 1000:.0f} ms |
+| a minute of the top {CHANNELS:,} channels: `chat_minutes` document (the record) / `chat_live` document (what the view reads) | {sizes[0] / 1e6:.2f} MB / {sizes[1] / 1e6:.2f} MB |
 """
     print(report)
     write_section("chat-live", report)

@@ -323,7 +323,7 @@ class ChatDaemon:
             self.store.build_rollups(slot, end, self.shards, complete=True)
             self.rolled.add(slot)
             retention = timedelta(days=self.settings.chat_minutes_retention_days)
-            self.store.prune_minutes(now - retention)
+            self.store.prune_minutes(now - retention, now)
             built.append(slot)
         running = self.cadence.current_slot(now)
         if self._running_built is None or now - self._running_built >= RUNNING_EVERY:

@@ -1,12 +1,12 @@
 """The chat of the last hour, minute by minute: what the Chat page's live section shows.
 
-Read from the reader shards' `chat_minutes` documents by `_id`. A minute that readers no
-longer rewrite (`settled_after` its end) is summarised once and kept; the newer ones are
-read again when the worker's latest read is older than `REFRESH_SECONDS`, so the visitors
-of a worker share one read. A settled minute lacking a shard's document is asked for
-again every `RETRY_MISSING` (a reader's spool may still write it). Per-emote counts are
-kept only for the last `NOW_MINUTES` minutes: they are all that "now" shows, and most of
-a minute document's bytes.
+Read from the reader shards' `chat_live` documents (each minute's counts, packed for this
+view) by `_id`. A minute that readers no longer rewrite (`settled_after` its end) is
+summarised once and kept; the newer ones are read again when the worker's latest read is
+older than `REFRESH_SECONDS`, so the visitors of a worker share one read. A settled minute
+lacking a shard's document is asked for again every `RETRY_MISSING` (a reader's spool may
+still write it). Per-emote counts are kept only for the last `NOW_MINUTES` minutes: they
+are all that "now" shows, and most of a minute's bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from store import ChatMinuteDocument, StoreReader
+from store import LiveCounts, StoreReader
 
 LIVE_MINUTES = 60
 NOW_MINUTES = 5
@@ -62,30 +62,32 @@ class LiveMinute:
     names: dict[str, str]  # emote id → text
 
     @classmethod
-    def of(cls, minute: datetime, documents: Sequence[ChatMinuteDocument]) -> LiveMinute:
-        entries = [entry for document in documents for entry in document["channels"]]
-        pair_channel, pair_emote, pair_paid, pair_uses = [], [], [], []
-        for index, entry in enumerate(entries):
-            for paid, emotes in ((False, entry["free_emotes"]), (True, entry["paid_emotes"])):
-                for emote, uses in emotes.items():
-                    pair_channel.append(index)
-                    pair_emote.append(emote)
-                    pair_paid.append(paid)
-                    pair_uses.append(uses)
+    def of(cls, minute: datetime, shards: Sequence[LiveCounts]) -> LiveMinute:
+        """The minute over these shards' counts (in shard order)."""
+        offsets = np.cumsum([0, *(len(c.channels) for c in shards)])[:-1]
         names: dict[str, str] = {}
-        for document in documents:
-            names.update(document["emote_names"])
+        for counts in shards:
+            names.update(counts.names)
+
+        def joined(field: str, dtype: type | str) -> np.ndarray:
+            parts = [getattr(c, field) for c in shards]
+            return np.concatenate(parts).astype(dtype) if parts else _nothing(dtype)
+
         return cls(
             minute=minute,
-            shards_read=len(documents),
-            channels=np.array([str(e["channel"]) for e in entries], dtype=object),
-            messages=np.array([e["messages"] for e in entries], dtype=np.int64),
-            free=np.array([e["free_emote_uses"] for e in entries], dtype=np.int64),
-            paid=np.array([e["paid_emote_uses"] for e in entries], dtype=np.int64),
-            pair_channel=np.array(pair_channel, dtype=np.int32),
-            pair_emote=np.array(pair_emote, dtype=object),
-            pair_paid=np.array(pair_paid, dtype=bool),
-            pair_uses=np.array(pair_uses, dtype=np.int64),
+            shards_read=len(shards),
+            channels=joined("channels", object),
+            messages=joined("messages", np.int64),
+            free=joined("free", np.int64),
+            paid=joined("paid", np.int64),
+            pair_channel=np.concatenate(
+                [c.pair_channel + offset for c, offset in zip(shards, offsets, strict=True)]
+            ).astype(np.int32)
+            if shards
+            else _nothing(np.int32),
+            pair_emote=joined("pair_emote", object),
+            pair_paid=joined("pair_paid", bool),
+            pair_uses=joined("pair_uses", np.int64),
             names=names,
         )
 
@@ -232,15 +234,15 @@ class ChatLive:
         emotes_since = this - (NOW_MINUTES - 1) * MINUTE
         minutes = []
         unread = [m for m in wanted if self._due(m, now)]
-        documents: dict[datetime, list[ChatMinuteDocument]] = {m: [] for m in unread}
-        for document in self.reader.chat_minutes(unread, self.shards):
-            documents.setdefault(document["minute"], []).append(document)
+        documents: dict[datetime, list[LiveCounts]] = {m: [] for m in unread}
+        for counts in self.reader.chat_live(unread, self.shards):
+            documents.setdefault(counts.minute, []).append(counts)
         for minute in wanted:
             found: LiveMinute | None
             if minute in self._settled:
                 found = self._settled[minute]
             elif minute in documents:
-                stored = sorted(documents[minute], key=lambda d: d["shard"])
+                stored = sorted(documents[minute], key=lambda c: c.shard)
                 found = LiveMinute.of(minute, stored) if stored else None
             else:
                 found = self._incomplete[minute][0]

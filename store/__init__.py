@@ -76,6 +76,7 @@ from store._chat import (
     shard_label,
 )
 from store._chat_days import CHAT_DAY_DIMENSIONS, CHAT_FIELDS, ChatDay
+from store._chat_live import LIVE_KEEP, ChatLiveDocument, LiveCounts, live_counts
 from store._chat_records import (
     SECOND_FIELDS,
     ChatMinuteDocument,
@@ -234,6 +235,7 @@ __all__ = [
     "HISTORY_DIMENSIONS",
     "INDEX_AFTER",
     "KEY_SEPARATOR",
+    "LIVE_KEEP",
     "MOMENT_CLIP_ID",
     "SECOND_FIELDS",
     "TAG_DIMENSIONS",
@@ -252,6 +254,7 @@ __all__ = [
     "ChannelsState",
     "ChatDay",
     "ChatDayDocument",
+    "ChatLiveDocument",
     "ChatMinuteDocument",
     "ChatMinuteEntry",
     "ChatRollupDocument",
@@ -281,6 +284,7 @@ __all__ = [
     "HighlightStore",
     "HighlightsState",
     "HistoryDocument",
+    "LiveCounts",
     "LocalFerretDB",
     "MarketState",
     "Moment",
@@ -345,6 +349,7 @@ __all__ = [
     "join_names",
     "joined_directories",
     "label_id",
+    "live_counts",
     "merge_channel_minutes",
     "minutes_between",
     "moment_clip_id",

@@ -20,6 +20,7 @@ from pymongo.database import Database
 from slots import day_of, slot_key
 from store import schema
 from store._chat_days import CHAT_DAY_DIMENSIONS, ChatDay
+from store._chat_live import LIVE_KEEP, chat_live_document
 from store._chat_records import (
     ChatMinuteDocument,
     ChatMinuteEntry,
@@ -69,17 +70,25 @@ class ChatStore:
         channels: Sequence[ChatMinuteEntry],
         emote_names: Mapping[str, str],
     ) -> None:
+        """Write one shard's minute: its packed copy for the live view first (small, so
+        the newest counts reach the page soonest), then the minute document."""
+        written_at = datetime.now(UTC)
+        names = _names_used(channels, emote_names)
         document: ChatMinuteDocument = {
             "_id": chat_minute_id(minute, shard),
             "minute": minute,
             "shard": shard,
             "run": run,
             "channels": list(channels),
-            "emote_names": _names_used(channels, emote_names),
-            "written_at": datetime.now(UTC),
+            "emote_names": names,
+            "written_at": written_at,
             "schema_version": schema.SCHEMA_VERSION,
         }
+        live = chat_live_document(
+            document["_id"], minute, shard, channels, names, written_at, schema.SCHEMA_VERSION
+        )
         with translate_errors(f"writing chat minute {document['_id']}"):
+            self.db[schema.CHAT_LIVE].replace_one({"_id": live["_id"]}, live, upsert=True)
             self.db[schema.CHAT_MINUTES].replace_one(
                 {"_id": document["_id"]}, document, upsert=True
             )
@@ -222,9 +231,12 @@ class ChatStore:
             found = self.db[schema.GAMES].find({"_id": {"$in": ids}})
             return {d["_id"]: cast(GameDocument, d) for d in found}
 
-    def prune_minutes(self, before: datetime) -> int:
-        """Delete minute counts older than `before` (they are kept a set number of days)."""
+    def prune_minutes(self, before: datetime, now: datetime | None = None) -> int:
+        """Delete minute counts older than `before` (they are kept a set number of days)
+        and the live view's copies older than `LIVE_KEEP` before `now`."""
+        live_before = (now or datetime.now(UTC)) - LIVE_KEEP
         with translate_errors("pruning chat minutes"):
+            self.db[schema.CHAT_LIVE].delete_many({"minute": {"$lt": live_before}})
             return (
                 self.db[schema.CHAT_MINUTES].delete_many({"minute": {"$lt": before}}).deleted_count
             )

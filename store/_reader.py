@@ -31,6 +31,7 @@ from store._channel_store import (
 from store._channel_weeks import CohortDocument, channels_like, read_cohorts, stored_weeks
 from store._chat import read_chat_day
 from store._chat_days import ChatDay
+from store._chat_live import ChatLiveDocument, LiveCounts, live_counts
 from store._chat_records import ChatMinuteDocument
 from store._directory_counts import (
     AudienceDirectory,
@@ -144,6 +145,18 @@ class StoreReader:
                 document = self._db[schema.CHAT_MINUTES].find_one({"_id": minute_id})
                 if document is not None:
                     found.append(cast(ChatMinuteDocument, document))
+        return found
+
+    def chat_live(self, minutes: Sequence[datetime], shards: Sequence[str]) -> list[LiveCounts]:
+        """The live view's copies of these minutes (`chat_live`), every reader shard's that
+        is stored, each read by its `_id`."""
+        ids = [chat_minute_id(minute, shard) for minute in minutes for shard in shards]
+        found = []
+        with translate_errors("reading live chat"):
+            for minute_id in ids:
+                document = self._db[schema.CHAT_LIVE].find_one({"_id": minute_id})
+                if document is not None:
+                    found.append(live_counts(cast(ChatLiveDocument, document)))
         return found
 
     def moment_clip(self, clip_id: str) -> tuple[MomentClip, bytes] | None:

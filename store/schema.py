@@ -45,6 +45,7 @@ STREAM_CATEGORIES = "stream_categories"
 CLASSIFIER_MODELS = "classifier_models"
 # Chat: per-minute counts per reader shard, per-slot rollups, per-day columns, emote names.
 CHAT_MINUTES = "chat_minutes"
+CHAT_LIVE = "chat_live"  # the newest minutes again, packed for the live view
 CHAT_ROLLUPS = "chat_rollups"
 CHAT_DAYS = "chat_days"
 EMOTES = "emotes"

@@ -1421,7 +1421,7 @@ def test_the_live_chat_section_shows_the_last_minutes_stored(
     shown as text), equal to sums over every stored minute of the hour; minutes without
     any are gaps, not zeros."""
     from store import ChatStore, chat_minute_id
-    from store.schema import CHAT_MINUTES
+    from store.schema import CHAT_LIVE, CHAT_MINUTES
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     minutes = [now - timedelta(minutes=1), now]
@@ -1508,9 +1508,12 @@ def test_the_live_chat_section_shows_the_last_minutes_stored(
     finally:
         for minute, earlier in before.items():
             if earlier is None:
-                seeded.db[CHAT_MINUTES].delete_one({"_id": chat_minute_id(minute, "0of1")})
+                for collection in (CHAT_MINUTES, CHAT_LIVE):
+                    seeded.db[collection].delete_one({"_id": chat_minute_id(minute, "0of1")})
             else:
-                seeded.db[CHAT_MINUTES].replace_one({"_id": earlier["_id"]}, earlier)
+                chat.write_minute(
+                    minute, "0of1", earlier["run"], earlier["channels"], earlier["emote_names"]
+                )
 
 
 def test_chat_comparison_and_subject_live_in_the_url(

@@ -30,7 +30,7 @@ class RecordingStore:
         self.built.append((slot, end, complete))
         return []
 
-    def prune_minutes(self, before: datetime) -> int:
+    def prune_minutes(self, before: datetime, now: datetime | None = None) -> int:
         self.pruned.append(before)
         return 0
 

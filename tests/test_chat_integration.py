@@ -311,6 +311,53 @@ def test_chat_not_read_is_not_shown_as_zeros_and_a_part_read_says_how_much(
         reader.close()
 
 
+def test_the_live_views_copy_of_a_minute_reads_back_equal_and_is_kept_two_hours(
+    store: Store, ferretdb: Any
+) -> None:
+    from store import LIVE_KEEP, StoreReader
+    from store.schema import CHAT_LIVE
+
+    chat = ChatStore(store.db)
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    entries: list[Any] = [
+        {"channel": "<b>a</b>", "messages": 9, "free_emote_uses": 3, "paid_emote_uses": 2,
+         "free_emotes": {"25": 3}, "paid_emotes": {"a_p1": 2}},
+        {"channel": "b", "messages": 0, "free_emote_uses": 0, "paid_emote_uses": 0,
+         "free_emotes": {}, "paid_emotes": {}},
+        {"channel": "c", "messages": 4, "free_emote_uses": 5, "paid_emote_uses": 0,
+         "free_emotes": {"25": 1, "88": 4}, "paid_emotes": {}},
+    ]  # fmt: skip
+    old, recent = now - LIVE_KEEP - timedelta(minutes=1), now - timedelta(minutes=1)
+    for minute in (old, recent):
+        chat.write_minute(minute, "0of1", "run", entries, {"25": "Kappa", "a_p1": "<i>x</i>"})
+    reader = StoreReader(ferretdb.uri, store.db.name)
+    try:
+        (counts,) = reader.chat_live([recent], ["0of1"])
+        assert (counts.minute, counts.shard) == (recent, "0of1")
+        assert list(counts.channels) == ["<b>a</b>", "b", "c"]
+        assert list(counts.messages) == [9, 0, 4]
+        assert (list(counts.free), list(counts.paid)) == ([3, 0, 5], [2, 0, 0])
+        pairs = {
+            (str(counts.channels[c]), str(e), bool(p), int(u))
+            for c, e, p, u in zip(
+                counts.pair_channel, counts.pair_emote, counts.pair_paid, counts.pair_uses,
+                strict=True,
+            )
+        }  # fmt: skip
+        assert pairs == {
+            ("<b>a</b>", "25", False, 3), ("<b>a</b>", "a_p1", True, 2),
+            ("c", "25", False, 1), ("c", "88", False, 4),
+        }  # fmt: skip
+        assert counts.names == {"25": "Kappa", "a_p1": "<i>x</i>"}
+
+        chat.prune_minutes(now - timedelta(days=7), now)
+        assert reader.chat_live([old, recent], ["0of1"])[0].minute == recent
+        assert store.db[CHAT_LIVE].count_documents({}) == 1
+        assert store.db[CHAT_MINUTES].count_documents({}) == 2  # the record is kept 7 days
+    finally:
+        reader.close()
+
+
 class _SlowCounts(MinuteCounts):
     """Counts that cost `seconds` of CPU per message: a reader on a busy machine."""
 

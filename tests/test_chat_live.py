@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from dashboard.chat_live import LIVE_MINUTES, NOW_MINUTES, ChatLive
-from store import chat_minute_id
+from store import LiveCounts, chat_minute_id, live_counts
+from store._chat_live import chat_live_document
 
 NOW = datetime(2026, 12, 6, 20, 30, 40, tzinfo=UTC)
 THIS = NOW.replace(second=0)
@@ -38,10 +39,17 @@ class Reader:
         self.documents: dict[str, dict[str, Any]] = {}
         self.reads: Counter[datetime] = Counter()
 
-    def chat_minutes(self, minutes: list[datetime], shards: list[str]) -> list[dict[str, Any]]:
+    def chat_live(self, minutes: list[datetime], shards: list[str]) -> list[LiveCounts]:
+        """What the reader writes beside each minute document, packed and read back."""
         self.reads.update(minutes)
         ids = [chat_minute_id(minute, s) for minute in minutes for s in shards]
-        return [self.documents[i] for i in ids if i in self.documents]
+        packed = [
+            chat_live_document(
+                d["_id"], d["minute"], d["shard"], d["channels"], d["emote_names"], NOW, 1
+            )
+            for d in (self.documents[i] for i in ids if i in self.documents)
+        ]
+        return [live_counts(document) for document in packed]
 
 
 def _market(seed: int = 1) -> Reader:
@@ -170,8 +178,10 @@ def _silent_market() -> Reader:
         entry: dict[str, Any] = {"channel": "a", "messages": 0}
         entry |= {"free_emote_uses": 0, "paid_emote_uses": 0}
         entry |= {"free_emotes": {}, "paid_emotes": {}}
-        reader.documents[chat_minute_id(minute, "0of1")] = {
-            "minute": minute, "shard": "0of1", "channels": [entry], "emote_names": {},
+        minute_id = chat_minute_id(minute, "0of1")
+        reader.documents[minute_id] = {
+            "_id": minute_id, "minute": minute, "shard": "0of1", "channels": [entry],
+            "emote_names": {},
         }  # fmt: skip
     return reader
 
