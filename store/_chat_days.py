@@ -184,8 +184,12 @@ class ChatDay:
             "numbers": columns(self.numbers),
             "emotes": columns(self.emotes),
             "topics": columns(self.topics),
-            "emote_names": self.emote_names,
-            "paid_emotes": sorted(self.paid),
+            # Joined, not an object and an array: FerretDB v1 takes time superlinear in
+            # an object's keys, and most per value of an array, to return a document.
+            "emote_name_count": len(self.emote_names),
+            "emote_names": join_names([t for pair in self.emote_names.items() for t in pair]),
+            "paid_count": len(self.paid),
+            "paid_emotes": join_names(sorted(self.paid)),
             "minutes_read": self.coverage()[0],
             "minutes_in_slot": self.coverage()[1],
             "encoding": ENCODING,
@@ -215,8 +219,25 @@ class ChatDay:
             numbers=columns("numbers", rows[0]),
             emotes=columns("emotes", rows[1]),
             topics=columns("topics", rows[2]),
-            emote_names=dict(document.get("emote_names", {})),
-            paid=frozenset(document.get("paid_emotes", [])),
+            emote_names=_emote_names(document),
+            paid=_paid(document),
             minutes_read=list(document.get("minutes_read", [])),
             minutes_in_slot=list(document.get("minutes_in_slot", [])),
         )
+
+
+def _emote_names(document: Mapping[str, Any]) -> dict[str, str]:
+    """Emote id → text: joined id, text, id, text …; an object in days written before."""
+    stored = document.get("emote_names", {})
+    if isinstance(stored, Mapping):
+        return dict(stored)
+    flat = split_names(stored, 2 * int(document["emote_name_count"]))
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _paid(document: Mapping[str, Any]) -> frozenset[str]:
+    """The paid emote ids: joined; an array in days written before."""
+    stored = document.get("paid_emotes", [])
+    if isinstance(stored, str):
+        return frozenset(split_names(stored, int(document["paid_count"])))
+    return frozenset(stored)

@@ -165,8 +165,10 @@ class ChatDayDocument(TypedDict):
     numbers: list[bytes]  # one zlib int64 column each
     emotes: list[bytes]
     topics: list[bytes]
-    emote_names: dict[str, str]
-    paid_emotes: list[str]
+    emote_name_count: int
+    emote_names: str  # id, text, id, text … joined (an object in days written before)
+    paid_count: int
+    paid_emotes: str  # joined ids (an array in days written before)
     minutes_read: list[int]
     minutes_in_slot: list[int]
     encoding: str

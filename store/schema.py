@@ -47,7 +47,7 @@ CLASSIFIER_MODELS = "classifier_models"
 CHAT_MINUTES = "chat_minutes"
 CHAT_LIVE = "chat_live"  # the newest minutes again, packed for the live view
 CHAT_ROLLUPS = "chat_rollups"
-CHAT_DAYS = "chat_days"
+CHAT_DAYS = "chat_days"  # chat_days_<dimension>_YYYYMMDD: one document each (older: all in one)
 EMOTES = "emotes"
 # Every listed channel per slot (packed columns) and the day's channel names they index.
 CHANNEL_NAMES = "channel_names"

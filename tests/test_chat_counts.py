@@ -182,3 +182,10 @@ def test_a_chat_day_replaces_a_rebuilt_slot_and_survives_its_document() -> None:
     assert back.topics.tolist() == rebuilt.topics.tolist()
     assert back.emote_names == {"25": "Kappa"} and back.paid == {"emotesv2_a"}
     assert [back.emote_ids[e] for e in back.emotes[:, 2]] == ["25", "emotesv2_a"] * 2
+    # Names and paid ids are joined strings; a day written with an object and an array
+    # (before they were) reads the same.
+    document = dict(rebuilt.to_document(SLOT))
+    assert isinstance(document["emote_names"], str) and isinstance(document["paid_emotes"], str)
+    document |= {"emote_names": {"25": "Kappa"}, "paid_emotes": ["emotesv2_a"]}
+    earlier = ChatDay.from_document(document)
+    assert earlier.emote_names == {"25": "Kappa"} and earlier.paid == {"emotesv2_a"}

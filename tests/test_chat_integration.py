@@ -358,6 +358,34 @@ def test_the_live_views_copy_of_a_minute_reads_back_equal_and_is_kept_two_hours(
         reader.close()
 
 
+def test_a_chat_day_has_a_collection_of_its_own_and_one_written_before_still_reads(
+    store: Store,
+) -> None:
+    from store import ChatDay, read_chat_day
+    from store._chat import chat_day_collection
+    from store.schema import CHAT_DAYS
+
+    chat = ChatStore(store.db)
+    day = datetime(2026, 11, 22, tzinfo=UTC)
+    group = {"key": "g1", "name": "<b>Game</b>", "minutes": 30, "messages": 12,
+             "emotes": {"25": 3}}  # fmt: skip
+    rollup: Any = {"groups": [group], "emote_names": {"25": "Kappa"}, "paid_emotes": []}
+    written = ChatDay.empty(day, "game").with_slot(day, rollup)
+    chat.save_day(written, day)
+    assert store.db[chat_day_collection(day, "game")].count_documents({}) == 1
+    assert CHAT_DAYS not in store.db.list_collection_names()
+    found = read_chat_day(store.db, day, "game")
+    assert found is not None and found.numbers.tolist() == written.numbers.tolist()
+    assert found.labels == ["<b>Game</b>"] and found.emote_names == {"25": "Kappa"}
+
+    before = day - timedelta(days=1)  # a day stored when all days shared one collection
+    store.db[CHAT_DAYS].insert_one(dict(ChatDay.empty(before, "game").with_slot(before, rollup)
+                                        .to_document(before)))  # fmt: skip
+    earlier = read_chat_day(store.db, before, "game")
+    assert earlier is not None and earlier.numbers.tolist() == found.numbers.tolist()
+    assert read_chat_day(store.db, before - timedelta(days=1), "game") is None
+
+
 class _SlowCounts(MinuteCounts):
     """Counts that cost `seconds` of CPU per message: a reader on a busy machine."""
 
