@@ -25,7 +25,7 @@ import pandas as pd
 from cachetools import LRUCache
 
 from slots import day_key, day_of, days_between
-from store import CHAT_ALL_KEY, CHAT_FIELDS, ChatDay, StoreReader
+from store import CHAT_ALL_KEY, CHAT_DAY_ARRAYS, CHAT_FIELDS, ChatDay, StoreReader
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,11 @@ class ChatData:
         return {day: str(at) for day, at in self.reader.chat_state().days.items()}
 
     def _read_day(self, key: tuple[str, str, str], day: datetime) -> ChatDay | None:
-        found = self.reader.chat_day(day, key[1])
+        # A channel's emotes are all that is read of `channel_emotes` (its topics are the
+        # larger part, and unused).
+        found = self.reader.chat_day(
+            day, key[1], ("emotes",) if key[1] == "channel_emotes" else CHAT_DAY_ARRAYS
+        )
         if found is not None and key[1] != "channel_emotes":
             with self._lock:
                 self._days[key] = found
@@ -180,8 +184,8 @@ class ChatData:
         for found in self._days_of(wanted, versions):
             if found is None or login not in found.keys:
                 continue
-            rows = found.emotes[window.inside(found, found.emotes)]
-            _add_emote_uses(uses, found, rows[rows[:, 1] == found.keys.index(login)])
+            rows = found.emotes[found.emotes[:, 1] == found.keys.index(login)]
+            _add_emote_uses(uses, found, rows[window.inside(found, rows)])
         result = _descending(uses)
         with self._lock:
             self._channel_emotes[key] = result

@@ -75,7 +75,7 @@ from store._chat import (
     read_chat_rollup,
     shard_label,
 )
-from store._chat_days import CHAT_DAY_DIMENSIONS, CHAT_FIELDS, ChatDay
+from store._chat_days import CHAT_DAY_ARRAYS, CHAT_DAY_DIMENSIONS, CHAT_FIELDS, ChatDay
 from store._chat_live import LIVE_KEEP, ChatLiveDocument, LiveCounts, live_counts
 from store._chat_records import (
     SECOND_FIELDS,
@@ -224,6 +224,7 @@ __all__ = [
     "ALL_LANGUAGES",
     "BUCKETS",
     "CHAT_ALL_KEY",
+    "CHAT_DAY_ARRAYS",
     "CHAT_DAY_DIMENSIONS",
     "CHAT_FIELDS",
     "DIMENSIONS",

@@ -10,7 +10,7 @@ channels never write the same document. Rollups read those documents by `_id` on
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -19,7 +19,7 @@ from pymongo.database import Database
 
 from slots import day_of, slot_key
 from store import schema
-from store._chat_days import CHAT_DAY_DIMENSIONS, ChatDay
+from store._chat_days import CHAT_DAY_ARRAYS, CHAT_DAY_DIMENSIONS, ChatDay
 from store._chat_live import LIVE_KEEP, chat_live_document
 from store._chat_records import (
     ChatMinuteDocument,
@@ -255,21 +255,31 @@ def chat_day_collection(day: datetime, dimension: str) -> str:
     return f"{schema.CHAT_DAYS}_{dimension}_{day_of(day):%Y%m%d}"
 
 
-def _find_day(db: Database[Document], day: datetime, dimension: str) -> Document | None:
+def _find_day(
+    db: Database[Document], day: datetime, dimension: str, arrays: Collection[str] = ()
+) -> Document | None:
+    """The day's document; without the row arrays not in `arrays`, when it names some."""
     document_id = history_id(day, dimension)
-    found = db[chat_day_collection(day, dimension)].find_one({"_id": document_id})
+    skipped = {name: 0 for name in CHAT_DAY_ARRAYS if arrays and name not in arrays} or None
+    found = db[chat_day_collection(day, dimension)].find_one({"_id": document_id}, skipped)
     if found is None:  # a day written when every day shared one collection
-        found = db[schema.CHAT_DAYS].find_one({"_id": document_id})
+        found = db[schema.CHAT_DAYS].find_one({"_id": document_id}, skipped)
     return found
 
 
-def read_chat_day(db: Database[Document], day: datetime, dimension: str) -> ChatDay | None:
-    """One day of chat of one dimension (`store._chat_days`), for the dashboard and notebooks."""
+def read_chat_day(
+    db: Database[Document],
+    day: datetime,
+    dimension: str,
+    arrays: Collection[str] = CHAT_DAY_ARRAYS,
+) -> ChatDay | None:
+    """One day of chat of one dimension (`store._chat_days`), for the dashboard and
+    notebooks; of its row arrays (`numbers`, `emotes`, `topics`) only `arrays`."""
     if dimension not in CHAT_DAY_DIMENSIONS:
         raise ValueError(f"no chat day dimension {dimension!r}; one of {CHAT_DAY_DIMENSIONS}")
     with translate_errors("reading a chat day"):
-        found = _find_day(db, day, dimension)
-    return ChatDay.from_document(found) if found else None
+        found = _find_day(db, day, dimension, arrays)
+    return ChatDay.from_document(found, arrays) if found else None
 
 
 def read_chat_rollup(

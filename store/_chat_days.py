@@ -10,7 +10,7 @@ rewritten whenever one of its slots' rollups is (re)built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
@@ -24,6 +24,7 @@ from store._records import ChatDayDocument, history_id
 from store.schema import SCHEMA_VERSION
 
 CHAT_DAY_DIMENSIONS = ("all", "channel", "channel_emotes", "game", "genre", "language")
+CHAT_DAY_ARRAYS = ("numbers", "emotes", "topics")  # a day's row arrays
 CHAT_FIELDS = (
     "minutes",
     "messages",
@@ -198,12 +199,18 @@ class ChatDay:
         }
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> ChatDay:
+    def from_document(
+        cls, document: Mapping[str, Any], arrays: Collection[str] = CHAT_DAY_ARRAYS
+    ) -> ChatDay:
+        """The day a document holds; of its row arrays only `arrays` (the others empty:
+        a reader of one channel's emotes need not unpack a thousand channels' topics)."""
         rows = document["rows"]
 
         def columns(name: str, count: int) -> np.ndarray:
-            parts = [unpack(c, _I64, (count,)).astype(ROW) for c in document[name]]
             width = {"numbers": NUMBER_COLUMNS, "emotes": 4, "topics": 5}[name]
+            if name not in arrays:
+                return np.zeros((0, width), dtype=ROW)
+            parts = [unpack(c, _I64, (count,)).astype(ROW) for c in document[name]]
             return np.stack(parts, axis=1) if parts else np.zeros((0, width), dtype=ROW)
 
         return cls(

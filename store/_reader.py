@@ -7,7 +7,7 @@ that writes: the dashboard has no write path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -30,7 +30,7 @@ from store._channel_store import (
 )
 from store._channel_weeks import CohortDocument, channels_like, read_cohorts, stored_weeks
 from store._chat import read_chat_day
-from store._chat_days import ChatDay
+from store._chat_days import CHAT_DAY_ARRAYS, ChatDay
 from store._chat_live import ChatLiveDocument, LiveCounts, live_counts
 from store._chat_records import ChatMinuteDocument
 from store._directory_counts import (
@@ -129,8 +129,10 @@ class StoreReader:
         with translate_errors("reading the chat state"):
             return ChatState.from_document(self._db[schema.META].find_one({"_id": ChatState.ID}))
 
-    def chat_day(self, day: datetime, dimension: str) -> ChatDay | None:
-        return read_chat_day(self._db, day, dimension)
+    def chat_day(
+        self, day: datetime, dimension: str, arrays: Collection[str] = CHAT_DAY_ARRAYS
+    ) -> ChatDay | None:
+        return read_chat_day(self._db, day, dimension, arrays)
 
     def chat_minutes(
         self, minutes: Sequence[datetime], shards: Sequence[str]

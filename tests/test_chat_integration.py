@@ -377,6 +377,9 @@ def test_a_chat_day_has_a_collection_of_its_own_and_one_written_before_still_rea
     found = read_chat_day(store.db, day, "game")
     assert found is not None and found.numbers.tolist() == written.numbers.tolist()
     assert found.labels == ["<b>Game</b>"] and found.emote_names == {"25": "Kappa"}
+    emotes_only = read_chat_day(store.db, day, "game", ("emotes",))
+    assert emotes_only is not None and emotes_only.emotes.tolist() == written.emotes.tolist()
+    assert len(emotes_only.numbers) == 0 and len(written.numbers) == 1
 
     before = day - timedelta(days=1)  # a day stored when all days shared one collection
     store.db[CHAT_DAYS].insert_one(dict(ChatDay.empty(before, "game").with_slot(before, rollup)
