@@ -206,6 +206,7 @@ def channel_totals(
         return genres[game_id]
 
     parts = []
+    slot_base = 0  # days come in order: a row's slot index plus the slots of the days before
     for day in window.days.get("channel", []):
         rows = day.numbers[window.inside(day, day.numbers)]
         games = np.asarray([*day.game_ids, ""], dtype=object)  # -1 picks the trailing ""
@@ -229,11 +230,12 @@ def channel_totals(
             ]
         )
         frame = pd.DataFrame(np.rint(sums).astype(np.int64), columns=list(NUMBERS))
-        frame["login"] = np.asarray(day.keys, dtype=object)[present]
-        frame["name"] = np.asarray(day.labels, dtype=object)[present]
+        frame["login"] = day.key_array[present]
+        frame["name"] = day.label_array[present]
         frame["game_id"] = games[rows[ends, 2]]
         frame["language"] = languages[rows[ends, 3]]
-        frame["slot"] = np.asarray(day.slots, dtype=object)[rows[ends, 0]]
+        frame["slot"] = rows[ends, 0] + slot_base
+        slot_base += len(day.slots)
         parts.append(frame)
     columns = ["name", "game_id", "language", "genre", *NUMBERS]
     if not parts:
@@ -260,8 +262,8 @@ def _emote_rows(window: ChatWindow, dimension: str, key: str) -> list[tuple[Chat
     for day in window.days.get(dimension, []):
         if key not in day.keys:
             continue
-        rows = day.emotes[window.inside(day, day.emotes)]
-        found.append((day, rows[rows[:, 1] == day.keys.index(key)]))
+        rows = day.emotes[day.emotes[:, 1] == day.keys.index(key)]
+        found.append((day, rows[window.inside(day, rows)]))
     return found
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
@@ -197,6 +198,15 @@ class ChatDay:
             "written_at": written_at,
             "schema_version": SCHEMA_VERSION,
         }
+
+    @cached_property
+    def key_array(self) -> np.ndarray:
+        """`keys` as an array, for indexing by row (made once per day read)."""
+        return np.asarray(self.keys, dtype=object)
+
+    @cached_property
+    def label_array(self) -> np.ndarray:
+        return np.asarray(self.labels, dtype=object)
 
     @classmethod
     def from_document(
