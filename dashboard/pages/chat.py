@@ -166,7 +166,8 @@ def live_children(live: LiveChat, channel: str | None, tz: str) -> list[Any]:
                     "Free emote uses": per_minute["free"].tolist(),
                     "Paid emote uses": per_minute["paid"].tolist(),
                 },
-                f"Emote uses per minute, last {LIVE_MINUTES} minutes (this minute so far)",
+                # The newest minute is still counting: the figure above says "so far".
+                f"Emote uses per minute, last {LIVE_MINUTES} minutes",
                 "Uses per minute",
                 tz,
             ),
@@ -223,7 +224,7 @@ def live_children(live: LiveChat, channel: str | None, tz: str) -> list[Any]:
                     ]
                 ),
             ],
-            className="grid",
+            className="grid wide-first",  # the channels table has more columns
         ),
     ]
     return children
