@@ -32,7 +32,6 @@ from store._channel_weeks import CohortDocument, channels_like, read_cohorts, st
 from store._chat import read_chat_day
 from store._chat_days import CHAT_DAY_ARRAYS, ChatDay
 from store._chat_live import ChatLiveDocument, LiveCounts, live_counts
-from store._chat_records import ChatMinuteDocument
 from store._directory_counts import (
     AudienceDirectory,
     DirectoryCounts,
@@ -134,24 +133,10 @@ class StoreReader:
     ) -> ChatDay | None:
         return read_chat_day(self._db, day, dimension, arrays)
 
-    def chat_minutes(
-        self, minutes: Sequence[datetime], shards: Sequence[str]
-    ) -> list[ChatMinuteDocument]:
-        """The stored documents of these minutes, every reader shard's, each read by its
-        `_id`: FerretDB v1 answers only an exact `_id` match without scanning the
-        collection, which holds days of minutes."""
-        ids = [chat_minute_id(minute, shard) for minute in minutes for shard in shards]
-        found = []
-        with translate_errors("reading chat minutes"):
-            for minute_id in ids:
-                document = self._db[schema.CHAT_MINUTES].find_one({"_id": minute_id})
-                if document is not None:
-                    found.append(cast(ChatMinuteDocument, document))
-        return found
-
     def chat_live(self, minutes: Sequence[datetime], shards: Sequence[str]) -> list[LiveCounts]:
         """The live view's copies of these minutes (`chat_live`), every reader shard's that
-        is stored, each read by its `_id`."""
+        is stored, each read by its `_id`: FerretDB v1 answers a query for several `_id`s
+        by scanning the collection."""
         ids = [chat_minute_id(minute, shard) for minute in minutes for shard in shards]
         found = []
         with translate_errors("reading live chat"):
