@@ -3,19 +3,23 @@
 
 A clip's id is `<login>-<moment epoch seconds>` (`moment_clip_id`): storing the same
 moment again keeps the first. Retention drops clips older than `max_age`, then the oldest
-beyond `max_count`. The dashboard reads a clip's file document by `_id` and its chunks
-with one query.
+beyond `max_count`. Chunks are written with the `_id` `<clip id>/<n>` (a GridFS reader
+finds them by `files_id` and `n` as ever), so the dashboard reads a clip's file document
+and each chunk by `_id`: FerretDB v1 answers a query on `files_id` by scanning every
+stored clip's chunks, seconds once a few hundred are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict, cast
 
 import gridfs
+from bson.binary import Binary
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from store import schema
 from store._mongo import translate_errors
@@ -45,20 +49,39 @@ def moment_clip_id(login: str, moment: datetime) -> str:
     return f"{login}-{int(moment.timestamp())}"
 
 
+CHUNK_BYTES = 255 * 1024  # GridFS's default chunk size
+_CHUNKS = f"{schema.MOMENT_CLIPS_BUCKET}.chunks"
+
+
 def _bucket(db: Database[Document]) -> gridfs.GridFSBucket:
     return gridfs.GridFSBucket(db, bucket_name=schema.MOMENT_CLIPS_BUCKET)
 
 
+def _chunk_id(clip_id: str, n: int) -> str:
+    return f"{clip_id}/{n}"
+
+
 def write_moment_clip(db: Database[Document], data: bytes, metadata: MomentClipMetadata) -> str:
-    """Store one moment's clip; its id (a clip stored before is kept)."""
+    """Store one moment's clip; its id (a clip stored before is kept). The chunks go first
+    and the file document last, so a reader that finds the file finds all of it."""
     clip_id = moment_clip_id(metadata["login"], metadata["moment"])
-    with (
-        translate_errors(f"storing moment clip {clip_id}"),
-        contextlib.suppress(gridfs.errors.FileExists),
-    ):
-        _bucket(db).upload_from_stream_with_id(
-            clip_id, f"{clip_id}.mp4", data, metadata=dict(metadata)
-        )
+    with translate_errors(f"storing moment clip {clip_id}"):
+        if db[schema.MOMENT_CLIP_FILES].find_one({"_id": clip_id}, {"_id": 1}) is not None:
+            return clip_id
+        for n, start in enumerate(range(0, len(data), CHUNK_BYTES)):
+            chunk = {"files_id": clip_id, "n": n, "data": Binary(data[start : start + CHUNK_BYTES])}
+            db[_CHUNKS].replace_one({"_id": _chunk_id(clip_id, n)}, chunk, upsert=True)
+        with contextlib.suppress(DuplicateKeyError):  # another writer stored it meanwhile
+            db[schema.MOMENT_CLIP_FILES].insert_one(
+                {
+                    "_id": clip_id,
+                    "length": len(data),
+                    "chunkSize": CHUNK_BYTES,
+                    "uploadDate": datetime.now(UTC),
+                    "filename": f"{clip_id}.mp4",
+                    "metadata": dict(metadata),
+                }
+            )
     return clip_id
 
 
@@ -86,11 +109,15 @@ def read_moment_clip(db: Database[Document], clip_id: str) -> tuple[MomentClip, 
         found = db[schema.MOMENT_CLIP_FILES].find_one({"_id": clip_id})
         if found is None:
             return None
-        chunks = db[f"{schema.MOMENT_CLIPS_BUCKET}.chunks"].find(
-            {"files_id": clip_id}, {"n": 1, "data": 1}
-        )
-        parts = sorted((int(c["n"]), bytes(c["data"])) for c in chunks)
-    data = b"".join(part for _, part in parts)
+        count = -(-int(found["length"]) // int(found["chunkSize"]))
+        by_id = (db[_CHUNKS].find_one({"_id": _chunk_id(clip_id, n)}) for n in range(count))
+        parts = [chunk for chunk in by_id if chunk is not None]
+        if len(parts) < count:  # a clip stored by GridFS itself: its chunks have ObjectIds
+            parts = sorted(
+                db[_CHUNKS].find({"files_id": clip_id}, {"n": 1, "data": 1}),
+                key=lambda chunk: int(chunk["n"]),
+            )
+    data = b"".join(bytes(part["data"]) for part in parts)
     if len(data) != int(found["length"]):  # being written or half deleted
         return None
     return cast(MomentClip, found), data

@@ -412,6 +412,8 @@ def test_follow_and_unfollow_reach_a_running_detector(
 def test_moment_videos_are_kept_by_age_and_count_and_read_whole(store: Store) -> None:
     from datetime import timedelta
 
+    import gridfs
+
     from store import prune_moment_clips, write_moment_clip
     from store.schema import MOMENT_CLIPS_BUCKET
 
@@ -433,6 +435,17 @@ def test_moment_videos_are_kept_by_age_and_count_and_read_whole(store: Store) ->
         assert write_moment_clip(store.db, b"other", metadata) == ids[login]  # the first kept
     document, data = read_moment_clip(store.db, ids["b"]) or ({}, b"")
     assert data == bytes([2]) * 300_000 and document["metadata"]["login"] == "b"
+    stored = store.db[f"{MOMENT_CLIPS_BUCKET}.chunks"].find({"files_id": ids["b"]})
+    assert {c["_id"] for c in stored} == {
+        f"{ids['b']}/0",
+        f"{ids['b']}/1",
+    }
+    bucket = gridfs.GridFSBucket(store.db, bucket_name=MOMENT_CLIPS_BUCKET)
+    assert bucket.open_download_stream(ids["b"]).read() == data  # a GridFS reader reads it
+    bucket.upload_from_stream_with_id("e-1", "e-1.mp4", b"\x05" * 300_000, metadata=metadata)
+    found = read_moment_clip(store.db, "e-1")  # stored by GridFS itself (ObjectId chunks)
+    assert found is not None and found[1] == b"\x05" * 300_000
+    bucket.delete("e-1")
     # 14 days and 2 clips at most: d is too old, c the oldest beyond two.
     assert prune_moment_clips(store.db, now, timedelta(days=14), 2) == 2
     left = {f["_id"] for f in store.db[f"{MOMENT_CLIPS_BUCKET}.files"].find()}
