@@ -207,10 +207,22 @@ class ChatDaemon:
             self._replay_spool()
         except StoreError as error:
             log.warning("chat: spooled minutes not written yet (%s)", error)
+        # Every open minute's small live copy first: the newest counts must not wait
+        # for an older minute's megabyte document.
+        merged: dict[int, list[ChatMinuteEntry]] = {}
+        for minute, entries, _ in batch:
+            try:
+                merged[minute] = self._with_base(minute, entries)
+                self.store.write_live(minute_at(minute), self.shard, merged[minute], names)
+            except StoreError as error:
+                log.warning("chat: live copy of a minute not written (%s)", error)
         for minute, entries, closed in batch:
             try:
-                merged = self._with_base(minute, entries)
-                self.store.write_minute(minute_at(minute), self.shard, self.run_id, merged, names)
+                if minute not in merged:
+                    merged[minute] = self._with_base(minute, entries)
+                self.store.write_minute(
+                    minute_at(minute), self.shard, self.run_id, merged[minute], names, live=False
+                )
             except StoreError as error:
                 self.write_failures += 1
                 log.warning("chat: minute not written, kept for the next try (%s)", error)

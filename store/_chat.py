@@ -62,6 +62,27 @@ class ChatStore:
     def __init__(self, db: Database[Document]) -> None:
         self.db = db
 
+    def write_live(
+        self,
+        minute: datetime,
+        shard: str,
+        channels: Sequence[ChatMinuteEntry],
+        emote_names: Mapping[str, str],
+    ) -> None:
+        """Write only the live view's packed copy of a minute (`write_minute` writes it
+        too): a reader writes its open minutes' copies before their larger documents."""
+        live = chat_live_document(
+            chat_minute_id(minute, shard),
+            minute,
+            shard,
+            channels,
+            _names_used(channels, emote_names),
+            datetime.now(UTC),
+            schema.SCHEMA_VERSION,
+        )
+        with translate_errors(f"writing live chat {live['_id']}"):
+            self.db[schema.CHAT_LIVE].replace_one({"_id": live["_id"]}, live, upsert=True)
+
     def write_minute(
         self,
         minute: datetime,
@@ -69,9 +90,12 @@ class ChatStore:
         run: str,
         channels: Sequence[ChatMinuteEntry],
         emote_names: Mapping[str, str],
+        *,
+        live: bool = True,
     ) -> None:
         """Write one shard's minute: its packed copy for the live view first (small, so
-        the newest counts reach the page soonest), then the minute document."""
+        the newest counts reach the page soonest) unless `live` is false, then the minute
+        document."""
         written_at = datetime.now(UTC)
         names = _names_used(channels, emote_names)
         document: ChatMinuteDocument = {
@@ -84,11 +108,9 @@ class ChatStore:
             "written_at": written_at,
             "schema_version": schema.SCHEMA_VERSION,
         }
-        live = chat_live_document(
-            document["_id"], minute, shard, channels, names, written_at, schema.SCHEMA_VERSION
-        )
+        if live:
+            self.write_live(minute, shard, channels, names)
         with translate_errors(f"writing chat minute {document['_id']}"):
-            self.db[schema.CHAT_LIVE].replace_one({"_id": live["_id"]}, live, upsert=True)
             self.db[schema.CHAT_MINUTES].replace_one(
                 {"_id": document["_id"]}, document, upsert=True
             )

@@ -23,6 +23,7 @@ class RecordingStore:
         self.minutes: dict[datetime, list[dict[str, Any]]] = {}
         self.down = False
         self.pruned: list[datetime] = []
+        self.order: list[tuple[str, datetime]] = []  # what was written: live copy or minute
 
     def build_rollups(
         self, slot: datetime, end: datetime, shards: Sequence[str], *, complete: bool
@@ -37,11 +38,19 @@ class RecordingStore:
     def read_minute(self, minute: datetime, shard: str) -> dict[str, Any] | None:
         return None
 
+    def write_live(self, minute: datetime, shard: str, channels: Any, names: Any) -> None:
+        if self.down:
+            raise StoreUnavailable("MongoDB unreachable")
+        self.order.append(("live", minute))
+
     def write_minute(
-        self, minute: datetime, shard: str, run: str, channels: Any, names: Any
+        self, minute: datetime, shard: str, run: str, channels: Any, names: Any, live: bool = True
     ) -> None:
         if self.down:
             raise StoreUnavailable("MongoDB unreachable")
+        if live:
+            self.order.append(("live", minute))
+        self.order.append(("minute", minute))
         self.minutes[minute] = list(channels)
 
 
@@ -147,9 +156,9 @@ class RunStore(RecordingStore):
         return self.documents.get(minute)
 
     def write_minute(
-        self, minute: datetime, shard: str, run: str, channels: Any, names: Any
+        self, minute: datetime, shard: str, run: str, channels: Any, names: Any, live: bool = True
     ) -> None:
-        super().write_minute(minute, shard, run, channels, names)
+        super().write_minute(minute, shard, run, channels, names, live)
         self.documents[minute] = {"run": run, "channels": list(channels)}
 
 
@@ -215,8 +224,9 @@ def test_a_minute_unchanged_since_written_is_not_written_again(tmp_path: Path) -
 
     class CountingStore(RecordingStore):
         def write_minute(
-            self, minute: datetime, shard: str, run: str, channels: Any, names: Any
-        ) -> None:
+            self, minute: datetime, shard: str, run: str, channels: Any, names: Any,
+            live: bool = True,
+        ) -> None:  # fmt: skip
             super().write_minute(minute, shard, run, channels, names)
             writes.append(minute)
 
@@ -240,3 +250,23 @@ def test_a_minute_unchanged_since_written_is_not_written_again(tmp_path: Path) -
     now[0] = SLOT + timedelta(minutes=2)  # complete and unchanged: forgotten, not rewritten
     asyncio.run(daemon.flush())
     assert writes == [SLOT, SLOT] and daemon.counts.open_minutes() == []
+
+
+def test_every_open_minutes_live_copy_is_written_before_any_minute_document(
+    tmp_path: Path,
+) -> None:
+    store = RecordingStore()
+    now = SLOT + timedelta(minutes=1, seconds=5)  # the first minute still open (late lines)
+    settings = Settings(_env_file=None, spool_dir=tmp_path / "spool")  # type: ignore[call-arg]
+    daemon = ChatDaemon(
+        settings,
+        store,
+        None,
+        channels=lambda: [],
+        clock=lambda: now.timestamp(),  # type: ignore[arg-type]
+    )
+    later = SLOT + timedelta(minutes=1)
+    daemon.counts.add(_message(SLOT))
+    daemon.counts.add(_message(later))
+    asyncio.run(daemon.flush())
+    assert store.order == [("live", SLOT), ("live", later), ("minute", SLOT), ("minute", later)]
