@@ -256,15 +256,8 @@ def test_every_open_minutes_live_copy_is_written_before_any_minute_document(
     tmp_path: Path,
 ) -> None:
     store = RecordingStore()
-    now = SLOT + timedelta(minutes=1, seconds=5)  # the first minute still open (late lines)
-    settings = Settings(_env_file=None, spool_dir=tmp_path / "spool")  # type: ignore[call-arg]
-    daemon = ChatDaemon(
-        settings,
-        store,
-        None,
-        channels=lambda: [],
-        clock=lambda: now.timestamp(),  # type: ignore[arg-type]
-    )
+    # The first minute still open (its late lines may come), the second running.
+    daemon = _daemon(tmp_path, store, SLOT + timedelta(minutes=1, seconds=5))
     later = SLOT + timedelta(minutes=1)
     daemon.counts.add(_message(SLOT))
     daemon.counts.add(_message(later))
