@@ -88,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         log.error("chat: %s", error)
         return 1
     finally:
-        # Closing ends the client's sessions on the server: bounded, so a store that
-        # stopped first cannot hold the exit.
-        with within(1.0):
+        # Closing ends the client's sessions on the server (a courtesy: the server drops
+        # idle sessions itself): bounded, so a store that stopped first cannot hold the exit.
+        with within(0.5):
             store.close()
 
 

@@ -37,7 +37,7 @@ T = TypeVar("T")
 CLOSE_AFTER_MS = 15_000  # a minute is complete this long after it ended
 RUNNING_EVERY = timedelta(minutes=5)  # how often the running slot's rollups are rebuilt
 FINAL_WRITE_SECONDS = 1.5  # on stop, how long the last minutes may take to write
-STOP_WAIT_SECONDS = 2.0  # on stop, how long a round of a job other than the writer may end in
+STOP_WAIT_SECONDS = 2.0  # on stop, how long the reader and a running write may take to end
 
 
 def in_shard(login: str, index: int, count: int) -> bool:
@@ -98,21 +98,22 @@ class ChatDaemon:
         writing = asyncio.create_task(
             self._every(stop, self.settings.chat_flush_seconds, self.flush)
         )
-        others = [
-            asyncio.create_task(self.reader.run(stop)),
-            asyncio.create_task(self._every(stop, self.settings.chat_follow_seconds, self.follow)),
+        reading = asyncio.create_task(self.reader.run(stop))
+        # The catalogue and rollup jobs: their threads check `stopping` and end their
+        # round; one blocked on an unreachable store is left behind (a daemon thread).
+        side_jobs = [
+            asyncio.create_task(self._every(stop, self.settings.chat_follow_seconds, self.follow))
         ]
         if self.settings.chat_shard == 0:
-            others.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
+            side_jobs.append(asyncio.create_task(self._every(stop, 30.0, self.roll_up_due)))
         await stop.wait()
         log.info("chat reader stopping")
         self.stopping.set()
-        # Every job gets a short while to end its round (their threads check `stopping`);
-        # one blocked on an unreachable store is left behind (a daemon thread), so a stop
-        # takes seconds whatever the store does. The last counts go to the spool first,
-        # and are written from it now only when no write is still running (one landing
-        # later could put older counts over them); else at the next start.
-        finished, _ = await asyncio.wait([writing, *others], timeout=STOP_WAIT_SECONDS)
+        # Only the reader (the counts must be still) and the writer are waited for, and
+        # briefly, so a stop takes seconds whatever the store does. The last counts go to
+        # the spool first, and are written from it now only when no write is still running
+        # (one landing later could put older counts over them); else at the next start.
+        finished, _ = await asyncio.wait([writing, reading], timeout=STOP_WAIT_SECONDS)
         await self._flush_final(write=writing in finished)
 
     async def _every(self, stop: asyncio.Event, seconds: float, job: Callable[[], Any]) -> None:
