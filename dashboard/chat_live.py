@@ -234,15 +234,15 @@ class ChatLive:
         emotes_since = this - (NOW_MINUTES - 1) * MINUTE
         minutes = []
         unread = [m for m in wanted if self._due(m, now)]
-        documents: dict[datetime, list[LiveCounts]] = {m: [] for m in unread}
+        shard_counts: dict[datetime, list[LiveCounts]] = {m: [] for m in unread}
         for counts in self.reader.chat_live(unread, self.shards):
-            documents.setdefault(counts.minute, []).append(counts)
+            shard_counts.setdefault(counts.minute, []).append(counts)
         for minute in wanted:
             found: LiveMinute | None
             if minute in self._settled:
                 found = self._settled[minute]
-            elif minute in documents:
-                stored = sorted(documents[minute], key=lambda c: c.shard)
+            elif minute in shard_counts:
+                stored = sorted(shard_counts[minute], key=lambda c: c.shard)
                 found = LiveMinute.of(minute, stored) if stored else None
             else:
                 found = self._incomplete[minute][0]
@@ -250,7 +250,7 @@ class ChatLive:
                 found = found.without_emotes()
             # Kept for good only with every shard's document: a final minute missing one
             # (a reader down, its spool written later) is asked for again now and then.
-            if minute + MINUTE + self.settled <= now and minute in documents:
+            if minute + MINUTE + self.settled <= now and minute in shard_counts:
                 if found is not None and found.shards_read == len(self.shards):
                     self._settled[minute] = found
                     self._incomplete.pop(minute, None)
