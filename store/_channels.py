@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, TypedDict, cast
 
 import numpy as np
@@ -40,6 +42,7 @@ from store._records import channel_names_id, channel_slot_id
 
 # Tags of one stream are joined by this inside a tag set (sets themselves by SEPARATOR).
 TAG_SEPARATOR = "\x1e"
+PARALLEL_BYTES = 1 << 20  # names text from which compressing in two threads pays
 _I32 = np.dtype("<i4")
 _I64 = np.dtype("<i8")
 # Viewer counts above this are quarantined (twitch_client.models.MAX_VIEWER_COUNT), so a
@@ -417,12 +420,12 @@ class DayChannels:
             table = np.array(self.tables[column].values, dtype=object)
             fields.append(table[np.asarray(self.codes[column][before:], np.int64)])
         rows = np.column_stack(fields) if len(groups) else np.empty((0, len(fields)), object)
+        members = [np.flatnonzero(groups == group) for group in range(GROUPS)]
+        # Interleaved, so that a display name sits next to the login it mostly repeats.
+        texts = [join_names(rows[local].ravel().tolist()).encode("utf-8") for local in members]
         documents = []
-        for group in range(GROUPS):
-            local = np.flatnonzero(groups == group)
+        for group, (local, channels) in enumerate(zip(members, compressed(texts), strict=True)):
             mine = before + local
-            # Interleaved, so that a display name sits next to the login it mostly repeats.
-            text = join_names(rows[local].ravel().tolist())
             documents.append(
                 ChannelNamesDocument(
                     _id=channel_names_id(self.day, self.parts, group),
@@ -433,7 +436,7 @@ class DayChannels:
                     total=len(self) - before,
                     count=len(mine),
                     index=pack_planes(np.diff(mine, prepend=before), _I32),
-                    channels=Binary(zlib.compress(text.encode("utf-8"), 6)),
+                    channels=channels,
                     started_at=pack_planes(started_at[mine], _I64),
                     encoding=PLANES,
                     written_at=written_at,
@@ -441,6 +444,15 @@ class DayChannels:
             )
         self.parts += 1
         return documents
+
+
+def compressed(texts: Sequence[bytes]) -> list[Binary]:
+    """Each zlib-compressed; megabytes of them (a day's first part of names) two at a
+    time, since zlib lets go of the GIL while it works."""
+    if sum(len(text) for text in texts) < PARALLEL_BYTES:
+        return [Binary(zlib.compress(text, 6)) for text in texts]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [Binary(data) for data in pool.map(partial(zlib.compress, level=6), texts)]
 
 
 @dataclass(frozen=True, order=True)

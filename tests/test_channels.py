@@ -56,7 +56,14 @@ from store._channel_days import (
     encode_started,
 )
 from store._channel_directory import PREFIX
-from store._channels import DayChannels, SlotRows, names_entries, slot_documents
+from store._channels import (
+    PARALLEL_BYTES,
+    DayChannels,
+    SlotRows,
+    compressed,
+    names_entries,
+    slot_documents,
+)
 from store._packing import pack_planes
 
 SLOT = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
@@ -673,3 +680,13 @@ def test_the_login_directory_finds_any_part_of_a_name_ranks_exact_first_and_neve
     again.add(day + timedelta(days=2), many)  # a second chunk of entries
     assert [e.login for e in again.search("ab4999", 5)] == ["ab4999"]
     assert again.search("ab", 3)[0].login == "ab"
+
+
+def test_names_compressed_in_two_threads_are_the_bytes_compressed_one_by_one() -> None:
+    rng = np.random.default_rng(3)
+    words = [f"login{i}\x1fName{i}\x1f{rng.integers(10**8)}" for i in range(60_000)]
+    texts = [("\x1f".join(words[i::6])).encode() for i in range(6)]
+    assert sum(map(len, texts)) >= PARALLEL_BYTES  # the threaded path
+    assert [bytes(b) for b in compressed(texts)] == [zlib.compress(t, 6) for t in texts]
+    few = [t[:1000] for t in texts]  # under the threshold: one by one
+    assert [bytes(b) for b in compressed(few)] == [zlib.compress(t, 6) for t in few]
