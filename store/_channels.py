@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import partial
 from typing import Any, TypedDict, cast
 
 import numpy as np
@@ -30,6 +29,7 @@ from bson.binary import Binary
 from slots import day_of
 from store._documents import StreamDocument
 from store._packing import (
+    compress,
     join_names,
     pack_names,
     pack_planes,
@@ -450,9 +450,9 @@ def compressed(texts: Sequence[bytes]) -> list[Binary]:
     """Each zlib-compressed; megabytes of them (a day's first part of names) two at a
     time, since zlib lets go of the GIL while it works."""
     if sum(len(text) for text in texts) < PARALLEL_BYTES:
-        return [Binary(zlib.compress(text, 6)) for text in texts]
+        return [compress(text) for text in texts]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return [Binary(data) for data in pool.map(partial(zlib.compress, level=6), texts)]
+        return list(pool.map(compress, texts))
 
 
 @dataclass(frozen=True, order=True)
