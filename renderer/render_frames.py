@@ -364,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     started = time.perf_counter()
     total = 0
+    # ViZDoom creates ./_vizdoom/ when it is missing; two Doom games starting at once in
+    # different workers race to create it and the loser aborts its whole process.
+    os.makedirs("_vizdoom", exist_ok=True)
     with ProcessPoolExecutor(args.workers) as pool:
         for name, written, dropped, seconds in pool.map(render_game, jobs):
             total += written
