@@ -12,7 +12,7 @@ from pathlib import Path
 
 from classifier.dataset import SplitBy
 from classifier.errors import ChannelOffline, ClipUnusable, DatasetError, ModelError
-from classifier.model import AUGMENTATIONS
+from classifier.model import AUGMENTATIONS, BACKBONES
 from settings import Settings
 from settings.cli import start
 from twitch_client.errors import TwitchError
@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=5, help="early-stopping patience")
     train.add_argument("--seed", type=int, default=2026)
     train.add_argument("--max-per-game", type=int, default=0, help="cap frames per game")
+    train.add_argument(
+        "--backbone",
+        choices=list(BACKBONES),
+        default="scratch",
+        help="scratch: MobileNetV3-Small (from --weights when given); imagenet-lite0: a "
+        "linear probe on EfficientNet-Lite0's ImageNet features (--epochs), then "
+        "--fine-tune-epochs of its top blocks",
+    )
+    train.add_argument("--fine-tune-epochs", type=int, default=0)
     train.add_argument("--weights", type=Path, help="start from this backbone weights file")
     train.add_argument(
         "--augment",
@@ -252,6 +261,8 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         patience=args.patience,
         seed=args.seed,
         weights=args.weights,
+        backbone=args.backbone,
+        fine_tune_epochs=args.fine_tune_epochs,
         max_per_key=args.max_per_game,
         augmentation=args.augment,
         verbose=1 if sys.stdout.isatty() else 2,

