@@ -254,14 +254,6 @@ def calibration_line(result: Evaluation) -> str:
     )
 
 
-def network_line(card: ModelCard) -> str:
-    if card.backbone:
-        return card.backbone
-    return "MobileNetV3-Small " + (
-        f"from {card.weights_from}" if card.weights_from else "trained from scratch"
-    )
-
-
 def model_card_markdown(card: ModelCard, result: Evaluation) -> str:
     rows = "\n".join(
         f"| {label} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['frames']} |"
@@ -277,7 +269,7 @@ def model_card_markdown(card: ModelCard, result: Evaluation) -> str:
     return f"""# Model card: {card.version}
 
 - **Task**: {card.target} of a frame, {len(card.classes)} classes: {", ".join(card.classes)}.
-- **Network**: {network_line(card)}, {card.image_size}×{card.image_size} RGB input, \
+- **Network**: {card.network()}, {card.image_size}×{card.image_size} RGB input, \
 Keras {card.backend} backend, trained {card.trained_at}, {card.epochs} epochs.
 - **Data**: {card.data}.
 - **Splits**: by {card.split_by}, never by frame; {card.counts.get("train", 0)} training, \

@@ -120,6 +120,7 @@ def card_document(card: ModelCard, now: datetime) -> ClassifierModel:
         "data": card.data,
         "temperature": card.temperature,
         "validation": card.validation,
+        "backbone": card.network(),
         "recorded_at": now,
     }
 

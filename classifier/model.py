@@ -59,6 +59,14 @@ class ModelCard:
     # look alike (a camera), which `category.recognise` must know.
     class_genres: dict[str, str] = field(default_factory=dict)
 
+    def network(self) -> str:
+        """The backbone and where its weights came from, for people to read."""
+        if self.backbone:
+            return self.backbone
+        return "MobileNetV3-Small " + (
+            f"from {self.weights_from}" if self.weights_from else "trained from scratch"
+        )
+
     def validation_balanced_accuracy(self) -> float | None:
         value = self.validation.get("balanced_accuracy")
         return None if value is None else float(value)

@@ -484,6 +484,7 @@ class ClassifierModel(TypedDict):
     data: str
     temperature: float
     validation: dict[str, Any]
+    backbone: NotRequired[str]  # absent on documents recorded before it was
     min_balanced_accuracy: NotRequired[float]
     trusted: NotRequired[bool]
     recorded_at: datetime

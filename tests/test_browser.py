@@ -1036,6 +1036,7 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
                 "ece_before": 0.2514,
                 "ece_after": 0.0461,
             },
+            "backbone": "EfficientNet-Lite0 <b>ImageNet</b>, linear probe",
             "min_balanced_accuracy": 0.5,
             "trusted": False,
         }
@@ -1072,6 +1073,8 @@ def test_frames_page_shows_frames_their_genres_and_disagreements(
         assert "(chance 25%, 4 classes), macro-F1 0.39" in quality
         assert "calibration error 0.25 → 0.05" in quality
         assert "below the 50% needed" in quality
+        assert "Network: EfficientNet-Lite0 <b>ImageNet</b>, linear probe." in quality  # as text
+        assert "Network:" not in category  # recorded without a backbone
         assert console_errors(dash_duo) == []
         # The same streams from a category model below the bar: no figure, no flag.
         frames.db[schema.CLASSIFIER_MODELS].update_one(

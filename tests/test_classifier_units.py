@@ -3,8 +3,10 @@ truth: fast checks, no training."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from classifier.calibration import (
     negative_log_likelihood,
 )
 from classifier.dataset import decode
-from classifier.label import aggregate, is_trusted
+from classifier.label import aggregate, card_document, is_trusted
 from classifier.model import ModelCard
 from emulator.cdn import FrameLibrary, camera_frame
 
@@ -103,6 +105,18 @@ def test_only_a_model_whose_validation_reaches_the_threshold_is_trusted() -> Non
     assert is_trusted(card_with({"balanced_accuracy": 0.62}), 0.5)
     assert not is_trusted(card_with({"balanced_accuracy": 0.42}), 0.5)
     assert not is_trusted(card_with({}), 0.0)  # no validation games: never trusted
+
+
+def test_the_stored_model_document_names_the_backbone_older_cards_included() -> None:
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    older = card_with({"balanced_accuracy": 0.3})  # written before cards named a backbone
+    assert card_document(older, now)["backbone"] == "MobileNetV3-Small trained from scratch"
+    simclr = dataclasses.replace(older, weights_from="out/backbone.weights.h5")
+    assert (
+        card_document(simclr, now)["backbone"] == "MobileNetV3-Small from out/backbone.weights.h5"
+    )
+    lite0 = dataclasses.replace(older, backbone="EfficientNet-Lite0, ImageNet-1k, linear probe")
+    assert card_document(lite0, now)["backbone"] == "EfficientNet-Lite0, ImageNet-1k, linear probe"
 
 
 def test_emulator_categories_show_their_own_game_with_planted_exceptions(tmp_path: Path) -> None:

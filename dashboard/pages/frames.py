@@ -303,11 +303,16 @@ def model_quality(models: Sequence[Mapping[str, Any]]) -> list[Any]:
         )
         items.append(
             html.Li(
-                [html.Strong(str(model["_id"])), f": {said}; {verdict}."],
+                [html.Strong(str(model["_id"])), f": {said}; {verdict}.{network(model)}"],
                 className="model-trusted" if model.get("trusted") else "model-untrusted",
             )
         )
     return [html.H2("Model quality"), html.Ul(items, id="model-quality")]
+
+
+def network(model: Mapping[str, Any]) -> str:
+    """The model's backbone and its weights' source; nothing for documents without one."""
+    return f" Network: {model['backbone']}." if model.get("backbone") else ""
 
 
 def category_model_quality(model: Mapping[str, Any]) -> html.Li:
@@ -328,7 +333,7 @@ def category_model_quality(model: Mapping[str, Any]) -> html.Li:
         threshold = float(model.get("min_balanced_accuracy", 0))
         verdict = f"Below the {threshold:.0%} needed, so it flags no stream (it never sets genres)."
     return html.Li(
-        [html.Strong(str(model["_id"])), f": {said}. {verdict}"],
+        [html.Strong(str(model["_id"])), f": {said}. {verdict}{network(model)}"],
         className="model-category",
     )
 
