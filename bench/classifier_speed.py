@@ -1,0 +1,149 @@
+"""Quality against speed on this CPU: a trained model as Keras, as TFLite in float32,
+float16 and int8 (dynamic-range) weights, and the whole `label` job over FerretDB.
+
+    .venv/bin/python bench/classifier_speed.py bench/out/classifier-transfer/unseen-games-probe-seed1 \\
+        bench/out/classifier-transfer/unseen-games-scratch-seed1
+
+For each model folder: inference throughput (batch 256, decoding excluded) and macro-F1 on
+the model's own test games for each runtime; then the `label` job over 1,000 stored frames
+with the TFLite variant that is fastest within 0.05 macro-F1 of the best. Results:
+docs/benchmarks.md, section `classifier-speed`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.classifier import (  # noqa: E402
+    FRAMES,
+    inference_throughput,
+    label_job_throughput,
+    run_cli,
+    table,
+)
+from bench.common import machine, write_section  # noqa: E402
+
+TOLERANCE = 0.05  # macro-F1 a faster variant may give up
+
+
+def export_variant(model: Path, out: Path, variant: str) -> Path:
+    """A copy of the model folder whose model.tflite is the `variant` conversion."""
+    import keras
+    import tensorflow as tf
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("model.json", "model.keras"):
+        shutil.copy(model / name, out / name)
+    network = keras.saving.load_model(model / "model.keras")
+    options: dict[str, Any] = {
+        "float32": {},
+        "float16": {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "target_spec": {"supported_types": [tf.float16]},
+        },
+        "int8": {"optimizations": [tf.lite.Optimize.DEFAULT]},  # int8 weights, float inputs
+    }[variant]
+    network.export(str(out / "model.tflite"), format="litert", verbose=False, **options)
+    return out
+
+
+def macro_f1(model: Path, runtime: str) -> float:
+    run_cli("evaluate", "--data", str(FRAMES), "--model", str(model), "--runtime", runtime)
+    evaluation = json.loads((model / "evaluation.json").read_text())
+    return float(evaluation["overall"]["macro_f1"])
+
+
+def measure(model: Path, scratch: Path) -> dict[str, Any]:
+    card = json.loads((model / "model.json").read_text())
+    rows: dict[str, dict[str, float]] = {}
+    variants = {
+        v: export_variant(model, scratch / f"{model.name}-{v}", v)
+        for v in ("float32", "float16", "int8")
+    }
+    keras_speed = inference_throughput(variants["float32"])
+    rows["Keras"] = {
+        "frames_per_s": keras_speed["keras"],
+        "macro_f1": macro_f1(variants["float32"], "keras"),
+    }
+    for variant, folder in variants.items():
+        speed = (
+            keras_speed["tflite"]
+            if variant == "float32"
+            else inference_throughput(folder)["tflite"]
+        )
+        rows[f"TFLite {variant}"] = {
+            "frames_per_s": speed,
+            "macro_f1": macro_f1(folder, "tflite"),
+            "mb": (folder / "model.tflite").stat().st_size / 1e6,
+        }
+    best = max(r["macro_f1"] for r in rows.values())
+    chosen = max(
+        (
+            name
+            for name in rows
+            if name.startswith("TFLite") and rows[name]["macro_f1"] >= best - TOLERANCE
+        ),
+        key=lambda name: rows[name]["frames_per_s"],
+    )
+    job = label_job_throughput(variants[chosen.removeprefix("TFLite ")])
+    return {
+        "model": model.name,
+        "network": card.get("backbone") or "MobileNetV3-Small",
+        "image_size": card["image_size"],
+        "decode_per_s": keras_speed["decode"],
+        "rows": rows,
+        "chosen": chosen,
+        "label_job": job["tflite"],
+    }
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    parts = []
+    for r in results:
+        rows = [
+            [
+                name,
+                f"{row['frames_per_s']:.0f}",
+                f"{row['macro_f1']:.3f}",
+                f"{row['mb']:.1f}" if "mb" in row else "–",
+            ]
+            for name, row in r["rows"].items()
+        ]
+        parts.append(
+            f"**{r['model']}** ({r['network']}, {r['image_size']} px; decoding stored PNG "
+            f"frames {r['decode_per_s']:.0f} frames/s):\n\n"
+            + table(rows, ["runtime", "inference frames/s", "macro-F1 (its test games)", "MB"])
+            + f"\n\nThe `label` job over 1,000 frames in FerretDB (GridFS read, decode, "
+            f"inference, writes) with {r['chosen']} (the fastest within {TOLERANCE} macro-F1 "
+            f"of the best): **{r['label_job']:.0f} frames/s** (target ≥ 1,000)."
+        )
+    body = "\n\n".join(parts)
+    return f"""## Classifier: quality against speed (`bench/classifier_speed.py`)
+Measured {machine()}, {datetime.now(UTC).date().isoformat()}; CPU only, 2 threads.
+Reproduce: the command in the script's docstring, after `bench/classifier_transfer.py`.
+int8 is dynamic-range quantisation (int8 weights, float activations: no calibration set).
+
+{body}
+"""
+
+
+def main() -> int:
+    models = [Path(a) for a in sys.argv[1:]]
+    with tempfile.TemporaryDirectory() as folder:
+        results = [measure(model, Path(folder)) for model in models]
+    write_section("classifier-speed", report(results))
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
