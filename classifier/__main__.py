@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--fine-tune-epochs of its top blocks",
     )
     train.add_argument("--fine-tune-epochs", type=int, default=0)
+    train.add_argument(
+        "--teacher",
+        type=Path,
+        help="a trained model folder: MobileNetV3-Small learns its probabilities (distillation)",
+    )
     train.add_argument("--weights", type=Path, help="start from this backbone weights file")
     train.add_argument(
         "--augment",
@@ -263,6 +268,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         weights=args.weights,
         backbone=args.backbone,
         fine_tune_epochs=args.fine_tune_epochs,
+        teacher=args.teacher,
         max_per_key=args.max_per_game,
         augmentation=args.augment,
         verbose=1 if sys.stdout.isatty() else 2,

@@ -29,6 +29,7 @@ from classifier.calibration import (
 )
 from classifier.callbacks import EpochTimer, ValidationScore
 from classifier.dataset import Decoded, Example, SplitBy, Target, decode_examples, split
+from classifier.distil import Teacher
 from classifier.errors import DatasetError
 from classifier.evaluate import scores
 from classifier.model import Backbone
@@ -55,6 +56,8 @@ class TrainConfig:
     # then `fine_tune_epochs` of its top blocks.
     backbone: Backbone = "scratch"
     fine_tune_epochs: int = 0
+    # A trained model folder: the scratch network learns its probabilities (`distil`).
+    teacher: Path | None = None
 
 
 def validation_figures(
@@ -104,8 +107,10 @@ def train(
     read: Callable[[str], bytes] | None = None,
 ) -> model_lib.ModelCard:
     """Train a model on `examples` and write it with its card into `out`."""
-    if config.backbone != "scratch" and config.weights is not None:
-        raise DatasetError(f"a weights file is for the scratch backbone, not {config.backbone}")
+    if config.backbone != "scratch" and (config.weights or config.teacher):
+        raise DatasetError(
+            f"a weights file or a teacher is for the scratch backbone, not {config.backbone}"
+        )
     keras.utils.set_random_seed(config.seed)
     examples = cap_per_key(examples, config.max_per_key, lambda e: e.game)
     splits = split(
@@ -140,6 +145,15 @@ def train(
     if len(validation_labels) == 0:
         raise DatasetError("no readable validation frames")
 
+    key: Callable[[Example], str] = (
+        (lambda e: e.game) if config.split_by == "game" else (lambda e: e.group)
+    )
+    targets = train_labels
+    teacher = Teacher(config.teacher) if config.teacher else None
+    if teacher:
+        teacher.check(classes, sorted({key(e) for e in splits.test}))
+        targets = teacher.soft_labels(train_data.examples, read)
+
     out.mkdir(parents=True, exist_ok=True)
     timer = EpochTimer()
     weights = class_weights(train_labels, len(classes))
@@ -165,7 +179,7 @@ def train(
         network, history, backbone = fitted.network, fitted.history, fitted.backbone
     else:
         network, history = _fit_scratch(
-            (train_data.images, train_labels),
+            (train_data.images, targets),
             (validation_data.images, validation_labels),
             len(classes),
             config,
@@ -173,11 +187,12 @@ def train(
             timer,
             weights,
         )
-        backbone = (
-            f"MobileNetV3-Small from {config.weights}"
-            if config.weights
-            else "MobileNetV3-Small from scratch"
-        )
+        if teacher:
+            backbone = teacher.describe()
+        elif config.weights:
+            backbone = f"MobileNetV3-Small from {config.weights}"
+        else:
+            backbone = "MobileNetV3-Small from scratch"
     probabilities = network.predict(
         validation_data.images, batch_size=4 * config.batch_size, verbose=0
     )
@@ -195,9 +210,6 @@ def train(
     model_path = out / model_lib.MODEL_FILE
     network.save(model_path)
     export_tflite(network, out / model_lib.TFLITE_FILE)
-    key: Callable[[Example], str] = (
-        (lambda e: e.game) if config.split_by == "game" else (lambda e: e.group)
-    )
     card = model_lib.ModelCard(
         version=model_lib.file_version(model_path, config.target),
         target=config.target,
@@ -239,7 +251,8 @@ def _fit_scratch(
     timer: EpochTimer,
     class_weight: dict[int, float],
 ) -> tuple[keras.Model, dict[str, list[float]]]:
-    """MobileNetV3-Small trained end to end; the network of its best validation epoch."""
+    """MobileNetV3-Small trained end to end, on class indices or (distilling) on a
+    teacher's probabilities; the network of its best validation epoch."""
     network = model_lib.build(
         num_classes,
         config.image_size,
@@ -247,10 +260,12 @@ def _fit_scratch(
         seed=config.seed,
         augmentation=config.augmentation,
     )
+    soft = train[1].ndim == 2  # a teacher's probabilities rather than class indices
     network.compile(
         optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
-        loss="sparse_categorical_crossentropy",
-        weighted_metrics=["accuracy"],  # with class weights: training balanced accuracy
+        loss="categorical_crossentropy" if soft else "sparse_categorical_crossentropy",
+        # With class weights: training balanced accuracy (of the soft labels' top class).
+        weighted_metrics=["categorical_accuracy" if soft else "accuracy"],
     )
     # Early stopping and the checkpoint follow the validation games' balanced accuracy:
     # plain accuracy and loss favour the big genres, and the loss punishes confident

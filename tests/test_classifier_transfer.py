@@ -1,6 +1,7 @@
-"""Training on EfficientNet-Lite0's ImageNet features: `train` writes a usable model whose
-card names its backbone, and fine-tuning moves only the top blocks (BatchNorm statistics
-and the lower blocks keep ImageNet's values)."""
+"""Transfer and distillation: `train` on EfficientNet-Lite0's ImageNet features writes a
+usable model whose card names its backbone; fine-tuning moves only the top blocks
+(BatchNorm statistics and the lower blocks keep ImageNet's values); a student learns only
+from a teacher that held out the same test games."""
 
 from __future__ import annotations
 
@@ -100,3 +101,24 @@ def test_a_weights_file_with_the_imagenet_backbone_is_refused(tmp_path: Path) ->
     config = TrainConfig(backbone="imagenet-lite0", weights=tmp_path / "backbone.weights.h5")
     with pytest.raises(DatasetError, match="scratch backbone"):
         train(examples_from_dir(SAMPLE_FRAMES), tmp_path, config, data_description="sample")
+
+
+def test_a_student_learns_from_a_teacher_with_the_same_test_games_only(tmp_path: Path) -> None:
+    examples = examples_from_dir(SAMPLE_FRAMES)
+    quick = TrainConfig(image_size=32, epochs=1, batch_size=32, patience=1, seed=7, verbose=0)
+    teacher = train(examples, tmp_path / "teacher", quick, data_description="sample")
+
+    student = train(
+        examples,
+        tmp_path / "student",
+        dataclasses.replace(quick, teacher=tmp_path / "teacher"),
+        data_description="sample",
+    )
+
+    assert student.backbone == (
+        f"MobileNetV3-Small distilled from {teacher.version} (MobileNetV3-Small from scratch)"
+    )
+    assert student.test_keys == teacher.test_keys and student.classes == teacher.classes
+    other_split = dataclasses.replace(quick, seed=8, teacher=tmp_path / "teacher")
+    with pytest.raises(DatasetError, match="held out other test games"):
+        train(examples, tmp_path / "leaky", other_split, data_description="sample")
