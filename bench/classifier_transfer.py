@@ -5,12 +5,15 @@ features (a linear probe, and fine-tuned), each trained with several seeds.
     .venv/bin/python bench/classifier_transfer.py           # every backbone, 3 seeds
     .venv/bin/python bench/classifier_transfer.py --backbones probe finetuned --seeds 1 2 3
 
+"student" distils the same task and seed's fine-tuned model, so it runs after "finetuned".
+
 Tasks, as in `bench/classifier.py`: genre on unseen games (split by game; each seed holds
 out other games) and genre on each left-out source (trained on every other source, scored
 on all of its games). Every model sees at most 40 frames a game. Each run is `python -m
 classifier train` then `evaluate`, so the figures are those of the models `label` would
 load. Results: docs/benchmarks.md, section `classifier-transfer`; the runs stay in
-bench/out/classifier-transfer (`--reuse` reports them again without training).
+bench/out/classifier-transfer (`--reuse` reports those of the runs asked for that exist,
+training nothing).
 """
 
 from __future__ import annotations
@@ -45,11 +48,14 @@ BACKBONES: dict[str, list[str]] = {
         *("--epochs", "60", "--patience", "10", "--learning-rate", "1e-3"),
         *("--fine-tune-epochs", "4"),
     ],
+    # MobileNetV3-Small learning the fine-tuned model's probabilities (run after it).
+    "student": ["--image-size", "96", "--epochs", "30", "--patience", "6"],
 }
 NAMES = {
     "scratch": "MobileNetV3-Small, scratch (96 px)",
     "probe": "EfficientNet-Lite0 ImageNet, linear probe (160 px)",
     "finetuned": "EfficientNet-Lite0 ImageNet, fine-tuned (160 px)",
+    "student": "MobileNetV3-Small distilled from the fine-tuned (96 px)",
 }
 TASKS = ["unseen-games", *(f"without-{source}" for source in LEFT_OUT)]
 
@@ -72,11 +78,15 @@ def run(task: str, backbone: str, seed: int, data: tuple[Path, Path, list[str]])
     out = OUT / f"{task}-{backbone}-seed{seed}"
     train_data, scored, evaluate_args = data
     started = time.perf_counter()
+    teacher = (
+        ["--teacher", str(OUT / f"{task}-finetuned-seed{seed}")] if backbone == "student" else []
+    )
     run_cli(
         "train",
         *("--data", str(train_data), "--out", str(out), "--seed", str(seed)),
         *COMMON,
         *BACKBONES[backbone],
+        *teacher,
     )
     trained = time.perf_counter() - started
     run_cli("evaluate", "--data", str(scored), "--model", str(out), *evaluate_args)
@@ -184,7 +194,8 @@ strong augmentation, the epoch chosen on the validation games' balanced accuracy
 temperature fitted on them. The linear probe fits a softmax layer on the frozen network's
 pooled features; fine-tuning then trains blocks 12–15 and the head conv (BatchNorm frozen)
 for up to 4 epochs at a tenth of the rate, and keeps the probe when it scores lower on
-validation. Target: macro-F1 ≥ 0.5 on the unseen games of a left-out source.
+validation. The student is MobileNetV3-Small trained on the fine-tuned model's calibrated
+probabilities of the same training frames (`train --teacher`). Target: macro-F1 ≥ 0.5 on the unseen games of a left-out source.
 
 {table(summary_rows(results), header)}
 
@@ -197,7 +208,9 @@ def main() -> int:
     parser.add_argument("--backbones", nargs="+", choices=list(BACKBONES), default=list(BACKBONES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=TASKS)
-    parser.add_argument("--reuse", action="store_true", help="report the runs already made")
+    parser.add_argument(
+        "--reuse", action="store_true", help="train nothing: report the runs already made"
+    )
     args = parser.parse_args()
     if not FRAMES.is_dir():
         print("no data/frames: run scripts/render-frames first", file=sys.stderr)
@@ -208,10 +221,12 @@ def main() -> int:
         for seed in args.seeds:
             for task in args.tasks:
                 for backbone in args.backbones:
-                    result = load(task, backbone, seed) if args.reuse else None
-                    results[(task, backbone, seed)] = result or run(
-                        task, backbone, seed, data[task]
-                    )
+                    if args.reuse:  # report what was run, train nothing
+                        found = load(task, backbone, seed)
+                        if found:
+                            results[(task, backbone, seed)] = found
+                        continue
+                    results[(task, backbone, seed)] = run(task, backbone, seed, data[task])
     write_section("classifier-transfer", report(results, args.seeds))
     print(
         json.dumps({f"{t}/{b}/{s}": r["evaluation"]["overall"] for (t, b, s), r in results.items()})
