@@ -4,6 +4,10 @@ features (a linear probe, and fine-tuned), each trained with several seeds.
     scripts/render-frames                                   # data/frames
     .venv/bin/python bench/classifier_transfer.py           # every backbone, 3 seeds
     .venv/bin/python bench/classifier_transfer.py --backbones probe finetuned --seeds 1 2 3
+    .venv/bin/python bench/classifier_transfer.py --reuse --categories
+
+The last reports the runs made so far and adds the category model on ImageNet features
+(trained unless bench/out/classifier-transfer/category-probe holds it).
 
 "student" distils the same task and seed's fine-tuned model, so it runs after "finetuned".
 
@@ -32,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import classifier_cases as cases  # noqa: E402
-from bench.classifier import FRAMES, LEFT_OUT, run_cli, table  # noqa: E402
+from bench.classifier import FRAMES, LEFT_OUT, category_section, run_cli, table  # noqa: E402
+from bench.classifier_categories import category_benchmark  # noqa: E402
 from bench.common import machine, write_section  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "classifier-transfer"
@@ -58,6 +63,11 @@ NAMES = {
     "student": "MobileNetV3-Small distilled from the fine-tuned (96 px)",
 }
 TASKS = ["unseen-games", *(f"without-{source}" for source in LEFT_OUT)]
+# The category model (`train --store --target game`) on ImageNet features: a linear probe.
+CATEGORY = [
+    *("--backbone", "imagenet-lite0", "--image-size", "160", "--augment", "basic"),
+    *("--epochs", "60", "--patience", "10", "--learning-rate", "1e-3"),
+]
 
 
 def folders(scratch: Path) -> dict[str, tuple[Path, Path, list[str]]]:
@@ -211,6 +221,11 @@ def main() -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="train nothing: report the runs already made"
     )
+    parser.add_argument(
+        "--categories",
+        action="store_true",
+        help="also the category model on ImageNet features (bench/classifier_categories.py)",
+    )
     args = parser.parse_args()
     if not FRAMES.is_dir():
         print("no data/frames: run scripts/render-frames first", file=sys.stderr)
@@ -227,7 +242,18 @@ def main() -> int:
                             results[(task, backbone, seed)] = found
                         continue
                     results[(task, backbone, seed)] = run(task, backbone, seed, data[task])
-    write_section("classifier-transfer", report(results, args.seeds))
+    section = report(results, args.seeds)
+    if args.categories:
+        model = OUT / "category-probe"
+        reuse = args.reuse and (model / "model.json").is_file()
+        categories = category_benchmark(FRAMES, model, [] if reuse else CATEGORY)
+        card = json.loads((model / "model.json").read_text())
+        section += (
+            "\n**Category recognition on ImageNet features** (linear probe, 160 px; the same "
+            "benchmark as the classifier section's, whose model is MobileNetV3-Small from "
+            "scratch):\n" + category_section(categories, card)
+        )
+    write_section("classifier-transfer", section)
     print(
         json.dumps({f"{t}/{b}/{s}": r["evaluation"]["overall"] for (t, b, s), r in results.items()})
     )
