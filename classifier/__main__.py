@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(BACKBONES),
         default="scratch",
         help="scratch: MobileNetV3-Small (from --weights when given); imagenet-lite0: a "
-        "linear probe on EfficientNet-Lite0's ImageNet features (--epochs), then "
-        "--fine-tune-epochs of its top blocks",
+        "linear probe (logistic regression, its L2 strength chosen on the validation games) "
+        "on EfficientNet-Lite0's ImageNet features, then --fine-tune-epochs of its top "
+        "blocks at a tenth of --learning-rate",
     )
     train.add_argument("--fine-tune-epochs", type=int, default=0)
     train.add_argument(

@@ -1,5 +1,5 @@
 """Keras callbacks of training: the wall time of each epoch, and the validation score
-early stopping and checkpoints follow."""
+(balanced accuracy) that early stopping, checkpoints and the probe's choice follow."""
 
 from __future__ import annotations
 
@@ -40,16 +40,13 @@ class ValidationScore(keras.callbacks.Callback):  # type: ignore[misc]  # Keras 
         if logs is None:
             return
         probabilities = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
-        # Mean recall over the classes present: each genre of the validation games weighs
-        # the same, whatever its share of frames; the card's figure (`evaluate.scores`).
-        present = sorted(set(self.labels.tolist()))
-        logs["val_balanced_accuracy"] = float(
-            recall_score(
-                self.labels,
-                probabilities.argmax(axis=1),
-                labels=present,
-                average="macro",
-                zero_division=0,
-            )
-        )
+        logs["val_balanced_accuracy"] = balanced_accuracy(self.labels, probabilities.argmax(axis=1))
         logs["val_loss"] = negative_log_likelihood(probabilities, self.labels)
+
+
+def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean recall over the classes present in `labels`: each genre of the validation
+    games weighs the same, whatever its share of frames (the card's figure,
+    `evaluate.scores`)."""
+    present = sorted(set(labels.tolist()))
+    return float(recall_score(labels, predicted, labels=present, average="macro", zero_division=0))

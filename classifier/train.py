@@ -166,7 +166,6 @@ def train(
                 image_size=config.image_size,
                 learning_rate=config.learning_rate,
                 batch_size=config.batch_size,
-                probe_epochs=config.epochs,
                 fine_tune_epochs=config.fine_tune_epochs,
                 patience=config.patience,
                 seed=config.seed,

@@ -1,8 +1,10 @@
 """Transfer from ImageNet: classes on EfficientNet-Lite0's pretrained features.
 
 Two steps, as is usual with few labelled frames. A linear probe first: the frozen network's
-1,280 pooled features are computed once a frame and only a softmax layer is fitted on them
-(seconds, where running the network every epoch would take minutes). Fine-tuning then, when
+1,280 pooled features are computed once a frame and a multinomial logistic regression is
+fitted on them to convergence (seconds, where running the network every epoch would take
+minutes); its L2 strength is chosen on the validation games, and it becomes the softmax
+layer on top of the network. Fine-tuning then, when
 asked: the probe's layer on the network with its top blocks unfrozen, trained on augmented
 frames at a lower rate. BatchNorm layers stay frozen (inference statistics): batches of a few
 games would pull ImageNet's statistics towards them and undo the features.
@@ -17,9 +19,10 @@ from typing import Any
 
 import keras
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from classifier import lite0
-from classifier.callbacks import ValidationScore
+from classifier.callbacks import ValidationScore, balanced_accuracy
 from classifier.model import augment
 
 log = logging.getLogger(__name__)
@@ -29,14 +32,15 @@ BACKBONE_SOURCE = (
     f"{lite0.WEIGHTS_PACKAGE} 0.1.0)"
 )
 FINE_TUNED_BLOCKS = ("block12", "block13", "block14", "block15", "head")
+# Inverse L2 strengths the probe tries; the validation games choose.
+PROBE_C = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
 @dataclass(frozen=True)
 class TransferConfig:
     image_size: int
-    learning_rate: float
+    learning_rate: float  # fine-tuning's is a tenth of it
     batch_size: int
-    probe_epochs: int
     fine_tune_epochs: int  # 0: the linear probe is the model
     patience: int
     seed: int
@@ -61,9 +65,8 @@ def fit(
     callbacks: list[keras.callbacks.Callback],
     class_weight: dict[int, float],
 ) -> Fitted:
-    """Probe (and fine-tune) on `train` = (frames, labels), choosing the epoch on
-    `validation`. `callbacks` are called with the validation figures in each epoch's logs
-    (the caller's timer and score); they see the probe's epochs, then fine-tuning's."""
+    """Probe (and fine-tune) on `train` = (frames, labels), choosing on `validation`.
+    `callbacks` (the caller's timer) see fine-tuning's epochs; the probe has none."""
     features = lite0.pretrained(config.image_size)
     features.trainable = False
     started = time.perf_counter()
@@ -75,28 +78,13 @@ def fit(
         time.perf_counter() - started,
     )
 
-    head_input = keras.Input((lite0.FEATURES,), name="features")
+    kernel, bias, history = fit_probe(
+        (train_features, train[1]), (validation_features, validation[1]), num_classes, class_weight
+    )
     dropout = keras.layers.Dropout(0.2, seed=config.seed, name="head_dropout")
     dense = keras.layers.Dense(num_classes, activation="softmax", name="classes")
-    head = keras.Model(head_input, dense(dropout(head_input)), name="probe")
-    head.compile(
-        optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=1e-4),
-        loss="sparse_categorical_crossentropy",
-        weighted_metrics=["accuracy"],
-    )
-    history = head.fit(
-        train_features,
-        train[1],
-        epochs=config.probe_epochs,
-        batch_size=config.batch_size,
-        class_weight=class_weight,
-        callbacks=[
-            ValidationScore(validation_features, validation[1], 4 * config.batch_size),
-            *callbacks,
-            _best_epoch(config.patience),
-        ],
-        verbose=config.verbose,
-    ).history
+    dense.build((None, lite0.FEATURES))
+    dense.set_weights([kernel, bias])
 
     frames = keras.Input((config.image_size, config.image_size, 3), name="frame")
     x = features(augment(frames, config.augmentation, config.seed))
@@ -150,6 +138,36 @@ def fine_tune(
         verbose=config.verbose,
     ).history
     return tuned
+
+
+def fit_probe(
+    train: tuple[np.ndarray, np.ndarray],
+    validation: tuple[np.ndarray, np.ndarray],
+    num_classes: int,
+    class_weight: dict[int, float],
+) -> tuple[np.ndarray, np.ndarray, dict[str, list[float]]]:
+    """Multinomial logistic regression on (features, labels), fitted to convergence for
+    each L2 strength of `PROBE_C`; the one with the best validation balanced accuracy, as a
+    softmax Dense layer's kernel and bias. History: each C and its validation score."""
+    scores: list[float] = []
+    best: LogisticRegression | None = None
+    for c in PROBE_C:
+        probe = LogisticRegression(C=c, class_weight=class_weight, max_iter=3000)
+        probe.fit(train[0], train[1])
+        scores.append(balanced_accuracy(validation[1], probe.predict(validation[0])))
+        if best is None or scores[-1] > max(scores[:-1], default=-1.0):
+            best = probe
+    assert best is not None
+    kernel = np.zeros((train[0].shape[1], num_classes), np.float32)
+    bias = np.zeros(num_classes, np.float32)
+    if best.coef_.shape[0] == 1:  # two classes: one logit z; softmax of (−z/2, z/2) = σ(z)
+        classes = best.classes_
+        kernel[:, classes[0]], kernel[:, classes[1]] = -best.coef_[0] / 2, best.coef_[0] / 2
+        bias[classes[0]], bias[classes[1]] = -best.intercept_[0] / 2, best.intercept_[0] / 2
+    else:
+        kernel[:, best.classes_] = best.coef_.T
+        bias[best.classes_] = best.intercept_
+    return kernel, bias, {"probe_c": list(PROBE_C), "val_balanced_accuracy": scores}
 
 
 def _best_epoch(patience: int) -> keras.callbacks.EarlyStopping:

@@ -11,6 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from classifier import lite0, transfer
 from classifier.dataset import examples_from_dir
@@ -68,7 +69,6 @@ def test_fine_tune_trains_the_top_blocks_and_leaves_the_rest_as_imagenet_made_th
         image_size=SIZE,
         learning_rate=5e-2,
         batch_size=16,
-        probe_epochs=2,
         fine_tune_epochs=0,
         patience=2,
         seed=1,
@@ -97,9 +97,32 @@ def test_fine_tune_trains_the_top_blocks_and_leaves_the_rest_as_imagenet_made_th
             np.testing.assert_array_equal(got, want, err_msg=name)
 
 
+@pytest.mark.parametrize("classes", [2, 4])
+def test_the_probe_layer_computes_the_logistic_regression_it_was_fitted_as(classes: int) -> None:
+    rng = np.random.default_rng(classes)
+    centres = rng.normal(size=(classes, 16))
+    labels = rng.integers(0, classes, 300)
+    features = (centres[labels] + rng.normal(scale=1.5, size=(300, 16))).astype(np.float32)
+    weights = {c: 1.0 for c in range(classes)}
+
+    kernel, bias, history = transfer.fit_probe(
+        (features[:200], labels[:200]), (features[200:], labels[200:]), classes, weights
+    )
+
+    chosen = transfer.PROBE_C[int(np.argmax(history["val_balanced_accuracy"]))]
+    reference = LogisticRegression(C=chosen, class_weight=weights, max_iter=3000)
+    reference.fit(features[:200], labels[:200])
+    dense = keras.layers.Dense(classes, activation="softmax")
+    dense.build((None, 16))
+    dense.set_weights([kernel, bias])
+    got = keras.ops.convert_to_numpy(dense(features[200:]))
+    np.testing.assert_allclose(got, reference.predict_proba(features[200:]), atol=1e-5)
+    assert len(history["val_balanced_accuracy"]) == len(transfer.PROBE_C)
+
+
 def test_a_weights_file_with_the_imagenet_backbone_is_refused(tmp_path: Path) -> None:
     config = TrainConfig(backbone="imagenet-lite0", weights=tmp_path / "backbone.weights.h5")
-    with pytest.raises(DatasetError, match="scratch backbone"):
+    with pytest.raises(DatasetError, match="for the scratch backbone"):
         train(examples_from_dir(SAMPLE_FRAMES), tmp_path, config, data_description="sample")
 
 
