@@ -33,7 +33,7 @@ BACKBONE_SOURCE = (
 )
 FINE_TUNED_BLOCKS = ("block12", "block13", "block14", "block15", "head")
 # Inverse L2 strengths the probe tries; the validation games choose.
-PROBE_C = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+PROBE_C = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
 @dataclass(frozen=True)
