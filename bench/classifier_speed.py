@@ -106,7 +106,48 @@ def measure(model: Path, scratch: Path) -> dict[str, Any]:
     }
 
 
-def report(results: list[dict[str, Any]]) -> str:
+NETWORKS = (("EfficientNet-Lite0", 224), ("EfficientNet-Lite0", 160), ("EfficientNet-Lite0", 96))
+NETWORKS += (("MobileNetV3-Small", 96),)
+
+
+def network_throughput(scratch: Path, frames: int = 512) -> list[list[Any]]:
+    """Frames/s of each network at each size as TFLite float32 (batch 256): what a size
+    costs, whatever the weights (a 9-genre head on top)."""
+    import time
+
+    import keras
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    from classifier import lite0
+    from classifier.model import build
+
+    rows = []
+    for name, size in NETWORKS:
+        if name == "EfficientNet-Lite0":
+            frame = keras.Input((size, size, 3))
+            network = keras.Model(frame, keras.layers.Dense(9)(lite0.build(size)(frame)))
+        else:
+            network = build(9, size)
+        path = scratch / f"{name}-{size}.tflite"
+        network.export(str(path), format="litert", verbose=False)
+        interpreter = Interpreter(model_path=str(path), num_threads=2)
+        index = interpreter.get_input_details()[0]["index"]
+        images = np.random.default_rng(0).integers(0, 256, (256, size, size, 3)).astype(np.float32)
+        interpreter.resize_tensor_input(index, list(images.shape))
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(index, images)
+        interpreter.invoke()  # warm-up
+        started = time.perf_counter()
+        for _ in range(frames // 256):
+            interpreter.set_tensor(index, images)
+            interpreter.invoke()
+        rate = frames / (time.perf_counter() - started)
+        rows.append([name, size, f"{rate:.0f}", f"{network.count_params() / 1e6:.2f}"])
+    return rows
+
+
+def report(results: list[dict[str, Any]], networks: list[list[Any]]) -> str:
     parts = []
     for r in results:
         rows = [
@@ -132,6 +173,10 @@ Measured {machine()}, {datetime.now(UTC).date().isoformat()}; CPU only, 2 thread
 Reproduce: the command in the script's docstring, after `bench/classifier_transfer.py`.
 int8 is dynamic-range quantisation (int8 weights, float activations: no calibration set).
 
+Each network at each input size, TFLite float32, batch 256 (inference alone):
+
+{table(networks, ["network", "px", "frames/s", "parameters (M)"])}
+
 {body}
 """
 
@@ -139,8 +184,9 @@ int8 is dynamic-range quantisation (int8 weights, float activations: no calibrat
 def main() -> int:
     models = [Path(a) for a in sys.argv[1:]]
     with tempfile.TemporaryDirectory() as folder:
+        networks = network_throughput(Path(folder))
         results = [measure(model, Path(folder)) for model in models]
-    write_section("classifier-speed", report(results))
+    write_section("classifier-speed", report(results, networks))
     print(json.dumps(results, indent=1))
     return 0
 
