@@ -27,6 +27,15 @@ def backbone_of(network: keras.Model) -> keras.Model:
     return next(layer for layer in network.layers if layer.name == "efficientnet_lite0")
 
 
+def assert_as_imagenet(network: keras.Model, names: tuple[str, ...]) -> None:
+    """These layers of `network` hold exactly the ImageNet checkpoint's weights."""
+    imagenet = lite0.pretrained(SIZE)
+    for name in names:
+        got, want = network.get_layer(name).get_weights(), imagenet.get_layer(name).get_weights()
+        for mine, theirs in zip(got, want, strict=True):
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)
+
+
 def test_train_on_imagenet_features_writes_a_model_whose_card_names_its_backbone(
     tmp_path: Path,
 ) -> None:
@@ -51,14 +60,7 @@ def test_train_on_imagenet_features_writes_a_model_whose_card_names_its_backbone
     np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
 
     trained = backbone_of(keras.saving.load_model(tmp_path / "model.keras"))
-    imagenet = lite0.pretrained(SIZE)
-    for name in ("stem_conv", "block3_dw_conv", "block11_project_conv", "block14_dw_bn"):
-        for got, want in zip(
-            trained.get_layer(name).get_weights(),
-            imagenet.get_layer(name).get_weights(),
-            strict=True,
-        ):
-            np.testing.assert_array_equal(got, want, err_msg=name)
+    assert_as_imagenet(trained, ("stem_conv", "block3_dw_conv", "block11_project_conv"))
 
 
 def test_fine_tune_trains_the_top_blocks_and_leaves_the_rest_as_imagenet_made_them() -> None:
@@ -88,13 +90,8 @@ def test_fine_tune_trains_the_top_blocks_and_leaves_the_rest_as_imagenet_made_th
     imagenet = lite0.pretrained(SIZE)
     moved = features.get_layer("block15_project_conv").get_weights()[0]
     assert not np.array_equal(moved, imagenet.get_layer("block15_project_conv").get_weights()[0])
-    for name in ("block3_dw_conv", "block11_project_conv", "block14_dw_bn", "head_bn"):
-        for got, want in zip(
-            features.get_layer(name).get_weights(),
-            imagenet.get_layer(name).get_weights(),
-            strict=True,
-        ):
-            np.testing.assert_array_equal(got, want, err_msg=name)
+    assert_as_imagenet(features, ("block3_dw_conv", "block11_project_conv", "block14_dw_bn"))
+    assert_as_imagenet(features, ("head_bn",))  # fine-tuned block, frozen statistics
 
 
 @pytest.mark.parametrize("classes", [2, 4])
