@@ -4,9 +4,9 @@ Two steps, as is usual with few labelled frames. A linear probe first: the froze
 1,280 pooled features are computed once a frame and a multinomial logistic regression is
 fitted on them to convergence (seconds, where running the network every epoch would take
 minutes); its L2 strength is chosen on the validation games, and it becomes the softmax
-layer on top of the network. Fine-tuning then, when
-asked: the probe's layer on the network with its top blocks unfrozen, trained on augmented
-frames at a lower rate. BatchNorm layers stay frozen (inference statistics): batches of a few
+layer on top of the network. Fine-tuning then, when asked: the network with its top blocks
+unfrozen, trained on augmented frames at a low rate, kept only when its validation score
+beats the probe's. BatchNorm layers stay frozen (inference statistics): batches of a few
 games would pull ImageNet's statistics towards them and undo the features.
 """
 
