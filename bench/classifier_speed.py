@@ -16,7 +16,6 @@ import json
 import shutil
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +168,7 @@ def report(results: list[dict[str, Any]], networks: list[list[Any]]) -> str:
         )
     body = "\n\n".join(parts)
     return f"""## Classifier: quality against speed (`bench/classifier_speed.py`)
-Measured {machine()}, {datetime.now(UTC).date().isoformat()}; CPU only, 2 threads.
+Measured {machine()}; CPU only, 2 threads.
 Reproduce: the command in the script's docstring, after `bench/classifier_transfer.py`.
 int8 is dynamic-range quantisation (int8 weights, float activations: no calibration set).
 
