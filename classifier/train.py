@@ -191,7 +191,7 @@ def train(
         elif config.weights:
             backbone = f"MobileNetV3-Small from {config.weights}"
         else:
-            backbone = "MobileNetV3-Small from scratch"
+            backbone = "MobileNetV3-Small trained from scratch"
     probabilities = network.predict(
         validation_data.images, batch_size=4 * config.batch_size, verbose=0
     )
