@@ -136,7 +136,8 @@ def test_a_student_learns_from_a_teacher_with_the_same_test_games_only(tmp_path:
     )
 
     assert student.backbone == (
-        f"MobileNetV3-Small distilled from {teacher.version} (MobileNetV3-Small trained from scratch)"
+        f"MobileNetV3-Small distilled from {teacher.version} "
+        "(MobileNetV3-Small trained from scratch)"
     )
     assert student.test_keys == teacher.test_keys and student.classes == teacher.classes
     other_split = dataclasses.replace(quick, seed=8, teacher=tmp_path / "teacher")
