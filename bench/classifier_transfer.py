@@ -190,10 +190,11 @@ def report(results: dict[tuple[str, str, int], dict[str, Any]], seeds: list[int]
             )
     genre_tables = "\n\n".join(per_genre)
     return f"""## Classifier: ImageNet features against training from scratch (`bench/classifier_transfer.py`)
-Measured {machine()}; CPU only. Reproduce:
-`scripts/render-frames`, then `.venv/bin/python bench/classifier_transfer.py --seeds
-{" ".join(map(str, seeds))}`. Each cell: mean ± standard deviation over the seeds (the seed
-also picks the held-out games of "unseen-games"); every model at most 40 frames a game,
+Measured {machine()}; CPU only. Reproduce: `scripts/render-frames`, then for each
+row `.venv/bin/python bench/classifier_transfer.py --backbones <backbone> --seeds <its seeds,
+1 to n>` (the student after the fine-tuned model of its task), then `--reuse --categories
+--seeds {" ".join(map(str, seeds))}` to write this section. Each cell: mean ± standard
+deviation over the row's seeds (the seed also picks the held-out games of "unseen-games"); every model at most 40 frames a game,
 strong augmentation, the epoch chosen on the validation games' balanced accuracy, the
 temperature fitted on them. The linear probe is a multinomial logistic regression on the
 frozen network's pooled features, its L2 strength chosen on the validation games;
