@@ -1,10 +1,12 @@
 """Training: split by game or group, fit with class weights and early stopping on the
-validation games' balanced accuracy, calibrate, export.
+validation games' balanced accuracy, calibrate, export. The network is MobileNetV3-Small
+(from scratch, from `pretrain`'s weights, or learning a teacher's probabilities: `distil`)
+or EfficientNet-Lite0 on ImageNet features (`transfer`).
 
-Writes into the output folder: `model.keras` (the epoch with the best validation balanced
-accuracy), `checkpoint.keras` (rewritten during training, so an interrupted run keeps its
-best epoch), `model.tflite` (when the backend can export it), and the model card
-`model.json` with the validation figures and the fitted temperature.
+Writes into the output folder: `model.keras` (the best on the validation games),
+`checkpoint.keras` (MobileNetV3-Small's best epoch, rewritten during training, so an
+interrupted run keeps it), `model.tflite` (when the backend can export it), and the model
+card `model.json` with the validation figures and the fitted temperature.
 """
 
 from __future__ import annotations
