@@ -50,3 +50,11 @@ def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
     `evaluate.scores`)."""
     present = sorted(set(labels.tolist()))
     return float(recall_score(labels, predicted, labels=present, average="macro", zero_division=0))
+
+
+def best_epoch(patience: int) -> keras.callbacks.EarlyStopping:
+    """Stops after `patience` epochs without a better validation balanced accuracy and
+    restores the best epoch's weights (Keras 3 does so whether or not it stopped early)."""
+    return keras.callbacks.EarlyStopping(
+        monitor="val_balanced_accuracy", mode="max", patience=patience, restore_best_weights=True
+    )

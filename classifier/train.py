@@ -29,7 +29,7 @@ from classifier.calibration import (
     fit_temperature,
     negative_log_likelihood,
 )
-from classifier.callbacks import EpochTimer, ValidationScore
+from classifier.callbacks import EpochTimer, ValidationScore, best_epoch
 from classifier.dataset import Decoded, Example, SplitBy, Target, decode_examples, split
 from classifier.distil import Teacher
 from classifier.errors import DatasetError
@@ -280,12 +280,7 @@ def _fit_scratch(
         callbacks=[
             ValidationScore(validation[0], validation[1], 4 * config.batch_size),
             timer,
-            keras.callbacks.EarlyStopping(
-                monitor="val_balanced_accuracy",
-                mode="max",
-                patience=config.patience,
-                restore_best_weights=True,
-            ),
+            best_epoch(config.patience),
             keras.callbacks.ModelCheckpoint(
                 out / "checkpoint.keras",
                 monitor="val_balanced_accuracy",

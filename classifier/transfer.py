@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from classifier import lite0
-from classifier.callbacks import ValidationScore, balanced_accuracy
+from classifier.callbacks import ValidationScore, balanced_accuracy, best_epoch
 from classifier.model import augment
 
 log = logging.getLogger(__name__)
@@ -91,11 +91,10 @@ def fit(
     network = keras.Model(frames, dense(dropout(x)), name="frame_classifier")
     backbone = f"{BACKBONE_SOURCE}, linear probe"
     if config.fine_tune_epochs > 0:
-        probed = network.get_weights()
+        probed, probe_score = network.get_weights(), max(history["val_balanced_accuracy"])
         tuned = fine_tune(network, features, train, validation, config, callbacks, class_weight)
         history = {k: [*history.get(k, []), *tuned.get(k, [])] for k in {*history, *tuned}}
-        score = "val_balanced_accuracy"
-        if max(tuned[score]) < max(history[score][: -len(tuned[score])]):
+        if max(tuned["val_balanced_accuracy"]) < probe_score:
             network.set_weights(probed)  # the trainable flags do not change the weight order
             backbone = f"{BACKBONE_SOURCE}, linear probe (fine-tuning scored lower)"
         else:
@@ -113,7 +112,7 @@ def fine_tune(
     class_weight: dict[int, float],
 ) -> dict[str, list[float]]:
     """Train the top blocks and the head of `network` on augmented frames, at a tenth of
-    the probe's rate; `network` ends at its best validation epoch."""
+    `config.learning_rate`; `network` ends at its best validation epoch."""
     features.trainable = True
     for layer in features.layers:
         layer.trainable = layer.name.startswith(FINE_TUNED_BLOCKS) and not isinstance(
@@ -133,7 +132,7 @@ def fine_tune(
         callbacks=[
             ValidationScore(validation[0], validation[1], 4 * config.batch_size),
             *callbacks,
-            _best_epoch(config.patience),
+            best_epoch(config.patience),
         ],
         verbose=config.verbose,
     ).history
@@ -149,15 +148,12 @@ def fit_probe(
     """Multinomial logistic regression on (features, labels), fitted to convergence for
     each L2 strength of `PROBE_C`; the one with the best validation balanced accuracy, as a
     softmax Dense layer's kernel and bias. History: each C and its validation score."""
-    scores: list[float] = []
-    best: LogisticRegression | None = None
-    for c in PROBE_C:
-        probe = LogisticRegression(C=c, class_weight=class_weight, max_iter=3000)
-        probe.fit(train[0], train[1])
-        scores.append(balanced_accuracy(validation[1], probe.predict(validation[0])))
-        if best is None or scores[-1] > max(scores[:-1], default=-1.0):
-            best = probe
-    assert best is not None
+    probes = [
+        LogisticRegression(C=c, class_weight=class_weight, max_iter=3000).fit(*train)
+        for c in PROBE_C
+    ]
+    scores = [balanced_accuracy(validation[1], p.predict(validation[0])) for p in probes]
+    best = probes[scores.index(max(scores))]  # the strongest L2 of the best-scoring ones
     kernel = np.zeros((train[0].shape[1], num_classes), np.float32)
     bias = np.zeros(num_classes, np.float32)
     if best.coef_.shape[0] == 1:  # two classes: one logit z; softmax of (−z/2, z/2) = σ(z)
@@ -168,10 +164,3 @@ def fit_probe(
         kernel[:, best.classes_] = best.coef_.T
         bias[best.classes_] = best.intercept_
     return kernel, bias, {"probe_c": list(PROBE_C), "val_balanced_accuracy": scores}
-
-
-def _best_epoch(patience: int) -> keras.callbacks.EarlyStopping:
-    # Keras 3 restores the best epoch's weights at the end whether or not it stopped early.
-    return keras.callbacks.EarlyStopping(
-        monitor="val_balanced_accuracy", mode="max", patience=patience, restore_best_weights=True
-    )
