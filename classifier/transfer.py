@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,10 +149,14 @@ def fit_probe(
     """Multinomial logistic regression on (features, labels), fitted to convergence for
     each L2 strength of `PROBE_C`; the one with the best validation balanced accuracy, as a
     softmax Dense layer's kernel and bias. History: each C and its validation score."""
-    probes = [
-        LogisticRegression(C=c, class_weight=class_weight, max_iter=3000).fit(*train)
-        for c in PROBE_C
-    ]
+    with warnings.catch_warnings():
+        # The labels are class indices; with many categories of a few frames each, sklearn
+        # would guess they might be a regression target and say so.
+        warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+        probes = [
+            LogisticRegression(C=c, class_weight=class_weight, max_iter=3000).fit(*train)
+            for c in PROBE_C
+        ]
     scores = [balanced_accuracy(validation[1], p.predict(validation[0])) for p in probes]
     best = probes[scores.index(max(scores))]  # the strongest L2 of the best-scoring ones
     kernel = np.zeros((train[0].shape[1], num_classes), np.float32)
