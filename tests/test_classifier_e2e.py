@@ -308,6 +308,46 @@ def test_command_line_train_evaluate_and_help(tmp_path: Path) -> None:
     assert crossed.returncode == 2 and "recognises genres, not categories" in crossed.stderr
 
 
+def test_the_labellers_imagenet_probe_trains_on_stored_frames_and_labels_them(
+    make_emulator: EmulatorFactory,
+    ferretdb: FerretDB,
+    database_name: str,
+    frames: FrameStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`train --store` and `label` as scripts/labeler runs them (smaller frames, for speed)."""
+    from classifier.__main__ import main
+
+    job = collect_with_frames(
+        make_emulator, ferretdb, database_name, tmp_path,
+        frames_top=20, frames_random=40, frames_non_game=10,
+    )  # fmt: skip
+    assert job.collect(SLOT).frames == 70
+    job.close()
+    _point_at(monkeypatch, "http://127.0.0.1:9", ferretdb.uri, database_name)
+    network = ["--backbone", "imagenet-lite0", "--image-size", "64"]
+    genre, categories = tmp_path / "genre", tmp_path / "categories"
+    assert main(["train", "--store", "--out", str(genre), *network, "--split-by", "game"]) == 0
+    assert main(
+        ["train", "--store", "--out", str(categories), *network, "--target", "game",
+         "--split-by", "group"]
+    ) == 0  # fmt: skip
+    arguments = ["--model", str(genre), "--category-model", str(categories)]
+    assert main(["label", *arguments, "--runtime", "tflite"]) == 0
+
+    for folder in (genre, categories):
+        card = ModelCard.load(folder)
+        assert card.backbone.startswith("EfficientNet-Lite0, ImageNet-1k")
+        recorded = frames.db[schema.CLASSIFIER_MODELS].find_one({"_id": card.version})
+        assert recorded is not None and recorded["backbone"] == card.backbone
+    for folder, target in ((genre, "genre"), (categories, "game")):
+        classes = set(ModelCard.load(folder).classes)
+        labels = list(frames.db[schema.FRAME_LABELS].find({"status": "ok", "target": target}))
+        assert len(labels) == 70 and {lb[target] for lb in labels} <= classes
+    assert frames.db[schema.STREAM_CATEGORIES].count_documents({}) == 70
+
+
 def _point_at(monkeypatch: pytest.MonkeyPatch, emulator_url: str, uri: str, db: str) -> None:
     """The command line's settings: this emulator and database, no Twitch credentials."""
     environment = {"EMULATOR_URL": emulator_url, "MONGODB_URI": uri, "MONGODB_DB": db}
