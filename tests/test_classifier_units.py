@@ -19,7 +19,7 @@ from classifier.calibration import (
     fit_temperature,
     negative_log_likelihood,
 )
-from classifier.dataset import decode
+from classifier.dataset import decode, letterbox
 from classifier.label import aggregate, card_document, is_trusted
 from classifier.model import ModelCard
 from emulator.cdn import FrameLibrary, camera_frame
@@ -83,6 +83,22 @@ def test_frames_are_letterboxed_not_squashed() -> None:
     bar = round((64 - 64 * 180 / 320) / 2)  # 14 rows above and below
     assert array[: bar - 1].max() == 0 and array[-(bar - 1) :].max() == 0
     assert (array[bar + 1 : -bar - 1, :, 0] > 150).all()  # the picture keeps its shape
+
+
+def test_a_large_jpeg_decodes_at_reduced_scale_to_nearly_the_full_decodes_pixels() -> None:
+    # A 1280x720 "thumbnail": smooth gradients with a sharp-edged block, as game frames have.
+    y, x = np.mgrid[0:720, 0:1280]
+    picture = np.stack([x * 255 // 1279, y * 255 // 719, (x + y) * 255 // 1998], axis=-1)
+    picture[200:500, 300:700] = (250, 250, 20)
+    buffer = io.BytesIO()
+    Image.fromarray(picture.astype(np.uint8)).save(buffer, format="JPEG", quality=85)
+    with Image.open(io.BytesIO(buffer.getvalue())) as image:
+        image.load()  # the full-size decode, letterboxed
+        full = np.asarray(letterbox(image, 96), dtype=np.int16)
+    reduced = decode(buffer.getvalue(), 96).astype(np.int16)
+    assert reduced.shape == full.shape == (96, 96, 3)
+    assert np.abs(reduced - full).mean() < 1.5  # grey levels of 255
+    assert (reduced[:20] == 0).all() and (reduced[-20:] == 0).all()  # still letterboxed
 
 
 def card_with(validation: dict[str, float]) -> ModelCard:
