@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -200,16 +201,16 @@ def label_new_frames(
     )
     if limit:
         todo = todo[:limit]
+    batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
     result = FramesLabelled()
     started = time.perf_counter()
     bar = tqdm(total=len(todo), unit="frame", disable=not progress, desc=f"label {card.target}")
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        labels = _label_batch(frames, predict, batch, now)
+    for batch in _read_ahead(frames, batches, card.image_size):
+        labels = _label_batch(predict, batch, now)
         frames.write_labels(labels)
         result.frames += len(labels)
-        result.unreadable += sum(1 for label in labels if label["status"] != "ok")
-        bar.update(len(batch))
+        result.unreadable += len(batch.unreadable)
+        bar.update(len(labels))
     bar.close()
     seconds = time.perf_counter() - started
     result.seconds = round(seconds, 3)
@@ -217,14 +218,52 @@ def label_new_frames(
     return todo, result
 
 
-def _label_batch(
-    frames: FrameStore, predict: Predictor, batch: Sequence[FrameDocument], now: datetime
-) -> list[FrameLabel]:
-    card = predict.card
+@dataclass
+class DecodedBatch:
+    """One batch of frames read from the store: the decoded images of the readable ones,
+    and why each of the others could not be read."""
+
+    readable: list[FrameDocument]
+    images: np.ndarray | None  # one per readable frame; None when there is none
+    unreadable: list[tuple[FrameDocument, str]]
+
+
+def _read_ahead(
+    frames: FrameStore, batches: Sequence[Sequence[FrameDocument]], size: int
+) -> Iterator[DecodedBatch]:
+    """Each batch read and decoded, the next one read in a worker thread while the caller
+    classifies this one and writes its labels: the database driver, Pillow's decoder and the
+    interpreter all release the GIL, so on two cores the steps overlap instead of taking
+    turns. One batch ahead at most, so memory stays two batches of arrays."""
+    if not batches:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-reader") as reader:
+        current = reader.submit(_read_batch, frames, batches[0], size)
+        for following in batches[1:]:
+            ahead = reader.submit(_read_batch, frames, following, size)
+            yield current.result()
+            current = ahead
+        yield current.result()
+
+
+def _read_batch(frames: FrameStore, batch: Sequence[FrameDocument], size: int) -> DecodedBatch:
     data = frames.read_frames([d["_id"] for d in batch])
-    images, readable, labels = [], [], []
+    readable, images, unreadable = [], [], []
     for document in batch:
-        base = {
+        try:
+            images.append(decode(data.get(document["_id"], b""), size))
+        except ValueError as error:
+            unreadable.append((document, str(error)))
+            continue
+        readable.append(document)
+    return DecodedBatch(readable, np.stack(images) if images else None, unreadable)
+
+
+def _label_batch(predict: Predictor, batch: DecodedBatch, now: datetime) -> list[FrameLabel]:
+    card = predict.card
+
+    def base(document: FrameDocument) -> dict[str, Any]:
+        return {
             "_id": label_id(document["_id"], card.version),
             "frame_id": document["_id"],
             "model_version": card.version,
@@ -234,19 +273,15 @@ def _label_batch(
             "stream_id": document["metadata"]["stream_id"],
             "labelled_at": now,
         }
-        try:
-            images.append(decode(data.get(document["_id"], b""), card.image_size))
-        except ValueError as error:
-            labels.append({**base, "status": "unreadable", "error": str(error)})
-            continue
-        readable.append(base)
-    if images:
-        probabilities = predict(np.stack(images))
-        for base, row in zip(readable, probabilities, strict=True):
+
+    labels = [{**base(d), "status": "unreadable", "error": why} for d, why in batch.unreadable]
+    if batch.images is not None:
+        probabilities = predict(batch.images)
+        for document, row in zip(batch.readable, probabilities, strict=True):
             best = int(row.argmax())
             labels.append(
                 {
-                    **base,
+                    **base(document),
                     "status": "ok",
                     card.target: card.classes[best],
                     "confidence": round(float(row[best]), 4),
