@@ -58,6 +58,8 @@ class ModelCard:
     # A game-target model's classes and their catalogue genres: non-game categories all
     # look alike (a camera), which `category.recognise` must know.
     class_genres: dict[str, str] = field(default_factory=dict)
+    # The number format of model.tflite (`export.QUANTISATIONS`); model.keras is float32.
+    tflite: str = "float32"
 
     def network(self) -> str:
         """The backbone and where its weights came from, for people to read."""

@@ -34,6 +34,7 @@ from classifier.dataset import Decoded, Example, SplitBy, Target, decode_example
 from classifier.distil import Teacher
 from classifier.errors import DatasetError
 from classifier.evaluate import scores
+from classifier.export import Quantisation, export_tflite
 from classifier.model import Backbone
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class TrainConfig:
     fine_tune_epochs: int = 0
     # A trained model folder: the scratch network learns its probabilities (`distil`).
     teacher: Path | None = None
+    tflite: Quantisation = "float32"  # the number format of model.tflite (`export`)
 
 
 def validation_figures(
@@ -210,7 +212,8 @@ def train(
     )
     model_path = out / model_lib.MODEL_FILE
     network.save(model_path)
-    export_tflite(network, out / model_lib.TFLITE_FILE)
+    # int8 ranges come from the training frames: the frames the network is fitted to.
+    export_tflite(network, out / model_lib.TFLITE_FILE, config.tflite, train_data.images)
     card = model_lib.ModelCard(
         version=model_lib.file_version(model_path, config.target),
         target=config.target,
@@ -236,6 +239,7 @@ def train(
         epoch_seconds=timer.seconds,
         history={k: [round(float(v), 4) for v in vs] for k, vs in history.items()},
         temperature=temperature if splits.validation else 1.0,
+        tflite=config.tflite,
         validation=validation,
         class_genres={e.game: e.genre for e in splits.train} if config.target == "game" else {},
     )
@@ -293,13 +297,3 @@ def _fit_scratch(
     # The checkpoint is the best epoch as saved, so what is exported is what was scored.
     network = keras.saving.load_model(out / "checkpoint.keras")
     return network, history.history
-
-
-def export_tflite(network: keras.Model, path: Path) -> bool:
-    """Export to TFLite (LiteRT); only some backends can, so failure is logged, not raised."""
-    try:
-        network.export(str(path), format="litert", verbose=False)
-    except Exception as error:  # converter errors vary by backend and version
-        log.warning("TFLite export skipped (%s: %s)", type(error).__name__, error)
-        return False
-    return True

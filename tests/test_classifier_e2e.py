@@ -19,6 +19,7 @@ from PIL import Image
 from classifier.category import OWN_CATEGORY_MAX, recognise_stored_categories
 from classifier.dataset import decode, examples_from_dir
 from classifier.errors import ModelError
+from classifier.export import converter_options
 from classifier.label import label_stored_frames
 from classifier.model import ModelCard
 from classifier.predict import KerasPredictor, TFLitePredictor, predictor
@@ -200,6 +201,28 @@ def test_tflite_agrees_with_keras(tiny_model: Path) -> None:
     lite_probabilities = TFLitePredictor(tiny_model)(images)
     assert lite_probabilities.shape == keras_probabilities.shape
     np.testing.assert_allclose(lite_probabilities, keras_probabilities, atol=2e-3)
+
+
+def test_an_int8_model_computes_in_integers_and_stays_close_to_the_float_one(
+    tmp_path: Path,
+) -> None:
+    examples = examples_from_dir(SAMPLE)
+    config = TrainConfig(image_size=64, epochs=2, patience=2, verbose=0, tflite="int8")
+    card = train(examples, tmp_path, config, data_description="checked-in sample")
+    assert card.tflite == "int8" and ModelCard.load(tmp_path).tflite == "int8"
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(tmp_path / "model.tflite"))
+    kinds = Counter(np.dtype(t["dtype"]).name for t in interpreter.get_tensor_details())
+    assert kinds["int8"] > kinds["float32"]  # the network itself is integer
+    images = np.stack([decode(Path(e.ref).read_bytes(), 64) for e in examples[::5]])
+    float_probabilities = KerasPredictor(tmp_path)(images)
+    int8_probabilities = TFLitePredictor(tmp_path)(images)
+    assert int8_probabilities.shape == float_probabilities.shape
+    np.testing.assert_allclose(int8_probabilities.sum(axis=1), 1.0, atol=1e-3)
+    assert np.abs(int8_probabilities - float_probabilities).mean() < 0.02
+    with pytest.raises(ValueError, match="calibration"):
+        converter_options("int8")
 
 
 def test_bad_models_give_clear_errors_and_change_nothing(
