@@ -17,6 +17,7 @@ from classifier.dataset import Example, decode, decode_examples, examples_from_d
 from classifier.errors import DatasetError
 from classifier.label import disagrees_with_category, game_genres
 from conftest import ROOT, SAMPLE_FRAMES
+from dashboard.model_quality import FEW_VALIDATION_FRAMES, model_quality
 from scheduler.app import frame_policy
 from scheduler.frames import choose_streams
 from settings import Settings
@@ -228,3 +229,29 @@ def test_scheduler_and_dashboard_imports_stay_free_of_tensorflow() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def text_of(component: Any) -> str:
+    """The text a Dash component tree shows."""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list):
+        return "".join(text_of(c) for c in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else text_of(children)
+
+
+def test_a_models_quality_on_few_validation_frames_is_called_rough() -> None:
+    def genre_model(frames: int) -> dict[str, Any]:
+        validation = {"balanced_accuracy": 0.4, "macro_f1": 0.3, "games": 3, "frames": frames}
+        validation |= {"ece_before": 0.31, "ece_after": 0.39}
+        return {"_id": f"genre-{frames}", "target": "genre", "classes": ["A", "B"]} | {
+            "validation": validation,
+            "min_balanced_accuracy": 0.5,
+            "trusted": False,
+        }
+
+    few, many = (text_of(model_quality([genre_model(n)])) for n in (5, FEW_VALIDATION_FRAMES))
+    assert "calibration error 0.31 → 0.39 after temperature scaling, over only 5 frames" in few
+    assert "rough figures" in few and "below the 50% needed" in few
+    assert "rough" not in many and "over only" not in many
