@@ -172,8 +172,10 @@ def inference_throughput(model: Path, frames: int = 1024) -> dict[str, float]:
     return result
 
 
-def label_job_throughput(model: Path, frames: int = 1000) -> dict[str, float]:
-    """The whole `label` job over FerretDB: frames/s for Keras and TFLite."""
+def label_job_throughput(
+    model: Path, frames: int = 1000, runtimes: tuple[str, ...] = ("keras", "tflite")
+) -> dict[str, float]:
+    """The whole `label` job over FerretDB: frames/s for each of `runtimes`."""
     from classifier.label import label_stored_frames
     from classifier.predict import KerasPredictor, TFLitePredictor
     from store import FrameStore, LocalFerretDB, schema
@@ -199,7 +201,9 @@ def label_job_throughput(model: Path, frames: int = 1000) -> dict[str, float]:
                     buffer.getvalue(),
                     {"slot": slot, "stream_id": f"s{i}", "user_login": f"u{i}", "game_id": "g"},
                 )
-            for name, run in (("keras", KerasPredictor(model)), ("tflite", TFLitePredictor(model))):
+            predictors = {"keras": KerasPredictor, "tflite": TFLitePredictor}
+            for name in runtimes:
+                run = predictors[name](model)
                 store.db[schema.FRAME_LABELS].delete_many({})
                 run(np.zeros((1, run.card.image_size, run.card.image_size, 3), np.uint8))
                 if name == "tflite":  # a distinct version, so both label every frame

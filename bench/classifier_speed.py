@@ -1,8 +1,11 @@
-"""Quality against speed on this CPU: a trained model as Keras, as TFLite in float32,
-float16 and int8 (dynamic-range) weights, and the whole `label` job over FerretDB.
+"""Quality against speed on this CPU: a trained model as Keras, as TFLite in each number
+format `train --tflite` offers (`classifier.export`), and the whole `label` job over FerretDB.
 
-    .venv/bin/python bench/classifier_speed.py bench/out/classifier-transfer/unseen-games-probe-seed1 \\
-        bench/out/classifier-transfer/unseen-games-scratch-seed1
+    .venv/bin/python bench/classifier_transfer.py --backbones finetuned student --seeds 1 \\
+        --tasks unseen-games
+    .venv/bin/python bench/classifier_speed.py \\
+        bench/out/classifier-transfer/unseen-games-finetuned-seed1 \\
+        bench/out/classifier-transfer/unseen-games-student-seed1
 
 For each model folder: inference throughput (batch 256, decoding excluded) and macro-F1 on
 the model's own test games for each runtime; then the `label` job over 1,000 stored frames
@@ -19,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -30,28 +35,34 @@ from bench.classifier import (  # noqa: E402
     table,
 )
 from bench.common import machine, write_section  # noqa: E402
+from classifier.export import QUANTISATIONS, Quantisation, export_tflite  # noqa: E402
 
 TOLERANCE = 0.05  # macro-F1 a faster variant may give up
 
 
-def export_variant(model: Path, out: Path, variant: str) -> Path:
+def calibration_frames(card: dict[str, Any], count: int = 400) -> np.ndarray:
+    """Frames of the model's training games (neither its validation nor its test games),
+    spread over them, decoded as the model takes them: what `train --tflite int8`
+    calibrates on."""
+    from classifier.dataset import decode_examples, examples_from_dir
+
+    held_out = set(card["test_keys"]) | set(card["validation_keys"])
+    training = [e for e in examples_from_dir(FRAMES) if e.game not in held_out]
+    return decode_examples(training[:: max(1, len(training) // count)], card["image_size"]).images
+
+
+def export_variant(model: Path, out: Path, variant: Quantisation) -> Path:
     """A copy of the model folder whose model.tflite is the `variant` conversion."""
     import keras
-    import tensorflow as tf
 
     out.mkdir(parents=True, exist_ok=True)
     for name in ("model.json", "model.keras"):
         shutil.copy(model / name, out / name)
     network = keras.saving.load_model(model / "model.keras")
-    options: dict[str, Any] = {
-        "float32": {},
-        "float16": {
-            "optimizations": [tf.lite.Optimize.DEFAULT],
-            "target_spec": {"supported_types": [tf.float16]},
-        },
-        "int8": {"optimizations": [tf.lite.Optimize.DEFAULT]},  # int8 weights, float inputs
-    }[variant]
-    network.export(str(out / "model.tflite"), format="litert", verbose=False, **options)
+    card = json.loads((model / "model.json").read_text())
+    calibration = calibration_frames(card) if variant == "int8" else None
+    if not export_tflite(network, out / "model.tflite", variant, calibration):
+        raise RuntimeError(f"{model}: the {variant} TFLite export failed")
     return out
 
 
@@ -64,10 +75,7 @@ def macro_f1(model: Path, runtime: str) -> float:
 def measure(model: Path, scratch: Path) -> dict[str, Any]:
     card = json.loads((model / "model.json").read_text())
     rows: dict[str, dict[str, float]] = {}
-    variants = {
-        v: export_variant(model, scratch / f"{model.name}-{v}", v)
-        for v in ("float32", "float16", "int8")
-    }
+    variants = {v: export_variant(model, scratch / f"{model.name}-{v}", v) for v in QUANTISATIONS}
     keras_speed = inference_throughput(variants["float32"])
     rows["Keras"] = {
         "frames_per_s": keras_speed["keras"],
@@ -93,7 +101,7 @@ def measure(model: Path, scratch: Path) -> dict[str, Any]:
         ),
         key=lambda name: rows[name]["frames_per_s"],
     )
-    job = label_job_throughput(variants[chosen.removeprefix("TFLite ")])
+    job = label_job_throughput(variants[chosen.removeprefix("TFLite ")], runtimes=("tflite",))
     return {
         "model": model.name,
         "network": card.get("backbone") or "MobileNetV3-Small",
@@ -115,7 +123,6 @@ def network_throughput(scratch: Path, frames: int = 512) -> list[list[Any]]:
     import time
 
     import keras
-    import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
     from classifier import lite0
@@ -170,7 +177,9 @@ def report(results: list[dict[str, Any]], networks: list[list[Any]]) -> str:
     return f"""## Classifier: quality against speed (`bench/classifier_speed.py`)
 Measured {machine()}; CPU only, 2 threads.
 Reproduce: the command in the script's docstring, after `bench/classifier_transfer.py`.
-int8 is dynamic-range quantisation (int8 weights, float activations: no calibration set).
+int8-weights is dynamic-range quantisation (int8 weights, float activations); int8 quantises
+weights and activations, their ranges calibrated on 400 frames of the model's training games
+(`train --tflite int8` calibrates on its training frames the same way).
 
 Each network at each input size, TFLite float32, batch 256 (inference alone):
 
