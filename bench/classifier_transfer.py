@@ -7,7 +7,9 @@ features (a linear probe, and fine-tuned), each trained with several seeds.
     .venv/bin/python bench/classifier_transfer.py --reuse --categories
 
 The last reports the runs made so far and adds the category model on ImageNet features
-(trained unless bench/out/classifier-transfer/category-probe holds it).
+(trained unless bench/out/classifier-transfer/category-probe holds it). `--no-report` trains
+and leaves docs/benchmarks.md alone: for runs another benchmark reads
+(`bench/classifier_speed.py`), which would otherwise replace the section with theirs alone.
 
 "student" distils the same task and seed's fine-tuned model, so it runs after "finetuned".
 
@@ -44,6 +46,9 @@ COMMON = ["--target", "genre", "--augment", "strong", "--max-per-game", "40"]
 BACKBONES: dict[str, list[str]] = {
     "scratch": ["--image-size", "96", "--epochs", "30", "--patience", "6"],
     "probe": ["--backbone", "imagenet-lite0", "--image-size", "160"],
+    # The probe at the other input sizes `bench/classifier_speed.py` weighs against speed.
+    "probe-96": ["--backbone", "imagenet-lite0", "--image-size", "96"],
+    "probe-224": ["--backbone", "imagenet-lite0", "--image-size", "224"],
     "finetuned": [
         *("--backbone", "imagenet-lite0", "--image-size", "160"),
         *("--fine-tune-epochs", "4", "--patience", "2", "--learning-rate", "1e-3"),
@@ -54,6 +59,8 @@ BACKBONES: dict[str, list[str]] = {
 NAMES = {
     "scratch": "MobileNetV3-Small, scratch (96 px)",
     "probe": "EfficientNet-Lite0 ImageNet, linear probe (160 px)",
+    "probe-96": "EfficientNet-Lite0 ImageNet, linear probe (96 px)",
+    "probe-224": "EfficientNet-Lite0 ImageNet, linear probe (224 px)",
     "finetuned": "EfficientNet-Lite0 ImageNet, fine-tuned (160 px)",
     "student": "MobileNetV3-Small distilled from the fine-tuned (96 px)",
 }
@@ -219,6 +226,11 @@ def main() -> int:
         "--reuse", action="store_true", help="train nothing: report the runs already made"
     )
     parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="train only, leaving docs/benchmarks.md as it is (the runs stay in bench/out)",
+    )
+    parser.add_argument(
         "--categories",
         action="store_true",
         help="also the category model on ImageNet features (bench/classifier_categories.py)",
@@ -239,6 +251,13 @@ def main() -> int:
                             results[(task, backbone, seed)] = found
                         continue
                     results[(task, backbone, seed)] = run(task, backbone, seed, data[task])
+    if args.no_report:
+        print(
+            json.dumps(
+                {"/".join(map(str, k)): r["evaluation"]["overall"] for k, r in results.items()}
+            )
+        )
+        return 0
     section = report(results, args.seeds)
     if args.categories:
         model = OUT / "category-probe"
