@@ -1,11 +1,11 @@
 """Quality against speed on this CPU: a trained model as Keras, as TFLite in each number
 format `train --tflite` offers (`classifier.export`), and the whole `label` job over FerretDB.
 
-    .venv/bin/python bench/classifier_transfer.py --backbones finetuned student --seeds 1 \\
-        --tasks unseen-games
-    .venv/bin/python bench/classifier_speed.py \\
-        bench/out/classifier-transfer/unseen-games-finetuned-seed1 \\
-        bench/out/classifier-transfer/unseen-games-student-seed1
+    .venv/bin/python bench/classifier_transfer.py --seeds 1 --tasks unseen-games \\
+        --backbones probe-224 finetuned probe-96 student --no-report
+    out=bench/out/classifier-transfer/unseen-games
+    .venv/bin/python bench/classifier_speed.py $out-probe-224-seed1 $out-finetuned-seed1 \\
+        $out-probe-96-seed1 $out-student-seed1
 
 For each model folder: inference throughput (batch 256, decoding excluded) and macro-F1 on
 the model's own test games for each runtime; then the `label` job over 1,000 stored frames
