@@ -50,6 +50,10 @@ from store import (
 
 log = logging.getLogger(__name__)
 
+# Frames whose bytes one store query fetches: few queries (see `_decoded_batches`), while
+# the bytes held stay small (thumbnails of tens of KB: some tens of MB).
+READ_BATCH = 2048
+
 # A stream "disagrees" with its category when the frames say another genre at least this
 # surely (a game played under Just Chatting, say).
 DISAGREEMENT_CONFIDENCE = 0.6
@@ -201,11 +205,10 @@ def label_new_frames(
     )
     if limit:
         todo = todo[:limit]
-    batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
     result = FramesLabelled()
     started = time.perf_counter()
     bar = tqdm(total=len(todo), unit="frame", disable=not progress, desc=f"label {card.target}")
-    for batch in _read_ahead(frames, batches, card.image_size):
+    for batch in _one_ahead(_decoded_batches(frames, todo, batch_size, card.image_size)):
         labels = _label_batch(predict, batch, now)
         frames.write_labels(labels)
         result.frames += len(labels)
@@ -228,26 +231,34 @@ class DecodedBatch:
     unreadable: list[tuple[FrameDocument, str]]
 
 
-def _read_ahead(
-    frames: FrameStore, batches: Sequence[Sequence[FrameDocument]], size: int
+def _one_ahead(items: Iterator[DecodedBatch]) -> Iterator[DecodedBatch]:
+    """`items`, each computed in a worker thread while the caller works on the one before:
+    the database driver, Pillow's decoder and the interpreter all release the GIL, so on
+    two cores reading, decoding and classifying overlap instead of taking turns. One item
+    ahead at most, so memory holds two batches of arrays."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-reader") as worker:
+        pending = worker.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = worker.submit(next, items, None)
+            yield item
+
+
+def _decoded_batches(
+    frames: FrameStore, todo: Sequence[FrameDocument], batch_size: int, size: int
 ) -> Iterator[DecodedBatch]:
-    """Each batch read and decoded, the next one read in a worker thread while the caller
-    classifies this one and writes its labels: the database driver, Pillow's decoder and the
-    interpreter all release the GIL, so on two cores the steps overlap instead of taking
-    turns. One batch ahead at most, so memory stays two batches of arrays."""
-    if not batches:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-reader") as reader:
-        current = reader.submit(_read_batch, frames, batches[0], size)
-        for following in batches[1:]:
-            ahead = reader.submit(_read_batch, frames, following, size)
-            yield current.result()
-            current = ahead
-        yield current.result()
+    """`todo` in batches of `batch_size` decoded frames, their bytes fetched `READ_BATCH`
+    frames a query: FerretDB v1 answers each chunks query by scanning every stored chunk,
+    so a query per inference batch would cost a scan of the whole store each."""
+    for start in range(0, len(todo), READ_BATCH):
+        part = todo[start : start + READ_BATCH]
+        data = frames.read_frames([d["_id"] for d in part])
+        for first in range(0, len(part), batch_size):
+            yield _decode_batch(part[first : first + batch_size], data, size)
 
 
-def _read_batch(frames: FrameStore, batch: Sequence[FrameDocument], size: int) -> DecodedBatch:
-    data = frames.read_frames([d["_id"] for d in batch])
+def _decode_batch(
+    batch: Sequence[FrameDocument], data: Mapping[str, bytes], size: int
+) -> DecodedBatch:
     readable, images, unreadable = [], [], []
     for document in batch:
         try:

@@ -17,6 +17,7 @@ import pytest
 import requests
 from PIL import Image
 
+from classifier import label as label_module
 from classifier.category import OWN_CATEGORY_MAX, recognise_stored_categories
 from classifier.dataset import decode, examples_from_dir
 from classifier.errors import ModelError
@@ -261,7 +262,11 @@ class Brightness:
         return np.stack([bright, 1 - bright], axis=1).astype(np.float32)
 
 
-def test_each_frame_gets_its_own_label_across_batches_read_ahead(frames: FrameStore) -> None:
+@pytest.mark.parametrize("read_batch", [7, label_module.READ_BATCH])
+def test_each_frame_gets_its_own_label_across_batches_read_ahead(
+    frames: FrameStore, read_batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(label_module, "READ_BATCH", read_batch)  # 7: reads split batches
     levels = {}
     for n in range(23):
         level = 10 * n + 5
