@@ -413,7 +413,7 @@ def test_the_labellers_imagenet_probe_trains_on_stored_frames_and_labels_them(
     assert job.collect(SLOT).frames == 70
     job.close()
     _point_at(monkeypatch, "http://127.0.0.1:9", ferretdb.uri, database_name)
-    network = ["--backbone", "imagenet-lite0", "--image-size", "64"]
+    network = ["--backbone", "imagenet-lite0", "--image-size", "64", "--tflite", "int8"]
     genre, categories = tmp_path / "genre", tmp_path / "categories"
     assert main(["train", "--store", "--out", str(genre), *network, "--split-by", "game"]) == 0
     assert main(
@@ -426,6 +426,7 @@ def test_the_labellers_imagenet_probe_trains_on_stored_frames_and_labels_them(
     for folder in (genre, categories):
         card = ModelCard.load(folder)
         assert card.backbone.startswith("EfficientNet-Lite0, ImageNet-1k")
+        assert card.tflite == "int8"
         recorded = frames.db[schema.CLASSIFIER_MODELS].find_one({"_id": card.version})
         assert recorded is not None and recorded["backbone"] == card.backbone
     for folder, target in ((genre, "genre"), (categories, "game")):
