@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,6 +30,9 @@ from store import (
     snapshot_document,
     stream_document,
 )
+
+if TYPE_CHECKING:
+    from classifier.model import ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -220,3 +223,23 @@ def spooled_batch(slot: datetime, started_at: datetime) -> SnapshotBatch:
         listed=[stream],
     )
     return SnapshotBatch(slot=slot, snapshot=snapshot, streams=[stream])
+
+
+def genre_card(validation: dict[str, float] | None = None) -> ModelCard:
+    """A genre model's card with two classes at 32 px (imported when called, so tests
+    without a classifier load no Keras)."""
+    from classifier.model import ModelCard
+
+    return ModelCard(
+        version="genre-x",
+        target="genre",
+        classes=["Puzzle", "Shooter"],
+        image_size=32,
+        split_by="game",
+        seed=0,
+        trained_at="",
+        backend="",
+        data="",
+        weights_from=None,
+        validation=validation or {},
+    )

@@ -29,7 +29,7 @@ from classifier.stored import examples_from_store
 from classifier.train import TrainConfig, train
 from conftest import ROOT as REPO
 from conftest import SAMPLE_FRAMES as SAMPLE
-from conftest import EmulatorFactory, FerretDB, collect_with_frames
+from conftest import EmulatorFactory, FerretDB, collect_with_frames, genre_card
 from slots import slot_key
 from store import FrameStore, schema
 
@@ -241,18 +241,7 @@ class Brightness:
     frame is bright. It shows which frame each label was computed from."""
 
     def __init__(self) -> None:
-        self.card = ModelCard(
-            version="genre-brightness",
-            target="genre",
-            classes=["Puzzle", "Shooter"],
-            image_size=32,
-            split_by="game",
-            seed=0,
-            trained_at="",
-            backend="",
-            data="",
-            weights_from=None,
-        )
+        self.card = genre_card()
         self.on_gpu = False
         self.batches: list[int] = []
 

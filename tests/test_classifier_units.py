@@ -21,7 +21,7 @@ from classifier.calibration import (
 )
 from classifier.dataset import decode, letterbox
 from classifier.label import aggregate, card_document, is_trusted
-from classifier.model import ModelCard
+from conftest import genre_card
 from emulator.cdn import FrameLibrary, camera_frame
 
 
@@ -101,31 +101,15 @@ def test_a_large_jpeg_decodes_at_reduced_scale_to_nearly_the_full_decodes_pixels
     assert (reduced[:20] == 0).all() and (reduced[-20:] == 0).all()  # still letterboxed
 
 
-def card_with(validation: dict[str, float]) -> ModelCard:
-    return ModelCard(
-        version="genre-x",
-        target="genre",
-        classes=["Puzzle", "Shooter"],
-        image_size=32,
-        split_by="game",
-        seed=0,
-        trained_at="",
-        backend="",
-        data="",
-        weights_from=None,
-        validation=validation,
-    )
-
-
 def test_only_a_model_whose_validation_reaches_the_threshold_is_trusted() -> None:
-    assert is_trusted(card_with({"balanced_accuracy": 0.62}), 0.5)
-    assert not is_trusted(card_with({"balanced_accuracy": 0.42}), 0.5)
-    assert not is_trusted(card_with({}), 0.0)  # no validation games: never trusted
+    assert is_trusted(genre_card({"balanced_accuracy": 0.62}), 0.5)
+    assert not is_trusted(genre_card({"balanced_accuracy": 0.42}), 0.5)
+    assert not is_trusted(genre_card({}), 0.0)  # no validation games: never trusted
 
 
 def test_the_stored_model_document_names_the_backbone_older_cards_included() -> None:
     now = datetime(2026, 12, 7, tzinfo=UTC)
-    older = card_with({"balanced_accuracy": 0.3})  # written before cards named a backbone
+    older = genre_card({"balanced_accuracy": 0.3})  # written before cards named a backbone
     assert card_document(older, now)["backbone"] == "MobileNetV3-Small trained from scratch"
     simclr = dataclasses.replace(older, weights_from="out/backbone.weights.h5")
     assert (
