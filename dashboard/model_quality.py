@@ -37,12 +37,7 @@ def model_quality(models: Sequence[Mapping[str, Any]]) -> list[Any]:
                 f"{figures['macro_f1']:.2f}; calibration error {figures['ece_before']:.2f} → "
                 f"{figures['ece_after']:.2f} after temperature scaling"
             )
-            frames = figures.get("frames")
-            if frames is not None and frames < FEW_VALIDATION_FRAMES:
-                said += (
-                    f", over only {frames:.0f} frames: rough figures, the calibration error "
-                    "most of all"
-                )
+            said += few_frames(figures, ", the calibration error most of all")
         verdict = (
             "its genres count in the market charts"
             if model.get("trusted")
@@ -56,6 +51,14 @@ def model_quality(models: Sequence[Mapping[str, Any]]) -> list[Any]:
             )
         )
     return [html.H2("Model quality"), html.Ul(items, id="model-quality")]
+
+
+def few_frames(figures: Mapping[str, Any], most_of_all: str = "") -> str:
+    """What to add to a model's figures when they rest on few validation frames."""
+    frames = figures.get("frames")
+    if frames is None or frames >= FEW_VALIDATION_FRAMES:
+        return ""
+    return f", over only {frames:.0f} frames: rough figures{most_of_all}"
 
 
 def network(model: Mapping[str, Any]) -> str:
@@ -73,6 +76,7 @@ def category_model_quality(model: Mapping[str, Any]) -> html.Li:
         if "balanced_accuracy" in figures
         else f"recognises {classes} categories; no validation channels (too few to hold any out)"
     )
+    said += few_frames(figures)
     if "trusted" not in model:  # recorded before category models were held to the bar
         verdict = "It flags streams, never sets genres."
     elif model["trusted"]:

@@ -255,3 +255,7 @@ def test_a_models_quality_on_few_validation_frames_is_called_rough() -> None:
     assert "calibration error 0.31 → 0.39 after temperature scaling, over only 5 frames" in few
     assert "rough figures" in few and "below the 50% needed" in few
     assert "rough" not in many and "over only" not in many
+    category = {"_id": "game-9", "target": "game", "classes": ["Chess", "Tetris"], "trusted": True}
+    category["validation"] = {"balanced_accuracy": 0.5, "macro_f1": 0.4, "games": 2, "frames": 9}
+    said = text_of(model_quality([category]))
+    assert "balanced accuracy 50% (chance 50%), macro-F1 0.40, over only 9 frames: rough" in said
