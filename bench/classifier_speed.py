@@ -35,15 +35,19 @@ from bench.classifier import (  # noqa: E402
     table,
 )
 from bench.common import machine, write_section  # noqa: E402
-from classifier.export import QUANTISATIONS, Quantisation, export_tflite  # noqa: E402
+from classifier.export import (  # noqa: E402
+    CALIBRATION_FRAMES,
+    QUANTISATIONS,
+    Quantisation,
+    export_tflite,
+)
 
 TOLERANCE = 0.05  # macro-F1 a faster variant may give up
 
 
-def calibration_frames(card: dict[str, Any], count: int = 400) -> np.ndarray:
+def calibration_frames(card: dict[str, Any], count: int = CALIBRATION_FRAMES) -> np.ndarray:
     """Frames of the model's training games (neither its validation nor its test games),
-    spread over them, decoded as the model takes them: what `train --tflite int8`
-    calibrates on."""
+    spread over them, decoded as the model takes them: as `train --tflite int8` calibrates."""
     from classifier.dataset import decode_examples, examples_from_dir
 
     held_out = set(card["test_keys"]) | set(card["validation_keys"])
@@ -178,8 +182,8 @@ def report(results: list[dict[str, Any]], networks: list[list[Any]]) -> str:
 Measured {machine()}; CPU only, 2 threads.
 Reproduce: the command in the script's docstring, after `bench/classifier_transfer.py`.
 int8-weights is dynamic-range quantisation (int8 weights, float activations); int8 quantises
-weights and activations, their ranges calibrated on 400 frames of the model's training games
-(`train --tflite int8` calibrates on its training frames the same way).
+weights and activations, their ranges calibrated on {CALIBRATION_FRAMES} frames spread over the model's
+training games (as `train --tflite int8` calibrates on its training frames).
 
 Each network at each input size, TFLite float32, batch 256 (inference alone):
 

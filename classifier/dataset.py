@@ -143,8 +143,8 @@ def decode(data: bytes, size: int) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as image:
             # A JPEG (a stored thumbnail) can decode straight at 1/2, 1/4 or 1/8 scale,
-            # an averaging downscale, when that still covers the letterboxed size: decoding
-            # is the label job's slowest step, and this halves it. Other formats ignore it.
+            # an averaging downscale, when that still covers the letterboxed size: about
+            # twice as fast for a 320×180 thumbnail at 96 px. Other formats ignore it.
             image.draft(image.mode, fitted_size(image.size, size))
             image.load()  # truncated files fail here rather than later
             rgb = letterbox(image, size)
