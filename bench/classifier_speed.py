@@ -45,9 +45,10 @@ from classifier.export import (  # noqa: E402
 TOLERANCE = 0.05  # macro-F1 a faster variant may give up
 
 
-def calibration_frames(card: dict[str, Any], count: int = CALIBRATION_FRAMES) -> np.ndarray:
+def calibration_frames(card: dict[str, Any], count: int = 2 * CALIBRATION_FRAMES) -> np.ndarray:
     """Frames of the model's training games (neither its validation nor its test games),
-    spread over them, decoded as the model takes them: as `train --tflite int8` calibrates."""
+    spread over them, decoded as the model takes them; `export_tflite` calibrates on
+    CALIBRATION_FRAMES of them, spread again, as `train --tflite int8` does on its own."""
     from classifier.dataset import decode_examples, examples_from_dir
 
     held_out = set(card["test_keys"]) | set(card["validation_keys"])
