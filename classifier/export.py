@@ -4,8 +4,9 @@
 - float16: float16 weights, float32 arithmetic (half the file, the same speed on a CPU);
 - int8-weights: int8 weights, float activations ("dynamic range"; no calibration frames);
 - int8: int8 weights and activations, their ranges calibrated on training frames. XNNPACK
-  runs it in integer arithmetic: the fastest on a CPU, at a small cost in agreement with
-  the float network (`bench/classifier_speed.py` measures both).
+  runs it in integer arithmetic: about twice float32's speed for EfficientNet-Lite0 on a
+  CPU, at a small cost in agreement with the float network; MobileNetV3-Small runs slower
+  in int8 than in float32 (`bench/classifier_speed.py` measures each).
 
 Inputs and outputs stay float32 in every format, so a predictor feeds them alike.
 """
